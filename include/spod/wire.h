@@ -1,0 +1,343 @@
+/*
+ * spod wire format v1: validate once, then read in place.
+ *
+ * A frame is a 24-byte little-endian header followed by an opcode-specific body. Each body
+ * starts with a fixed layout; its variable parts are (offset, length) references, relative
+ * to the start of the body, into the same frame. docs/protocol.md gives every byte offset.
+ *
+ * Validators check every bound once and fill a *view*: scalars decoded into the struct and
+ * pointers into the caller's receive buffer. A view is valid for as long as that buffer is
+ * neither freed nor compacted; handlers never re-check and never copy request bytes.
+ * Encoders write into a caller-provided buffer with an explicit capacity and return the
+ * frame length through an out pointer.
+ *
+ * Every function returns SPOD_OK or a negative SPOD_E_* code (include/spod/err.h); on
+ * failure views and outputs are zeroed.
+ */
+#ifndef SPOD_WIRE_H
+#define SPOD_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spod/err.h"
+
+#define SPOD_WIRE_MAGIC 0x444f5053u /* bytes 'S' 'P' 'O' 'D' */
+#define SPOD_WIRE_VERSION 1
+#define SPOD_HDR_BYTES 24u
+#define SPOD_FRAME_MAX_BYTES (256u * 1024u)
+#define SPOD_BODY_MAX_BYTES (SPOD_FRAME_MAX_BYTES - SPOD_HDR_BYTES)
+#define SPOD_MSG_MAX_BYTES (64u * 1024u)   /* largest message one sign request may carry */
+#define SPOD_BATCH_MAX_ITEMS 256u          /* most signatures in one sign.batch frame */
+#define SPOD_LIST_MAX_ITEMS 1024u          /* most keys in one key.list page */
+#define SPOD_KEY_ID_BYTES 16u
+#define SPOD_DIGEST_BYTES 32u
+#define SPOD_SIG_MAX_BYTES 64u
+#define SPOD_PUB_MAX_BYTES 65u
+#define SPOD_ERRMSG_MAX_BYTES 256u
+#define SPOD_RECID_NONE 0xffu
+
+/* Header flag bits; every other bit must be zero in v1. */
+#define SPOD_FLAG_RESPONSE 0x0001u
+
+enum spod_op {
+	SPOD_OP_INFO = 0x01,
+	SPOD_OP_ECHO = 0x02,
+	SPOD_OP_KEY_GENERATE = 0x10,
+	SPOD_OP_KEY_PUBLIC = 0x11,
+	SPOD_OP_KEY_LIST = 0x12,
+	SPOD_OP_KEY_DELETE = 0x13,
+	SPOD_OP_SIGN = 0x20,
+	SPOD_OP_SIGN_BATCH = 0x21,
+};
+
+enum spod_alg {
+	SPOD_ALG_ED25519 = 1,
+	SPOD_ALG_SECP256K1 = 2,
+	SPOD_ALG_P256 = 3,
+};
+
+enum spod_sign_mode {
+	SPOD_MODE_RAW = 0,       /* sign the message itself (Ed25519 only, RFC 8032) */
+	SPOD_MODE_DIGEST = 1,    /* data is a caller-supplied 32-byte digest (ECDSA only) */
+	SPOD_MODE_SHA256 = 2,    /* enclave hashes the message with SHA-256 (ECDSA only) */
+	SPOD_MODE_KECCAK256 = 3, /* enclave hashes with Ethereum's Keccak-256 (ECDSA only) */
+};
+
+struct spod_hdr {
+	uint32_t magic;
+	uint8_t version;
+	uint8_t opcode;
+	uint16_t flags;
+	uint64_t request_id;
+	uint16_t status; /* 0 = ok; otherwise spod_err_to_status(code), body = message */
+	uint16_t reserved;
+	uint32_t body_len;
+};
+
+/* A complete frame found in a byte stream. body points into the caller's buffer. */
+struct spod_frame {
+	struct spod_hdr hdr;
+	const uint8_t *body;
+	uint32_t body_len;
+	size_t frame_len; /* SPOD_HDR_BYTES + body_len */
+};
+
+/*
+ * Finds the frame at the start of buf[0..len).
+ * Returns SPOD_OK with *f filled; SPOD_E_AGAIN when more bytes are needed;
+ * SPOD_E_BAD_MAGIC or SPOD_E_TOO_LARGE when the stream cannot be framed (the caller
+ * should answer with an error frame if it can and close the connection).
+ * Only magic and body length are checked here: see spod_wire_check_hdr.
+ */
+int spod_wire_frame(struct spod_frame *f, const uint8_t *buf, size_t len)
+	__attribute__((warn_unused_result, nonnull));
+
+/*
+ * Checks the header fields that do not affect framing: version, flags, reserved, and
+ * that status is zero in requests. expect_response selects the RESPONSE flag value.
+ * Returns SPOD_OK, SPOD_E_BAD_VERSION or SPOD_E_BAD_FIELD. A frame failing here can be
+ * skipped (its length is known) and answered with an error.
+ */
+int spod_wire_check_hdr(const struct spod_hdr *h, int expect_response)
+	__attribute__((warn_unused_result, nonnull));
+
+/* Writes a header to out (SPOD_HDR_BYTES). */
+void spod_wire_put_hdr(uint8_t out[SPOD_HDR_BYTES], uint8_t opcode, uint16_t flags,
+		       uint64_t request_id, uint16_t status, uint32_t body_len)
+	__attribute__((nonnull));
+
+/* Rewrites the request id of an encoded frame in place (used by the forwarding host). */
+void spod_wire_set_request_id(uint8_t *frame, uint64_t request_id) __attribute__((nonnull));
+
+/* Reads the request id of an encoded frame of at least SPOD_HDR_BYTES. */
+uint64_t spod_wire_get_request_id(const uint8_t *frame) __attribute__((nonnull));
+
+/* 1 if alg is a defined spod_alg, else 0. */
+int spod_alg_valid(uint32_t alg);
+
+/* "ed25519", "secp256k1", "p256"; NULL for unknown ids. */
+const char *spod_alg_name(uint32_t alg);
+
+/* Parses an algorithm name; returns SPOD_OK or SPOD_E_UNKNOWN_ALG. */
+int spod_alg_parse(uint8_t *alg, const char *name) __attribute__((warn_unused_result, nonnull));
+
+/* Length of the public key encoding for alg (32 for Ed25519, 65 uncompressed SEC1 else). */
+size_t spod_alg_pub_len(uint32_t alg);
+
+/* Returns SPOD_OK if mode may be used with alg, else SPOD_E_BAD_MODE. */
+int spod_mode_check(uint32_t alg, uint32_t mode) __attribute__((warn_unused_result));
+
+/* ---- Request views (validated in place) ---- */
+
+/* key.generate */
+struct spod_generate_req {
+	uint8_t alg;
+};
+
+/* key.public, key.delete */
+struct spod_key_req {
+	const uint8_t *key_id; /* SPOD_KEY_ID_BYTES */
+};
+
+/* key.list */
+struct spod_list_req {
+	uint32_t cursor; /* opaque position from the previous page; 0 starts at the beginning */
+	uint32_t max;    /* 1..SPOD_LIST_MAX_ITEMS */
+};
+
+/* sign, and one item of sign.batch */
+struct spod_sign_req {
+	const uint8_t *key_id; /* SPOD_KEY_ID_BYTES */
+	uint8_t mode;          /* enum spod_sign_mode, checked to be defined */
+	const uint8_t *data;   /* message, or the 32-byte digest in SPOD_MODE_DIGEST */
+	uint32_t data_len;     /* <= SPOD_MSG_MAX_BYTES; == 32 in SPOD_MODE_DIGEST */
+};
+
+/* sign.batch: items are decoded one at a time with spod_wire_batch_item */
+struct spod_batch_req {
+	uint32_t count; /* 1..SPOD_BATCH_MAX_ITEMS */
+	const uint8_t *body;
+	uint32_t body_len;
+};
+
+int spod_wire_generate_req(struct spod_generate_req *v, const struct spod_frame *f)
+	__attribute__((warn_unused_result, nonnull));
+int spod_wire_key_req(struct spod_key_req *v, const struct spod_frame *f)
+	__attribute__((warn_unused_result, nonnull));
+int spod_wire_list_req(struct spod_list_req *v, const struct spod_frame *f)
+	__attribute__((warn_unused_result, nonnull));
+int spod_wire_sign_req(struct spod_sign_req *v, const struct spod_frame *f)
+	__attribute__((warn_unused_result, nonnull));
+/* Validates the whole batch, every item included, so spod_wire_batch_item cannot fail. */
+int spod_wire_batch_req(struct spod_batch_req *v, const struct spod_frame *f)
+	__attribute__((warn_unused_result, nonnull));
+/* Item i (< v->count) of a batch validated by spod_wire_batch_req. */
+void spod_wire_batch_item(struct spod_sign_req *out, const struct spod_batch_req *v, uint32_t i)
+	__attribute__((nonnull));
+/* info, echo, and any opcode whose body must be empty */
+int spod_wire_empty_req(const struct spod_frame *f) __attribute__((warn_unused_result, nonnull));
+
+/* ---- Request encoders (client side). Each writes one whole frame. ---- */
+
+int spod_wire_enc_empty(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid)
+	__attribute__((warn_unused_result, nonnull));
+int spod_wire_enc_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
+		       const uint8_t *data, size_t data_len)
+	__attribute__((warn_unused_result, nonnull(1, 3)));
+int spod_wire_enc_generate(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, uint8_t alg)
+	__attribute__((warn_unused_result, nonnull));
+int spod_wire_enc_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
+		      const uint8_t key_id[SPOD_KEY_ID_BYTES])
+	__attribute__((warn_unused_result, nonnull));
+int spod_wire_enc_list(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, uint32_t cursor,
+		       uint32_t max) __attribute__((warn_unused_result, nonnull));
+int spod_wire_enc_sign(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
+		       const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode, const uint8_t *data,
+		       size_t data_len) __attribute__((warn_unused_result, nonnull(1, 3, 5)));
+
+/* Incremental sign.batch encoder: begin, add items, finish. */
+struct spod_batch_enc {
+	uint8_t *out;
+	size_t cap;
+	uint32_t count;    /* items declared at begin */
+	uint32_t added;
+	size_t data_off;   /* next free byte in the data area, relative to the body */
+};
+int spod_wire_batch_begin(struct spod_batch_enc *e, uint8_t *out, size_t cap, uint64_t rid,
+			  uint32_t count) __attribute__((warn_unused_result, nonnull));
+int spod_wire_batch_add(struct spod_batch_enc *e, const uint8_t key_id[SPOD_KEY_ID_BYTES],
+			uint8_t mode, const uint8_t *data, size_t data_len)
+	__attribute__((warn_unused_result, nonnull(1, 2)));
+int spod_wire_batch_finish(struct spod_batch_enc *e, size_t *out_len)
+	__attribute__((warn_unused_result, nonnull));
+
+/* ---- Responses ---- */
+
+/* A signature as returned by sign and by each sign.batch item. */
+struct spod_sig_view {
+	int status;          /* SPOD_OK or the item's error (batch items only) */
+	uint8_t alg;
+	uint8_t recid;       /* 0/1 for secp256k1 (Ethereum v = 27 + recid), else SPOD_RECID_NONE */
+	const uint8_t *sig;  /* Ed25519 R||S or ECDSA r||s, 64 bytes */
+	uint32_t sig_len;
+};
+
+struct spod_key_view {
+	const uint8_t *key_id;
+	uint8_t alg;
+	const uint8_t *pub;
+	uint32_t pub_len;
+};
+
+struct spod_info_view {
+	uint16_t proto_version;
+	uint32_t alg_mask;     /* bit (1 << alg) set for each supported alg */
+	uint32_t key_count;
+	uint32_t key_capacity;
+	uint32_t flags;        /* SPOD_INFO_EPHEMERAL ... */
+	const char *version;   /* not NUL-terminated */
+	uint32_t version_len;
+};
+#define SPOD_INFO_EPHEMERAL 0x1u /* keys live only in this enclave's memory */
+
+struct spod_list_view {
+	uint32_t count;
+	uint32_t next_cursor; /* 0 when this is the last page */
+	uint32_t total;       /* keys in the store when the page was made */
+	const uint8_t *body;
+	uint32_t body_len;
+};
+
+struct spod_batch_resp_view {
+	uint32_t count;
+	const uint8_t *body;
+	uint32_t body_len;
+};
+
+/* Response decoders (client side); the frame must carry status 0 (see spod_wire_error). */
+int spod_wire_sig_resp(struct spod_sig_view *v, const struct spod_frame *f)
+	__attribute__((warn_unused_result, nonnull));
+int spod_wire_key_resp(struct spod_key_view *v, const struct spod_frame *f)
+	__attribute__((warn_unused_result, nonnull));
+int spod_wire_info_resp(struct spod_info_view *v, const struct spod_frame *f)
+	__attribute__((warn_unused_result, nonnull));
+int spod_wire_list_resp(struct spod_list_view *v, const struct spod_frame *f)
+	__attribute__((warn_unused_result, nonnull));
+void spod_wire_list_item(struct spod_key_view *out, const struct spod_list_view *v, uint32_t i)
+	__attribute__((nonnull));
+int spod_wire_batch_resp(struct spod_batch_resp_view *v, const struct spod_frame *f)
+	__attribute__((warn_unused_result, nonnull));
+void spod_wire_batch_resp_item(struct spod_sig_view *out, const struct spod_batch_resp_view *v,
+			       uint32_t i) __attribute__((nonnull));
+
+/*
+ * For a response with non-zero status: *err gets the SPOD_E_* code and msg/msg_len the
+ * message text inside the frame (not NUL-terminated, at most SPOD_ERRMSG_MAX_BYTES).
+ * Returns SPOD_OK, or SPOD_E_BAD_FIELD if the frame has status 0.
+ */
+int spod_wire_error(int *err, const char **msg, uint32_t *msg_len, const struct spod_frame *f)
+	__attribute__((warn_unused_result, nonnull));
+
+/*
+ * Response writers (enclave side). Each writes one whole response frame to out[0..cap)
+ * and returns its length through *out_len, or SPOD_E_TOO_LARGE if cap is too small.
+ */
+int spod_wire_put_error(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
+			int err, const char *msg) __attribute__((warn_unused_result, nonnull));
+int spod_wire_put_empty(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid)
+	__attribute__((warn_unused_result, nonnull));
+int spod_wire_put_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
+		       const uint8_t *data, size_t data_len)
+	__attribute__((warn_unused_result, nonnull(1, 3)));
+int spod_wire_put_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
+		      const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t alg, const uint8_t *pub,
+		      size_t pub_len) __attribute__((warn_unused_result, nonnull));
+int spod_wire_put_info(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
+		       const struct spod_info_view *info) __attribute__((warn_unused_result, nonnull));
+
+/*
+ * Signature responses are produced in place: reserve the fixed part, let the signer
+ * write straight into the returned pointer, then commit. This is how the enclave avoids
+ * any intermediate signature buffer.
+ * spod_wire_sig_reserve returns a pointer to SPOD_SIG_MAX_BYTES writable bytes, or NULL
+ * when cap is smaller than the largest sign response.
+ */
+uint8_t *spod_wire_sig_reserve(uint8_t *out, size_t cap) __attribute__((nonnull));
+void spod_wire_sig_commit(uint8_t *out, size_t *out_len, uint64_t rid, uint8_t alg,
+			  uint8_t recid, uint32_t sig_len) __attribute__((nonnull));
+
+/* Batch responses, in place: begin with the count, then fill each item in order. */
+struct spod_batch_resp_enc {
+	uint8_t *out;
+	size_t cap;
+	uint32_t count;
+	uint32_t filled;
+};
+/* Returns SPOD_E_TOO_LARGE if cap cannot hold count full items. */
+int spod_wire_batch_resp_begin(struct spod_batch_resp_enc *e, uint8_t *out, size_t cap,
+			       uint32_t count) __attribute__((warn_unused_result, nonnull));
+/* Pointer to SPOD_SIG_MAX_BYTES where item i's signature goes (items filled in order). */
+uint8_t *spod_wire_batch_resp_slot(struct spod_batch_resp_enc *e) __attribute__((nonnull));
+void spod_wire_batch_resp_fill(struct spod_batch_resp_enc *e, int status, uint8_t alg,
+			       uint8_t recid, uint32_t sig_len) __attribute__((nonnull));
+void spod_wire_batch_resp_finish(struct spod_batch_resp_enc *e, size_t *out_len, uint64_t rid)
+	__attribute__((nonnull));
+
+/* Key list responses, in place. */
+struct spod_list_enc {
+	uint8_t *out;
+	size_t cap;
+	uint32_t max;   /* entries reserved */
+	uint32_t count;
+};
+int spod_wire_list_begin(struct spod_list_enc *e, uint8_t *out, size_t cap, uint32_t max)
+	__attribute__((warn_unused_result, nonnull));
+/* Appends one key; returns SPOD_E_TOO_LARGE once max entries are present. */
+int spod_wire_list_add(struct spod_list_enc *e, const uint8_t key_id[SPOD_KEY_ID_BYTES],
+		       uint8_t alg, const uint8_t *pub, size_t pub_len)
+	__attribute__((warn_unused_result, nonnull));
+void spod_wire_list_finish(struct spod_list_enc *e, size_t *out_len, uint64_t rid,
+			   uint32_t next_cursor, uint32_t total) __attribute__((nonnull));
+
+#endif

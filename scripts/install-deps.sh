@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install what spod needs to build, test, fuzz and benchmark on Debian 12.
+# Idempotent: asks apt only for packages that are missing, so a second run is fast
+# and needs no network.  Runs as root, or through sudo when it is available.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential pkg-config cmake ninja-build
+  # libraries the code links
+  libssl-dev libsodium-dev libsecp256k1-dev
+  # tests: unit framework, sanitizers and libFuzzer (clang-rt), independent verifiers
+  libcmocka-dev clang libclang-rt-14-dev openssl
+  python3 python3-cryptography python3-ecdsa python3-pycryptodome
+  # tooling: make format / make lint
+  clang-format cppcheck
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

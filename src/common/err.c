@@ -1,0 +1,89 @@
+/* The one table behind the spod error convention (see include/spod/err.h). */
+#include "spod/err.h"
+
+#include <stddef.h>
+
+struct err_entry {
+	const char *name;
+	const char *msg;
+	int exit_code;
+};
+
+/*
+ * CLI exit codes (docs/cli.md): 0 ok, 1 internal, 2 usage, 3 unavailable/io,
+ * 4 not found, 5 request rejected, 6 signature invalid.
+ */
+static const struct err_entry err_table[] = {
+	[0] = {"OK", "success", 0},
+	[1] = {"INTERNAL", "internal error", 1},
+	[2] = {"NOMEM", "out of memory", 1},
+	[3] = {"TRUNCATED", "frame or field truncated", 5},
+	[4] = {"TOO_LARGE", "frame or field exceeds its maximum size", 5},
+	[5] = {"BAD_MAGIC", "frame does not start with the SPOD magic", 5},
+	[6] = {"BAD_VERSION", "unsupported wire protocol version", 5},
+	[7] = {"UNKNOWN_OP", "unknown opcode", 5},
+	[8] = {"BAD_LENGTH", "body length does not match the opcode's layout", 5},
+	[9] = {"BAD_REF", "offset/length reference points outside the frame body", 5},
+	[10] = {"BAD_FIELD", "reserved field, flag or count is invalid", 5},
+	[11] = {"UNKNOWN_ALG", "unknown or unsupported algorithm", 5},
+	[12] = {"BAD_MODE", "sign mode is not valid for this key's algorithm", 5},
+	[13] = {"BAD_DIGEST", "digest must be exactly 32 bytes", 5},
+	[14] = {"KEY_NOT_FOUND", "no key with this id", 4},
+	[15] = {"KEYSTORE_FULL", "keystore is full", 5},
+	[16] = {"CRYPTO", "cryptographic operation failed", 1},
+	[17] = {"BAD_SIGNATURE", "signature does not verify", 6},
+	[18] = {"IO", "input/output error", 3},
+	[19] = {"CLOSED", "connection closed by peer", 3},
+	[20] = {"AGAIN", "operation would block", 1},
+	[21] = {"BAD_URI", "malformed or unsupported transport URI", 2},
+	[22] = {"UNAVAILABLE", "enclave unavailable", 3},
+	[23] = {"BAD_ARG", "invalid argument", 2},
+	[24] = {"BAD_HEX", "invalid hex string", 2},
+	[25] = {"BUSY", "too many requests in flight", 3},
+	[26] = {"TIMEOUT", "timed out waiting for a response", 3},
+	[27] = {"PROTOCOL", "protocol violation by peer", 1},
+	[28] = {"BAD_KEY", "malformed public key", 2},
+};
+
+_Static_assert(sizeof(err_table) / sizeof(err_table[0]) == (size_t)-SPOD_E__MIN,
+	       "err_table must have one entry per spod_err code");
+
+static const struct err_entry *err_lookup(int err)
+{
+	if (err > 0 || err <= SPOD_E__MIN)
+		return NULL;
+	return &err_table[-err];
+}
+
+const char *spod_err_name(int err)
+{
+	const struct err_entry *e = err_lookup(err);
+	return e ? e->name : "UNKNOWN";
+}
+
+const char *spod_strerror(int err)
+{
+	const struct err_entry *e = err_lookup(err);
+	return e ? e->msg : "unknown error";
+}
+
+uint16_t spod_err_to_status(int err)
+{
+	if (err_lookup(err) == NULL)
+		return (uint16_t)-SPOD_E_INTERNAL;
+	return (uint16_t)-err;
+}
+
+int spod_err_from_status(uint16_t status)
+{
+	int err = -(int)status;
+	if (err_lookup(err) == NULL)
+		return SPOD_E_PROTOCOL;
+	return err;
+}
+
+int spod_err_exit_code(int err)
+{
+	const struct err_entry *e = err_lookup(err);
+	return e ? e->exit_code : 1;
+}
