@@ -6,7 +6,8 @@
  * yields complete frames as views into rx. Views stay valid until spod_conn_compact, which
  * the owner calls only after it is done with every view (typically once per fill).
  * Send: spod_conn_tx_reserve hands out space at the end of tx; spod_conn_tx_commit makes
- * it pending; spod_conn_flush writes pending bytes with as few write(2) calls as possible.
+ * it pending; spod_conn_flush writes pending bytes with as few send(2) calls as possible
+ * (MSG_NOSIGNAL: a vanished peer is SPOD_E_CLOSED, never SIGPIPE).
  */
 #ifndef SPOD_TRANSPORT_CONN_H
 #define SPOD_TRANSPORT_CONN_H
@@ -41,8 +42,8 @@ void spod_conn_free(struct spod_conn *c) __attribute__((nonnull));
 
 /*
  * One read(2) into the free tail of rx. Returns the byte count (> 0), SPOD_E_AGAIN when the
- * socket has nothing, SPOD_E_CLOSED at end of stream, SPOD_E_TOO_LARGE when rx is full
- * (call spod_conn_compact first), or SPOD_E_IO.
+ * socket has nothing, SPOD_E_CLOSED at end of stream or on a reset, SPOD_E_TOO_LARGE when rx
+ * is full (call spod_conn_compact first), or SPOD_E_IO.
  */
 long spod_conn_fill(struct spod_conn *c) __attribute__((warn_unused_result, nonnull));
 

@@ -10,11 +10,15 @@
 
 /*
  * Creates a listening socket for u. unix: removes a stale socket file first (only if it is
- * a socket), creates the new one with mode 0600. Returns SPOD_OK with *fd set, or SPOD_E_IO.
+ * a socket; anything else at the path is an SPOD_E_IO), creates the new one with mode 0600.
+ * Returns SPOD_OK with *fd set, SPOD_E_BAD_URI if u is not a parsed URI, or SPOD_E_IO.
  */
 int spod_listen(int *fd, const struct spod_uri *u) __attribute__((warn_unused_result, nonnull));
 
-/* For a tcp listener bound to port 0: the port the kernel chose. Returns SPOD_OK or SPOD_E_IO. */
+/*
+ * For a tcp (or vsock) listener bound to port 0: the port the kernel chose. Returns SPOD_OK
+ * or SPOD_E_IO (also for a unix socket).
+ */
 int spod_listen_port(uint32_t *port, int fd) __attribute__((warn_unused_result, nonnull));
 
 /*
@@ -25,8 +29,8 @@ int spod_accept(int *fd, int listen_fd) __attribute__((warn_unused_result, nonnu
 
 /*
  * Connects to u, waiting at most timeout_ms (<0: no limit). Returns SPOD_OK with a
- * non-blocking *fd, SPOD_E_UNAVAILABLE (refused / no such socket), SPOD_E_TIMEOUT or
- * SPOD_E_IO.
+ * non-blocking *fd, SPOD_E_UNAVAILABLE (refused / no such socket / unreachable),
+ * SPOD_E_TIMEOUT, SPOD_E_BAD_URI if u is not a parsed URI, or SPOD_E_IO.
  */
 int spod_connect(int *fd, const struct spod_uri *u, int timeout_ms)
 	__attribute__((warn_unused_result, nonnull));

@@ -5,6 +5,7 @@
 #ifndef SPOD_TRANSPORT_URI_H
 #define SPOD_TRANSPORT_URI_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/un.h>
 
@@ -23,8 +24,11 @@ struct spod_uri {
 /*
  * Parses text into *u. Returns SPOD_OK or SPOD_E_BAD_URI (unknown scheme, empty or too long
  * path, bad number, port out of range, host not an IP literal). *u is zeroed on failure.
+ * Numbers are plain decimal: no sign, no spaces, no leading zero. The tcp host is stored in
+ * inet_ntop's canonical form, so spod_uri_format gives one spelling per address.
  */
-int spod_uri_parse(struct spod_uri *u, const char *text) __attribute__((warn_unused_result, nonnull));
+int spod_uri_parse(struct spod_uri *u, const char *text)
+	__attribute__((warn_unused_result, nonnull));
 
 /* Writes the canonical text of u to out (NUL-terminated, truncated to cap). */
 void spod_uri_format(char *out, size_t cap, const struct spod_uri *u) __attribute__((nonnull));

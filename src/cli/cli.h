@@ -1,0 +1,74 @@
+/* Shared pieces of the spod command-line tool: parsed arguments and output helpers. */
+#ifndef SPOD_CLI_CLI_H
+#define SPOD_CLI_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "spod/client.h"
+
+#define CLI_MAX_POS 4
+
+/* Every option the tool knows; a command rejects the ones it does not use. */
+enum cli_opt {
+	OPT_URI,
+	OPT_JSON,
+	OPT_TIMEOUT,
+	OPT_ALG,
+	OPT_FORMAT,
+	OPT_MESSAGE,
+	OPT_MESSAGE_FILE,
+	OPT_DIGEST,
+	OPT_HASH,
+	OPT_PUBLIC,
+	OPT_SIGNATURE,
+	OPT_HELP,
+	OPT__COUNT
+};
+
+struct cli {
+	const char *pos[CLI_MAX_POS];    /* positional words after the command */
+	int npos;
+	const char *opt[OPT__COUNT];     /* value of each option given, or NULL */
+	int json;
+	int timeout_ms;
+	char uri[320];
+	struct spod_client *client;      /* connected lazily by cli_connect */
+};
+
+/* Reports a usage problem and returns exit code 2. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Fails with a usage error if an option outside allowed_mask (1 << OPT_*) was given. */
+int cli_only(const struct cli *cli, unsigned allowed_mask, const char *cmd);
+
+/* Connects to the pod. Returns SPOD_OK or prints the reason and returns the error. */
+int cli_connect(struct cli *cli);
+
+/*
+ * Reports err for action (with the pod's message when there is one) as text or JSON on
+ * stderr and returns the documented exit code.
+ */
+int cli_fail(const struct cli *cli, int err, const char *action);
+
+/* Writes s as a JSON string literal (with quotes) to out. */
+void cli_json_str(FILE *out, const char *s, size_t len);
+
+/* Prints bytes as lowercase hex. */
+void cli_hex(FILE *out, const uint8_t *p, size_t len);
+
+/*
+ * Reads the data to sign or verify from --message HEX, --message-file PATH or --digest HEX
+ * (exactly one) and picks the sign mode: digest → SPOD_MODE_DIGEST, message with --hash →
+ * SPOD_MODE_SHA256/KECCAK256, message alone → SPOD_MODE_RAW. buf has SPOD_MSG_MAX_BYTES.
+ * Returns SPOD_OK or a usage/IO error after printing why.
+ */
+int cli_read_payload(const struct cli *cli, uint8_t *buf, size_t *len, uint8_t *mode);
+
+int cmd_info(struct cli *cli);
+int cmd_keys(struct cli *cli);
+int cmd_sign(struct cli *cli);
+int cmd_verify(struct cli *cli);
+
+#endif

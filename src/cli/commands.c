@@ -1,0 +1,363 @@
+/* The spod subcommands: info, keys, sign and the offline verify. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/hex.h"
+#include "crypto/sign.h"
+
+#define OPT(o) (1u << (o))
+
+static void print_key(const struct cli *cli, const struct spod_key_info *k, int last)
+{
+	char id[2 * SPOD_KEY_ID_BYTES + 1];
+
+	spod_key_id_text(id, k->id);
+	if (cli->json) {
+		printf("{\"id\":\"%s\",\"alg\":\"%s\",\"public\":\"", id, spod_alg_name(k->alg));
+		cli_hex(stdout, k->pub, k->pub_len);
+		printf("\"}%s", last ? "" : ",");
+	} else {
+		printf("%s  %-9s  ", id, spod_alg_name(k->alg) ? spod_alg_name(k->alg) : "?");
+		cli_hex(stdout, k->pub, k->pub_len);
+		putchar('\n');
+	}
+}
+
+int cmd_info(struct cli *cli)
+{
+	struct spod_pod_info info;
+	int rc;
+
+	if ((rc = cli_only(cli, 0, "info")) != 0)
+		return rc;
+	if (cli->npos != 0)
+		return cli_usage_error("'info' takes no arguments");
+	if ((rc = cli_connect(cli)) < 0)
+		return spod_err_exit_code(rc);
+	rc = spod_client_info(cli->client, &info);
+	if (rc < 0)
+		return cli_fail(cli, rc, "info");
+	if (cli->json) {
+		printf("{\"version\":");
+		cli_json_str(stdout, info.version, strlen(info.version));
+		printf(",\"protocol\":%u,\"algorithms\":[", info.proto_version);
+		for (uint8_t a = SPOD_ALG_ED25519, first = 1; a <= SPOD_ALG_P256; a++) {
+			if (info.alg_mask & (1u << a)) {
+				printf("%s\"%s\"", first ? "" : ",", spod_alg_name(a));
+				first = 0;
+			}
+		}
+		printf("],\"keys\":%u,\"capacity\":%u,\"ephemeral\":%s,\"uri\":", info.key_count,
+		       info.key_capacity, (info.flags & SPOD_INFO_EPHEMERAL) ? "true" : "false");
+		cli_json_str(stdout, cli->uri, strlen(cli->uri));
+		printf("}\n");
+		return 0;
+	}
+	printf("pod:        %s\n", cli->uri);
+	printf("version:    spod %s (wire protocol v%u)\n", info.version, info.proto_version);
+	printf("algorithms:");
+	for (uint8_t a = SPOD_ALG_ED25519; a <= SPOD_ALG_P256; a++)
+		if (info.alg_mask & (1u << a))
+			printf(" %s", spod_alg_name(a));
+	printf("\nkeys:       %u of %u\n", info.key_count, info.key_capacity);
+	if (info.flags & SPOD_INFO_EPHEMERAL)
+		printf("mode:       EPHEMERAL - keys live only in enclave memory and are lost when "
+		       "it stops\n");
+	return 0;
+}
+
+static int need_key_id(const struct cli *cli, uint8_t id[SPOD_KEY_ID_BYTES], const char *cmd)
+{
+	if (cli->npos != 2)
+		return cli_usage_error("'%s' needs exactly one key id", cmd);
+	if (spod_key_id_parse(id, cli->pos[1]) < 0)
+		return cli_usage_error("key id must be 32 hex characters, got '%s'", cli->pos[1]);
+	return 0;
+}
+
+static int keys_generate(struct cli *cli)
+{
+	struct spod_key_info k;
+	uint8_t alg;
+	int rc;
+
+	if ((rc = cli_only(cli, OPT(OPT_ALG), "keys generate")) != 0)
+		return rc;
+	if (cli->npos != 1)
+		return cli_usage_error("'keys generate' takes no arguments besides --alg");
+	if (cli->opt[OPT_ALG] == NULL || spod_alg_parse(&alg, cli->opt[OPT_ALG]) < 0)
+		return cli_usage_error("--alg must be ed25519, secp256k1 or p256");
+	if ((rc = cli_connect(cli)) < 0)
+		return spod_err_exit_code(rc);
+	rc = spod_client_generate(cli->client, &k, alg);
+	if (rc < 0)
+		return cli_fail(cli, rc, "keys generate");
+	print_key(cli, &k, 1);
+	if (cli->json)
+		putchar('\n');
+	return 0;
+}
+
+static int keys_list(struct cli *cli)
+{
+	static struct spod_key_info page[256];
+	uint32_t cursor = 0;
+	size_t n;
+	int rc, first = 1;
+
+	if ((rc = cli_only(cli, 0, "keys list")) != 0)
+		return rc;
+	if (cli->npos != 1)
+		return cli_usage_error("'keys list' takes no arguments");
+	if ((rc = cli_connect(cli)) < 0)
+		return spod_err_exit_code(rc);
+	if (cli->json)
+		printf("[");
+	do {
+		rc = spod_client_list(cli->client, page, 256, &n, &cursor);
+		if (rc < 0) {
+			if (cli->json)
+				printf("]\n");
+			return cli_fail(cli, rc, "keys list");
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (cli->json && !first)
+				putchar(',');
+			print_key(cli, &page[i], 1);
+			first = 0;
+		}
+	} while (cursor != 0);
+	if (cli->json)
+		printf("]\n");
+	return 0;
+}
+
+static int keys_public(struct cli *cli)
+{
+	const char *fmt = cli->opt[OPT_FORMAT] ? cli->opt[OPT_FORMAT] : "hex";
+	struct spod_key_info k;
+	uint8_t id[SPOD_KEY_ID_BYTES];
+	char text[512];
+	int rc;
+
+	if ((rc = cli_only(cli, OPT(OPT_FORMAT), "keys public")) != 0)
+		return rc;
+	if ((rc = need_key_id(cli, id, "keys public")) != 0)
+		return rc;
+	if (strcmp(fmt, "hex") != 0 && strcmp(fmt, "pem") != 0 && strcmp(fmt, "eth-address") != 0)
+		return cli_usage_error("--format must be hex, pem or eth-address");
+	if ((rc = cli_connect(cli)) < 0)
+		return spod_err_exit_code(rc);
+	rc = spod_client_public(cli->client, &k, id);
+	if (rc < 0)
+		return cli_fail(cli, rc, "keys public");
+	if (strcmp(fmt, "pem") == 0) {
+		rc = spod_pub_to_pem(text, sizeof(text), k.alg, k.pub, k.pub_len);
+		if (rc < 0)
+			return cli_fail(cli, rc, "keys public");
+	} else if (strcmp(fmt, "eth-address") == 0) {
+		uint8_t addr[20];
+		if (k.alg != SPOD_ALG_SECP256K1)
+			return cli_usage_error("--format eth-address needs a secp256k1 key, this is %s",
+					       spod_alg_name(k.alg));
+		rc = spod_eth_address(addr, k.pub, k.pub_len);
+		if (rc < 0)
+			return cli_fail(cli, rc, "keys public");
+		spod_eth_address_text(text, addr);
+	} else {
+		rc = spod_hex_encode(text, sizeof(text), k.pub, k.pub_len);
+		if (rc < 0)
+			return cli_fail(cli, rc, "keys public");
+	}
+	if (cli->json) {
+		char hex_id[2 * SPOD_KEY_ID_BYTES + 1];
+		spod_key_id_text(hex_id, k.id);
+		printf("{\"id\":\"%s\",\"alg\":\"%s\",\"format\":\"%s\",\"public\":", hex_id,
+		       spod_alg_name(k.alg), fmt);
+		cli_json_str(stdout, text, strlen(text));
+		printf("}\n");
+	} else {
+		fputs(text, stdout);
+		if (text[0] && text[strlen(text) - 1] != '\n')
+			putchar('\n');
+	}
+	return 0;
+}
+
+static int keys_delete(struct cli *cli)
+{
+	uint8_t id[SPOD_KEY_ID_BYTES];
+	int rc;
+
+	if ((rc = cli_only(cli, 0, "keys delete")) != 0)
+		return rc;
+	if ((rc = need_key_id(cli, id, "keys delete")) != 0)
+		return rc;
+	if ((rc = cli_connect(cli)) < 0)
+		return spod_err_exit_code(rc);
+	rc = spod_client_delete(cli->client, id);
+	if (rc < 0)
+		return cli_fail(cli, rc, "keys delete");
+	if (cli->json)
+		printf("{\"id\":\"%s\",\"deleted\":true}\n", cli->pos[1]);
+	else
+		printf("deleted %s\n", cli->pos[1]);
+	return 0;
+}
+
+int cmd_keys(struct cli *cli)
+{
+	const char *sub = cli->npos > 0 ? cli->pos[0] : "";
+
+	if (strcmp(sub, "generate") == 0)
+		return keys_generate(cli);
+	if (strcmp(sub, "list") == 0)
+		return keys_list(cli);
+	if (strcmp(sub, "public") == 0)
+		return keys_public(cli);
+	if (strcmp(sub, "delete") == 0)
+		return keys_delete(cli);
+	return cli_usage_error("'keys' needs generate, list, public or delete");
+}
+
+static int read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	*len = 0;
+	if (f == NULL)
+		return cli_usage_error("cannot open %s: %s", path, strerror(errno));
+	n = fread(buf, 1, cap, f);
+	if (ferror(f)) {
+		fclose(f);
+		return cli_usage_error("cannot read %s", path);
+	}
+	if (n == cap && fgetc(f) != EOF) {
+		fclose(f);
+		return cli_usage_error("%s is larger than the %zu-byte message limit", path, cap);
+	}
+	fclose(f);
+	*len = n;
+	return 0;
+}
+
+int cli_read_payload(const struct cli *cli, uint8_t *buf, size_t *len, uint8_t *mode)
+{
+	const char *msg = cli->opt[OPT_MESSAGE], *file = cli->opt[OPT_MESSAGE_FILE];
+	const char *digest = cli->opt[OPT_DIGEST], *hash = cli->opt[OPT_HASH];
+	int rc;
+
+	*len = 0;
+	if ((msg != NULL) + (file != NULL) + (digest != NULL) != 1)
+		return cli_usage_error("give exactly one of --message, --message-file, --digest");
+	if (digest != NULL) {
+		if (hash != NULL)
+			return cli_usage_error("--hash applies to messages, not to --digest");
+		if (spod_hex_decode(buf, SPOD_DIGEST_BYTES, len, digest) < 0 ||
+		    *len != SPOD_DIGEST_BYTES)
+			return cli_usage_error("--digest must be 64 hex characters (32 bytes)");
+		*mode = SPOD_MODE_DIGEST;
+		return 0;
+	}
+	if (hash == NULL)
+		*mode = SPOD_MODE_RAW;
+	else if (strcmp(hash, "sha256") == 0)
+		*mode = SPOD_MODE_SHA256;
+	else if (strcmp(hash, "keccak256") == 0)
+		*mode = SPOD_MODE_KECCAK256;
+	else
+		return cli_usage_error("--hash must be sha256 or keccak256");
+	if (file != NULL)
+		return read_file(file, buf, SPOD_MSG_MAX_BYTES, len);
+	rc = spod_hex_decode(buf, SPOD_MSG_MAX_BYTES, len, msg);
+	if (rc == SPOD_E_TOO_LARGE)
+		return cli_usage_error("--message is larger than %u bytes", SPOD_MSG_MAX_BYTES);
+	if (rc < 0)
+		return cli_usage_error("--message must be hex (use --message-file for raw bytes)");
+	return 0;
+}
+
+int cmd_sign(struct cli *cli)
+{
+	static uint8_t data[SPOD_MSG_MAX_BYTES];
+	struct spod_signature sig;
+	uint8_t id[SPOD_KEY_ID_BYTES], mode;
+	size_t len;
+	int rc;
+
+	rc = cli_only(cli, OPT(OPT_MESSAGE) | OPT(OPT_MESSAGE_FILE) | OPT(OPT_DIGEST) | OPT(OPT_HASH),
+		      "sign");
+	if (rc != 0)
+		return rc;
+	if (cli->npos != 1 || spod_key_id_parse(id, cli->pos[0]) < 0)
+		return cli_usage_error("'sign' needs one key id (32 hex characters)");
+	if ((rc = cli_read_payload(cli, data, &len, &mode)) != 0)
+		return rc;
+	if ((rc = cli_connect(cli)) < 0)
+		return spod_err_exit_code(rc);
+	rc = spod_client_sign(cli->client, &sig, id, mode, data, len);
+	if (rc == SPOD_E_BAD_MODE && mode == SPOD_MODE_RAW)
+		fprintf(stderr, "spod: hint: ECDSA keys sign a --digest, or a message with "
+				"--hash sha256|keccak256\n");
+	if (rc < 0)
+		return cli_fail(cli, rc, "sign");
+	if (cli->json) {
+		printf("{\"key_id\":\"%s\",\"alg\":\"%s\",\"signature\":\"", cli->pos[0],
+		       spod_alg_name(sig.alg));
+		cli_hex(stdout, sig.sig, sig.sig_len);
+		putchar('"');
+		if (sig.recid != SPOD_RECID_NONE)
+			printf(",\"recid\":%u,\"v\":%u", sig.recid, 27u + sig.recid);
+		printf("}\n");
+	} else {
+		cli_hex(stdout, sig.sig, sig.sig_len);
+		putchar('\n');
+		if (sig.recid != SPOD_RECID_NONE)
+			printf("recid %u (Ethereum v = %u)\n", sig.recid, 27u + sig.recid);
+	}
+	return 0;
+}
+
+int cmd_verify(struct cli *cli)
+{
+	static uint8_t data[SPOD_MSG_MAX_BYTES];
+	uint8_t pub[SPOD_PUB_MAX_BYTES], sig[SPOD_SIG_MAX_BYTES + 1], alg, mode;
+	size_t len, pub_len, sig_len;
+	int rc;
+
+	rc = cli_only(cli, OPT(OPT_ALG) | OPT(OPT_PUBLIC) | OPT(OPT_SIGNATURE) | OPT(OPT_MESSAGE) |
+				   OPT(OPT_MESSAGE_FILE) | OPT(OPT_DIGEST) | OPT(OPT_HASH),
+		      "verify");
+	if (rc != 0)
+		return rc;
+	if (cli->npos != 0)
+		return cli_usage_error("'verify' takes only options");
+	if (cli->opt[OPT_ALG] == NULL || spod_alg_parse(&alg, cli->opt[OPT_ALG]) < 0)
+		return cli_usage_error("--alg must be ed25519, secp256k1 or p256");
+	if (cli->opt[OPT_PUBLIC] == NULL ||
+	    spod_hex_decode(pub, sizeof(pub), &pub_len, cli->opt[OPT_PUBLIC]) < 0)
+		return cli_usage_error("--public must be the hex public key (32 or 65 bytes)");
+	if (cli->opt[OPT_SIGNATURE] == NULL ||
+	    spod_hex_decode(sig, sizeof(sig), &sig_len, cli->opt[OPT_SIGNATURE]) < 0)
+		return cli_usage_error("--signature must be 64 bytes of hex (r||s, or 65 with v)");
+	/* Accept Ethereum's 65-byte r||s||v by dropping v: it does not affect validity. */
+	if (alg == SPOD_ALG_SECP256K1 && sig_len == 65)
+		sig_len = 64;
+	if ((rc = cli_read_payload(cli, data, &len, &mode)) != 0)
+		return rc;
+	rc = spod_verify(alg, pub, pub_len, mode, data, len, sig, sig_len);
+	if (cli->json) {
+		printf("{\"valid\":%s", rc == SPOD_OK ? "true" : "false");
+		if (rc < 0)
+			printf(",\"reason\":\"%s\"", spod_err_name(rc));
+		printf("}\n");
+	} else if (rc == SPOD_OK) {
+		printf("valid\n");
+	} else {
+		printf("INVALID: %s\n", spod_strerror(rc));
+	}
+	return spod_err_exit_code(rc);
+}

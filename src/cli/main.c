@@ -1,0 +1,200 @@
+/*
+ * spod: the command-line client. Talks to spod-host through libspod; `verify` works offline
+ * with the local libraries. Exit codes are documented in docs/cli.md.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/hex.h"
+#include "common/paths.h"
+
+static const char *const opt_names[OPT__COUNT] = {
+	[OPT_URI] = "uri",         [OPT_JSON] = "json",     [OPT_TIMEOUT] = "timeout",
+	[OPT_ALG] = "alg",         [OPT_FORMAT] = "format", [OPT_MESSAGE] = "message",
+	[OPT_MESSAGE_FILE] = "message-file",                [OPT_DIGEST] = "digest",
+	[OPT_HASH] = "hash",       [OPT_PUBLIC] = "public", [OPT_SIGNATURE] = "signature",
+	[OPT_HELP] = "help",
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: spod [--uri URI] [--json] [--timeout MS] COMMAND ...\n"
+	      "\n"
+	      "commands:\n"
+	      "  info                                  version, algorithms, key count, mode\n"
+	      "  keys generate --alg ed25519|secp256k1|p256\n"
+	      "  keys list\n"
+	      "  keys public ID [--format hex|pem|eth-address]\n"
+	      "  keys delete ID\n"
+	      "  sign ID (--message HEX | --message-file PATH | --digest HEX)\n"
+	      "          [--hash sha256|keccak256]\n"
+	      "  verify --alg ALG --public HEX (--message HEX | --message-file PATH |\n"
+	      "         --digest HEX) [--hash sha256|keccak256] --signature HEX\n"
+	      "\n"
+	      "Ed25519 signs the message itself. ECDSA keys sign a 32-byte --digest, or a message\n"
+	      "hashed inside the enclave with --hash. The pod is found at --uri, else $SPOD_URI,\n"
+	      "else unix://$SPOD_DATA_DIR/spod.sock. Exit codes: 0 ok, 1 internal, 2 usage,\n"
+	      "3 pod unavailable, 4 key not found, 5 request rejected, 6 signature invalid.\n",
+	      out);
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("spod: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see spod --help)\n", stderr);
+	return 2;
+}
+
+int cli_only(const struct cli *cli, unsigned allowed_mask, const char *cmd)
+{
+	allowed_mask |= 1u << OPT_URI | 1u << OPT_JSON | 1u << OPT_TIMEOUT;
+	for (int i = 0; i < OPT__COUNT; i++)
+		if (cli->opt[i] != NULL && !(allowed_mask & (1u << i)))
+			return cli_usage_error("'%s' does not take --%s", cmd, opt_names[i]);
+	return 0;
+}
+
+void cli_json_str(FILE *out, const char *s, size_t len)
+{
+	fputc('"', out);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
+void cli_hex(FILE *out, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		fprintf(out, "%02x", p[i]);
+}
+
+int cli_fail(const struct cli *cli, int err, const char *action)
+{
+	const char *detail = cli->client ? spod_client_last_error(cli->client) : "";
+	const char *msg = detail[0] ? detail : spod_strerror(err);
+
+	if (cli->json) {
+		fprintf(stderr, "{\"error\":{\"code\":\"%s\",\"message\":", spod_err_name(err));
+		cli_json_str(stderr, msg, strlen(msg));
+		fprintf(stderr, ",\"action\":\"%s\"}}\n", action);
+	} else {
+		fprintf(stderr, "spod: %s failed: %s [%s]\n", action, msg, spod_err_name(err));
+	}
+	return spod_err_exit_code(err);
+}
+
+int cli_connect(struct cli *cli)
+{
+	int rc = spod_client_connect(&cli->client, cli->uri, cli->timeout_ms);
+
+	if (rc < 0) {
+		if (cli->json) {
+			fprintf(stderr, "{\"error\":{\"code\":\"%s\",\"message\":", spod_err_name(rc));
+			cli_json_str(stderr, cli->uri, strlen(cli->uri));
+			fputs("}}\n", stderr);
+		} else {
+			fprintf(stderr, "spod: cannot reach the pod at %s: %s [%s]\n", cli->uri,
+				spod_strerror(rc), spod_err_name(rc));
+		}
+	}
+	return rc;
+}
+
+static int parse_args(struct cli *cli, int argc, char **argv, const char **cmd)
+{
+	*cmd = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int o;
+
+		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+			if (*cmd == NULL)
+				*cmd = a;
+			else if (cli->npos < CLI_MAX_POS)
+				cli->pos[cli->npos++] = a;
+			else
+				return cli_usage_error("too many arguments");
+			continue;
+		}
+		for (o = 0; o < OPT__COUNT && strcmp(a + 2, opt_names[o]) != 0; o++)
+			;
+		if (o == OPT__COUNT)
+			return cli_usage_error("unknown option %s", a);
+		if (o == OPT_JSON || o == OPT_HELP) {
+			cli->opt[o] = "";
+			continue;
+		}
+		if (i + 1 >= argc)
+			return cli_usage_error("%s needs a value", a);
+		if (cli->opt[o] != NULL)
+			return cli_usage_error("%s given twice", a);
+		cli->opt[o] = argv[++i];
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {0};
+	const char *cmd, *env;
+	int rc;
+
+	rc = parse_args(&cli, argc, argv, &cmd);
+	if (rc != 0)
+		return rc;
+	if (cli.opt[OPT_HELP] != NULL || (cmd != NULL && strcmp(cmd, "help") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (cmd == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	cli.json = cli.opt[OPT_JSON] != NULL;
+	cli.timeout_ms = 30000;
+	if (cli.opt[OPT_TIMEOUT] != NULL) {
+		char *end;
+		long t = strtol(cli.opt[OPT_TIMEOUT], &end, 10);
+		if (*end != '\0' || t <= 0 || t > 3600000)
+			return cli_usage_error("--timeout must be 1..3600000 milliseconds");
+		cli.timeout_ms = (int)t;
+	}
+	if (cli.opt[OPT_URI] != NULL)
+		env = cli.opt[OPT_URI];
+	else
+		env = getenv("SPOD_URI");
+	if (env != NULL && env[0] != '\0') {
+		if (strlen(env) >= sizeof(cli.uri))
+			return cli_usage_error("URI too long");
+		strcpy(cli.uri, env);
+	} else if (spod_default_host_uri(cli.uri, sizeof(cli.uri)) < 0) {
+		return cli_usage_error("data directory path too long");
+	}
+
+	if (strcmp(cmd, "info") == 0)
+		rc = cmd_info(&cli);
+	else if (strcmp(cmd, "keys") == 0)
+		rc = cmd_keys(&cli);
+	else if (strcmp(cmd, "sign") == 0)
+		rc = cmd_sign(&cli);
+	else if (strcmp(cmd, "verify") == 0)
+		rc = cmd_verify(&cli);
+	else
+		rc = cli_usage_error("unknown command '%s'", cmd);
+	spod_client_close(cli.client);
+	return rc;
+}

@@ -1,0 +1,229 @@
+#include "enclave/handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto/sign.h"
+
+static const char *op_name(uint8_t opcode)
+{
+	switch (opcode) {
+	case SPOD_OP_INFO:
+		return "info";
+	case SPOD_OP_ECHO:
+		return "echo";
+	case SPOD_OP_KEY_GENERATE:
+		return "key.generate";
+	case SPOD_OP_KEY_PUBLIC:
+		return "key.public";
+	case SPOD_OP_KEY_LIST:
+		return "key.list";
+	case SPOD_OP_KEY_DELETE:
+		return "key.delete";
+	case SPOD_OP_SIGN:
+		return "sign";
+	case SPOD_OP_SIGN_BATCH:
+		return "sign.batch";
+	default:
+		return "request";
+	}
+}
+
+size_t spod_enclave_error(uint8_t *out, size_t cap, uint8_t opcode, uint64_t rid, int err,
+			  const char *what)
+{
+	char msg[SPOD_ERRMSG_MAX_BYTES];
+	size_t len = 0;
+
+	snprintf(msg, sizeof(msg), "%s: %s", what ? what : op_name(opcode), spod_strerror(err));
+	if (spod_wire_put_error(out, cap, &len, opcode, rid, err, msg) < 0)
+		return 0; /* cannot happen: cap >= SPOD_ENCLAVE_RESP_MAX */
+	return len;
+}
+
+static int do_info(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+		   size_t cap, size_t *len)
+{
+	static const char version[] = SPOD_VERSION;
+	struct spod_info_view info = {
+		.proto_version = SPOD_WIRE_VERSION,
+		.alg_mask = 1u << SPOD_ALG_ED25519 | 1u << SPOD_ALG_SECP256K1 | 1u << SPOD_ALG_P256,
+		.key_count = spod_keystore_count(st->keys),
+		.key_capacity = spod_keystore_capacity(st->keys),
+		.flags = st->flags,
+		.version = version,
+		.version_len = sizeof(version) - 1,
+	};
+
+	SPOD_TRY(spod_wire_empty_req(f));
+	return spod_wire_put_info(out, cap, len, f->hdr.request_id, &info);
+}
+
+static int do_generate(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+		       size_t cap, size_t *len)
+{
+	struct spod_generate_req req;
+	const struct spod_key_entry *k;
+
+	SPOD_TRY(spod_wire_generate_req(&req, f));
+	SPOD_TRY(spod_keystore_generate(st->keys, &k, req.alg));
+	return spod_wire_put_key(out, cap, len, SPOD_OP_KEY_GENERATE, f->hdr.request_id, k->id,
+				 k->sk.alg, k->pub, k->pub_len);
+}
+
+static int do_public(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+		     size_t cap, size_t *len)
+{
+	struct spod_key_req req;
+	const struct spod_key_entry *k;
+
+	SPOD_TRY(spod_wire_key_req(&req, f));
+	k = spod_keystore_find(st->keys, req.key_id);
+	if (k == NULL)
+		return SPOD_E_KEY_NOT_FOUND;
+	return spod_wire_put_key(out, cap, len, SPOD_OP_KEY_PUBLIC, f->hdr.request_id, k->id,
+				 k->sk.alg, k->pub, k->pub_len);
+}
+
+static int do_delete(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+		     size_t cap, size_t *len)
+{
+	struct spod_key_req req;
+
+	SPOD_TRY(spod_wire_key_req(&req, f));
+	SPOD_TRY(spod_keystore_delete(st->keys, req.key_id));
+	return spod_wire_put_empty(out, cap, len, SPOD_OP_KEY_DELETE, f->hdr.request_id);
+}
+
+static int do_list(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+		   size_t cap, size_t *len)
+{
+	struct spod_list_req req;
+	struct spod_list_enc enc;
+	const struct spod_key_entry *k;
+	uint32_t cursor, next;
+
+	SPOD_TRY(spod_wire_list_req(&req, f));
+	SPOD_TRY(spod_wire_list_begin(&enc, out, cap, req.max));
+	cursor = req.cursor;
+	next = 0;
+	while (enc.count < req.max) {
+		k = spod_keystore_next(st->keys, &cursor);
+		if (k == NULL) {
+			cursor = 0;
+			break;
+		}
+		SPOD_TRY(spod_wire_list_add(&enc, k->id, k->sk.alg, k->pub, k->pub_len));
+	}
+	/* A full page ends at a cursor; the next page may turn out empty. */
+	if (enc.count == req.max)
+		next = cursor;
+	spod_wire_list_finish(&enc, len, f->hdr.request_id, next, spod_keystore_count(st->keys));
+	return SPOD_OK;
+}
+
+/* Signs one validated request into sig (64 bytes). */
+static int sign_one(struct spod_enclave_state *st, const struct spod_sign_req *req, uint8_t *sig,
+		    size_t *sig_len, uint8_t *alg, uint8_t *recid)
+{
+	const struct spod_key_entry *k = spod_keystore_find(st->keys, req->key_id);
+
+	*sig_len = 0;
+	*alg = 0;
+	*recid = SPOD_RECID_NONE;
+	if (k == NULL)
+		return SPOD_E_KEY_NOT_FOUND;
+	*alg = k->sk.alg;
+	SPOD_TRY(spod_mode_check(k->sk.alg, req->mode));
+	return spod_sign(sig, sig_len, recid, &k->sk, req->mode, req->data, req->data_len);
+}
+
+static int do_sign(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+		   size_t cap, size_t *len)
+{
+	struct spod_sign_req req;
+	uint8_t *sig = spod_wire_sig_reserve(out, cap);
+	size_t sig_len;
+	uint8_t alg, recid;
+
+	if (sig == NULL)
+		return SPOD_E_INTERNAL;
+	SPOD_TRY(spod_wire_sign_req(&req, f));
+	SPOD_TRY(sign_one(st, &req, sig, &sig_len, &alg, &recid));
+	spod_wire_sig_commit(out, len, f->hdr.request_id, alg, recid, (uint32_t)sig_len);
+	return SPOD_OK;
+}
+
+static int do_batch(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+		    size_t cap, size_t *len)
+{
+	struct spod_batch_req req;
+	struct spod_batch_resp_enc enc;
+	struct spod_sign_req item;
+
+	SPOD_TRY(spod_wire_batch_req(&req, f));
+	SPOD_TRY(spod_wire_batch_resp_begin(&enc, out, cap, req.count));
+	for (uint32_t i = 0; i < req.count; i++) {
+		size_t sig_len;
+		uint8_t alg, recid;
+		int rc;
+
+		spod_wire_batch_item(&item, &req, i);
+		rc = sign_one(st, &item, spod_wire_batch_resp_slot(&enc), &sig_len, &alg, &recid);
+		if (rc < 0)
+			st->errors++;
+		spod_wire_batch_resp_fill(&enc, rc, alg, recid, (uint32_t)sig_len);
+	}
+	spod_wire_batch_resp_finish(&enc, len, f->hdr.request_id);
+	return SPOD_OK;
+}
+
+static int do_echo(const struct spod_frame *f, uint8_t *out, size_t cap, size_t *len)
+{
+	return spod_wire_put_echo(out, cap, len, f->hdr.request_id, f->body, f->body_len);
+}
+
+size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_frame *f,
+			   uint8_t *out, size_t cap)
+{
+	size_t len = 0;
+	int rc;
+
+	st->requests++;
+	rc = spod_wire_check_hdr(&f->hdr, 0);
+	if (rc == SPOD_OK) {
+		switch (f->hdr.opcode) {
+		case SPOD_OP_INFO:
+			rc = do_info(st, f, out, cap, &len);
+			break;
+		case SPOD_OP_ECHO:
+			rc = do_echo(f, out, cap, &len);
+			break;
+		case SPOD_OP_KEY_GENERATE:
+			rc = do_generate(st, f, out, cap, &len);
+			break;
+		case SPOD_OP_KEY_PUBLIC:
+			rc = do_public(st, f, out, cap, &len);
+			break;
+		case SPOD_OP_KEY_LIST:
+			rc = do_list(st, f, out, cap, &len);
+			break;
+		case SPOD_OP_KEY_DELETE:
+			rc = do_delete(st, f, out, cap, &len);
+			break;
+		case SPOD_OP_SIGN:
+			rc = do_sign(st, f, out, cap, &len);
+			break;
+		case SPOD_OP_SIGN_BATCH:
+			rc = do_batch(st, f, out, cap, &len);
+			break;
+		default:
+			rc = SPOD_E_UNKNOWN_OP;
+			break;
+		}
+	}
+	if (rc == SPOD_OK)
+		return len;
+	st->errors++;
+	return spod_enclave_error(out, cap, f->hdr.opcode, f->hdr.request_id, rc, NULL);
+}

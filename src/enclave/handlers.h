@@ -1,0 +1,41 @@
+/*
+ * Request handlers of spod-enclave: one validated frame in, one response frame out,
+ * written straight into the connection's send buffer. Request bytes are read in place
+ * through the wire views and never copied.
+ */
+#ifndef SPOD_ENCLAVE_HANDLERS_H
+#define SPOD_ENCLAVE_HANDLERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "enclave/keystore.h"
+#include "spod/wire.h"
+
+/* Largest response any request can produce; the caller reserves this much send space. */
+#define SPOD_ENCLAVE_RESP_MAX (SPOD_HDR_BYTES + 16u + SPOD_LIST_MAX_ITEMS * (32u + 65u))
+
+struct spod_enclave_state {
+	struct spod_keystore *keys;
+	uint32_t flags; /* SPOD_INFO_* reported by info */
+	/* counters for logs and tests */
+	uint64_t requests;
+	uint64_t errors;
+};
+
+/*
+ * Handles frame f and writes exactly one response frame (success or error) to out, which
+ * has cap >= SPOD_ENCLAVE_RESP_MAX bytes. Returns the response length. Never fails: every
+ * problem with the request becomes an error response carrying its status and message.
+ */
+size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_frame *f,
+			   uint8_t *out, size_t cap) __attribute__((nonnull));
+
+/*
+ * Writes an error response "<what>: <message>" (what NULL: the opcode name) for a frame
+ * that could not be handled; cap >= SPOD_ENCLAVE_RESP_MAX. Returns the response length.
+ */
+size_t spod_enclave_error(uint8_t *out, size_t cap, uint8_t opcode, uint64_t rid, int err,
+			  const char *what) __attribute__((nonnull(1)));
+
+#endif

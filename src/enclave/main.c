@@ -1,0 +1,173 @@
+/*
+ * spod-enclave: holds the private keys and signs. In production it runs inside an AWS Nitro
+ * Enclave and listens on vsock; in development on a unix socket.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+#include "common/log.h"
+#include "crypto/secmem.h"
+#include "crypto/sign.h"
+#include "enclave/server.h"
+
+#define DEFAULT_CAPACITY 4096u
+#define SECURE_HEAP_BYTES (4u * 1024u * 1024u)
+#if defined(__SANITIZE_ADDRESS__)
+#define SPOD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SPOD_ASAN 1
+#endif
+#endif
+#ifndef SPOD_ASAN
+#define SPOD_ASAN 0
+#endif
+#define MLOCKALL_MIN_LIMIT (256ull * 1024u * 1024u)
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: spod-enclave --listen URI [options]\n"
+		"\n"
+		"Holds signing keys in locked memory and answers spod wire frames.\n"
+		"\n"
+		"  --listen URI       where the host connects: vsock://any:PORT in an enclave,\n"
+		"                     unix:///path/enclave.sock in development (required)\n"
+		"  --capacity N       most keys held at once (default %u)\n"
+		"  --log-level L      debug|info|warn|error (default info)\n"
+		"  -h, --help         this text\n"
+		"\n"
+		"Keys live only in this process's memory: this build has no sealing, so every key\n"
+		"is lost when the process exits (info reports the pod as ephemeral).\n",
+		DEFAULT_CAPACITY);
+}
+
+/*
+ * Key material is always in locked pages (libsodium / OpenSSL secure heap). Locking the
+ * whole process as well keeps buffers that briefly hold digests out of swap, but with
+ * MCL_FUTURE every later allocation counts against RLIMIT_MEMLOCK, so do it only when the
+ * limit is generous, and never under AddressSanitizer (its shadow memory is terabytes).
+ */
+static void lock_all_memory(void)
+{
+#if SPOD_ASAN
+	spod_info("sanitizer build: not calling mlockall");
+#else
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < MLOCKALL_MIN_LIMIT) {
+		spod_warn("RLIMIT_MEMLOCK is %llu bytes: not locking all memory; key memory is "
+			  "still locked", (unsigned long long)rl.rlim_cur);
+		return;
+	}
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		spod_warn("mlockall failed; key memory is still locked");
+#endif
+}
+
+static int parse_level(enum spod_log_level *out, const char *s)
+{
+	static const char *const names[] = {"debug", "info", "warn", "error"};
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum spod_log_level)i;
+			return SPOD_OK;
+		}
+	}
+	return SPOD_E_BAD_ARG;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"capacity", required_argument, NULL, 'c'},
+		{"log-level", required_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct spod_enclave_state st = {0};
+	struct spod_enclave_server *srv = NULL;
+	enum spod_log_level level = SPOD_LOG_INFO;
+	const char *listen_text = NULL;
+	unsigned long capacity = DEFAULT_CAPACITY;
+	struct spod_uri uri;
+	char *end;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			listen_text = optarg;
+			break;
+		case 'c':
+			capacity = strtoul(optarg, &end, 10);
+			if (*end != '\0' || capacity == 0 || capacity > (1u << 20)) {
+				fprintf(stderr, "spod-enclave: --capacity must be 1..1048576\n");
+				return 2;
+			}
+			break;
+		case 'v':
+			if (parse_level(&level, optarg) < 0) {
+				fprintf(stderr, "spod-enclave: unknown log level '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (listen_text == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	spod_log_init("spod-enclave", level);
+	if (spod_uri_parse(&uri, listen_text) < 0) {
+		spod_error("bad --listen URI '%s'", listen_text);
+		return 2;
+	}
+
+	/* Harden before any key exists: no core dumps, no same-user ptrace, no swapping. */
+	if (spod_secmem_harden_process() < 0) {
+		spod_error("cannot make the process non-dumpable");
+		return 1;
+	}
+	lock_all_memory();
+	if (spod_crypto_init(SECURE_HEAP_BYTES) < 0) {
+		spod_error("crypto library initialisation failed");
+		return 1;
+	}
+	rc = spod_keystore_new(&st.keys, (uint32_t)capacity);
+	if (rc < 0) {
+		spod_error("cannot allocate a locked keystore for %lu keys: %s", capacity,
+			   spod_strerror(rc));
+		return 1;
+	}
+	st.flags = SPOD_INFO_EPHEMERAL;
+
+	rc = spod_enclave_server_new(&srv, &st, &uri);
+	if (rc < 0) {
+		spod_error("cannot listen on %s: %s", listen_text, spod_strerror(rc));
+		spod_keystore_free(st.keys);
+		return 1;
+	}
+	spod_warn("EPHEMERAL MODE: keys are held only in memory and are lost when this process "
+		  "exits");
+	spod_info("listening on %s (capacity %lu keys)", listen_text, capacity);
+	rc = spod_enclave_server_run(srv);
+	spod_enclave_server_free(srv);
+	spod_keystore_free(st.keys);
+	spod_crypto_cleanup();
+	spod_info("stopped after %llu requests (%llu errors); all keys wiped",
+		  (unsigned long long)st.requests, (unsigned long long)st.errors);
+	return rc < 0 ? 1 : 0;
+}

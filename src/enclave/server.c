@@ -1,0 +1,222 @@
+#include "enclave/server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "transport/conn.h"
+#include "transport/loop.h"
+#include "transport/socket.h"
+
+#define ENCLAVE_RX_BYTES (2u * SPOD_FRAME_MAX_BYTES)
+#define ENCLAVE_TX_BYTES (4u * SPOD_FRAME_MAX_BYTES)
+#define ENCLAVE_MAX_CONNS 256
+
+struct enclave_conn {
+	struct spod_conn c;
+	struct spod_enclave_server *srv;
+	struct enclave_conn *prev, *next;
+	int want_write;
+};
+
+struct spod_enclave_server {
+	struct spod_enclave_state *st;
+	struct spod_loop *loop;
+	int listen_fd;
+	int signal_fd;
+	unsigned nconns;
+	struct enclave_conn *conns;
+};
+
+static void conn_close(struct enclave_conn *ec)
+{
+	spod_loop_del(ec->srv->loop, ec->c.fd);
+	if (ec->prev)
+		ec->prev->next = ec->next;
+	else
+		ec->srv->conns = ec->next;
+	if (ec->next)
+		ec->next->prev = ec->prev;
+	ec->srv->nconns--;
+	spod_conn_free(&ec->c);
+	free(ec);
+}
+
+/*
+ * Answers every complete frame in rx while the send buffer has room for a worst-case
+ * response. Returns SPOD_OK, or a fatal framing error (the stream cannot be resynchronised).
+ */
+static int conn_dispatch(struct enclave_conn *ec)
+{
+	struct spod_frame f;
+	uint8_t *out;
+	int rc;
+
+	for (;;) {
+		out = spod_conn_tx_reserve(&ec->c, SPOD_ENCLAVE_RESP_MAX);
+		if (out == NULL)
+			return SPOD_OK; /* back-pressure: wait until the host reads */
+		rc = spod_conn_next(&ec->c, &f);
+		if (rc == SPOD_E_AGAIN)
+			return SPOD_OK;
+		if (rc < 0) {
+			/* Say why before closing; the request id is unknown, so 0. */
+			size_t n = spod_enclave_error(out, SPOD_ENCLAVE_RESP_MAX, 0, 0, rc,
+						      "frame");
+			spod_conn_tx_commit(&ec->c, n);
+			return rc;
+		}
+		spod_conn_tx_commit(&ec->c, spod_enclave_handle(ec->srv->st, &f, out,
+								 SPOD_ENCLAVE_RESP_MAX));
+	}
+}
+
+static void on_conn(struct spod_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct enclave_conn *ec = arg;
+	int fatal = 0, rc;
+
+	(void)fd;
+	if (events & (SPOD_EV_READ | SPOD_EV_HUP)) {
+		long n = spod_conn_fill(&ec->c);
+		if (n == SPOD_E_CLOSED || n == SPOD_E_IO) {
+			conn_close(ec);
+			return;
+		}
+		if (conn_dispatch(ec) < 0)
+			fatal = 1;
+		spod_conn_compact(&ec->c);
+	}
+	rc = spod_conn_flush(&ec->c);
+	if (rc == SPOD_E_AGAIN && !fatal) {
+		/* Stop reading until the host drains what we owe it. */
+		if (!ec->want_write && spod_loop_mod(loop, ec->c.fd, SPOD_EV_WRITE) == SPOD_OK)
+			ec->want_write = 1;
+		return;
+	}
+	if (rc < 0 || fatal) {
+		if (fatal)
+			spod_warn("closing connection %d: unframeable input", ec->c.fd);
+		conn_close(ec);
+		return;
+	}
+	if (ec->want_write) {
+		/* Drained: frames left in rx while we were blocked are answered now. */
+		ec->want_write = 0;
+		if (spod_loop_mod(loop, ec->c.fd, SPOD_EV_READ) < 0) {
+			conn_close(ec);
+			return;
+		}
+		if (conn_dispatch(ec) < 0 || spod_conn_flush(&ec->c) == SPOD_E_CLOSED) {
+			conn_close(ec);
+			return;
+		}
+		spod_conn_compact(&ec->c);
+	}
+}
+
+static void on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct spod_enclave_server *srv = arg;
+	struct enclave_conn *ec;
+	int cfd;
+
+	(void)events;
+	while (spod_accept(&cfd, fd) == SPOD_OK) {
+		if (srv->nconns >= ENCLAVE_MAX_CONNS) {
+			spod_warn("refusing connection: %d already open", ENCLAVE_MAX_CONNS);
+			close(cfd);
+			continue;
+		}
+		ec = calloc(1, sizeof(*ec));
+		if (ec == NULL) {
+			close(cfd);
+			continue;
+		}
+		if (spod_conn_init(&ec->c, cfd, ENCLAVE_RX_BYTES, ENCLAVE_TX_BYTES) < 0) {
+			free(ec);
+			continue;
+		}
+		ec->srv = srv;
+		if (spod_loop_add(loop, cfd, SPOD_EV_READ, on_conn, ec) < 0) {
+			spod_conn_free(&ec->c);
+			free(ec);
+			continue;
+		}
+		ec->next = srv->conns;
+		if (srv->conns)
+			srv->conns->prev = ec;
+		srv->conns = ec;
+		srv->nconns++;
+		spod_debug("accepted connection %d", cfd);
+	}
+}
+
+static void on_signal(struct spod_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct signalfd_siginfo si;
+
+	(void)events;
+	(void)arg;
+	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		spod_info("signal %u: shutting down", si.ssi_signo);
+	spod_loop_stop(loop);
+}
+
+int spod_enclave_server_new(struct spod_enclave_server **out, struct spod_enclave_state *st,
+			    const struct spod_uri *uri)
+{
+	struct spod_enclave_server *srv;
+	sigset_t mask;
+	int rc;
+
+	*out = NULL;
+	srv = calloc(1, sizeof(*srv));
+	if (srv == NULL)
+		return SPOD_E_NOMEM;
+	srv->st = st;
+	srv->listen_fd = -1;
+	srv->signal_fd = -1;
+	SPOD_GUARD(rc, spod_loop_new(&srv->loop));
+	SPOD_GUARD(rc, spod_listen(&srv->listen_fd, uri));
+	SPOD_GUARD(rc, spod_loop_add(srv->loop, srv->listen_fd, SPOD_EV_READ, on_accept, srv));
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	srv->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (srv->signal_fd < 0) {
+		rc = SPOD_E_IO;
+		goto out;
+	}
+	SPOD_GUARD(rc, spod_loop_add(srv->loop, srv->signal_fd, SPOD_EV_READ, on_signal, srv));
+	*out = srv;
+	return SPOD_OK;
+out:
+	spod_enclave_server_free(srv);
+	return rc;
+}
+
+int spod_enclave_server_run(struct spod_enclave_server *srv)
+{
+	return spod_loop_run(srv->loop, -1, NULL, NULL);
+}
+
+void spod_enclave_server_free(struct spod_enclave_server *srv)
+{
+	if (srv == NULL)
+		return;
+	while (srv->conns)
+		conn_close(srv->conns);
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
+	if (srv->signal_fd >= 0)
+		close(srv->signal_fd);
+	spod_loop_free(srv->loop);
+	free(srv);
+}

@@ -1,0 +1,40 @@
+/*
+ * spod-host's forwarding core: accepts application connections, passes their frames to
+ * the enclave over a small pool of pipelined connections and routes each response back.
+ *
+ * Frames are forwarded as they arrived (only the 8-byte request id is rewritten, so that
+ * requests of many clients can share one enclave connection); the host never decodes a
+ * body and never holds key material. Authentication and storage hook in at
+ * host_admit() (see forward.c) in a later issue.
+ */
+#ifndef SPOD_HOST_FORWARD_H
+#define SPOD_HOST_FORWARD_H
+
+#include <stdint.h>
+
+#include "transport/uri.h"
+
+#define SPOD_HOST_MAX_LISTENERS 4
+#define SPOD_HOST_MAX_ENCLAVE_CONNS 16
+
+struct spod_host_config {
+	struct spod_uri listen[SPOD_HOST_MAX_LISTENERS];
+	unsigned nlisten;
+	struct spod_uri enclave;
+	unsigned enclave_conns;  /* 1..SPOD_HOST_MAX_ENCLAVE_CONNS */
+	unsigned max_clients;    /* connections accepted at once */
+	int connect_timeout_ms;  /* per enclave connect attempt */
+};
+
+struct spod_host;
+
+/* Listens on every configured URI and starts connecting to the enclave. */
+int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
+	__attribute__((warn_unused_result, nonnull));
+
+/* Serves until SIGTERM/SIGINT. Returns SPOD_OK on a clean stop or SPOD_E_IO. */
+int spod_host_run(struct spod_host *h) __attribute__((nonnull));
+
+void spod_host_free(struct spod_host *h);
+
+#endif
