@@ -8,7 +8,11 @@
 
 #include <stddef.h>
 
-/* Zero-filled secure allocation of len bytes, or NULL. Free with spod_secmem_free. */
+/*
+ * Zero-filled secure allocation of len bytes, aligned to 16, or NULL. Free with
+ * spod_secmem_free. Locking is best effort: past RLIMIT_MEMLOCK the memory is still
+ * guarded and excluded from core dumps, but may be swapped.
+ */
 void *spod_secmem_alloc(size_t len) __attribute__((warn_unused_result, malloc));
 
 /* Wipes and frees p (NULL allowed). */

@@ -26,7 +26,9 @@ struct spod_secret_key {
 /*
  * Initialises the libraries once per process: sodium_init, a randomised libsecp256k1
  * context, and (when secure_heap_bytes > 0) OpenSSL's secure heap so P-256 private
- * scalars live in locked, non-dumpable memory. Returns SPOD_OK or SPOD_E_CRYPTO.
+ * scalars live in locked, non-dumpable memory. Call it before starting threads; calling
+ * it again is harmless. Returns SPOD_OK, SPOD_E_BAD_ARG (secure_heap_bytes not a power of
+ * two) or SPOD_E_CRYPTO.
  */
 int spod_crypto_init(size_t secure_heap_bytes) __attribute__((warn_unused_result));
 
@@ -36,6 +38,7 @@ void spod_crypto_cleanup(void);
 /*
  * Generates a fresh key of alg into *sk and writes its public key (spod_alg_pub_len(alg)
  * bytes: Ed25519 raw 32 bytes, ECDSA uncompressed SEC1 0x04||X||Y) to pub.
+ * sk is overwritten without being freed: it must not hold a key (spod_key_wipe it first).
  * Returns SPOD_OK, SPOD_E_UNKNOWN_ALG or SPOD_E_CRYPTO (sk wiped on failure).
  */
 int spod_key_generate(struct spod_secret_key *sk, uint8_t pub[SPOD_PUB_MAX_BYTES],
@@ -43,7 +46,8 @@ int spod_key_generate(struct spod_secret_key *sk, uint8_t pub[SPOD_PUB_MAX_BYTES
 
 /*
  * Builds a key from known secret material (test vectors, and later unsealing):
- * Ed25519 takes the 32-byte seed, ECDSA the 32-byte big-endian scalar.
+ * Ed25519 takes the 32-byte seed, ECDSA the 32-byte big-endian scalar. sk as for
+ * spod_key_generate.
  * Returns SPOD_OK, SPOD_E_UNKNOWN_ALG, SPOD_E_BAD_KEY (wrong length, scalar zero or out of
  * range) or SPOD_E_CRYPTO. sk is wiped on failure.
  */
@@ -68,7 +72,9 @@ int spod_sign(uint8_t sig[SPOD_SIG_MAX_BYTES], size_t *sig_len, uint8_t *recid,
 /*
  * Verifies sig over data for the public key pub of alg, with the same modes as spod_sign.
  * Returns SPOD_OK, SPOD_E_BAD_SIGNATURE, SPOD_E_BAD_KEY, SPOD_E_BAD_MODE, SPOD_E_BAD_DIGEST
- * or SPOD_E_UNKNOWN_ALG. secp256k1 accepts only low-S signatures.
+ * or SPOD_E_UNKNOWN_ALG. secp256k1 accepts only low-S signatures. ECDSA keys must be
+ * uncompressed points on the curve (else SPOD_E_BAD_KEY); an Ed25519 key libsodium cannot
+ * decode gives SPOD_E_BAD_SIGNATURE, as libsodium does not tell the two apart.
  */
 int spod_verify(uint8_t alg, const uint8_t *pub, size_t pub_len, uint8_t mode,
 		const uint8_t *data, size_t len, const uint8_t *sig, size_t sig_len)
@@ -76,13 +82,17 @@ int spod_verify(uint8_t alg, const uint8_t *pub, size_t pub_len, uint8_t mode,
 
 /*
  * Recovers the secp256k1 public key (65 bytes uncompressed) from a 32-byte digest, a 64-byte
- * r||s and recid. Returns SPOD_OK or SPOD_E_BAD_SIGNATURE.
+ * r||s and recid. High-S signatures are refused, as spod_verify does.
+ * Returns SPOD_OK or SPOD_E_BAD_SIGNATURE.
  */
 int spod_secp256k1_recover(uint8_t pub[65], const uint8_t digest[SPOD_DIGEST_BYTES],
 			   const uint8_t sig[64], uint8_t recid)
 	__attribute__((warn_unused_result, nonnull));
 
-/* Ethereum address of an uncompressed secp256k1 key: keccak256(X||Y)[12..32). */
+/*
+ * Ethereum address of an uncompressed secp256k1 key: keccak256(X||Y)[12..32).
+ * Returns SPOD_OK, or SPOD_E_BAD_KEY unless pub is 0x04||X||Y on the curve.
+ */
 int spod_eth_address(uint8_t addr[20], const uint8_t *pub, size_t pub_len)
 	__attribute__((warn_unused_result, nonnull));
 
@@ -91,7 +101,9 @@ void spod_eth_address_text(char out[43], const uint8_t addr[20]) __attribute__((
 
 /*
  * SubjectPublicKeyInfo PEM of a public key (Ed25519 or EC). Writes a NUL-terminated string
- * of at most out_cap bytes. Returns SPOD_OK, SPOD_E_BAD_KEY or SPOD_E_TOO_LARGE.
+ * of at most out_cap bytes. Returns SPOD_OK, SPOD_E_UNKNOWN_ALG, SPOD_E_BAD_KEY (wrong
+ * length; EC point not uncompressed or not on the curve), SPOD_E_TOO_LARGE or
+ * SPOD_E_CRYPTO; on failure out is "" (when out_cap > 0).
  */
 int spod_pub_to_pem(char *out, size_t out_cap, uint8_t alg, const uint8_t *pub, size_t pub_len)
 	__attribute__((warn_unused_result, nonnull));

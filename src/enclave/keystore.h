@@ -23,7 +23,10 @@ struct spod_key_entry {
 	struct spod_secret_key sk;
 };
 
-/* Creates a keystore for up to capacity keys. Returns SPOD_OK, SPOD_E_BAD_ARG or SPOD_E_NOMEM. */
+/*
+ * Creates a keystore for up to capacity keys (1..2^20). Returns SPOD_OK, SPOD_E_BAD_ARG or
+ * SPOD_E_NOMEM.
+ */
 int spod_keystore_new(struct spod_keystore **out, uint32_t capacity)
 	__attribute__((warn_unused_result, nonnull));
 

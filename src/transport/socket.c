@@ -84,9 +84,27 @@ static int is_inet(sa_family_t family)
 	return family == AF_INET || family == AF_INET6;
 }
 
+/* True when a server accepts connections on the unix socket at path right now. */
+static int socket_is_live(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	int s, live;
+
+	if (strlen(path) >= sizeof(a.sun_path))
+		return 0;
+	strcpy(a.sun_path, path);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return 0;
+	live = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(s);
+	return live;
+}
+
 /*
  * A socket file left by a previous run would make bind fail with EADDRINUSE. Remove it, but
- * only if it is a socket: a typo in the URI must not delete someone's file.
+ * only if it is a socket nobody listens on: a typo in the URI must not delete someone's
+ * file, and a second server must not steal a running one's address.
  */
 static int unix_remove_stale(const char *path)
 {
@@ -96,6 +114,8 @@ static int unix_remove_stale(const char *path)
 		return errno == ENOENT ? SPOD_OK : SPOD_E_IO;
 	if (!S_ISSOCK(st.st_mode))
 		return SPOD_E_IO;
+	if (socket_is_live(path))
+		return SPOD_E_IO; /* another server is listening there: never steal its path */
 	if (unlink(path) < 0 && errno != ENOENT)
 		return SPOD_E_IO;
 	return SPOD_OK;

@@ -1,0 +1,367 @@
+/* The enclave keystore: lookups, deletes and tombstones, capacity, iteration; secmem. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <cmocka.h>
+
+#include "crypto/secmem.h"
+#include "crypto/sign.h"
+#include "enclave/keystore.h"
+#include "spod/err.h"
+#include "spod/wire.h"
+
+#define MAX_TEST_KEYS 64
+
+static int setup(void **state)
+{
+	(void)state;
+	return spod_crypto_init(0) == SPOD_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	spod_crypto_cleanup();
+	return 0;
+}
+
+/* An id whose probe run starts at slot `home` of any table with more than `home` slots. */
+static void make_id(uint8_t id[SPOD_KEY_ID_BYTES], uint8_t home, uint8_t tag)
+{
+	memset(id, 0, SPOD_KEY_ID_BYTES);
+	id[0] = home;
+	id[SPOD_KEY_ID_BYTES - 1] = tag;
+}
+
+static void test_new_bad_args(void **state)
+{
+	struct spod_keystore *ks = (struct spod_keystore *)1;
+
+	(void)state;
+	assert_int_equal(spod_keystore_new(&ks, 0), SPOD_E_BAD_ARG);
+	assert_null(ks);
+	assert_int_equal(spod_keystore_new(&ks, (1u << 20) + 1), SPOD_E_BAD_ARG);
+	assert_int_equal(spod_keystore_new(&ks, 1), SPOD_OK);
+	assert_int_equal(spod_keystore_capacity(ks), 1);
+	assert_int_equal(spod_keystore_count(ks), 0);
+	spod_keystore_free(ks);
+	spod_keystore_free(NULL);
+}
+
+static void test_generate_find_delete(void **state)
+{
+	struct spod_keystore *ks;
+	const struct spod_key_entry *e;
+	uint8_t id[SPOD_KEY_ID_BYTES], sig[SPOD_SIG_MAX_BYTES], recid;
+	const uint8_t msg[32] = {42};
+	size_t sig_len;
+
+	(void)state;
+	assert_int_equal(spod_keystore_new(&ks, 8), SPOD_OK);
+	for (uint8_t alg = SPOD_ALG_ED25519; alg <= SPOD_ALG_P256; alg++) {
+		uint8_t mode = alg == SPOD_ALG_ED25519 ? SPOD_MODE_RAW : SPOD_MODE_DIGEST;
+
+		assert_int_equal(spod_keystore_generate(ks, &e, alg), SPOD_OK);
+		assert_non_null(e);
+		assert_int_equal(e->used, 1);
+		assert_int_equal(e->sk.alg, alg);
+		assert_int_equal(e->pub_len, spod_alg_pub_len(alg));
+		assert_int_equal(spod_keystore_count(ks), 1);
+		memcpy(id, e->id, sizeof id);
+		assert_ptr_equal(spod_keystore_find(ks, id), e);
+
+		assert_int_equal(spod_sign(sig, &sig_len, &recid, &e->sk, mode, msg, sizeof msg),
+		                 SPOD_OK);
+		assert_int_equal(
+		    spod_verify(alg, e->pub, e->pub_len, mode, msg, sizeof msg, sig, sig_len),
+		    SPOD_OK);
+
+		assert_int_equal(spod_keystore_delete(ks, id), SPOD_OK);
+		assert_null(spod_keystore_find(ks, id));
+		assert_int_equal(spod_keystore_delete(ks, id), SPOD_E_KEY_NOT_FOUND);
+		assert_int_equal(spod_keystore_count(ks), 0);
+		/* The slot holds nothing of the key any more. */
+		assert_int_equal(e->sk.alg, 0);
+		assert_null(e->sk.ossl);
+		for (size_t i = 0; i < sizeof e->sk.secret; i++)
+			assert_int_equal(e->sk.secret[i], 0);
+	}
+	assert_int_equal(spod_keystore_generate(ks, &e, 9), SPOD_E_UNKNOWN_ALG);
+	assert_null(e);
+	assert_int_equal(spod_keystore_count(ks), 0);
+	spod_keystore_free(ks);
+}
+
+static void test_full(void **state)
+{
+	struct spod_keystore *ks;
+	const struct spod_key_entry *e, *first = NULL;
+	uint8_t id[SPOD_KEY_ID_BYTES], seed[32] = {1};
+
+	(void)state;
+	assert_int_equal(spod_keystore_new(&ks, 4), SPOD_OK);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(spod_keystore_generate(ks, &e, SPOD_ALG_P256), SPOD_OK);
+		if (first == NULL)
+			first = e;
+	}
+	assert_int_equal(spod_keystore_count(ks), 4);
+	assert_int_equal(spod_keystore_generate(ks, &e, SPOD_ALG_ED25519), SPOD_E_KEYSTORE_FULL);
+	assert_null(e);
+	make_id(id, 1, 1);
+	assert_int_equal(spod_keystore_import(ks, &e, id, SPOD_ALG_ED25519, seed, sizeof seed),
+	                 SPOD_E_KEYSTORE_FULL);
+	assert_int_equal(spod_keystore_count(ks), 4);
+
+	memcpy(id, first->id, sizeof id);
+	assert_int_equal(spod_keystore_delete(ks, id), SPOD_OK);
+	assert_int_equal(spod_keystore_generate(ks, &e, SPOD_ALG_SECP256K1), SPOD_OK);
+	assert_int_equal(spod_keystore_count(ks), 4);
+	spod_keystore_free(ks); /* with live P-256 keys: LeakSanitizer checks they are freed */
+}
+
+/* Index of id in ids[0..n), or -1. */
+static int index_of(uint8_t ids[][SPOD_KEY_ID_BYTES], int n, const uint8_t *id)
+{
+	for (int i = 0; i < n; i++) {
+		if (memcmp(ids[i], id, SPOD_KEY_ID_BYTES) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static void test_iterate(void **state)
+{
+	struct spod_keystore *ks;
+	const struct spod_key_entry *e;
+	uint8_t ids[40][SPOD_KEY_ID_BYTES];
+	int live[40] = {0}, seen[40] = {0};
+	uint32_t cursor = 0, visited = 0;
+
+	(void)state;
+	assert_int_equal(spod_keystore_new(&ks, MAX_TEST_KEYS), SPOD_OK);
+	assert_null(spod_keystore_next(ks, &cursor));
+	assert_int_equal(cursor, 0);
+
+	for (int i = 0; i < 40; i++) {
+		assert_int_equal(spod_keystore_generate(ks, &e, (uint8_t)(1 + i % 3)), SPOD_OK);
+		memcpy(ids[i], e->id, SPOD_KEY_ID_BYTES);
+		live[i] = 1;
+	}
+	for (int i = 0; i < 40; i += 3) {
+		assert_int_equal(spod_keystore_delete(ks, ids[i]), SPOD_OK);
+		live[i] = 0;
+	}
+
+	while ((e = spod_keystore_next(ks, &cursor)) != NULL) {
+		int i = index_of(ids, 40, e->id);
+
+		assert_true(i >= 0);
+		assert_true(live[i]);
+		assert_int_equal(seen[i], 0);
+		seen[i] = 1;
+		visited++;
+		assert_int_not_equal(cursor, 0);
+	}
+	assert_int_equal(cursor, 0);
+	assert_int_equal(visited, spod_keystore_count(ks));
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(seen[i], live[i]);
+
+	/* A cursor past the table ends the walk. */
+	cursor = 1u << 30;
+	assert_null(spod_keystore_next(ks, &cursor));
+	assert_int_equal(cursor, 0);
+	spod_keystore_free(ks);
+}
+
+static void test_delete_during_iteration(void **state)
+{
+	struct spod_keystore *ks;
+	const struct spod_key_entry *e;
+	uint8_t ids[20][SPOD_KEY_ID_BYTES], id[SPOD_KEY_ID_BYTES];
+	int seen[20] = {0}, gone_early = -1;
+	uint32_t cursor = 0, steps = 0;
+
+	(void)state;
+	assert_int_equal(spod_keystore_new(&ks, 32), SPOD_OK);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(spod_keystore_generate(ks, &e, SPOD_ALG_ED25519), SPOD_OK);
+		memcpy(ids[i], e->id, SPOD_KEY_ID_BYTES);
+	}
+
+	while ((e = spod_keystore_next(ks, &cursor)) != NULL) {
+		int i = index_of(ids, 20, e->id);
+
+		assert_true(i >= 0);
+		assert_int_equal(seen[i], 0);
+		assert_int_not_equal(i, gone_early);
+		seen[i] = 1;
+		/* Delete the key just returned (the entry is wiped: copy its id first). */
+		memcpy(id, e->id, sizeof id);
+		assert_int_equal(spod_keystore_delete(ks, id), SPOD_OK);
+		/* Once, also delete a key the walk has not reached yet. */
+		if (++steps == 3) {
+			for (int j = 0; j < 20 && gone_early < 0; j++) {
+				if (!seen[j])
+					gone_early = j;
+			}
+			assert_int_equal(spod_keystore_delete(ks, ids[gone_early]), SPOD_OK);
+		}
+	}
+	assert_int_equal(steps, 19);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(seen[i], i != gone_early);
+	assert_int_equal(spod_keystore_count(ks), 0);
+	spod_keystore_free(ks);
+}
+
+/*
+ * Capacity 4 gives 8 slots. Ids made with the same home slot collide on purpose, so the
+ * slots they land in, and their states (1 live, 2 tombstone, 0 empty), are known.
+ */
+static void test_tombstones(void **state)
+{
+	struct spod_keystore *ks;
+	const struct spod_key_entry *a, *b, *c, *d, *x;
+	uint8_t id_a[SPOD_KEY_ID_BYTES], id_b[SPOD_KEY_ID_BYTES], id_c[SPOD_KEY_ID_BYTES];
+	uint8_t id_d[SPOD_KEY_ID_BYTES], id_x[SPOD_KEY_ID_BYTES];
+	uint8_t seed[32] = {9};
+
+	(void)state;
+	assert_int_equal(spod_keystore_new(&ks, 4), SPOD_OK);
+	make_id(id_a, 3, 'a');
+	make_id(id_b, 3, 'b');
+	make_id(id_c, 3, 'c');
+	assert_int_equal(spod_keystore_import(ks, &a, id_a, SPOD_ALG_ED25519, seed, 32), SPOD_OK);
+	assert_int_equal(spod_keystore_import(ks, &b, id_b, SPOD_ALG_ED25519, seed, 32), SPOD_OK);
+	assert_ptr_equal(b, a + 1);
+
+	/* a's slot becomes a tombstone: b, further along the same run, is still found. */
+	assert_int_equal(spod_keystore_delete(ks, id_a), SPOD_OK);
+	assert_int_equal(a->used, 2);
+	assert_ptr_equal(spod_keystore_find(ks, id_b), b);
+	assert_null(spod_keystore_find(ks, id_a));
+
+	/* A new key on that run reuses the tombstone. */
+	assert_int_equal(spod_keystore_import(ks, &c, id_c, SPOD_ALG_SECP256K1, seed, 32), SPOD_OK);
+	assert_ptr_equal(c, a);
+	assert_int_equal(c->used, 1);
+	assert_int_equal(spod_keystore_count(ks), 2);
+
+	/* Deleting the last key of a run empties its slot instead of leaving a tombstone. */
+	assert_int_equal(spod_keystore_delete(ks, id_b), SPOD_OK);
+	assert_int_equal(b->used, 0);
+	assert_int_equal(spod_keystore_delete(ks, id_c), SPOD_OK);
+	assert_int_equal(c->used, 0);
+
+	/* The same across the end of the table: slot 7, then slot 0. */
+	make_id(id_d, 7, 'd');
+	make_id(id_x, 7, 'x');
+	assert_int_equal(spod_keystore_import(ks, &d, id_d, SPOD_ALG_P256, seed, 32), SPOD_OK);
+	assert_int_equal(spod_keystore_import(ks, &x, id_x, SPOD_ALG_ED25519, seed, 32), SPOD_OK);
+	assert_ptr_equal(x, d - 7);
+	assert_int_equal(spod_keystore_delete(ks, id_d), SPOD_OK);
+	assert_int_equal(d->used, 2);
+	assert_ptr_equal(spod_keystore_find(ks, id_x), x);
+	/* Emptying slot 0 also clears the tombstone in slot 7 before it. */
+	assert_int_equal(spod_keystore_delete(ks, id_x), SPOD_OK);
+	assert_int_equal(x->used, 0);
+	assert_int_equal(d->used, 0);
+	assert_int_equal(spod_keystore_count(ks), 0);
+	spod_keystore_free(ks);
+}
+
+static void test_import_errors(void **state)
+{
+	struct spod_keystore *ks;
+	const struct spod_key_entry *e, *again;
+	uint8_t id[SPOD_KEY_ID_BYTES], other[SPOD_KEY_ID_BYTES], seed[32] = {5};
+	uint8_t zero[32] = {0};
+
+	(void)state;
+	assert_int_equal(spod_keystore_new(&ks, 4), SPOD_OK);
+	make_id(id, 2, 1);
+	assert_int_equal(spod_keystore_import(ks, &e, id, SPOD_ALG_ED25519, seed, 32), SPOD_OK);
+	assert_memory_equal(e->id, id, sizeof id);
+	assert_int_equal(spod_keystore_import(ks, &again, id, SPOD_ALG_P256, seed, 32),
+	                 SPOD_E_BAD_FIELD);
+	assert_null(again);
+	assert_int_equal(spod_keystore_count(ks), 1);
+
+	/* A key that cannot be imported leaves its slot as it was. */
+	make_id(other, 2, 2);
+	assert_int_equal(spod_keystore_import(ks, &again, other, SPOD_ALG_SECP256K1, zero, 32),
+	                 SPOD_E_BAD_KEY);
+	assert_int_equal(spod_keystore_import(ks, &again, other, 7, seed, 32), SPOD_E_UNKNOWN_ALG);
+	assert_int_equal(spod_keystore_import(ks, &again, other, SPOD_ALG_P256, seed, 31),
+	                 SPOD_E_BAD_KEY);
+	assert_null(spod_keystore_find(ks, other));
+	assert_int_equal(e[1].used, 0);
+	assert_int_equal(spod_keystore_count(ks), 1);
+	assert_int_equal(spod_keystore_import(ks, &again, other, SPOD_ALG_P256, seed, 32), SPOD_OK);
+	assert_ptr_equal(again, e + 1);
+	spod_keystore_free(ks);
+}
+
+static void test_secmem(void **state)
+{
+	uint8_t *p;
+
+	(void)state;
+	for (size_t len = 1; len < 100; len += 13) {
+		p = spod_secmem_alloc(len);
+		assert_non_null(p);
+		assert_int_equal((uintptr_t)p % 16, 0);
+		for (size_t i = 0; i < len; i++)
+			assert_int_equal(p[i], 0);
+		memset(p, 0xa5, len);
+		spod_secmem_wipe(p, len);
+		for (size_t i = 0; i < len; i++)
+			assert_int_equal(p[i], 0);
+		spod_secmem_free(p);
+	}
+	spod_secmem_free(NULL);
+}
+
+static void test_harden_process(void **state)
+{
+	struct rlimit core;
+
+	(void)state;
+	assert_int_equal(spod_secmem_harden_process(), SPOD_OK);
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+	assert_int_equal(getrlimit(RLIMIT_CORE, &core), 0);
+	assert_int_equal(core.rlim_cur, 0);
+	assert_int_equal(core.rlim_max, 0);
+}
+
+/* OpenSSL aborts on a secure heap size that is not a power of two; spod refuses it. */
+static void test_crypto_init_odd_heap(void **state)
+{
+	(void)state;
+	assert_int_equal(spod_crypto_init(1000), SPOD_E_BAD_ARG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_crypto_init_odd_heap),
+	    cmocka_unit_test(test_new_bad_args),
+	    cmocka_unit_test(test_generate_find_delete),
+	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_iterate),
+	    cmocka_unit_test(test_delete_during_iteration),
+	    cmocka_unit_test(test_tombstones),
+	    cmocka_unit_test(test_import_errors),
+	    cmocka_unit_test(test_secmem),
+	    cmocka_unit_test(test_harden_process),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
