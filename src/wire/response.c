@@ -95,7 +95,8 @@ int spod_wire_put_info(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
 	spod_put_le32(b + INFO_FLAGS, info->flags);
 	spod_put_le32(b + INFO_VER_OFF, INFO_FIXED);
 	spod_put_le32(b + INFO_VER_LEN, (uint32_t)vlen);
-	memcpy(b + INFO_FIXED, info->version, vlen);
+	if (vlen > 0)
+		memcpy(b + INFO_FIXED, info->version, vlen);
 	*out_len = SPOD_HDR_BYTES + INFO_FIXED + vlen;
 	return SPOD_OK;
 }

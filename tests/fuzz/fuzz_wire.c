@@ -1,0 +1,421 @@
+/*
+ * libFuzzer target for the wire format v1 parsers (src/wire).
+ *
+ * The input is a byte stream as a socket would deliver it. Every complete frame is copied
+ * into a buffer of exactly its own length, so a view that strays past its frame lands in
+ * an ASan redzone, and then goes through the header check (both polarities), every request
+ * validator and every response decoder, whatever its opcode. Every byte a returned view
+ * points to is read. Beyond memory safety the target checks the contracts of
+ * include/spod/wire.h: views lie inside the body and past the fixed part, failures leave
+ * zeroed views, decoders only accept their own opcodes, and whatever a validator accepts
+ * re-encodes to a frame that validates to the same fields.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spod/err.h"
+#include "spod/wire.h"
+#include "wire/layout.h"
+
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			abort();                                                                   \
+	} while (0)
+
+static volatile uint32_t sink;
+static uint8_t enc_buf[SPOD_FRAME_MAX_BYTES];
+
+static int is_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != 0)
+			return 0;
+	return 1;
+}
+
+/* Reads p[0..n) and checks it lies in body[lo..body_len). */
+static void touch(const struct spod_frame *f, uint32_t lo, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint32_t acc = 0;
+
+	CHECK(b != NULL);
+	CHECK(b >= f->body + lo && b <= f->body + f->body_len);
+	CHECK(n <= (size_t)(f->body + f->body_len - b));
+	for (size_t i = 0; i < n; i++)
+		acc += b[i];
+	sink += acc;
+}
+
+static const struct spod_frame *reframe(struct spod_frame *g, size_t len)
+{
+	CHECK(spod_wire_frame(g, enc_buf, len) == SPOD_OK);
+	CHECK(g->frame_len == len);
+	return g;
+}
+
+static void fuzz_generate(const struct spod_frame *f)
+{
+	struct spod_generate_req v, w;
+	struct spod_frame g;
+	size_t n;
+
+	if (spod_wire_generate_req(&v, f) != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	CHECK(spod_alg_valid(v.alg));
+	CHECK(spod_wire_enc_generate(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, v.alg) ==
+	      SPOD_OK);
+	CHECK(spod_wire_generate_req(&w, reframe(&g, n)) == SPOD_OK && w.alg == v.alg);
+	/* the layout has no slack: the re-encoded body is the original body */
+	CHECK(g.body_len == f->body_len && memcmp(g.body, f->body, f->body_len) == 0);
+}
+
+static void fuzz_key(const struct spod_frame *f)
+{
+	struct spod_key_req v, w;
+	struct spod_frame g;
+	size_t n;
+
+	if (spod_wire_key_req(&v, f) != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	touch(f, 0, v.key_id, SPOD_KEY_ID_BYTES);
+	CHECK(spod_wire_enc_key(enc_buf, sizeof(enc_buf), &n, f->hdr.opcode, f->hdr.request_id,
+	                        v.key_id) == SPOD_OK);
+	CHECK(spod_wire_key_req(&w, reframe(&g, n)) == SPOD_OK);
+	CHECK(memcmp(w.key_id, v.key_id, SPOD_KEY_ID_BYTES) == 0);
+}
+
+static void fuzz_list(const struct spod_frame *f)
+{
+	struct spod_list_req v, w;
+	struct spod_frame g;
+	size_t n;
+
+	if (spod_wire_list_req(&v, f) != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	CHECK(v.max >= 1 && v.max <= SPOD_LIST_MAX_ITEMS);
+	CHECK(spod_wire_enc_list(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, v.cursor,
+	                         v.max) == SPOD_OK);
+	CHECK(spod_wire_list_req(&w, reframe(&g, n)) == SPOD_OK);
+	CHECK(w.cursor == v.cursor && w.max == v.max);
+	CHECK(memcmp(g.body, f->body, f->body_len) == 0);
+}
+
+static void check_sign_item(const struct spod_frame *f, uint32_t fixed,
+                            const struct spod_sign_req *v)
+{
+	touch(f, 0, v->key_id, SPOD_KEY_ID_BYTES);
+	touch(f, fixed, v->data, v->data_len);
+	CHECK(v->mode <= SPOD_MODE_KECCAK256);
+	CHECK(v->data_len <= SPOD_MSG_MAX_BYTES);
+	CHECK(v->mode != SPOD_MODE_DIGEST || v->data_len == SPOD_DIGEST_BYTES);
+}
+
+static void fuzz_sign(const struct spod_frame *f)
+{
+	struct spod_sign_req v, w;
+	struct spod_frame g;
+	size_t n;
+
+	if (spod_wire_sign_req(&v, f) != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	check_sign_item(f, SIGN_FIXED, &v);
+	CHECK(spod_wire_enc_sign(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, v.key_id, v.mode,
+	                         v.data, v.data_len) == SPOD_OK);
+	CHECK(spod_wire_sign_req(&w, reframe(&g, n)) == SPOD_OK);
+	CHECK(memcmp(w.key_id, v.key_id, SPOD_KEY_ID_BYTES) == 0 && w.mode == v.mode);
+	CHECK(w.data_len == v.data_len && memcmp(w.data, v.data, v.data_len) == 0);
+}
+
+static void fuzz_batch(const struct spod_frame *f)
+{
+	struct spod_batch_req v, w;
+	struct spod_batch_enc e;
+	struct spod_sign_req it, jt;
+	struct spod_frame g;
+	uint32_t fixed;
+	size_t n;
+
+	if (spod_wire_batch_req(&v, f) != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	CHECK(v.count >= 1 && v.count <= SPOD_BATCH_MAX_ITEMS);
+	CHECK(v.body == f->body && v.body_len == f->body_len);
+	fixed = BATCH_ITEMS + v.count * BATCH_ITEM_BYTES;
+	CHECK(fixed <= f->body_len);
+	for (uint32_t i = 0; i < v.count; i++) {
+		spod_wire_batch_item(&it, &v, i);
+		check_sign_item(f, fixed, &it);
+	}
+
+	/* Items may share or skip data, so the re-encoding is not always smaller; it may not fit.
+	 */
+	CHECK(spod_wire_batch_begin(&e, enc_buf, sizeof(enc_buf), f->hdr.request_id, v.count) ==
+	      SPOD_OK);
+	for (uint32_t i = 0; i < v.count; i++) {
+		spod_wire_batch_item(&it, &v, i);
+		int rc = spod_wire_batch_add(&e, it.key_id, it.mode, it.data, it.data_len);
+		if (rc == SPOD_E_TOO_LARGE)
+			return;
+		CHECK(rc == SPOD_OK);
+	}
+	CHECK(spod_wire_batch_finish(&e, &n) == SPOD_OK);
+	CHECK(spod_wire_batch_req(&w, reframe(&g, n)) == SPOD_OK && w.count == v.count);
+	for (uint32_t i = 0; i < v.count; i++) {
+		spod_wire_batch_item(&it, &v, i);
+		spod_wire_batch_item(&jt, &w, i);
+		CHECK(memcmp(it.key_id, jt.key_id, SPOD_KEY_ID_BYTES) == 0 && it.mode == jt.mode);
+		CHECK(it.data_len == jt.data_len && memcmp(it.data, jt.data, it.data_len) == 0);
+	}
+}
+
+/* Decoders return SPOD_OK only for their own opcodes, in a valid status-0 response. */
+static void check_decoded(const struct spod_frame *f, int rc, int opcode_ok)
+{
+	if (rc != SPOD_OK)
+		return;
+	CHECK(opcode_ok);
+	CHECK(f->hdr.status == 0 && spod_wire_check_hdr(&f->hdr, 1) == SPOD_OK);
+}
+
+static void fuzz_sig_resp(const struct spod_frame *f)
+{
+	struct spod_sig_view v, w;
+	struct spod_frame g;
+	uint8_t *slot;
+	size_t n;
+	int rc = spod_wire_sig_resp(&v, f);
+
+	check_decoded(f, rc, f->hdr.opcode == SPOD_OP_SIGN);
+	if (rc != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	CHECK(v.sig_len <= SPOD_SIG_MAX_BYTES);
+	touch(f, SIG_FIXED, v.sig, v.sig_len);
+
+	slot = spod_wire_sig_reserve(enc_buf, sizeof(enc_buf));
+	CHECK(slot != NULL);
+	memcpy(slot, v.sig, v.sig_len);
+	spod_wire_sig_commit(enc_buf, &n, f->hdr.request_id, v.alg, v.recid, v.sig_len);
+	CHECK(spod_wire_sig_resp(&w, reframe(&g, n)) == SPOD_OK);
+	CHECK(w.alg == v.alg && w.recid == v.recid && w.sig_len == v.sig_len);
+	CHECK(memcmp(w.sig, v.sig, v.sig_len) == 0);
+}
+
+static void check_key_view(const struct spod_frame *f, uint32_t fixed,
+                           const struct spod_key_view *k)
+{
+	touch(f, 0, k->key_id, SPOD_KEY_ID_BYTES);
+	CHECK(k->pub_len <= SPOD_PUB_MAX_BYTES);
+	touch(f, fixed, k->pub, k->pub_len);
+}
+
+static void fuzz_key_resp(const struct spod_frame *f)
+{
+	struct spod_key_view v, w;
+	struct spod_frame g;
+	size_t n;
+	int rc = spod_wire_key_resp(&v, f);
+
+	check_decoded(f, rc,
+	              f->hdr.opcode == SPOD_OP_KEY_GENERATE || f->hdr.opcode == SPOD_OP_KEY_PUBLIC);
+	if (rc != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	check_key_view(f, KEY_FIXED, &v);
+	CHECK(spod_wire_put_key(enc_buf, sizeof(enc_buf), &n, f->hdr.opcode, f->hdr.request_id,
+	                        v.key_id, v.alg, v.pub, v.pub_len) == SPOD_OK);
+	CHECK(spod_wire_key_resp(&w, reframe(&g, n)) == SPOD_OK);
+	CHECK(memcmp(w.key_id, v.key_id, SPOD_KEY_ID_BYTES) == 0 && w.alg == v.alg);
+	CHECK(w.pub_len == v.pub_len && memcmp(w.pub, v.pub, v.pub_len) == 0);
+}
+
+static void fuzz_info_resp(const struct spod_frame *f)
+{
+	struct spod_info_view v, w;
+	struct spod_frame g;
+	size_t n;
+	int rc = spod_wire_info_resp(&v, f);
+
+	check_decoded(f, rc, f->hdr.opcode == SPOD_OP_INFO);
+	if (rc != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	CHECK(v.version_len <= INFO_VERSION_MAX);
+	touch(f, INFO_FIXED, v.version, v.version_len);
+	CHECK(spod_wire_put_info(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, &v) == SPOD_OK);
+	CHECK(spod_wire_info_resp(&w, reframe(&g, n)) == SPOD_OK);
+	CHECK(w.proto_version == v.proto_version && w.alg_mask == v.alg_mask &&
+	      w.key_count == v.key_count && w.key_capacity == v.key_capacity &&
+	      w.flags == v.flags && w.version_len == v.version_len);
+	CHECK(memcmp(w.version, v.version, v.version_len) == 0);
+}
+
+static void fuzz_list_resp(const struct spod_frame *f)
+{
+	struct spod_list_view v, w;
+	struct spod_list_enc e;
+	struct spod_key_view k, l;
+	struct spod_frame g;
+	uint32_t fixed;
+	size_t n;
+	int rc = spod_wire_list_resp(&v, f);
+
+	check_decoded(f, rc, f->hdr.opcode == SPOD_OP_KEY_LIST);
+	if (rc != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	CHECK(v.count <= SPOD_LIST_MAX_ITEMS);
+	CHECK(v.body == f->body && v.body_len == f->body_len);
+	fixed = LIST_ENTRIES + v.count * LIST_ENTRY_BYTES;
+	for (uint32_t i = 0; i < v.count; i++) {
+		spod_wire_list_item(&k, &v, i);
+		check_key_view(f, fixed, &k);
+	}
+
+	CHECK(spod_wire_list_begin(&e, enc_buf, sizeof(enc_buf), v.count ? v.count : 1) == SPOD_OK);
+	for (uint32_t i = 0; i < v.count; i++) {
+		spod_wire_list_item(&k, &v, i);
+		CHECK(spod_wire_list_add(&e, k.key_id, k.alg, k.pub, k.pub_len) == SPOD_OK);
+	}
+	spod_wire_list_finish(&e, &n, f->hdr.request_id, v.next_cursor, v.total);
+	CHECK(spod_wire_list_resp(&w, reframe(&g, n)) == SPOD_OK);
+	CHECK(w.count == v.count && w.next_cursor == v.next_cursor && w.total == v.total);
+	for (uint32_t i = 0; i < v.count; i++) {
+		spod_wire_list_item(&k, &v, i);
+		spod_wire_list_item(&l, &w, i);
+		CHECK(memcmp(k.key_id, l.key_id, SPOD_KEY_ID_BYTES) == 0 && k.alg == l.alg);
+		CHECK(k.pub_len == l.pub_len && memcmp(k.pub, l.pub, k.pub_len) == 0);
+	}
+}
+
+static void fuzz_batch_resp(const struct spod_frame *f)
+{
+	struct spod_batch_resp_view v, w;
+	struct spod_batch_resp_enc e;
+	struct spod_sig_view s, t;
+	struct spod_frame g;
+	uint32_t fixed;
+	size_t n;
+	int rc = spod_wire_batch_resp(&v, f);
+
+	check_decoded(f, rc, f->hdr.opcode == SPOD_OP_SIGN_BATCH);
+	if (rc != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	CHECK(v.count >= 1 && v.count <= SPOD_BATCH_MAX_ITEMS);
+	CHECK(v.body == f->body && v.body_len == f->body_len);
+	fixed = BRESP_ITEMS + v.count * BRESP_ITEM_BYTES;
+	for (uint32_t i = 0; i < v.count; i++) {
+		spod_wire_batch_resp_item(&s, &v, i);
+		CHECK(s.status <= 0 && s.status > SPOD_E__MIN);
+		CHECK(s.sig_len <= SPOD_SIG_MAX_BYTES);
+		touch(f, fixed, s.sig, s.sig_len);
+	}
+
+	CHECK(spod_wire_batch_resp_begin(&e, enc_buf, sizeof(enc_buf), v.count) == SPOD_OK);
+	for (uint32_t i = 0; i < v.count; i++) {
+		spod_wire_batch_resp_item(&s, &v, i);
+		memcpy(spod_wire_batch_resp_slot(&e), s.sig, s.sig_len);
+		spod_wire_batch_resp_fill(&e, s.status, s.alg, s.recid, s.sig_len);
+	}
+	spod_wire_batch_resp_finish(&e, &n, f->hdr.request_id);
+	CHECK(spod_wire_batch_resp(&w, reframe(&g, n)) == SPOD_OK && w.count == v.count);
+	for (uint32_t i = 0; i < v.count; i++) {
+		spod_wire_batch_resp_item(&s, &v, i);
+		spod_wire_batch_resp_item(&t, &w, i);
+		CHECK(s.status == t.status && s.alg == t.alg && s.recid == t.recid);
+		if (s.status == SPOD_OK)
+			CHECK(s.sig_len == t.sig_len && memcmp(s.sig, t.sig, s.sig_len) == 0);
+	}
+}
+
+static void fuzz_error(const struct spod_frame *f)
+{
+	const char *msg;
+	uint32_t msg_len;
+	int err;
+
+	if (spod_wire_error(&err, &msg, &msg_len, f) != SPOD_OK) {
+		CHECK(f->hdr.status == 0 && err == SPOD_OK && msg == NULL && msg_len == 0);
+		return;
+	}
+	CHECK(f->hdr.status != 0 && err < 0 && err > SPOD_E__MIN);
+	CHECK(msg_len <= SPOD_ERRMSG_MAX_BYTES);
+	touch(f, 0, msg, msg_len);
+}
+
+static void fuzz_frame(const struct spod_frame *f)
+{
+	int req = spod_wire_check_hdr(&f->hdr, 0);
+	int resp = spod_wire_check_hdr(&f->hdr, 1);
+
+	/* a header is never valid in both directions */
+	CHECK(req != SPOD_OK || resp != SPOD_OK);
+	if (f->hdr.version != SPOD_WIRE_VERSION)
+		CHECK(req == SPOD_E_BAD_VERSION && resp == SPOD_E_BAD_VERSION);
+
+	/* Validators ignore the opcode, so each one runs on every frame. */
+	CHECK(spod_wire_empty_req(f) == (f->body_len == 0 ? SPOD_OK : SPOD_E_BAD_LENGTH));
+	fuzz_generate(f);
+	fuzz_key(f);
+	fuzz_list(f);
+	fuzz_sign(f);
+	fuzz_batch(f);
+
+	fuzz_sig_resp(f);
+	fuzz_key_resp(f);
+	fuzz_info_resp(f);
+	fuzz_list_resp(f);
+	fuzz_batch_resp(f);
+	fuzz_error(f);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t off = 0;
+
+	while (off < size) {
+		struct spod_frame f;
+		uint8_t *copy;
+		int rc = spod_wire_frame(&f, data + off, size - off);
+
+		if (rc != SPOD_OK) {
+			CHECK(is_zero(&f, sizeof(f)));
+			CHECK(rc == SPOD_E_AGAIN || rc == SPOD_E_BAD_MAGIC ||
+			      rc == SPOD_E_TOO_LARGE);
+			break;
+		}
+		CHECK(f.frame_len == SPOD_HDR_BYTES + (size_t)f.body_len);
+		CHECK(f.frame_len <= size - off && f.frame_len <= SPOD_FRAME_MAX_BYTES);
+		CHECK(f.body == data + off + SPOD_HDR_BYTES);
+
+		/* An exact-size copy: any read past this frame hits an ASan redzone. */
+		copy = malloc(f.frame_len);
+		CHECK(copy != NULL);
+		memcpy(copy, data + off, f.frame_len);
+		CHECK(spod_wire_frame(&f, copy, f.frame_len) == SPOD_OK);
+		fuzz_frame(&f);
+		free(copy);
+		off += f.frame_len;
+	}
+	return 0;
+}

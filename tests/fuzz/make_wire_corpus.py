@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""Writes the seed corpus of tests/fuzz/fuzz_wire.c into tests/fuzz/corpus/wire/.
+
+    /usr/bin/python3 tests/fuzz/make_wire_corpus.py [output-dir]
+
+Each seed is a byte stream of wire v1 frames, encoded here independently of the C code
+from the byte offsets in src/wire/layout.h (docs/protocol.md describes the same layout):
+a valid request and a valid response for every opcode, a sign.batch of 3 items and its
+response, error frames, one stream of several frames, and a few invalid frames that stop
+at each kind of check. Output is deterministic; rerun after changing the layout and commit
+the result. The fuzzer's own finds stay in the build tree and are not part of this corpus.
+"""
+import os
+import struct
+import sys
+
+MAGIC = b"SPOD"
+VERSION = 1
+HDR_BYTES = 24
+FLAG_RESPONSE = 0x0001
+BODY_MAX = 256 * 1024 - HDR_BYTES
+
+OP_INFO, OP_ECHO = 0x01, 0x02
+OP_KEY_GENERATE, OP_KEY_PUBLIC, OP_KEY_LIST, OP_KEY_DELETE = 0x10, 0x11, 0x12, 0x13
+OP_SIGN, OP_SIGN_BATCH = 0x20, 0x21
+ALG_ED25519, ALG_SECP256K1, ALG_P256 = 1, 2, 3
+MODE_RAW, MODE_DIGEST, MODE_SHA256, MODE_KECCAK256 = 0, 1, 2, 3
+RECID_NONE = 0xFF
+PUB_MAX = 65
+SIG_MAX = 64
+
+# status = -SPOD_E_* (include/spod/err.h)
+E_BAD_VERSION, E_KEY_NOT_FOUND = 6, 14
+
+KID_A = bytes.fromhex("00112233445566778899aabbccddeeff")
+KID_B = bytes.fromhex("f0e1d2c3b4a5968778695a4b3c2d1e0f")
+
+
+def header(opcode, rid, body_len, flags=0, status=0, version=VERSION, reserved=0):
+    # magic 0, version 4, opcode 5, flags 6, request id 8, status 16, reserved 18, len 20
+    return MAGIC + struct.pack("<BBHQHHI", version, opcode, flags, rid, status, reserved,
+                               body_len)
+
+
+def frame(opcode, rid, body=b"", **kw):
+    return header(opcode, rid, len(body), **kw) + body
+
+
+def response(opcode, rid, body=b"", status=0):
+    return frame(opcode, rid, body, flags=FLAG_RESPONSE, status=status)
+
+
+def sign_item(key_id, mode, data_off, data_len):
+    # key id 0, mode 16, reserved 17..19, data off 20, data len 24, reserved 28..31
+    return key_id + bytes([mode, 0, 0, 0]) + struct.pack("<III", data_off, data_len, 0)
+
+
+def key_fixed(key_id, alg, pub_off, pub_len):
+    # key id 0, alg 16, reserved 17..19, pub off 20, pub len 24, reserved 28..31
+    return key_id + bytes([alg, 0, 0, 0]) + struct.pack("<III", pub_off, pub_len, 0)
+
+
+def sign_req(rid, key_id, mode, data):
+    return frame(OP_SIGN, rid, sign_item(key_id, mode, 32, len(data)) + data)
+
+
+def batch_req(rid, items):
+    fixed = 8 + 32 * len(items)
+    table, data, off = b"", b"", fixed
+    for key_id, mode, msg in items:
+        table += sign_item(key_id, mode, off, len(msg))
+        data += msg
+        off += len(msg)
+    return frame(OP_SIGN_BATCH, rid, struct.pack("<II", len(items), 0) + table + data)
+
+
+def sig_resp(rid, alg, recid, sig):
+    # alg 0, recid 1, reserved 2..3, sig off 4, sig len 8, reserved 12..15; sig at 16
+    return response(OP_SIGN, rid, bytes([alg, recid, 0, 0]) +
+                    struct.pack("<III", 16, len(sig), 0) + sig)
+
+
+def batch_resp(rid, items):
+    # count 0, reserved 4; 16-byte items; then one 64-byte signature slot per item
+    n = len(items)
+    table, slots = b"", b""
+    for i, (status, alg, recid, sig) in enumerate(items):
+        off = 8 + 16 * n + SIG_MAX * i
+        table += struct.pack("<HBBIII", status, alg, recid, off, len(sig), 0)
+        slots += sig.ljust(SIG_MAX, b"\0")
+    return response(OP_SIGN_BATCH, rid, struct.pack("<II", n, 0) + table + slots)
+
+
+def key_resp(opcode, rid, key_id, alg, pub):
+    return response(opcode, rid, key_fixed(key_id, alg, 32, len(pub)) + pub)
+
+
+def info_resp(rid, version):
+    # proto 0, reserved 2, alg mask 4, key count 8, capacity 12, flags 16,
+    # version off 20, version len 24, reserved 28; version text at 32
+    body = struct.pack("<HHIIIIIII", 1, 0, 0b1110, 2, 1000, 1, 32, len(version), 0)
+    return response(OP_INFO, rid, body + version)
+
+
+def list_resp(rid, keys, max_entries, next_cursor, total):
+    # count 0, next 4, total 8, reserved 12; max entries of 32 bytes; 65-byte key slots
+    table, slots = b"", b""
+    for i in range(max_entries):
+        if i < len(keys):
+            key_id, alg, pub = keys[i]
+            off = 16 + 32 * max_entries + PUB_MAX * i
+            table += key_fixed(key_id, alg, off, len(pub))
+            slots += pub.ljust(PUB_MAX, b"\0")
+        else:
+            table += bytes(32)
+            slots += bytes(PUB_MAX)
+    head = struct.pack("<IIII", len(keys), next_cursor, total, 0)
+    return response(OP_KEY_LIST, rid, head + table + slots)
+
+
+def seeds():
+    digest = bytes([0x11]) * 32
+    sig = bytes(range(0x40, 0x80))
+    ed_pub = bytes(range(32))
+    ec_pub = b"\x04" + bytes(range(1, 65))
+    batch3 = [(KID_A, MODE_DIGEST, digest), (KID_B, MODE_SHA256, b"abc"),
+              (KID_A, MODE_KECCAK256, b"")]
+
+    yield "req_info", frame(OP_INFO, 1)
+    yield "req_echo", frame(OP_ECHO, 2, b"hello")
+    yield "req_generate_ed25519", frame(OP_KEY_GENERATE, 3, bytes([ALG_ED25519]) + bytes(7))
+    yield "req_generate_p256", frame(OP_KEY_GENERATE, 4, bytes([ALG_P256]) + bytes(7))
+    yield "req_key_public", frame(OP_KEY_PUBLIC, 5, KID_A)
+    yield "req_key_delete", frame(OP_KEY_DELETE, 6, KID_B)
+    yield "req_key_list", frame(OP_KEY_LIST, 7, struct.pack("<II", 0, 100))
+    yield "req_sign_raw", sign_req(8, KID_B, MODE_RAW, b"hello world")
+    yield "req_sign_digest", sign_req(9, KID_A, MODE_DIGEST, digest)
+    yield "req_sign_sha256_empty", sign_req(10, KID_A, MODE_SHA256, b"")
+    yield "req_sign_batch3", batch_req(11, batch3)
+
+    yield "resp_info", info_resp(1, b"0.1.0")
+    yield "resp_echo", response(OP_ECHO, 2, b"hello")
+    yield "resp_key_generate", key_resp(OP_KEY_GENERATE, 3, KID_B, ALG_ED25519, ed_pub)
+    yield "resp_key_public", key_resp(OP_KEY_PUBLIC, 5, KID_A, ALG_SECP256K1, ec_pub)
+    yield "resp_key_delete", response(OP_KEY_DELETE, 6)
+    yield "resp_key_list", list_resp(7, [(KID_A, ALG_SECP256K1, ec_pub),
+                                         (KID_B, ALG_ED25519, ed_pub)], 3, 0, 2)
+    yield "resp_sign", sig_resp(9, ALG_SECP256K1, 1, sig)
+    yield "resp_sign_batch3", batch_resp(11, [(0, ALG_SECP256K1, 0, sig),
+                                              (E_KEY_NOT_FOUND, ALG_P256, RECID_NONE, b""),
+                                              (0, ALG_SECP256K1, 1, sig)])
+    yield "resp_error_key_not_found", response(OP_SIGN, 12, b"no such key",
+                                               status=E_KEY_NOT_FOUND)
+    yield "resp_error_bad_version", response(OP_INFO, 13, b"unsupported wire protocol version",
+                                             status=E_BAD_VERSION)
+
+    yield "stream_mixed", (frame(OP_INFO, 20) + sign_req(21, KID_A, MODE_DIGEST, digest) +
+                           batch_req(22, batch3) + sig_resp(21, ALG_P256, RECID_NONE, sig) +
+                           frame(OP_KEY_LIST, 23, struct.pack("<II", 5, 1024)))
+
+    yield "bad_magic", b"SPOX" + header(OP_INFO, 30, 0)[4:]
+    yield "bad_too_large", header(OP_ECHO, 31, BODY_MAX + 1) + b"x"
+    yield "bad_truncated", header(OP_ECHO, 32, 40) + bytes(10)
+    yield "bad_version", frame(OP_INFO, 33, version=2)
+    yield "bad_sign_ref_into_fixed", frame(OP_SIGN, 34,
+                                           sign_item(KID_A, MODE_DIGEST, 0, 32) + digest)
+    bad = bytearray(batch_req(35, batch3))
+    bad[HDR_BYTES + 8 + 32 + 16] = 4  # item 1: mode 4
+    yield "bad_batch_middle_item", bytes(bad)
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "corpus", "wire")
+    os.makedirs(out, exist_ok=True)
+    for name, data in seeds():
+        with open(os.path.join(out, name + ".bin"), "wb") as f:
+            f.write(data)
+
+
+if __name__ == "__main__":
+    main()
