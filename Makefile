@@ -1,0 +1,79 @@
+# spod: a thin wrapper over CMake. `make run` and `make test` are the two set-up commands;
+# every target installs what is missing first (scripts/install-deps.sh is idempotent).
+
+BUILD        ?= build
+ASAN_BUILD   ?= build-asan
+FUZZ_BUILD   ?= build-fuzz
+BENCH_BUILD  ?= build-release
+FUZZ_SECONDS ?= 60
+FUZZ_LONG_SECONDS ?= 600
+JOBS         ?= $(shell nproc)
+CTEST        := ctest --output-on-failure --timeout 600 -j $(JOBS)
+SOURCES      := $(shell find src include tests bench examples -name '*.[ch]' 2>/dev/null)
+
+.PHONY: all deps build test unit sanitize fuzz fuzz-smoke bench run stop format format-check \
+        lint clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# Everything: unit + integration tests, a bounded fuzz run, then the suite under ASan+UBSan.
+test: build
+	$(CTEST) --test-dir $(BUILD) -L 'unit|integration'
+	$(MAKE) --no-print-directory fuzz-smoke
+	$(MAKE) --no-print-directory sanitize
+
+unit: build
+	$(CTEST) --test-dir $(BUILD) -L unit
+
+sanitize: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+	      -DSPOD_SANITIZE=ON
+	ninja -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(CTEST) --test-dir $(ASAN_BUILD) -L 'unit|integration'
+
+$(FUZZ_BUILD)/build.ninja: | deps
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+	      -DSPOD_FUZZ=ON -DSPOD_FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+fuzz-smoke: deps $(FUZZ_BUILD)/build.ninja
+	cmake -S . -B $(FUZZ_BUILD) -DSPOD_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	ninja -C $(FUZZ_BUILD) fuzzers
+	ctest --output-on-failure -j $(JOBS) --test-dir $(FUZZ_BUILD) -L fuzz
+
+fuzz:
+	$(MAKE) --no-print-directory fuzz-smoke FUZZ_SECONDS=$(FUZZ_LONG_SECONDS)
+
+bench: deps
+	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	ninja -C $(BENCH_BUILD)
+	./bench/run.sh $(BENCH_BUILD) $(BENCH_ARGS)
+
+run: build
+	@./scripts/run.sh $(BUILD)
+
+stop:
+	@./scripts/stop.sh
+
+format: deps
+	clang-format -i $(SOURCES)
+
+format-check: deps
+	clang-format --dry-run --Werror $(SOURCES)
+
+lint: build
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --inline-suppr --suppress=missingIncludeSystem --std=c11 \
+	  --project=$(BUILD)/compile_commands.json -i$(BUILD)/CMakeFiles
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(BENCH_BUILD)
