@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make stop`: stop the pod started by `make run` (host first, then the enclave, which wipes
+# its keys on exit).
+set -uo pipefail
+dir="$(cd "$(dirname "$0")/.." && pwd)/.run"
+stopped=0
+for name in spod-host spod-enclave; do
+	pidfile="$dir/$name.pid"
+	[ -f "$pidfile" ] || continue
+	pid=$(cat "$pidfile")
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid"
+		for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+		if kill -0 "$pid" 2>/dev/null; then
+			echo "$name (pid $pid) ignored SIGTERM; killing it"
+			kill -KILL "$pid"
+		fi
+		echo "stopped $name (pid $pid)"
+		stopped=1
+	fi
+	rm -f "$pidfile"
+done
+[ $stopped = 1 ] || echo "no pod running"
