@@ -77,21 +77,27 @@ const char *spod_client_last_error(const struct spod_client *c)
 	return c->last_error;
 }
 
-/* Reads whatever is available into rx, waiting up to timeout_ms for the first byte. */
-static int fill_wait(struct spod_client *c, int timeout_ms)
+/*
+ * Reads whatever is available into rx, waiting up to timeout_ms for the first byte. With
+ * try_first 0 it goes straight to poll: right after sending a request the answer cannot be
+ * there yet, and a read would only return EAGAIN (one wasted system call per request).
+ */
+static int fill_wait(struct spod_client *c, int timeout_ms, int try_first)
 {
 	struct pollfd p = {.fd = c->c.fd, .events = POLLIN};
 	long n;
 	int rc;
 
 	spod_conn_compact(&c->c);
-	n = spod_conn_fill(&c->c);
-	if (n > 0)
-		return SPOD_OK;
-	if (n != SPOD_E_AGAIN)
-		return (int)n;
-	if (timeout_ms == 0)
-		return SPOD_E_AGAIN;
+	if (try_first || timeout_ms == 0) {
+		n = spod_conn_fill(&c->c);
+		if (n > 0)
+			return SPOD_OK;
+		if (n != SPOD_E_AGAIN)
+			return (int)n;
+		if (timeout_ms == 0)
+			return SPOD_E_AGAIN;
+	}
 	do
 		rc = poll(&p, 1, timeout_ms);
 	while (rc < 0 && errno == EINTR);
@@ -147,7 +153,7 @@ static int take_error(struct spod_client *c, const struct spod_frame *f)
 static int roundtrip(struct spod_client *c, struct spod_frame *f, uint64_t rid)
 {
 	int64_t deadline = now_ms() + c->timeout_ms;
-	int rc;
+	int rc, waited = 0;
 
 	c->last_error[0] = '\0';
 	SPOD_TRY(spod_client_flush(c));
@@ -157,7 +163,7 @@ static int roundtrip(struct spod_client *c, struct spod_frame *f, uint64_t rid)
 			break;
 		if (rc != SPOD_E_AGAIN)
 			return SPOD_E_PROTOCOL;
-		rc = fill_wait(c, remaining(deadline));
+		rc = fill_wait(c, remaining(deadline), waited++);
 		if (rc == SPOD_E_AGAIN)
 			rc = remaining(deadline) == 0 ? SPOD_E_TIMEOUT : SPOD_OK;
 		if (rc < 0)
@@ -441,7 +447,7 @@ int spod_client_poll(struct spod_client *c, int timeout_ms, spod_sign_cb cb, voi
 	SPOD_TRY(deliver(c, cb, arg, completed));
 	if (*completed > 0 || c->in_flight == 0)
 		return SPOD_OK;
-	rc = fill_wait(c, timeout_ms);
+	rc = fill_wait(c, timeout_ms, 0);
 	if (rc == SPOD_E_AGAIN || rc == SPOD_E_TIMEOUT)
 		return SPOD_OK;
 	SPOD_TRY(rc);

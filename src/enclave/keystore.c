@@ -109,7 +109,7 @@ static uint32_t probe(const struct spod_keystore *ks, const uint8_t id[SPOD_KEY_
 static int claim_slot(struct spod_keystore *ks, struct spod_key_entry **e,
                       const uint8_t id[SPOD_KEY_ID_BYTES])
 {
-	uint32_t slot;
+	uint32_t slot = ks->nslots;
 
 	if (probe(ks, id, &slot) != ks->nslots)
 		return SPOD_E_BAD_FIELD;

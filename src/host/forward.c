@@ -295,7 +295,7 @@ static void on_enclave(struct spod_loop *loop, int fd, uint32_t events, void *ar
 		return;
 	}
 	spod_conn_compact(&e->c);
-	flush_dirty(h);
+	/* Writes happen once per wake-up, in host_tick. */
 }
 
 static int enclave_connect(struct host_enclave *e)
@@ -502,7 +502,7 @@ static void on_client(struct spod_loop *loop, int fd, uint32_t events, void *arg
 		}
 		spod_conn_compact(&cl->c);
 	}
-	flush_dirty(h);
+	/* Writes happen once per wake-up, in host_tick. */
 }
 
 static void on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg)
@@ -625,9 +625,19 @@ out:
 	return rc;
 }
 
+/*
+ * After every epoll_wait batch: one write per connection that got data, however many
+ * ready descriptors contributed to it.
+ */
+static void host_tick(struct spod_loop *loop, void *arg)
+{
+	(void)loop;
+	flush_dirty(arg);
+}
+
 int spod_host_run(struct spod_host *h)
 {
-	return spod_loop_run(h->loop, -1, NULL, NULL);
+	return spod_loop_run(h->loop, -1, host_tick, h);
 }
 
 void spod_host_free(struct spod_host *h)

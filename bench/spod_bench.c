@@ -1,0 +1,360 @@
+/*
+ * spod-bench: sign latency and throughput of a running pod against its floor (the crypto
+ * in-process plus two unix-socket round trips), all measured in one run. bench/run.sh
+ * starts the pod and calls this; `make bench` calls run.sh.
+ */
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench.h"
+#include "crypto/sign.h"
+
+#define DEFAULT_N          100000u
+#define QUICK_N            5000u
+#define DEFAULT_WARMUP     2000u
+#define DEFAULT_DEPTH      64u
+#define DEFAULT_TIMEOUT_MS 10000
+#define SECURE_HEAP_BYTES  (4u * 1024u * 1024u) /* as spod-enclave */
+
+static const struct bench_alg algs[BENCH_ALGS] = {
+    {SPOD_ALG_ED25519, SPOD_MODE_RAW, "ed25519", "raw"},
+    {SPOD_ALG_SECP256K1, SPOD_MODE_DIGEST, "secp256k1", "digest"},
+    {SPOD_ALG_P256, SPOD_MODE_DIGEST, "p256", "digest"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "usage: spod-bench [--uri URI] [options]\n"
+	    "\n"
+	    "Measures sign latency in-process, through a pod (libspod -> spod-host ->\n"
+	    "spod-enclave) one request at a time and pipelined, plus a raw unix-socket round\n"
+	    "trip, prints one table and writes JSON. Aims are marked PASS/MISS only.\n"
+	    "\n"
+	    "  --uri URI            the pod (spod-host); without it only the in-process and raw\n"
+	    "                       rows run\n"
+	    "  --n N                measured requests per row (default %u)\n"
+	    "  --quick              N = %u, for smoke tests\n"
+	    "  --warmup N           unmeasured requests before each row (default %u)\n"
+	    "  --depth N            requests in flight when pipelined (default %u)\n"
+	    "  --rows LIST          comma-separated subset of raw,inproc,echo,sync,pipe\n"
+	    "                       (default: all)\n"
+	    "  --out DIR            results directory (default bench/results)\n"
+	    "  --commit TEXT        git commit to record\n"
+	    "  --layout C,H,E       the pod runs pinned: client (this process) on CPU C,\n"
+	    "                       spod-host on H, spod-enclave on E; the floor then uses the\n"
+	    "                       one-CPU or two-CPU raw round trip for each hop\n"
+	    "  --timeout MS         longest wait for any pod answer (default %d)\n"
+	    "  -h, --help           this text\n"
+	    "\n"
+	    "Exit status: 0 when every row was measured (whatever the aims say), 1 when a row\n"
+	    "could not be measured, 2 on bad usage.\n",
+	    DEFAULT_N, QUICK_N, DEFAULT_WARMUP, DEFAULT_DEPTH, DEFAULT_TIMEOUT_MS);
+}
+
+static int parse_size(size_t *out, const char *s, size_t min, size_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (*end != '\0' || v < min || v > max)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+static int parse_rows(unsigned *rows, const char *list)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = {
+	    {"raw", BENCH_ROW_RAW},   {"inproc", BENCH_ROW_INPROC}, {"echo", BENCH_ROW_ECHO},
+	    {"sync", BENCH_ROW_SYNC}, {"pipe", BENCH_ROW_PIPE},
+	};
+
+	*rows = 0;
+	while (*list != '\0') {
+		size_t len = strcspn(list, ",");
+		size_t i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i].name) == len && strncmp(names[i].name, list, len) == 0)
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return -1;
+		*rows |= names[i].bit;
+		list += len + (list[len] == ',');
+	}
+	return *rows != 0 ? 0 : -1;
+}
+
+/* "C,H,E": three CPU numbers. */
+static int parse_layout(struct bench_config *cfg, const char *s)
+{
+	static char label[96];
+	char *end;
+
+	for (int i = 0; i < 3; i++) {
+		unsigned long v;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = strtoul(s, &end, 10);
+		if (v >= CPU_SETSIZE || *end != (i < 2 ? ',' : '\0'))
+			return -1;
+		cfg->layout[i] = (int)v;
+		s = end + 1;
+	}
+	cfg->pinned = 1;
+	snprintf(label, sizeof(label), "client:%d host:%d enclave:%d", cfg->layout[0],
+	         cfg->layout[1], cfg->layout[2]);
+	cfg->label = label;
+	return 0;
+}
+
+static int parse_args(struct bench_config *cfg, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"uri", required_argument, NULL, 'u'},    {"n", required_argument, NULL, 'n'},
+	    {"quick", no_argument, NULL, 'q'},        {"warmup", required_argument, NULL, 'w'},
+	    {"depth", required_argument, NULL, 'd'},  {"rows", required_argument, NULL, 'R'},
+	    {"out", required_argument, NULL, 'o'},    {"commit", required_argument, NULL, 'c'},
+	    {"layout", required_argument, NULL, 'l'}, {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	size_t v;
+	int opt, idx = 0;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+		switch (opt) {
+		case 'u':
+			cfg->uri = optarg;
+			break;
+		case 'n':
+			if (parse_size(&cfg->n, optarg, 1, 100000000) < 0)
+				goto bad;
+			break;
+		case 'q':
+			cfg->n = QUICK_N;
+			break;
+		case 'w':
+			if (parse_size(&cfg->warmup, optarg, 0, 100000000) < 0)
+				goto bad;
+			break;
+		case 'd':
+			if (parse_size(&cfg->depth, optarg, 1, 65536) < 0)
+				goto bad;
+			break;
+		case 'R':
+			if (parse_rows(&cfg->rows, optarg) < 0)
+				goto bad;
+			break;
+		case 'o':
+			cfg->out_dir = optarg;
+			break;
+		case 'c':
+			cfg->commit = optarg[0] != '\0' ? optarg : NULL;
+			break;
+		case 'l':
+			if (parse_layout(cfg, optarg) < 0)
+				goto bad;
+			break;
+		case 't':
+			if (parse_size(&v, optarg, 1, 600000) < 0)
+				goto bad;
+			cfg->timeout_ms = (int)v;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "spod-bench: bad value '%s' for --%s\n", optarg, opts[idx].name);
+	return -1;
+}
+
+static void progress(const char *what, const char *alg)
+{
+	fprintf(stderr, "spod-bench: %s%s%s\n", what, alg ? " " : "", alg ? alg : "");
+}
+
+/* After a failed row the connection may be mid-stream: start the next row on a fresh one. */
+static void pod_recover(struct spod_client **c, const struct bench_config *cfg, int failed)
+{
+	if (!failed || *c == NULL)
+		return;
+	spod_client_close(*c);
+	*c = NULL;
+	if (spod_client_connect(c, cfg->uri, cfg->timeout_ms) < 0)
+		*c = NULL;
+}
+
+/* Every row through the pod; a failed row is counted in r->errors and the rest still run. */
+static void pod_rows(struct bench_run *r, struct bench_samples *s)
+{
+	const struct bench_config *cfg = &r->cfg;
+	struct spod_key_info keys[BENCH_ALGS];
+	int have_key[BENCH_ALGS] = {0};
+	struct spod_pod_info info;
+	struct spod_client *c = NULL;
+	int rc;
+
+	rc = spod_client_connect(&c, cfg->uri, cfg->timeout_ms);
+	if (rc == SPOD_OK)
+		rc = spod_client_info(c, &info);
+	if (rc < 0) {
+		fprintf(stderr, "spod-bench: pod at %s: %s\n", cfg->uri, spod_strerror(rc));
+		r->errors++;
+		spod_client_close(c);
+		return;
+	}
+	for (int i = 0; i < BENCH_ALGS; i++) {
+		rc = spod_client_generate(c, &keys[i], algs[i].alg);
+		have_key[i] = rc == SPOD_OK;
+		if (rc < 0) {
+			fprintf(stderr, "spod-bench: generating a %s key: %s\n", algs[i].name,
+			        spod_strerror(rc));
+			r->errors++;
+		}
+	}
+
+	if (cfg->rows & BENCH_ROW_ECHO) {
+		progress("pod ECHO", NULL);
+		r->have_echo = bench_pod_echo(&r->echo, s, c, cfg->warmup, cfg->n) == SPOD_OK;
+		r->errors += !r->have_echo;
+		pod_recover(&c, cfg, !r->have_echo);
+	}
+	for (int i = 0; i < BENCH_ALGS; i++) {
+		struct bench_alg_result *a = &r->alg[i];
+
+		if (c == NULL || !have_key[i] || !(cfg->rows & BENCH_ROW_SYNC))
+			continue;
+		progress("pod sync (b)", algs[i].name);
+		a->have_pod = bench_pod_sync(&a->pod, s, c, &algs[i], &keys[i], cfg->warmup,
+		                             cfg->n) == SPOD_OK;
+		r->errors += !a->have_pod;
+		pod_recover(&c, cfg, !a->have_pod);
+	}
+	for (int i = 0; i < BENCH_ALGS; i++) {
+		struct bench_alg_result *a = &r->alg[i];
+
+		if (c == NULL || !have_key[i] || !(cfg->rows & BENCH_ROW_PIPE))
+			continue;
+		progress("pod pipelined (c)", algs[i].name);
+		a->have_pipe = bench_pod_pipelined(&a->pipe_sps, &a->pipe_seconds, &a->pipe_lat, s,
+		                                   c, &algs[i], &keys[i], cfg->depth, cfg->warmup,
+		                                   cfg->n, cfg->timeout_ms) == SPOD_OK;
+		r->errors += !a->have_pipe;
+		pod_recover(&c, cfg, !a->have_pipe);
+	}
+	/* Leave the pod as we found it; a failure here is only worth a note. */
+	for (int i = 0; i < BENCH_ALGS && c != NULL; i++)
+		if (have_key[i] && spod_client_delete(c, keys[i].id) < 0)
+			fprintf(stderr, "spod-bench: note: could not delete the %s key\n",
+			        algs[i].name);
+	spod_client_close(c);
+}
+
+/* The transport floor: one raw round trip placed as the scheduler likes, on one, on two CPUs. */
+static void raw_rows(struct bench_run *r, struct bench_samples *s)
+{
+	static const char *const what[BENCH_RAW_KINDS] = {
+	    "raw unix round trip (scheduler-placed)",
+	    "raw unix round trip (one CPU)",
+	    "raw unix round trip (two CPUs)",
+	};
+	static const int cpus[BENCH_RAW_KINDS][2] = {{-1, -1}, {0, 0}, {0, 1}};
+
+	for (int k = 0; k < BENCH_RAW_KINDS; k++) {
+		if (k == BENCH_RAW_TWO_CPUS && r->machine.nproc < 2)
+			continue;
+		progress(what[k], NULL);
+		r->have_raw[k] = bench_raw_rtt(&r->raw[k], s, r->cfg.warmup, r->cfg.n, cpus[k][0],
+		                               cpus[k][1]) == SPOD_OK;
+		r->errors += !r->have_raw[k];
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct bench_run r;
+	struct bench_samples s;
+	struct tm tm;
+	time_t now;
+
+	r.cfg = (struct bench_config){
+	    .out_dir = "bench/results",
+	    .n = DEFAULT_N,
+	    .warmup = DEFAULT_WARMUP,
+	    .depth = DEFAULT_DEPTH,
+	    .rows = BENCH_ROW_ALL,
+	    .label = "none",
+	    .timeout_ms = DEFAULT_TIMEOUT_MS,
+	};
+	if (parse_args(&r.cfg, argc, argv) < 0)
+		return 2;
+	signal(SIGPIPE, SIG_IGN);
+	if (spod_crypto_init(SECURE_HEAP_BYTES) < 0) {
+		fprintf(stderr, "spod-bench: no OpenSSL secure heap (RLIMIT_MEMLOCK?); P-256 keys "
+		                "use the ordinary heap\n");
+		if (spod_crypto_init(0) < 0) {
+			fprintf(stderr, "spod-bench: crypto initialisation failed\n");
+			return 1;
+		}
+	}
+	if (bench_samples_init(&s, r.cfg.n) < 0) {
+		fprintf(stderr, "spod-bench: cannot allocate %zu samples\n", r.cfg.n);
+		return 1;
+	}
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(r.timestamp, sizeof(r.timestamp), "%Y%m%dT%H%M%SZ", &tm);
+	bench_machine_probe(&r.machine);
+	for (int i = 0; i < BENCH_ALGS; i++)
+		r.alg[i].alg = &algs[i];
+
+	if (r.cfg.rows & BENCH_ROW_RAW)
+		raw_rows(&r, &s);
+	for (int i = 0; i < BENCH_ALGS && (r.cfg.rows & BENCH_ROW_INPROC); i++) {
+		struct bench_alg_result *a = &r.alg[i];
+
+		progress("in-process (a)", algs[i].name);
+		a->have_inproc =
+		    bench_inproc(&a->inproc, &s, &algs[i], r.cfg.warmup, r.cfg.n) == SPOD_OK;
+		r.errors += !a->have_inproc;
+	}
+	if (r.cfg.rows & (BENCH_ROW_ECHO | BENCH_ROW_SYNC | BENCH_ROW_PIPE)) {
+		if (r.cfg.uri != NULL)
+			pod_rows(&r, &s);
+		else
+			progress("no --uri: pod rows skipped", NULL);
+	}
+
+	bench_loadavg(r.machine.loadavg_end, sizeof(r.machine.loadavg_end));
+	r.machine.busy_pct_end = bench_busy_pct(500);
+	bench_derive(&r);
+	bench_print_table(stdout, &r);
+	if (bench_write_json(&r) < 0)
+		r.errors++;
+	bench_samples_free(&s);
+	spod_crypto_cleanup();
+	return r.errors ? 1 : 0;
+}
