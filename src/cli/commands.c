@@ -299,7 +299,7 @@ int cmd_sign(struct cli *cli)
 	if ((rc = cli_connect(cli)) < 0)
 		return spod_err_exit_code(rc);
 	rc = spod_client_sign(cli->client, &sig, id, mode, data, len);
-	if (rc == SPOD_E_BAD_MODE && mode == SPOD_MODE_RAW)
+	if (rc == SPOD_E_BAD_MODE && mode == SPOD_MODE_RAW && !cli->json)
 		fprintf(stderr, "spod: hint: ECDSA keys sign a --digest, or a message with "
 				"--hash sha256|keccak256\n");
 	if (rc < 0)

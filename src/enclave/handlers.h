@@ -12,8 +12,14 @@
 #include "enclave/keystore.h"
 #include "spod/wire.h"
 
-/* Largest response any request can produce; the caller reserves this much send space. */
-#define SPOD_ENCLAVE_RESP_MAX (SPOD_HDR_BYTES + 16u + SPOD_LIST_MAX_ITEMS * (32u + 65u))
+/*
+ * Largest response any request can produce; the caller reserves this much send space.
+ * An echo of the largest legal body (docs/protocol.md) is a whole frame; a full key.list
+ * page is smaller.
+ */
+#define SPOD_ENCLAVE_RESP_MAX SPOD_FRAME_MAX_BYTES
+_Static_assert(SPOD_HDR_BYTES + 16u + SPOD_LIST_MAX_ITEMS * (32u + 65u) <= SPOD_ENCLAVE_RESP_MAX,
+	       "a full key.list page must fit in SPOD_ENCLAVE_RESP_MAX");
 
 struct spod_enclave_state {
 	struct spod_keystore *keys;

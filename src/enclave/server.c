@@ -48,7 +48,9 @@ static void conn_close(struct enclave_conn *ec)
 
 /*
  * Answers every complete frame in rx while the send buffer has room for a worst-case
- * response. Returns SPOD_OK, or a fatal framing error (the stream cannot be resynchronised).
+ * response. Returns 0 when rx holds no complete frame, 1 when it stopped for lack of send
+ * space (frames are left in rx), or a fatal framing error (the stream cannot be
+ * resynchronised).
  */
 static int conn_dispatch(struct enclave_conn *ec)
 {
@@ -59,10 +61,10 @@ static int conn_dispatch(struct enclave_conn *ec)
 	for (;;) {
 		out = spod_conn_tx_reserve(&ec->c, SPOD_ENCLAVE_RESP_MAX);
 		if (out == NULL)
-			return SPOD_OK; /* back-pressure: wait until the host reads */
+			return 1; /* back-pressure: wait until the host reads */
 		rc = spod_conn_next(&ec->c, &f);
 		if (rc == SPOD_E_AGAIN)
-			return SPOD_OK;
+			return 0;
 		if (rc < 0) {
 			/* Say why before closing; the request id is unknown, so 0. */
 			size_t n = spod_enclave_error(out, SPOD_ENCLAVE_RESP_MAX, 0, 0, rc,
@@ -78,7 +80,7 @@ static int conn_dispatch(struct enclave_conn *ec)
 static void on_conn(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct enclave_conn *ec = arg;
-	int fatal = 0, rc;
+	int fatal = 0, more, rc;
 
 	(void)fd;
 	if (events & (SPOD_EV_READ | SPOD_EV_HUP)) {
@@ -87,35 +89,41 @@ static void on_conn(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 			conn_close(ec);
 			return;
 		}
-		if (conn_dispatch(ec) < 0)
+	}
+	/*
+	 * Answer, write, and go round again while frames wait in rx: once they are in rx no
+	 * read event will announce them, so stopping for back-pressure with the socket
+	 * drained would leave them unanswered.
+	 */
+	for (;;) {
+		more = conn_dispatch(ec);
+		if (more < 0)
 			fatal = 1;
 		spod_conn_compact(&ec->c);
-	}
-	rc = spod_conn_flush(&ec->c);
-	if (rc == SPOD_E_AGAIN && !fatal) {
-		/* Stop reading until the host drains what we owe it. */
-		if (!ec->want_write && spod_loop_mod(loop, ec->c.fd, SPOD_EV_WRITE) == SPOD_OK)
-			ec->want_write = 1;
-		return;
-	}
-	if (rc < 0 || fatal) {
-		if (fatal)
-			spod_warn("closing connection %d: unframeable input", ec->c.fd);
-		conn_close(ec);
-		return;
-	}
-	if (ec->want_write) {
-		/* Drained: frames left in rx while we were blocked are answered now. */
-		ec->want_write = 0;
-		if (spod_loop_mod(loop, ec->c.fd, SPOD_EV_READ) < 0) {
+		rc = spod_conn_flush(&ec->c);
+		if (rc == SPOD_E_AGAIN && !fatal) {
+			/* Stop reading until the host drains what we owe it. */
+			if (!ec->want_write &&
+			    spod_loop_mod(loop, ec->c.fd, SPOD_EV_WRITE) == SPOD_OK)
+				ec->want_write = 1;
+			return;
+		}
+		if (rc < 0 || fatal) {
+			if (fatal)
+				spod_warn("closing connection %d: unframeable input", ec->c.fd);
 			conn_close(ec);
 			return;
 		}
-		if (conn_dispatch(ec) < 0 || spod_conn_flush(&ec->c) == SPOD_E_CLOSED) {
-			conn_close(ec);
-			return;
+		if (ec->want_write) {
+			/* Drained: read again. */
+			ec->want_write = 0;
+			if (spod_loop_mod(loop, ec->c.fd, SPOD_EV_READ) < 0) {
+				conn_close(ec);
+				return;
+			}
 		}
-		spod_conn_compact(&ec->c);
+		if (more == 0)
+			return;
 	}
 }
 
