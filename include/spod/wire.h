@@ -128,6 +128,13 @@ size_t spod_alg_pub_len(uint32_t alg);
 /* Returns SPOD_OK if mode may be used with alg, else SPOD_E_BAD_MODE. */
 int spod_mode_check(uint32_t alg, uint32_t mode) __attribute__((warn_unused_result));
 
+/*
+ * Upper bound on the whole response frame (header included) to a request with this opcode
+ * and request frame length, error responses included. Used to size send buffers and for
+ * flow control; unknown opcodes get the error-frame size.
+ */
+size_t spod_wire_resp_max(uint8_t opcode, size_t req_frame_len);
+
 /* ---- Request views (validated in place) ---- */
 
 /* key.generate */

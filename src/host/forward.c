@@ -23,13 +23,23 @@
 #define BACKOFF_MIN_MS 20
 #define BACKOFF_MAX_MS 2000
 
+/*
+ * Flow control: before forwarding a request the host reserves, in the client's send buffer,
+ * room for the largest possible answer (spod_wire_resp_max). A client whose answers would
+ * not fit is paused (its requests stay unread in rx) until it reads what it is owed, so a
+ * slow reader is slowed down, never disconnected, and no answer is ever dropped.
+ */
 struct host_client {
 	struct spod_conn c;
 	struct spod_host *h;
 	uint32_t index;     /* in h->clients */
 	uint32_t gen;       /* matches h->client_gen[index] while open */
+	uint32_t inflight;  /* requests forwarded and not yet answered */
+	size_t reserved;    /* send-buffer bytes promised to those answers */
+	uint32_t events;    /* SPOD_EV_* currently watched */
 	int dirty;          /* responses committed, flush pending this iteration */
-	int want_write;
+	int paused;         /* out of credit: not reading until answers drain */
+	int eof;            /* peer shut down its writing side: answer, then close */
 };
 
 struct host_enclave {
@@ -46,6 +56,7 @@ struct host_enclave {
 /* One forwarded request waiting for its response. */
 struct inflight {
 	uint64_t client_rid;
+	uint32_t reserve;   /* credit held in the client's send buffer */
 	uint32_t client_index;
 	uint32_t client_gen;
 	uint32_t gen;       /* bumps on every reuse so stale ids are detected */
@@ -69,6 +80,7 @@ struct spod_host {
 	uint32_t nfree;
 	struct host_client **dirty_clients;
 	uint32_t ndirty;
+	uint32_t nwaiting;  /* clients paused or half-closed, revisited after each wake-up */
 	int was_ready;
 };
 
@@ -120,6 +132,8 @@ static void client_close(struct host_client *cl)
 	struct spod_host *h = cl->h;
 
 	spod_loop_del(h->loop, cl->c.fd);
+	if (cl->paused || cl->eof)
+		h->nwaiting--;
 	h->clients[cl->index] = NULL;
 	h->client_gen[cl->index]++; /* responses still in flight for it are dropped */
 	h->nclients--;
@@ -138,6 +152,41 @@ static void client_mark_dirty(struct host_client *cl)
 		cl->dirty = 1;
 		cl->h->dirty_clients[cl->h->ndirty++] = cl;
 	}
+}
+
+static void client_set_waiting(struct host_client *cl, int paused, int eof)
+{
+	int was = cl->paused || cl->eof;
+
+	cl->paused = paused;
+	cl->eof = eof;
+	if (was && !(paused || eof))
+		cl->h->nwaiting--;
+	else if (!was && (paused || eof))
+		cl->h->nwaiting++;
+}
+
+/* Watches read unless paused or at end of input, and write while answers are pending. */
+static int client_update_events(struct host_client *cl)
+{
+	uint32_t want = 0;
+
+	if (!cl->paused && !cl->eof)
+		want |= SPOD_EV_READ;
+	if (spod_conn_tx_pending(&cl->c) > 0)
+		want |= SPOD_EV_WRITE;
+	if (want == cl->events)
+		return SPOD_OK;
+	SPOD_TRY(spod_loop_mod(cl->h->loop, cl->c.fd, want));
+	cl->events = want;
+	return SPOD_OK;
+}
+
+/* Gives back the credit of one answered (or failed) request. */
+static void client_release(struct host_client *cl, const struct inflight *in)
+{
+	cl->inflight--;
+	cl->reserved -= in->reserve;
 }
 
 /* Writes an error response for one client request. Returns SPOD_OK or SPOD_E_BUSY. */
@@ -213,9 +262,13 @@ static void enclave_down(struct host_enclave *e, const char *why)
 		if (!in->used || in->enclave != e->index)
 			continue;
 		cl = client_get(h, in->client_index, in->client_gen);
-		if (cl != NULL && client_error(cl, in->opcode, in->client_rid, SPOD_E_UNAVAILABLE,
-					       "enclave connection lost") < 0)
-			client_close(cl);
+		if (cl != NULL) {
+			client_release(cl, in);
+			/* Cannot fail: the credit just released covers an error frame. */
+			if (client_error(cl, in->opcode, in->client_rid, SPOD_E_UNAVAILABLE,
+					 "enclave connection lost") < 0)
+				client_close(cl);
+		}
 		slot_free(h, s);
 		e->inflight--;
 	}
@@ -275,13 +328,17 @@ static void on_enclave(struct spod_loop *loop, int fd, uint32_t events, void *ar
 		}
 		cl = client_get(h, in->client_index, in->client_gen);
 		spod_wire_set_request_id(frame, in->client_rid);
+		if (cl != NULL)
+			client_release(cl, in);
 		slot_free(h, slot);
 		e->inflight--;
 		if (cl == NULL)
 			continue; /* client went away; drop its answer */
-		out = spod_conn_tx_reserve(&cl->c, f.frame_len);
+		out = f.frame_len <= in->reserve ? spod_conn_tx_reserve(&cl->c, f.frame_len) : NULL;
 		if (out == NULL) {
-			spod_warn("client %u is not reading its responses; closing it", cl->index);
+			/* Larger than the opcode's maximum, or no room despite the credit. */
+			spod_error("enclave answer of %zu bytes for opcode %u does not fit; closing "
+				   "client %u", f.frame_len, f.hdr.opcode, cl->index);
 			client_close(cl);
 			continue;
 		}
@@ -389,8 +446,11 @@ static int host_admit(const struct host_client *cl, const struct spod_frame *f)
 	return SPOD_OK;
 }
 
-/* Forwards one request frame (already framed and header-checked) to an enclave. */
-static int forward_request(struct host_client *cl, const struct spod_frame *f)
+/*
+ * Forwards one request frame (already framed and header-checked) to an enclave, holding
+ * reserve bytes of the client's send buffer for its answer.
+ */
+static int forward_request(struct host_client *cl, const struct spod_frame *f, size_t reserve)
 {
 	struct spod_host *h = cl->h;
 	struct host_enclave *e = enclave_pick(h);
@@ -408,6 +468,7 @@ static int forward_request(struct host_client *cl, const struct spod_frame *f)
 	}
 	in = &h->slots[slot];
 	in->client_rid = f->hdr.request_id;
+	in->reserve = (uint32_t)reserve;
 	in->client_index = cl->index;
 	in->client_gen = cl->gen;
 	in->enclave = (uint16_t)e->index;
@@ -416,6 +477,8 @@ static int forward_request(struct host_client *cl, const struct spod_frame *f)
 	spod_wire_set_request_id(out, slot_rid(h, slot));
 	spod_conn_tx_commit(&e->c, f->frame_len);
 	e->inflight++;
+	cl->inflight++;
+	cl->reserved += reserve;
 	enclave_mark_dirty(e);
 	return SPOD_OK;
 }
@@ -443,53 +506,93 @@ static void flush_dirty(struct spod_host *h)
 			continue;
 		cl->dirty = 0;
 		rc = spod_conn_flush(&cl->c);
-		if (rc == SPOD_E_AGAIN && !cl->want_write) {
-			cl->want_write = 1;
-			rc = spod_loop_mod(h->loop, cl->c.fd, SPOD_EV_READ | SPOD_EV_WRITE);
-		} else if (rc == SPOD_OK && cl->want_write) {
-			cl->want_write = 0;
-			rc = spod_loop_mod(h->loop, cl->c.fd, SPOD_EV_READ);
-		}
-		if (rc < 0 && rc != SPOD_E_AGAIN)
+		if (rc == SPOD_OK || rc == SPOD_E_AGAIN)
+			rc = client_update_events(cl);
+		if (rc < 0)
 			client_close(cl);
 	}
 	h->ndirty = 0;
+}
+
+/*
+ * Forwards the client's buffered requests while its send buffer has credit for their
+ * answers. Returns SPOD_OK (possibly paused) or a fatal framing error.
+ */
+static int client_pump(struct host_client *cl)
+{
+	struct spod_frame f;
+	int rc;
+
+	for (;;) {
+		const char *what = "forward";
+		size_t need;
+
+		rc = spod_conn_peek(&cl->c, &f);
+		if (rc == SPOD_E_AGAIN)
+			break;
+		if (rc < 0)
+			return rc;
+		need = spod_wire_resp_max(f.hdr.opcode, f.frame_len);
+		if (need > CLIENT_TX_BYTES - spod_conn_tx_pending(&cl->c) - cl->reserved) {
+			client_set_waiting(cl, 1, cl->eof);
+			return SPOD_OK;
+		}
+		spod_conn_consume(&cl->c, f.frame_len);
+		rc = spod_wire_check_hdr(&f.hdr, 0);
+		if (rc == SPOD_OK) {
+			what = "admission";
+			rc = host_admit(cl, &f);
+		}
+		if (rc == SPOD_OK) {
+			what = "forward";
+			rc = forward_request(cl, &f, need);
+		}
+		/* Cannot fail: the credit checked above covers an error frame. */
+		if (rc < 0 && client_error(cl, f.hdr.opcode, f.hdr.request_id, rc, what) < 0)
+			return SPOD_E_INTERNAL;
+	}
+	client_set_waiting(cl, 0, cl->eof);
+	spod_conn_compact(&cl->c);
+	return SPOD_OK;
+}
+
+/* Closes a half-closed client once every answer it is owed has been written. */
+static int client_finish(struct host_client *cl)
+{
+	if (!cl->eof || cl->inflight > 0 || spod_conn_tx_pending(&cl->c) > 0)
+		return 0;
+	client_close(cl);
+	return 1;
 }
 
 static void on_client(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct host_client *cl = arg;
 	struct spod_host *h = cl->h;
-	struct spod_frame f;
 	int rc;
 
 	(void)loop;
 	(void)fd;
+	if ((events & SPOD_EV_HUP) && (cl->paused || cl->eof)) {
+		/* Not reading, so this is a full hang-up: nobody is left to answer. */
+		client_close(cl);
+		return;
+	}
 	if (events & SPOD_EV_WRITE)
 		client_mark_dirty(cl);
-	if (events & (SPOD_EV_READ | SPOD_EV_HUP)) {
+	if ((events & (SPOD_EV_READ | SPOD_EV_HUP)) && !cl->paused && !cl->eof) {
 		long n = spod_conn_fill(&cl->c);
-		if (n == SPOD_E_CLOSED || n == SPOD_E_IO) {
+		if (n == SPOD_E_IO) {
 			client_close(cl);
-			flush_dirty(h);
 			return;
 		}
-		while ((rc = spod_conn_next(&cl->c, &f)) == SPOD_OK) {
-			const char *what = "forward";
-
-			rc = spod_wire_check_hdr(&f.hdr, 0);
-			if (rc == SPOD_OK) {
-				what = "admission";
-				rc = host_admit(cl, &f);
-			}
-			if (rc == SPOD_OK) {
-				what = "forward";
-				rc = forward_request(cl, &f);
-			}
-			if (rc < 0 && client_error(cl, f.hdr.opcode, f.hdr.request_id, rc, what) < 0)
-				break; /* client not reading; handled below */
+		if (n == SPOD_E_CLOSED) {
+			/* Half-close: the requests already sent still get their answers. */
+			client_set_waiting(cl, cl->paused, 1);
+			client_mark_dirty(cl);
 		}
-		if (rc != SPOD_OK && rc != SPOD_E_AGAIN) {
+		rc = client_pump(cl);
+		if (rc < 0) {
 			/* Unframeable input: say why, then close once the error is written. */
 			if (rc == SPOD_E_BAD_MAGIC || rc == SPOD_E_TOO_LARGE)
 				(void)client_error(cl, 0, 0, rc, "frame");
@@ -500,9 +603,31 @@ static void on_client(struct spod_loop *loop, int fd, uint32_t events, void *arg
 			}
 			return;
 		}
-		spod_conn_compact(&cl->c);
+		if (client_update_events(cl) < 0) {
+			client_close(cl);
+			return;
+		}
 	}
 	/* Writes happen once per wake-up, in host_tick. */
+}
+
+/* Revisits paused and half-closed clients after their answers moved. */
+static void resume_waiting(struct spod_host *h)
+{
+	for (uint32_t i = 0; i < h->cfg.max_clients && h->nwaiting > 0; i++) {
+		struct host_client *cl = h->clients[i];
+
+		if (cl == NULL || !(cl->paused || cl->eof))
+			continue;
+		if (cl->paused && client_pump(cl) < 0) {
+			client_close(cl);
+			continue;
+		}
+		if (client_finish(cl))
+			continue;
+		if (client_update_events(cl) < 0)
+			client_close(cl);
+	}
 }
 
 static void on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg)
@@ -531,6 +656,7 @@ static void on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg
 			continue;
 		}
 		cl->h = h;
+		cl->events = SPOD_EV_READ;
 		cl->index = idx;
 		cl->gen = h->client_gen[idx];
 		if (spod_loop_add(loop, cfd, SPOD_EV_READ, on_client, cl) < 0) {
@@ -631,8 +757,14 @@ out:
  */
 static void host_tick(struct spod_loop *loop, void *arg)
 {
+	struct spod_host *h = arg;
+
 	(void)loop;
-	flush_dirty(arg);
+	flush_dirty(h);
+	if (h->nwaiting > 0) {
+		resume_waiting(h);
+		flush_dirty(h);
+	}
 }
 
 int spod_host_run(struct spod_host *h)

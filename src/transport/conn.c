@@ -64,17 +64,26 @@ long spod_conn_fill(struct spod_conn *c)
 	return SPOD_E_IO;
 }
 
-int spod_conn_next(struct spod_conn *c, struct spod_frame *f)
+int spod_conn_peek(struct spod_conn *c, struct spod_frame *f)
 {
-	int rc;
-
 	if (c->rx_start == c->rx_end) {
 		memset(f, 0, sizeof(*f));
 		return SPOD_E_AGAIN;
 	}
-	rc = spod_wire_frame(f, c->rx + c->rx_start, c->rx_end - c->rx_start);
+	return spod_wire_frame(f, c->rx + c->rx_start, c->rx_end - c->rx_start);
+}
+
+void spod_conn_consume(struct spod_conn *c, size_t len)
+{
+	c->rx_start += len;
+}
+
+int spod_conn_next(struct spod_conn *c, struct spod_frame *f)
+{
+	int rc = spod_conn_peek(c, f);
+
 	if (rc == SPOD_OK)
-		c->rx_start += f->frame_len;
+		spod_conn_consume(c, f->frame_len);
 	return rc;
 }
 

@@ -55,6 +55,14 @@ long spod_conn_fill(struct spod_conn *c) __attribute__((warn_unused_result, nonn
 int spod_conn_next(struct spod_conn *c, struct spod_frame *f)
 	__attribute__((warn_unused_result, nonnull));
 
+/*
+ * Like spod_conn_next but leaves the frame in rx; spod_conn_consume(c, f->frame_len) then
+ * takes it. Lets an owner decide whether it can accept a frame before consuming it.
+ */
+int spod_conn_peek(struct spod_conn *c, struct spod_frame *f)
+	__attribute__((warn_unused_result, nonnull));
+void spod_conn_consume(struct spod_conn *c, size_t len) __attribute__((nonnull));
+
 /* Moves the unconsumed tail of rx to its start. Invalidates every view into rx. */
 void spod_conn_compact(struct spod_conn *c) __attribute__((nonnull));
 
