@@ -107,8 +107,12 @@ int cli_connect(struct cli *cli)
 			cli_json_str(stderr, cli->uri, strlen(cli->uri));
 			fputs("}}\n", stderr);
 		} else {
+			const char *why = spod_strerror(rc);
+			if (rc == SPOD_E_UNAVAILABLE)
+				why = "nothing is listening there (is spod-host running? make run "
+				      "starts it; SPOD_URI or --uri pick another pod)";
 			fprintf(stderr, "spod: cannot reach the pod at %s: %s [%s]\n", cli->uri,
-				spod_strerror(rc), spod_err_name(rc));
+				why, spod_err_name(rc));
 		}
 	}
 	return rc;
