@@ -25,8 +25,9 @@ $(BUILD)/build.ninja: | deps
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-# Everything: unit + integration tests, a bounded fuzz run, then the suite under ASan+UBSan.
-test: build
+# Everything: formatting, unit + integration tests, a bounded fuzz run, then the suite
+# under ASan+UBSan.
+test: build format-check
 	$(CTEST) --test-dir $(BUILD) -L 'unit|integration'
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory sanitize
@@ -68,7 +69,7 @@ format: deps
 	clang-format -i $(SOURCES)
 
 format-check: deps
-	clang-format --dry-run --Werror $(SOURCES)
+	@clang-format --dry-run --Werror $(SOURCES) && echo "format-check: $(words $(SOURCES)) files clean"
 
 lint: build
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \

@@ -23,14 +23,14 @@ struct spod_client;
 
 struct spod_key_info {
 	uint8_t id[SPOD_KEY_ID_BYTES];
-	uint8_t alg;                     /* enum spod_alg */
+	uint8_t alg; /* enum spod_alg */
 	uint8_t pub[SPOD_PUB_MAX_BYTES];
 	size_t pub_len;
 };
 
 struct spod_signature {
 	uint8_t alg;
-	uint8_t recid;                   /* secp256k1: 0/1; otherwise SPOD_RECID_NONE */
+	uint8_t recid; /* secp256k1: 0/1; otherwise SPOD_RECID_NONE */
 	uint8_t sig[SPOD_SIG_MAX_BYTES];
 	size_t sig_len;
 };
@@ -40,13 +40,13 @@ struct spod_pod_info {
 	uint32_t alg_mask;
 	uint32_t key_count;
 	uint32_t key_capacity;
-	uint32_t flags;                  /* SPOD_INFO_EPHEMERAL, ... */
+	uint32_t flags; /* SPOD_INFO_EPHEMERAL, ... */
 	char version[65];
 };
 
 /* One item of a batch request; data is read during the call only. */
 struct spod_sign_item {
-	const uint8_t *key_id;           /* SPOD_KEY_ID_BYTES */
+	const uint8_t *key_id; /* SPOD_KEY_ID_BYTES */
 	uint8_t mode;
 	const uint8_t *data;
 	size_t data_len;
@@ -58,7 +58,7 @@ struct spod_sign_item {
  * SPOD_E_UNAVAILABLE, SPOD_E_TIMEOUT, SPOD_E_IO or SPOD_E_NOMEM.
  */
 int spod_client_connect(struct spod_client **out, const char *uri, int timeout_ms)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 /* Closes the connection and frees the client (NULL allowed). */
 void spod_client_close(struct spod_client *c);
@@ -67,25 +67,25 @@ void spod_client_close(struct spod_client *c);
 const char *spod_client_last_error(const struct spod_client *c) __attribute__((nonnull));
 
 int spod_client_info(struct spod_client *c, struct spod_pod_info *out)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 int spod_client_generate(struct spod_client *c, struct spod_key_info *out, uint8_t alg)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 int spod_client_public(struct spod_client *c, struct spod_key_info *out,
-		       const uint8_t key_id[SPOD_KEY_ID_BYTES])
-	__attribute__((warn_unused_result, nonnull));
+                       const uint8_t key_id[SPOD_KEY_ID_BYTES])
+    __attribute__((warn_unused_result, nonnull));
 int spod_client_delete(struct spod_client *c, const uint8_t key_id[SPOD_KEY_ID_BYTES])
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 /*
  * One page of keys: up to cap entries into out, *n set to the count. *cursor is 0 for the
  * first page and is updated; it is 0 again after the last page.
  */
 int spod_client_list(struct spod_client *c, struct spod_key_info *out, size_t cap, size_t *n,
-		     uint32_t *cursor) __attribute__((warn_unused_result, nonnull));
+                     uint32_t *cursor) __attribute__((warn_unused_result, nonnull));
 
 int spod_client_sign(struct spod_client *c, struct spod_signature *out,
-		     const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode, const uint8_t *data,
-		     size_t data_len) __attribute__((warn_unused_result, nonnull(1, 2, 3)));
+                     const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode, const uint8_t *data,
+                     size_t data_len) __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /*
  * Signs n (1..SPOD_BATCH_MAX_ITEMS) items in one frame. out[i] and status[i] are filled for
@@ -93,12 +93,12 @@ int spod_client_sign(struct spod_client *c, struct spod_signature *out,
  * failed (see status[i]).
  */
 int spod_client_sign_batch(struct spod_client *c, struct spod_signature *out, int *status,
-			   const struct spod_sign_item *items, size_t n)
-	__attribute__((warn_unused_result, nonnull));
+                           const struct spod_sign_item *items, size_t n)
+    __attribute__((warn_unused_result, nonnull));
 
 /* Round trip with an echoed body (measures transport cost). */
 int spod_client_echo(struct spod_client *c, const uint8_t *data, size_t len)
-	__attribute__((warn_unused_result, nonnull(1)));
+    __attribute__((warn_unused_result, nonnull(1)));
 
 /* ---- pipelining ---- */
 
@@ -107,16 +107,16 @@ int spod_client_echo(struct spod_client *c, const uint8_t *data, size_t len)
  * during the callback and only when status is SPOD_OK.
  */
 typedef void (*spod_sign_cb)(void *arg, uint64_t request_id, int status,
-			     const struct spod_signature *sig);
+                             const struct spod_signature *sig);
 
 /*
  * Queues a sign request (not yet sent) and returns its request id. Returns SPOD_E_BUSY when
  * the send buffer is full (flush and poll first).
  */
 int spod_client_submit_sign(struct spod_client *c, uint64_t *request_id,
-			    const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode,
-			    const uint8_t *data, size_t data_len)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3)));
+                            const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode,
+                            const uint8_t *data, size_t data_len)
+    __attribute__((warn_unused_result, nonnull(1, 2, 3)));
 
 /* Writes queued requests without waiting for answers (may block up to the timeout). */
 int spod_client_flush(struct spod_client *c) __attribute__((warn_unused_result, nonnull));
@@ -127,15 +127,15 @@ int spod_client_flush(struct spod_client *c) __attribute__((warn_unused_result, 
  * SPOD_E_CLOSED, SPOD_E_IO or SPOD_E_PROTOCOL.
  */
 int spod_client_poll(struct spod_client *c, int timeout_ms, spod_sign_cb cb, void *arg,
-		     size_t *completed) __attribute__((warn_unused_result, nonnull(1, 3, 5)));
+                     size_t *completed) __attribute__((warn_unused_result, nonnull(1, 3, 5)));
 
 /* Requests submitted but not yet completed. */
 size_t spod_client_in_flight(const struct spod_client *c) __attribute__((nonnull));
 
 /* Key ids as 32 lowercase hex characters (+ NUL); parse returns SPOD_E_BAD_HEX. */
 void spod_key_id_text(char out[2 * SPOD_KEY_ID_BYTES + 1], const uint8_t id[SPOD_KEY_ID_BYTES])
-	__attribute__((nonnull));
+    __attribute__((nonnull));
 int spod_key_id_parse(uint8_t id[SPOD_KEY_ID_BYTES], const char *text)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 #endif

@@ -22,20 +22,20 @@
 
 #include "spod/err.h"
 
-#define SPOD_WIRE_MAGIC 0x444f5053u /* bytes 'S' 'P' 'O' 'D' */
-#define SPOD_WIRE_VERSION 1
-#define SPOD_HDR_BYTES 24u
-#define SPOD_FRAME_MAX_BYTES (256u * 1024u)
-#define SPOD_BODY_MAX_BYTES (SPOD_FRAME_MAX_BYTES - SPOD_HDR_BYTES)
-#define SPOD_MSG_MAX_BYTES (64u * 1024u)   /* largest message one sign request may carry */
-#define SPOD_BATCH_MAX_ITEMS 256u          /* most signatures in one sign.batch frame */
-#define SPOD_LIST_MAX_ITEMS 1024u          /* most keys in one key.list page */
-#define SPOD_KEY_ID_BYTES 16u
-#define SPOD_DIGEST_BYTES 32u
-#define SPOD_SIG_MAX_BYTES 64u
-#define SPOD_PUB_MAX_BYTES 65u
+#define SPOD_WIRE_MAGIC       0x444f5053u /* bytes 'S' 'P' 'O' 'D' */
+#define SPOD_WIRE_VERSION     1
+#define SPOD_HDR_BYTES        24u
+#define SPOD_FRAME_MAX_BYTES  (256u * 1024u)
+#define SPOD_BODY_MAX_BYTES   (SPOD_FRAME_MAX_BYTES - SPOD_HDR_BYTES)
+#define SPOD_MSG_MAX_BYTES    (64u * 1024u) /* largest message one sign request may carry */
+#define SPOD_BATCH_MAX_ITEMS  256u          /* most signatures in one sign.batch frame */
+#define SPOD_LIST_MAX_ITEMS   1024u         /* most keys in one key.list page */
+#define SPOD_KEY_ID_BYTES     16u
+#define SPOD_DIGEST_BYTES     32u
+#define SPOD_SIG_MAX_BYTES    64u
+#define SPOD_PUB_MAX_BYTES    65u
 #define SPOD_ERRMSG_MAX_BYTES 256u
-#define SPOD_RECID_NONE 0xffu
+#define SPOD_RECID_NONE       0xffu
 
 /* Header flag bits; every other bit must be zero in v1. */
 #define SPOD_FLAG_RESPONSE 0x0001u
@@ -91,7 +91,7 @@ struct spod_frame {
  * Only magic and body length are checked here: see spod_wire_check_hdr.
  */
 int spod_wire_frame(struct spod_frame *f, const uint8_t *buf, size_t len)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 /*
  * Checks the header fields that do not affect framing: version, flags, reserved, and
@@ -100,12 +100,12 @@ int spod_wire_frame(struct spod_frame *f, const uint8_t *buf, size_t len)
  * skipped (its length is known) and answered with an error.
  */
 int spod_wire_check_hdr(const struct spod_hdr *h, int expect_response)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 /* Writes a header to out (SPOD_HDR_BYTES). */
 void spod_wire_put_hdr(uint8_t out[SPOD_HDR_BYTES], uint8_t opcode, uint16_t flags,
-		       uint64_t request_id, uint16_t status, uint32_t body_len)
-	__attribute__((nonnull));
+                       uint64_t request_id, uint16_t status, uint32_t body_len)
+    __attribute__((nonnull));
 
 /* Rewrites the request id of an encoded frame in place (used by the forwarding host). */
 void spod_wire_set_request_id(uint8_t *frame, uint64_t request_id) __attribute__((nonnull));
@@ -169,64 +169,63 @@ struct spod_batch_req {
 };
 
 int spod_wire_generate_req(struct spod_generate_req *v, const struct spod_frame *f)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 int spod_wire_key_req(struct spod_key_req *v, const struct spod_frame *f)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 int spod_wire_list_req(struct spod_list_req *v, const struct spod_frame *f)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 int spod_wire_sign_req(struct spod_sign_req *v, const struct spod_frame *f)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 /* Validates the whole batch, every item included, so spod_wire_batch_item cannot fail. */
 int spod_wire_batch_req(struct spod_batch_req *v, const struct spod_frame *f)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 /* Item i (< v->count) of a batch validated by spod_wire_batch_req. */
 void spod_wire_batch_item(struct spod_sign_req *out, const struct spod_batch_req *v, uint32_t i)
-	__attribute__((nonnull));
+    __attribute__((nonnull));
 /* info, echo, and any opcode whose body must be empty */
 int spod_wire_empty_req(const struct spod_frame *f) __attribute__((warn_unused_result, nonnull));
 
 /* ---- Request encoders (client side). Each writes one whole frame. ---- */
 
 int spod_wire_enc_empty(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid)
-	__attribute__((warn_unused_result, nonnull));
-int spod_wire_enc_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
-		       const uint8_t *data, size_t data_len)
-	__attribute__((warn_unused_result, nonnull(1, 3)));
+    __attribute__((warn_unused_result, nonnull));
+int spod_wire_enc_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, const uint8_t *data,
+                       size_t data_len) __attribute__((warn_unused_result, nonnull(1, 3)));
 int spod_wire_enc_generate(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, uint8_t alg)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 int spod_wire_enc_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
-		      const uint8_t key_id[SPOD_KEY_ID_BYTES])
-	__attribute__((warn_unused_result, nonnull));
+                      const uint8_t key_id[SPOD_KEY_ID_BYTES])
+    __attribute__((warn_unused_result, nonnull));
 int spod_wire_enc_list(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, uint32_t cursor,
-		       uint32_t max) __attribute__((warn_unused_result, nonnull));
+                       uint32_t max) __attribute__((warn_unused_result, nonnull));
 int spod_wire_enc_sign(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
-		       const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode, const uint8_t *data,
-		       size_t data_len) __attribute__((warn_unused_result, nonnull(1, 3, 5)));
+                       const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode, const uint8_t *data,
+                       size_t data_len) __attribute__((warn_unused_result, nonnull(1, 3, 5)));
 
 /* Incremental sign.batch encoder: begin, add items, finish. */
 struct spod_batch_enc {
 	uint8_t *out;
 	size_t cap;
-	uint32_t count;    /* items declared at begin */
+	uint32_t count; /* items declared at begin */
 	uint32_t added;
-	size_t data_off;   /* next free byte in the data area, relative to the body */
+	size_t data_off; /* next free byte in the data area, relative to the body */
 };
 int spod_wire_batch_begin(struct spod_batch_enc *e, uint8_t *out, size_t cap, uint64_t rid,
-			  uint32_t count) __attribute__((warn_unused_result, nonnull));
+                          uint32_t count) __attribute__((warn_unused_result, nonnull));
 int spod_wire_batch_add(struct spod_batch_enc *e, const uint8_t key_id[SPOD_KEY_ID_BYTES],
-			uint8_t mode, const uint8_t *data, size_t data_len)
-	__attribute__((warn_unused_result, nonnull(1, 2)));
+                        uint8_t mode, const uint8_t *data, size_t data_len)
+    __attribute__((warn_unused_result, nonnull(1, 2)));
 int spod_wire_batch_finish(struct spod_batch_enc *e, size_t *out_len)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 /* ---- Responses ---- */
 
 /* A signature as returned by sign and by each sign.batch item. */
 struct spod_sig_view {
-	int status;          /* SPOD_OK or the item's error (batch items only) */
+	int status; /* SPOD_OK or the item's error (batch items only) */
 	uint8_t alg;
-	uint8_t recid;       /* 0/1 for secp256k1 (Ethereum v = 27 + recid), else SPOD_RECID_NONE */
-	const uint8_t *sig;  /* Ed25519 R||S or ECDSA r||s, 64 bytes */
+	uint8_t recid;      /* 0/1 for secp256k1 (Ethereum v = 27 + recid), else SPOD_RECID_NONE */
+	const uint8_t *sig; /* Ed25519 R||S or ECDSA r||s, 64 bytes */
 	uint32_t sig_len;
 };
 
@@ -239,11 +238,11 @@ struct spod_key_view {
 
 struct spod_info_view {
 	uint16_t proto_version;
-	uint32_t alg_mask;     /* bit (1 << alg) set for each supported alg */
+	uint32_t alg_mask; /* bit (1 << alg) set for each supported alg */
 	uint32_t key_count;
 	uint32_t key_capacity;
-	uint32_t flags;        /* SPOD_INFO_EPHEMERAL ... */
-	const char *version;   /* not NUL-terminated */
+	uint32_t flags;      /* SPOD_INFO_EPHEMERAL ... */
+	const char *version; /* not NUL-terminated */
 	uint32_t version_len;
 };
 #define SPOD_INFO_EPHEMERAL 0x1u /* keys live only in this enclave's memory */
@@ -264,19 +263,19 @@ struct spod_batch_resp_view {
 
 /* Response decoders (client side); the frame must carry status 0 (see spod_wire_error). */
 int spod_wire_sig_resp(struct spod_sig_view *v, const struct spod_frame *f)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 int spod_wire_key_resp(struct spod_key_view *v, const struct spod_frame *f)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 int spod_wire_info_resp(struct spod_info_view *v, const struct spod_frame *f)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 int spod_wire_list_resp(struct spod_list_view *v, const struct spod_frame *f)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 void spod_wire_list_item(struct spod_key_view *out, const struct spod_list_view *v, uint32_t i)
-	__attribute__((nonnull));
+    __attribute__((nonnull));
 int spod_wire_batch_resp(struct spod_batch_resp_view *v, const struct spod_frame *f)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 void spod_wire_batch_resp_item(struct spod_sig_view *out, const struct spod_batch_resp_view *v,
-			       uint32_t i) __attribute__((nonnull));
+                               uint32_t i) __attribute__((nonnull));
 
 /*
  * For a response with non-zero status: *err gets the SPOD_E_* code and msg/msg_len the
@@ -284,24 +283,24 @@ void spod_wire_batch_resp_item(struct spod_sig_view *out, const struct spod_batc
  * Returns SPOD_OK, or SPOD_E_BAD_FIELD if the frame has status 0.
  */
 int spod_wire_error(int *err, const char **msg, uint32_t *msg_len, const struct spod_frame *f)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 /*
  * Response writers (enclave side). Each writes one whole response frame to out[0..cap)
  * and returns its length through *out_len, or SPOD_E_TOO_LARGE if cap is too small.
  */
 int spod_wire_put_error(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
-			int err, const char *msg) __attribute__((warn_unused_result, nonnull));
+                        int err, const char *msg) __attribute__((warn_unused_result, nonnull));
 int spod_wire_put_empty(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid)
-	__attribute__((warn_unused_result, nonnull));
-int spod_wire_put_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
-		       const uint8_t *data, size_t data_len)
-	__attribute__((warn_unused_result, nonnull(1, 3)));
+    __attribute__((warn_unused_result, nonnull));
+int spod_wire_put_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, const uint8_t *data,
+                       size_t data_len) __attribute__((warn_unused_result, nonnull(1, 3)));
 int spod_wire_put_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
-		      const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t alg, const uint8_t *pub,
-		      size_t pub_len) __attribute__((warn_unused_result, nonnull));
+                      const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t alg, const uint8_t *pub,
+                      size_t pub_len) __attribute__((warn_unused_result, nonnull));
 int spod_wire_put_info(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
-		       const struct spod_info_view *info) __attribute__((warn_unused_result, nonnull));
+                       const struct spod_info_view *info)
+    __attribute__((warn_unused_result, nonnull));
 
 /*
  * Signature responses are produced in place: reserve the fixed part, let the signer
@@ -311,8 +310,8 @@ int spod_wire_put_info(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
  * when cap is smaller than the largest sign response.
  */
 uint8_t *spod_wire_sig_reserve(uint8_t *out, size_t cap) __attribute__((nonnull));
-void spod_wire_sig_commit(uint8_t *out, size_t *out_len, uint64_t rid, uint8_t alg,
-			  uint8_t recid, uint32_t sig_len) __attribute__((nonnull));
+void spod_wire_sig_commit(uint8_t *out, size_t *out_len, uint64_t rid, uint8_t alg, uint8_t recid,
+                          uint32_t sig_len) __attribute__((nonnull));
 
 /* Batch responses, in place: begin with the count, then fill each item in order. */
 struct spod_batch_resp_enc {
@@ -323,28 +322,28 @@ struct spod_batch_resp_enc {
 };
 /* Returns SPOD_E_TOO_LARGE if cap cannot hold count full items. */
 int spod_wire_batch_resp_begin(struct spod_batch_resp_enc *e, uint8_t *out, size_t cap,
-			       uint32_t count) __attribute__((warn_unused_result, nonnull));
+                               uint32_t count) __attribute__((warn_unused_result, nonnull));
 /* Pointer to SPOD_SIG_MAX_BYTES where item i's signature goes (items filled in order). */
 uint8_t *spod_wire_batch_resp_slot(struct spod_batch_resp_enc *e) __attribute__((nonnull));
 void spod_wire_batch_resp_fill(struct spod_batch_resp_enc *e, int status, uint8_t alg,
-			       uint8_t recid, uint32_t sig_len) __attribute__((nonnull));
+                               uint8_t recid, uint32_t sig_len) __attribute__((nonnull));
 void spod_wire_batch_resp_finish(struct spod_batch_resp_enc *e, size_t *out_len, uint64_t rid)
-	__attribute__((nonnull));
+    __attribute__((nonnull));
 
 /* Key list responses, in place. */
 struct spod_list_enc {
 	uint8_t *out;
 	size_t cap;
-	uint32_t max;   /* entries reserved */
+	uint32_t max; /* entries reserved */
 	uint32_t count;
 };
 int spod_wire_list_begin(struct spod_list_enc *e, uint8_t *out, size_t cap, uint32_t max)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 /* Appends one key; returns SPOD_E_TOO_LARGE once max entries are present. */
 int spod_wire_list_add(struct spod_list_enc *e, const uint8_t key_id[SPOD_KEY_ID_BYTES],
-		       uint8_t alg, const uint8_t *pub, size_t pub_len)
-	__attribute__((warn_unused_result, nonnull));
+                       uint8_t alg, const uint8_t *pub, size_t pub_len)
+    __attribute__((warn_unused_result, nonnull));
 void spod_wire_list_finish(struct spod_list_enc *e, size_t *out_len, uint64_t rid,
-			   uint32_t next_cursor, uint32_t total) __attribute__((nonnull));
+                           uint32_t next_cursor, uint32_t total) __attribute__((nonnull));
 
 #endif

@@ -16,12 +16,12 @@
 
 #include <openssl/evp.h>
 
-#define SPOD_ATTEST_DOC_MAX_BYTES (16u * 1024u)
-#define SPOD_ATTEST_PCR_BYTES 48u
-#define SPOD_ATTEST_MAX_PCRS 32u
-#define SPOD_ATTEST_MAX_CABUNDLE 8u
-#define SPOD_ATTEST_USER_DATA_MAX 512u
-#define SPOD_ATTEST_NONCE_MAX 512u
+#define SPOD_ATTEST_DOC_MAX_BYTES  (16u * 1024u)
+#define SPOD_ATTEST_PCR_BYTES      48u
+#define SPOD_ATTEST_MAX_PCRS       32u
+#define SPOD_ATTEST_MAX_CABUNDLE   8u
+#define SPOD_ATTEST_USER_DATA_MAX  512u
+#define SPOD_ATTEST_NONCE_MAX      512u
 #define SPOD_ATTEST_PUBLIC_KEY_MAX 1024u
 
 struct spod_bytes {
@@ -30,16 +30,16 @@ struct spod_bytes {
 };
 
 struct spod_attest_doc_in {
-	const char *module_id;    /* e.g. "i-...-enc..." on Nitro; "spod-sim-..." when simulated */
-	uint64_t timestamp_ms;    /* UTC milliseconds since the epoch */
+	const char *module_id; /* e.g. "i-...-enc..." on Nitro; "spod-sim-..." when simulated */
+	uint64_t timestamp_ms; /* UTC milliseconds since the epoch */
 	const uint8_t (*pcrs)[SPOD_ATTEST_PCR_BYTES]; /* pcrs[i] is PCR i */
-	uint32_t npcrs;           /* 1..SPOD_ATTEST_MAX_PCRS */
-	struct spod_bytes certificate;               /* leaf, DER */
-	const struct spod_bytes *cabundle;           /* root first, then intermediates, DER */
-	uint32_t ncabundle;       /* 1..SPOD_ATTEST_MAX_CABUNDLE */
-	struct spod_bytes public_key;                /* ptr NULL: encoded as null */
-	struct spod_bytes user_data;                 /* ptr NULL: encoded as null */
-	struct spod_bytes nonce;                     /* ptr NULL: encoded as null */
+	uint32_t npcrs;                               /* 1..SPOD_ATTEST_MAX_PCRS */
+	struct spod_bytes certificate;                /* leaf, DER */
+	const struct spod_bytes *cabundle;            /* root first, then intermediates, DER */
+	uint32_t ncabundle;                           /* 1..SPOD_ATTEST_MAX_CABUNDLE */
+	struct spod_bytes public_key;                 /* ptr NULL: encoded as null */
+	struct spod_bytes user_data;                  /* ptr NULL: encoded as null */
+	struct spod_bytes nonce;                      /* ptr NULL: encoded as null */
 };
 
 /*
@@ -49,8 +49,8 @@ struct spod_attest_doc_in {
  * SPOD_E_TOO_LARGE (cap too small) or SPOD_E_CRYPTO.
  */
 int spod_attest_doc_sign(uint8_t *out, size_t cap, size_t *out_len,
-			 const struct spod_attest_doc_in *in, EVP_PKEY *leaf_key)
-	__attribute__((warn_unused_result, nonnull(1, 3, 4, 5)));
+                         const struct spod_attest_doc_in *in, EVP_PKEY *leaf_key)
+    __attribute__((warn_unused_result, nonnull(1, 3, 4, 5)));
 
 /*
  * spod's key binding, carried in user_data (docs/attestation.md):
@@ -58,7 +58,7 @@ int spod_attest_doc_sign(uint8_t *out, size_t cap, size_t *out_len,
  * Writes it to out[0..cap) and returns SPOD_OK with *out_len, or SPOD_E_TOO_LARGE.
  */
 int spod_attest_key_binding(uint8_t *out, size_t cap, size_t *out_len, uint8_t alg,
-			    const uint8_t key_id[16], const uint8_t *pub, size_t pub_len)
-	__attribute__((warn_unused_result, nonnull));
+                            const uint8_t key_id[16], const uint8_t *pub, size_t pub_len)
+    __attribute__((warn_unused_result, nonnull));
 
 #endif

@@ -28,13 +28,13 @@ enum cli_opt {
 };
 
 struct cli {
-	const char *pos[CLI_MAX_POS];    /* positional words after the command */
+	const char *pos[CLI_MAX_POS]; /* positional words after the command */
 	int npos;
-	const char *opt[OPT__COUNT];     /* value of each option given, or NULL */
+	const char *opt[OPT__COUNT]; /* value of each option given, or NULL */
 	int json;
 	int timeout_ms;
 	char uri[320];
-	struct spod_client *client;      /* connected lazily by cli_connect */
+	struct spod_client *client; /* connected lazily by cli_connect */
 };
 
 /* Reports a usage problem and returns exit code 2. */

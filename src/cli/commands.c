@@ -160,8 +160,9 @@ static int keys_public(struct cli *cli)
 	} else if (strcmp(fmt, "eth-address") == 0) {
 		uint8_t addr[20];
 		if (k.alg != SPOD_ALG_SECP256K1)
-			return cli_usage_error("--format eth-address needs a secp256k1 key, this is %s",
-					       spod_alg_name(k.alg));
+			return cli_usage_error(
+			    "--format eth-address needs a secp256k1 key, this is %s",
+			    spod_alg_name(k.alg));
 		rc = spod_eth_address(addr, k.pub, k.pub_len);
 		if (rc < 0)
 			return cli_fail(cli, rc, "keys public");
@@ -288,8 +289,9 @@ int cmd_sign(struct cli *cli)
 	size_t len;
 	int rc;
 
-	rc = cli_only(cli, OPT(OPT_MESSAGE) | OPT(OPT_MESSAGE_FILE) | OPT(OPT_DIGEST) | OPT(OPT_HASH),
-		      "sign");
+	rc = cli_only(cli,
+	              OPT(OPT_MESSAGE) | OPT(OPT_MESSAGE_FILE) | OPT(OPT_DIGEST) | OPT(OPT_HASH),
+	              "sign");
 	if (rc != 0)
 		return rc;
 	if (cli->npos != 1 || spod_key_id_parse(id, cli->pos[0]) < 0)
@@ -301,7 +303,7 @@ int cmd_sign(struct cli *cli)
 	rc = spod_client_sign(cli->client, &sig, id, mode, data, len);
 	if (rc == SPOD_E_BAD_MODE && mode == SPOD_MODE_RAW && !cli->json)
 		fprintf(stderr, "spod: hint: ECDSA keys sign a --digest, or a message with "
-				"--hash sha256|keccak256\n");
+		                "--hash sha256|keccak256\n");
 	if (rc < 0)
 		return cli_fail(cli, rc, "sign");
 	if (cli->json) {
@@ -328,9 +330,10 @@ int cmd_verify(struct cli *cli)
 	size_t len, pub_len, sig_len;
 	int rc;
 
-	rc = cli_only(cli, OPT(OPT_ALG) | OPT(OPT_PUBLIC) | OPT(OPT_SIGNATURE) | OPT(OPT_MESSAGE) |
-				   OPT(OPT_MESSAGE_FILE) | OPT(OPT_DIGEST) | OPT(OPT_HASH),
-		      "verify");
+	rc = cli_only(cli,
+	              OPT(OPT_ALG) | OPT(OPT_PUBLIC) | OPT(OPT_SIGNATURE) | OPT(OPT_MESSAGE) |
+	                  OPT(OPT_MESSAGE_FILE) | OPT(OPT_DIGEST) | OPT(OPT_HASH),
+	              "verify");
 	if (rc != 0)
 		return rc;
 	if (cli->npos != 0)

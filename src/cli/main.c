@@ -11,11 +11,18 @@
 #include "common/paths.h"
 
 static const char *const opt_names[OPT__COUNT] = {
-	[OPT_URI] = "uri",         [OPT_JSON] = "json",     [OPT_TIMEOUT] = "timeout",
-	[OPT_ALG] = "alg",         [OPT_FORMAT] = "format", [OPT_MESSAGE] = "message",
-	[OPT_MESSAGE_FILE] = "message-file",                [OPT_DIGEST] = "digest",
-	[OPT_HASH] = "hash",       [OPT_PUBLIC] = "public", [OPT_SIGNATURE] = "signature",
-	[OPT_HELP] = "help",
+    [OPT_URI] = "uri",
+    [OPT_JSON] = "json",
+    [OPT_TIMEOUT] = "timeout",
+    [OPT_ALG] = "alg",
+    [OPT_FORMAT] = "format",
+    [OPT_MESSAGE] = "message",
+    [OPT_MESSAGE_FILE] = "message-file",
+    [OPT_DIGEST] = "digest",
+    [OPT_HASH] = "hash",
+    [OPT_PUBLIC] = "public",
+    [OPT_SIGNATURE] = "signature",
+    [OPT_HELP] = "help",
 };
 
 static void usage(FILE *out)
@@ -103,7 +110,8 @@ int cli_connect(struct cli *cli)
 
 	if (rc < 0) {
 		if (cli->json) {
-			fprintf(stderr, "{\"error\":{\"code\":\"%s\",\"message\":", spod_err_name(rc));
+			fprintf(stderr,
+			        "{\"error\":{\"code\":\"%s\",\"message\":", spod_err_name(rc));
 			cli_json_str(stderr, cli->uri, strlen(cli->uri));
 			fputs("}}\n", stderr);
 		} else {
@@ -112,7 +120,7 @@ int cli_connect(struct cli *cli)
 				why = "nothing is listening there (is spod-host running? make run "
 				      "starts it; SPOD_URI or --uri pick another pod)";
 			fprintf(stderr, "spod: cannot reach the pod at %s: %s [%s]\n", cli->uri,
-				why, spod_err_name(rc));
+			        why, spod_err_name(rc));
 		}
 	}
 	return rc;

@@ -12,8 +12,8 @@
 #include "transport/conn.h"
 #include "transport/socket.h"
 
-#define CLIENT_RX_BYTES (4u * SPOD_FRAME_MAX_BYTES)
-#define CLIENT_TX_BYTES (4u * SPOD_FRAME_MAX_BYTES)
+#define CLIENT_RX_BYTES    (4u * SPOD_FRAME_MAX_BYTES)
+#define CLIENT_TX_BYTES    (4u * SPOD_FRAME_MAX_BYTES)
 #define DEFAULT_TIMEOUT_MS 30000
 
 struct spod_client {
@@ -226,7 +226,7 @@ static void copy_key(struct spod_key_info *out, const struct spod_key_view *v)
 }
 
 static int key_call(struct spod_client *c, struct spod_key_info *out, uint8_t opcode,
-		    const uint8_t *key_id, uint8_t alg)
+                    const uint8_t *key_id, uint8_t alg)
 {
 	struct spod_key_view v;
 	struct spod_frame f;
@@ -253,7 +253,7 @@ int spod_client_generate(struct spod_client *c, struct spod_key_info *out, uint8
 }
 
 int spod_client_public(struct spod_client *c, struct spod_key_info *out,
-		       const uint8_t key_id[SPOD_KEY_ID_BYTES])
+                       const uint8_t key_id[SPOD_KEY_ID_BYTES])
 {
 	return key_call(c, out, SPOD_OP_KEY_PUBLIC, key_id, 0);
 }
@@ -267,7 +267,7 @@ int spod_client_delete(struct spod_client *c, const uint8_t key_id[SPOD_KEY_ID_B
 
 	SYNC_BEGIN(c, SPOD_HDR_BYTES + SPOD_KEY_ID_BYTES, rid, buf);
 	SPOD_TRY(spod_wire_enc_key(buf, SPOD_HDR_BYTES + SPOD_KEY_ID_BYTES, &len,
-				   SPOD_OP_KEY_DELETE, rid, key_id));
+	                           SPOD_OP_KEY_DELETE, rid, key_id));
 	spod_conn_tx_commit(&c->c, len);
 	SPOD_TRY(roundtrip(c, &f, rid));
 	if (f.hdr.opcode != SPOD_OP_KEY_DELETE || f.body_len != 0)
@@ -276,7 +276,7 @@ int spod_client_delete(struct spod_client *c, const uint8_t key_id[SPOD_KEY_ID_B
 }
 
 int spod_client_list(struct spod_client *c, struct spod_key_info *out, size_t cap, size_t *n,
-		     uint32_t *cursor)
+                     uint32_t *cursor)
 {
 	struct spod_list_view v;
 	struct spod_key_view k;
@@ -314,8 +314,8 @@ static void copy_sig(struct spod_signature *out, const struct spod_sig_view *v)
 }
 
 int spod_client_sign(struct spod_client *c, struct spod_signature *out,
-		     const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode, const uint8_t *data,
-		     size_t data_len)
+                     const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode, const uint8_t *data,
+                     size_t data_len)
 {
 	struct spod_sig_view v;
 	struct spod_frame f;
@@ -327,8 +327,8 @@ int spod_client_sign(struct spod_client *c, struct spod_signature *out,
 	if (data_len > SPOD_MSG_MAX_BYTES)
 		return SPOD_E_TOO_LARGE;
 	SYNC_BEGIN(c, need, rid, buf);
-	SPOD_TRY(spod_wire_enc_sign(buf, need, &len, rid, key_id, mode, data ? data : buf,
-				    data_len));
+	SPOD_TRY(
+	    spod_wire_enc_sign(buf, need, &len, rid, key_id, mode, data ? data : buf, data_len));
 	spod_conn_tx_commit(&c->c, len);
 	SPOD_TRY(roundtrip(c, &f, rid));
 	SPOD_TRY(spod_wire_sig_resp(&v, &f));
@@ -337,7 +337,7 @@ int spod_client_sign(struct spod_client *c, struct spod_signature *out,
 }
 
 int spod_client_sign_batch(struct spod_client *c, struct spod_signature *out, int *status,
-			   const struct spod_sign_item *items, size_t n)
+                           const struct spod_sign_item *items, size_t n)
 {
 	struct spod_batch_resp_view v;
 	struct spod_batch_enc e;
@@ -354,8 +354,8 @@ int spod_client_sign_batch(struct spod_client *c, struct spod_signature *out, in
 	SPOD_TRY(spod_wire_batch_begin(&e, buf, need, rid, (uint32_t)n));
 	for (size_t i = 0; i < n; i++)
 		SPOD_TRY(spod_wire_batch_add(&e, items[i].key_id, items[i].mode,
-					     items[i].data ? items[i].data : buf,
-					     items[i].data_len));
+		                             items[i].data ? items[i].data : buf,
+		                             items[i].data_len));
 	SPOD_TRY(spod_wire_batch_finish(&e, &len));
 	spod_conn_tx_commit(&c->c, len);
 	SPOD_TRY(roundtrip(c, &f, rid));
@@ -389,8 +389,8 @@ int spod_client_echo(struct spod_client *c, const uint8_t *data, size_t len)
 }
 
 int spod_client_submit_sign(struct spod_client *c, uint64_t *request_id,
-			    const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode,
-			    const uint8_t *data, size_t data_len)
+                            const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode,
+                            const uint8_t *data, size_t data_len)
 {
 	size_t need = SPOD_HDR_BYTES + 32 + data_len, len;
 	uint8_t *buf;
@@ -401,8 +401,8 @@ int spod_client_submit_sign(struct spod_client *c, uint64_t *request_id,
 	buf = spod_conn_tx_reserve(&c->c, need);
 	if (buf == NULL)
 		return SPOD_E_BUSY;
-	SPOD_TRY(spod_wire_enc_sign(buf, need, &len, c->next_rid, key_id, mode,
-				    data ? data : buf, data_len));
+	SPOD_TRY(spod_wire_enc_sign(buf, need, &len, c->next_rid, key_id, mode, data ? data : buf,
+	                            data_len));
 	spod_conn_tx_commit(&c->c, len);
 	*request_id = c->next_rid++;
 	c->in_flight++;
@@ -437,7 +437,7 @@ static int deliver(struct spod_client *c, spod_sign_cb cb, void *arg, size_t *co
 }
 
 int spod_client_poll(struct spod_client *c, int timeout_ms, spod_sign_cb cb, void *arg,
-		     size_t *completed)
+                     size_t *completed)
 {
 	int rc;
 

@@ -10,7 +10,7 @@
  * Returns SPOD_OK, or SPOD_E_TOO_LARGE when out_cap < 2*len + 1 (out untouched).
  */
 int spod_hex_encode(char *out, size_t out_cap, const uint8_t *in, size_t len)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Decodes the NUL-terminated hex text (an optional "0x" prefix is accepted) into out.
@@ -19,6 +19,6 @@ int spod_hex_encode(char *out, size_t out_cap, const uint8_t *in, size_t len)
  * contents are unspecified and *out_len is 0.
  */
 int spod_hex_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *text)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

@@ -11,11 +11,11 @@ enum spod_log_level { SPOD_LOG_DEBUG, SPOD_LOG_INFO, SPOD_LOG_WARN, SPOD_LOG_ERR
 void spod_log_init(const char *proc, enum spod_log_level min_level);
 
 void spod_log(enum spod_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 #define spod_debug(...) spod_log(SPOD_LOG_DEBUG, __VA_ARGS__)
-#define spod_info(...) spod_log(SPOD_LOG_INFO, __VA_ARGS__)
-#define spod_warn(...) spod_log(SPOD_LOG_WARN, __VA_ARGS__)
+#define spod_info(...)  spod_log(SPOD_LOG_INFO, __VA_ARGS__)
+#define spod_warn(...)  spod_log(SPOD_LOG_WARN, __VA_ARGS__)
 #define spod_error(...) spod_log(SPOD_LOG_ERROR, __VA_ARGS__)
 
 #endif

@@ -17,10 +17,10 @@
 #include "spod/wire.h"
 
 struct spod_secret_key {
-	uint8_t alg;            /* enum spod_alg; 0 when empty */
-	uint8_t secret[64];     /* Ed25519: libsodium's 64-byte seed||pk; ECDSA: 32-byte scalar */
-	void *ossl;             /* P-256: cached EVP_PKEY (private part in OpenSSL's secure heap) */
-	void *ossl_ctx;         /* P-256: cached EVP_PKEY_CTX initialised for signing */
+	uint8_t alg;        /* enum spod_alg; 0 when empty */
+	uint8_t secret[64]; /* Ed25519: libsodium's 64-byte seed||pk; ECDSA: 32-byte scalar */
+	void *ossl;         /* P-256: cached EVP_PKEY (private part in OpenSSL's secure heap) */
+	void *ossl_ctx;     /* P-256: cached EVP_PKEY_CTX initialised for signing */
 };
 
 /*
@@ -41,8 +41,8 @@ void spod_crypto_cleanup(void);
  * sk is overwritten without being freed: it must not hold a key (spod_key_wipe it first).
  * Returns SPOD_OK, SPOD_E_UNKNOWN_ALG or SPOD_E_CRYPTO (sk wiped on failure).
  */
-int spod_key_generate(struct spod_secret_key *sk, uint8_t pub[SPOD_PUB_MAX_BYTES],
-		      size_t *pub_len, uint8_t alg) __attribute__((warn_unused_result, nonnull));
+int spod_key_generate(struct spod_secret_key *sk, uint8_t pub[SPOD_PUB_MAX_BYTES], size_t *pub_len,
+                      uint8_t alg) __attribute__((warn_unused_result, nonnull));
 
 /*
  * Builds a key from known secret material (test vectors, and later unsealing):
@@ -51,9 +51,9 @@ int spod_key_generate(struct spod_secret_key *sk, uint8_t pub[SPOD_PUB_MAX_BYTES
  * Returns SPOD_OK, SPOD_E_UNKNOWN_ALG, SPOD_E_BAD_KEY (wrong length, scalar zero or out of
  * range) or SPOD_E_CRYPTO. sk is wiped on failure.
  */
-int spod_key_import(struct spod_secret_key *sk, uint8_t pub[SPOD_PUB_MAX_BYTES],
-		    size_t *pub_len, uint8_t alg, const uint8_t *secret, size_t secret_len)
-	__attribute__((warn_unused_result, nonnull));
+int spod_key_import(struct spod_secret_key *sk, uint8_t pub[SPOD_PUB_MAX_BYTES], size_t *pub_len,
+                    uint8_t alg, const uint8_t *secret, size_t secret_len)
+    __attribute__((warn_unused_result, nonnull));
 
 /* Wipes the secret and frees the cached OpenSSL objects. Safe on an empty key. */
 void spod_key_wipe(struct spod_secret_key *sk) __attribute__((nonnull));
@@ -66,8 +66,8 @@ void spod_key_wipe(struct spod_secret_key *sk) __attribute__((nonnull));
  * SPOD_E_CRYPTO. No allocation on the Ed25519 and secp256k1 paths.
  */
 int spod_sign(uint8_t sig[SPOD_SIG_MAX_BYTES], size_t *sig_len, uint8_t *recid,
-	      const struct spod_secret_key *sk, uint8_t mode, const uint8_t *data, size_t len)
-	__attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+              const struct spod_secret_key *sk, uint8_t mode, const uint8_t *data, size_t len)
+    __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
 
 /*
  * Verifies sig over data for the public key pub of alg, with the same modes as spod_sign.
@@ -76,9 +76,8 @@ int spod_sign(uint8_t sig[SPOD_SIG_MAX_BYTES], size_t *sig_len, uint8_t *recid,
  * uncompressed points on the curve (else SPOD_E_BAD_KEY); an Ed25519 key libsodium cannot
  * decode gives SPOD_E_BAD_SIGNATURE, as libsodium does not tell the two apart.
  */
-int spod_verify(uint8_t alg, const uint8_t *pub, size_t pub_len, uint8_t mode,
-		const uint8_t *data, size_t len, const uint8_t *sig, size_t sig_len)
-	__attribute__((warn_unused_result));
+int spod_verify(uint8_t alg, const uint8_t *pub, size_t pub_len, uint8_t mode, const uint8_t *data,
+                size_t len, const uint8_t *sig, size_t sig_len) __attribute__((warn_unused_result));
 
 /*
  * Recovers the secp256k1 public key (65 bytes uncompressed) from a 32-byte digest, a 64-byte
@@ -86,15 +85,15 @@ int spod_verify(uint8_t alg, const uint8_t *pub, size_t pub_len, uint8_t mode,
  * Returns SPOD_OK or SPOD_E_BAD_SIGNATURE.
  */
 int spod_secp256k1_recover(uint8_t pub[65], const uint8_t digest[SPOD_DIGEST_BYTES],
-			   const uint8_t sig[64], uint8_t recid)
-	__attribute__((warn_unused_result, nonnull));
+                           const uint8_t sig[64], uint8_t recid)
+    __attribute__((warn_unused_result, nonnull));
 
 /*
  * Ethereum address of an uncompressed secp256k1 key: keccak256(X||Y)[12..32).
  * Returns SPOD_OK, or SPOD_E_BAD_KEY unless pub is 0x04||X||Y on the curve.
  */
 int spod_eth_address(uint8_t addr[20], const uint8_t *pub, size_t pub_len)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 /* EIP-55 mixed-case checksum text of addr, "0x" + 40 chars + NUL (43 bytes). */
 void spod_eth_address_text(char out[43], const uint8_t addr[20]) __attribute__((nonnull));
@@ -106,7 +105,7 @@ void spod_eth_address_text(char out[43], const uint8_t addr[20]) __attribute__((
  * SPOD_E_CRYPTO; on failure out is "" (when out_cap > 0).
  */
 int spod_pub_to_pem(char *out, size_t out_cap, uint8_t alg, const uint8_t *pub, size_t pub_len)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 /* Fills buf with len bytes from the OS CSPRNG (libsodium randombytes). */
 void spod_random(uint8_t *buf, size_t len) __attribute__((nonnull));

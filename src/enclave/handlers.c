@@ -30,7 +30,7 @@ static const char *op_name(uint8_t opcode)
 }
 
 size_t spod_enclave_error(uint8_t *out, size_t cap, uint8_t opcode, uint64_t rid, int err,
-			  const char *what)
+                          const char *what)
 {
 	char msg[SPOD_ERRMSG_MAX_BYTES];
 	size_t len = 0;
@@ -42,17 +42,17 @@ size_t spod_enclave_error(uint8_t *out, size_t cap, uint8_t opcode, uint64_t rid
 }
 
 static int do_info(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
-		   size_t cap, size_t *len)
+                   size_t cap, size_t *len)
 {
 	static const char version[] = SPOD_VERSION;
 	struct spod_info_view info = {
-		.proto_version = SPOD_WIRE_VERSION,
-		.alg_mask = 1u << SPOD_ALG_ED25519 | 1u << SPOD_ALG_SECP256K1 | 1u << SPOD_ALG_P256,
-		.key_count = spod_keystore_count(st->keys),
-		.key_capacity = spod_keystore_capacity(st->keys),
-		.flags = st->flags,
-		.version = version,
-		.version_len = sizeof(version) - 1,
+	    .proto_version = SPOD_WIRE_VERSION,
+	    .alg_mask = 1u << SPOD_ALG_ED25519 | 1u << SPOD_ALG_SECP256K1 | 1u << SPOD_ALG_P256,
+	    .key_count = spod_keystore_count(st->keys),
+	    .key_capacity = spod_keystore_capacity(st->keys),
+	    .flags = st->flags,
+	    .version = version,
+	    .version_len = sizeof(version) - 1,
 	};
 
 	SPOD_TRY(spod_wire_empty_req(f));
@@ -60,7 +60,7 @@ static int do_info(struct spod_enclave_state *st, const struct spod_frame *f, ui
 }
 
 static int do_generate(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
-		       size_t cap, size_t *len)
+                       size_t cap, size_t *len)
 {
 	struct spod_generate_req req;
 	const struct spod_key_entry *k;
@@ -68,11 +68,11 @@ static int do_generate(struct spod_enclave_state *st, const struct spod_frame *f
 	SPOD_TRY(spod_wire_generate_req(&req, f));
 	SPOD_TRY(spod_keystore_generate(st->keys, &k, req.alg));
 	return spod_wire_put_key(out, cap, len, SPOD_OP_KEY_GENERATE, f->hdr.request_id, k->id,
-				 k->sk.alg, k->pub, k->pub_len);
+	                         k->sk.alg, k->pub, k->pub_len);
 }
 
 static int do_public(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
-		     size_t cap, size_t *len)
+                     size_t cap, size_t *len)
 {
 	struct spod_key_req req;
 	const struct spod_key_entry *k;
@@ -82,11 +82,11 @@ static int do_public(struct spod_enclave_state *st, const struct spod_frame *f, 
 	if (k == NULL)
 		return SPOD_E_KEY_NOT_FOUND;
 	return spod_wire_put_key(out, cap, len, SPOD_OP_KEY_PUBLIC, f->hdr.request_id, k->id,
-				 k->sk.alg, k->pub, k->pub_len);
+	                         k->sk.alg, k->pub, k->pub_len);
 }
 
 static int do_delete(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
-		     size_t cap, size_t *len)
+                     size_t cap, size_t *len)
 {
 	struct spod_key_req req;
 
@@ -96,7 +96,7 @@ static int do_delete(struct spod_enclave_state *st, const struct spod_frame *f, 
 }
 
 static int do_list(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
-		   size_t cap, size_t *len)
+                   size_t cap, size_t *len)
 {
 	struct spod_list_req req;
 	struct spod_list_enc enc;
@@ -124,7 +124,7 @@ static int do_list(struct spod_enclave_state *st, const struct spod_frame *f, ui
 
 /* Signs one validated request into sig (64 bytes). */
 static int sign_one(struct spod_enclave_state *st, const struct spod_sign_req *req, uint8_t *sig,
-		    size_t *sig_len, uint8_t *alg, uint8_t *recid)
+                    size_t *sig_len, uint8_t *alg, uint8_t *recid)
 {
 	const struct spod_key_entry *k = spod_keystore_find(st->keys, req->key_id);
 
@@ -139,7 +139,7 @@ static int sign_one(struct spod_enclave_state *st, const struct spod_sign_req *r
 }
 
 static int do_sign(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
-		   size_t cap, size_t *len)
+                   size_t cap, size_t *len)
 {
 	struct spod_sign_req req;
 	uint8_t *sig = spod_wire_sig_reserve(out, cap);
@@ -155,7 +155,7 @@ static int do_sign(struct spod_enclave_state *st, const struct spod_frame *f, ui
 }
 
 static int do_batch(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
-		    size_t cap, size_t *len)
+                    size_t cap, size_t *len)
 {
 	struct spod_batch_req req;
 	struct spod_batch_resp_enc enc;
@@ -183,8 +183,8 @@ static int do_echo(const struct spod_frame *f, uint8_t *out, size_t cap, size_t 
 	return spod_wire_put_echo(out, cap, len, f->hdr.request_id, f->body, f->body_len);
 }
 
-size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_frame *f,
-			   uint8_t *out, size_t cap)
+size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+                           size_t cap)
 {
 	size_t len = 0;
 	int rc;

@@ -19,7 +19,7 @@
  */
 #define SPOD_ENCLAVE_RESP_MAX SPOD_FRAME_MAX_BYTES
 _Static_assert(SPOD_HDR_BYTES + 16u + SPOD_LIST_MAX_ITEMS * (32u + 65u) <= SPOD_ENCLAVE_RESP_MAX,
-	       "a full key.list page must fit in SPOD_ENCLAVE_RESP_MAX");
+               "a full key.list page must fit in SPOD_ENCLAVE_RESP_MAX");
 
 struct spod_enclave_state {
 	struct spod_keystore *keys;
@@ -34,14 +34,14 @@ struct spod_enclave_state {
  * has cap >= SPOD_ENCLAVE_RESP_MAX bytes. Returns the response length. Never fails: every
  * problem with the request becomes an error response carrying its status and message.
  */
-size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_frame *f,
-			   uint8_t *out, size_t cap) __attribute__((nonnull));
+size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+                           size_t cap) __attribute__((nonnull));
 
 /*
  * Writes an error response "<what>: <message>" (what NULL: the opcode name) for a frame
  * that could not be handled; cap >= SPOD_ENCLAVE_RESP_MAX. Returns the response length.
  */
 size_t spod_enclave_error(uint8_t *out, size_t cap, uint8_t opcode, uint64_t rid, int err,
-			  const char *what) __attribute__((nonnull(1)));
+                          const char *what) __attribute__((nonnull(1)));
 
 #endif

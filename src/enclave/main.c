@@ -14,7 +14,7 @@
 #include "crypto/sign.h"
 #include "enclave/server.h"
 
-#define DEFAULT_CAPACITY 4096u
+#define DEFAULT_CAPACITY  4096u
 #define SECURE_HEAP_BYTES (4u * 1024u * 1024u)
 #if defined(__SANITIZE_ADDRESS__)
 #define SPOD_ASAN 1
@@ -31,19 +31,19 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: spod-enclave --listen URI [options]\n"
-		"\n"
-		"Holds signing keys in locked memory and answers spod wire frames.\n"
-		"\n"
-		"  --listen URI       where the host connects: vsock://any:PORT in an enclave,\n"
-		"                     unix:///path/enclave.sock in development (required)\n"
-		"  --capacity N       most keys held at once (default %u)\n"
-		"  --log-level L      debug|info|warn|error (default info)\n"
-		"  -h, --help         this text\n"
-		"\n"
-		"Keys live only in this process's memory: this build has no sealing, so every key\n"
-		"is lost when the process exits (info reports the pod as ephemeral).\n",
-		DEFAULT_CAPACITY);
+	        "usage: spod-enclave --listen URI [options]\n"
+	        "\n"
+	        "Holds signing keys in locked memory and answers spod wire frames.\n"
+	        "\n"
+	        "  --listen URI       where the host connects: vsock://any:PORT in an enclave,\n"
+	        "                     unix:///path/enclave.sock in development (required)\n"
+	        "  --capacity N       most keys held at once (default %u)\n"
+	        "  --log-level L      debug|info|warn|error (default info)\n"
+	        "  -h, --help         this text\n"
+	        "\n"
+	        "Keys live only in this process's memory: this build has no sealing, so every key\n"
+	        "is lost when the process exits (info reports the pod as ephemeral).\n",
+	        DEFAULT_CAPACITY);
 }
 
 /*
@@ -62,7 +62,8 @@ static void lock_all_memory(void)
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < MLOCKALL_MIN_LIMIT) {
 		spod_warn("RLIMIT_MEMLOCK is %llu bytes: not locking all memory; key memory is "
-			  "still locked", (unsigned long long)rl.rlim_cur);
+		          "still locked",
+		          (unsigned long long)rl.rlim_cur);
 		return;
 	}
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
@@ -85,11 +86,11 @@ static int parse_level(enum spod_log_level *out, const char *s)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"listen", required_argument, NULL, 'l'},
-		{"capacity", required_argument, NULL, 'c'},
-		{"log-level", required_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"capacity", required_argument, NULL, 'c'},
+	    {"log-level", required_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct spod_enclave_state st = {0};
 	struct spod_enclave_server *srv = NULL;
@@ -149,7 +150,7 @@ int main(int argc, char **argv)
 	rc = spod_keystore_new(&st.keys, (uint32_t)capacity);
 	if (rc < 0) {
 		spod_error("cannot allocate a locked keystore for %lu keys: %s", capacity,
-			   spod_strerror(rc));
+		           spod_strerror(rc));
 		return 1;
 	}
 	st.flags = SPOD_INFO_EPHEMERAL;
@@ -161,13 +162,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	spod_warn("EPHEMERAL MODE: keys are held only in memory and are lost when this process "
-		  "exits");
+	          "exits");
 	spod_info("listening on %s (capacity %lu keys)", listen_text, capacity);
 	rc = spod_enclave_server_run(srv);
 	spod_enclave_server_free(srv);
 	spod_keystore_free(st.keys);
 	spod_crypto_cleanup();
 	spod_info("stopped after %llu requests (%llu errors); all keys wiped",
-		  (unsigned long long)st.requests, (unsigned long long)st.errors);
+	          (unsigned long long)st.requests, (unsigned long long)st.errors);
 	return rc < 0 ? 1 : 0;
 }

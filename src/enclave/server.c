@@ -12,8 +12,8 @@
 #include "transport/loop.h"
 #include "transport/socket.h"
 
-#define ENCLAVE_RX_BYTES (2u * SPOD_FRAME_MAX_BYTES)
-#define ENCLAVE_TX_BYTES (4u * SPOD_FRAME_MAX_BYTES)
+#define ENCLAVE_RX_BYTES  (2u * SPOD_FRAME_MAX_BYTES)
+#define ENCLAVE_TX_BYTES  (4u * SPOD_FRAME_MAX_BYTES)
 #define ENCLAVE_MAX_CONNS 256
 
 struct enclave_conn {
@@ -67,13 +67,13 @@ static int conn_dispatch(struct enclave_conn *ec)
 			return 0;
 		if (rc < 0) {
 			/* Say why before closing; the request id is unknown, so 0. */
-			size_t n = spod_enclave_error(out, SPOD_ENCLAVE_RESP_MAX, 0, 0, rc,
-						      "frame");
+			size_t n =
+			    spod_enclave_error(out, SPOD_ENCLAVE_RESP_MAX, 0, 0, rc, "frame");
 			spod_conn_tx_commit(&ec->c, n);
 			return rc;
 		}
-		spod_conn_tx_commit(&ec->c, spod_enclave_handle(ec->srv->st, &f, out,
-								 SPOD_ENCLAVE_RESP_MAX));
+		spod_conn_tx_commit(
+		    &ec->c, spod_enclave_handle(ec->srv->st, &f, out, SPOD_ENCLAVE_RESP_MAX));
 	}
 }
 
@@ -176,7 +176,7 @@ static void on_signal(struct spod_loop *loop, int fd, uint32_t events, void *arg
 }
 
 int spod_enclave_server_new(struct spod_enclave_server **out, struct spod_enclave_state *st,
-			    const struct spod_uri *uri)
+                            const struct spod_uri *uri)
 {
 	struct spod_enclave_server *srv;
 	sigset_t mask;

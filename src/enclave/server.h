@@ -15,7 +15,8 @@ struct spod_enclave_server;
  * Returns SPOD_OK, SPOD_E_IO or SPOD_E_NOMEM.
  */
 int spod_enclave_server_new(struct spod_enclave_server **out, struct spod_enclave_state *st,
-			    const struct spod_uri *uri) __attribute__((warn_unused_result, nonnull));
+                            const struct spod_uri *uri)
+    __attribute__((warn_unused_result, nonnull));
 
 /* Serves until SIGTERM or SIGINT. Returns SPOD_OK on a clean stop or SPOD_E_IO. */
 int spod_enclave_server_run(struct spod_enclave_server *srv) __attribute__((nonnull));

@@ -14,14 +14,14 @@
 #include "transport/loop.h"
 #include "transport/socket.h"
 
-#define CLIENT_RX_BYTES (2u * SPOD_FRAME_MAX_BYTES)
-#define CLIENT_TX_BYTES (8u * SPOD_FRAME_MAX_BYTES) /* a client this far behind is dropped */
+#define CLIENT_RX_BYTES  (2u * SPOD_FRAME_MAX_BYTES)
+#define CLIENT_TX_BYTES  (8u * SPOD_FRAME_MAX_BYTES) /* a client this far behind is dropped */
 #define ENCLAVE_RX_BYTES (4u * SPOD_FRAME_MAX_BYTES)
 #define ENCLAVE_TX_BYTES (8u * SPOD_FRAME_MAX_BYTES)
-#define INFLIGHT_SLOTS 65536u /* requests in flight across all clients */
-#define ERR_FRAME_MAX (SPOD_HDR_BYTES + SPOD_ERRMSG_MAX_BYTES)
-#define BACKOFF_MIN_MS 20
-#define BACKOFF_MAX_MS 2000
+#define INFLIGHT_SLOTS   65536u /* requests in flight across all clients */
+#define ERR_FRAME_MAX    (SPOD_HDR_BYTES + SPOD_ERRMSG_MAX_BYTES)
+#define BACKOFF_MIN_MS   20
+#define BACKOFF_MAX_MS   2000
 
 /*
  * Flow control: before forwarding a request the host reserves, in the client's send buffer,
@@ -32,14 +32,14 @@
 struct host_client {
 	struct spod_conn c;
 	struct spod_host *h;
-	uint32_t index;     /* in h->clients */
-	uint32_t gen;       /* matches h->client_gen[index] while open */
-	uint32_t inflight;  /* requests forwarded and not yet answered */
-	size_t reserved;    /* send-buffer bytes promised to those answers */
-	uint32_t events;    /* SPOD_EV_* currently watched */
-	int dirty;          /* responses committed, flush pending this iteration */
-	int paused;         /* out of credit: not reading until answers drain */
-	int eof;            /* peer shut down its writing side: answer, then close */
+	uint32_t index;    /* in h->clients */
+	uint32_t gen;      /* matches h->client_gen[index] while open */
+	uint32_t inflight; /* requests forwarded and not yet answered */
+	size_t reserved;   /* send-buffer bytes promised to those answers */
+	uint32_t events;   /* SPOD_EV_* currently watched */
+	int dirty;         /* responses committed, flush pending this iteration */
+	int paused;        /* out of credit: not reading until answers drain */
+	int eof;           /* peer shut down its writing side: answer, then close */
 };
 
 struct host_enclave {
@@ -56,10 +56,10 @@ struct host_enclave {
 /* One forwarded request waiting for its response. */
 struct inflight {
 	uint64_t client_rid;
-	uint32_t reserve;   /* credit held in the client's send buffer */
+	uint32_t reserve; /* credit held in the client's send buffer */
 	uint32_t client_index;
 	uint32_t client_gen;
-	uint32_t gen;       /* bumps on every reuse so stale ids are detected */
+	uint32_t gen; /* bumps on every reuse so stale ids are detected */
 	uint16_t enclave;
 	uint8_t opcode;
 	uint8_t used;
@@ -80,7 +80,7 @@ struct spod_host {
 	uint32_t nfree;
 	struct host_client **dirty_clients;
 	uint32_t ndirty;
-	uint32_t nwaiting;  /* clients paused or half-closed, revisited after each wake-up */
+	uint32_t nwaiting; /* clients paused or half-closed, revisited after each wake-up */
 	int was_ready;
 };
 
@@ -191,7 +191,7 @@ static void client_release(struct host_client *cl, const struct inflight *in)
 
 /* Writes an error response for one client request. Returns SPOD_OK or SPOD_E_BUSY. */
 static int client_error(struct host_client *cl, uint8_t opcode, uint64_t rid, int err,
-			const char *what)
+                        const char *what)
 {
 	uint8_t *out = spod_conn_tx_reserve(&cl->c, ERR_FRAME_MAX);
 	char msg[SPOD_ERRMSG_MAX_BYTES];
@@ -239,7 +239,8 @@ static void note_readiness(struct spod_host *h)
 	int ready = host_ready(h);
 
 	if (ready != h->was_ready)
-		spod_info("%s", ready ? "ready: enclave connected" : "NOT READY: no enclave connection");
+		spod_info("%s",
+		          ready ? "ready: enclave connected" : "NOT READY: no enclave connection");
 	h->was_ready = ready;
 }
 
@@ -266,7 +267,7 @@ static void enclave_down(struct host_enclave *e, const char *why)
 			client_release(cl, in);
 			/* Cannot fail: the credit just released covers an error frame. */
 			if (client_error(cl, in->opcode, in->client_rid, SPOD_E_UNAVAILABLE,
-					 "enclave connection lost") < 0)
+			                 "enclave connection lost") < 0)
 				client_close(cl);
 		}
 		slot_free(h, s);
@@ -323,7 +324,7 @@ static void on_enclave(struct spod_loop *loop, int fd, uint32_t events, void *ar
 		in = slot_lookup(h, f.hdr.request_id, &slot);
 		if (in == NULL || in->enclave != e->index) {
 			spod_warn("enclave sent a response for unknown request %llu (status %u)",
-				  (unsigned long long)f.hdr.request_id, f.hdr.status);
+			          (unsigned long long)f.hdr.request_id, f.hdr.status);
 			continue;
 		}
 		cl = client_get(h, in->client_index, in->client_gen);
@@ -337,8 +338,10 @@ static void on_enclave(struct spod_loop *loop, int fd, uint32_t events, void *ar
 		out = f.frame_len <= in->reserve ? spod_conn_tx_reserve(&cl->c, f.frame_len) : NULL;
 		if (out == NULL) {
 			/* Larger than the opcode's maximum, or no room despite the credit. */
-			spod_error("enclave answer of %zu bytes for opcode %u does not fit; closing "
-				   "client %u", f.frame_len, f.hdr.opcode, cl->index);
+			spod_error(
+			    "enclave answer of %zu bytes for opcode %u does not fit; closing "
+			    "client %u",
+			    f.frame_len, f.hdr.opcode, cl->index);
 			client_close(cl);
 			continue;
 		}

@@ -14,23 +14,23 @@
 
 #include "transport/uri.h"
 
-#define SPOD_HOST_MAX_LISTENERS 4
+#define SPOD_HOST_MAX_LISTENERS     4
 #define SPOD_HOST_MAX_ENCLAVE_CONNS 16
 
 struct spod_host_config {
 	struct spod_uri listen[SPOD_HOST_MAX_LISTENERS];
 	unsigned nlisten;
 	struct spod_uri enclave;
-	unsigned enclave_conns;  /* 1..SPOD_HOST_MAX_ENCLAVE_CONNS */
-	unsigned max_clients;    /* connections accepted at once */
-	int connect_timeout_ms;  /* per enclave connect attempt */
+	unsigned enclave_conns; /* 1..SPOD_HOST_MAX_ENCLAVE_CONNS */
+	unsigned max_clients;   /* connections accepted at once */
+	int connect_timeout_ms; /* per enclave connect attempt */
 };
 
 struct spod_host;
 
 /* Listens on every configured URI and starts connecting to the enclave. */
 int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 /* Serves until SIGTERM/SIGINT. Returns SPOD_OK on a clean stop or SPOD_E_IO. */
 int spod_host_run(struct spod_host *h) __attribute__((nonnull));

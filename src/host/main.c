@@ -14,23 +14,24 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: spod-host [options]\n"
-		"\n"
-		"Serves the spod binary protocol to applications and forwards it to spod-enclave.\n"
-		"\n"
-		"  --listen URI         where applications connect; repeatable (up to %d):\n"
-		"                       unix:///path/spod.sock or tcp://127.0.0.1:PORT\n"
-		"                       (default unix://$SPOD_DATA_DIR/spod.sock)\n"
-		"  --enclave URI        where spod-enclave listens: vsock://CID:PORT in production\n"
-		"                       (default unix://$SPOD_DATA_DIR/enclave.sock)\n"
-		"  --enclave-conns N    pipelined connections to the enclave, 1..%d (default 2)\n"
-		"  --max-clients N      application connections at once (default 1024)\n"
-		"  --log-level L        debug|info|warn|error (default info)\n"
-		"  -h, --help           this text\n"
-		"\n"
-		"SPOD_DATA_DIR defaults to $XDG_RUNTIME_DIR/spod, else /tmp/spod-$UID.\n",
-		SPOD_HOST_MAX_LISTENERS, SPOD_HOST_MAX_ENCLAVE_CONNS);
+	fprintf(
+	    out,
+	    "usage: spod-host [options]\n"
+	    "\n"
+	    "Serves the spod binary protocol to applications and forwards it to spod-enclave.\n"
+	    "\n"
+	    "  --listen URI         where applications connect; repeatable (up to %d):\n"
+	    "                       unix:///path/spod.sock or tcp://127.0.0.1:PORT\n"
+	    "                       (default unix://$SPOD_DATA_DIR/spod.sock)\n"
+	    "  --enclave URI        where spod-enclave listens: vsock://CID:PORT in production\n"
+	    "                       (default unix://$SPOD_DATA_DIR/enclave.sock)\n"
+	    "  --enclave-conns N    pipelined connections to the enclave, 1..%d (default 2)\n"
+	    "  --max-clients N      application connections at once (default 1024)\n"
+	    "  --log-level L        debug|info|warn|error (default info)\n"
+	    "  -h, --help           this text\n"
+	    "\n"
+	    "SPOD_DATA_DIR defaults to $XDG_RUNTIME_DIR/spod, else /tmp/spod-$UID.\n",
+	    SPOD_HOST_MAX_LISTENERS, SPOD_HOST_MAX_ENCLAVE_CONNS);
 }
 
 static int parse_uint(unsigned *out, const char *s, unsigned lo, unsigned hi)
@@ -55,19 +56,19 @@ static int listen_is_local(const struct spod_uri *u)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"listen", required_argument, NULL, 'l'},
-		{"enclave", required_argument, NULL, 'e'},
-		{"enclave-conns", required_argument, NULL, 'n'},
-		{"max-clients", required_argument, NULL, 'm'},
-		{"log-level", required_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"enclave", required_argument, NULL, 'e'},
+	    {"enclave-conns", required_argument, NULL, 'n'},
+	    {"max-clients", required_argument, NULL, 'm'},
+	    {"log-level", required_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	static const char *const levels[] = {"debug", "info", "warn", "error"};
 	struct spod_host_config cfg = {
-		.enclave_conns = 2,
-		.max_clients = 1024,
-		.connect_timeout_ms = 500,
+	    .enclave_conns = 2,
+	    .max_clients = 1024,
+	    .connect_timeout_ms = 500,
 	};
 	enum spod_log_level level = SPOD_LOG_INFO;
 	const char *enclave_text = NULL;
@@ -80,7 +81,7 @@ int main(int argc, char **argv)
 		case 'l':
 			if (cfg.nlisten == SPOD_HOST_MAX_LISTENERS) {
 				fprintf(stderr, "spod-host: at most %d --listen\n",
-					SPOD_HOST_MAX_LISTENERS);
+				        SPOD_HOST_MAX_LISTENERS);
 				return 2;
 			}
 			if (spod_uri_parse(&cfg.listen[cfg.nlisten], optarg) < 0) {
@@ -88,9 +89,10 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			if (!listen_is_local(&cfg.listen[cfg.nlisten])) {
-				fprintf(stderr, "spod-host: --listen %s: TCP listeners must be on a "
-						"loopback address (the API has no authentication yet)\n",
-					optarg);
+				fprintf(stderr,
+				        "spod-host: --listen %s: TCP listeners must be on a "
+				        "loopback address (the API has no authentication yet)\n",
+				        optarg);
 				return 2;
 			}
 			cfg.nlisten++;
@@ -99,9 +101,10 @@ int main(int argc, char **argv)
 			enclave_text = optarg;
 			break;
 		case 'n':
-			if (parse_uint(&cfg.enclave_conns, optarg, 1, SPOD_HOST_MAX_ENCLAVE_CONNS) < 0) {
+			if (parse_uint(&cfg.enclave_conns, optarg, 1, SPOD_HOST_MAX_ENCLAVE_CONNS) <
+			    0) {
 				fprintf(stderr, "spod-host: --enclave-conns must be 1..%d\n",
-					SPOD_HOST_MAX_ENCLAVE_CONNS);
+				        SPOD_HOST_MAX_ENCLAVE_CONNS);
 				return 2;
 			}
 			break;

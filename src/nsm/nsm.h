@@ -24,15 +24,15 @@ struct spod_nsm;
  * Returns SPOD_OK or SPOD_E_IO.
  */
 typedef int (*spod_nsm_transport)(void *ctx, const uint8_t *req, size_t req_len, uint8_t *resp,
-				  size_t resp_cap, size_t *resp_len);
+                                  size_t resp_cap, size_t *resp_len);
 
 /* Opens /dev/nsm (path) with the real ioctl transport. SPOD_E_UNAVAILABLE if it is absent. */
 int spod_nsm_open_nitro(struct spod_nsm **out, const char *path)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 /* A nitro backend over a caller-supplied transport (tests). */
 int spod_nsm_open_nitro_with(struct spod_nsm **out, spod_nsm_transport t, void *ctx)
-	__attribute__((warn_unused_result, nonnull(1, 2)));
+    __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /*
  * Opens the simulated NSM. state_dir holds the development root CA (created on first use,
@@ -41,7 +41,7 @@ int spod_nsm_open_nitro_with(struct spod_nsm **out, spod_nsm_transport t, void *
  * likewise from image_path when no separate parts exist, other PCRs zero.
  */
 int spod_nsm_open_sim(struct spod_nsm **out, const char *state_dir, const char *image_path)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 enum spod_nsm_kind spod_nsm_kind(const struct spod_nsm *n) __attribute__((nonnull));
 
@@ -51,12 +51,13 @@ enum spod_nsm_kind spod_nsm_kind(const struct spod_nsm *n) __attribute__((nonnul
  * over the NSM limits), SPOD_E_TOO_LARGE, SPOD_E_IO or SPOD_E_CRYPTO.
  */
 int spod_nsm_attest(struct spod_nsm *n, uint8_t *doc, size_t cap, size_t *doc_len,
-		    struct spod_bytes user_data, struct spod_bytes nonce,
-		    struct spod_bytes public_key) __attribute__((warn_unused_result, nonnull(1, 2, 4)));
+                    struct spod_bytes user_data, struct spod_bytes nonce,
+                    struct spod_bytes public_key)
+    __attribute__((warn_unused_result, nonnull(1, 2, 4)));
 
 /* PCR index's value (48 bytes) and whether it is locked. */
 int spod_nsm_describe_pcr(struct spod_nsm *n, uint8_t out[SPOD_ATTEST_PCR_BYTES], int *locked,
-			  uint16_t index) __attribute__((warn_unused_result, nonnull));
+                          uint16_t index) __attribute__((warn_unused_result, nonnull));
 
 void spod_nsm_close(struct spod_nsm *n);
 

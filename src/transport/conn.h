@@ -35,7 +35,7 @@ struct spod_conn {
  * (fd is closed on failure).
  */
 int spod_conn_init(struct spod_conn *c, int fd, size_t rx_cap, size_t tx_cap)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 /* Closes the socket and frees the buffers; safe to call twice. */
 void spod_conn_free(struct spod_conn *c) __attribute__((nonnull));
@@ -53,14 +53,14 @@ long spod_conn_fill(struct spod_conn *c) __attribute__((warn_unused_result, nonn
  * then the stream cannot be re-synchronised and the connection should be closed.
  */
 int spod_conn_next(struct spod_conn *c, struct spod_frame *f)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 /*
  * Like spod_conn_next but leaves the frame in rx; spod_conn_consume(c, f->frame_len) then
  * takes it. Lets an owner decide whether it can accept a frame before consuming it.
  */
 int spod_conn_peek(struct spod_conn *c, struct spod_frame *f)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 void spod_conn_consume(struct spod_conn *c, size_t len) __attribute__((nonnull));
 
 /* Moves the unconsumed tail of rx to its start. Invalidates every view into rx. */

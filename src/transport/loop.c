@@ -165,7 +165,7 @@ void spod_loop_del(struct spod_loop *loop, int fd)
 }
 
 int spod_loop_run(struct spod_loop *loop, int timeout_ms, void (*tick)(struct spod_loop *, void *),
-		  void *tick_arg)
+                  void *tick_arg)
 {
 	struct epoll_event evs[LOOP_MAX_EVENTS];
 	int wait = timeout_ms < 0 ? -1 : timeout_ms;

@@ -12,9 +12,9 @@
 
 struct spod_loop;
 
-#define SPOD_EV_READ 0x1u
+#define SPOD_EV_READ  0x1u
 #define SPOD_EV_WRITE 0x2u
-#define SPOD_EV_HUP 0x4u /* peer hung up or error; always reported, with SPOD_EV_READ */
+#define SPOD_EV_HUP   0x4u /* peer hung up or error; always reported, with SPOD_EV_READ */
 
 /* Called with the ready events (SPOD_EV_*) for fd. */
 typedef void (*spod_loop_cb)(struct spod_loop *loop, int fd, uint32_t events, void *arg);
@@ -27,14 +27,14 @@ void spod_loop_free(struct spod_loop *loop);
  * negative fd, SPOD_E_NOMEM, or SPOD_E_IO (epoll refused it, or fd is already registered).
  */
 int spod_loop_add(struct spod_loop *loop, int fd, uint32_t events, spod_loop_cb cb, void *arg)
-	__attribute__((warn_unused_result, nonnull(1, 4)));
+    __attribute__((warn_unused_result, nonnull(1, 4)));
 
 /*
  * Changes the events watched for fd. Returns SPOD_OK, SPOD_E_BAD_ARG if fd is not registered,
  * or SPOD_E_IO.
  */
 int spod_loop_mod(struct spod_loop *loop, int fd, uint32_t events)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 /* Unregisters fd (does not close it). Safe to call from inside a callback for any fd. */
 void spod_loop_del(struct spod_loop *loop, int fd) __attribute__((nonnull));
@@ -46,7 +46,7 @@ void spod_loop_del(struct spod_loop *loop, int fd) __attribute__((nonnull));
  * Returns SPOD_OK after stop, SPOD_E_IO on epoll failure.
  */
 int spod_loop_run(struct spod_loop *loop, int timeout_ms, void (*tick)(struct spod_loop *, void *),
-		  void *tick_arg) __attribute__((nonnull(1)));
+                  void *tick_arg) __attribute__((nonnull(1)));
 
 void spod_loop_stop(struct spod_loop *loop) __attribute__((nonnull));
 

@@ -33,6 +33,6 @@ int spod_accept(int *fd, int listen_fd) __attribute__((warn_unused_result, nonnu
  * SPOD_E_TIMEOUT, SPOD_E_BAD_URI if u is not a parsed URI, or SPOD_E_IO.
  */
 int spod_connect(int *fd, const struct spod_uri *u, int timeout_ms)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 #endif

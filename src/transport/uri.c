@@ -8,8 +8,8 @@
 
 #include "spod/err.h"
 
-#define URI_UNIX "unix://"
-#define URI_TCP "tcp://"
+#define URI_UNIX  "unix://"
+#define URI_TCP   "tcp://"
 #define URI_VSOCK "vsock://"
 
 /* s starts with the literal prefix lit; returns the rest or NULL. */

@@ -16,9 +16,9 @@ enum spod_uri_kind { SPOD_URI_UNIX = 1, SPOD_URI_TCP = 2, SPOD_URI_VSOCK = 3 };
 struct spod_uri {
 	enum spod_uri_kind kind;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* unix: NUL-terminated */
-	char host[64];  /* tcp: the IP literal without brackets */
-	uint32_t cid;   /* vsock */
-	uint32_t port;  /* tcp (1..65535, 0 allowed for listen = ephemeral), vsock */
+	char host[64]; /* tcp: the IP literal without brackets */
+	uint32_t cid;  /* vsock */
+	uint32_t port; /* tcp (1..65535, 0 allowed for listen = ephemeral), vsock */
 };
 
 /*
@@ -28,7 +28,7 @@ struct spod_uri {
  * inet_ntop's canonical form, so spod_uri_format gives one spelling per address.
  */
 int spod_uri_parse(struct spod_uri *u, const char *text)
-	__attribute__((warn_unused_result, nonnull));
+    __attribute__((warn_unused_result, nonnull));
 
 /* Writes the canonical text of u to out (NUL-terminated, truncated to cap). */
 void spod_uri_format(char *out, size_t cap, const struct spod_uri *u) __attribute__((nonnull));

@@ -51,7 +51,7 @@ int spod_wire_check_hdr(const struct spod_hdr *h, int expect_response)
 }
 
 void spod_wire_put_hdr(uint8_t out[SPOD_HDR_BYTES], uint8_t opcode, uint16_t flags,
-		       uint64_t request_id, uint16_t status, uint32_t body_len)
+                       uint64_t request_id, uint16_t status, uint32_t body_len)
 {
 	spod_put_le32(out + HDR_MAGIC, SPOD_WIRE_MAGIC);
 	out[HDR_VERSION] = SPOD_WIRE_VERSION;
@@ -74,9 +74,9 @@ uint64_t spod_wire_get_request_id(const uint8_t *frame)
 }
 
 static const char *const alg_names[] = {
-	[SPOD_ALG_ED25519] = "ed25519",
-	[SPOD_ALG_SECP256K1] = "secp256k1",
-	[SPOD_ALG_P256] = "p256",
+    [SPOD_ALG_ED25519] = "ed25519",
+    [SPOD_ALG_SECP256K1] = "secp256k1",
+    [SPOD_ALG_P256] = "p256",
 };
 
 int spod_alg_valid(uint32_t alg)

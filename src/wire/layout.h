@@ -12,96 +12,96 @@
 #include "spod/wire.h"
 
 /* header */
-#define HDR_MAGIC 0
-#define HDR_VERSION 4
-#define HDR_OPCODE 5
-#define HDR_FLAGS 6
+#define HDR_MAGIC      0
+#define HDR_VERSION    4
+#define HDR_OPCODE     5
+#define HDR_FLAGS      6
 #define HDR_REQUEST_ID 8
-#define HDR_STATUS 16
-#define HDR_RESERVED 18
-#define HDR_BODY_LEN 20
+#define HDR_STATUS     16
+#define HDR_RESERVED   18
+#define HDR_BODY_LEN   20
 
 /* key.generate request */
-#define GEN_ALG 0
+#define GEN_ALG   0
 #define GEN_FIXED 8
 
 /* key.public / key.delete request */
-#define KEYREQ_ID 0
+#define KEYREQ_ID    0
 #define KEYREQ_FIXED 16
 
 /* key.list request */
 #define LISTREQ_CURSOR 0
-#define LISTREQ_MAX 4
-#define LISTREQ_FIXED 8
+#define LISTREQ_MAX    4
+#define LISTREQ_FIXED  8
 
 /* sign request, and each sign.batch item */
-#define SIGN_KEY_ID 0
-#define SIGN_MODE 16
+#define SIGN_KEY_ID    0
+#define SIGN_MODE      16
 #define SIGN_RESERVED1 17 /* 3 bytes */
-#define SIGN_DATA_OFF 20
-#define SIGN_DATA_LEN 24
+#define SIGN_DATA_OFF  20
+#define SIGN_DATA_LEN  24
 #define SIGN_RESERVED2 28 /* 4 bytes */
-#define SIGN_FIXED 32
+#define SIGN_FIXED     32
 
 /* sign.batch request */
-#define BATCH_COUNT 0
-#define BATCH_RESERVED 4
-#define BATCH_ITEMS 8
+#define BATCH_COUNT      0
+#define BATCH_RESERVED   4
+#define BATCH_ITEMS      8
 #define BATCH_ITEM_BYTES SIGN_FIXED
 
 /* key response (key.generate, key.public) and each key.list entry */
-#define KEY_ID 0
-#define KEY_ALG 16
+#define KEY_ID        0
+#define KEY_ALG       16
 #define KEY_RESERVED1 17 /* 3 bytes */
-#define KEY_PUB_OFF 20
-#define KEY_PUB_LEN 24
+#define KEY_PUB_OFF   20
+#define KEY_PUB_LEN   24
 #define KEY_RESERVED2 28
-#define KEY_FIXED 32
+#define KEY_FIXED     32
 
 /* sign response */
-#define SIG_ALG 0
-#define SIG_RECID 1
+#define SIG_ALG       0
+#define SIG_RECID     1
 #define SIG_RESERVED1 2 /* 2 bytes */
-#define SIG_OFF 4
-#define SIG_LEN 8
+#define SIG_OFF       4
+#define SIG_LEN       8
 #define SIG_RESERVED2 12
-#define SIG_FIXED 16
+#define SIG_FIXED     16
 
 /* info response */
-#define INFO_PROTO 0
-#define INFO_RESERVED1 2
-#define INFO_ALG_MASK 4
-#define INFO_KEY_COUNT 8
+#define INFO_PROTO        0
+#define INFO_RESERVED1    2
+#define INFO_ALG_MASK     4
+#define INFO_KEY_COUNT    8
 #define INFO_KEY_CAPACITY 12
-#define INFO_FLAGS 16
-#define INFO_VER_OFF 20
-#define INFO_VER_LEN 24
-#define INFO_RESERVED2 28
-#define INFO_FIXED 32
-#define INFO_VERSION_MAX 64
+#define INFO_FLAGS        16
+#define INFO_VER_OFF      20
+#define INFO_VER_LEN      24
+#define INFO_RESERVED2    28
+#define INFO_FIXED        32
+#define INFO_VERSION_MAX  64
 
 /* key.list response */
-#define LIST_COUNT 0
-#define LIST_NEXT 4
-#define LIST_TOTAL 8
-#define LIST_RESERVED 12
-#define LIST_ENTRIES 16
+#define LIST_COUNT       0
+#define LIST_NEXT        4
+#define LIST_TOTAL       8
+#define LIST_RESERVED    12
+#define LIST_ENTRIES     16
 #define LIST_ENTRY_BYTES KEY_FIXED
 
 /* sign.batch response */
-#define BRESP_COUNT 0
-#define BRESP_RESERVED 4
-#define BRESP_ITEMS 8
-#define BRESP_STATUS 0
-#define BRESP_ALG 2
-#define BRESP_RECID 3
-#define BRESP_SIG_OFF 4
-#define BRESP_SIG_LEN 8
-#define BRESP_RESERVED2 12
+#define BRESP_COUNT      0
+#define BRESP_RESERVED   4
+#define BRESP_ITEMS      8
+#define BRESP_STATUS     0
+#define BRESP_ALG        2
+#define BRESP_RECID      3
+#define BRESP_SIG_OFF    4
+#define BRESP_SIG_LEN    8
+#define BRESP_RESERVED2  12
 #define BRESP_ITEM_BYTES 16
 
 /* Largest response bodies, used to size buffers. */
-#define SIGN_RESP_BODY_MAX (SIG_FIXED + SPOD_SIG_MAX_BYTES)
+#define SIGN_RESP_BODY_MAX     (SIG_FIXED + SPOD_SIG_MAX_BYTES)
 #define BATCH_RESP_BODY_MAX(n) (BRESP_ITEMS + (size_t)(n) * (BRESP_ITEM_BYTES + SPOD_SIG_MAX_BYTES))
 
 /*
@@ -109,7 +109,7 @@
  * Returns SPOD_OK with *out = body + off, SPOD_E_BAD_REF or SPOD_E_TOO_LARGE.
  */
 static inline int wire_ref(const uint8_t **out, const uint8_t *body, uint32_t body_len,
-			   uint32_t fixed, uint32_t off, uint32_t len, uint32_t max)
+                           uint32_t fixed, uint32_t off, uint32_t len, uint32_t max)
 {
 	*out = NULL;
 	if (off < fixed || off > body_len)

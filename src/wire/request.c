@@ -47,7 +47,7 @@ int spod_wire_list_req(struct spod_list_req *v, const struct spod_frame *f)
 
 /* Validates one fixed sign layout at item (inside body) whose refs are relative to body. */
 static int sign_item(struct spod_sign_req *v, const uint8_t *body, uint32_t body_len,
-		     uint32_t fixed, const uint8_t *item)
+                     uint32_t fixed, const uint8_t *item)
 {
 	uint8_t mode = item[SIGN_MODE];
 	uint32_t off = spod_le32(item + SIGN_DATA_OFF);
@@ -100,7 +100,7 @@ int spod_wire_batch_req(struct spod_batch_req *v, const struct spod_frame *f)
 		return SPOD_E_BAD_LENGTH;
 	for (uint32_t i = 0; i < count; i++)
 		SPOD_TRY(sign_item(&item, f->body, f->body_len, fixed,
-				   f->body + BATCH_ITEMS + i * BATCH_ITEM_BYTES));
+		                   f->body + BATCH_ITEMS + i * BATCH_ITEM_BYTES));
 	v->count = count;
 	v->body = f->body;
 	v->body_len = f->body_len;
@@ -136,8 +136,8 @@ int spod_wire_enc_empty(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcod
 	return SPOD_OK;
 }
 
-int spod_wire_enc_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
-		       const uint8_t *data, size_t data_len)
+int spod_wire_enc_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, const uint8_t *data,
+                       size_t data_len)
 {
 	*out_len = 0;
 	SPOD_TRY(req_begin(out, cap, data_len, SPOD_OP_ECHO, rid));
@@ -160,7 +160,7 @@ int spod_wire_enc_generate(uint8_t *out, size_t cap, size_t *out_len, uint64_t r
 }
 
 int spod_wire_enc_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
-		      const uint8_t key_id[SPOD_KEY_ID_BYTES])
+                      const uint8_t key_id[SPOD_KEY_ID_BYTES])
 {
 	*out_len = 0;
 	SPOD_TRY(req_begin(out, cap, KEYREQ_FIXED, opcode, rid));
@@ -170,7 +170,7 @@ int spod_wire_enc_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode,
 }
 
 int spod_wire_enc_list(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, uint32_t cursor,
-		       uint32_t max)
+                       uint32_t max)
 {
 	uint8_t *b = out + SPOD_HDR_BYTES;
 
@@ -183,7 +183,7 @@ int spod_wire_enc_list(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, 
 }
 
 static void put_sign_item(uint8_t *item, const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode,
-			  uint32_t data_off, uint32_t data_len)
+                          uint32_t data_off, uint32_t data_len)
 {
 	memset(item, 0, SIGN_FIXED);
 	memcpy(item + SIGN_KEY_ID, key_id, SPOD_KEY_ID_BYTES);
@@ -193,8 +193,8 @@ static void put_sign_item(uint8_t *item, const uint8_t key_id[SPOD_KEY_ID_BYTES]
 }
 
 int spod_wire_enc_sign(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
-		       const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode, const uint8_t *data,
-		       size_t data_len)
+                       const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode, const uint8_t *data,
+                       size_t data_len)
 {
 	uint8_t *b = out + SPOD_HDR_BYTES;
 
@@ -210,7 +210,7 @@ int spod_wire_enc_sign(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
 }
 
 int spod_wire_batch_begin(struct spod_batch_enc *e, uint8_t *out, size_t cap, uint64_t rid,
-			  uint32_t count)
+                          uint32_t count)
 {
 	size_t fixed = BATCH_ITEMS + (size_t)count * BATCH_ITEM_BYTES;
 
@@ -228,7 +228,7 @@ int spod_wire_batch_begin(struct spod_batch_enc *e, uint8_t *out, size_t cap, ui
 }
 
 int spod_wire_batch_add(struct spod_batch_enc *e, const uint8_t key_id[SPOD_KEY_ID_BYTES],
-			uint8_t mode, const uint8_t *data, size_t data_len)
+                        uint8_t mode, const uint8_t *data, size_t data_len)
 {
 	uint8_t *b = e->out + SPOD_HDR_BYTES;
 
@@ -240,7 +240,7 @@ int spod_wire_batch_add(struct spod_batch_enc *e, const uint8_t key_id[SPOD_KEY_
 	    data_len > e->cap - SPOD_HDR_BYTES - e->data_off)
 		return SPOD_E_TOO_LARGE;
 	put_sign_item(b + BATCH_ITEMS + e->added * BATCH_ITEM_BYTES, key_id, mode,
-		      (uint32_t)e->data_off, (uint32_t)data_len);
+	              (uint32_t)e->data_off, (uint32_t)data_len);
 	if (data_len > 0)
 		memcpy(b + e->data_off, data, data_len);
 	e->data_off += data_len;

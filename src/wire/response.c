@@ -14,7 +14,7 @@ static int resp_room(size_t cap, size_t body_len)
 }
 
 int spod_wire_put_error(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
-			int err, const char *msg)
+                        int err, const char *msg)
 {
 	size_t n = strnlen(msg, SPOD_ERRMSG_MAX_BYTES);
 
@@ -37,8 +37,8 @@ int spod_wire_put_empty(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcod
 	return SPOD_OK;
 }
 
-int spod_wire_put_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
-		       const uint8_t *data, size_t data_len)
+int spod_wire_put_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, const uint8_t *data,
+                       size_t data_len)
 {
 	*out_len = 0;
 	SPOD_TRY(resp_room(cap, data_len));
@@ -50,7 +50,7 @@ int spod_wire_put_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
 }
 
 static void put_key_fixed(uint8_t *k, const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t alg,
-			  uint32_t pub_off, uint32_t pub_len)
+                          uint32_t pub_off, uint32_t pub_len)
 {
 	memset(k, 0, KEY_FIXED);
 	memcpy(k + KEY_ID, key_id, SPOD_KEY_ID_BYTES);
@@ -60,8 +60,8 @@ static void put_key_fixed(uint8_t *k, const uint8_t key_id[SPOD_KEY_ID_BYTES], u
 }
 
 int spod_wire_put_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
-		      const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t alg, const uint8_t *pub,
-		      size_t pub_len)
+                      const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t alg, const uint8_t *pub,
+                      size_t pub_len)
 {
 	uint8_t *b = out + SPOD_HDR_BYTES;
 
@@ -77,7 +77,7 @@ int spod_wire_put_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode,
 }
 
 int spod_wire_put_info(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
-		       const struct spod_info_view *info)
+                       const struct spod_info_view *info)
 {
 	uint8_t *b = out + SPOD_HDR_BYTES;
 	size_t vlen = info->version_len;
@@ -108,8 +108,8 @@ uint8_t *spod_wire_sig_reserve(uint8_t *out, size_t cap)
 	return out + SPOD_HDR_BYTES + SIG_FIXED;
 }
 
-void spod_wire_sig_commit(uint8_t *out, size_t *out_len, uint64_t rid, uint8_t alg,
-			  uint8_t recid, uint32_t sig_len)
+void spod_wire_sig_commit(uint8_t *out, size_t *out_len, uint64_t rid, uint8_t alg, uint8_t recid,
+                          uint32_t sig_len)
 {
 	uint8_t *b = out + SPOD_HDR_BYTES;
 
@@ -123,7 +123,7 @@ void spod_wire_sig_commit(uint8_t *out, size_t *out_len, uint64_t rid, uint8_t a
 }
 
 int spod_wire_batch_resp_begin(struct spod_batch_resp_enc *e, uint8_t *out, size_t cap,
-			       uint32_t count)
+                               uint32_t count)
 {
 	memset(e, 0, sizeof(*e));
 	if (count == 0 || count > SPOD_BATCH_MAX_ITEMS)
@@ -151,7 +151,7 @@ uint8_t *spod_wire_batch_resp_slot(struct spod_batch_resp_enc *e)
 }
 
 void spod_wire_batch_resp_fill(struct spod_batch_resp_enc *e, int status, uint8_t alg,
-			       uint8_t recid, uint32_t sig_len)
+                               uint8_t recid, uint32_t sig_len)
 {
 	uint8_t *item = bresp_item(e, e->filled);
 
@@ -182,7 +182,8 @@ int spod_wire_list_begin(struct spod_list_enc *e, uint8_t *out, size_t cap, uint
 	memset(e, 0, sizeof(*e));
 	if (max == 0 || max > SPOD_LIST_MAX_ITEMS)
 		return SPOD_E_BAD_ARG;
-	SPOD_TRY(resp_room(cap, LIST_ENTRIES + (size_t)max * (LIST_ENTRY_BYTES + SPOD_PUB_MAX_BYTES)));
+	SPOD_TRY(
+	    resp_room(cap, LIST_ENTRIES + (size_t)max * (LIST_ENTRY_BYTES + SPOD_PUB_MAX_BYTES)));
 	e->out = out;
 	e->cap = cap;
 	e->max = max;
@@ -196,7 +197,7 @@ static size_t list_pub_off(uint32_t max, uint32_t i)
 }
 
 int spod_wire_list_add(struct spod_list_enc *e, const uint8_t key_id[SPOD_KEY_ID_BYTES],
-		       uint8_t alg, const uint8_t *pub, size_t pub_len)
+                       uint8_t alg, const uint8_t *pub, size_t pub_len)
 {
 	uint8_t *b = e->out + SPOD_HDR_BYTES;
 	size_t pub_off;
@@ -205,14 +206,14 @@ int spod_wire_list_add(struct spod_list_enc *e, const uint8_t key_id[SPOD_KEY_ID
 		return SPOD_E_TOO_LARGE;
 	pub_off = list_pub_off(e->max, e->count);
 	put_key_fixed(b + LIST_ENTRIES + (size_t)e->count * LIST_ENTRY_BYTES, key_id, alg,
-		      (uint32_t)pub_off, (uint32_t)pub_len);
+	              (uint32_t)pub_off, (uint32_t)pub_len);
 	memcpy(b + pub_off, pub, pub_len);
 	e->count++;
 	return SPOD_OK;
 }
 
 void spod_wire_list_finish(struct spod_list_enc *e, size_t *out_len, uint64_t rid,
-			   uint32_t next_cursor, uint32_t total)
+                           uint32_t next_cursor, uint32_t total)
 {
 	uint8_t *b = e->out + SPOD_HDR_BYTES;
 	size_t body_len = list_pub_off(e->max, e->max);
@@ -251,7 +252,8 @@ size_t spod_wire_resp_max(uint8_t opcode, size_t req_frame_len)
 		body = KEY_FIXED + SPOD_PUB_MAX_BYTES;
 		break;
 	case SPOD_OP_KEY_LIST:
-		body = LIST_ENTRIES + (size_t)SPOD_LIST_MAX_ITEMS * (LIST_ENTRY_BYTES + SPOD_PUB_MAX_BYTES);
+		body = LIST_ENTRIES +
+		       (size_t)SPOD_LIST_MAX_ITEMS * (LIST_ENTRY_BYTES + SPOD_PUB_MAX_BYTES);
 		break;
 	case SPOD_OP_SIGN:
 		body = SIGN_RESP_BODY_MAX;
@@ -294,7 +296,7 @@ int spod_wire_error(int *err, const char **msg, uint32_t *msg_len, const struct 
 }
 
 static int decode_sig(struct spod_sig_view *v, const uint8_t *body, uint32_t body_len,
-		      uint32_t fixed, uint8_t alg, uint8_t recid, uint32_t off, uint32_t len)
+                      uint32_t fixed, uint8_t alg, uint8_t recid, uint32_t off, uint32_t len)
 {
 	SPOD_TRY(wire_ref(&v->sig, body, body_len, fixed, off, len, SPOD_SIG_MAX_BYTES));
 	v->alg = alg;
@@ -313,17 +315,17 @@ int spod_wire_sig_resp(struct spod_sig_view *v, const struct spod_frame *f)
 	if (f->body_len < SIG_FIXED)
 		return SPOD_E_BAD_LENGTH;
 	rc = decode_sig(v, b, f->body_len, SIG_FIXED, b[SIG_ALG], b[SIG_RECID],
-			spod_le32(b + SIG_OFF), spod_le32(b + SIG_LEN));
+	                spod_le32(b + SIG_OFF), spod_le32(b + SIG_LEN));
 	if (rc < 0)
 		memset(v, 0, sizeof(*v));
 	return rc;
 }
 
 static int decode_key(struct spod_key_view *v, const uint8_t *body, uint32_t body_len,
-		      uint32_t fixed, const uint8_t *k)
+                      uint32_t fixed, const uint8_t *k)
 {
 	SPOD_TRY(wire_ref(&v->pub, body, body_len, fixed, spod_le32(k + KEY_PUB_OFF),
-			  spod_le32(k + KEY_PUB_LEN), SPOD_PUB_MAX_BYTES));
+	                  spod_le32(k + KEY_PUB_LEN), SPOD_PUB_MAX_BYTES));
 	v->key_id = k + KEY_ID;
 	v->alg = k[KEY_ALG];
 	v->pub_len = spod_le32(k + KEY_PUB_LEN);
@@ -355,7 +357,7 @@ int spod_wire_info_resp(struct spod_info_view *v, const struct spod_frame *f)
 	if (f->body_len < INFO_FIXED)
 		return SPOD_E_BAD_LENGTH;
 	SPOD_TRY(wire_ref(&ver, b, f->body_len, INFO_FIXED, spod_le32(b + INFO_VER_OFF),
-			  spod_le32(b + INFO_VER_LEN), INFO_VERSION_MAX));
+	                  spod_le32(b + INFO_VER_LEN), INFO_VERSION_MAX));
 	v->proto_version = spod_le16(b + INFO_PROTO);
 	v->alg_mask = spod_le32(b + INFO_ALG_MASK);
 	v->key_count = spod_le32(b + INFO_KEY_COUNT);
@@ -383,8 +385,8 @@ int spod_wire_list_resp(struct spod_list_view *v, const struct spod_frame *f)
 	if (fixed > f->body_len)
 		return SPOD_E_BAD_LENGTH;
 	for (uint32_t i = 0; i < count; i++)
-		SPOD_TRY(decode_key(&k, b, f->body_len, fixed,
-				    b + LIST_ENTRIES + i * LIST_ENTRY_BYTES));
+		SPOD_TRY(
+		    decode_key(&k, b, f->body_len, fixed, b + LIST_ENTRIES + i * LIST_ENTRY_BYTES));
 	v->count = count;
 	v->next_cursor = spod_le32(b + LIST_NEXT);
 	v->total = spod_le32(b + LIST_TOTAL);
@@ -422,7 +424,7 @@ int spod_wire_batch_resp(struct spod_batch_resp_view *v, const struct spod_frame
 	for (uint32_t i = 0; i < count; i++) {
 		const uint8_t *it = b + BRESP_ITEMS + i * BRESP_ITEM_BYTES;
 		SPOD_TRY(decode_sig(&s, b, f->body_len, fixed, it[BRESP_ALG], it[BRESP_RECID],
-				    spod_le32(it + BRESP_SIG_OFF), spod_le32(it + BRESP_SIG_LEN)));
+		                    spod_le32(it + BRESP_SIG_OFF), spod_le32(it + BRESP_SIG_LEN)));
 	}
 	v->count = count;
 	v->body = b;
@@ -431,7 +433,7 @@ int spod_wire_batch_resp(struct spod_batch_resp_view *v, const struct spod_frame
 }
 
 void spod_wire_batch_resp_item(struct spod_sig_view *out, const struct spod_batch_resp_view *v,
-			       uint32_t i)
+                               uint32_t i)
 {
 	const uint8_t *it = v->body + BRESP_ITEMS + (size_t)i * BRESP_ITEM_BYTES;
 

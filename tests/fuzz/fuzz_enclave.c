@@ -23,8 +23,8 @@ static uint8_t resp[SPOD_ENCLAVE_RESP_MAX];
 static void keys_begin(void)
 {
 	static const uint8_t secret[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
-					   12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
-					   23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+	                                   12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+	                                   23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 	const struct spod_key_entry *k;
 	static int crypto_ready;
 
@@ -38,7 +38,8 @@ static void keys_begin(void)
 	if (spod_keystore_new(&st.keys, FUZZ_CAPACITY) < 0)
 		abort();
 	for (uint8_t a = SPOD_ALG_ED25519; a <= SPOD_ALG_P256; a++)
-		if (spod_keystore_import(st.keys, &k, known_ids[a - 1], a, secret, sizeof(secret)) < 0)
+		if (spod_keystore_import(st.keys, &k, known_ids[a - 1], a, secret, sizeof(secret)) <
+		    0)
 			abort();
 }
 
@@ -66,7 +67,8 @@ static void steer(uint8_t *frame, size_t len)
 	    body_len >= SPOD_KEY_ID_BYTES)
 		steer_id(body);
 	if (op == SPOD_OP_SIGN_BATCH)
-		for (size_t off = BATCH_ITEMS; off + BATCH_ITEM_BYTES <= body_len; off += BATCH_ITEM_BYTES)
+		for (size_t off = BATCH_ITEMS; off + BATCH_ITEM_BYTES <= body_len;
+		     off += BATCH_ITEM_BYTES)
 			steer_id(body + off);
 }
 

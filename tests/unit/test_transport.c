@@ -26,7 +26,7 @@
 #include "transport/socket.h"
 #include "transport/uri.h"
 
-#define WAIT_MS 5000
+#define WAIT_MS         5000
 #define FRAME_BUF_BYTES 4096
 
 struct tmp_dir {
@@ -293,7 +293,7 @@ static void test_bad_uri_struct(void **state)
 
 /* Writes a frame with a hand-built header (docs/protocol.md) and returns its length. */
 static size_t put_frame(uint8_t *out, uint8_t opcode, uint64_t rid, const uint8_t *body,
-			uint32_t body_len)
+                        uint32_t body_len)
 {
 	spod_put_le32(out + 0, 0x444f5053u);
 	out[4] = 1;
@@ -433,8 +433,7 @@ static void test_conn_compact_keeps_partial(void **state)
 	assert_int_equal(c.rx_end, part);
 	assert_memory_equal(c.rx, buf + first, part);
 
-	assert_int_equal(write(peer, buf + first + part, second - part),
-			 (ssize_t)(second - part));
+	assert_int_equal(write(peer, buf + first + part, second - part), (ssize_t)(second - part));
 	assert_int_equal(fill_ready(&c), (long)(second - part));
 	assert_int_equal(spod_conn_next(&c, &f), SPOD_OK);
 	assert_int_equal(f.hdr.request_id, 2);
@@ -607,8 +606,8 @@ static void test_conn_flush_partial(void **state)
 /* ---- event loop ---- */
 
 struct loop_ctx {
-	int fds[2];     /* registered ends */
-	int peers[2];   /* their peers */
+	int fds[2];   /* registered ends */
+	int peers[2]; /* their peers */
 	int calls[2];
 	uint32_t events[2];
 	int ticks;
@@ -852,31 +851,29 @@ static void test_loop_registration_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_unix_listen_connect, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_unix_mode_ignores_umask, tmp_setup,
-						tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_unix_connect_missing, tmp_setup, tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_unix_stale_socket_replaced, tmp_setup,
-						tmp_teardown),
-		cmocka_unit_test_setup_teardown(test_unix_regular_file_kept, tmp_setup,
-						tmp_teardown),
-		cmocka_unit_test(test_tcp_listen_connect),
-		cmocka_unit_test(test_tcp_refused),
-		cmocka_unit_test(test_bad_uri_struct),
-		cmocka_unit_test(test_conn_init_bad_arg),
-		cmocka_unit_test(test_conn_byte_at_a_time),
-		cmocka_unit_test(test_conn_many_frames_one_read),
-		cmocka_unit_test(test_conn_compact_keeps_partial),
-		cmocka_unit_test(test_conn_unframeable),
-		cmocka_unit_test(test_conn_rx_full),
-		cmocka_unit_test(test_conn_peer_close),
-		cmocka_unit_test(test_conn_tx_reserve),
-		cmocka_unit_test(test_conn_flush_partial),
-		cmocka_unit_test(test_loop_two_fds),
-		cmocka_unit_test(test_loop_del_inside_callback),
-		cmocka_unit_test(test_loop_hup),
-		cmocka_unit_test(test_loop_write_then_mod),
-		cmocka_unit_test(test_loop_registration_errors),
+	    cmocka_unit_test_setup_teardown(test_unix_listen_connect, tmp_setup, tmp_teardown),
+	    cmocka_unit_test_setup_teardown(test_unix_mode_ignores_umask, tmp_setup, tmp_teardown),
+	    cmocka_unit_test_setup_teardown(test_unix_connect_missing, tmp_setup, tmp_teardown),
+	    cmocka_unit_test_setup_teardown(test_unix_stale_socket_replaced, tmp_setup,
+	                                    tmp_teardown),
+	    cmocka_unit_test_setup_teardown(test_unix_regular_file_kept, tmp_setup, tmp_teardown),
+	    cmocka_unit_test(test_tcp_listen_connect),
+	    cmocka_unit_test(test_tcp_refused),
+	    cmocka_unit_test(test_bad_uri_struct),
+	    cmocka_unit_test(test_conn_init_bad_arg),
+	    cmocka_unit_test(test_conn_byte_at_a_time),
+	    cmocka_unit_test(test_conn_many_frames_one_read),
+	    cmocka_unit_test(test_conn_compact_keeps_partial),
+	    cmocka_unit_test(test_conn_unframeable),
+	    cmocka_unit_test(test_conn_rx_full),
+	    cmocka_unit_test(test_conn_peer_close),
+	    cmocka_unit_test(test_conn_tx_reserve),
+	    cmocka_unit_test(test_conn_flush_partial),
+	    cmocka_unit_test(test_loop_two_fds),
+	    cmocka_unit_test(test_loop_del_inside_callback),
+	    cmocka_unit_test(test_loop_hup),
+	    cmocka_unit_test(test_loop_write_then_mod),
+	    cmocka_unit_test(test_loop_registration_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
