@@ -5,7 +5,7 @@
  * Frames are forwarded as they arrived (only the 8-byte request id is rewritten, so that
  * requests of many clients can share one enclave connection); the host never decodes a
  * body and never holds key material. Authentication and storage hook in at
- * host_admit() (see forward.c) in a later issue.
+ * host_admit() (see clients.c) in a later issue.
  */
 #ifndef SPOD_HOST_FORWARD_H
 #define SPOD_HOST_FORWARD_H

@@ -1,0 +1,230 @@
+/* The pool of pipelined enclave connections: connect, fail fast on loss, reconnect with backoff. */
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "host/host_int.h"
+#include "transport/socket.h"
+
+void host_enclave_mark_dirty(struct host_enclave *e)
+{
+	e->dirty = 1;
+}
+
+struct host_enclave *host_enclave_pick(struct spod_host *h)
+{
+	struct host_enclave *best = NULL;
+
+	for (unsigned i = 0; i < h->cfg.enclave_conns; i++) {
+		struct host_enclave *e = &h->enclave[i];
+		if (e->up && (best == NULL || e->inflight < best->inflight))
+			best = e;
+	}
+	return best;
+}
+
+int host_ready(const struct spod_host *h)
+{
+	for (unsigned i = 0; i < h->cfg.enclave_conns; i++)
+		if (h->enclave[i].up)
+			return 1;
+	return 0;
+}
+
+static void note_readiness(struct spod_host *h)
+{
+	int ready = host_ready(h);
+
+	if (ready != h->was_ready)
+		spod_info("%s",
+		          ready ? "ready: enclave connected" : "NOT READY: no enclave connection");
+	h->was_ready = ready;
+}
+
+void host_enclave_down(struct host_enclave *e, const char *why)
+{
+	struct spod_host *h = e->h;
+
+	spod_warn("enclave connection %u lost (%s); failing its requests", e->index, why);
+	spod_loop_del(h->loop, e->c.fd);
+	spod_conn_free(&e->c);
+	e->up = 0;
+	e->dirty = 0;
+	/* Every request this connection carried gets an answer now, never a hang. */
+	for (uint32_t s = 0; s < INFLIGHT_SLOTS && e->inflight > 0; s++) {
+		struct inflight *in = &h->slots[s];
+		struct host_client *cl;
+
+		if (!in->used || in->enclave != e->index)
+			continue;
+		cl = host_client_get(h, in->client_index, in->client_gen);
+		if (cl != NULL) {
+			host_client_release(cl, in);
+			/* Cannot fail: the credit just released covers an error frame. */
+			if (host_client_error(cl, in->opcode, in->client_rid, SPOD_E_UNAVAILABLE,
+			                      "enclave connection lost") < 0)
+				host_client_close(cl);
+		}
+		host_slot_free(h, s);
+		e->inflight--;
+	}
+	e->inflight = 0;
+	e->backoff_ms = BACKOFF_MIN_MS;
+	clock_gettime(CLOCK_MONOTONIC, &e->retry_at);
+	e->retry_at.tv_nsec += (long)e->backoff_ms * 1000000L;
+	if (e->retry_at.tv_nsec >= 1000000000L) {
+		e->retry_at.tv_sec++;
+		e->retry_at.tv_nsec -= 1000000000L;
+	}
+	note_readiness(h);
+	host_arm_timer(h);
+}
+
+static void on_enclave(struct spod_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct host_enclave *e = arg;
+	struct spod_host *h = e->h;
+	struct spod_frame f;
+	int rc;
+
+	(void)loop;
+	(void)fd;
+	if (events & SPOD_EV_WRITE) {
+		rc = spod_conn_flush(&e->c);
+		if (rc == SPOD_OK)
+			rc = spod_loop_mod(h->loop, e->c.fd, SPOD_EV_READ);
+		if (rc < 0 && rc != SPOD_E_AGAIN) {
+			host_enclave_down(e, "write failed");
+			host_flush_dirty(h);
+			return;
+		}
+	}
+	if (!(events & (SPOD_EV_READ | SPOD_EV_HUP)))
+		return;
+	long n = spod_conn_fill(&e->c);
+	if (n == SPOD_E_CLOSED || n == SPOD_E_IO) {
+		host_enclave_down(e, n == SPOD_E_CLOSED ? "closed by enclave" : "read failed");
+		host_flush_dirty(h);
+		return;
+	}
+	while ((rc = spod_conn_next(&e->c, &f)) == SPOD_OK) {
+		uint8_t *frame = (uint8_t *)f.body - SPOD_HDR_BYTES;
+		struct inflight *in;
+		struct host_client *cl;
+		uint32_t slot;
+		uint8_t *out;
+
+		in = host_slot_lookup(h, f.hdr.request_id, &slot);
+		if (in == NULL || in->enclave != e->index) {
+			spod_warn("enclave sent a response for unknown request %llu (status %u)",
+			          (unsigned long long)f.hdr.request_id, f.hdr.status);
+			continue;
+		}
+		cl = host_client_get(h, in->client_index, in->client_gen);
+		spod_wire_set_request_id(frame, in->client_rid);
+		if (cl != NULL)
+			host_client_release(cl, in);
+		host_slot_free(h, slot);
+		e->inflight--;
+		if (cl == NULL)
+			continue; /* client went away; drop its answer */
+		out = f.frame_len <= in->reserve ? spod_conn_tx_reserve(&cl->c, f.frame_len) : NULL;
+		if (out == NULL) {
+			/* Larger than the opcode's maximum, or no room despite the credit. */
+			spod_error(
+			    "enclave answer of %zu bytes for opcode %u does not fit; closing "
+			    "client %u",
+			    f.frame_len, f.hdr.opcode, cl->index);
+			host_client_close(cl);
+			continue;
+		}
+		memcpy(out, frame, f.frame_len);
+		spod_conn_tx_commit(&cl->c, f.frame_len);
+		host_client_mark_dirty(cl);
+	}
+	if (rc != SPOD_E_AGAIN) {
+		host_enclave_down(e, "unframeable data from enclave");
+		host_flush_dirty(h);
+		return;
+	}
+	spod_conn_compact(&e->c);
+	/* Writes happen once per wake-up, in host_tick. */
+}
+
+int host_enclave_connect(struct host_enclave *e)
+{
+	struct spod_host *h = e->h;
+	int fd, rc;
+
+	rc = spod_connect(&fd, &h->cfg.enclave, h->cfg.connect_timeout_ms);
+	if (rc < 0)
+		return rc;
+	rc = spod_conn_init(&e->c, fd, ENCLAVE_RX_BYTES, ENCLAVE_TX_BYTES);
+	if (rc < 0)
+		return rc;
+	rc = spod_loop_add(h->loop, fd, SPOD_EV_READ, on_enclave, e);
+	if (rc < 0) {
+		spod_conn_free(&e->c);
+		return rc;
+	}
+	e->up = 1;
+	e->backoff_ms = BACKOFF_MIN_MS;
+	spod_info("enclave connection %u up", e->index);
+	note_readiness(h);
+	return SPOD_OK;
+}
+
+static int ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec <= b->tv_nsec);
+}
+
+/* Arms the reconnect timer for the earliest pending retry, or disarms it. */
+void host_arm_timer(struct spod_host *h)
+{
+	struct itimerspec its = {0};
+	const struct timespec *first = NULL;
+
+	for (unsigned i = 0; i < h->cfg.enclave_conns; i++) {
+		struct host_enclave *e = &h->enclave[i];
+		if (!e->up && (first == NULL || ts_before(&e->retry_at, first)))
+			first = &e->retry_at;
+	}
+	if (first != NULL) {
+		its.it_value = *first;
+		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+			its.it_value.tv_nsec = 1;
+	}
+	if (timerfd_settime(h->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		spod_error("timerfd_settime failed");
+}
+
+void host_on_timer(struct spod_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct spod_host *h = arg;
+	struct timespec now;
+	uint64_t ticks;
+
+	(void)loop;
+	(void)events;
+	if (read(fd, &ticks, sizeof(ticks)) < 0) {
+		/* spurious wake-up: nothing expired */
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (unsigned i = 0; i < h->cfg.enclave_conns; i++) {
+		struct host_enclave *e = &h->enclave[i];
+		if (e->up || !ts_before(&e->retry_at, &now))
+			continue;
+		if (host_enclave_connect(e) == SPOD_OK)
+			continue;
+		if (e->backoff_ms < BACKOFF_MAX_MS)
+			e->backoff_ms *= 2;
+		if (e->backoff_ms > BACKOFF_MAX_MS)
+			e->backoff_ms = BACKOFF_MAX_MS;
+		e->retry_at = now;
+		e->retry_at.tv_nsec += (long)e->backoff_ms * 1000000L;
+		e->retry_at.tv_sec += e->retry_at.tv_nsec / 1000000000L;
+		e->retry_at.tv_nsec %= 1000000000L;
+	}
+	host_arm_timer(h);
+}
