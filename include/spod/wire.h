@@ -36,6 +36,8 @@
 #define SPOD_PUB_MAX_BYTES    65u
 #define SPOD_ERRMSG_MAX_BYTES 256u
 #define SPOD_RECID_NONE       0xffu
+#define SPOD_NONCE_MAX_BYTES  512u          /* attestation nonce, as the NSM API allows */
+#define SPOD_DOC_MAX_BYTES    (16u * 1024u) /* largest attestation document */
 
 /* Header flag bits; every other bit must be zero in v1. */
 #define SPOD_FLAG_RESPONSE 0x0001u
@@ -49,6 +51,7 @@ enum spod_op {
 	SPOD_OP_KEY_DELETE = 0x13,
 	SPOD_OP_SIGN = 0x20,
 	SPOD_OP_SIGN_BATCH = 0x21,
+	SPOD_OP_ATTEST = 0x30,
 };
 
 enum spod_alg {
@@ -174,6 +177,14 @@ int spod_wire_key_req(struct spod_key_req *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 int spod_wire_list_req(struct spod_list_req *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
+/* attest: an attestation document, optionally binding one key */
+struct spod_attest_req {
+	const uint8_t *key_id; /* SPOD_KEY_ID_BYTES; NULL when no key is bound */
+	const uint8_t *nonce;  /* may be empty */
+	uint32_t nonce_len;    /* <= SPOD_NONCE_MAX_BYTES */
+};
+int spod_wire_attest_req(struct spod_attest_req *v, const struct spod_frame *f)
+    __attribute__((warn_unused_result, nonnull));
 int spod_wire_sign_req(struct spod_sign_req *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 /* Validates the whole batch, every item included, so spod_wire_batch_item cannot fail. */
@@ -198,6 +209,10 @@ int spod_wire_enc_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode,
     __attribute__((warn_unused_result, nonnull));
 int spod_wire_enc_list(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, uint32_t cursor,
                        uint32_t max) __attribute__((warn_unused_result, nonnull));
+/* key_id NULL: no key binding. */
+int spod_wire_enc_attest(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
+                         const uint8_t *key_id, const uint8_t *nonce, size_t nonce_len)
+    __attribute__((warn_unused_result, nonnull(1, 3)));
 int spod_wire_enc_sign(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
                        const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode, const uint8_t *data,
                        size_t data_len) __attribute__((warn_unused_result, nonnull(1, 3, 5)));
@@ -246,6 +261,8 @@ struct spod_info_view {
 	uint32_t version_len;
 };
 #define SPOD_INFO_EPHEMERAL 0x1u /* keys live only in this enclave's memory */
+#define SPOD_INFO_NSM_NITRO 0x2u /* attestation by the real Nitro Secure Module */
+#define SPOD_INFO_NSM_SIM   0x4u /* attestation by the simulated NSM (development root) */
 
 struct spod_list_view {
 	uint32_t count;
@@ -265,6 +282,13 @@ struct spod_batch_resp_view {
 int spod_wire_sig_resp(struct spod_sig_view *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 int spod_wire_key_resp(struct spod_key_view *v, const struct spod_frame *f)
+    __attribute__((warn_unused_result, nonnull));
+/* attest response: the document, in the frame */
+struct spod_doc_view {
+	const uint8_t *doc;
+	uint32_t doc_len;
+};
+int spod_wire_doc_resp(struct spod_doc_view *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 int spod_wire_info_resp(struct spod_info_view *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
@@ -328,6 +352,15 @@ uint8_t *spod_wire_batch_resp_slot(struct spod_batch_resp_enc *e) __attribute__(
 void spod_wire_batch_resp_fill(struct spod_batch_resp_enc *e, int status, uint8_t alg,
                                uint8_t recid, uint32_t sig_len) __attribute__((nonnull));
 void spod_wire_batch_resp_finish(struct spod_batch_resp_enc *e, size_t *out_len, uint64_t rid)
+    __attribute__((nonnull));
+
+/*
+ * Attestation responses, in place: the NSM writes the document straight into the frame.
+ * spod_wire_doc_reserve returns where up to SPOD_DOC_MAX_BYTES of document go, or NULL
+ * when cap is too small; spod_wire_doc_commit finishes the frame.
+ */
+uint8_t *spod_wire_doc_reserve(uint8_t *out, size_t cap) __attribute__((nonnull));
+void spod_wire_doc_commit(uint8_t *out, size_t *out_len, uint64_t rid, uint32_t doc_len)
     __attribute__((nonnull));
 
 /* Key list responses, in place. */

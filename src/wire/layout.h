@@ -49,6 +49,22 @@
 #define BATCH_ITEMS      8
 #define BATCH_ITEM_BYTES SIGN_FIXED
 
+/* attest request */
+#define ATT_KEY_ID        0
+#define ATT_FLAGS         16 /* bit 0: bind the key in ATT_KEY_ID */
+#define ATT_RESERVED1     17 /* 3 bytes */
+#define ATT_NONCE_OFF     20
+#define ATT_NONCE_LEN     24
+#define ATT_RESERVED2     28
+#define ATT_FIXED         32
+#define ATT_FLAG_BIND_KEY 0x01u
+
+/* attest response */
+#define DOC_OFF      0
+#define DOC_LEN      4
+#define DOC_RESERVED 8 /* 8 bytes */
+#define DOC_FIXED    16
+
 /* key response (key.generate, key.public) and each key.list entry */
 #define KEY_ID        0
 #define KEY_ALG       16

@@ -45,6 +45,32 @@ int spod_wire_list_req(struct spod_list_req *v, const struct spod_frame *f)
 	return SPOD_OK;
 }
 
+int spod_wire_attest_req(struct spod_attest_req *v, const struct spod_frame *f)
+{
+	const uint8_t *b = f->body;
+	uint8_t flags;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	if (f->body_len < ATT_FIXED)
+		return SPOD_E_BAD_LENGTH;
+	flags = b[ATT_FLAGS];
+	if ((flags & ~ATT_FLAG_BIND_KEY) != 0 || !spod_all_zero(b + ATT_RESERVED1, 3) ||
+	    !spod_all_zero(b + ATT_RESERVED2, 4))
+		return SPOD_E_BAD_FIELD;
+	if (!(flags & ATT_FLAG_BIND_KEY) && !spod_all_zero(b + ATT_KEY_ID, SPOD_KEY_ID_BYTES))
+		return SPOD_E_BAD_FIELD;
+	rc = wire_ref(&v->nonce, b, f->body_len, ATT_FIXED, spod_le32(b + ATT_NONCE_OFF),
+	              spod_le32(b + ATT_NONCE_LEN), SPOD_NONCE_MAX_BYTES);
+	if (rc < 0) {
+		memset(v, 0, sizeof(*v));
+		return rc;
+	}
+	v->nonce_len = spod_le32(b + ATT_NONCE_LEN);
+	v->key_id = (flags & ATT_FLAG_BIND_KEY) ? b + ATT_KEY_ID : NULL;
+	return SPOD_OK;
+}
+
 /* Validates one fixed sign layout at item (inside body) whose refs are relative to body. */
 static int sign_item(struct spod_sign_req *v, const uint8_t *body, uint32_t body_len,
                      uint32_t fixed, const uint8_t *item)
@@ -206,6 +232,28 @@ int spod_wire_enc_sign(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
 	if (data_len > 0)
 		memcpy(b + SIGN_FIXED, data, data_len);
 	*out_len = SPOD_HDR_BYTES + SIGN_FIXED + data_len;
+	return SPOD_OK;
+}
+
+int spod_wire_enc_attest(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
+                         const uint8_t *key_id, const uint8_t *nonce, size_t nonce_len)
+{
+	uint8_t *b = out + SPOD_HDR_BYTES;
+
+	*out_len = 0;
+	if (nonce_len > SPOD_NONCE_MAX_BYTES)
+		return SPOD_E_TOO_LARGE;
+	SPOD_TRY(req_begin(out, cap, ATT_FIXED + nonce_len, SPOD_OP_ATTEST, rid));
+	memset(b, 0, ATT_FIXED);
+	if (key_id != NULL) {
+		memcpy(b + ATT_KEY_ID, key_id, SPOD_KEY_ID_BYTES);
+		b[ATT_FLAGS] = ATT_FLAG_BIND_KEY;
+	}
+	spod_put_le32(b + ATT_NONCE_OFF, ATT_FIXED);
+	spod_put_le32(b + ATT_NONCE_LEN, (uint32_t)nonce_len);
+	if (nonce_len > 0)
+		memcpy(b + ATT_FIXED, nonce, nonce_len);
+	*out_len = SPOD_HDR_BYTES + ATT_FIXED + nonce_len;
 	return SPOD_OK;
 }
 

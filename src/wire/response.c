@@ -122,6 +122,24 @@ void spod_wire_sig_commit(uint8_t *out, size_t *out_len, uint64_t rid, uint8_t a
 	*out_len = SPOD_HDR_BYTES + SIG_FIXED + sig_len;
 }
 
+uint8_t *spod_wire_doc_reserve(uint8_t *out, size_t cap)
+{
+	if (cap < SPOD_HDR_BYTES + DOC_FIXED + SPOD_DOC_MAX_BYTES)
+		return NULL;
+	return out + SPOD_HDR_BYTES + DOC_FIXED;
+}
+
+void spod_wire_doc_commit(uint8_t *out, size_t *out_len, uint64_t rid, uint32_t doc_len)
+{
+	uint8_t *b = out + SPOD_HDR_BYTES;
+
+	spod_wire_put_hdr(out, SPOD_OP_ATTEST, RESP, rid, 0, DOC_FIXED + doc_len);
+	memset(b, 0, DOC_FIXED);
+	spod_put_le32(b + DOC_OFF, DOC_FIXED);
+	spod_put_le32(b + DOC_LEN, doc_len);
+	*out_len = SPOD_HDR_BYTES + DOC_FIXED + doc_len;
+}
+
 int spod_wire_batch_resp_begin(struct spod_batch_resp_enc *e, uint8_t *out, size_t cap,
                                uint32_t count)
 {
@@ -261,6 +279,9 @@ size_t spod_wire_resp_max(uint8_t opcode, size_t req_frame_len)
 	case SPOD_OP_SIGN_BATCH:
 		body = BATCH_RESP_BODY_MAX(SPOD_BATCH_MAX_ITEMS);
 		break;
+	case SPOD_OP_ATTEST:
+		body = DOC_FIXED + SPOD_DOC_MAX_BYTES;
+		break;
 	default:
 		body = 0;
 		break;
@@ -346,6 +367,22 @@ int spod_wire_key_resp(struct spod_key_view *v, const struct spod_frame *f)
 	if (rc < 0)
 		memset(v, 0, sizeof(*v));
 	return rc;
+}
+
+int spod_wire_doc_resp(struct spod_doc_view *v, const struct spod_frame *f)
+{
+	const uint8_t *b = f->body;
+
+	memset(v, 0, sizeof(*v));
+	SPOD_TRY(resp_ok(f, SPOD_OP_ATTEST));
+	if (f->body_len < DOC_FIXED)
+		return SPOD_E_BAD_LENGTH;
+	if (!spod_all_zero(b + DOC_RESERVED, 8))
+		return SPOD_E_BAD_FIELD;
+	SPOD_TRY(wire_ref(&v->doc, b, f->body_len, DOC_FIXED, spod_le32(b + DOC_OFF),
+	                  spod_le32(b + DOC_LEN), SPOD_DOC_MAX_BYTES));
+	v->doc_len = spod_le32(b + DOC_LEN);
+	return SPOD_OK;
 }
 
 int spod_wire_info_resp(struct spod_info_view *v, const struct spod_frame *f)

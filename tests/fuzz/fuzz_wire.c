@@ -139,6 +139,28 @@ static void fuzz_sign(const struct spod_frame *f)
 	CHECK(w.data_len == v.data_len && memcmp(w.data, v.data, v.data_len) == 0);
 }
 
+static void fuzz_attest(const struct spod_frame *f)
+{
+	struct spod_attest_req v, w;
+	struct spod_frame g;
+	size_t n;
+
+	if (spod_wire_attest_req(&v, f) != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	if (v.key_id != NULL)
+		touch(f, 0, v.key_id, SPOD_KEY_ID_BYTES);
+	touch(f, ATT_FIXED, v.nonce, v.nonce_len);
+	CHECK(v.nonce_len <= SPOD_NONCE_MAX_BYTES);
+	CHECK(spod_wire_enc_attest(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, v.key_id,
+	                           v.nonce, v.nonce_len) == SPOD_OK);
+	CHECK(spod_wire_attest_req(&w, reframe(&g, n)) == SPOD_OK);
+	CHECK((w.key_id == NULL) == (v.key_id == NULL));
+	CHECK(w.key_id == NULL || memcmp(w.key_id, v.key_id, SPOD_KEY_ID_BYTES) == 0);
+	CHECK(w.nonce_len == v.nonce_len && memcmp(w.nonce, v.nonce, v.nonce_len) == 0);
+}
+
 static void fuzz_batch(const struct spod_frame *f)
 {
 	struct spod_batch_req v, w;
@@ -189,6 +211,18 @@ static void check_decoded(const struct spod_frame *f, int rc, int opcode_ok)
 		return;
 	CHECK(opcode_ok);
 	CHECK(f->hdr.status == 0 && spod_wire_check_hdr(&f->hdr, 1) == SPOD_OK);
+}
+
+static void fuzz_doc_resp(const struct spod_frame *f)
+{
+	struct spod_doc_view v;
+	int rc = spod_wire_doc_resp(&v, f);
+
+	check_decoded(f, rc, f->hdr.opcode == SPOD_OP_ATTEST);
+	if (rc != SPOD_OK)
+		return;
+	touch(f, DOC_FIXED, v.doc, v.doc_len);
+	CHECK(v.doc_len <= SPOD_DOC_MAX_BYTES);
 }
 
 static void fuzz_sig_resp(const struct spod_frame *f)
@@ -380,8 +414,10 @@ static void fuzz_frame(const struct spod_frame *f)
 	fuzz_list(f);
 	fuzz_sign(f);
 	fuzz_batch(f);
+	fuzz_attest(f);
 
 	fuzz_sig_resp(f);
+	fuzz_doc_resp(f);
 	fuzz_key_resp(f);
 	fuzz_info_resp(f);
 	fuzz_list_resp(f);
