@@ -96,6 +96,16 @@ int spod_client_sign_batch(struct spod_client *c, struct spod_signature *out, in
                            const struct spod_sign_item *items, size_t n)
     __attribute__((warn_unused_result, nonnull));
 
+/*
+ * Asks the enclave's NSM for an attestation document carrying nonce (0..512 bytes) and,
+ * when key_id is not NULL, binding that key (docs/attestation.md). The document is copied
+ * to doc[0..cap) with its length in *doc_len. Returns SPOD_OK, SPOD_E_TOO_LARGE (cap),
+ * SPOD_E_KEY_NOT_FOUND, or a transport / pod error. Verify it with include/spod/attest.h.
+ */
+int spod_client_attest(struct spod_client *c, uint8_t *doc, size_t cap, size_t *doc_len,
+                       const uint8_t *key_id, const uint8_t *nonce, size_t nonce_len)
+    __attribute__((warn_unused_result, nonnull(1, 2, 4)));
+
 /* Round trip with an echoed body (measures transport cost). */
 int spod_client_echo(struct spod_client *c, const uint8_t *data, size_t len)
     __attribute__((warn_unused_result, nonnull(1)));

@@ -371,6 +371,30 @@ int spod_client_sign_batch(struct spod_client *c, struct spod_signature *out, in
 	return SPOD_OK;
 }
 
+int spod_client_attest(struct spod_client *c, uint8_t *doc, size_t cap, size_t *doc_len,
+                       const uint8_t *key_id, const uint8_t *nonce, size_t nonce_len)
+{
+	struct spod_doc_view v;
+	struct spod_frame f;
+	size_t need = SPOD_HDR_BYTES + 32 + nonce_len, len;
+	uint64_t rid;
+	uint8_t *buf;
+
+	*doc_len = 0;
+	if (nonce_len > SPOD_NONCE_MAX_BYTES)
+		return SPOD_E_TOO_LARGE;
+	SYNC_BEGIN(c, need, rid, buf);
+	SPOD_TRY(spod_wire_enc_attest(buf, need, &len, rid, key_id, nonce, nonce_len));
+	spod_conn_tx_commit(&c->c, len);
+	SPOD_TRY(roundtrip(c, &f, rid));
+	SPOD_TRY(spod_wire_doc_resp(&v, &f));
+	if (v.doc_len > cap)
+		return SPOD_E_TOO_LARGE;
+	memcpy(doc, v.doc, v.doc_len);
+	*doc_len = v.doc_len;
+	return SPOD_OK;
+}
+
 int spod_client_echo(struct spod_client *c, const uint8_t *data, size_t len)
 {
 	struct spod_frame f;
