@@ -16,18 +16,8 @@
 
 #include <openssl/evp.h>
 
-#define SPOD_ATTEST_DOC_MAX_BYTES  (16u * 1024u)
-#define SPOD_ATTEST_PCR_BYTES      48u
-#define SPOD_ATTEST_MAX_PCRS       32u
-#define SPOD_ATTEST_MAX_CABUNDLE   8u
-#define SPOD_ATTEST_USER_DATA_MAX  512u
-#define SPOD_ATTEST_NONCE_MAX      512u
-#define SPOD_ATTEST_PUBLIC_KEY_MAX 1024u
-
-struct spod_bytes {
-	const uint8_t *ptr;
-	size_t len;
-};
+/* The limits (SPOD_ATTEST_*), struct spod_bytes and spod_attest_key_binding are public. */
+#include "spod/attest.h"
 
 struct spod_attest_doc_in {
 	const char *module_id; /* e.g. "i-...-enc..." on Nitro; "spod-sim-..." when simulated */
@@ -45,20 +35,13 @@ struct spod_attest_doc_in {
 /*
  * Encodes the payload, signs it with leaf_key (a P-384 private key whose certificate is
  * in->certificate) and writes the COSE_Sign1 document to out[0..cap).
- * Returns SPOD_OK with *out_len set, SPOD_E_BAD_ARG (a field over its limit, no PCRs...),
- * SPOD_E_TOO_LARGE (cap too small) or SPOD_E_CRYPTO.
+ * Returns SPOD_OK with *out_len set, SPOD_E_BAD_ARG (a field over its limit, no PCRs,
+ * module_id empty or not printable ASCII, leaf_key not P-384...), SPOD_E_TOO_LARGE (cap
+ * too small), SPOD_E_NOMEM or SPOD_E_CRYPTO. The key is not checked against the
+ * certificate: a mismatch yields a document whose signature does not verify.
  */
 int spod_attest_doc_sign(uint8_t *out, size_t cap, size_t *out_len,
                          const struct spod_attest_doc_in *in, EVP_PKEY *leaf_key)
     __attribute__((warn_unused_result, nonnull(1, 3, 4, 5)));
-
-/*
- * spod's key binding, carried in user_data (docs/attestation.md):
- *   "SPODKEY1" (8 bytes) || alg (1) || key id (16) || public key length (1) || public key
- * Writes it to out[0..cap) and returns SPOD_OK with *out_len, or SPOD_E_TOO_LARGE.
- */
-int spod_attest_key_binding(uint8_t *out, size_t cap, size_t *out_len, uint8_t alg,
-                            const uint8_t key_id[16], const uint8_t *pub, size_t pub_len)
-    __attribute__((warn_unused_result, nonnull));
 
 #endif
