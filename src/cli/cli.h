@@ -8,7 +8,8 @@
 
 #include "spod/client.h"
 
-#define CLI_MAX_POS 4
+#define CLI_MAX_POS  4
+#define CLI_MAX_PCRS 32
 
 /* Every option the tool knows; a command rejects the ones it does not use. */
 enum cli_opt {
@@ -23,6 +24,14 @@ enum cli_opt {
 	OPT_HASH,
 	OPT_PUBLIC,
 	OPT_SIGNATURE,
+	OPT_KEY,
+	OPT_NONCE,
+	OPT_OUT,
+	OPT_ROOT,
+	OPT_PCR, /* repeatable: collected in cli->pcr_args */
+	OPT_MAX_AGE,
+	OPT_AT,
+	OPT_EXPECT_PCR0,
 	OPT_HELP,
 	OPT__COUNT
 };
@@ -30,7 +39,9 @@ enum cli_opt {
 struct cli {
 	const char *pos[CLI_MAX_POS]; /* positional words after the command */
 	int npos;
-	const char *opt[OPT__COUNT]; /* value of each option given, or NULL */
+	const char *opt[OPT__COUNT];        /* value of each option given, or NULL */
+	const char *pcr_args[CLI_MAX_PCRS]; /* every --pcr N=HEX, in order */
+	int npcr;
 	int json;
 	int timeout_ms;
 	char uri[320];
@@ -66,7 +77,18 @@ void cli_hex(FILE *out, const uint8_t *p, size_t len);
  */
 int cli_read_payload(const struct cli *cli, uint8_t *buf, size_t *len, uint8_t *mode);
 
+/*
+ * With --expect-pcr0: asks the pod for a fresh attestation (random nonce; key_id binds
+ * that key when not NULL, whose public key must then be pub) and verifies it against
+ * --root (default aws), PCR0, the nonce and a 5-minute freshness window. Prints why and
+ * returns the exit code on failure; 0 when it verified or no check was asked for.
+ */
+int cli_check_pod(struct cli *cli, const uint8_t *key_id, uint8_t alg, const uint8_t *pub,
+                  size_t pub_len);
+
 int cmd_info(struct cli *cli);
+int cmd_attest(struct cli *cli);
+int cmd_measure(struct cli *cli);
 int cmd_keys(struct cli *cli);
 int cmd_sign(struct cli *cli);
 int cmd_verify(struct cli *cli);

@@ -25,12 +25,19 @@ static void print_key(const struct cli *cli, const struct spod_key_info *k, int 
 	}
 }
 
+static const char *nsm_name(uint32_t flags)
+{
+	if (flags & SPOD_INFO_NSM_NITRO)
+		return "nitro";
+	return (flags & SPOD_INFO_NSM_SIM) ? "sim" : "none";
+}
+
 int cmd_info(struct cli *cli)
 {
 	struct spod_pod_info info;
 	int rc;
 
-	if ((rc = cli_only(cli, 0, "info")) != 0)
+	if ((rc = cli_only(cli, OPT(OPT_EXPECT_PCR0), "info")) != 0)
 		return rc;
 	if (cli->npos != 0)
 		return cli_usage_error("'info' takes no arguments");
@@ -49,7 +56,8 @@ int cmd_info(struct cli *cli)
 				first = 0;
 			}
 		}
-		printf("],\"keys\":%u,\"capacity\":%u,\"ephemeral\":%s,\"uri\":", info.key_count,
+		printf("],\"nsm\":\"%s\"", nsm_name(info.flags));
+		printf(",\"keys\":%u,\"capacity\":%u,\"ephemeral\":%s,\"uri\":", info.key_count,
 		       info.key_capacity, (info.flags & SPOD_INFO_EPHEMERAL) ? "true" : "false");
 		cli_json_str(stdout, cli->uri, strlen(cli->uri));
 		printf("}\n");
@@ -62,6 +70,13 @@ int cmd_info(struct cli *cli)
 		if (info.alg_mask & (1u << a))
 			printf(" %s", spod_alg_name(a));
 	printf("\nkeys:       %u of %u\n", info.key_count, info.key_capacity);
+	if (info.flags & SPOD_INFO_NSM_NITRO)
+		printf("attestation: AWS Nitro Secure Module\n");
+	else if (info.flags & SPOD_INFO_NSM_SIM)
+		printf("attestation: SIMULATED NSM - documents chain to a local development root, "
+		       "not AWS\n");
+	else
+		printf("attestation: none\n");
 	if (info.flags & SPOD_INFO_EPHEMERAL)
 		printf("mode:       EPHEMERAL - keys live only in enclave memory and are lost when "
 		       "it stops\n");
@@ -83,7 +98,7 @@ static int keys_generate(struct cli *cli)
 	uint8_t alg;
 	int rc;
 
-	if ((rc = cli_only(cli, OPT(OPT_ALG), "keys generate")) != 0)
+	if ((rc = cli_only(cli, OPT(OPT_ALG) | OPT(OPT_EXPECT_PCR0), "keys generate")) != 0)
 		return rc;
 	if (cli->npos != 1)
 		return cli_usage_error("'keys generate' takes no arguments besides --alg");
@@ -107,7 +122,7 @@ static int keys_list(struct cli *cli)
 	size_t n;
 	int rc, first = 1;
 
-	if ((rc = cli_only(cli, 0, "keys list")) != 0)
+	if ((rc = cli_only(cli, OPT(OPT_EXPECT_PCR0), "keys list")) != 0)
 		return rc;
 	if (cli->npos != 1)
 		return cli_usage_error("'keys list' takes no arguments");
@@ -142,7 +157,7 @@ static int keys_public(struct cli *cli)
 	char text[512];
 	int rc;
 
-	if ((rc = cli_only(cli, OPT(OPT_FORMAT), "keys public")) != 0)
+	if ((rc = cli_only(cli, OPT(OPT_FORMAT) | OPT(OPT_EXPECT_PCR0), "keys public")) != 0)
 		return rc;
 	if ((rc = need_key_id(cli, id, "keys public")) != 0)
 		return rc;
@@ -153,6 +168,9 @@ static int keys_public(struct cli *cli)
 	rc = spod_client_public(cli->client, &k, id);
 	if (rc < 0)
 		return cli_fail(cli, rc, "keys public");
+	/* End to end: the enclave attests that this exact key is the one it holds. */
+	if ((rc = cli_check_pod(cli, k.id, k.alg, k.pub, k.pub_len)) != 0)
+		return rc;
 	if (strcmp(fmt, "pem") == 0) {
 		rc = spod_pub_to_pem(text, sizeof(text), k.alg, k.pub, k.pub_len);
 		if (rc < 0)
@@ -192,7 +210,7 @@ static int keys_delete(struct cli *cli)
 	uint8_t id[SPOD_KEY_ID_BYTES];
 	int rc;
 
-	if ((rc = cli_only(cli, 0, "keys delete")) != 0)
+	if ((rc = cli_only(cli, OPT(OPT_EXPECT_PCR0), "keys delete")) != 0)
 		return rc;
 	if ((rc = need_key_id(cli, id, "keys delete")) != 0)
 		return rc;
@@ -290,7 +308,8 @@ int cmd_sign(struct cli *cli)
 	int rc;
 
 	rc = cli_only(cli,
-	              OPT(OPT_MESSAGE) | OPT(OPT_MESSAGE_FILE) | OPT(OPT_DIGEST) | OPT(OPT_HASH),
+	              OPT(OPT_MESSAGE) | OPT(OPT_MESSAGE_FILE) | OPT(OPT_DIGEST) | OPT(OPT_HASH) |
+	                  OPT(OPT_EXPECT_PCR0),
 	              "sign");
 	if (rc != 0)
 		return rc;

@@ -22,6 +22,14 @@ static const char *const opt_names[OPT__COUNT] = {
     [OPT_HASH] = "hash",
     [OPT_PUBLIC] = "public",
     [OPT_SIGNATURE] = "signature",
+    [OPT_KEY] = "key",
+    [OPT_NONCE] = "nonce",
+    [OPT_OUT] = "out",
+    [OPT_ROOT] = "root",
+    [OPT_PCR] = "pcr",
+    [OPT_MAX_AGE] = "max-age",
+    [OPT_AT] = "at",
+    [OPT_EXPECT_PCR0] = "expect-pcr0",
     [OPT_HELP] = "help",
 };
 
@@ -39,6 +47,14 @@ static void usage(FILE *out)
 	      "          [--hash sha256|keccak256]\n"
 	      "  verify --alg ALG --public HEX (--message HEX | --message-file PATH |\n"
 	      "         --digest HEX) [--hash sha256|keccak256] --signature HEX\n"
+	      "  attest [--key ID] [--nonce HEX] [--out FILE]   attestation document (raw CBOR)\n"
+	      "  attest verify DOC [--root aws|dev|FILE] [--pcr N=HEX ...] [--nonce HEX]\n"
+	      "         [--max-age S] [--at UNIXTIME] [--key ID --public HEX [--alg ALG]]\n"
+	      "  attest dev-root                       the simulated NSM's development root (PEM)\n"
+	      "  measure IMAGE.eif                     PCR0/1/2 of an enclave image, as nitro-cli\n"
+	      "\n"
+	      "--expect-pcr0 HEX [--root aws|dev|FILE] before info, keys or sign: verify a fresh\n"
+	      "attestation of the pod (and, for keys public, of that key) before trusting it.\n"
 	      "\n"
 	      "Ed25519 signs the message itself. ECDSA keys sign a 32-byte --digest, or a message\n"
 	      "hashed inside the enclave with --hash. The pod is found at --uri, else $SPOD_URI,\n"
@@ -62,6 +78,9 @@ int cli_usage_error(const char *fmt, ...)
 int cli_only(const struct cli *cli, unsigned allowed_mask, const char *cmd)
 {
 	allowed_mask |= 1u << OPT_URI | 1u << OPT_JSON | 1u << OPT_TIMEOUT;
+	/* An end-to-end attestation check can guard any command that talks to the pod. */
+	if (allowed_mask & (1u << OPT_EXPECT_PCR0))
+		allowed_mask |= 1u << OPT_ROOT;
 	for (int i = 0; i < OPT__COUNT; i++)
 		if (cli->opt[i] != NULL && !(allowed_mask & (1u << i)))
 			return cli_usage_error("'%s' does not take --%s", cmd, opt_names[i]);
@@ -108,6 +127,9 @@ int cli_connect(struct cli *cli)
 {
 	int rc = spod_client_connect(&cli->client, cli->uri, cli->timeout_ms);
 
+	if (rc == SPOD_OK && cli_check_pod(cli, NULL, 0, NULL, 0) != 0)
+		return SPOD_E_BAD_SIGNATURE;
+
 	if (rc < 0) {
 		if (cli->json) {
 			fprintf(stderr,
@@ -142,7 +164,9 @@ static int parse_args(struct cli *cli, int argc, char **argv, const char **cmd)
 				return cli_usage_error("too many arguments");
 			continue;
 		}
-		for (o = 0; o < OPT__COUNT && strcmp(a + 2, opt_names[o]) != 0; o++)
+		for (o = 0;
+		     o < OPT__COUNT && (opt_names[o] == NULL || strcmp(a + 2, opt_names[o]) != 0);
+		     o++)
 			;
 		if (o == OPT__COUNT)
 			return cli_usage_error("unknown option %s", a);
@@ -152,6 +176,13 @@ static int parse_args(struct cli *cli, int argc, char **argv, const char **cmd)
 		}
 		if (i + 1 >= argc)
 			return cli_usage_error("%s needs a value", a);
+		if (o == OPT_PCR) {
+			if (cli->npcr == CLI_MAX_PCRS)
+				return cli_usage_error("at most %d --pcr", CLI_MAX_PCRS);
+			cli->pcr_args[cli->npcr++] = argv[++i];
+			cli->opt[o] = argv[i];
+			continue;
+		}
 		if (cli->opt[o] != NULL)
 			return cli_usage_error("%s given twice", a);
 		cli->opt[o] = argv[++i];
@@ -205,6 +236,10 @@ int main(int argc, char **argv)
 		rc = cmd_sign(&cli);
 	else if (strcmp(cmd, "verify") == 0)
 		rc = cmd_verify(&cli);
+	else if (strcmp(cmd, "attest") == 0)
+		rc = cmd_attest(&cli);
+	else if (strcmp(cmd, "measure") == 0)
+		rc = cmd_measure(&cli);
 	else
 		rc = cli_usage_error("unknown command '%s'", cmd);
 	spod_client_close(cli.client);

@@ -225,3 +225,13 @@ int spod_verify(uint8_t alg, const uint8_t *pub, size_t pub_len, uint8_t mode, c
 		return spod_k1_verify(pub, digest, sig);
 	return spod_p256_verify(pub, digest, sig);
 }
+
+int spod_x25519_keypair(uint8_t pub[32], uint8_t secret[32])
+{
+	randombytes_buf(secret, 32);
+	if (crypto_scalarmult_base(pub, secret) != 0) {
+		sodium_memzero(secret, 32);
+		return SPOD_E_CRYPTO;
+	}
+	return SPOD_OK;
+}

@@ -107,6 +107,13 @@ void spod_eth_address_text(char out[43], const uint8_t addr[20]) __attribute__((
 int spod_pub_to_pem(char *out, size_t out_cap, uint8_t alg, const uint8_t *pub, size_t pub_len)
     __attribute__((warn_unused_result, nonnull));
 
+/*
+ * A fresh X25519 key pair: the secret (32 bytes) goes to secret, which must be secure
+ * memory owned by the caller; the public key to pub. Returns SPOD_OK or SPOD_E_CRYPTO.
+ */
+int spod_x25519_keypair(uint8_t pub[32], uint8_t secret[32])
+    __attribute__((warn_unused_result, nonnull));
+
 /* Fills buf with len bytes from the OS CSPRNG (libsodium randombytes). */
 void spod_random(uint8_t *buf, size_t len) __attribute__((nonnull));
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "crypto/sign.h"
+#include "enclave/sandbox.h"
 
 static const char *op_name(uint8_t opcode)
 {
@@ -24,6 +25,8 @@ static const char *op_name(uint8_t opcode)
 		return "sign";
 	case SPOD_OP_SIGN_BATCH:
 		return "sign.batch";
+	case SPOD_OP_ATTEST:
+		return "attest";
 	default:
 		return "request";
 	}
@@ -178,6 +181,38 @@ static int do_batch(struct spod_enclave_state *st, const struct spod_frame *f, u
 	return SPOD_OK;
 }
 
+static int do_attest(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+                     size_t cap, size_t *len)
+{
+	uint8_t binding[8 + 1 + SPOD_KEY_ID_BYTES + 1 + SPOD_PUB_MAX_BYTES];
+	struct spod_bytes user_data = {0}, nonce = {0};
+	struct spod_bytes public_key = {st->provision_pub, SPOD_PROVISION_PUB_BYTES};
+	struct spod_attest_req req;
+	uint8_t *doc = spod_wire_doc_reserve(out, cap);
+	size_t doc_len, binding_len;
+
+	if (doc == NULL)
+		return SPOD_E_INTERNAL;
+	SPOD_TRY(spod_wire_attest_req(&req, f));
+	if (st->nsm == NULL)
+		return SPOD_E_UNAVAILABLE;
+	if (req.key_id != NULL) {
+		const struct spod_key_entry *k = spod_keystore_find(st->keys, req.key_id);
+		if (k == NULL)
+			return SPOD_E_KEY_NOT_FOUND;
+		SPOD_TRY(spod_attest_key_binding(binding, sizeof(binding), &binding_len, k->sk.alg,
+		                                 k->id, k->pub, k->pub_len));
+		user_data = (struct spod_bytes){binding, binding_len};
+	}
+	if (req.nonce_len > 0)
+		nonce = (struct spod_bytes){req.nonce, req.nonce_len};
+	/* The NSM writes the document straight into the response frame. */
+	SPOD_TRY(spod_nsm_attest(st->nsm, doc, SPOD_DOC_MAX_BYTES, &doc_len, user_data, nonce,
+	                         public_key));
+	spod_wire_doc_commit(out, len, f->hdr.request_id, (uint32_t)doc_len);
+	return SPOD_OK;
+}
+
 static int do_echo(const struct spod_frame *f, uint8_t *out, size_t cap, size_t *len)
 {
 	return spod_wire_put_echo(out, cap, len, f->hdr.request_id, f->body, f->body_len);
@@ -217,6 +252,13 @@ size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_fram
 		case SPOD_OP_SIGN_BATCH:
 			rc = do_batch(st, f, out, cap, &len);
 			break;
+		case SPOD_OP_ATTEST:
+			rc = do_attest(st, f, out, cap, &len);
+			break;
+#ifdef SPOD_TEST_OPS
+		case SPOD_OP_DEBUG_FORBIDDEN:
+			return spod_enclave_debug_op(f, out, cap);
+#endif
 		default:
 			rc = SPOD_E_UNKNOWN_OP;
 			break;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "enclave/keystore.h"
+#include "nsm/nsm.h"
 #include "spod/wire.h"
 
 /*
@@ -21,8 +22,14 @@
 _Static_assert(SPOD_HDR_BYTES + 16u + SPOD_LIST_MAX_ITEMS * (32u + 65u) <= SPOD_ENCLAVE_RESP_MAX,
                "a full key.list page must fit in SPOD_ENCLAVE_RESP_MAX");
 
+#define SPOD_PROVISION_PUB_BYTES 32u
+
 struct spod_enclave_state {
 	struct spod_keystore *keys;
+	struct spod_nsm *nsm; /* attestation; NULL only in unit tests */
+	/* Ephemeral X25519 key for provisioning (DESIGN §4): its public half is attested in
+	 * every document's public_key; the secret half lives in secure memory. */
+	uint8_t provision_pub[SPOD_PROVISION_PUB_BYTES];
 	uint32_t flags; /* SPOD_INFO_* reported by info */
 	/* counters for logs and tests */
 	uint64_t requests;

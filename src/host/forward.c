@@ -84,6 +84,7 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 	if (!host_ready(h))
 		spod_warn("NOT READY: enclave not reachable yet; retrying with backoff");
 	host_arm_timer(h);
+	host_flush_dirty(h); /* admission requests queued by the first connects */
 	*out = h;
 	return SPOD_OK;
 out:

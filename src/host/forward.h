@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "spod/attest.h"
 #include "transport/uri.h"
 
 #define SPOD_HOST_MAX_LISTENERS     4
@@ -24,6 +25,16 @@ struct spod_host_config {
 	unsigned enclave_conns; /* 1..SPOD_HOST_MAX_ENCLAVE_CONNS */
 	unsigned max_clients;   /* connections accepted at once */
 	int connect_timeout_ms; /* per enclave connect attempt */
+	/*
+	 * Admission: when admit is set, every enclave connection must first present a fresh
+	 * attestation document (the host's own nonce, at most 5 minutes old) that verifies
+	 * under root with the expected PCRs; until then it carries no request and the host
+	 * is not ready. Storage for the PCR values and root stays owned by the caller.
+	 */
+	int admit;
+	struct spod_bytes root; /* ptr NULL: the AWS Nitro Enclaves root */
+	const struct spod_attest_pcr_expect *pcrs;
+	size_t npcrs;
 };
 
 struct spod_host;

@@ -47,6 +47,9 @@ struct host_enclave {
 	struct spod_conn c;
 	struct spod_host *h;
 	int up;
+	int admitted; /* up and (if admission is on) attested */
+	int refused;  /* last attestation failed: retry slowly */
+	uint8_t admit_nonce[32];
 	unsigned index;
 	uint32_t inflight;
 	int dirty;
@@ -102,6 +105,11 @@ void host_flush_dirty(struct spod_host *h);
 void host_resume_waiting(struct spod_host *h);
 void host_on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg);
 
+/* admission (admission.c) */
+#define HOST_ADMIT_RID(index) ((1ull << 63) | (uint64_t)(index))
+int host_admission_begin(struct host_enclave *e);
+int host_admission_answer(struct host_enclave *e, const struct spod_frame *f);
+
 /* enclave pool (pool.c) */
 void host_enclave_mark_dirty(struct host_enclave *e);
 struct host_enclave *host_enclave_pick(struct spod_host *h);
@@ -109,6 +117,7 @@ int host_ready(const struct spod_host *h);
 void host_enclave_down(struct host_enclave *e, const char *why);
 int host_enclave_connect(struct host_enclave *e);
 void host_arm_timer(struct spod_host *h);
+void host_note_readiness(struct spod_host *h);
 void host_on_timer(struct spod_loop *loop, int fd, uint32_t events, void *arg);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "spod/err.h"
 #include "common/paths.h"
@@ -27,6 +28,11 @@ static void usage(FILE *out)
 	    "                       (default unix://$SPOD_DATA_DIR/enclave.sock)\n"
 	    "  --enclave-conns N    pipelined connections to the enclave, 1..%d (default 2)\n"
 	    "  --max-clients N      application connections at once (default 1024)\n"
+	    "  --expect-pcr N=HEX   admission: serve through an enclave connection only after\n"
+	    "                       a fresh attestation with this PCR value verifies; repeatable\n"
+	    "  --attest-root FILE   root certificate (PEM or DER) attestations must chain to\n"
+	    "                       (default: the embedded AWS Nitro Enclaves root G1; for the\n"
+	    "                       simulated NSM: the file `spod attest dev-root` prints)\n"
 	    "  --log-level L        debug|info|warn|error (default info)\n"
 	    "  -h, --help           this text\n"
 	    "\n"
@@ -42,6 +48,50 @@ static int parse_uint(unsigned *out, const char *s, unsigned lo, unsigned hi)
 	if (*s == '\0' || *end != '\0' || v < lo || v > hi)
 		return SPOD_E_BAD_ARG;
 	*out = (unsigned)v;
+	return SPOD_OK;
+}
+
+/* --expect-pcr N=HEX into out/value (index must be < 32). Prints why on failure. */
+static int parse_pcr(struct spod_attest_pcr_expect *out, uint8_t *value, const char *arg,
+                     size_t nseen)
+{
+	const char *eq = strchr(arg, '=');
+	unsigned idx;
+	size_t n;
+	char *end;
+
+	if (nseen == SPOD_ATTEST_MAX_PCRS || eq == NULL || eq == arg)
+		goto bad;
+	idx = (unsigned)strtoul(arg, &end, 10);
+	if (end != eq || idx >= SPOD_ATTEST_MAX_PCRS)
+		goto bad;
+	if (spod_hex_decode(value, SPOD_ATTEST_PCR_MAX_BYTES, &n, eq + 1) < 0 || n == 0)
+		goto bad;
+	*out = (struct spod_attest_pcr_expect){idx, value, n};
+	return SPOD_OK;
+bad:
+	fprintf(stderr, "spod-host: --expect-pcr takes N=HEX with N 0..31, got '%s'\n", arg);
+	return SPOD_E_BAD_ARG;
+}
+
+/* Reads the pinned attestation root; the buffer lives as long as the process. */
+static int read_root(struct spod_bytes *root, const char *path)
+{
+	static uint8_t buf[16384];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL) {
+		fprintf(stderr, "spod-host: cannot open --attest-root %s\n", path);
+		return SPOD_E_BAD_ARG;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n == 0 || n == sizeof(buf)) {
+		fprintf(stderr, "spod-host: --attest-root %s is empty or too large\n", path);
+		return SPOD_E_BAD_ARG;
+	}
+	*root = (struct spod_bytes){buf, n};
 	return SPOD_OK;
 }
 
@@ -61,6 +111,8 @@ int main(int argc, char **argv)
 	    {"enclave-conns", required_argument, NULL, 'n'},
 	    {"max-clients", required_argument, NULL, 'm'},
 	    {"log-level", required_argument, NULL, 'v'},
+	    {"expect-pcr", required_argument, NULL, 'p'},
+	    {"attest-root", required_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -70,6 +122,8 @@ int main(int argc, char **argv)
 	    .max_clients = 1024,
 	    .connect_timeout_ms = 500,
 	};
+	static struct spod_attest_pcr_expect pcrs[SPOD_ATTEST_MAX_PCRS];
+	static uint8_t pcr_values[SPOD_ATTEST_MAX_PCRS][SPOD_ATTEST_PCR_MAX_BYTES];
 	enum spod_log_level level = SPOD_LOG_INFO;
 	const char *enclave_text = NULL;
 	char dflt[300], dir[256];
@@ -123,6 +177,17 @@ int main(int argc, char **argv)
 			}
 			level = (enum spod_log_level)lv;
 			break;
+		case 'p':
+			if (parse_pcr(&pcrs[cfg.npcrs], pcr_values[cfg.npcrs], optarg, cfg.npcrs) <
+			    0)
+				return 2;
+			cfg.npcrs++;
+			cfg.admit = 1;
+			break;
+		case 'r':
+			if (read_root(&cfg.root, optarg) < 0)
+				return 2;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -133,6 +198,11 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc) {
 		usage(stderr);
+		return 2;
+	}
+	cfg.pcrs = pcrs;
+	if (cfg.root.ptr != NULL && !cfg.admit) {
+		fprintf(stderr, "spod-host: --attest-root needs at least one --expect-pcr\n");
 		return 2;
 	}
 	spod_log_init("spod-host", level);
@@ -174,6 +244,11 @@ int main(int argc, char **argv)
 		spod_info("listening on %s", text);
 	}
 	spod_info("enclave at %s (%u connections)", enclave_text, cfg.enclave_conns);
+	if (cfg.admit)
+		spod_info("admission on: %zu expected PCR(s), root %s", cfg.npcrs,
+		          cfg.root.ptr ? "from --attest-root" : "AWS Nitro Enclaves G1");
+	else
+		spod_warn("admission off: enclave connections are not attested (use --expect-pcr)");
 	rc = spod_host_run(h);
 	spod_host_free(h);
 	return rc < 0 ? 1 : 0;

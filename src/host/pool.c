@@ -6,6 +6,17 @@
 #include "host/host_int.h"
 #include "transport/socket.h"
 
+/* Moves t forward by ms milliseconds, keeping tv_nsec in range. */
+static void retry_after(struct timespec *t, int ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
 void host_enclave_mark_dirty(struct host_enclave *e)
 {
 	e->dirty = 1;
@@ -17,7 +28,7 @@ struct host_enclave *host_enclave_pick(struct spod_host *h)
 
 	for (unsigned i = 0; i < h->cfg.enclave_conns; i++) {
 		struct host_enclave *e = &h->enclave[i];
-		if (e->up && (best == NULL || e->inflight < best->inflight))
+		if (e->up && e->admitted && (best == NULL || e->inflight < best->inflight))
 			best = e;
 	}
 	return best;
@@ -26,12 +37,12 @@ struct host_enclave *host_enclave_pick(struct spod_host *h)
 int host_ready(const struct spod_host *h)
 {
 	for (unsigned i = 0; i < h->cfg.enclave_conns; i++)
-		if (h->enclave[i].up)
+		if (h->enclave[i].up && h->enclave[i].admitted)
 			return 1;
 	return 0;
 }
 
-static void note_readiness(struct spod_host *h)
+void host_note_readiness(struct spod_host *h)
 {
 	int ready = host_ready(h);
 
@@ -49,6 +60,7 @@ void host_enclave_down(struct host_enclave *e, const char *why)
 	spod_loop_del(h->loop, e->c.fd);
 	spod_conn_free(&e->c);
 	e->up = 0;
+	e->admitted = 0;
 	e->dirty = 0;
 	/* Every request this connection carried gets an answer now, never a hang. */
 	for (uint32_t s = 0; s < INFLIGHT_SLOTS && e->inflight > 0; s++) {
@@ -69,14 +81,11 @@ void host_enclave_down(struct host_enclave *e, const char *why)
 		e->inflight--;
 	}
 	e->inflight = 0;
-	e->backoff_ms = BACKOFF_MIN_MS;
+	/* An enclave that failed attestation is not hammered with new attempts. */
+	e->backoff_ms = e->refused ? BACKOFF_MAX_MS : BACKOFF_MIN_MS;
 	clock_gettime(CLOCK_MONOTONIC, &e->retry_at);
-	e->retry_at.tv_nsec += (long)e->backoff_ms * 1000000L;
-	if (e->retry_at.tv_nsec >= 1000000000L) {
-		e->retry_at.tv_sec++;
-		e->retry_at.tv_nsec -= 1000000000L;
-	}
-	note_readiness(h);
+	retry_after(&e->retry_at, e->backoff_ms);
+	host_note_readiness(h);
 	host_arm_timer(h);
 }
 
@@ -114,6 +123,15 @@ static void on_enclave(struct spod_loop *loop, int fd, uint32_t events, void *ar
 		uint32_t slot;
 		uint8_t *out;
 
+		if (!e->admitted) {
+			if (host_admission_answer(e, &f) < 0) {
+				host_enclave_down(e, "attestation failed");
+				host_flush_dirty(h);
+				return;
+			}
+			host_note_readiness(h);
+			continue;
+		}
 		in = host_slot_lookup(h, f.hdr.request_id, &slot);
 		if (in == NULL || in->enclave != e->index) {
 			spod_warn("enclave sent a response for unknown request %llu (status %u)",
@@ -169,8 +187,16 @@ int host_enclave_connect(struct host_enclave *e)
 	}
 	e->up = 1;
 	e->backoff_ms = BACKOFF_MIN_MS;
-	spod_info("enclave connection %u up", e->index);
-	note_readiness(h);
+	rc = host_admission_begin(e);
+	if (rc < 0) {
+		spod_loop_del(h->loop, fd);
+		spod_conn_free(&e->c);
+		e->up = 0;
+		return rc;
+	}
+	spod_info("enclave connection %u up%s", e->index,
+	          e->admitted ? "" : "; verifying its attestation");
+	host_note_readiness(h);
 	return SPOD_OK;
 }
 
@@ -222,9 +248,7 @@ void host_on_timer(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 		if (e->backoff_ms > BACKOFF_MAX_MS)
 			e->backoff_ms = BACKOFF_MAX_MS;
 		e->retry_at = now;
-		e->retry_at.tv_nsec += (long)e->backoff_ms * 1000000L;
-		e->retry_at.tv_sec += e->retry_at.tv_nsec / 1000000000L;
-		e->retry_at.tv_nsec %= 1000000000L;
+		retry_after(&e->retry_at, e->backoff_ms);
 	}
 	host_arm_timer(h);
 }

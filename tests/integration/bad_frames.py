@@ -38,8 +38,8 @@ LAYOUT = {
 }
 OP_INFO, OP_ECHO = 0x01, 0x02
 OP_GENERATE, OP_PUBLIC, OP_LIST, OP_DELETE = 0x10, 0x11, 0x12, 0x13
-OP_SIGN, OP_BATCH = 0x20, 0x21
-KNOWN_OPS = {OP_INFO, OP_ECHO, OP_GENERATE, OP_PUBLIC, OP_LIST, OP_DELETE, OP_SIGN, OP_BATCH}
+OP_SIGN, OP_BATCH, OP_ATTEST = 0x20, 0x21, 0x30
+KNOWN_OPS = {OP_INFO, OP_ECHO, OP_GENERATE, OP_PUBLIC, OP_LIST, OP_DELETE, OP_SIGN, OP_BATCH, OP_ATTEST}
 MODE_RAW, MODE_DIGEST, MODE_SHA256, MODE_KECCAK = 0, 1, 2, 3
 
 E = {}  # SPOD_E_* name -> wire status (-code)
@@ -308,7 +308,7 @@ def open_cases(keys, rng):
         add(E["BAD_VERSION"], OP_INFO, version=v)
         add(E["BAD_VERSION"], OP_SIGN, sign_body(ed, MODE_RAW, b"m"), version=v)
     # header: unknown opcodes
-    for op in [0x00, 0x03, 0x0F, 0x14, 0x1F, 0x22, 0x30, 0x80, 0xFF]:
+    for op in [0x00, 0x03, 0x0F, 0x14, 0x1F, 0x22, 0x31, 0x80, 0xFF]:
         add(E["UNKNOWN_OP"], op)
         add(E["UNKNOWN_OP"], op, os.urandom(rng.randrange(1, 64)))
     # header: reserved, flags, status, response flag
