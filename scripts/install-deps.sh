@@ -8,12 +8,17 @@ packages=(
   # build
   build-essential pkg-config cmake ninja-build
   # libraries the code links
-  libssl-dev libsodium-dev libsecp256k1-dev libcbor-dev
+  libssl-dev libsodium-dev libsecp256k1-dev libcbor-dev libseccomp-dev
   # tests: unit framework, sanitizers and libFuzzer (clang-rt), independent verifiers
   libcmocka-dev clang libclang-rt-14-dev openssl
   python3 python3-cryptography python3-ecdsa python3-pycryptodome python3-cbor2
   # tooling: make format / make lint
   clang-format cppcheck
+  # tests/vsock: QEMU (provides qemu-system-x86_64; TCG, no KVM needed), a static busybox and
+  # cpio for the guest's initramfs, xz to extract vmlinux from Debian's kernel image. The
+  # kernel package itself is not installed: tests/vsock/build-guest.sh fetches it with
+  # `apt-get download` into the build tree.
+  qemu-system-x86 busybox-static cpio xz-utils
 )
 
 missing=()

@@ -12,6 +12,8 @@
 #include "common/log.h"
 #include "crypto/secmem.h"
 #include "crypto/sign.h"
+#include "common/paths.h"
+#include "enclave/sandbox.h"
 #include "enclave/server.h"
 
 #define DEFAULT_CAPACITY  4096u
@@ -39,6 +41,17 @@ static void usage(FILE *out)
 	        "                     unix:///path/enclave.sock in development (required)\n"
 	        "  --capacity N       most keys held at once (default %u)\n"
 	        "  --log-level L      debug|info|warn|error (default info)\n"
+	        "  --nsm MODE         attestation: nitro (the real /dev/nsm), sim (a development\n"
+	        "                     NSM with a local root), auto (nitro if the device exists,\n"
+	        "                     else sim; the default)\n"
+	        "  --nsm-device PATH  the Nitro Secure Module device (default /dev/nsm)\n"
+	        "  --allow-sim-with-nsm  use the simulated NSM even though a Nitro device exists\n"
+	        "  --state-dir DIR    where the simulated NSM keeps its development root\n"
+	        "                     (default $SPOD_DATA_DIR)\n"
+	        "  --image PATH       what the simulated NSM measures into PCR0 (default: this\n"
+	        "                     executable, /proc/self/exe)\n"
+	        "  --no-sandbox       development and debugging only: do not load the seccomp\n"
+	        "                     filter (docs/threat-model.md)\n"
 	        "  -h, --help         this text\n"
 	        "\n"
 	        "Keys live only in this process's memory: this build has no sealing, so every key\n"
@@ -89,6 +102,12 @@ int main(int argc, char **argv)
 	    {"listen", required_argument, NULL, 'l'},
 	    {"capacity", required_argument, NULL, 'c'},
 	    {"log-level", required_argument, NULL, 'v'},
+	    {"no-sandbox", no_argument, NULL, 'S'},
+	    {"nsm", required_argument, NULL, 'N'},
+	    {"nsm-device", required_argument, NULL, 'D'},
+	    {"allow-sim-with-nsm", no_argument, NULL, 'A'},
+	    {"state-dir", required_argument, NULL, 's'},
+	    {"image", required_argument, NULL, 'i'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -98,7 +117,12 @@ int main(int argc, char **argv)
 	const char *listen_text = NULL;
 	unsigned long capacity = DEFAULT_CAPACITY;
 	struct spod_uri uri;
+	uint8_t *provision_secret = NULL;
 	char *end;
+	int sandbox = 1, allow_sim = 0;
+	const char *nsm_mode = "auto", *nsm_device = "/dev/nsm", *image = "/proc/self/exe";
+	const char *state_dir = NULL;
+	char dir[256];
 	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -119,6 +143,29 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'S':
+			sandbox = 0;
+			break;
+		case 'N':
+			nsm_mode = optarg;
+			if (strcmp(optarg, "auto") && strcmp(optarg, "nitro") &&
+			    strcmp(optarg, "sim")) {
+				fprintf(stderr, "spod-enclave: --nsm must be auto, nitro or sim\n");
+				return 2;
+			}
+			break;
+		case 'D':
+			nsm_device = optarg;
+			break;
+		case 'A':
+			allow_sim = 1;
+			break;
+		case 's':
+			state_dir = optarg;
+			break;
+		case 'i':
+			image = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -134,6 +181,12 @@ int main(int argc, char **argv)
 	spod_log_init("spod-enclave", level);
 	if (spod_uri_parse(&uri, listen_text) < 0) {
 		spod_error("bad --listen URI '%s'", listen_text);
+		return 2;
+	}
+	if (sandbox && uri.kind == SPOD_URI_TCP) {
+		spod_error("the sandbox allows vsock and unix listeners only, not %s (tcp needs "
+		           "--no-sandbox)",
+		           listen_text);
 		return 2;
 	}
 
@@ -154,6 +207,36 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	st.flags = SPOD_INFO_EPHEMERAL;
+	if (state_dir == NULL) {
+		if (spod_data_dir(dir, sizeof(dir)) < 0) {
+			spod_error("data directory path too long");
+			return 1;
+		}
+		state_dir = dir;
+	}
+	/* Opened before the sandbox: the simulator reads its root and measures the image. */
+	rc = spod_nsm_open_auto(&st.nsm, nsm_mode, nsm_device, state_dir, image, allow_sim);
+	if (rc < 0) {
+		spod_error("no attestation (--nsm %s): %s", nsm_mode, spod_strerror(rc));
+		spod_keystore_free(st.keys);
+		return 1;
+	}
+	if (spod_nsm_kind(st.nsm) == SPOD_NSM_SIM) {
+		st.flags |= SPOD_INFO_NSM_SIM;
+		spod_warn(
+		    "SIMULATED NSM: attestation documents chain to the development root in %s, "
+		    "not to AWS; for development only",
+		    state_dir);
+	} else {
+		st.flags |= SPOD_INFO_NSM_NITRO;
+		spod_info("attestation by the Nitro Secure Module at %s", nsm_device);
+	}
+	provision_secret = spod_secmem_alloc(32);
+	if (provision_secret == NULL ||
+	    spod_x25519_keypair(st.provision_pub, provision_secret) < 0) {
+		spod_error("cannot create the provisioning key");
+		return 1;
+	}
 
 	rc = spod_enclave_server_new(&srv, &st, &uri);
 	if (rc < 0) {
@@ -164,9 +247,23 @@ int main(int argc, char **argv)
 	spod_warn("EPHEMERAL MODE: keys are held only in memory and are lost when this process "
 	          "exits");
 	spod_info("listening on %s (capacity %lu keys)", listen_text, capacity);
+	/* Last step of start-up: from here on every file and socket the enclave uses is open. */
+	if (!sandbox) {
+		spod_warn("NO SANDBOX: --no-sandbox given, no seccomp filter; for development and "
+		          "debugging only, never in production");
+	} else if (spod_enclave_sandbox(uri.kind == SPOD_URI_UNIX) < 0) {
+		spod_error("cannot start the sandbox; refusing to serve without it");
+		spod_enclave_server_free(srv);
+		spod_keystore_free(st.keys);
+		spod_nsm_close(st.nsm);
+		spod_secmem_free(provision_secret);
+		return 1;
+	}
 	rc = spod_enclave_server_run(srv);
 	spod_enclave_server_free(srv);
 	spod_keystore_free(st.keys);
+	spod_nsm_close(st.nsm);
+	spod_secmem_free(provision_secret);
 	spod_crypto_cleanup();
 	spod_info("stopped after %llu requests (%llu errors); all keys wiped",
 	          (unsigned long long)st.requests, (unsigned long long)st.errors);

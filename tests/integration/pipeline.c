@@ -1,7 +1,7 @@
 /*
  * Integration helper: drives a pod through libspod's pipelined API.
  *
- *   it_pipeline URI check [N]
+ *   it_pipeline URI check [N [WINDOW]]
  *       Generates one key per algorithm, submits N (default 1000) sign requests with
  *       distinct messages on one connection (about 10% for a key id that does not exist),
  *       flushes once, then polls until every request completed. Each response must match
@@ -9,6 +9,9 @@
  *       the missing-key requests, and only those, must fail with KEY_NOT_FOUND. Then one
  *       sign.batch of 256 items mixing the algorithms with one bad item, and smaller
  *       batches pinning per-item and whole-frame errors.
+ *       With WINDOW > 0 the N requests are not queued all at once (libspod's send buffer
+ *       holds about 7 000 of them): submission interleaves with polling and keeps up to
+ *       WINDOW requests in flight, so N can be any size (tests/vsock runs 10 000).
  *
  *   it_pipeline URI load KEY_ID STATUS_FILE STOP_FILE MAX_SECONDS
  *       Keeps up to 64 sign requests for KEY_ID in flight until STOP_FILE exists or
@@ -80,6 +83,7 @@ struct req {
 struct check_ctx {
 	struct req *reqs;
 	size_t n;
+	size_t submitted; /* reqs[0..submitted) carry their request ids */
 	size_t completed;
 	size_t ok;
 	size_t not_found;
@@ -88,7 +92,7 @@ struct check_ctx {
 
 static struct req *find_req(struct check_ctx *cx, uint64_t rid)
 {
-	size_t lo = 0, hi = cx->n;
+	size_t lo = 0, hi = cx->submitted;
 
 	/* Request ids were recorded in submission order and are increasing. */
 	while (lo < hi) {
@@ -282,7 +286,30 @@ static int run_batches(struct spod_client *c, const struct spod_key_info keys[3]
 	return 0;
 }
 
-static int run_check(const char *uri, size_t n)
+/* Queues request i; SPOD_E_BUSY when the send buffer is full (nothing queued then). */
+static int submit_one(struct spod_client *c, struct check_ctx *cx, size_t i)
+{
+	struct req *r = &cx->reqs[i];
+	int rc;
+
+	rc = spod_client_submit_sign(c, &r->rid, r->key ? r->key->id : cx->missing_id, r->mode,
+	                             r->data, r->len);
+	if (rc == SPOD_E_BUSY)
+		return rc;
+	if (rc != SPOD_OK) {
+		failf("submit %zu: %s", i, spod_err_name(rc));
+		return rc;
+	}
+	if (i > 0 && r->rid <= cx->reqs[i - 1].rid) {
+		failf("request ids not increasing: %" PRIu64 " after %" PRIu64, r->rid,
+		      cx->reqs[i - 1].rid);
+		return SPOD_E_PROTOCOL;
+	}
+	cx->submitted = i + 1;
+	return SPOD_OK;
+}
+
+static int run_check(const char *uri, size_t n, size_t window)
 {
 	static const uint8_t algs[3] = {SPOD_ALG_ED25519, SPOD_ALG_SECP256K1, SPOD_ALG_P256};
 	struct spod_key_info keys[3], probe;
@@ -334,28 +361,26 @@ static int run_check(const char *uri, size_t n)
 		}
 	}
 
-	/* Submit everything, then one flush, then poll until all are answered. */
+	/*
+	 * Submit everything, then one flush, then poll until all are answered; or, with a
+	 * window, keep submitting between polls with at most `window` requests in flight.
+	 */
 	t0 = now_ms();
-	for (size_t i = 0; i < n; i++) {
-		struct req *r = &cx.reqs[i];
-		rc = spod_client_submit_sign(c, &r->rid, r->key ? r->key->id : cx.missing_id,
-		                             r->mode, r->data, r->len);
+	if (window == 0) {
+		for (size_t i = 0; i < n; i++) {
+			if ((rc = submit_one(c, &cx, i)) != SPOD_OK) {
+				if (rc == SPOD_E_BUSY)
+					failf("submit %zu: BUSY (give a WINDOW for this many)", i);
+				goto out;
+			}
+		}
+		if (spod_client_in_flight(c) != n)
+			failf("in flight %zu after %zu submits", spod_client_in_flight(c), n);
+		rc = spod_client_flush(c);
 		if (rc != SPOD_OK) {
-			failf("submit %zu: %s", i, spod_err_name(rc));
+			failf("flush: %s", spod_err_name(rc));
 			goto out;
 		}
-		if (i > 0 && r->rid <= cx.reqs[i - 1].rid) {
-			failf("request ids not increasing: %" PRIu64 " after %" PRIu64, r->rid,
-			      cx.reqs[i - 1].rid);
-			goto out;
-		}
-	}
-	if (spod_client_in_flight(c) != n)
-		failf("in flight %zu after %zu submits", spod_client_in_flight(c), n);
-	rc = spod_client_flush(c);
-	if (rc != SPOD_OK) {
-		failf("flush: %s", spod_err_name(rc));
-		goto out;
 	}
 	deadline = t0 + CHECK_DEADLINE_MS;
 	while (cx.completed < n) {
@@ -366,12 +391,19 @@ static int run_check(const char *uri, size_t n)
 			      CHECK_DEADLINE_MS);
 			goto out;
 		}
+		while (window > 0 && cx.submitted < n && spod_client_in_flight(c) < window) {
+			rc = submit_one(c, &cx, cx.submitted);
+			if (rc == SPOD_E_BUSY)
+				break; /* the poll below flushes */
+			if (rc != SPOD_OK)
+				goto out;
+		}
 		rc = spod_client_poll(c, POLL_MS, on_check, &cx, &got);
 		if (rc != SPOD_OK) {
 			failf("poll: %s after %zu responses", spod_err_name(rc), cx.completed);
 			goto out;
 		}
-		if (spod_client_in_flight(c) == 0 && cx.completed < n) {
+		if (spod_client_in_flight(c) == 0 && cx.completed < cx.submitted) {
 			failf("client says nothing in flight with %zu of %zu answered",
 			      cx.completed, n);
 			goto out;
@@ -574,13 +606,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "it_pipeline: crypto init failed\n");
 		return 1;
 	}
-	if (argc >= 3 && strcmp(argv[2], "check") == 0 && argc <= 4) {
-		size_t n = argc == 4 ? strtoul(argv[3], NULL, 10) : 1000;
-		rc = n > 0 ? run_check(argv[1], n) : 2;
+	if (argc >= 3 && strcmp(argv[2], "check") == 0 && argc <= 5) {
+		size_t n = argc >= 4 ? strtoul(argv[3], NULL, 10) : 1000;
+		size_t window = argc == 5 ? strtoul(argv[4], NULL, 10) : 0;
+		rc = n > 0 ? run_check(argv[1], n, window) : 2;
 	} else if (argc == 7 && strcmp(argv[2], "load") == 0) {
 		rc = run_load(argv[1], argv[3], argv[4], argv[5], strtol(argv[6], NULL, 10));
 	} else {
-		fprintf(stderr, "usage: it_pipeline URI check [N]\n"
+		fprintf(stderr, "usage: it_pipeline URI check [N [WINDOW]]\n"
 		                "       it_pipeline URI load KEY_ID STATUS_FILE STOP_FILE "
 		                "MAX_SECONDS\n");
 		rc = 2;
