@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "spod/attest.h"
 #include "spod/err.h"
 #include "spod/wire.h"
 
@@ -105,6 +106,19 @@ int spod_client_sign_batch(struct spod_client *c, struct spod_signature *out, in
 int spod_client_attest(struct spod_client *c, uint8_t *doc, size_t cap, size_t *doc_len,
                        const uint8_t *key_id, const uint8_t *nonce, size_t nonce_len)
     __attribute__((warn_unused_result, nonnull(1, 2, 4)));
+
+/*
+ * End-to-end check that the pod runs the enclave the caller expects, so an application
+ * need not trust spod-host: asks for a document with a fresh random 32-byte nonce (binding
+ * key_id when it is not NULL) into doc[0..cap) (SPOD_ATTEST_DOC_MAX_BYTES is enough) and
+ * verifies it with spod_attest_verify under *pol, with pol->nonce replaced by that nonce.
+ * *res gets the verdict; its views point into doc. Returns SPOD_OK when it verified,
+ * SPOD_E_BAD_SIGNATURE when it was rejected (res->status says why), or a transport / pod
+ * error.
+ */
+int spod_client_check_pod(struct spod_client *c, struct spod_attest_result *res, uint8_t *doc,
+                          size_t cap, const struct spod_attest_policy *pol, const uint8_t *key_id)
+    __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
 
 /* Round trip with an echoed body (measures transport cost). */
 int spod_client_echo(struct spod_client *c, const uint8_t *data, size_t len)

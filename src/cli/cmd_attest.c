@@ -311,11 +311,11 @@ int cli_check_pod(struct cli *cli, const uint8_t *key_id, uint8_t alg, const uin
                   size_t pub_len)
 {
 	static uint8_t doc[SPOD_ATTEST_DOC_MAX_BYTES], rootbuf[ROOT_MAX_BYTES];
-	uint8_t nonce[32], pcr0[SPOD_ATTEST_PCR_MAX_BYTES];
+	uint8_t pcr0[SPOD_ATTEST_PCR_MAX_BYTES];
 	struct spod_attest_pcr_expect expect;
 	struct spod_attest_policy pol = {0};
 	struct spod_attest_result res;
-	size_t doc_len, n;
+	size_t n;
 	int rc;
 
 	if (cli->opt[OPT_EXPECT_PCR0] == NULL)
@@ -324,24 +324,20 @@ int cli_check_pod(struct cli *cli, const uint8_t *key_id, uint8_t alg, const uin
 		return cli_usage_error("--expect-pcr0 must be hex (48 bytes)");
 	if ((rc = load_root(cli, &pol.root, rootbuf, sizeof(rootbuf) - 1)) != 0)
 		return rc;
-	spod_random(nonce, sizeof(nonce));
-	rc = spod_client_attest(cli->client, doc, sizeof(doc), &doc_len, key_id, nonce,
-	                        sizeof(nonce));
-	if (rc < 0)
-		return cli_fail(cli, rc, "attestation check");
 	expect = (struct spod_attest_pcr_expect){0, pcr0, n};
 	pol.pcrs = &expect;
 	pol.npcrs = 1;
-	pol.nonce = (struct spod_bytes){nonce, sizeof(nonce)};
 	pol.max_age_s = CHECK_MAX_AGE_S;
 	if (key_id != NULL) {
 		pol.key_id = key_id;
 		pol.key_alg = alg;
 		pol.key_pub = (struct spod_bytes){pub, pub_len};
 	}
-	rc = spod_attest_verify(&res, doc, doc_len, &pol);
+	rc = spod_client_check_pod(cli->client, &res, doc, sizeof(doc), &pol, key_id);
 	if (rc == SPOD_OK)
 		return 0;
+	if (rc != SPOD_E_BAD_SIGNATURE && res.status == SPOD_ATTEST_OK)
+		return cli_fail(cli, rc, "attestation check"); /* never got a document */
 	fprintf(stderr, "spod: the pod failed its attestation check [%s]: %s\n",
 	        spod_attest_status_name(res.status), res.message);
 	return spod_err_exit_code(SPOD_E_BAD_SIGNATURE);

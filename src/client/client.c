@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "common/hex.h"
@@ -393,6 +394,21 @@ int spod_client_attest(struct spod_client *c, uint8_t *doc, size_t cap, size_t *
 	memcpy(doc, v.doc, v.doc_len);
 	*doc_len = v.doc_len;
 	return SPOD_OK;
+}
+
+int spod_client_check_pod(struct spod_client *c, struct spod_attest_result *res, uint8_t *doc,
+                          size_t cap, const struct spod_attest_policy *pol, const uint8_t *key_id)
+{
+	struct spod_attest_policy p = *pol;
+	uint8_t nonce[32];
+	size_t doc_len;
+
+	memset(res, 0, sizeof(*res));
+	if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce))
+		return SPOD_E_IO;
+	SPOD_TRY(spod_client_attest(c, doc, cap, &doc_len, key_id, nonce, sizeof(nonce)));
+	p.nonce = (struct spod_bytes){nonce, sizeof(nonce)};
+	return spod_attest_verify(res, doc, doc_len, &p);
 }
 
 int spod_client_echo(struct spod_client *c, const uint8_t *data, size_t len)
