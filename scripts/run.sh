@@ -57,6 +57,11 @@ step "$spod" keys public "$k1" --format eth-address
 step "$spod" verify --alg secp256k1 --public "$("$spod" keys public "$k1")" --message "$msg" \
 	--hash keccak256 --signature "$(echo "$k1_out" | head -n1)"
 
+printf '\n%s# the enclave attests that it holds this key (simulated NSM off Nitro)%s\n' "$bold" "$plain"
+"$spod" attest --key "$k1" --nonce 0102030405060708 --out "$SPOD_DATA_DIR/demo-attestation.cbor" 2>/dev/null
+step "$spod" attest verify .run/demo-attestation.cbor --root dev --nonce 0102030405060708 \
+	--key "$k1" --public "$("$spod" keys public "$k1")"
+
 cat <<MSG
 
 ${bold}The pod is running${plain} (keys live only in the enclave's memory: this is ephemeral mode).
