@@ -5,6 +5,7 @@ BUILD        ?= build
 ASAN_BUILD   ?= build-asan
 FUZZ_BUILD   ?= build-fuzz
 BENCH_BUILD  ?= build-release
+BENCH_VSOCK  ?= 1
 FUZZ_SECONDS ?= 60
 FUZZ_LONG_SECONDS ?= 600
 JOBS         ?= $(shell nproc)
@@ -12,7 +13,7 @@ CTEST        := ctest --output-on-failure --timeout 600 -j $(JOBS)
 SOURCES      := $(shell find src include tests bench examples -name '*.[ch]' 2>/dev/null)
 
 .PHONY: all deps build test unit sanitize fuzz fuzz-smoke bench run stop format format-check \
-        lint clean
+        lint clean image
 
 all: build
 
@@ -58,6 +59,12 @@ bench: deps
 	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
 	ninja -C $(BENCH_BUILD)
 	./bench/run.sh $(BENCH_BUILD) $(BENCH_ARGS)
+	@if [ "$(BENCH_VSOCK)" != 0 ]; then ./bench/vsock.sh $(BENCH_BUILD) $(BENCH_VSOCK_ARGS); \
+	 else echo "bench: vsock guest rows skipped (BENCH_VSOCK=0)"; fi
+
+# The enclave image, reproducibly (docs/image.md): $(BUILD)/image/spod-enclave.eif and its PCRs.
+image: build
+	./image/build.sh $(BUILD) $(BUILD)/image
 
 run: build
 	@./scripts/run.sh $(BUILD)

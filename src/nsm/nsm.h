@@ -43,11 +43,14 @@ int spod_nsm_open_nitro_with(struct spod_nsm **out, spod_nsm_transport t, void *
  * Opens the simulated NSM. state_dir (created mode 0700 if missing, one level) holds the
  * development root CA: nsm-sim-root.pem and nsm-sim-root.key, created on first use with
  * mode 0600 and reused afterwards so a pinned dev root keeps verifying; a fresh
- * intermediate and leaf are issued on every open. image_path is measured as an EIF whose
- * only section is the whole file: PCR0 = PCR1 = SHA384(48 zero bytes || SHA384(file)),
- * PCR2 = SHA384(48 zero bytes || SHA384("")), PCR3..15 zero and locked; PCR16..31 zero and
- * unlocked. module_id is "spod-sim-" and 16 hex digits. Returns SPOD_OK, SPOD_E_IO
- * (state_dir, the CA files or image_path unusable; logged), SPOD_E_CRYPTO, SPOD_E_NOMEM.
+ * intermediate and leaf are issued on every open. When image_path is an Enclave Image File
+ * (it starts with ".eif") PCR0/1/2 (and PCR8 when signed) are its measurement exactly as
+ * spod_eif_measure / nitro-cli compute them, and a malformed EIF is refused; any other
+ * file is measured as an EIF whose only section is the whole file: PCR0 = PCR1 =
+ * SHA384(48 zero bytes || SHA384(file)), PCR2 = SHA384(48 zero bytes || SHA384("")).
+ * PCR3..15 are zero and locked; PCR16..31 zero and unlocked. module_id is "spod-sim-" and 16 hex
+ * digits. Returns SPOD_OK, SPOD_E_IO (state_dir, the CA files or image_path unusable; logged),
+ * SPOD_E_CRYPTO, SPOD_E_NOMEM.
  */
 int spod_nsm_open_sim(struct spod_nsm **out, const char *state_dir, const char *image_path)
     __attribute__((warn_unused_result, nonnull));

@@ -3,9 +3,14 @@
  * for development. Documents chain to a development root (sim_ca.c), never to AWS's,
  * and module_id starts with "spod-sim-" so nobody mistakes one for the real thing.
  *
- * PCR policy. The simulator launches one image file, not an EIF, so it measures that
- * file as an EIF whose only section is the whole file. With the EIF formulas
- * (docs/research/nitro.md §4.3) and Z = 48 zero bytes:
+ * PCR policy. When the image file is an Enclave Image File (it starts with the magic
+ * ".eif"), it is validated and measured exactly as nitro-cli and `spod measure` do
+ * (spod_eif_parse + spod_eif_measure): PCR0, PCR1, PCR2 and, for a signed image, PCR8;
+ * a file that starts with ".eif" but does not parse is refused. That is how the QEMU test
+ * (docs/image.md) gets documents carrying the PCRs of the image it booted. Any other file
+ * (by default spod-enclave's own executable) is measured as an EIF whose only section is
+ * the whole file. With the EIF formulas (docs/research/nitro.md §4.3) and Z = 48 zero
+ * bytes:
  *   PCR0 = SHA384(Z || SHA384(file))   the whole image
  *   PCR1 = PCR0                        kernel + cmdline + first ramdisk = the whole file
  *   PCR2 = SHA384(Z || SHA384(""))     no application ramdisks
@@ -32,6 +37,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "attest/eif.h"
 #include "common/hex.h"
 #include "common/log.h"
 #include "common/paths.h"
@@ -50,6 +56,7 @@
 #define SIM_LEAF_RENEW_AFTER_S      3600LL
 #define SIM_RANDOM_MAX_PER_CALL     256u
 #define SIM_READ_CHUNK_BYTES        (64u * 1024u)
+#define SIM_EIF_MAX_BYTES           (2048ull * 1024 * 1024) /* larger EIFs are refused */
 
 struct sim {
 	struct spod_nsm base;
@@ -133,12 +140,132 @@ out:
 	return rc;
 }
 
+/* 1 when the file at path starts with the EIF magic ".eif", 0 when not (or when it is
+ * shorter), SPOD_E_IO when it cannot be read (hash_file reports why). */
+static int is_eif(const char *path)
+{
+	uint8_t magic[4];
+	size_t got = 0;
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return SPOD_E_IO;
+	while (got < sizeof(magic)) {
+		r = read(fd, magic + got, sizeof(magic) - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	return got == sizeof(magic) && memcmp(magic, ".eif", sizeof(magic)) == 0;
+}
+
+/* Reads the whole file (regular, up to SIM_EIF_MAX_BYTES) into *out (malloc'd). */
+static int read_file(uint8_t **out, size_t *out_len, const char *path)
+{
+	uint8_t *buf = NULL;
+	struct stat st;
+	size_t len = 0, cap = 0;
+	ssize_t r;
+	int fd, rc = SPOD_E_IO;
+
+	*out = NULL;
+	*out_len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		spod_error("nsm-sim: cannot measure the image %s: %s", path,
+		           fd < 0 ? strerror(errno) : "not a regular file");
+		goto out;
+	}
+	for (;;) {
+		if (len == cap) {
+			size_t ncap = cap ? 2 * cap : (size_t)st.st_size + SIM_READ_CHUNK_BYTES;
+			uint8_t *p;
+
+			if (ncap > SIM_EIF_MAX_BYTES + 1)
+				ncap = SIM_EIF_MAX_BYTES + 1;
+			if (ncap <= cap) {
+				spod_error("nsm-sim: the image %s is larger than %llu bytes", path,
+				           (unsigned long long)SIM_EIF_MAX_BYTES);
+				goto out;
+			}
+			p = realloc(buf, ncap);
+			if (p == NULL) {
+				rc = SPOD_E_NOMEM;
+				goto out;
+			}
+			buf = p;
+			cap = ncap;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			spod_error("nsm-sim: reading the image %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	*out = buf;
+	*out_len = len;
+	buf = NULL;
+	rc = SPOD_OK;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* PCR0/1/2 (and PCR8 when signed) of the EIF at path, as `spod measure` computes them. */
+static int sim_measure_eif(struct sim *s, const char *path)
+{
+	struct spod_eif eif;
+	struct spod_eif_pcrs pcrs;
+	uint8_t *img = NULL;
+	size_t len = 0;
+	int rc;
+
+	SPOD_TRY(read_file(&img, &len, path));
+	rc = spod_eif_parse(&eif, img, len);
+	if (rc != SPOD_OK) {
+		spod_error("nsm-sim: %s starts like an EIF but is not a valid one: %s", path,
+		           eif.error != NULL ? eif.error : spod_strerror(rc));
+		rc = SPOD_E_IO;
+		goto out;
+	}
+	rc = spod_eif_measure(&pcrs, &eif);
+	if (rc != SPOD_OK) {
+		spod_error("nsm-sim: cannot measure the EIF %s: %s", path, spod_strerror(rc));
+		goto out;
+	}
+	memcpy(s->pcrs[0], pcrs.pcr0, SPOD_ATTEST_PCR_BYTES);
+	memcpy(s->pcrs[1], pcrs.pcr1, SPOD_ATTEST_PCR_BYTES);
+	memcpy(s->pcrs[2], pcrs.pcr2, SPOD_ATTEST_PCR_BYTES);
+	if (pcrs.has_pcr8)
+		memcpy(s->pcrs[8], pcrs.pcr8, SPOD_ATTEST_PCR_BYTES);
+	spod_info("nsm-sim: measured the EIF %s (%zu bytes, %u sections)", path, len,
+	          (unsigned)eif.nsections);
+out:
+	free(img);
+	return rc;
+}
+
 static int sim_measure(struct sim *s, const char *image_path)
 {
 	uint8_t digest[SPOD_ATTEST_PCR_BYTES];
 	unsigned int n = 0;
+	int eif;
 
 	memset(s->pcrs, 0, sizeof(s->pcrs));
+	eif = is_eif(image_path);
+	if (eif == 1)
+		return sim_measure_eif(s, image_path);
 	SPOD_TRY(hash_file(digest, image_path));
 	SPOD_TRY(pcr_extend_zero(s->pcrs[0], digest));
 	memcpy(s->pcrs[1], s->pcrs[0], SPOD_ATTEST_PCR_BYTES);

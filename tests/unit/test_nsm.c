@@ -30,6 +30,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "attest/eif.h"
 #include "common/hex.h"
 #include "nsm/api.h"
 #include "nsm/nsm.h"
@@ -47,17 +48,15 @@ static size_t unhex(uint8_t *out, size_t cap, const char *hex)
 	return n;
 }
 
-/* tests/data/attestation/<name>, found from this file's path. */
+/* tests/data/attestation/<name> (SPOD_TEST_DATA: tests/CMakeLists.txt; __FILE__ is relative
+ * since CMakeLists.txt maps the source directory away). */
 static size_t read_fixture(uint8_t *out, size_t cap, const char *name)
 {
 	char path[512];
-	const char *slash = strrchr(__FILE__, '/');
-	size_t dir_len = slash != NULL ? (size_t)(slash - __FILE__) : 1;
 	FILE *f;
 	size_t n;
 
-	snprintf(path, sizeof(path), "%.*s/../data/attestation/%s", (int)dir_len,
-	         slash != NULL ? __FILE__ : ".", name);
+	snprintf(path, sizeof(path), "%s/attestation/%s", SPOD_TEST_DATA, name);
 	f = fopen(path, "rb");
 	assert_non_null(f);
 	n = fread(out, 1, cap, f);
@@ -772,6 +771,112 @@ static void test_sim_pcrs_and_module_id(void **state)
 	assert_int_equal(spod_nsm_open_sim(&n, e->state, e->base), SPOD_E_IO);
 }
 
+/* An EIF at the image path is measured as nitro-cli measures it, not as one blob. */
+static void test_sim_measures_eif(void **state)
+{
+	struct sim_env *e = *state;
+	static uint8_t kernel[70000], init[5000], app[90001];
+	static const char cmdline[] = "console=ttyS0 reboot=k panic=30 pci=off quiet";
+	static const char meta[] = "{\"ImageName\":\"test\"}";
+	const uint8_t *rd[2] = {init, app};
+	const size_t rd_len[2] = {sizeof(init), sizeof(app)};
+	struct spod_eif_build_in in = {.kernel = kernel,
+	                               .kernel_len = sizeof(kernel),
+	                               .cmdline = cmdline,
+	                               .ramdisks = rd,
+	                               .ramdisk_lens = rd_len,
+	                               .nramdisks = 2,
+	                               .metadata = (const uint8_t *)meta,
+	                               .metadata_len = sizeof(meta) - 1};
+	uint8_t pcr[SPOD_ATTEST_PCR_BYTES], want[SPOD_ATTEST_PCR_BYTES], zero[48] = {0};
+	uint8_t *img, *cat;
+	size_t img_len = 0, cat_len = sizeof(kernel) + strlen(cmdline) + sizeof(init);
+	char path[128], bad[128];
+	struct spod_nsm *n = NULL;
+	int locked;
+	FILE *f;
+
+	for (size_t i = 0; i < sizeof(kernel); i++)
+		kernel[i] = (uint8_t)(i * 13 + 1);
+	memset(init, 0x11, sizeof(init));
+	for (size_t i = 0; i < sizeof(app); i++)
+		app[i] = (uint8_t)(i >> 3);
+	assert_int_equal(spod_eif_build(NULL, 0, &img_len, &in), SPOD_E_TOO_LARGE);
+	img = malloc(img_len);
+	assert_non_null(img);
+	assert_int_equal(spod_eif_build(img, img_len, &img_len, &in), SPOD_OK);
+	snprintf(path, sizeof(path), "%s/enclave.eif", e->base);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(img, 1, img_len, f), img_len);
+	assert_int_equal(fclose(f), 0);
+
+	assert_int_equal(spod_nsm_open_sim(&n, e->state, path), SPOD_OK);
+	/* PCR1 = kernel || cmdline || first ramdisk, PCR2 = the other ramdisk, PCR0 = all. */
+	cat = malloc(cat_len + sizeof(app));
+	assert_non_null(cat);
+	memcpy(cat, kernel, sizeof(kernel));
+	memcpy(cat + sizeof(kernel), cmdline, strlen(cmdline));
+	memcpy(cat + sizeof(kernel) + strlen(cmdline), init, sizeof(init));
+	memcpy(cat + cat_len, app, sizeof(app));
+	extend_zero(want, cat, cat_len + sizeof(app));
+	assert_int_equal(spod_nsm_describe_pcr(n, pcr, &locked, 0), SPOD_OK);
+	assert_memory_equal(pcr, want, sizeof(pcr));
+	assert_int_equal(locked, 1);
+	extend_zero(want, cat, cat_len);
+	assert_int_equal(spod_nsm_describe_pcr(n, pcr, &locked, 1), SPOD_OK);
+	assert_memory_equal(pcr, want, sizeof(pcr));
+	extend_zero(want, app, sizeof(app));
+	assert_int_equal(spod_nsm_describe_pcr(n, pcr, &locked, 2), SPOD_OK);
+	assert_memory_equal(pcr, want, sizeof(pcr));
+	for (uint16_t i = 3; i < 32; i++) {
+		assert_int_equal(spod_nsm_describe_pcr(n, pcr, &locked, i), SPOD_OK);
+		assert_memory_equal(pcr, zero, sizeof(pcr));
+	}
+	spod_nsm_close(n);
+
+	/* The same values as `spod measure` (spod_eif_measure). */
+	{
+		struct spod_eif eif;
+		struct spod_eif_pcrs m;
+
+		assert_int_equal(spod_eif_parse(&eif, img, img_len), SPOD_OK);
+		assert_int_equal(spod_eif_measure(&m, &eif), SPOD_OK);
+		assert_int_equal(spod_nsm_open_sim(&n, e->state, path), SPOD_OK);
+		assert_int_equal(spod_nsm_describe_pcr(n, pcr, &locked, 0), SPOD_OK);
+		assert_memory_equal(pcr, m.pcr0, sizeof(pcr));
+		spod_nsm_close(n);
+	}
+
+	/* A file that starts like an EIF but is corrupt is refused, not hashed as a blob. */
+	img[img_len - 1] ^= 1; /* CRC mismatch */
+	snprintf(bad, sizeof(bad), "%s/corrupt.eif", e->base);
+	f = fopen(bad, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(img, 1, img_len, f), img_len);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(spod_nsm_open_sim(&n, e->state, bad), SPOD_E_IO);
+	assert_null(n);
+	/* Shorter than the magic, or the magic alone: still files, measured as one blob/refused. */
+	f = fopen(bad, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(".ei", 1, 3, f), 3);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(spod_nsm_open_sim(&n, e->state, bad), SPOD_OK);
+	extend_zero(want, (const uint8_t *)".ei", 3);
+	assert_int_equal(spod_nsm_describe_pcr(n, pcr, &locked, 0), SPOD_OK);
+	assert_memory_equal(pcr, want, sizeof(pcr));
+	spod_nsm_close(n);
+	f = fopen(bad, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(".eif", 1, 4, f), 4);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(spod_nsm_open_sim(&n, e->state, bad), SPOD_E_IO);
+	assert_null(n);
+	free(cat);
+	free(img);
+}
+
 static void test_sim_root_files(void **state)
 {
 	struct sim_env *e = *state;
@@ -1113,6 +1218,7 @@ int main(void)
 	    cmocka_unit_test(test_get_random),
 	    cmocka_unit_test(test_nitro_real_ioctl_on_dev_null),
 	    cmocka_unit_test_setup_teardown(test_sim_pcrs_and_module_id, sim_setup, sim_teardown),
+	    cmocka_unit_test_setup_teardown(test_sim_measures_eif, sim_setup, sim_teardown),
 	    cmocka_unit_test_setup_teardown(test_sim_root_files, sim_setup, sim_teardown),
 	    cmocka_unit_test_setup_teardown(test_sim_bad_root_files, sim_setup, sim_teardown),
 	    cmocka_unit_test_setup_teardown(test_sim_documents_verify, sim_setup, sim_teardown),

@@ -13,12 +13,18 @@ export PATH=/bin:/spod/bin
 export SPOD_DATA_DIR=/tmp/spod
 umask 022
 
-/bin/busybox mount -t devtmpfs dev /dev
-/bin/busybox mount -t proc proc /proc
-/bin/busybox --install -s /bin
-exec </dev/console >/dev/console 2>&1
-mount -t sysfs sys /sys
-mount -t tmpfs tmp /tmp
+# Two ways to get here. The test (tests/vsock/vsock.sh) boots the enclave image (docs/image.md):
+# its /init (image/init.sh) mounts, loads the vsock modules and execs this script as
+# /test-init with SPOD_IMAGE_INIT=1 and SPOD_ENCLAVE_ARGS (how the image starts
+# spod-enclave). The plain guest of bench/vsock.sh (build-guest.sh) runs this as /init.
+if [ -z "${SPOD_IMAGE_INIT:-}" ]; then
+	/bin/busybox mount -t devtmpfs dev /dev
+	/bin/busybox mount -t proc proc /proc
+	/bin/busybox --install -s /bin
+	exec </dev/console >/dev/console 2>&1
+	mount -t sysfs sys /sys
+	mount -t tmpfs tmp /tmp
+fi
 mkdir -p /tmp/spod && chmod 700 /tmp/spod
 
 # shellcheck disable=SC1091 # written by build-guest.sh
@@ -119,22 +125,40 @@ result boot ok "kernel=$(uname -r)" "uptime_s=$(printf '%d.%02d' $((BOOT_CS / 10
 
 # ---- modules: vsock core, the virtio transport common code, the loopback transport
 bad_mod=
-for m in vsock vmw_vsock_virtio_transport_common vsock_loopback; do
-	if ! insmod /lib/modules/$m.ko; then
-		bad_mod=$m
-		break
-	fi
-done
+if [ -n "${SPOD_IMAGE_INIT:-}" ]; then
+	# The image's /init loaded them (or failed to): only check.
+	for m in vsock vmw_vsock_virtio_transport_common vsock_loopback; do
+		grep -q "^$m " /proc/modules || bad_mod=$m
+	done
+	how=image_init
+else
+	for m in vsock vmw_vsock_virtio_transport_common vsock_loopback; do
+		if ! insmod /lib/modules/$m.ko; then
+			bad_mod=$m
+			break
+		fi
+	done
+	how=insmod
+fi
 loaded=$(cut -d' ' -f1 /proc/modules | tr '\n' ',')
 if [ -z "$bad_mod" ] && grep -q '^vsock_loopback ' /proc/modules; then
-	result modules ok "loaded=$loaded"
+	result modules ok "loaded=$loaded" "how=$how"
 else
-	result modules FAIL "insmod ${bad_mod:-?} failed; loaded: $loaded"
+	result modules FAIL "${bad_mod:-?} not loaded ($how); loaded: $loaded"
 	finish
 fi
 
+# ---- bench mode (bench/vsock.sh): /spod/bench-init.sh measures and ends the run itself
+if [ "${SPOD_VSOCK_MODE:-test}" = bench ]; then
+	# shellcheck disable=SC1091 # installed by build-guest.sh
+	. /spod/bench-init.sh
+fi
+
 # ---- the pod: enclave on vsock (and a second one on unix, for the RTT comparison), host
-spod-enclave --listen "$ENCLAVE_URI" --log-level info >/tmp/enclave.log 2>&1 &
+# As the image starts it (image/init.sh: --listen vsock://any:5005 --nsm sim --image
+# /spod/image.eif), else the plain guest's way.
+# shellcheck disable=SC2086 # split on purpose
+spod-enclave ${SPOD_ENCLAVE_ARGS:---listen $ENCLAVE_URI} --log-level info >/tmp/enclave.log 2>&1 &
 ENCLAVE_PID=$!
 t0=$(uptime_cs)
 if wait_for 30 spod --uri "$ENCLAVE_VSOCK" --timeout 2000 info && alive "$ENCLAVE_PID"; then
@@ -158,6 +182,34 @@ if run_step info 30 spod --uri "$HOST_URI" info; then
 	result info ok "$(tr '\n' ' ' </tmp/info.out | sed 's/  */ /g')"
 else
 	result info FAIL "spod info through the host"
+fi
+
+# ---- attestation of the booted image (vsock.sh): a document from the enclave's simulated
+# NSM, which measured the EIF at /spod/image.eif, must verify under the dev root with the
+# PCRs `spod measure` computed on the build machine (/spod-test/expected.conf; a file in the
+# test's extra archive, not a kernel argument: the cmdline is measured) and the cmdline the
+# kernel got must be the EIF's.
+if [ -r /spod-test/expected.conf ]; then
+	# shellcheck disable=SC1091 # written by tests/vsock/build-image-guest.sh
+	. /spod-test/expected.conf
+	NONCE=$(hexrand 32)
+	got_cmdline=$(cat /proc/cmdline)
+	if [ "$got_cmdline" != "$EXPECT_CMDLINE" ]; then
+		result attest_pcrs FAIL "/proc/cmdline '$got_cmdline' is not the EIF's '$EXPECT_CMDLINE'"
+	elif ! run_step attest 30 spod --uri "$ENCLAVE_VSOCK" attest --nonce "$NONCE" \
+		--out /tmp/doc.cbor; then
+		result attest_pcrs FAIL "spod attest over $ENCLAVE_VSOCK: exit $rc"
+	elif ! run_step attest_verify 30 spod attest verify /tmp/doc.cbor --root dev \
+		--nonce "$NONCE" --pcr 0="$EXPECT_PCR0" --pcr 1="$EXPECT_PCR1" --pcr 2="$EXPECT_PCR2"; then
+		result attest_pcrs FAIL "the document does not carry the EIF's PCRs: $(tail -n2 /tmp/attest_verify.out | tr '\n' ' ')"
+	elif timeout 30 spod attest verify /tmp/doc.cbor --root dev \
+		--pcr 0="$(echo "$EXPECT_PCR0" | tr 0-9a-f 1-9a-f0)" >/dev/null 2>&1; then
+		result attest_pcrs FAIL "a wrong PCR0 verified too"
+	else
+		result attest_pcrs ok "pcr0=$(echo "$EXPECT_PCR0" | cut -c1-16)..." \
+			"pcr1=$(echo "$EXPECT_PCR1" | cut -c1-16)..." \
+			"pcr2=$(echo "$EXPECT_PCR2" | cut -c1-16)..." "doc_bytes=$(wc -c </tmp/doc.cbor)"
+	fi
 fi
 
 # ---- keys of every algorithm, sign and verify each (through the host, i.e. over vsock)

@@ -23,7 +23,7 @@ HERE=$SPOD_SRC/tests/vsock
 OUT=$SPOD_BIN/vsock
 LIMIT=${SPOD_VSOCK_TIMEOUT:-360}
 PASS_CODE=107 # isa-debug-exit: (0x35 << 1) | 1
-EXPECTED=(boot modules enclave_ready host_ready info
+EXPECTED=(boot modules enclave_ready host_ready info attest_pcrs
 	keygen_ed25519 keygen_secp256k1 keygen_p256
 	sign_verify_ed25519 sign_verify_secp256k1 sign_verify_p256 sign_vsock_direct
 	badframes_vsock badframes_host sign_after_badframes pipeline rtt daemons_alive shutdown "done")
@@ -78,12 +78,15 @@ if [[ ${SPOD_SANITIZE:-OFF} =~ ^(ON|1|TRUE|YES)$ ]]; then
 fi
 
 t0=$SECONDS
-log "building the guest in $OUT"
-bash "$HERE/build-guest.sh" "$OUT" || fail "could not build the guest (see above)"
+log "building the enclave image and the guest in $OUT"
+bash "$HERE/build-image-guest.sh" "$OUT" || fail "could not build the guest (see above)"
 
-log "booting QEMU (tcg, bounded by $LIMIT s)"
+# The kernel, the cmdline and the ramdisks are the EIF's sections (docs/image.md); the
+# test's archive comes after the ramdisks in the one initrd.
+log "booting the EIF's kernel under QEMU (tcg, bounded by $LIMIT s), cmdline '$(cat "$OUT/boot/cmdline")'"
 rc=0
-bash "$HERE/run-guest.sh" "$OUT/vmlinux" "$OUT/initramfs.cpio" "$CONSOLE" "$RESULTS" "$LIMIT" || rc=$?
+bash "$HERE/run-guest.sh" "$OUT/boot/kernel" "$OUT/initrd.cpio" "$CONSOLE" "$RESULTS" "$LIMIT" \
+	"$(cat "$OUT/boot/cmdline")" || rc=$?
 elapsed=$((SECONDS - t0))
 
 # The results channel (ttyS1); the console has the same lines if ttyS1 stayed empty.
