@@ -1,7 +1,10 @@
 #include "common/log.h"
 
+#include "spod/err.h"
+
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static const char *log_proc = "spod";
@@ -11,6 +14,19 @@ void spod_log_init(const char *proc, enum spod_log_level min_level)
 {
 	log_proc = proc;
 	log_min = min_level;
+}
+
+int spod_log_level_parse(enum spod_log_level *out, const char *name)
+{
+	static const char *const names[] = {"debug", "info", "warn", "error"};
+
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(name, names[i]) == 0) {
+			*out = (enum spod_log_level)i;
+			return SPOD_OK;
+		}
+	}
+	return SPOD_E_BAD_ARG;
 }
 
 void spod_log(enum spod_log_level level, const char *fmt, ...)

@@ -10,6 +10,10 @@ enum spod_log_level { SPOD_LOG_DEBUG, SPOD_LOG_INFO, SPOD_LOG_WARN, SPOD_LOG_ERR
 /* Sets the process tag printed on every line (string must outlive the process). */
 void spod_log_init(const char *proc, enum spod_log_level min_level);
 
+/* "debug", "info", "warn" or "error" into *out; returns SPOD_OK or SPOD_E_BAD_ARG. */
+int spod_log_level_parse(enum spod_log_level *out, const char *name)
+    __attribute__((warn_unused_result, nonnull));
+
 void spod_log(enum spod_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

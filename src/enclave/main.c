@@ -84,18 +84,6 @@ static void lock_all_memory(void)
 #endif
 }
 
-static int parse_level(enum spod_log_level *out, const char *s)
-{
-	static const char *const names[] = {"debug", "info", "warn", "error"};
-	for (int i = 0; i < 4; i++) {
-		if (strcmp(s, names[i]) == 0) {
-			*out = (enum spod_log_level)i;
-			return SPOD_OK;
-		}
-	}
-	return SPOD_E_BAD_ARG;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -138,7 +126,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'v':
-			if (parse_level(&level, optarg) < 0) {
+			if (spod_log_level_parse(&level, optarg) < 0) {
 				fprintf(stderr, "spod-enclave: unknown log level '%s'\n", optarg);
 				return 2;
 			}

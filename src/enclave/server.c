@@ -164,22 +164,10 @@ static void on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg
 	}
 }
 
-static void on_signal(struct spod_loop *loop, int fd, uint32_t events, void *arg)
-{
-	struct signalfd_siginfo si;
-
-	(void)events;
-	(void)arg;
-	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		spod_info("signal %u: shutting down", si.ssi_signo);
-	spod_loop_stop(loop);
-}
-
 int spod_enclave_server_new(struct spod_enclave_server **out, struct spod_enclave_state *st,
                             const struct spod_uri *uri)
 {
 	struct spod_enclave_server *srv;
-	sigset_t mask;
 	int rc;
 
 	*out = NULL;
@@ -192,17 +180,7 @@ int spod_enclave_server_new(struct spod_enclave_server **out, struct spod_enclav
 	SPOD_GUARD(rc, spod_loop_new(&srv->loop));
 	SPOD_GUARD(rc, spod_listen(&srv->listen_fd, uri));
 	SPOD_GUARD(rc, spod_loop_add(srv->loop, srv->listen_fd, SPOD_EV_READ, on_accept, srv));
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	srv->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (srv->signal_fd < 0) {
-		rc = SPOD_E_IO;
-		goto out;
-	}
-	SPOD_GUARD(rc, spod_loop_add(srv->loop, srv->signal_fd, SPOD_EV_READ, on_signal, srv));
+	SPOD_GUARD(rc, spod_loop_stop_on_signals(srv->loop, &srv->signal_fd));
 	*out = srv;
 	return SPOD_OK;
 out:

@@ -8,21 +8,9 @@
 #include "host/host_int.h"
 #include "transport/socket.h"
 
-static void on_signal(struct spod_loop *loop, int fd, uint32_t events, void *arg)
-{
-	struct signalfd_siginfo si;
-
-	(void)events;
-	(void)arg;
-	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		spod_info("signal %u: shutting down", si.ssi_signo);
-	spod_loop_stop(loop);
-}
-
 int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 {
 	struct spod_host *h;
-	sigset_t mask;
 	int rc;
 
 	*out = NULL;
@@ -58,18 +46,12 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 		SPOD_GUARD(
 		    rc, spod_loop_add(h->loop, h->listen_fd[i], SPOD_EV_READ, host_on_accept, h));
 	}
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	h->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	SPOD_GUARD(rc, spod_loop_stop_on_signals(h->loop, &h->signal_fd));
 	h->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (h->signal_fd < 0 || h->timer_fd < 0) {
+	if (h->timer_fd < 0) {
 		rc = SPOD_E_IO;
 		goto out;
 	}
-	SPOD_GUARD(rc, spod_loop_add(h->loop, h->signal_fd, SPOD_EV_READ, on_signal, h));
 	SPOD_GUARD(rc, spod_loop_add(h->loop, h->timer_fd, SPOD_EV_READ, host_on_timer, h));
 	for (unsigned i = 0; i < cfg->enclave_conns; i++) {
 		struct host_enclave *e = &h->enclave[i];

@@ -116,7 +116,6 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	static const char *const levels[] = {"debug", "info", "warn", "error"};
 	struct spod_host_config cfg = {
 	    .enclave_conns = 2,
 	    .max_clients = 1024,
@@ -128,7 +127,7 @@ int main(int argc, char **argv)
 	const char *enclave_text = NULL;
 	char dflt[300], dir[256];
 	struct spod_host *h;
-	int opt, rc, lv;
+	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -169,13 +168,10 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'v':
-			for (lv = 0; lv < 4 && strcmp(optarg, levels[lv]) != 0; lv++)
-				;
-			if (lv == 4) {
+			if (spod_log_level_parse(&level, optarg) < 0) {
 				fprintf(stderr, "spod-host: unknown log level '%s'\n", optarg);
 				return 2;
 			}
-			level = (enum spod_log_level)lv;
 			break;
 		case 'p':
 			if (parse_pcr(&pcrs[cfg.npcrs], pcr_values[cfg.npcrs], optarg, cfg.npcrs) <

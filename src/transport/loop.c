@@ -1,6 +1,12 @@
 /* epoll event loop (see loop.h). */
 #include "transport/loop.h"
 
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,4 +203,36 @@ int spod_loop_run(struct spod_loop *loop, int timeout_ms, void (*tick)(struct sp
 void spod_loop_stop(struct spod_loop *loop)
 {
 	loop->stop = 1;
+}
+
+static void on_stop_signal(struct spod_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct signalfd_siginfo si;
+
+	(void)events;
+	(void)arg;
+	if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		spod_info("signal %u: shutting down", si.ssi_signo);
+	spod_loop_stop(loop);
+}
+
+int spod_loop_stop_on_signals(struct spod_loop *loop, int *fd)
+{
+	sigset_t mask;
+	int rc;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return SPOD_E_IO;
+	*fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (*fd < 0)
+		return SPOD_E_IO;
+	rc = spod_loop_add(loop, *fd, SPOD_EV_READ, on_stop_signal, NULL);
+	if (rc < 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rc;
 }

@@ -50,4 +50,13 @@ int spod_loop_run(struct spod_loop *loop, int timeout_ms, void (*tick)(struct sp
 
 void spod_loop_stop(struct spod_loop *loop) __attribute__((nonnull));
 
+/*
+ * The daemons' shutdown path: blocks SIGTERM and SIGINT, ignores SIGPIPE (writes use
+ * MSG_NOSIGNAL anyway), and registers a signalfd whose first signal logs a line and stops
+ * the loop. *fd gets the signalfd, which the caller closes after the loop ends.
+ * Returns SPOD_OK or SPOD_E_IO.
+ */
+int spod_loop_stop_on_signals(struct spod_loop *loop, int *fd)
+    __attribute__((warn_unused_result, nonnull));
+
 #endif
