@@ -65,6 +65,27 @@ static void usage(FILE *out)
  * MCL_FUTURE every later allocation counts against RLIMIT_MEMLOCK, so do it only when the
  * limit is generous, and never under AddressSanitizer (its shadow memory is terabytes).
  */
+#if !SPOD_ASAN
+/* True when this process holds CAP_IPC_LOCK, which lifts RLIMIT_MEMLOCK (read from /proc). */
+static int has_ipc_lock(void)
+{
+	char line[128];
+	unsigned long long caps = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "CapEff: %llx", &caps) == 1) {
+			found = 1;
+			break;
+		}
+	fclose(f);
+	return found && (caps & (1ull << 14)) != 0; /* CAP_IPC_LOCK */
+}
+#endif
+
 static void lock_all_memory(void)
 {
 #if SPOD_ASAN
@@ -72,15 +93,17 @@ static void lock_all_memory(void)
 #else
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < MLOCKALL_MIN_LIMIT) {
-		spod_warn("RLIMIT_MEMLOCK is %llu bytes: not locking all memory; key memory is "
-		          "still locked",
+	if (!has_ipc_lock() && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < MLOCKALL_MIN_LIMIT) {
+		spod_warn("RLIMIT_MEMLOCK is %llu bytes and no CAP_IPC_LOCK: not locking all "
+		          "memory; key memory is still locked",
 		          (unsigned long long)rl.rlim_cur);
 		return;
 	}
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
 		spod_warn("mlockall failed; key memory is still locked");
+	else
+		spod_info("all memory locked (mlockall)");
 #endif
 }
 
@@ -210,11 +233,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (spod_nsm_kind(st.nsm) == SPOD_NSM_SIM) {
-		st.flags |= SPOD_INFO_NSM_SIM;
-		spod_warn(
-		    "SIMULATED NSM: attestation documents chain to the development root in %s, "
-		    "not to AWS; for development only",
-		    state_dir);
+		st.flags |= SPOD_INFO_NSM_SIM; /* the simulator logs its own loud warning */
 	} else {
 		st.flags |= SPOD_INFO_NSM_NITRO;
 		spod_info("attestation by the Nitro Secure Module at %s", nsm_device);

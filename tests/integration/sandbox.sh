@@ -84,6 +84,13 @@ start_pod
 	fail "spod-enclave runs without a seccomp filter: $(grep -i seccomp "/proc/$ENCLAVE_PID/status")"
 [[ $(status_field "$ENCLAVE_PID" NoNewPrivs) == 1 ]] || fail "spod-enclave lacks no_new_privs"
 grep -q "sandbox on" "$T_DIR/enclave.$ENCLAVE_RUNS.log" || fail "no 'sandbox on' in the log"
+# With CAP_IPC_LOCK (root here and in the enclave VM) all memory is locked; sanitizer
+# builds never call mlockall and say so.
+if ! grep -q "sanitizer build: not calling mlockall" "$T_DIR/enclave.$ENCLAVE_RUNS.log" &&
+	(($((16#$(status_field $$ CapEff))) & (1 << 14))); then
+	(($(status_field "$ENCLAVE_PID" VmLck) > 0)) || fail "spod-enclave did not lock its memory"
+	grep -q "all memory locked" "$T_DIR/enclave.$ENCLAVE_RUNS.log" || fail "no mlockall line"
+fi
 flow
 pod_alive || fail "a daemon died during the sandboxed flow"
 rc=0
