@@ -8,7 +8,7 @@ packages=(
   # build
   build-essential pkg-config cmake ninja-build
   # libraries the code links
-  libssl-dev libsodium-dev libsecp256k1-dev libcbor-dev libseccomp-dev
+  libssl-dev libsodium-dev libsecp256k1-dev libcbor-dev libseccomp-dev libsqlite3-dev
   # tests: unit framework, sanitizers and libFuzzer (clang-rt), independent verifiers
   libcmocka-dev clang libclang-rt-14-dev openssl
   python3 python3-cryptography python3-ecdsa python3-pycryptodome python3-cbor2

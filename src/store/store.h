@@ -1,0 +1,204 @@
+/*
+ * spod-host's persistent state: key metadata, API token records and the hash-chained audit
+ * log, in one SQLite database (WAL mode) in the data directory. docs/storage.md describes
+ * the schema, the durability guarantee and the audit record encoding.
+ *
+ * The host never stores private keys. A store is used by one thread at a time; several
+ * processes may open the same file (SQLite's locking serialises their writes).
+ *
+ * Every function that can fail returns SPOD_OK or a negative SPOD_E_* code. Storage
+ * failures are SPOD_E_UNAVAILABLE (database busy or locked by another connection, disk
+ * full, database read-only) or SPOD_E_IO (I/O error, corrupt or foreign file); for those
+ * and for every other failure spod_store_last_error() gives a one-line message. A failed
+ * write changes nothing: each call is one transaction, rolled back on error.
+ */
+#ifndef SPOD_STORE_STORE_H
+#define SPOD_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spod/wire.h"
+
+#define SPOD_STORE_HASH_BYTES       32u /* SHA-256: token hashes, audit chain */
+#define SPOD_STORE_TOKEN_ID_BYTES   16u
+#define SPOD_STORE_LABEL_MAX_BYTES  128u  /* key label, without the terminating NUL */
+#define SPOD_STORE_SCOPES_MAX_BYTES 1024u /* token scopes text, without the NUL */
+#define SPOD_AUDIT_KIND_MAX_BYTES   32u   /* audit record kind, without the NUL */
+#define SPOD_AUDIT_DIGEST_MAX_BYTES 64u
+#define SPOD_AUDIT_DETAIL_MAX_BYTES 1024u /* without the NUL */
+#define SPOD_STORE_BUSY_TIMEOUT_MS  1000  /* wait for another connection's lock, then fail */
+#define SPOD_STORE_SCHEMA_VERSION   1     /* newest schema this code knows */
+
+/* Largest canonical encoding of one audit record (see spod_store_audit_encode). */
+#define SPOD_AUDIT_ENC_MAX_BYTES                                                                   \
+	(8u + 8u + 4u + 5u * 4u + SPOD_AUDIT_KIND_MAX_BYTES + SPOD_KEY_ID_BYTES +                  \
+	 SPOD_STORE_TOKEN_ID_BYTES + SPOD_AUDIT_DIGEST_MAX_BYTES + SPOD_AUDIT_DETAIL_MAX_BYTES)
+
+struct spod_store;
+
+/* Key metadata. Times are milliseconds since the Unix epoch; 0 means "not set". */
+struct spod_store_key {
+	uint8_t id[SPOD_KEY_ID_BYTES];
+	uint8_t alg; /* SPOD_ALG_* */
+	uint8_t public_key[SPOD_PUB_MAX_BYTES];
+	size_t public_key_len;                      /* 1..SPOD_PUB_MAX_BYTES */
+	char label[SPOD_STORE_LABEL_MAX_BYTES + 1]; /* "" = no label; unique among live keys */
+	int64_t created_ms;
+	int64_t deleted_ms; /* 0 = live */
+};
+
+/* A token record: what the host stores about an API token (never the secret itself). */
+struct spod_store_token {
+	uint8_t id[SPOD_STORE_TOKEN_ID_BYTES];
+	uint8_t hash[SPOD_STORE_HASH_BYTES];          /* unique */
+	char scopes[SPOD_STORE_SCOPES_MAX_BYTES + 1]; /* opaque to the store */
+	int64_t created_ms;
+	int64_t expires_ms;  /* 0 = never */
+	int64_t revoked_ms;  /* 0 = not revoked */
+	uint32_t rate_per_s; /* 0 = no limit */
+};
+
+/*
+ * One audit record as the caller hands it in. Optional byte strings are (NULL or empty)
+ * when absent; absent and empty are the same value, stored as SQL NULL and encoded with
+ * length 0.
+ */
+struct spod_audit_rec {
+	int64_t time_ms;
+	const char *kind;        /* required, 1..SPOD_AUDIT_KIND_MAX_BYTES, e.g. "sign" */
+	const uint8_t *key_id;   /* NULL or SPOD_KEY_ID_BYTES */
+	const uint8_t *token_id; /* NULL or SPOD_STORE_TOKEN_ID_BYTES */
+	const uint8_t *digest;   /* NULL or digest_len bytes: what was signed */
+	size_t digest_len;       /* 0..SPOD_AUDIT_DIGEST_MAX_BYTES */
+	int32_t result;          /* SPOD_OK or the SPOD_E_* code of the operation */
+	const char *detail;      /* NULL, or text of at most SPOD_AUDIT_DETAIL_MAX_BYTES */
+};
+
+/* A stored audit record as spod_store_audit_tail() shows it. */
+struct spod_audit_entry {
+	uint64_t seq;
+	struct spod_audit_rec rec;
+	const uint8_t *prev_hash; /* SPOD_STORE_HASH_BYTES */
+	const uint8_t *hash;      /* SPOD_STORE_HASH_BYTES */
+};
+
+/*
+ * Opens the database at path, creating it (mode 0600) when missing, and brings its schema
+ * up to SPOD_STORE_SCHEMA_VERSION in one transaction. Sets WAL mode, synchronous=FULL,
+ * foreign keys and a busy timeout of SPOD_STORE_BUSY_TIMEOUT_MS.
+ * Returns SPOD_OK with *out set; SPOD_E_PROTOCOL for a database written by a newer spod
+ * (schema version above SPOD_STORE_SCHEMA_VERSION); SPOD_E_IO or SPOD_E_UNAVAILABLE for
+ * storage failures; SPOD_E_NOMEM. On failure *out is NULL and, as there is no store to ask,
+ * the message is logged with spod_error().
+ */
+int spod_store_open(struct spod_store **out, const char *path)
+    __attribute__((warn_unused_result, nonnull));
+
+/* Closes the database and frees s. NULL is ignored. */
+void spod_store_close(struct spod_store *s);
+
+/* Message of the last failed call on s ("" when none); valid until the next call on s. */
+const char *spod_store_last_error(const struct spod_store *s) __attribute__((nonnull));
+
+/*
+ * Key metadata.
+ * put: inserts k; SPOD_E_BAD_ARG when a key with that id, or a live key with that label,
+ * exists, or a field is out of range.
+ * get / find_label: copy the key (live or deleted) into *out; SPOD_E_KEY_NOT_FOUND when none
+ * (find_label looks at live keys only).
+ * list: calls cb for each key in created order, live ones only unless include_deleted; a
+ * negative return from cb stops the walk and is returned. cb must not call into s; k is
+ * valid during the call only.
+ * mark_deleted: sets deleted_ms of a live key; SPOD_E_KEY_NOT_FOUND when there is none.
+ */
+int spod_store_key_put(struct spod_store *s, const struct spod_store_key *k)
+    __attribute__((warn_unused_result, nonnull));
+int spod_store_key_get(struct spod_store *s, struct spod_store_key *out,
+                       const uint8_t id[static SPOD_KEY_ID_BYTES])
+    __attribute__((warn_unused_result, nonnull));
+int spod_store_key_find_label(struct spod_store *s, struct spod_store_key *out, const char *label)
+    __attribute__((warn_unused_result, nonnull));
+int spod_store_key_list(struct spod_store *s, int include_deleted,
+                        int (*cb)(void *ctx, const struct spod_store_key *k), void *ctx)
+    __attribute__((warn_unused_result, nonnull(1, 3)));
+int spod_store_key_mark_deleted(struct spod_store *s, const uint8_t id[static SPOD_KEY_ID_BYTES],
+                                int64_t time_ms) __attribute__((warn_unused_result, nonnull));
+
+/*
+ * Token records.
+ * insert: SPOD_E_BAD_ARG when the id or the hash exists already or a field is out of range.
+ * find_hash: copies the record (also revoked or expired ones: the caller decides) into *out;
+ * SPOD_E_KEY_NOT_FOUND when no token has that hash.
+ * list: as spod_store_key_list, in created order, revoked ones included.
+ * revoke: sets revoked_ms unless already set (then the first time is kept and SPOD_OK
+ * returned); SPOD_E_KEY_NOT_FOUND when no token has that id.
+ */
+int spod_store_token_insert(struct spod_store *s, const struct spod_store_token *t)
+    __attribute__((warn_unused_result, nonnull));
+int spod_store_token_find_hash(struct spod_store *s, struct spod_store_token *out,
+                               const uint8_t hash[static SPOD_STORE_HASH_BYTES])
+    __attribute__((warn_unused_result, nonnull));
+int spod_store_token_list(struct spod_store *s,
+                          int (*cb)(void *ctx, const struct spod_store_token *t), void *ctx)
+    __attribute__((warn_unused_result, nonnull(1, 2)));
+int spod_store_token_revoke(struct spod_store *s,
+                            const uint8_t id[static SPOD_STORE_TOKEN_ID_BYTES], int64_t time_ms)
+    __attribute__((warn_unused_result, nonnull));
+
+/*
+ * Appends recs[0..n) to the audit log in one transaction, as seq head+1 .. head+n, each with
+ * hash = SHA-256(prev_hash || spod_store_audit_encode(seq, rec)) and prev_hash the hash of
+ * the record before it (32 zero bytes for seq 1). Returns SPOD_OK only after COMMIT, that is
+ * once the records are durable (docs/storage.md, "Durability"). On any failure no record of
+ * the batch is stored. SPOD_E_BAD_ARG when a record is out of range (nothing written);
+ * n == 0 writes nothing and returns SPOD_OK.
+ */
+int spod_store_audit_append(struct spod_store *s, const struct spod_audit_rec *recs, size_t n)
+    __attribute__((warn_unused_result, nonnull(1)));
+
+/* Seq and hash of the newest audit record: 0 and 32 zero bytes when the log is empty. */
+int spod_store_audit_head(struct spod_store *s, uint64_t *seq,
+                          uint8_t hash[static SPOD_STORE_HASH_BYTES])
+    __attribute__((warn_unused_result, nonnull));
+
+/*
+ * Re-walks the whole log in seq order, recomputing every hash.
+ * Returns SPOD_OK with *first_bad_seq = 0 when the chain is intact; *count is the number of
+ * records. Returns SPOD_E_BAD_SIGNATURE when it is not, with *first_bad_seq the first seq
+ * at which it breaks: a record whose stored hash or prev_hash does not match, or the first
+ * missing seq of a gap; *count is the number of intact records before it, and
+ * spod_store_last_error() says what is wrong. Storage failures as elsewhere (both outputs 0).
+ * Removing the newest records leaves an intact chain: compare *count with a head seen before.
+ */
+int spod_store_audit_verify(struct spod_store *s, uint64_t *first_bad_seq, uint64_t *count)
+    __attribute__((warn_unused_result, nonnull));
+
+/*
+ * Calls cb for the newest n records, oldest first. A negative return from cb stops the walk
+ * and is returned. e and everything it points to are valid during the call only; cb must not
+ * call into s.
+ */
+int spod_store_audit_tail(struct spod_store *s, size_t n,
+                          int (*cb)(void *ctx, const struct spod_audit_entry *e), void *ctx)
+    __attribute__((warn_unused_result, nonnull(1, 3)));
+
+/*
+ * The canonical encoding of one record, the input of the chain hash after prev_hash:
+ *   u64 seq | i64 time_ms | i32 result | str kind | str key_id | str token_id | str digest |
+ *   str detail
+ * integers little-endian, two's complement for the signed ones; str = u32 length then the
+ * bytes (no NUL); absent values have length 0. Writes at most cap bytes to buf and the
+ * length to *len. SPOD_E_BAD_ARG when rec is out of range, SPOD_E_TOO_LARGE when cap is short.
+ */
+int spod_store_audit_encode(uint8_t *buf, size_t cap, size_t *len, uint64_t seq,
+                            const struct spod_audit_rec *rec)
+    __attribute__((warn_unused_result, nonnull));
+
+/* hash = SHA-256(prev_hash || encode(seq, rec)); SPOD_E_BAD_ARG or SPOD_E_CRYPTO on failure. */
+int spod_store_audit_hash(uint8_t hash[static SPOD_STORE_HASH_BYTES],
+                          const uint8_t prev_hash[static SPOD_STORE_HASH_BYTES], uint64_t seq,
+                          const struct spod_audit_rec *rec)
+    __attribute__((warn_unused_result, nonnull));
+
+#endif
