@@ -3,10 +3,11 @@
  * and takes it apart again for the QEMU test (tests/vsock). Both directions go through the
  * project's own EIF code (src/attest/eif.[ch]); measuring is `spod measure`'s job.
  *
- *   spod-eif build OUT --kernel FILE --cmdline TEXT --ramdisk FILE [--ramdisk FILE ...]
- *                  [--metadata FILE]
- *       spod_eif_build: kernel, cmdline, metadata, ramdisks in that order, version 4 with a
- *       metadata section (3 without), no signature. Nothing but the inputs goes in.
+ *   spod-eif build OUT --kernel FILE --cmdline TEXT [--ramdisk FILE ...] [--metadata FILE]
+ *                  [--sign-cert PEM --sign-cose FILE] [--arm64]
+ *       spod_eif_build: kernel, cmdline, metadata, ramdisks, signature in that order,
+ *       version 4 with a metadata section (3 without). Nothing but the inputs goes in. The
+ *       signing options exist for tests/integration/measure.sh (PCR8) and the fuzz seeds.
  *   spod-eif extract EIF DIR
  *       spod_eif_parse (the header table, section layout and CRC-32 are checked), then the
  *       sections as DIR/kernel, DIR/cmdline, DIR/ramdisk.0, DIR/ramdisk.1, ... (file
@@ -84,20 +85,25 @@ static int spit(const char *dir, const char *name, const uint8_t *p, size_t len)
 
 static int cmd_build(int argc, char **argv)
 {
-	struct file kernel = {0}, meta = {0}, ram[MAX_RAMDISKS];
+	struct file kernel = {0}, meta = {0}, cert = {0}, cose = {0}, ram[MAX_RAMDISKS];
 	const uint8_t *ram_p[MAX_RAMDISKS];
-	size_t ram_len[MAX_RAMDISKS], nram = 0, img_len = 0;
+	size_t ram_len[MAX_RAMDISKS], nram = 0, sig_len = 0, img_len = 0;
 	struct spod_eif_build_in in = {0};
 	const char *cmdline = NULL;
-	uint8_t *img;
+	uint8_t *sig = NULL, *img;
 	FILE *out;
 
-	for (int i = 3; i < argc; i += 2) {
+	for (int i = 3; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		struct file *dst;
 
+		if (strcmp(a, "--arm64") == 0) {
+			in.flags = SPOD_EIF_ARCH_ARM64;
+			continue;
+		}
 		if (v == NULL)
 			return die("missing value for", a);
+		i++;
 		if (strcmp(a, "--cmdline") == 0) {
 			cmdline = v;
 			continue;
@@ -106,6 +112,10 @@ static int cmd_build(int argc, char **argv)
 			dst = &kernel;
 		else if (strcmp(a, "--metadata") == 0)
 			dst = &meta;
+		else if (strcmp(a, "--sign-cert") == 0)
+			dst = &cert;
+		else if (strcmp(a, "--sign-cose") == 0)
+			dst = &cose;
 		else if (strcmp(a, "--ramdisk") == 0 && nram < MAX_RAMDISKS)
 			dst = &ram[nram];
 		else
@@ -118,8 +128,16 @@ static int cmd_build(int argc, char **argv)
 			nram++;
 		}
 	}
-	if (kernel.p == NULL || cmdline == NULL || nram == 0)
-		return die("--kernel, --cmdline and at least one --ramdisk are required", NULL);
+	if (kernel.p == NULL || cmdline == NULL)
+		return die("--kernel and --cmdline are required", NULL);
+	if ((cert.p == NULL) != (cose.p == NULL))
+		return die("--sign-cert and --sign-cose go together", NULL);
+	if (cert.p != NULL && (spod_eif_sig_encode(NULL, 0, &sig_len, cert.p, cert.len, cose.p,
+	                                           cose.len) != SPOD_E_TOO_LARGE ||
+	                       (sig = malloc(sig_len)) == NULL ||
+	                       spod_eif_sig_encode(sig, sig_len, &sig_len, cert.p, cert.len, cose.p,
+	                                           cose.len) != SPOD_OK))
+		return die("cannot encode the signature section", NULL);
 	in.kernel = kernel.p;
 	in.kernel_len = kernel.len;
 	in.cmdline = cmdline;
@@ -128,6 +146,8 @@ static int cmd_build(int argc, char **argv)
 	in.nramdisks = nram;
 	in.metadata = meta.p;
 	in.metadata_len = meta.len;
+	in.signature = sig;
+	in.signature_len = sig_len;
 	if (spod_eif_build(NULL, 0, &img_len, &in) != SPOD_E_TOO_LARGE ||
 	    (img = malloc(img_len)) == NULL || spod_eif_build(img, img_len, &img_len, &in) != 0)
 		return die("spod_eif_build failed", NULL);
@@ -135,8 +155,11 @@ static int cmd_build(int argc, char **argv)
 	if (out == NULL || fwrite(img, 1, img_len, out) != img_len || fclose(out) != 0)
 		return die("cannot write", argv[2]);
 	free(img);
+	free(sig);
 	free(kernel.p);
 	free(meta.p);
+	free(cert.p);
+	free(cose.p);
 	for (size_t i = 0; i < nram; i++)
 		free(ram[i].p);
 	return 0;
@@ -186,8 +209,8 @@ int main(int argc, char **argv)
 		return cmd_build(argc, argv);
 	if (argc == 4 && strcmp(argv[1], "extract") == 0)
 		return cmd_extract(argv[2], argv[3]);
-	fprintf(stderr, "usage: spod-eif build OUT --kernel F --cmdline TEXT --ramdisk F ... "
-	                "[--metadata F]\n"
+	fprintf(stderr, "usage: spod-eif build OUT --kernel F --cmdline TEXT [--ramdisk F ...] "
+	                "[--metadata F] [--sign-cert PEM --sign-cose F] [--arm64]\n"
 	                "       spod-eif extract EIF DIR\n");
 	return 2;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `spod measure` against independent implementations. Images written by it_mkeif
+# `spod measure` against independent implementations. Images written by spod-eif (tools/eif.c)
 # (spod_eif_build, tests/integration/mkeif.c) are measured by the spod CLI and by
 # tests/interop/eif_pcrs.py (Python standard library, written from AWS's format
 # definition); PCR0 and PCR1 are also recomputed from the raw inputs with `openssl dgst`,
@@ -7,7 +7,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-MKEIF=$SPOD_TESTS_BIN/it_mkeif
+MKEIF=$SPOD_BIN/tools/spod-eif
 EIF_PCRS=$SPOD_SRC/tests/interop/eif_pcrs.py
 [[ -x $MKEIF ]] || fail "$MKEIF not built"
 # Nothing listens here: a measure that tried to reach a pod would fail.
@@ -36,12 +36,12 @@ extend() {
 	} | openssl dgst -sha384 -r | cut -d' ' -f1
 }
 
-# check NAME INPUTS...: builds $D/NAME.eif from it_mkeif arguments, then compares the
+# check NAME INPUTS...: builds $D/NAME.eif from spod-eif build arguments, then compares the
 # measurements of spod (JSON and text), eif_pcrs.py and openssl.
 check() {
 	local name=$1 img=$D/$1.eif ramdisks=() a prev=""
 	shift
-	run "$MKEIF" "$img" "$@"
+	run "$MKEIF" build "$img" "$@"
 	for a in "$@"; do
 		[[ $prev == --ramdisk ]] && ramdisks+=("$a")
 		prev=$a
@@ -86,7 +86,7 @@ check signed --kernel "$D/kernel" --cmdline "$CMDLINE" --metadata "$D/meta.json"
 	--sign-cert "$D/cert.pem" --sign-cose "$D/cose.bin"
 
 # Metadata is not measured; signing adds PCR8 and changes nothing else.
-run "$MKEIF" "$D/no_meta.eif" --kernel "$D/kernel" --cmdline "$CMDLINE" --ramdisk "$D/init" \
+run "$MKEIF" build "$D/no_meta.eif" --kernel "$D/kernel" --cmdline "$CMDLINE" --ramdisk "$D/init" \
 	--ramdisk "$D/app"
 run "$SPOD" --json measure "$D/no_meta.eif"
 [[ $OUT == "$(<"$D/aws_layout.spod.json")" ]] || fail "metadata changed the measurements"
