@@ -380,8 +380,8 @@ static void test_pcr2_one_ramdisk(void **state)
 static void test_max_sections(void **state)
 {
 	uint8_t bytes[30];
-	const uint8_t *rams[30];
-	size_t lens[30];
+	const uint8_t *rams[30] = {0};
+	size_t lens[30] = {0};
 	struct spod_eif_build_in in = std_in(rams, lens, 30);
 	struct spod_eif_pcrs p;
 	struct spod_eif e;
