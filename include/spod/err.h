@@ -13,35 +13,38 @@
 
 enum spod_err {
 	SPOD_OK = 0,
-	SPOD_E_INTERNAL = -1,       /* impossible state inside spod */
-	SPOD_E_NOMEM = -2,          /* allocation or locked memory exhausted */
-	SPOD_E_TRUNCATED = -3,      /* frame or field shorter than its declared length */
-	SPOD_E_TOO_LARGE = -4,      /* frame or field larger than its protocol cap */
-	SPOD_E_BAD_MAGIC = -5,      /* frame does not start with "SPOD" */
-	SPOD_E_BAD_VERSION = -6,    /* wire version not supported */
-	SPOD_E_UNKNOWN_OP = -7,     /* opcode not defined in this version */
-	SPOD_E_BAD_LENGTH = -8,     /* body length wrong for the opcode */
-	SPOD_E_BAD_REF = -9,        /* (offset, length) reference outside the body */
-	SPOD_E_BAD_FIELD = -10,     /* reserved field or flag not zero, bad count */
-	SPOD_E_UNKNOWN_ALG = -11,   /* algorithm id not supported */
-	SPOD_E_BAD_MODE = -12,      /* sign mode not valid for the key's algorithm */
-	SPOD_E_BAD_DIGEST = -13,    /* digest is not exactly 32 bytes */
-	SPOD_E_KEY_NOT_FOUND = -14, /* no key with that id */
-	SPOD_E_KEYSTORE_FULL = -15, /* keystore at capacity */
-	SPOD_E_CRYPTO = -16,        /* crypto library failure */
-	SPOD_E_BAD_SIGNATURE = -17, /* signature did not verify */
-	SPOD_E_IO = -18,            /* socket or file error */
-	SPOD_E_CLOSED = -19,        /* peer closed the connection */
-	SPOD_E_AGAIN = -20,         /* need more bytes / would block (not an error on the wire) */
-	SPOD_E_BAD_URI = -21,       /* transport URI malformed or unsupported */
-	SPOD_E_UNAVAILABLE = -22,   /* enclave (or host) not reachable */
-	SPOD_E_BAD_ARG = -23,       /* caller argument invalid (CLI/API usage) */
-	SPOD_E_BAD_HEX = -24,       /* text is not valid hex of the expected length */
-	SPOD_E_BUSY = -25,          /* too many requests in flight */
-	SPOD_E_TIMEOUT = -26,       /* no answer within the deadline */
-	SPOD_E_PROTOCOL = -27,      /* peer answered something that does not match */
-	SPOD_E_BAD_KEY = -28,       /* public key or key material malformed */
-	SPOD_E__MIN = -29           /* one past the last code; keep last */
+	SPOD_E_INTERNAL = -1,         /* impossible state inside spod */
+	SPOD_E_NOMEM = -2,            /* allocation or locked memory exhausted */
+	SPOD_E_TRUNCATED = -3,        /* frame or field shorter than its declared length */
+	SPOD_E_TOO_LARGE = -4,        /* frame or field larger than its protocol cap */
+	SPOD_E_BAD_MAGIC = -5,        /* frame does not start with "SPOD" */
+	SPOD_E_BAD_VERSION = -6,      /* wire version not supported */
+	SPOD_E_UNKNOWN_OP = -7,       /* opcode not defined in this version */
+	SPOD_E_BAD_LENGTH = -8,       /* body length wrong for the opcode */
+	SPOD_E_BAD_REF = -9,          /* (offset, length) reference outside the body */
+	SPOD_E_BAD_FIELD = -10,       /* reserved field or flag not zero, bad count */
+	SPOD_E_UNKNOWN_ALG = -11,     /* algorithm id not supported */
+	SPOD_E_BAD_MODE = -12,        /* sign mode not valid for the key's algorithm */
+	SPOD_E_BAD_DIGEST = -13,      /* digest is not exactly 32 bytes */
+	SPOD_E_KEY_NOT_FOUND = -14,   /* no key with that id */
+	SPOD_E_KEYSTORE_FULL = -15,   /* keystore at capacity */
+	SPOD_E_CRYPTO = -16,          /* crypto library failure */
+	SPOD_E_BAD_SIGNATURE = -17,   /* signature did not verify */
+	SPOD_E_IO = -18,              /* socket or file error */
+	SPOD_E_CLOSED = -19,          /* peer closed the connection */
+	SPOD_E_AGAIN = -20,           /* need more bytes / would block (not an error on the wire) */
+	SPOD_E_BAD_URI = -21,         /* transport URI malformed or unsupported */
+	SPOD_E_UNAVAILABLE = -22,     /* enclave (or host) not reachable */
+	SPOD_E_BAD_ARG = -23,         /* caller argument invalid (CLI/API usage) */
+	SPOD_E_BAD_HEX = -24,         /* text is not valid hex of the expected length */
+	SPOD_E_BUSY = -25,            /* too many requests in flight */
+	SPOD_E_TIMEOUT = -26,         /* no answer within the deadline */
+	SPOD_E_PROTOCOL = -27,        /* peer answered something that does not match */
+	SPOD_E_BAD_KEY = -28,         /* public key or key material malformed */
+	SPOD_E_UNAUTHENTICATED = -29, /* no, malformed, unknown, expired or revoked token */
+	SPOD_E_FORBIDDEN = -30,       /* token valid, request outside its scopes */
+	SPOD_E_RATE_LIMITED = -31,    /* token over its request rate */
+	SPOD_E__MIN = -32             /* one past the last code; keep last */
 };
 
 /* Stable identifier such as "KEY_NOT_FOUND"; "UNKNOWN" for codes outside the table. */

@@ -59,7 +59,8 @@ static void usage(FILE *out)
 	      "Ed25519 signs the message itself. ECDSA keys sign a 32-byte --digest, or a message\n"
 	      "hashed inside the enclave with --hash. The pod is found at --uri, else $SPOD_URI,\n"
 	      "else unix://$SPOD_DATA_DIR/spod.sock. Exit codes: 0 ok, 1 internal, 2 usage,\n"
-	      "3 pod unavailable, 4 key not found, 5 request rejected, 6 signature invalid.\n",
+	      "3 pod unavailable, 4 key not found, 5 request rejected, 6 signature invalid,\n"
+	      "7 not authorized.\n",
 	      out);
 }
 

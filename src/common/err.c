@@ -11,7 +11,7 @@ struct err_entry {
 
 /*
  * CLI exit codes (docs/cli.md): 0 ok, 1 internal, 2 usage, 3 unavailable/io,
- * 4 not found, 5 request rejected, 6 signature invalid.
+ * 4 not found, 5 request rejected, 6 signature invalid, 7 not authorized.
  */
 static const struct err_entry err_table[] = {
     [0] = {"OK", "success", 0},
@@ -43,6 +43,9 @@ static const struct err_entry err_table[] = {
     [26] = {"TIMEOUT", "timed out waiting for a response", 3},
     [27] = {"PROTOCOL", "protocol violation by peer", 1},
     [28] = {"BAD_KEY", "malformed public key", 2},
+    [29] = {"UNAUTHENTICATED", "missing, unknown, expired or revoked token", 7},
+    [30] = {"FORBIDDEN", "the token's scopes do not allow this request", 7},
+    [31] = {"RATE_LIMITED", "the token's request rate is exceeded", 3},
 };
 
 _Static_assert(sizeof(err_table) / sizeof(err_table[0]) == (size_t)-SPOD_E__MIN,

@@ -16,14 +16,12 @@
 #include "spod/err.h"
 
 /*
- * Error codes of this module, in one place. err.h has no codes for these cases yet; the
- * intended ones are SPOD_E_UNAUTHENTICATED (no, malformed, unknown, expired or revoked
- * token), SPOD_E_FORBIDDEN (token valid but out of scope) and SPOD_E_RATE_LIMITED. When
- * they exist, each is a one-line change here.
+ * Error codes of this module, in one place: no, malformed, unknown, expired or revoked
+ * token; token valid but out of scope; over the token's rate.
  */
-#define SPOD_AUTH_E_UNAUTHENTICATED SPOD_E_BAD_ARG
-#define SPOD_AUTH_E_FORBIDDEN       SPOD_E_BAD_ARG
-#define SPOD_AUTH_E_RATE_LIMITED    SPOD_E_BUSY
+#define SPOD_AUTH_E_UNAUTHENTICATED SPOD_E_UNAUTHENTICATED
+#define SPOD_AUTH_E_FORBIDDEN       SPOD_E_FORBIDDEN
+#define SPOD_AUTH_E_RATE_LIMITED    SPOD_E_RATE_LIMITED
 
 /*
  * Token text: "spod_" followed by the unpadded base64url encoding (RFC 4648 §5) of

@@ -1748,7 +1748,7 @@ static void test_err_table(void **state)
 		assert_string_not_equal(spod_strerror(e), "unknown error");
 		assert_int_equal(spod_err_to_status(e), -e);
 		assert_int_equal(spod_err_from_status(spod_err_to_status(e)), e);
-		assert_true(spod_err_exit_code(e) >= 1 && spod_err_exit_code(e) <= 6);
+		assert_true(spod_err_exit_code(e) >= 1 && spod_err_exit_code(e) <= 7);
 		for (int o = e - 1; o > SPOD_E__MIN; o--)
 			assert_string_not_equal(name, spod_err_name(o));
 	}
@@ -1761,7 +1761,7 @@ static void test_err_table(void **state)
 	}
 	assert_string_equal(spod_err_name(SPOD_E_KEY_NOT_FOUND), "KEY_NOT_FOUND");
 	assert_string_equal(spod_err_name(SPOD_E_BAD_KEY), "BAD_KEY");
-	static const uint16_t unknown[] = {(uint16_t)-SPOD_E__MIN, 30, 100, 0x8000, 0xffff};
+	static const uint16_t unknown[] = {(uint16_t)-SPOD_E__MIN, 40, 100, 0x8000, 0xffff};
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
 		assert_int_equal(spod_err_from_status(unknown[i]), SPOD_E_PROTOCOL);
 }
