@@ -121,6 +121,18 @@
 #define BATCH_RESP_BODY_MAX(n) (BRESP_ITEMS + (size_t)(n) * (BRESP_ITEM_BYTES + SPOD_SIG_MAX_BYTES))
 
 /*
+ * Checks that a whole frame with body_len bytes of body fits in cap bytes and under the
+ * protocol's body cap. Returns SPOD_OK or SPOD_E_TOO_LARGE.
+ */
+static inline int wire_room(size_t cap, size_t body_len)
+{
+	if (body_len > SPOD_BODY_MAX_BYTES || cap < SPOD_HDR_BYTES ||
+	    body_len > cap - SPOD_HDR_BYTES)
+		return SPOD_E_TOO_LARGE;
+	return SPOD_OK;
+}
+
+/*
  * Checks that the reference (off, len) lies inside body[fixed..body_len) and len <= max.
  * Returns SPOD_OK with *out = body + off, SPOD_E_BAD_REF or SPOD_E_TOO_LARGE.
  */

@@ -147,9 +147,7 @@ void spod_wire_batch_item(struct spod_sign_req *out, const struct spod_batch_req
 /* Reserves header + body_len bytes in out and writes a request header. */
 static int req_begin(uint8_t *out, size_t cap, size_t body_len, uint8_t opcode, uint64_t rid)
 {
-	if (body_len > SPOD_BODY_MAX_BYTES || cap < SPOD_HDR_BYTES ||
-	    body_len > cap - SPOD_HDR_BYTES)
-		return SPOD_E_TOO_LARGE;
+	SPOD_TRY(wire_room(cap, body_len));
 	spod_wire_put_hdr(out, opcode, 0, rid, 0, (uint32_t)body_len);
 	return SPOD_OK;
 }

@@ -5,14 +5,6 @@
 
 #define RESP SPOD_FLAG_RESPONSE
 
-static int resp_room(size_t cap, size_t body_len)
-{
-	if (body_len > SPOD_BODY_MAX_BYTES || cap < SPOD_HDR_BYTES ||
-	    body_len > cap - SPOD_HDR_BYTES)
-		return SPOD_E_TOO_LARGE;
-	return SPOD_OK;
-}
-
 int spod_wire_put_error(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
                         int err, const char *msg)
 {
@@ -21,7 +13,7 @@ int spod_wire_put_error(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcod
 	*out_len = 0;
 	if (err >= 0)
 		err = SPOD_E_INTERNAL;
-	SPOD_TRY(resp_room(cap, n));
+	SPOD_TRY(wire_room(cap, n));
 	spod_wire_put_hdr(out, opcode, RESP, rid, spod_err_to_status(err), (uint32_t)n);
 	memcpy(out + SPOD_HDR_BYTES, msg, n);
 	*out_len = SPOD_HDR_BYTES + n;
@@ -31,7 +23,7 @@ int spod_wire_put_error(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcod
 int spod_wire_put_empty(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid)
 {
 	*out_len = 0;
-	SPOD_TRY(resp_room(cap, 0));
+	SPOD_TRY(wire_room(cap, 0));
 	spod_wire_put_hdr(out, opcode, RESP, rid, 0, 0);
 	*out_len = SPOD_HDR_BYTES;
 	return SPOD_OK;
@@ -41,7 +33,7 @@ int spod_wire_put_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, 
                        size_t data_len)
 {
 	*out_len = 0;
-	SPOD_TRY(resp_room(cap, data_len));
+	SPOD_TRY(wire_room(cap, data_len));
 	spod_wire_put_hdr(out, SPOD_OP_ECHO, RESP, rid, 0, (uint32_t)data_len);
 	if (data_len > 0)
 		memmove(out + SPOD_HDR_BYTES, data, data_len);
@@ -68,7 +60,7 @@ int spod_wire_put_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode,
 	*out_len = 0;
 	if (pub_len > SPOD_PUB_MAX_BYTES)
 		return SPOD_E_TOO_LARGE;
-	SPOD_TRY(resp_room(cap, KEY_FIXED + pub_len));
+	SPOD_TRY(wire_room(cap, KEY_FIXED + pub_len));
 	spod_wire_put_hdr(out, opcode, RESP, rid, 0, (uint32_t)(KEY_FIXED + pub_len));
 	put_key_fixed(b, key_id, alg, KEY_FIXED, (uint32_t)pub_len);
 	memcpy(b + KEY_FIXED, pub, pub_len);
@@ -85,7 +77,7 @@ int spod_wire_put_info(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
 	*out_len = 0;
 	if (vlen > INFO_VERSION_MAX)
 		return SPOD_E_TOO_LARGE;
-	SPOD_TRY(resp_room(cap, INFO_FIXED + vlen));
+	SPOD_TRY(wire_room(cap, INFO_FIXED + vlen));
 	spod_wire_put_hdr(out, SPOD_OP_INFO, RESP, rid, 0, (uint32_t)(INFO_FIXED + vlen));
 	memset(b, 0, INFO_FIXED);
 	spod_put_le16(b + INFO_PROTO, info->proto_version);
@@ -146,7 +138,7 @@ int spod_wire_batch_resp_begin(struct spod_batch_resp_enc *e, uint8_t *out, size
 	memset(e, 0, sizeof(*e));
 	if (count == 0 || count > SPOD_BATCH_MAX_ITEMS)
 		return SPOD_E_BAD_ARG;
-	SPOD_TRY(resp_room(cap, BATCH_RESP_BODY_MAX(count)));
+	SPOD_TRY(wire_room(cap, BATCH_RESP_BODY_MAX(count)));
 	e->out = out;
 	e->cap = cap;
 	e->count = count;
@@ -201,7 +193,7 @@ int spod_wire_list_begin(struct spod_list_enc *e, uint8_t *out, size_t cap, uint
 	if (max == 0 || max > SPOD_LIST_MAX_ITEMS)
 		return SPOD_E_BAD_ARG;
 	SPOD_TRY(
-	    resp_room(cap, LIST_ENTRIES + (size_t)max * (LIST_ENTRY_BYTES + SPOD_PUB_MAX_BYTES)));
+	    wire_room(cap, LIST_ENTRIES + (size_t)max * (LIST_ENTRY_BYTES + SPOD_PUB_MAX_BYTES)));
 	e->out = out;
 	e->cap = cap;
 	e->max = max;
