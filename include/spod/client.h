@@ -61,6 +61,30 @@ struct spod_sign_item {
 int spod_client_connect(struct spod_client **out, const char *uri, int timeout_ms)
     __attribute__((warn_unused_result, nonnull));
 
+/* What spod-host said about the token a connection authenticated with. */
+struct spod_hello_info {
+	uint8_t token_id[SPOD_KEY_ID_BYTES]; /* the token record's id (not secret); zero if none */
+	uint32_t flags;                      /* SPOD_HELLO_AUTH when the peer enforces tokens */
+	uint32_t ops;                        /* SPOD_HELLO_OP_* the token allows */
+};
+
+/*
+ * Authenticates the connection with an API token ("spod_..." text, docs/auth.md). spod-host
+ * requires this as the first request on every connection; every later request is checked
+ * against the token's scopes. out may be NULL. Returns SPOD_OK, SPOD_E_UNAUTHENTICATED (no
+ * such token, expired, revoked or malformed; the host then closes the connection),
+ * SPOD_E_BAD_ARG (token empty or longer than SPOD_TOKEN_MAX_BYTES) or a transport error.
+ */
+int spod_client_hello(struct spod_client *c, const char *token, struct spod_hello_info *out)
+    __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/*
+ * spod_client_connect, then spod_client_hello when token is not NULL. On failure nothing is
+ * left open and *out is NULL.
+ */
+int spod_client_open(struct spod_client **out, const char *uri, const char *token, int timeout_ms)
+    __attribute__((warn_unused_result, nonnull(1, 2)));
+
 /* Closes the connection and frees the client (NULL allowed). */
 void spod_client_close(struct spod_client *c);
 
@@ -71,6 +95,13 @@ int spod_client_info(struct spod_client *c, struct spod_pod_info *out)
     __attribute__((warn_unused_result, nonnull));
 int spod_client_generate(struct spod_client *c, struct spod_key_info *out, uint8_t alg)
     __attribute__((warn_unused_result, nonnull));
+/*
+ * key.generate with a label the host records (1..SPOD_LABEL_MAX_BYTES of A-Z a-z 0-9 . _ -,
+ * unique among live keys; scopes can name it). label NULL: none. SPOD_E_BAD_ARG for a bad or
+ * (on spod-host) taken label.
+ */
+int spod_client_generate_label(struct spod_client *c, struct spod_key_info *out, uint8_t alg,
+                               const char *label) __attribute__((warn_unused_result, nonnull(1, 2)));
 int spod_client_public(struct spod_client *c, struct spod_key_info *out,
                        const uint8_t key_id[SPOD_KEY_ID_BYTES])
     __attribute__((warn_unused_result, nonnull));

@@ -38,6 +38,8 @@
 #define SPOD_RECID_NONE       0xffu
 #define SPOD_NONCE_MAX_BYTES  512u          /* attestation nonce, as the NSM API allows */
 #define SPOD_DOC_MAX_BYTES    (16u * 1024u) /* largest attestation document */
+#define SPOD_LABEL_MAX_BYTES  128u          /* key label: 1..128 of A-Z a-z 0-9 . _ - */
+#define SPOD_TOKEN_MAX_BYTES  128u          /* API token text carried by hello */
 
 /* Header flag bits; every other bit must be zero in v1. */
 #define SPOD_FLAG_RESPONSE 0x0001u
@@ -45,6 +47,7 @@
 enum spod_op {
 	SPOD_OP_INFO = 0x01,
 	SPOD_OP_ECHO = 0x02,
+	SPOD_OP_HELLO = 0x03, /* answered by spod-host: authenticates the connection */
 	SPOD_OP_KEY_GENERATE = 0x10,
 	SPOD_OP_KEY_PUBLIC = 0x11,
 	SPOD_OP_KEY_LIST = 0x12,
@@ -143,6 +146,14 @@ size_t spod_wire_resp_max(uint8_t opcode, size_t req_frame_len);
 /* key.generate */
 struct spod_generate_req {
 	uint8_t alg;
+	const char *label;  /* not NUL-terminated; NULL when label_len is 0 */
+	uint32_t label_len; /* 0 (no label) or 1..SPOD_LABEL_MAX_BYTES, charset checked */
+};
+
+/* hello: the first frame on a connection to spod-host (docs/protocol.md, hello) */
+struct spod_hello_req {
+	const char *token; /* not NUL-terminated */
+	uint32_t token_len; /* 1..SPOD_TOKEN_MAX_BYTES */
 };
 
 /* key.public, key.delete */
@@ -175,6 +186,10 @@ int spod_wire_generate_req(struct spod_generate_req *v, const struct spod_frame 
     __attribute__((warn_unused_result, nonnull));
 int spod_wire_key_req(struct spod_key_req *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
+int spod_wire_hello_req(struct spod_hello_req *v, const struct spod_frame *f)
+    __attribute__((warn_unused_result, nonnull));
+/* 1 when label[0..len) is a valid key label (1..SPOD_LABEL_MAX_BYTES of A-Z a-z 0-9 . _ -). */
+int spod_label_valid(const char *label, size_t len);
 int spod_wire_list_req(struct spod_list_req *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 /* attest: an attestation document, optionally binding one key */
@@ -204,6 +219,12 @@ int spod_wire_enc_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, 
                        size_t data_len) __attribute__((warn_unused_result, nonnull(1, 3)));
 int spod_wire_enc_generate(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, uint8_t alg)
     __attribute__((warn_unused_result, nonnull));
+/* key.generate with a label (label NULL or label_len 0: none); SPOD_E_BAD_ARG for a bad label. */
+int spod_wire_enc_generate_label(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
+                                 uint8_t alg, const char *label, size_t label_len)
+    __attribute__((warn_unused_result, nonnull(1, 3)));
+int spod_wire_enc_hello(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, const char *token,
+                        size_t token_len) __attribute__((warn_unused_result, nonnull));
 int spod_wire_enc_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
                       const uint8_t key_id[SPOD_KEY_ID_BYTES])
     __attribute__((warn_unused_result, nonnull));
@@ -264,6 +285,20 @@ struct spod_info_view {
 #define SPOD_INFO_NSM_NITRO 0x2u /* attestation by the real Nitro Secure Module */
 #define SPOD_INFO_NSM_SIM   0x4u /* attestation by the simulated NSM (development root) */
 
+/* hello response */
+struct spod_hello_view {
+	const uint8_t *token_id; /* SPOD_KEY_ID_BYTES-sized id of the token record; zero if none */
+	uint32_t flags;          /* SPOD_HELLO_* */
+	uint32_t ops;            /* operations the token allows: bit set of SPOD_HELLO_OP_* */
+};
+#define SPOD_HELLO_AUTH 0x1u /* the peer enforces tokens (spod-host); 0 from spod-enclave */
+#define SPOD_HELLO_OP_SIGN     0x01u
+#define SPOD_HELLO_OP_GENERATE 0x02u
+#define SPOD_HELLO_OP_DELETE   0x04u
+#define SPOD_HELLO_OP_LIST     0x08u
+#define SPOD_HELLO_OP_ATTEST   0x10u
+#define SPOD_HELLO_OP_ADMIN    0x20u
+
 struct spod_list_view {
 	uint32_t count;
 	uint32_t next_cursor; /* 0 when this is the last page */
@@ -282,6 +317,8 @@ struct spod_batch_resp_view {
 int spod_wire_sig_resp(struct spod_sig_view *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 int spod_wire_key_resp(struct spod_key_view *v, const struct spod_frame *f)
+    __attribute__((warn_unused_result, nonnull));
+int spod_wire_hello_resp(struct spod_hello_view *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 /* attest response: the document, in the frame */
 struct spod_doc_view {
@@ -322,6 +359,9 @@ int spod_wire_put_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, 
 int spod_wire_put_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
                       const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t alg, const uint8_t *pub,
                       size_t pub_len) __attribute__((warn_unused_result, nonnull));
+int spod_wire_put_hello(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
+                        const uint8_t token_id[SPOD_KEY_ID_BYTES], uint32_t flags, uint32_t ops)
+    __attribute__((warn_unused_result, nonnull));
 int spod_wire_put_info(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
                        const struct spod_info_view *info)
     __attribute__((warn_unused_result, nonnull));

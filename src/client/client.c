@@ -227,8 +227,10 @@ static void copy_key(struct spod_key_info *out, const struct spod_key_view *v)
 }
 
 static int key_call(struct spod_client *c, struct spod_key_info *out, uint8_t opcode,
-                    const uint8_t *key_id, uint8_t alg)
+                    const uint8_t *key_id, uint8_t alg, const char *label)
 {
+	size_t label_len = label != NULL ? strlen(label) : 0;
+	size_t need = SPOD_HDR_BYTES + SPOD_KEY_ID_BYTES + SPOD_LABEL_MAX_BYTES;
 	struct spod_key_view v;
 	struct spod_frame f;
 	uint64_t rid;
@@ -236,11 +238,13 @@ static int key_call(struct spod_client *c, struct spod_key_info *out, uint8_t op
 	size_t len;
 
 	memset(out, 0, sizeof(*out));
-	SYNC_BEGIN(c, SPOD_HDR_BYTES + SPOD_KEY_ID_BYTES, rid, buf);
+	if (label_len > 0 && !spod_label_valid(label, label_len))
+		return SPOD_E_BAD_ARG;
+	SYNC_BEGIN(c, need, rid, buf);
 	if (opcode == SPOD_OP_KEY_GENERATE)
-		SPOD_TRY(spod_wire_enc_generate(buf, SPOD_HDR_BYTES + 16, &len, rid, alg));
+		SPOD_TRY(spod_wire_enc_generate_label(buf, need, &len, rid, alg, label, label_len));
 	else
-		SPOD_TRY(spod_wire_enc_key(buf, SPOD_HDR_BYTES + 16, &len, opcode, rid, key_id));
+		SPOD_TRY(spod_wire_enc_key(buf, need, &len, opcode, rid, key_id));
 	spod_conn_tx_commit(&c->c, len);
 	SPOD_TRY(roundtrip(c, &f, rid));
 	SPOD_TRY(spod_wire_key_resp(&v, &f));
@@ -250,13 +254,64 @@ static int key_call(struct spod_client *c, struct spod_key_info *out, uint8_t op
 
 int spod_client_generate(struct spod_client *c, struct spod_key_info *out, uint8_t alg)
 {
-	return key_call(c, out, SPOD_OP_KEY_GENERATE, NULL, alg);
+	return key_call(c, out, SPOD_OP_KEY_GENERATE, NULL, alg, NULL);
+}
+
+int spod_client_generate_label(struct spod_client *c, struct spod_key_info *out, uint8_t alg,
+                               const char *label)
+{
+	return key_call(c, out, SPOD_OP_KEY_GENERATE, NULL, alg, label);
+}
+
+int spod_client_hello(struct spod_client *c, const char *token, struct spod_hello_info *out)
+{
+	size_t token_len = strlen(token);
+	size_t need = SPOD_HDR_BYTES + 8 + SPOD_TOKEN_MAX_BYTES;
+	struct spod_hello_view v;
+	struct spod_frame f;
+	uint64_t rid;
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (token_len == 0 || token_len > SPOD_TOKEN_MAX_BYTES)
+		return SPOD_E_BAD_ARG;
+	SYNC_BEGIN(c, need, rid, buf);
+	rc = spod_wire_enc_hello(buf, need, &len, rid, token, token_len);
+	if (rc < 0)
+		return rc;
+	spod_conn_tx_commit(&c->c, len);
+	SPOD_TRY(roundtrip(c, &f, rid));
+	SPOD_TRY(spod_wire_hello_resp(&v, &f));
+	if (out != NULL) {
+		memcpy(out->token_id, v.token_id, sizeof(out->token_id));
+		out->flags = v.flags;
+		out->ops = v.ops;
+	}
+	return SPOD_OK;
+}
+
+int spod_client_open(struct spod_client **out, const char *uri, const char *token, int timeout_ms)
+{
+	int rc;
+
+	SPOD_TRY(spod_client_connect(out, uri, timeout_ms));
+	if (token == NULL)
+		return SPOD_OK;
+	rc = spod_client_hello(*out, token, NULL);
+	if (rc < 0) {
+		spod_client_close(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 int spod_client_public(struct spod_client *c, struct spod_key_info *out,
                        const uint8_t key_id[SPOD_KEY_ID_BYTES])
 {
-	return key_call(c, out, SPOD_OP_KEY_PUBLIC, key_id, 0);
+	return key_call(c, out, SPOD_OP_KEY_PUBLIC, key_id, 0, NULL);
 }
 
 int spod_client_delete(struct spod_client *c, const uint8_t key_id[SPOD_KEY_ID_BYTES])

@@ -13,6 +13,8 @@ static const char *op_name(uint8_t opcode)
 		return "info";
 	case SPOD_OP_ECHO:
 		return "echo";
+	case SPOD_OP_HELLO:
+		return "hello";
 	case SPOD_OP_KEY_GENERATE:
 		return "key.generate";
 	case SPOD_OP_KEY_PUBLIC:
@@ -217,6 +219,21 @@ static int do_echo(const struct spod_frame *f, uint8_t *out, size_t cap, size_t 
 {
 	return spod_wire_put_echo(out, cap, len, f->hdr.request_id, f->body, f->body_len);
 }
+/*
+ * The enclave enforces no tokens (spod-host does, docs/auth.md): it answers a well-formed
+ * hello with flags 0, so a client that reached it directly learns that nothing is checked.
+ */
+static int do_hello(const struct spod_frame *f, uint8_t *out, size_t cap, size_t *len)
+{
+	static const uint8_t no_token[SPOD_KEY_ID_BYTES];
+	struct spod_hello_req req;
+
+	SPOD_TRY(spod_wire_hello_req(&req, f));
+	return spod_wire_put_hello(out, cap, len, f->hdr.request_id, no_token, 0,
+	                           SPOD_HELLO_OP_SIGN | SPOD_HELLO_OP_GENERATE |
+	                               SPOD_HELLO_OP_DELETE | SPOD_HELLO_OP_LIST |
+	                               SPOD_HELLO_OP_ATTEST);
+}
 
 size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
                            size_t cap)
@@ -233,6 +250,9 @@ size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_fram
 			break;
 		case SPOD_OP_ECHO:
 			rc = do_echo(f, out, cap, &len);
+			break;
+		case SPOD_OP_HELLO:
+			rc = do_hello(f, out, cap, &len);
 			break;
 		case SPOD_OP_KEY_GENERATE:
 			rc = do_generate(st, f, out, cap, &len);

@@ -21,9 +21,22 @@
 #define HDR_RESERVED   18
 #define HDR_BODY_LEN   20
 
-/* key.generate request */
-#define GEN_ALG   0
-#define GEN_FIXED 8
+/* key.generate request: fixed part, then label_len bytes of label */
+#define GEN_ALG       0
+#define GEN_RESERVED  1 /* 3 bytes */
+#define GEN_LABEL_LEN 4
+#define GEN_FIXED     8
+
+/* hello request: fixed part, then token_len bytes of token text */
+#define HELLO_TOKEN_LEN 0
+#define HELLO_RESERVED  4 /* 4 bytes */
+#define HELLO_FIXED     8
+
+/* hello response */
+#define HELLO_RESP_TOKEN_ID 0
+#define HELLO_RESP_FLAGS    16
+#define HELLO_RESP_OPS      20
+#define HELLO_RESP_FIXED    24
 
 /* key.public / key.delete request */
 #define KEYREQ_ID    0

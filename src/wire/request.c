@@ -8,16 +8,59 @@ int spod_wire_empty_req(const struct spod_frame *f)
 	return f->body_len == 0 ? SPOD_OK : SPOD_E_BAD_LENGTH;
 }
 
+int spod_label_valid(const char *label, size_t len)
+{
+	if (len == 0 || len > SPOD_LABEL_MAX_BYTES)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = label[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
 int spod_wire_generate_req(struct spod_generate_req *v, const struct spod_frame *f)
 {
+	uint32_t label_len;
+
 	memset(v, 0, sizeof(*v));
-	if (f->body_len != GEN_FIXED)
+	if (f->body_len < GEN_FIXED)
 		return SPOD_E_BAD_LENGTH;
-	if (!spod_all_zero(f->body + GEN_ALG + 1, GEN_FIXED - 1))
+	label_len = spod_le32(f->body + GEN_LABEL_LEN);
+	if (label_len != f->body_len - GEN_FIXED)
+		return SPOD_E_BAD_LENGTH;
+	if (!spod_all_zero(f->body + GEN_RESERVED, 3))
 		return SPOD_E_BAD_FIELD;
 	if (!spod_alg_valid(f->body[GEN_ALG]))
 		return SPOD_E_UNKNOWN_ALG;
+	if (label_len > 0 && !spod_label_valid((const char *)f->body + GEN_FIXED, label_len))
+		return SPOD_E_BAD_FIELD;
 	v->alg = f->body[GEN_ALG];
+	if (label_len > 0) {
+		v->label = (const char *)f->body + GEN_FIXED;
+		v->label_len = label_len;
+	}
+	return SPOD_OK;
+}
+
+int spod_wire_hello_req(struct spod_hello_req *v, const struct spod_frame *f)
+{
+	uint32_t token_len;
+
+	memset(v, 0, sizeof(*v));
+	if (f->body_len < HELLO_FIXED)
+		return SPOD_E_BAD_LENGTH;
+	token_len = spod_le32(f->body + HELLO_TOKEN_LEN);
+	if (token_len != f->body_len - HELLO_FIXED)
+		return SPOD_E_BAD_LENGTH;
+	if (token_len == 0 || token_len > SPOD_TOKEN_MAX_BYTES)
+		return SPOD_E_BAD_FIELD;
+	if (!spod_all_zero(f->body + HELLO_RESERVED, 4))
+		return SPOD_E_BAD_FIELD;
+	v->token = (const char *)f->body + HELLO_FIXED;
+	v->token_len = token_len;
 	return SPOD_OK;
 }
 
@@ -173,13 +216,42 @@ int spod_wire_enc_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, 
 
 int spod_wire_enc_generate(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, uint8_t alg)
 {
+	return spod_wire_enc_generate_label(out, cap, out_len, rid, alg, NULL, 0);
+}
+
+int spod_wire_enc_generate_label(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
+                                 uint8_t alg, const char *label, size_t label_len)
+{
 	uint8_t *b = out + SPOD_HDR_BYTES;
 
 	*out_len = 0;
-	SPOD_TRY(req_begin(out, cap, GEN_FIXED, SPOD_OP_KEY_GENERATE, rid));
+	if (label == NULL)
+		label_len = 0;
+	if (label_len > 0 && !spod_label_valid(label, label_len))
+		return SPOD_E_BAD_ARG;
+	SPOD_TRY(req_begin(out, cap, GEN_FIXED + label_len, SPOD_OP_KEY_GENERATE, rid));
 	memset(b, 0, GEN_FIXED);
 	b[GEN_ALG] = alg;
-	*out_len = SPOD_HDR_BYTES + GEN_FIXED;
+	spod_put_le32(b + GEN_LABEL_LEN, (uint32_t)label_len);
+	if (label_len > 0)
+		memcpy(b + GEN_FIXED, label, label_len);
+	*out_len = SPOD_HDR_BYTES + GEN_FIXED + label_len;
+	return SPOD_OK;
+}
+
+int spod_wire_enc_hello(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, const char *token,
+                        size_t token_len)
+{
+	uint8_t *b = out + SPOD_HDR_BYTES;
+
+	*out_len = 0;
+	if (token_len == 0 || token_len > SPOD_TOKEN_MAX_BYTES)
+		return SPOD_E_BAD_ARG;
+	SPOD_TRY(req_begin(out, cap, HELLO_FIXED + token_len, SPOD_OP_HELLO, rid));
+	memset(b, 0, HELLO_FIXED);
+	spod_put_le32(b + HELLO_TOKEN_LEN, (uint32_t)token_len);
+	memcpy(b + HELLO_FIXED, token, token_len);
+	*out_len = SPOD_HDR_BYTES + HELLO_FIXED + token_len;
 	return SPOD_OK;
 }
 

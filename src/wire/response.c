@@ -68,6 +68,21 @@ int spod_wire_put_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode,
 	return SPOD_OK;
 }
 
+int spod_wire_put_hello(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
+                        const uint8_t token_id[SPOD_KEY_ID_BYTES], uint32_t flags, uint32_t ops)
+{
+	uint8_t *b = out + SPOD_HDR_BYTES;
+
+	*out_len = 0;
+	SPOD_TRY(wire_room(cap, HELLO_RESP_FIXED));
+	spod_wire_put_hdr(out, SPOD_OP_HELLO, RESP, rid, 0, HELLO_RESP_FIXED);
+	memcpy(b + HELLO_RESP_TOKEN_ID, token_id, SPOD_KEY_ID_BYTES);
+	spod_put_le32(b + HELLO_RESP_FLAGS, flags);
+	spod_put_le32(b + HELLO_RESP_OPS, ops);
+	*out_len = SPOD_HDR_BYTES + HELLO_RESP_FIXED;
+	return SPOD_OK;
+}
+
 int spod_wire_put_info(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
                        const struct spod_info_view *info)
 {
@@ -257,6 +272,9 @@ size_t spod_wire_resp_max(uint8_t opcode, size_t req_frame_len)
 	case SPOD_OP_INFO:
 		body = INFO_FIXED + INFO_VERSION_MAX;
 		break;
+	case SPOD_OP_HELLO:
+		body = HELLO_RESP_FIXED;
+		break;
 	case SPOD_OP_KEY_GENERATE:
 	case SPOD_OP_KEY_PUBLIC:
 		body = KEY_FIXED + SPOD_PUB_MAX_BYTES;
@@ -359,6 +377,18 @@ int spod_wire_key_resp(struct spod_key_view *v, const struct spod_frame *f)
 	if (rc < 0)
 		memset(v, 0, sizeof(*v));
 	return rc;
+}
+
+int spod_wire_hello_resp(struct spod_hello_view *v, const struct spod_frame *f)
+{
+	memset(v, 0, sizeof(*v));
+	SPOD_TRY(resp_ok(f, SPOD_OP_HELLO));
+	if (f->body_len != HELLO_RESP_FIXED)
+		return SPOD_E_BAD_LENGTH;
+	v->token_id = f->body + HELLO_RESP_TOKEN_ID;
+	v->flags = spod_le32(f->body + HELLO_RESP_FLAGS);
+	v->ops = spod_le32(f->body + HELLO_RESP_OPS);
+	return SPOD_OK;
 }
 
 int spod_wire_doc_resp(struct spod_doc_view *v, const struct spod_frame *f)
