@@ -337,6 +337,17 @@ int spod_store_open(struct spod_store **out, const char *path)
 	return SPOD_OK;
 }
 
+int spod_store_set_sync(struct spod_store *s, enum spod_store_sync mode)
+{
+	int full = mode == SPOD_STORE_SYNC_FULL;
+
+	if (mode != SPOD_STORE_SYNC_FULL && mode != SPOD_STORE_SYNC_NORMAL)
+		return store_error(s, SPOD_E_BAD_ARG, "unknown sync mode %d", (int)mode);
+	SPOD_TRY(exec(s, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+	              "set synchronous"));
+	return pragma_expect(s, "PRAGMA synchronous", full ? "2" : "1");
+}
+
 void spod_store_close(struct spod_store *s)
 {
 	if (s == NULL)

@@ -95,6 +95,20 @@ struct spod_audit_entry {
 int spod_store_open(struct spod_store **out, const char *path)
     __attribute__((warn_unused_result, nonnull));
 
+/*
+ * When a commit returns (docs/storage.md, "Durability"):
+ * FULL (the default of spod_store_open): after the WAL is fsync'ed — survives power loss.
+ * NORMAL: after the WAL is written to the OS — survives a crash of the process (even
+ * SIGKILL), not of the OS or the machine; the WAL is fsync'ed at checkpoints only.
+ * Returns SPOD_OK, SPOD_E_BAD_ARG, or a storage error.
+ */
+enum spod_store_sync {
+	SPOD_STORE_SYNC_FULL = 0,
+	SPOD_STORE_SYNC_NORMAL = 1,
+};
+int spod_store_set_sync(struct spod_store *s, enum spod_store_sync mode)
+    __attribute__((warn_unused_result, nonnull));
+
 /* Closes the database and frees s. NULL is ignored. */
 void spod_store_close(struct spod_store *s);
 

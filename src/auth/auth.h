@@ -7,8 +7,8 @@
  *
  * Every function that can fail returns SPOD_OK or a negative SPOD_E_* code.
  */
-#ifndef SPOD_HOST_AUTH_H
-#define SPOD_HOST_AUTH_H
+#ifndef SPOD_AUTH_AUTH_H
+#define SPOD_AUTH_AUTH_H
 
 #include <stddef.h>
 #include <stdint.h>

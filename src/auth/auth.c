@@ -1,5 +1,5 @@
 /* API tokens: see auth.h and docs/auth.md. */
-#include "host/auth.h"
+#include "auth/auth.h"
 
 #include <string.h>
 
