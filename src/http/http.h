@@ -19,13 +19,13 @@
 #include <stdio.h>
 
 struct spod_http_config {
-	const char *addr;         /* IPv4 or IPv6 literal to bind, e.g. "127.0.0.1" */
-	uint16_t port;            /* 0: the kernel picks one (see spod_http_port) */
-	const char *backend_uri;  /* spod-host's binary listener, e.g. unix:///run/spod/spod.sock */
-	size_t max_body_bytes;    /* larger request bodies get 413 */
-	unsigned threads;         /* worker threads, 1..64 */
-	const char *tls_cert;     /* PEM file; NULL with tls_key NULL: plain HTTP */
-	const char *tls_key;      /* PEM file */
+	const char *addr;        /* IPv4 or IPv6 literal to bind, e.g. "127.0.0.1" */
+	uint16_t port;           /* 0: the kernel picks one (see spod_http_port) */
+	const char *backend_uri; /* spod-host's binary listener, e.g. unix:///run/spod/spod.sock */
+	size_t max_body_bytes;   /* larger request bodies get 413 */
+	unsigned threads;        /* worker threads, 1..64 */
+	const char *tls_cert;    /* PEM file; NULL with tls_key NULL: plain HTTP */
+	const char *tls_key;     /* PEM file */
 	/*
 	 * Callbacks into spod-host, called from HTTP threads (so they must be thread-safe):
 	 * ready returns 1 when requests can reach an enclave; metrics writes the host's

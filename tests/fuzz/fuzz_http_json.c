@@ -1,0 +1,120 @@
+/*
+ * libFuzzer target for the HTTP API's request parsers (src/http/json_req.c, b64.c).
+ *
+ * Every input goes to every JSON body parser and to the key id and base64 parsers. A parser
+ * that accepts must produce output inside the protocol's limits (what the handlers pass to
+ * libspod unchecked); one that refuses must name a code and a NUL-terminated message and
+ * leave its output's lengths at zero.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/b64.h"
+#include "http/json_req.h"
+#include "spod/err.h"
+#include "spod/wire.h"
+
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			abort();                                                                   \
+	} while (0)
+
+static struct spod_http_generate gen;
+static struct spod_http_sign sign;
+static struct spod_http_batch batch;
+static struct spod_http_attest att;
+static uint8_t decoded[SPOD_MSG_MAX_BYTES];
+
+static void check_refusal(int rc, const struct spod_http_perr *err)
+{
+	CHECK(rc == SPOD_E_BAD_ARG || rc == SPOD_E_NOMEM);
+	CHECK(err->code != NULL);
+	CHECK(memchr(err->msg, '\0', sizeof(err->msg)) != NULL);
+	CHECK(err->msg[0] != '\0');
+}
+
+static void check_mode(uint8_t mode, size_t data_len)
+{
+	CHECK(mode <= SPOD_MODE_KECCAK256);
+	CHECK(data_len <= SPOD_MSG_MAX_BYTES);
+	if (mode == SPOD_MODE_DIGEST)
+		CHECK(data_len == SPOD_DIGEST_BYTES);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *text = (const char *)data;
+	struct spod_http_perr err;
+	uint8_t id[SPOD_KEY_ID_BYTES];
+	size_t n;
+	int rc;
+
+	rc = spod_http_json_generate(&gen, &err, text, size);
+	if (rc == SPOD_OK) {
+		CHECK(spod_alg_valid(gen.alg));
+		CHECK(gen.label_len <= SPOD_LABEL_MAX_BYTES);
+		CHECK(gen.label[gen.label_len] == '\0');
+		CHECK(gen.label_len == 0 || spod_label_valid(gen.label, gen.label_len));
+	} else {
+		check_refusal(rc, &err);
+		CHECK(gen.alg == 0 && gen.label_len == 0);
+	}
+
+	rc = spod_http_json_sign(&sign, &err, text, size);
+	if (rc == SPOD_OK) {
+		check_mode(sign.mode, sign.data_len);
+	} else {
+		check_refusal(rc, &err);
+		CHECK(sign.data_len == 0);
+	}
+
+	rc = spod_http_json_batch(&batch, &err, text, size);
+	if (rc == SPOD_OK) {
+		size_t end = 0;
+
+		CHECK(batch.count >= 1 && batch.count <= SPOD_BATCH_MAX_ITEMS);
+		CHECK(batch.data_len <= SPOD_BODY_MAX_BYTES - 8 - 32 * batch.count);
+		for (size_t i = 0; i < batch.count; i++) {
+			const struct spod_http_batch_item *it = &batch.items[i];
+
+			check_mode(it->mode, it->data_len);
+			CHECK(it->data_off == end);
+			end += it->data_len;
+		}
+		CHECK(end == batch.data_len);
+	} else {
+		check_refusal(rc, &err);
+		CHECK(batch.count == 0 && batch.data_len == 0);
+	}
+
+	rc = spod_http_json_attest(&att, &err, text, size);
+	if (rc == SPOD_OK) {
+		CHECK(att.nonce_len <= SPOD_NONCE_MAX_BYTES);
+		CHECK(att.has_key_id == 0 || att.has_key_id == 1);
+	} else {
+		check_refusal(rc, &err);
+		CHECK(att.nonce_len == 0 && att.has_key_id == 0);
+	}
+
+	rc = spod_http_key_id_parse(id, text, size);
+	CHECK(rc == SPOD_OK || rc == SPOD_E_BAD_HEX);
+	CHECK(rc != SPOD_OK || size == 2 * SPOD_KEY_ID_BYTES);
+
+	/* base64 that decodes must encode back to the same text (one text per byte string). */
+	rc = spod_http_b64_decode(decoded, sizeof(decoded), &n, text, size);
+	if (rc == SPOD_OK) {
+		size_t cap = spod_http_b64_len(n) + 1;
+		char *again = malloc(cap);
+
+		CHECK(again != NULL);
+		CHECK(spod_http_b64_encode(again, cap, decoded, n) == SPOD_OK);
+		CHECK(strlen(again) == size && memcmp(again, text, size) == 0);
+		free(again);
+	} else {
+		CHECK((rc == SPOD_E_BAD_ARG || rc == SPOD_E_TOO_LARGE) && n == 0);
+	}
+	return 0;
+}

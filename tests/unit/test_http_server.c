@@ -1,0 +1,669 @@
+/*
+ * The HTTP server (src/http/server.c, cache.c, handlers.c) over 127.0.0.1, against a fake
+ * binary backend in a thread of this process: every HTTP-level refusal, the answers that
+ * need no token, the status codes of the pod's errors, and the connection cache (one hello
+ * per token, no caching of a refused token, LRU eviction, a retry when the backend closed a
+ * cached connection, 503 when it is gone).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/log.h"
+#include "http/http.h"
+#include "spod/err.h"
+#include "spod/wire.h"
+
+#define MAX_BODY      4096u
+#define FAKE_CONNS    32
+#define FAKE_RX_BYTES 4096u
+#define REPLY_BYTES   (256u * 1024u)
+#define WAIT_S        5
+#define KEY_MISSING   0xee /* first byte of a key id the fake does not know */
+#define KEY_FORBIDDEN 0xfb /* first byte of a key id the fake refuses to delete */
+
+/* A stand-in for spod-host's binary listener: hello, key.public, key.delete. */
+struct fake {
+	char dir[64];
+	char uri[128];
+	int lfd;
+	pthread_t thread;
+	atomic_int stop;
+	atomic_int hellos;      /* hellos answered (accepted or refused) */
+	atomic_int open_conns;  /* connections open now */
+	atomic_int close_after; /* 1: close each connection after its first non-hello answer */
+	int fds[FAKE_CONNS];
+	uint8_t rx[FAKE_CONNS][FAKE_RX_BYTES];
+	size_t rx_len[FAKE_CONNS];
+};
+
+struct fixture {
+	struct fake fake;
+	struct spod_http *http;
+	atomic_int ready;
+	uint16_t port;
+};
+
+static struct fixture *fx_global;
+
+/* cmocka's asserts must not run in the fake's thread: it aborts instead. */
+#define FAKE_CHECK(cond)                                                                           \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			abort();                                                                   \
+	} while (0)
+
+static int send_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void fake_close(struct fake *f, int i)
+{
+	close(f->fds[i]);
+	f->fds[i] = -1;
+	f->rx_len[i] = 0;
+	atomic_fetch_sub(&f->open_conns, 1);
+}
+
+/* Answers one frame; returns 1 when the connection must be closed afterwards. */
+static int fake_answer(struct fake *f, int fd, const struct spod_frame *fr, uint8_t *out)
+{
+	static const uint8_t zero_id[SPOD_KEY_ID_BYTES];
+	static const uint8_t pub[32] = {0x42};
+	struct spod_hello_req hello;
+	struct spod_key_req key;
+	uint64_t rid = fr->hdr.request_id;
+	size_t n = 0;
+	int close_now = 0, rc;
+
+	switch (fr->hdr.opcode) {
+	case SPOD_OP_HELLO:
+		atomic_fetch_add(&f->hellos, 1);
+		FAKE_CHECK(spod_wire_hello_req(&hello, fr) == SPOD_OK);
+		if (hello.token_len >= 3 && memcmp(hello.token, "bad", 3) == 0) {
+			rc = spod_wire_put_error(out, REPLY_BYTES, &n, SPOD_OP_HELLO, rid,
+			                         SPOD_E_UNAUTHENTICATED, "unknown token");
+			close_now = 1;
+		} else {
+			rc = spod_wire_put_hello(out, REPLY_BYTES, &n, rid, zero_id,
+			                         SPOD_HELLO_AUTH, 0x3f);
+		}
+		break;
+	case SPOD_OP_KEY_PUBLIC:
+	case SPOD_OP_KEY_DELETE:
+		FAKE_CHECK(spod_wire_key_req(&key, fr) == SPOD_OK);
+		if (key.key_id[0] == KEY_MISSING)
+			rc = spod_wire_put_error(out, REPLY_BYTES, &n, fr->hdr.opcode, rid,
+			                         SPOD_E_KEY_NOT_FOUND, "fake: no such key");
+		else if (fr->hdr.opcode == SPOD_OP_KEY_DELETE && key.key_id[0] == KEY_FORBIDDEN)
+			rc = spod_wire_put_error(out, REPLY_BYTES, &n, fr->hdr.opcode, rid,
+			                         SPOD_E_FORBIDDEN, "fake: not in the token's keys");
+		else if (fr->hdr.opcode == SPOD_OP_KEY_DELETE)
+			rc = spod_wire_put_empty(out, REPLY_BYTES, &n, SPOD_OP_KEY_DELETE, rid);
+		else
+			rc = spod_wire_put_key(out, REPLY_BYTES, &n, SPOD_OP_KEY_PUBLIC, rid,
+			                       key.key_id, SPOD_ALG_ED25519, pub, sizeof(pub));
+		close_now = atomic_load(&f->close_after);
+		break;
+	default:
+		rc = spod_wire_put_error(out, REPLY_BYTES, &n, fr->hdr.opcode, rid,
+		                         SPOD_E_UNKNOWN_OP, "fake: not implemented");
+		break;
+	}
+	FAKE_CHECK(rc == SPOD_OK);
+	if (send_all(fd, out, n) < 0)
+		return 1;
+	return close_now;
+}
+
+static void fake_read(struct fake *f, int i, uint8_t *out)
+{
+	struct spod_frame fr;
+	ssize_t n = recv(f->fds[i], f->rx[i] + f->rx_len[i], FAKE_RX_BYTES - f->rx_len[i], 0);
+	size_t off = 0;
+
+	if (n <= 0) {
+		fake_close(f, i);
+		return;
+	}
+	f->rx_len[i] += (size_t)n;
+	while (spod_wire_frame(&fr, f->rx[i] + off, f->rx_len[i] - off) == SPOD_OK) {
+		off += fr.frame_len;
+		if (fake_answer(f, f->fds[i], &fr, out)) {
+			fake_close(f, i);
+			return;
+		}
+	}
+	memmove(f->rx[i], f->rx[i] + off, f->rx_len[i] - off);
+	f->rx_len[i] -= off;
+}
+
+static void *fake_run(void *arg)
+{
+	struct fake *f = arg;
+	uint8_t *out = malloc(REPLY_BYTES);
+
+	FAKE_CHECK(out != NULL);
+	while (!atomic_load(&f->stop)) {
+		struct pollfd p[FAKE_CONNS + 1];
+		int idx[FAKE_CONNS + 1], np = 0;
+
+		p[np] = (struct pollfd){.fd = f->lfd, .events = POLLIN};
+		idx[np++] = -1;
+		for (int i = 0; i < FAKE_CONNS; i++)
+			if (f->fds[i] >= 0) {
+				p[np] = (struct pollfd){.fd = f->fds[i], .events = POLLIN};
+				idx[np++] = i;
+			}
+		if (poll(p, (nfds_t)np, 20) <= 0)
+			continue;
+		for (int k = 0; k < np; k++) {
+			if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (idx[k] >= 0) {
+				fake_read(f, idx[k], out);
+				continue;
+			}
+			int fd = accept(f->lfd, NULL, NULL);
+			int slot = 0;
+
+			while (slot < FAKE_CONNS && f->fds[slot] >= 0)
+				slot++;
+			if (fd < 0)
+				continue;
+			if (slot == FAKE_CONNS) {
+				close(fd);
+				continue;
+			}
+			f->fds[slot] = fd;
+			atomic_fetch_add(&f->open_conns, 1);
+		}
+	}
+	for (int i = 0; i < FAKE_CONNS; i++)
+		if (f->fds[i] >= 0)
+			fake_close(f, i);
+	free(out);
+	return NULL;
+}
+
+static void fake_start(struct fake *f)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	strcpy(f->dir, "/tmp/spod-http-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/host.sock", f->dir);
+	snprintf(f->uri, sizeof(f->uri), "unix://%s", sa.sun_path);
+	for (int i = 0; i < FAKE_CONNS; i++)
+		f->fds[i] = -1;
+	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(f->lfd >= 0);
+	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(f->lfd, 64), 0);
+	assert_int_equal(pthread_create(&f->thread, NULL, fake_run, f), 0);
+}
+
+static void fake_stop(struct fake *f)
+{
+	char path[128];
+
+	atomic_store(&f->stop, 1);
+	pthread_join(f->thread, NULL);
+	close(f->lfd);
+	snprintf(path, sizeof(path), "%s/host.sock", f->dir);
+	unlink(path);
+	rmdir(f->dir);
+}
+
+static int ready_cb(void *ctx)
+{
+	return atomic_load(&((struct fixture *)ctx)->ready);
+}
+
+static size_t metrics_cb(void *ctx, char *buf, size_t cap)
+{
+	static const char text[] = "# HELP host_up Host.\n# TYPE host_up gauge\nhost_up 1\n";
+
+	(void)ctx;
+	if (cap > sizeof(text) - 1)
+		memcpy(buf, text, sizeof(text));
+	return sizeof(text) - 1;
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct spod_http_config cfg = {
+	    .addr = "127.0.0.1",
+	    .port = 0,
+	    .max_body_bytes = MAX_BODY,
+	    .threads = 1, /* one worker: one connection cache, so hellos can be counted */
+	    .ready = ready_cb,
+	    .metrics = metrics_cb,
+	};
+
+	if (fx == NULL)
+		return -1;
+	spod_log_init("test_http_server", SPOD_LOG_ERROR);
+	fake_start(&fx->fake);
+	atomic_store(&fx->ready, 1);
+	cfg.backend_uri = fx->fake.uri;
+	cfg.ctx = fx;
+	if (spod_http_start(&fx->http, &cfg) != SPOD_OK)
+		return -1;
+	fx->port = spod_http_port(fx->http);
+	fx_global = fx;
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	spod_http_stop(fx->http);
+	fake_stop(&fx->fake);
+	free(fx);
+	return 0;
+}
+
+struct resp {
+	int status;
+	char head[4096];
+	char *body; /* into raw */
+	size_t body_len;
+	char raw[64 * 1024];
+	size_t raw_len;
+};
+
+static int connect_http(uint16_t port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct timeval tv = {.tv_sec = WAIT_S};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	return fd;
+}
+
+/* Reads until the peer closes (the requests say "Connection: close") and splits r. */
+static void read_resp(int fd, struct resp *r)
+{
+	char *end;
+
+	r->raw_len = 0;
+	for (;;) {
+		ssize_t n = recv(fd, r->raw + r->raw_len, sizeof(r->raw) - 1 - r->raw_len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		assert_true(n >= 0); /* a timeout fails the test */
+		if (n == 0)
+			break;
+		r->raw_len += (size_t)n;
+		assert_true(r->raw_len < sizeof(r->raw) - 1);
+	}
+	r->raw[r->raw_len] = '\0';
+	assert_int_equal(sscanf(r->raw, "HTTP/1.1 %d", &r->status), 1);
+	end = strstr(r->raw, "\r\n\r\n");
+	assert_non_null(end);
+	assert_true((size_t)(end - r->raw) < sizeof(r->head));
+	memcpy(r->head, r->raw, (size_t)(end - r->raw) + 2);
+	r->head[end - r->raw + 2] = '\0';
+	r->body = end + 4;
+	r->body_len = r->raw_len - (size_t)(r->body - r->raw);
+}
+
+/* One request on a new connection. headers: extra header lines, each ending in CRLF. */
+static void request(struct resp *r, const char *method, const char *path, const char *headers,
+                    const char *body)
+{
+	static char text[16 * 1024];
+	int fd = connect_http(fx_global->port);
+	int n;
+
+	if (body != NULL)
+		n = snprintf(text, sizeof(text),
+		             "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s"
+		             "Content-Length: %zu\r\n\r\n%s",
+		             method, path, headers, strlen(body), body);
+	else
+		n = snprintf(text, sizeof(text),
+		             "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s\r\n",
+		             method, path, headers);
+	assert_true(n > 0 && (size_t)n < sizeof(text));
+	assert_int_equal(send_all(fd, text, (size_t)n), 0);
+	read_resp(fd, r);
+	close(fd);
+}
+
+static int has_header(const struct resp *r, const char *line)
+{
+	return strstr(r->head, line) != NULL;
+}
+
+static void expect_error(const struct resp *r, int status, const char *code)
+{
+	char want[96];
+
+	assert_int_equal(r->status, status);
+	assert_true(has_header(r, "Content-Type: application/json\r\n"));
+	snprintf(want, sizeof(want), "{\"error\":{\"code\":\"%s\",\"message\":\"", code);
+	if (strncmp(r->body, want, strlen(want)) != 0)
+		fail_msg("body %s is not a %s error", r->body, code);
+}
+
+#define TOKEN_A    "Authorization: Bearer spod_tokenA\r\n"
+#define JSON       "Content-Type: application/json\r\n"
+#define KEY_GOOD   "/v1/keys/00112233445566778899aabbccddeeff"
+#define KEY_ABSENT "/v1/keys/ee112233445566778899aabbccddeeff"
+
+static void test_open_routes(void **state)
+{
+	struct fixture *fx = *state;
+	struct resp r;
+
+	assert_true(fx->port != 0);
+	request(&r, "GET", "/healthz", "", NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"status\":\"ok\"}");
+	assert_true(has_header(&r, "Cache-Control: no-store\r\n"));
+
+	request(&r, "GET", "/readyz", "", NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"ready\":true}");
+	atomic_store(&fx->ready, 0);
+	request(&r, "GET", "/readyz", "", NULL);
+	assert_int_equal(r.status, 503);
+	assert_non_null(strstr(r.body, "\"ready\":false"));
+	assert_non_null(strstr(r.body, "\"code\":\"UNAVAILABLE\""));
+	atomic_store(&fx->ready, 1);
+
+	request(&r, "GET", "/metrics", "", NULL);
+	assert_int_equal(r.status, 200);
+	assert_true(has_header(&r, "Content-Type: text/plain; version=0.0.4"));
+	assert_int_equal(strncmp(r.body, "# HELP host_up Host.\n", 21), 0);
+	assert_non_null(strstr(r.body, "spod_http_requests_total{route=\"/readyz\",method=\"GET\","
+	                               "code=\"503\"} 1\n"));
+	assert_non_null(strstr(r.body,
+	                       "spod_http_request_duration_seconds_count{route=\"/healthz\","
+	                       "method=\"GET\"} 1\n"));
+	/* Backend never contacted. */
+	assert_int_equal(atomic_load(&fx->fake.hellos), 0);
+}
+
+static void test_http_refusals(void **state)
+{
+	struct fixture *fx = *state;
+	struct resp r;
+
+	request(&r, "GET", "/nope", "", NULL);
+	expect_error(&r, 404, "NOT_FOUND");
+	request(&r, "PUT", "/v1/keys", TOKEN_A, NULL);
+	expect_error(&r, 405, "METHOD_NOT_ALLOWED");
+	assert_true(has_header(&r, "Allow: POST, GET\r\n"));
+	request(&r, "GET", "/v1/keys", "", NULL);
+	expect_error(&r, 401, "UNAUTHENTICATED");
+	assert_true(has_header(&r, "WWW-Authenticate: Bearer\r\n"));
+	request(&r, "GET", "/v1/keys", "Authorization: Basic dXNlcjpwYXNz\r\n", NULL);
+	expect_error(&r, 401, "UNAUTHENTICATED");
+	request(&r, "GET", "/v1/keys/0011", TOKEN_A, NULL);
+	expect_error(&r, 400, "BAD_ARG");
+	assert_non_null(strstr(r.body, "id:"));
+	request(&r, "GET", "/v1/keys?limit=5000", TOKEN_A, NULL);
+	expect_error(&r, 400, "BAD_ARG");
+	assert_non_null(strstr(r.body, "limit"));
+	request(&r, "POST", "/v1/keys", TOKEN_A "Content-Type: text/plain\r\n",
+	        "{\"alg\":\"p256\"}");
+	expect_error(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
+	request(&r, "POST", "/v1/keys", TOKEN_A, "{\"alg\":\"p256\"}");
+	expect_error(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
+	request(&r, "POST", "/v1/keys", TOKEN_A JSON, "{\"alg\":\"p256\"");
+	expect_error(&r, 400, "BAD_JSON");
+	assert_non_null(strstr(r.body, "line 1"));
+	request(&r, "POST", "/v1/keys", TOKEN_A JSON, "{\"alg\":\"rsa\"}");
+	expect_error(&r, 400, "BAD_ARG");
+	request(&r, "POST", "/v1/keys/00112233445566778899aabbccddeeff/sign", TOKEN_A JSON,
+	        "{\"digest\":\"00\"}");
+	expect_error(&r, 400, "BAD_ARG");
+	assert_non_null(strstr(r.body, "digest"));
+	/* Nothing refused at the HTTP level reached the backend. */
+	assert_int_equal(atomic_load(&fx->fake.hellos), 0);
+}
+
+static void test_body_limit(void **state)
+{
+	static char big[2 * MAX_BODY];
+	struct fixture *fx = *state;
+	char head[512];
+	struct resp r;
+	int fd, n;
+
+	/* A declared length over the limit is refused before any body is sent. */
+	fd = connect_http(fx->port);
+	n = snprintf(head, sizeof(head),
+	             "POST /v1/attest HTTP/1.1\r\nHost: x\r\n" TOKEN_A JSON
+	             "Content-Length: %u\r\n\r\n",
+	             MAX_BODY + 1);
+	assert_int_equal(send_all(fd, head, (size_t)n), 0);
+	read_resp(fd, &r);
+	close(fd);
+	expect_error(&r, 413, "TOO_LARGE");
+
+	/* A chunked body is read up to the limit, the rest dropped, then refused. */
+	memset(big, ' ', sizeof(big));
+	big[0] = '{';
+	big[sizeof(big) - 1] = '}';
+	fd = connect_http(fx->port);
+	n = snprintf(head, sizeof(head),
+	             "POST /v1/attest HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" TOKEN_A JSON
+	             "Transfer-Encoding: chunked\r\n\r\n%zx\r\n",
+	             sizeof(big));
+	assert_int_equal(send_all(fd, head, (size_t)n), 0);
+	assert_int_equal(send_all(fd, big, sizeof(big)), 0);
+	assert_int_equal(send_all(fd, "\r\n0\r\n\r\n", 7), 0);
+	read_resp(fd, &r);
+	close(fd);
+	expect_error(&r, 413, "TOO_LARGE");
+
+	/* At the limit exactly, the body is parsed (and the backend asked). */
+	memset(big, ' ', MAX_BODY);
+	big[0] = '{';
+	big[MAX_BODY - 1] = '}';
+	big[MAX_BODY] = '\0';
+	request(&r, "POST", "/v1/attest", TOKEN_A JSON, big);
+	expect_error(&r, 500, "UNKNOWN_OP"); /* the fake does not attest */
+}
+
+static void test_garbage_then_serving(void **state)
+{
+	static const char junk[] = "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03 not http\r\n\r\n";
+	struct fixture *fx = *state;
+	struct resp r;
+	char buf[512];
+	int fd = connect_http(fx->port);
+
+	assert_int_equal(send_all(fd, junk, sizeof(junk) - 1), 0);
+	while (recv(fd, buf, sizeof(buf), 0) > 0)
+		;
+	close(fd);
+	request(&r, "GET", "/healthz", "", NULL);
+	assert_int_equal(r.status, 200);
+}
+
+static void test_pod_errors(void **state)
+{
+	struct fixture *fx = *state;
+	struct resp r;
+
+	request(&r, "GET", KEY_GOOD, TOKEN_A, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body,
+	                    "{\"id\":\"00112233445566778899aabbccddeeff\",\"alg\":\"ed25519\","
+	                    "\"public_key\":\"4200000000000000000000000000000000000000000000"
+	                    "000000000000000000\"}");
+	request(&r, "GET", KEY_ABSENT, TOKEN_A, NULL);
+	expect_error(&r, 404, "KEY_NOT_FOUND");
+	assert_non_null(strstr(r.body, "fake: no such key"));
+	request(&r, "DELETE", "/v1/keys/fb112233445566778899aabbccddeeff", TOKEN_A, NULL);
+	expect_error(&r, 403, "FORBIDDEN");
+	assert_non_null(strstr(r.body, "fake: not in the token's keys"));
+	request(&r, "DELETE", KEY_GOOD, TOKEN_A, NULL);
+	assert_int_equal(r.status, 204);
+	assert_int_equal(r.body_len, 0);
+	/* Errors of the pod leave the connection usable: still one hello. */
+	assert_int_equal(atomic_load(&fx->fake.hellos), 1);
+}
+
+static void test_cache(void **state)
+{
+	struct fixture *fx = *state;
+	char header[96];
+	struct resp r;
+
+	for (int i = 0; i < 3; i++) {
+		request(&r, "GET", KEY_GOOD, TOKEN_A, NULL);
+		assert_int_equal(r.status, 200);
+	}
+	assert_int_equal(atomic_load(&fx->fake.hellos), 1);
+
+	/* A refused token: 401, and asked again every time (never cached). */
+	for (int i = 0; i < 2; i++) {
+		request(&r, "GET", KEY_GOOD, "Authorization: Bearer badtoken\r\n", NULL);
+		expect_error(&r, 401, "UNAUTHENTICATED");
+		assert_true(has_header(&r, "WWW-Authenticate: Bearer\r\n"));
+	}
+	assert_int_equal(atomic_load(&fx->fake.hellos), 3);
+
+	/* Eight more tokens evict token A (least recently used). */
+	for (int i = 0; i < 8; i++) {
+		snprintf(header, sizeof(header), "Authorization: Bearer spod_other%d\r\n", i);
+		request(&r, "GET", KEY_GOOD, header, NULL);
+		assert_int_equal(r.status, 200);
+	}
+	assert_int_equal(atomic_load(&fx->fake.hellos), 11);
+	request(&r, "GET", KEY_GOOD, TOKEN_A, NULL);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(atomic_load(&fx->fake.hellos), 12);
+	/* The evicted connections were closed, not leaked (the fake sees that a little later). */
+	for (int waited_ms = 0; atomic_load(&fx->fake.open_conns) > 8; waited_ms += 10) {
+		assert_true(waited_ms < WAIT_S * 1000);
+		poll(NULL, 0, 10);
+	}
+}
+
+static void test_retry_after_close(void **state)
+{
+	struct fixture *fx = *state;
+	struct resp r;
+
+	request(&r, "GET", KEY_GOOD, TOKEN_A, NULL);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(atomic_load(&fx->fake.hellos), 1);
+	/* The backend now drops every connection after one answer: the first request still
+	 * has its open connection; each later one finds its cached connection closed and
+	 * succeeds on a new one. */
+	atomic_store(&fx->fake.close_after, 1);
+	for (int i = 0; i < 4; i++) {
+		request(&r, "GET", KEY_GOOD, TOKEN_A, NULL);
+		assert_int_equal(r.status, 200);
+	}
+	assert_int_equal(atomic_load(&fx->fake.hellos), 4);
+	atomic_store(&fx->fake.close_after, 0);
+}
+
+static void test_backend_gone(void **state)
+{
+	struct fixture *fx = *state;
+	struct resp r;
+
+	request(&r, "GET", KEY_GOOD, TOKEN_A, NULL);
+	assert_int_equal(r.status, 200);
+	fake_stop(&fx->fake);
+	request(&r, "GET", KEY_GOOD, TOKEN_A, NULL);
+	expect_error(&r, 503, "UNAVAILABLE");
+	request(&r, "GET", "/healthz", "", NULL);
+	assert_int_equal(r.status, 200);
+	/* teardown stops the fake again: make that harmless. */
+	fake_start(&fx->fake);
+}
+
+static void test_start_refusals(void **state)
+{
+	struct spod_http_config cfg = {.addr = "127.0.0.1",
+	                               .backend_uri = "unix:///nonexistent",
+	                               .max_body_bytes = 1,
+	                               .threads = 1};
+	struct spod_http *h = NULL;
+
+	(void)state;
+	spod_log_init("test_http_server", (enum spod_log_level)(SPOD_LOG_ERROR + 1));
+	cfg.addr = "localhost";
+	assert_int_equal(spod_http_start(&h, &cfg), SPOD_E_BAD_ARG);
+	assert_null(h);
+	cfg.addr = "127.0.0.1";
+	cfg.threads = 65;
+	assert_int_equal(spod_http_start(&h, &cfg), SPOD_E_BAD_ARG);
+	cfg.threads = 1;
+	cfg.tls_cert = "/nonexistent/cert.pem";
+	assert_int_equal(spod_http_start(&h, &cfg), SPOD_E_BAD_ARG); /* no key */
+	cfg.tls_key = "/nonexistent/key.pem";
+	assert_int_equal(spod_http_start(&h, &cfg), SPOD_E_IO);
+	cfg.tls_cert = cfg.tls_key = NULL;
+	cfg.addr = "::1";
+	if (spod_http_start(&h, &cfg) == SPOD_OK) { /* IPv6 loopback may be disabled */
+		assert_true(spod_http_port(h) != 0);
+		spod_http_stop(h);
+	}
+	spod_http_stop(NULL);
+	spod_log_init("test_http_server", SPOD_LOG_ERROR);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_open_routes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_http_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_body_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_garbage_then_serving, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pod_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_after_close, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_backend_gone, setup, teardown),
+	    cmocka_unit_test(test_start_refusals),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
