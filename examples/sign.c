@@ -4,6 +4,9 @@
  *
  *   sign [URI]            URI defaults to $SPOD_URI (unix://, tcp:// or vsock://)
  *
+ * SPOD_TOKEN is the API token the connection authenticates with (spod-host requires one;
+ * `spod token create --scope 'ops=sign,generate,delete,list;keys=*'` makes one).
+ *
  * With SPOD_EXPECT_PCR0=HEX (48 bytes), the pod must first prove with a fresh attestation
  * document that it runs that enclave and holds the new key; SPOD_ATTEST_ROOT=FILE (PEM or
  * DER) pins a root other than the AWS Nitro Enclaves root, such as `spod attest dev-root`.
@@ -233,7 +236,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s [URI]   (or set SPOD_URI)\n", argv[0]);
 		return 2;
 	}
-	if ((rc = spod_client_connect(&c, uri, TIMEOUT_MS)) != SPOD_OK) {
+	if ((rc = spod_client_open(&c, uri, getenv("SPOD_TOKEN"), TIMEOUT_MS)) != SPOD_OK) {
 		fprintf(stderr, "sign: cannot connect to %s: %s [%s]\n", uri, spod_strerror(rc),
 		        spod_err_name(rc));
 		return 1;

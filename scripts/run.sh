@@ -62,11 +62,34 @@ printf '\n%s# the enclave attests that it holds this key (simulated NSM off Nitr
 step "$spod" attest verify .run/demo-attestation.cbor --root dev --nonce 0102030405060708 \
 	--key "$k1" --public "$("$spod" keys public "$k1")"
 
+# The HTTP/JSON API (docs/openapi.yaml), with a token that may only sign with k1.
+url=$(grep -oE 'HTTP API on https?://[^ ]+' "$SPOD_DATA_DIR/spod-host.log" | tail -n1 | sed -e 's/^HTTP API on //' -e 's|/$||')
+app_token=$("$spod" --json token create --scope "ops=sign;keys=id:$k1" --expires 1h |
+	python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+printf '\n%s# an application token that may only sign with that key, for one hour%s\n' "$bold" "$plain"
+echo "$ spod token create --scope 'ops=sign;keys=id:$k1' --expires 1h"
+printf '\n%s# the same signature over HTTP (%s)%s\n' "$bold" "$url" "$plain"
+echo "$ POST $url/v1/keys/$k1/sign {\"message\":\"$msg\",\"hash\":\"keccak256\"}"
+python3 - "$url" "$k1" "$msg" "$app_token" <<'PY'
+import http.client, json, sys, urllib.parse
+url, key, msg, tok = sys.argv[1:]
+u = urllib.parse.urlsplit(url)
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+c.request("POST", f"/v1/keys/{key}/sign", json.dumps({"message": msg, "hash": "keccak256"}),
+          {"Authorization": f"Bearer {tok}", "Content-Type": "application/json"})
+r = c.getresponse()
+print(r.status, r.read().decode())
+PY
+step "$spod" audit tail --limit 4
+
 cat <<MSG
 
 ${bold}The pod is running${plain} (keys live only in the enclave's memory: this is ephemeral mode).
   call it:   export SPOD_DATA_DIR=$SPOD_DATA_DIR PATH=$root/$build:\$PATH
              spod info; spod keys generate --alg p256; spod --help
+  HTTP API:  $url  (docs/openapi.yaml; Authorization: Bearer <token>)
+  tokens:    the admin token is .run/admin.token (mode 0600); spod token create --scope ...
+  audit:     spod audit tail; spod audit verify
   logs:      .run/spod-enclave.log, .run/spod-host.log
   stop it:   make stop
 MSG

@@ -101,7 +101,8 @@ int spod_client_generate(struct spod_client *c, struct spod_key_info *out, uint8
  * (on spod-host) taken label.
  */
 int spod_client_generate_label(struct spod_client *c, struct spod_key_info *out, uint8_t alg,
-                               const char *label) __attribute__((warn_unused_result, nonnull(1, 2)));
+                               const char *label)
+    __attribute__((warn_unused_result, nonnull(1, 2)));
 int spod_client_public(struct spod_client *c, struct spod_key_info *out,
                        const uint8_t key_id[SPOD_KEY_ID_BYTES])
     __attribute__((warn_unused_result, nonnull));

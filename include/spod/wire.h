@@ -152,7 +152,7 @@ struct spod_generate_req {
 
 /* hello: the first frame on a connection to spod-host (docs/protocol.md, hello) */
 struct spod_hello_req {
-	const char *token; /* not NUL-terminated */
+	const char *token;  /* not NUL-terminated */
 	uint32_t token_len; /* 1..SPOD_TOKEN_MAX_BYTES */
 };
 
@@ -291,7 +291,7 @@ struct spod_hello_view {
 	uint32_t flags;          /* SPOD_HELLO_* */
 	uint32_t ops;            /* operations the token allows: bit set of SPOD_HELLO_OP_* */
 };
-#define SPOD_HELLO_AUTH 0x1u /* the peer enforces tokens (spod-host); 0 from spod-enclave */
+#define SPOD_HELLO_AUTH        0x1u /* the peer enforces tokens (spod-host); 0 from spod-enclave */
 #define SPOD_HELLO_OP_SIGN     0x01u
 #define SPOD_HELLO_OP_GENERATE 0x02u
 #define SPOD_HELLO_OP_DELETE   0x04u

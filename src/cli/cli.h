@@ -32,6 +32,12 @@ enum cli_opt {
 	OPT_MAX_AGE,
 	OPT_AT,
 	OPT_EXPECT_PCR0,
+	OPT_TOKEN_FILE,
+	OPT_LABEL,
+	OPT_SCOPE,
+	OPT_EXPIRES,
+	OPT_DB,
+	OPT_LIMIT,
 	OPT_HELP,
 	OPT__COUNT
 };
@@ -54,7 +60,11 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Fails with a usage error if an option outside allowed_mask (1 << OPT_*) was given. */
 int cli_only(const struct cli *cli, unsigned allowed_mask, const char *cmd);
 
-/* Connects to the pod. Returns SPOD_OK or prints the reason and returns the error. */
+/*
+ * Connects to the pod and, when a token is found, authenticates with it: --token-file FILE,
+ * else $SPOD_TOKEN, else $SPOD_TOKEN_FILE, else $SPOD_DATA_DIR/admin.token if it exists.
+ * Returns SPOD_OK or prints the reason and returns the error.
+ */
 int cli_connect(struct cli *cli);
 
 /*
@@ -92,5 +102,7 @@ int cmd_measure(struct cli *cli);
 int cmd_keys(struct cli *cli);
 int cmd_sign(struct cli *cli);
 int cmd_verify(struct cli *cli);
+int cmd_token(struct cli *cli);
+int cmd_audit(struct cli *cli);
 
 #endif

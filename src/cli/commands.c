@@ -98,15 +98,20 @@ static int keys_generate(struct cli *cli)
 	uint8_t alg;
 	int rc;
 
-	if ((rc = cli_only(cli, OPT(OPT_ALG) | OPT(OPT_EXPECT_PCR0), "keys generate")) != 0)
+	if ((rc = cli_only(cli, OPT(OPT_ALG) | OPT(OPT_LABEL) | OPT(OPT_EXPECT_PCR0),
+	                   "keys generate")) != 0)
 		return rc;
 	if (cli->npos != 1)
 		return cli_usage_error("'keys generate' takes no arguments besides --alg");
+	if (cli->opt[OPT_LABEL] != NULL &&
+	    !spod_label_valid(cli->opt[OPT_LABEL], strlen(cli->opt[OPT_LABEL])))
+		return cli_usage_error("--label must be 1..%u of A-Z a-z 0-9 . _ -",
+		                       SPOD_LABEL_MAX_BYTES);
 	if (cli->opt[OPT_ALG] == NULL || spod_alg_parse(&alg, cli->opt[OPT_ALG]) < 0)
 		return cli_usage_error("--alg must be ed25519, secp256k1 or p256");
 	if ((rc = cli_connect(cli)) < 0)
 		return spod_err_exit_code(rc);
-	rc = spod_client_generate(cli->client, &k, alg);
+	rc = spod_client_generate_label(cli->client, &k, alg, cli->opt[OPT_LABEL]);
 	if (rc < 0)
 		return cli_fail(cli, rc, "keys generate");
 	print_key(cli, &k, 1);

@@ -30,38 +30,57 @@ static const char *const opt_names[OPT__COUNT] = {
     [OPT_MAX_AGE] = "max-age",
     [OPT_AT] = "at",
     [OPT_EXPECT_PCR0] = "expect-pcr0",
+    [OPT_TOKEN_FILE] = "token-file",
+    [OPT_LABEL] = "label",
+    [OPT_SCOPE] = "scope",
+    [OPT_EXPIRES] = "expires",
+    [OPT_DB] = "db",
+    [OPT_LIMIT] = "limit",
     [OPT_HELP] = "help",
 };
 
 static void usage(FILE *out)
 {
-	fputs("usage: spod [--uri URI] [--json] [--timeout MS] COMMAND ...\n"
-	      "\n"
-	      "commands:\n"
-	      "  info                                  version, algorithms, key count, mode\n"
-	      "  keys generate --alg ed25519|secp256k1|p256\n"
-	      "  keys list\n"
-	      "  keys public ID [--format hex|pem|eth-address]\n"
-	      "  keys delete ID\n"
-	      "  sign ID (--message HEX | --message-file PATH | --digest HEX)\n"
-	      "          [--hash sha256|keccak256]\n"
-	      "  verify --alg ALG --public HEX (--message HEX | --message-file PATH |\n"
-	      "         --digest HEX) [--hash sha256|keccak256] --signature HEX\n"
-	      "  attest [--key ID] [--nonce HEX] [--out FILE]   attestation document (raw CBOR)\n"
-	      "  attest verify DOC [--root aws|dev|FILE] [--pcr N=HEX ...] [--nonce HEX]\n"
-	      "         [--max-age S] [--at UNIXTIME] [--key ID --public HEX [--alg ALG]]\n"
-	      "  attest dev-root                       the simulated NSM's development root (PEM)\n"
-	      "  measure IMAGE.eif                     PCR0/1/2 of an enclave image, as nitro-cli\n"
-	      "\n"
-	      "--expect-pcr0 HEX [--root aws|dev|FILE] before info, keys or sign: verify a fresh\n"
-	      "attestation of the pod (and, for keys public, of that key) before trusting it.\n"
-	      "\n"
-	      "Ed25519 signs the message itself. ECDSA keys sign a 32-byte --digest, or a message\n"
-	      "hashed inside the enclave with --hash. The pod is found at --uri, else $SPOD_URI,\n"
-	      "else unix://$SPOD_DATA_DIR/spod.sock. Exit codes: 0 ok, 1 internal, 2 usage,\n"
-	      "3 pod unavailable, 4 key not found, 5 request rejected, 6 signature invalid,\n"
-	      "7 not authorized.\n",
-	      out);
+	fputs(
+	    "usage: spod [--uri URI] [--json] [--timeout MS] COMMAND ...\n"
+	    "\n"
+	    "commands:\n"
+	    "  info                                  version, algorithms, key count, mode\n"
+	    "  keys generate --alg ed25519|secp256k1|p256 [--label LABEL]\n"
+	    "  keys list\n"
+	    "  keys public ID [--format hex|pem|eth-address]\n"
+	    "  keys delete ID\n"
+	    "  sign ID (--message HEX | --message-file PATH | --digest HEX)\n"
+	    "          [--hash sha256|keccak256]\n"
+	    "  verify --alg ALG --public HEX (--message HEX | --message-file PATH |\n"
+	    "         --digest HEX) [--hash sha256|keccak256] --signature HEX\n"
+	    "  attest [--key ID] [--nonce HEX] [--out FILE]   attestation document (raw CBOR)\n"
+	    "  attest verify DOC [--root aws|dev|FILE] [--pcr N=HEX ...] [--nonce HEX]\n"
+	    "         [--max-age S] [--at UNIXTIME] [--key ID --public HEX [--alg ALG]]\n"
+	    "  attest dev-root                       the simulated NSM's development root (PEM)\n"
+	    "  measure IMAGE.eif                     PCR0/1/2 of an enclave image, as nitro-cli\n"
+	    "  token create --scope SCOPES [--expires 90s|30m|12h|7d]   new API token (shown "
+	    "once)\n"
+	    "  token list                            token records (never the secrets)\n"
+	    "  token revoke ID                       revoke a token (open connections within 1 s)\n"
+	    "  audit verify                          re-walk the audit hash chain\n"
+	    "  audit tail [--limit N]                the newest audit records (default 20)\n"
+	    "\n"
+	    "token and audit work on the database directly: --db PATH, else $SPOD_DB, else\n"
+	    "$SPOD_DATA_DIR/spod.db. Commands that talk to the pod authenticate with the token\n"
+	    "in --token-file FILE, else $SPOD_TOKEN, else the file $SPOD_TOKEN_FILE, else\n"
+	    "$SPOD_DATA_DIR/admin.token (written by spod-host on first start). SCOPES grammar:\n"
+	    "docs/auth.md, e.g. 'ops=sign,list;keys=label:hot-wallet;rate=100'.\n"
+	    "\n"
+	    "--expect-pcr0 HEX [--root aws|dev|FILE] before info, keys or sign: verify a fresh\n"
+	    "attestation of the pod (and, for keys public, of that key) before trusting it.\n"
+	    "\n"
+	    "Ed25519 signs the message itself. ECDSA keys sign a 32-byte --digest, or a message\n"
+	    "hashed inside the enclave with --hash. The pod is found at --uri, else $SPOD_URI,\n"
+	    "else unix://$SPOD_DATA_DIR/spod.sock. Exit codes: 0 ok, 1 internal, 2 usage,\n"
+	    "3 pod unavailable, 4 key not found, 5 request rejected, 6 signature invalid,\n"
+	    "7 not authorized.\n",
+	    out);
 }
 
 int cli_usage_error(const char *fmt, ...)
@@ -78,7 +97,7 @@ int cli_usage_error(const char *fmt, ...)
 
 int cli_only(const struct cli *cli, unsigned allowed_mask, const char *cmd)
 {
-	allowed_mask |= 1u << OPT_URI | 1u << OPT_JSON | 1u << OPT_TIMEOUT;
+	allowed_mask |= 1u << OPT_URI | 1u << OPT_JSON | 1u << OPT_TIMEOUT | 1u << OPT_TOKEN_FILE;
 	/* An end-to-end attestation check can guard any command that talks to the pod. */
 	if (allowed_mask & (1u << OPT_EXPECT_PCR0))
 		allowed_mask |= 1u << OPT_ROOT;
@@ -124,10 +143,77 @@ int cli_fail(const struct cli *cli, int err, const char *action)
 	return spod_err_exit_code(err);
 }
 
+/*
+ * Finds the API token (see cli_connect) into buf. Returns 1 with *from naming the source,
+ * 0 when there is none, or -1 after printing why a named source is unusable.
+ */
+static int find_token(const struct cli *cli, char *buf, size_t cap, const char **from)
+{
+	static char dflt[300];
+	const char *path = cli->opt[OPT_TOKEN_FILE];
+	const char *env = getenv("SPOD_TOKEN");
+	int must = 1;
+	FILE *f;
+	size_t n;
+
+	*from = "$SPOD_TOKEN";
+	if (path == NULL && env != NULL && env[0] != '\0') {
+		if (strlen(env) >= cap)
+			return -1;
+		strcpy(buf, env);
+		return 1;
+	}
+	if (path == NULL)
+		path = getenv("SPOD_TOKEN_FILE");
+	if (path == NULL || path[0] == '\0') {
+		char dir[256];
+		if (spod_data_dir(dir, sizeof(dir)) < 0 ||
+		    (size_t)snprintf(dflt, sizeof(dflt), "%s/admin.token", dir) >= sizeof(dflt))
+			return 0;
+		path = dflt;
+		must = 0;
+	}
+	*from = path;
+	f = fopen(path, "r");
+	if (f == NULL) {
+		if (!must)
+			return 0;
+		fprintf(stderr, "spod: cannot read the token file %s\n", path);
+		return -1;
+	}
+	n = fread(buf, 1, cap - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "spod: the token file %s is empty\n", path);
+		return -1;
+	}
+	return 1;
+}
+
 int cli_connect(struct cli *cli)
 {
-	int rc = spod_client_connect(&cli->client, cli->uri, cli->timeout_ms);
+	char token[SPOD_TOKEN_MAX_BYTES + 2];
+	const char *from = NULL;
+	int have = find_token(cli, token, sizeof(token), &from);
+	int rc;
 
+	if (have < 0)
+		return SPOD_E_BAD_ARG;
+	rc = spod_client_connect(&cli->client, cli->uri, cli->timeout_ms);
+	if (rc == SPOD_OK && have) {
+		rc = spod_client_hello(cli->client, token, NULL);
+		memset(token, 0, sizeof(token));
+		if (rc < 0) {
+			char action[400];
+			snprintf(action, sizeof(action), "authenticating with the token from %s",
+			         from);
+			(void)cli_fail(cli, rc, action);
+			return rc;
+		}
+	}
 	if (rc == SPOD_OK && cli_check_pod(cli, NULL, 0, NULL, 0) != 0)
 		return SPOD_E_BAD_SIGNATURE;
 
@@ -241,6 +327,10 @@ int main(int argc, char **argv)
 		rc = cmd_attest(&cli);
 	else if (strcmp(cmd, "measure") == 0)
 		rc = cmd_measure(&cli);
+	else if (strcmp(cmd, "token") == 0)
+		rc = cmd_token(&cli);
+	else if (strcmp(cmd, "audit") == 0)
+		rc = cmd_audit(&cli);
 	else
 		rc = cli_usage_error("unknown command '%s'", cmd);
 	spod_client_close(cli.client);

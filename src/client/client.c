@@ -283,7 +283,11 @@ int spod_client_hello(struct spod_client *c, const char *token, struct spod_hell
 	if (rc < 0)
 		return rc;
 	spod_conn_tx_commit(&c->c, len);
-	SPOD_TRY(roundtrip(c, &f, rid));
+	rc = roundtrip(c, &f, rid);
+	/* The token is a secret: no copy stays behind in the send buffer. */
+	explicit_bzero(buf, len);
+	if (rc < 0)
+		return rc;
 	SPOD_TRY(spod_wire_hello_resp(&v, &f));
 	if (out != NULL) {
 		memcpy(out->token_id, v.token_id, sizeof(out->token_id));

@@ -19,11 +19,13 @@ void host_client_close(struct host_client *cl)
 	struct spod_host *h = cl->h;
 
 	spod_loop_del(h->loop, cl->c.fd);
+	host_access_release(cl);
 	if (cl->paused || cl->eof)
 		h->nwaiting--;
 	h->clients[cl->index] = NULL;
 	h->client_gen[cl->index]++; /* responses still in flight for it are dropped */
 	h->nclients--;
+	host_metrics_set(&h->metrics.clients, h->nclients);
 	if (cl->dirty) {
 		for (uint32_t i = 0; i < h->ndirty; i++)
 			if (h->dirty_clients[i] == cl)
@@ -76,40 +78,42 @@ void host_client_release(struct host_client *cl, const struct inflight *in)
 	cl->reserved -= in->reserve;
 }
 
-/* Writes an error response for one client request. Returns SPOD_OK or SPOD_E_BUSY. */
-int host_client_error(struct host_client *cl, uint8_t opcode, uint64_t rid, int err,
-                      const char *what)
+void host_answer_count(struct spod_host *h, uint8_t opcode, int status)
+{
+	host_metrics_request(&h->metrics, opcode, status);
+}
+
+int host_client_error_text(struct host_client *cl, uint8_t opcode, uint64_t rid, int err,
+                           const char *msg)
 {
 	uint8_t *out = spod_conn_tx_reserve(&cl->c, ERR_FRAME_MAX);
-	char msg[SPOD_ERRMSG_MAX_BYTES];
 	size_t len;
 
 	if (out == NULL)
 		return SPOD_E_BUSY;
-	snprintf(msg, sizeof(msg), "%s: %s", what, spod_strerror(err));
 	if (spod_wire_put_error(out, ERR_FRAME_MAX, &len, opcode, rid, err, msg) < 0)
 		return SPOD_E_INTERNAL;
 	spod_conn_tx_commit(&cl->c, len);
 	host_client_mark_dirty(cl);
+	host_answer_count(cl->h, opcode, err);
 	return SPOD_OK;
 }
 
-/*
- * The seam where authentication and per-token scopes (the host issue) will decide whether
- * a frame may pass. Today every well-formed request is admitted.
- */
-static int host_admit(const struct host_client *cl, const struct spod_frame *f)
+int host_client_error(struct host_client *cl, uint8_t opcode, uint64_t rid, int err,
+                      const char *what)
 {
-	(void)cl;
-	(void)f;
-	return SPOD_OK;
+	char msg[SPOD_ERRMSG_MAX_BYTES];
+
+	snprintf(msg, sizeof(msg), "%s: %s", what, spod_strerror(err));
+	return host_client_error_text(cl, opcode, rid, err, msg);
 }
 
 /*
  * Forwards one request frame (already framed and header-checked) to an enclave, holding
  * reserve bytes of the client's send buffer for its answer.
  */
-static int forward_request(struct host_client *cl, const struct spod_frame *f, size_t reserve)
+static int forward_request(struct host_client *cl, const struct spod_frame *f, size_t reserve,
+                           struct host_audit *audit, uint64_t t0_ns)
 {
 	struct spod_host *h = cl->h;
 	struct host_enclave *e = host_enclave_pick(h);
@@ -126,6 +130,8 @@ static int forward_request(struct host_client *cl, const struct spod_frame *f, s
 		return SPOD_E_BUSY;
 	}
 	in = &h->slots[slot];
+	in->audit = audit;
+	in->t0_ns = t0_ns;
 	in->client_rid = f->hdr.request_id;
 	in->reserve = (uint32_t)reserve;
 	in->client_index = cl->index;
@@ -182,8 +188,10 @@ static int client_pump(struct host_client *cl)
 	struct spod_frame f;
 	int rc;
 
-	for (;;) {
+	while (!cl->closing) {
+		struct host_audit *audit = NULL;
 		const char *what = "forward";
+		uint64_t t0;
 		size_t need;
 
 		rc = spod_conn_peek(&cl->c, &f);
@@ -196,19 +204,29 @@ static int client_pump(struct host_client *cl)
 			client_set_waiting(cl, 1, cl->eof);
 			return SPOD_OK;
 		}
-		spod_conn_consume(&cl->c, f.frame_len);
+		t0 = host_now_ns();
 		rc = spod_wire_check_hdr(&f.hdr, 0);
-		if (rc == SPOD_OK) {
-			what = "admission";
-			rc = host_admit(cl, &f);
+		if (rc == SPOD_OK)
+			rc = host_access_admit(cl, &f, &audit, &what);
+		if (rc == HOST_HANDLED) {
+			spod_conn_consume(&cl->c, f.frame_len);
+			continue;
 		}
 		if (rc == SPOD_OK) {
+			rc = forward_request(cl, &f, need, audit, t0);
 			what = "forward";
-			rc = forward_request(cl, &f, need);
+			if (rc < 0)
+				host_audit_free(cl->h, audit);
+		}
+		/* A connection without a valid token gets its answer, then is closed. */
+		if (rc == SPOD_E_UNAUTHENTICATED) {
+			cl->closing = 1;
+			client_set_waiting(cl, cl->paused, 1);
 		}
 		/* Cannot fail: the credit checked above covers an error frame. */
 		if (rc < 0 && host_client_error(cl, f.hdr.opcode, f.hdr.request_id, rc, what) < 0)
 			return SPOD_E_INTERNAL;
+		spod_conn_consume(&cl->c, f.frame_len);
 	}
 	client_set_waiting(cl, 0, cl->eof);
 	spod_conn_compact(&cl->c);
@@ -325,5 +343,6 @@ void host_on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 		}
 		h->clients[idx] = cl;
 		h->nclients++;
+		host_metrics_set(&h->metrics.clients, h->nclients);
 	}
 }

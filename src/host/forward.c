@@ -3,10 +3,37 @@
 #include <stdlib.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "host/host_int.h"
 #include "transport/socket.h"
+
+/* Every HOST_REFRESH_MS: token records are re-read, so revocations reach open connections. */
+static void on_refresh(struct spod_loop *loop, int fd, uint32_t events, void *arg)
+{
+	uint64_t ticks;
+
+	(void)loop;
+	(void)events;
+	if (read(fd, &ticks, sizeof(ticks)) < 0) {
+		/* spurious wake-up */
+	}
+	host_access_refresh(arg);
+}
+
+static int refresh_timer(struct spod_host *h)
+{
+	struct itimerspec its = {
+	    .it_interval = {HOST_REFRESH_MS / 1000, (HOST_REFRESH_MS % 1000) * 1000000L},
+	    .it_value = {HOST_REFRESH_MS / 1000, (HOST_REFRESH_MS % 1000) * 1000000L},
+	};
+
+	h->refresh_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (h->refresh_fd < 0 || timerfd_settime(h->refresh_fd, 0, &its, NULL) < 0)
+		return SPOD_E_IO;
+	return spod_loop_add(h->loop, h->refresh_fd, SPOD_EV_READ, on_refresh, h);
+}
 
 int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 {
@@ -24,6 +51,8 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 	h->cfg = *cfg;
 	h->signal_fd = -1;
 	h->timer_fd = -1;
+	h->refresh_fd = -1;
+	host_metrics_set(&h->metrics.enclave_conns, cfg->enclave_conns);
 	for (unsigned i = 0; i < SPOD_HOST_MAX_LISTENERS; i++)
 		h->listen_fd[i] = -1;
 	h->clients = calloc(cfg->max_clients, sizeof(*h->clients));
@@ -40,6 +69,7 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 		h->free_slots[i] = INFLIGHT_SLOTS - 1 - i;
 	h->nfree = INFLIGHT_SLOTS;
 
+	SPOD_GUARD(rc, host_access_open(h));
 	SPOD_GUARD(rc, spod_loop_new(&h->loop));
 	for (unsigned i = 0; i < cfg->nlisten; i++) {
 		SPOD_GUARD(rc, spod_listen(&h->listen_fd[i], &cfg->listen[i]));
@@ -53,6 +83,7 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 		goto out;
 	}
 	SPOD_GUARD(rc, spod_loop_add(h->loop, h->timer_fd, SPOD_EV_READ, host_on_timer, h));
+	SPOD_GUARD(rc, refresh_timer(h));
 	for (unsigned i = 0; i < cfg->enclave_conns; i++) {
 		struct host_enclave *e = &h->enclave[i];
 		e->h = h;
@@ -75,19 +106,33 @@ out:
 }
 
 /*
- * After every epoll_wait batch: one write per connection that got data, however many
- * ready descriptors contributed to it.
+ * After every epoll_wait batch: the audit records of the answers that came in are committed
+ * in one transaction and those answers released (journal.c), then one write per connection
+ * that got data, however many ready descriptors contributed to it.
  */
 static void host_tick(struct spod_loop *loop, void *arg)
 {
 	struct spod_host *h = arg;
 
 	(void)loop;
+	(void)host_journal_commit(h);
 	host_flush_dirty(h);
 	if (h->nwaiting > 0) {
 		host_resume_waiting(h);
 		host_flush_dirty(h);
 	}
+}
+
+int spod_host_ready(void *arg)
+{
+	const struct spod_host *h = arg;
+	return atomic_load_explicit(&h->metrics.enclave_ready, memory_order_relaxed) > 0;
+}
+
+size_t spod_host_metrics(void *arg, char *buf, size_t cap)
+{
+	const struct spod_host *h = arg;
+	return host_metrics_render(&h->metrics, buf, cap);
 }
 
 int spod_host_run(struct spod_host *h)
@@ -114,7 +159,13 @@ void spod_host_free(struct spod_host *h)
 		close(h->signal_fd);
 	if (h->timer_fd >= 0)
 		close(h->timer_fd);
+	if (h->refresh_fd >= 0)
+		close(h->refresh_fd);
 	spod_loop_free(h->loop);
+	for (uint32_t s = 0; h->slots && s < INFLIGHT_SLOTS; s++)
+		host_audit_free(h, h->slots[s].audit);
+	host_journal_free(h);
+	host_access_close(h);
 	free(h->clients);
 	free(h->client_gen);
 	free(h->dirty_clients);

@@ -4,8 +4,8 @@
  *
  * Frames are forwarded as they arrived (only the 8-byte request id is rewritten, so that
  * requests of many clients can share one enclave connection); the host never decodes a
- * body and never holds key material. Authentication and storage hook in at
- * host_admit() (see clients.c) in a later issue.
+ * body except to authorize it (access.c) and to audit it (journal.c), and never holds key
+ * material.
  */
 #ifndef SPOD_HOST_FORWARD_H
 #define SPOD_HOST_FORWARD_H
@@ -35,6 +35,16 @@ struct spod_host_config {
 	struct spod_bytes root; /* ptr NULL: the AWS Nitro Enclaves root */
 	const struct spod_attest_pcr_expect *pcrs;
 	size_t npcrs;
+	/*
+	 * Storage (docs/storage.md): the SQLite database with key metadata, token records and
+	 * the audit log; audit_sync_full selects SQLite synchronous=FULL (commits survive power
+	 * loss) over NORMAL (they survive a crash of spod-host). On first start, when the
+	 * database holds no token, an admin token is created and its text written to
+	 * token_file (mode 0600).
+	 */
+	const char *db_path;
+	int audit_sync_full;
+	const char *token_file;
 };
 
 struct spod_host;
@@ -47,5 +57,13 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 int spod_host_run(struct spod_host *h) __attribute__((nonnull));
 
 void spod_host_free(struct spod_host *h);
+
+/*
+ * For the HTTP layer (src/http/http.h), callable from any thread while the host runs:
+ * 1 when an enclave connection is up and admitted; the Prometheus text of the host's metrics
+ * into buf[0..cap), returning its length (or the length needed when more than cap).
+ */
+int spod_host_ready(void *h);
+size_t spod_host_metrics(void *h, char *buf, size_t cap);
 
 #endif

@@ -10,7 +10,10 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "auth/auth.h"
 #include "host/forward.h"
+#include "host/metrics.h"
+#include "store/store.h"
 #include "spod/wire.h"
 #include "transport/conn.h"
 #include "transport/loop.h"
@@ -30,17 +33,59 @@
  * not fit is paused (its requests stay unread in rx) until it reads what it is owed, so a
  * slow reader is slowed down, never disconnected, and no answer is ever dropped.
  */
+/*
+ * A token as the host holds it while connections use it (access.c): found by hash at hello,
+ * shared by every connection that presented it (so is its rate bucket), re-read from the
+ * store every HOST_REFRESH_MS so a revocation reaches open connections.
+ */
+struct host_token {
+	struct host_token *next;
+	uint8_t id[SPOD_STORE_TOKEN_ID_BYTES];
+	uint8_t hash[SPOD_STORE_HASH_BYTES];
+	int64_t expires_ms; /* 0 = never */
+	int revoked;
+	int has_labels; /* some keys= entry names a label: look keys' labels up */
+	uint32_t refs;
+	struct spod_auth_bucket bucket;
+	struct spod_auth_scopes scopes;
+};
+#define HOST_REFRESH_MS 1000
+
+/* One audited item: a signature, a generated or a deleted key. */
+struct host_audit_item {
+	uint8_t key_id[SPOD_KEY_ID_BYTES];
+	uint8_t digest[SPOD_DIGEST_BYTES]; /* signatures: the digest, or SHA-256 of the message */
+	uint8_t mode;
+	uint32_t len; /* message length */
+};
+
+/*
+ * What the audit records of a forwarded request need, captured when the request was read
+ * (the frame is gone when the answer comes). Owned by its in-flight slot.
+ */
+struct host_audit {
+	struct host_audit *next_label; /* key.generate with a label: h->pending_labels list */
+	uint8_t opcode;
+	uint8_t alg;                          /* key.generate */
+	char label[SPOD_LABEL_MAX_BYTES + 1]; /* key.generate; "" for none */
+	uint8_t token_id[SPOD_STORE_TOKEN_ID_BYTES];
+	uint32_t n;
+	struct host_audit_item items[]; /* n of them */
+};
+
 struct host_client {
 	struct spod_conn c;
 	struct spod_host *h;
-	uint32_t index;    /* in h->clients */
-	uint32_t gen;      /* matches h->client_gen[index] while open */
-	uint32_t inflight; /* requests forwarded and not yet answered */
-	size_t reserved;   /* send-buffer bytes promised to those answers */
-	uint32_t events;   /* SPOD_EV_* currently watched */
-	int dirty;         /* responses committed, flush pending this iteration */
-	int paused;        /* out of credit: not reading until answers drain */
-	int eof;           /* peer shut down its writing side: answer, then close */
+	struct host_token *tok; /* NULL until a hello succeeded */
+	uint32_t index;         /* in h->clients */
+	uint32_t gen;           /* matches h->client_gen[index] while open */
+	uint32_t inflight;      /* requests forwarded and not yet answered */
+	size_t reserved;        /* send-buffer bytes promised to those answers */
+	uint32_t events;        /* SPOD_EV_* currently watched */
+	int dirty;              /* responses committed, flush pending this iteration */
+	int paused;             /* out of credit: not reading until answers drain */
+	int eof;                /* peer shut down its writing side: answer, then close */
+	int closing; /* refused (authentication): read nothing more, close when answered */
 };
 
 struct host_enclave {
@@ -59,6 +104,8 @@ struct host_enclave {
 
 /* One forwarded request waiting for its response. */
 struct inflight {
+	struct host_audit *audit; /* NULL for requests that are not audited */
+	uint64_t t0_ns;           /* when the request was read (CLOCK_MONOTONIC) */
 	uint64_t client_rid;
 	uint32_t reserve; /* credit held in the client's send buffer */
 	uint32_t client_index;
@@ -86,6 +133,20 @@ struct spod_host {
 	uint32_t ndirty;
 	uint32_t nwaiting; /* clients paused or half-closed, revisited after each wake-up */
 	int was_ready;
+	int refresh_fd;
+	struct host_metrics metrics;
+	/* access.c */
+	struct spod_store *store;
+	struct host_token *tokens;
+	struct host_audit *pending_labels;
+	/* journal.c: answers held until their audit records are committed */
+	struct host_held *held;
+	uint32_t nheld, held_cap;
+	uint8_t *held_bytes;
+	size_t held_len, held_byte_cap;
+	struct host_rec *recs;
+	uint32_t nrecs, recs_cap;
+	void *md_ctx; /* EVP_MD_CTX for message digests */
 };
 
 /* in-flight table (inflight.c) */
@@ -99,11 +160,43 @@ struct host_client *host_client_get(struct spod_host *h, uint32_t index, uint32_
 void host_client_close(struct host_client *cl);
 void host_client_mark_dirty(struct host_client *cl);
 void host_client_release(struct host_client *cl, const struct inflight *in);
+/* Writes an error answer with the message msg as it is; counts it. SPOD_OK or SPOD_E_BUSY. */
+int host_client_error_text(struct host_client *cl, uint8_t opcode, uint64_t rid, int err,
+                           const char *msg);
+/* The same with the message "what: <spod_strerror(err)>". */
 int host_client_error(struct host_client *cl, uint8_t opcode, uint64_t rid, int err,
                       const char *what);
 void host_flush_dirty(struct spod_host *h);
 void host_resume_waiting(struct spod_host *h);
 void host_on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg);
+
+/* tokens and per-request authorization (access.c) */
+#define HOST_HANDLED 1 /* host_access_admit answered the request itself */
+int host_access_open(struct spod_host *h);
+void host_access_close(struct spod_host *h);
+/*
+ * Decides on one request of an application connection. Returns SPOD_OK to forward it (with
+ * *audit set for audited opcodes, owned by the caller from then on), HOST_HANDLED when it was
+ * answered here (hello), or an error to answer with, *what saying why.
+ */
+int host_access_admit(struct host_client *cl, const struct spod_frame *f, struct host_audit **audit,
+                      const char **what);
+void host_access_release(struct host_client *cl);
+void host_access_refresh(struct spod_host *h);
+void host_audit_free(struct spod_host *h, struct host_audit *a);
+uint64_t host_now_ns(void);
+int64_t host_wall_ms(void);
+
+/* the audit journal (journal.c) */
+void host_journal_answer(struct spod_host *h, struct inflight *in, const struct spod_frame *f);
+/* Commits the queued records and releases the held answers; the append's result. */
+int host_journal_commit(struct spod_host *h);
+void host_journal_lost(struct spod_host *h, const struct host_audit *a);
+void host_journal_free(struct spod_host *h);
+int host_journal_record(struct spod_host *h, const char *kind, const uint8_t *key_id,
+                        const uint8_t *token_id, const uint8_t *digest, int result,
+                        const char *detail);
+void host_answer_count(struct spod_host *h, uint8_t opcode, int status);
 
 /* admission (admission.c) */
 #define HOST_ADMIT_RID(index) ((1ull << 63) | (uint64_t)(index))

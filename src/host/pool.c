@@ -42,10 +42,24 @@ int host_ready(const struct spod_host *h)
 	return 0;
 }
 
+/* Publishes the pool's state to the metrics (and so to /readyz). */
+static void pool_gauges(struct spod_host *h)
+{
+	uint64_t up = 0, ready = 0;
+
+	for (unsigned i = 0; i < h->cfg.enclave_conns; i++) {
+		up += h->enclave[i].up != 0;
+		ready += h->enclave[i].up && h->enclave[i].admitted;
+	}
+	host_metrics_set(&h->metrics.enclave_up, up);
+	host_metrics_set(&h->metrics.enclave_ready, ready);
+}
+
 void host_note_readiness(struct spod_host *h)
 {
 	int ready = host_ready(h);
 
+	pool_gauges(h);
 	if (ready != h->was_ready)
 		spod_info("%s",
 		          ready ? "ready: enclave connected" : "NOT READY: no enclave connection");
@@ -57,6 +71,7 @@ void host_enclave_down(struct host_enclave *e, const char *why)
 	struct spod_host *h = e->h;
 
 	spod_warn("enclave connection %u lost (%s); failing its requests", e->index, why);
+	host_metrics_add(&h->metrics.enclave_losses, 1);
 	spod_loop_del(h->loop, e->c.fd);
 	spod_conn_free(&e->c);
 	e->up = 0;
@@ -70,6 +85,12 @@ void host_enclave_down(struct host_enclave *e, const char *why)
 		if (!in->used || in->enclave != e->index)
 			continue;
 		cl = host_client_get(h, in->client_index, in->client_gen);
+		if (in->audit != NULL) {
+			/* The enclave may have acted on it: the log says the outcome is unknown. */
+			host_journal_lost(h, in->audit);
+			host_audit_free(h, in->audit);
+			in->audit = NULL;
+		}
 		if (cl != NULL) {
 			host_client_release(cl, in);
 			/* Cannot fail: the credit just released covers an error frame. */
@@ -139,11 +160,20 @@ static void on_enclave(struct spod_loop *loop, int fd, uint32_t events, void *ar
 			continue;
 		}
 		cl = host_client_get(h, in->client_index, in->client_gen);
+		e->inflight--;
+		if (in->audit != NULL) {
+			/* Held until its audit records are committed (journal.c); recorded
+			 * even when the client went away. */
+			host_journal_answer(h, in, &f);
+			host_audit_free(h, in->audit);
+			in->audit = NULL;
+			host_slot_free(h, slot);
+			continue;
+		}
 		spod_wire_set_request_id(frame, in->client_rid);
 		if (cl != NULL)
 			host_client_release(cl, in);
 		host_slot_free(h, slot);
-		e->inflight--;
 		if (cl == NULL)
 			continue; /* client went away; drop its answer */
 		out = f.frame_len <= in->reserve ? spod_conn_tx_reserve(&cl->c, f.frame_len) : NULL;
@@ -159,6 +189,8 @@ static void on_enclave(struct spod_loop *loop, int fd, uint32_t events, void *ar
 		memcpy(out, frame, f.frame_len);
 		spod_conn_tx_commit(&cl->c, f.frame_len);
 		host_client_mark_dirty(cl);
+		host_answer_count(h, f.hdr.opcode,
+		                  f.hdr.status ? spod_err_from_status(f.hdr.status) : SPOD_OK);
 	}
 	if (rc != SPOD_E_AGAIN) {
 		host_enclave_down(e, "unframeable data from enclave");

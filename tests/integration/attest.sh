@@ -74,11 +74,11 @@ expect_exit 6 "$SPOD" --expect-pcr0 "$PCR0" info # the AWS root does not admit a
 
 log "spod-host admission: admitted with the right PCR0, refused with a wrong one"
 H2="$T_DIR/admit.sock"
-"$SPOD_HOST" --listen "unix://$H2" --enclave "$ENCLAVE_URI" --expect-pcr "0=$PCR0" \
+"$SPOD_HOST" --listen "unix://$H2" --enclave "$ENCLAVE_URI" --http off --expect-pcr "0=$PCR0" \
 	--attest-root "$T_DIR/dev-root.pem" >"$T_DIR/host-admit.log" 2>&1 &
 H2_PID=$!
 H3="$T_DIR/refuse.sock"
-"$SPOD_HOST" --listen "unix://$H3" --enclave "$ENCLAVE_URI" --expect-pcr "0=$(flip_hex "$PCR0" 5)" \
+"$SPOD_HOST" --listen "unix://$H3" --enclave "$ENCLAVE_URI" --http off --expect-pcr "0=$(flip_hex "$PCR0" 5)" \
 	--attest-root "$T_DIR/dev-root.pem" >"$T_DIR/host-refuse.log" 2>&1 &
 H3_PID=$!
 admitted() { "$SPOD" --uri "unix://$H2" --timeout 2000 info >/dev/null 2>&1; }

@@ -99,12 +99,37 @@ def batch_body(items, *, count=None, reserved=b"\0" * 4):
     return struct.pack("<I", count) + reserved + b"".join(out) + data
 
 
+OP_HELLO = 0x03
+
+
+def api_token():
+    """The token spod-host wrote on first start (docs/auth.md), or None."""
+    path = os.environ.get("SPOD_TOKEN_FILE") or os.path.join(
+        os.environ.get("SPOD_DATA_DIR", ""), "admin.token")
+    try:
+        with open(path) as f:
+            return f.read().strip().encode()
+    except OSError:
+        return None
+
+
+def hello_frame(token, rid=1):
+    return frame(OP_HELLO, rid, struct.pack("<I", len(token)) + b"\0" * 4 + token)
+
+
 # ---- socket helpers, all bounded ----
-def connect(path):
+def connect(path, hello=True):
+    """A connection, authenticated with the pod's admin token when there is one."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(TIMEOUT)
     s.connect(path)
     stats["connections"] += 1
+    token = api_token() if hello else None
+    if token:
+        s.sendall(hello_frame(token))
+        got = recv_frame(s)
+        if got is None or got[0][5] != 0:
+            raise SystemExit(f"hello refused: {got}")
     return s
 
 
@@ -308,7 +333,7 @@ def open_cases(keys, rng):
         add(E["BAD_VERSION"], OP_INFO, version=v)
         add(E["BAD_VERSION"], OP_SIGN, sign_body(ed, MODE_RAW, b"m"), version=v)
     # header: unknown opcodes
-    for op in [0x00, 0x03, 0x0F, 0x14, 0x1F, 0x22, 0x31, 0x80, 0xFF]:
+    for op in [0x00, 0x04, 0x0F, 0x14, 0x1F, 0x22, 0x31, 0x80, 0xFF]:
         add(E["UNKNOWN_OP"], op)
         add(E["UNKNOWN_OP"], op, os.urandom(rng.randrange(1, 64)))
     # header: reserved, flags, status, response flag
@@ -363,7 +388,9 @@ def open_cases(keys, rng):
         b = bytearray(8)
         b[0] = 1
         b[i] = 0x01
-        add(E["BAD_FIELD"], OP_GENERATE, bytes(b))
+        # bytes 1..3 are reserved, 4..7 the label length (which then disagrees with the body)
+        add(E["BAD_FIELD"] if i < 4 else E["BAD_LENGTH"], OP_GENERATE, bytes(b))
+    add(E["BAD_FIELD"], OP_GENERATE, bytes([1, 0, 0, 0, 3, 0, 0, 0]) + b"a b")
     add(E["BAD_FIELD"], OP_BATCH, batch_body([(ed, MODE_RAW, b"m")], reserved=b"\0\0\0\1"))
     add(E["BAD_FIELD"], OP_BATCH, batch_body([(ed, MODE_RAW, b"m")], count=0))
     add(E["BAD_FIELD"], OP_BATCH, struct.pack("<I", 257) + b"\0" * 4 + b"\0" * (32 * 257))
@@ -500,7 +527,7 @@ def structured_fuzz(path, rng, count):
     """Valid magic/version/header with random opcode and body: exactly one answer each."""
     frames = []
     for i in range(count):
-        op = rng.choice(sorted(KNOWN_OPS) + [0x03, 0x55])
+        op = rng.choice(sorted(KNOWN_OPS) + [OP_HELLO, 0x55])
         if op == OP_GENERATE:
             continue  # a random body could be a valid generate and fill the keystore
         body = os.urandom(rng.choice([0, 1, 7, 8, 15, 16, 31, 32, 33, 40, 64, 100, 300]))

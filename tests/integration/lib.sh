@@ -51,7 +51,7 @@ fail() {
 alive() {
 	local pid=$1 rest state
 	[[ -n $pid && -r /proc/$pid/stat ]] || return 1
-	read -r _ _ state rest <"/proc/$pid/stat" 2>/dev/null || return 1
+	{ read -r _ _ state rest <"/proc/$pid/stat"; } 2>/dev/null || return 1
 	[[ $state != Z ]]
 }
 
@@ -123,10 +123,16 @@ start_enclave() {
 	ENCLAVE_PID=$!
 }
 
+# The HTTP API listens on a port the kernel picks (tests run in parallel); http_url finds it.
 start_host() {
 	"$SPOD_HOST" --listen "$HOST_URI" --enclave "$ENCLAVE_URI" --log-level info \
-		>"$T_DIR/host.log" 2>&1 &
+		--http 127.0.0.1:0 "$@" >>"$T_DIR/host.log" 2>&1 &
 	HOST_PID=$!
+}
+
+# The base URL of the running host's HTTP API, from its log ("HTTP API on http://...").
+http_url() {
+	grep -oE 'HTTP API on https?://[^ ]+' "$T_DIR/host.log" | tail -n1 | sed -e 's/^HTTP API on //' -e 's|/$||'
 }
 
 # Waits until the pod answers `spod info`, failing early if a daemon died.
@@ -147,6 +153,10 @@ start_pod() {
 	start_enclave
 	start_host
 	wait_ready
+	# libspod programs (it_pipeline, the example, spod-bench) take their token from here;
+	# the CLI finds the same admin token in $SPOD_DATA_DIR by itself.
+	SPOD_TOKEN=$(<"$T_DIR/admin.token")
+	export SPOD_TOKEN
 	log "pod ready in $T_DIR"
 }
 

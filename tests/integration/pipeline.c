@@ -320,7 +320,7 @@ static int run_check(const char *uri, size_t n, size_t window)
 	int64_t t0, deadline;
 	int rc;
 
-	rc = spod_client_connect(&c, uri, 30000);
+	rc = spod_client_open(&c, uri, getenv("SPOD_TOKEN"), 30000);
 	if (rc != SPOD_OK) {
 		failf("connect %s: %s", uri, spod_err_name(rc));
 		return 1;
@@ -522,7 +522,7 @@ static int run_load(const char *uri, const char *key_text, const char *status_pa
 		failf("bad key id %s", key_text);
 		return 1;
 	}
-	rc = spod_client_connect(&c, uri, 10000);
+	rc = spod_client_open(&c, uri, getenv("SPOD_TOKEN"), 10000);
 	if (rc == SPOD_OK)
 		rc = spod_client_public(c, &lx.key, id);
 	if (rc != SPOD_OK) {

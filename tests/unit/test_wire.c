@@ -405,15 +405,70 @@ static void test_generate_req(void **state)
 	assert_int_equal(gen_rc(&v, 9), SPOD_E_BAD_LENGTH);
 	assert_int_equal(gen_rc(&v, 16), SPOD_E_BAD_LENGTH);
 	for (int i = 1; i < 8; i++) {
+		/* 1..3 reserved; 4..7 the label length, which then disagrees with body_len */
 		g_body[i] = 0x80;
-		assert_int_equal(gen_rc(&v, 8), SPOD_E_BAD_FIELD);
+		assert_int_equal(gen_rc(&v, 8), i < 4 ? SPOD_E_BAD_FIELD : SPOD_E_BAD_LENGTH);
 		g_body[i] = 0;
 	}
+	/* a label: its length at 4, its bytes after the fixed part, checked and referenced */
+	g_body[4] = 3;
+	memcpy(g_body + 8, "a-b", 3);
+	assert_int_equal(gen_rc(&v, 11), SPOD_OK);
+	assert_int_equal(v.label_len, 3);
+	assert_memory_equal(v.label, "a-b", 3);
+	assert_int_equal(gen_rc(&v, 10), SPOD_E_BAD_LENGTH);
+	assert_int_equal(gen_rc(&v, 12), SPOD_E_BAD_LENGTH);
+	g_body[9] = ' ';
+	assert_int_equal(gen_rc(&v, 11), SPOD_E_BAD_FIELD);
+	g_body[9] = 0;
+	assert_int_equal(gen_rc(&v, 11), SPOD_E_BAD_FIELD);
+	memset(g_body + 4, 0, 12);
 	static const uint8_t bad[] = {0, 4, 255};
 	for (size_t i = 0; i < sizeof(bad); i++) {
 		g_body[0] = bad[i];
 		assert_int_equal(gen_rc(&v, 8), SPOD_E_UNKNOWN_ALG);
 	}
+}
+
+static void test_hello_req(void **state)
+{
+	static const char tok[] = "spod_abc";
+	struct spod_hello_view hv;
+	struct spod_hello_req v;
+	uint8_t id[SPOD_KEY_ID_BYTES];
+	struct spod_frame f;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(spod_wire_enc_hello(g_out, sizeof(g_out), &n, 4, tok, 8), SPOD_OK);
+	assert_int_equal(n, SPOD_HDR_BYTES + 8 + 8);
+	assert_int_equal(spod_wire_frame(&f, g_out, n), SPOD_OK);
+	assert_int_equal(spod_wire_hello_req(&v, &f), SPOD_OK);
+	assert_int_equal(v.token_len, 8);
+	assert_memory_equal(v.token, tok, 8);
+	/* token length 0 or over the cap, reserved bytes, a length that disagrees */
+	assert_int_equal(spod_wire_enc_hello(g_out, sizeof(g_out), &n, 4, tok, 0), SPOD_E_BAD_ARG);
+	assert_int_equal(
+	    spod_wire_enc_hello(g_out, sizeof(g_out), &n, 4, tok, SPOD_TOKEN_MAX_BYTES + 1),
+	    SPOD_E_BAD_ARG);
+	assert_int_equal(spod_wire_enc_hello(g_out, sizeof(g_out), &n, 4, tok, 8), SPOD_OK);
+	g_out[SPOD_HDR_BYTES + 5] = 1;
+	assert_int_equal(spod_wire_frame(&f, g_out, n), SPOD_OK);
+	assert_int_equal(spod_wire_hello_req(&v, &f), SPOD_E_BAD_FIELD);
+	assert_true(is_zero(&v, sizeof(v)));
+	g_out[SPOD_HDR_BYTES + 5] = 0;
+	g_out[SPOD_HDR_BYTES] = 9;
+	assert_int_equal(spod_wire_hello_req(&v, &f), SPOD_E_BAD_LENGTH);
+	/* the answer round-trips */
+	memset(id, 0x5a, sizeof(id));
+	assert_int_equal(
+	    spod_wire_put_hello(g_out, sizeof(g_out), &n, 4, id, SPOD_HELLO_AUTH, 0x09), SPOD_OK);
+	assert_int_equal(spod_wire_frame(&f, g_out, n), SPOD_OK);
+	assert_int_equal(spod_wire_hello_resp(&hv, &f), SPOD_OK);
+	assert_memory_equal(hv.token_id, id, sizeof(id));
+	assert_int_equal(hv.flags, SPOD_HELLO_AUTH);
+	assert_int_equal(hv.ops, 0x09);
+	assert_true(spod_wire_resp_max(SPOD_OP_HELLO, 0) >= n);
 }
 
 static void test_key_req(void **state)
@@ -1778,6 +1833,7 @@ int main(void)
 	    cmocka_unit_test(test_check_hdr),
 	    cmocka_unit_test(test_alg_tables),
 	    cmocka_unit_test(test_generate_req),
+	    cmocka_unit_test(test_hello_req),
 	    cmocka_unit_test(test_key_req),
 	    cmocka_unit_test(test_list_req),
 	    cmocka_unit_test(test_empty_req),

@@ -631,7 +631,14 @@ static void build_cases(const uint8_t keys[3][SPOD_KEY_ID_BYTES])
 	for (int i = 1; i < GEN_FIXED; i++) {
 		struct frame g = generate_frame(SPOD_ALG_ED25519);
 		g.b[SPOD_HDR_BYTES + i] = 1;
-		add(SPOD_E_BAD_FIELD, g, "generate reserved byte %d", i);
+		/* bytes 1..3 are reserved; 4..7 the label length, then not the body's rest */
+		add(i < GEN_LABEL_LEN ? SPOD_E_BAD_FIELD : SPOD_E_BAD_LENGTH, g,
+		    "generate reserved byte %d", i);
+	}
+	{
+		static const uint8_t bad_label[] = {1, 0, 0, 0, 3, 0, 0, 0, 'a', ' ', 'b'};
+		add(SPOD_E_BAD_FIELD, raw_body(SPOD_OP_KEY_GENERATE, bad_label, sizeof(bad_label)),
+		    "generate label with a space");
 	}
 	{
 		struct bitem one = {ed, SPOD_MODE_RAW, (const uint8_t *)"m", 1};

@@ -43,10 +43,12 @@ b_t0=$(uptime_cs)
 bench_start bench-enclave-vsock "$B_ENCLAVE_VSOCK" spod-enclave --listen "$B_ENCLAVE_LISTEN" &&
 	bench_start bench-enclave-unix "$B_ENCLAVE_UNIX" spod-enclave --listen "$B_ENCLAVE_UNIX" &&
 	bench_start bench-host-vsock "$B_HOST_VSOCK" spod-host --listen "$B_HOST_VSOCK" \
-		--enclave "$B_ENCLAVE_VSOCK" &&
+		--enclave "$B_ENCLAVE_VSOCK" --http off &&
 	bench_start bench-host-unix "$B_HOST_UNIX" spod-host --listen "$B_HOST_UNIX" \
-		--enclave "$B_ENCLAVE_UNIX" || b_ok=0
+		--enclave "$B_ENCLAVE_UNIX" --http off || b_ok=0
 if [ $b_ok = 1 ]; then
+	SPOD_TOKEN=$(cat "$SPOD_DATA_DIR/admin.token")
+	export SPOD_TOKEN
 	result bench_ready ok "ms=$((($(uptime_cs) - b_t0) * 10))"
 else
 	result bench_ready FAIL "a daemon did not start (see the logs)"

@@ -110,7 +110,7 @@ static int setup(struct row *r, size_t count, size_t warmup)
 	r->ns = calloc(count, sizeof(*r->ns));
 	if (r->ns == NULL)
 		return fail(r, "allocating samples", SPOD_E_NOMEM);
-	rc = spod_client_connect(&r->c, r->uri, 10000);
+	rc = spod_client_open(&r->c, r->uri, getenv("SPOD_TOKEN"), 10000);
 	if (rc != SPOD_OK)
 		return fail(r, "connect", rc);
 	if (r->kind == KIND_SIGN) {

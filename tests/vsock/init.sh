@@ -167,11 +167,15 @@ else
 	result enclave_ready FAIL "spod info over $ENCLAVE_VSOCK did not answer in 30 s"
 	finish
 fi
-spod-host --listen "$HOST_URI" --enclave "$ENCLAVE_VSOCK" --log-level info >/tmp/host.log 2>&1 &
+spod-host --listen "$HOST_URI" --enclave "$ENCLAVE_VSOCK" --http off --log-level info \
+	>/tmp/host.log 2>&1 &
 HOST_PID=$!
 t0=$(uptime_cs)
 if wait_for 30 spod --uri "$HOST_URI" --timeout 2000 info && alive "$HOST_PID"; then
 	result host_ready ok "uri=$HOST_URI" "enclave=$ENCLAVE_VSOCK" "ms=$((($(uptime_cs) - t0) * 10))"
+	# the admin token spod-host wrote on first start, for the libspod programs below
+	SPOD_TOKEN=$(cat "$SPOD_DATA_DIR/admin.token")
+	export SPOD_TOKEN
 else
 	result host_ready FAIL "spod-host did not serve $HOST_URI in 30 s"
 	finish

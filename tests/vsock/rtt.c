@@ -58,7 +58,7 @@ static int measure(const char *label, const char *uri, size_t count, size_t size
 		return -1;
 	}
 	spod_random(data, size ? size : 1);
-	rc = spod_client_connect(&c, uri, 10000);
+	rc = spod_client_open(&c, uri, getenv("SPOD_TOKEN"), 10000);
 	if (rc != SPOD_OK) {
 		fprintf(stderr, "vsock_rtt: connect %s: %s\n", uri, spod_err_name(rc));
 		goto out;

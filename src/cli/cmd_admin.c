@@ -1,0 +1,401 @@
+/*
+ * `spod token ...` and `spod audit ...`: operator commands that work on spod-host's database
+ * directly (docs/auth.md, docs/storage.md). Whoever can open the database file (mode 0600 in
+ * the data directory) already controls the host, so these need no API token; they work with
+ * the host running (SQLite serialises the writers) or stopped. A running host sees a new
+ * token at its next hello and a revocation within HOST_REFRESH_MS (1 s).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/auth.h"
+#include "cli/cli.h"
+#include "common/paths.h"
+#include "store/store.h"
+
+#define OPT(o) (1u << (o))
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Opens the database named by --db, $SPOD_DB or the data directory's spod.db. */
+static int open_db(const struct cli *cli, struct spod_store **s)
+{
+	char path[320];
+	const char *p = cli->opt[OPT_DB] ? cli->opt[OPT_DB] : getenv("SPOD_DB");
+	int rc;
+
+	if (p == NULL || p[0] == '\0') {
+		char dir[256];
+		if (spod_data_dir(dir, sizeof(dir)) < 0 ||
+		    (size_t)snprintf(path, sizeof(path), "%s/spod.db", dir) >= sizeof(path))
+			return cli_usage_error("data directory path too long");
+		p = path;
+	}
+	rc = spod_store_open(s, p);
+	if (rc < 0) {
+		fprintf(stderr, "spod: cannot open the database %s [%s]\n", p, spod_err_name(rc));
+		return spod_err_exit_code(rc);
+	}
+	return 0;
+}
+
+static int store_fail(struct spod_store *s, int rc, const char *action)
+{
+	fprintf(stderr, "spod: %s failed: %s [%s]\n", action, spod_store_last_error(s),
+	        spod_err_name(rc));
+	return spod_err_exit_code(rc);
+}
+
+/* "90s", "30m", "12h", "7d" into milliseconds. */
+static int parse_duration(int64_t *ms, const char *text)
+{
+	static const struct {
+		char unit;
+		int64_t ms;
+	} units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}};
+	char *end;
+	long long v = strtoll(text, &end, 10);
+
+	if (end == text || v <= 0 || v > 3650LL * 24 * 3600 || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (units[i].unit == end[0] && v * units[i].ms <= 3650LL * 86400000) {
+			*ms = v * units[i].ms;
+			return 0;
+		}
+	return -1;
+}
+
+static void print_time(int64_t ms)
+{
+	char buf[32];
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms == 0 || gmtime_r(&t, &tm) == NULL) {
+		fputs("-", stdout);
+		return;
+	}
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fputs(buf, stdout);
+}
+
+static void json_time(const char *name, int64_t ms)
+{
+	if (ms == 0)
+		printf(",\"%s\":null", name);
+	else
+		printf(",\"%s\":%" PRId64, name, ms);
+}
+
+static int token_create(struct cli *cli, struct spod_store *s)
+{
+	struct spod_store_token t = {0};
+	struct spod_auth_scopes sc;
+	char text[SPOD_AUTH_TOKEN_BUF_BYTES], detail[SPOD_STORE_SCOPES_MAX_BYTES + 16];
+	const char *why = NULL;
+	size_t len;
+	int64_t dur = 0;
+	int rc;
+
+	if (cli->opt[OPT_SCOPE] == NULL)
+		return cli_usage_error("'token create' needs --scope (e.g. 'ops=sign;keys=*')");
+	if (spod_auth_scopes_parse(&sc, &why, cli->opt[OPT_SCOPE], strlen(cli->opt[OPT_SCOPE])) < 0)
+		return cli_usage_error("--scope: %s (grammar: docs/auth.md)", why);
+	if (cli->opt[OPT_EXPIRES] != NULL && strcmp(cli->opt[OPT_EXPIRES], "never") != 0 &&
+	    parse_duration(&dur, cli->opt[OPT_EXPIRES]) < 0)
+		return cli_usage_error("--expires takes a duration like 90s, 30m, 12h or 7d "
+		                       "(at most 3650 days), or never");
+	if (spod_auth_scopes_format(t.scopes, sizeof(t.scopes), &len, &sc) < 0)
+		return cli_usage_error("--scope is too long");
+	if (spod_auth_token_new(text, t.hash, t.id) < 0)
+		return cli_fail(cli, SPOD_E_CRYPTO, "token create");
+	t.created_ms = wall_ms();
+	t.expires_ms = dur ? t.created_ms + dur : 0;
+	t.rate_per_s = sc.rate_per_s;
+	rc = spod_store_token_insert(s, &t);
+	if (rc == SPOD_OK) {
+		struct spod_audit_rec rec = {
+		    .time_ms = t.created_ms,
+		    .kind = "token.create",
+		    .token_id = t.id,
+		    .result = SPOD_OK,
+		    .detail = detail,
+		};
+		snprintf(detail, sizeof(detail), "scopes=%s", t.scopes);
+		rc = spod_store_audit_append(s, &rec, 1);
+		/* Not audited, so not issued: take it back (best effort; it was never shown). */
+		if (rc < 0 && spod_store_token_revoke(s, t.id, wall_ms()) < 0)
+			fprintf(stderr, "spod: could not revoke the unissued token either\n");
+	}
+	if (rc < 0) {
+		memset(text, 0, sizeof(text));
+		return store_fail(s, rc, "token create");
+	}
+	if (cli->json) {
+		printf("{\"token\":\"%s\",\"id\":\"", text);
+		cli_hex(stdout, t.id, sizeof(t.id));
+		printf("\",\"scopes\":");
+		cli_json_str(stdout, t.scopes, len);
+		json_time("expires_ms", t.expires_ms);
+		printf("}\n");
+	} else {
+		printf("token   %s\nid      ", text);
+		cli_hex(stdout, t.id, sizeof(t.id));
+		printf("\nscopes  %s\nexpires ", t.scopes);
+		print_time(t.expires_ms);
+		printf("\n(the token is shown only now: store it; spod keeps only its hash)\n");
+	}
+	memset(text, 0, sizeof(text));
+	return 0;
+}
+
+struct list_ctx {
+	int json;
+	int first;
+};
+
+static int print_token(void *arg, const struct spod_store_token *t)
+{
+	struct list_ctx *ctx = arg;
+
+	if (ctx->json) {
+		printf("%s{\"id\":\"", ctx->first ? "" : ",");
+		cli_hex(stdout, t->id, sizeof(t->id));
+		printf("\",\"scopes\":");
+		cli_json_str(stdout, t->scopes, strlen(t->scopes));
+		json_time("created_ms", t->created_ms);
+		json_time("expires_ms", t->expires_ms);
+		json_time("revoked_ms", t->revoked_ms);
+		printf("}");
+	} else {
+		cli_hex(stdout, t->id, sizeof(t->id));
+		printf("  ");
+		print_time(t->created_ms);
+		printf("  expires ");
+		print_time(t->expires_ms);
+		printf("  %s  %s\n", t->revoked_ms ? "REVOKED" : "active ", t->scopes);
+	}
+	ctx->first = 0;
+	return SPOD_OK;
+}
+
+static int token_list(struct cli *cli, struct spod_store *s)
+{
+	struct list_ctx ctx = {cli->json, 1};
+	int rc;
+
+	if (cli->json)
+		printf("[");
+	rc = spod_store_token_list(s, print_token, &ctx);
+	if (cli->json)
+		printf("]\n");
+	return rc < 0 ? store_fail(s, rc, "token list") : 0;
+}
+
+static int token_revoke(struct cli *cli, struct spod_store *s)
+{
+	uint8_t id[SPOD_STORE_TOKEN_ID_BYTES];
+	struct spod_audit_rec rec = {.kind = "token.revoke", .result = SPOD_OK};
+	int rc;
+
+	if (cli->npos != 2 || spod_key_id_parse(id, cli->pos[1]) < 0)
+		return cli_usage_error("'token revoke' takes a token id (32 hex digits)");
+	rec.time_ms = wall_ms();
+	rec.token_id = id;
+	rc = spod_store_token_revoke(s, id, rec.time_ms);
+	if (rc == SPOD_E_KEY_NOT_FOUND) {
+		fprintf(stderr, "spod: no token with id %s\n", cli->pos[1]);
+		return spod_err_exit_code(rc);
+	}
+	if (rc == SPOD_OK)
+		rc = spod_store_audit_append(s, &rec, 1);
+	if (rc < 0)
+		return store_fail(s, rc, "token revoke");
+	if (cli->json)
+		printf("{\"revoked\":\"%s\"}\n", cli->pos[1]);
+	else
+		printf("revoked %s\n", cli->pos[1]);
+	return 0;
+}
+
+int cmd_token(struct cli *cli)
+{
+	const char *sub = cli->npos > 0 ? cli->pos[0] : "";
+	struct spod_store *s = NULL;
+	int rc;
+
+	if (strcmp(sub, "create") == 0)
+		rc = cli_only(cli, OPT(OPT_DB) | OPT(OPT_SCOPE) | OPT(OPT_EXPIRES), "token create");
+	else if (strcmp(sub, "list") == 0 || strcmp(sub, "revoke") == 0)
+		rc = cli_only(cli, OPT(OPT_DB), "token");
+	else
+		return cli_usage_error("token takes create, list or revoke");
+	if (rc != 0)
+		return rc;
+	if (strcmp(sub, "revoke") != 0 && cli->npos != 1)
+		return cli_usage_error("'token %s' takes no arguments", sub);
+	if ((rc = open_db(cli, &s)) != 0)
+		return rc;
+	if (strcmp(sub, "create") == 0)
+		rc = token_create(cli, s);
+	else if (strcmp(sub, "list") == 0)
+		rc = token_list(cli, s);
+	else
+		rc = token_revoke(cli, s);
+	spod_store_close(s);
+	return rc;
+}
+
+static int print_record(void *arg, const struct spod_audit_entry *e)
+{
+	struct list_ctx *ctx = arg;
+	const struct spod_audit_rec *r = &e->rec;
+
+	if (ctx->json) {
+		printf("%s{\"seq\":%" PRIu64 ",\"time_ms\":%" PRId64 ",\"kind\":",
+		       ctx->first ? "" : ",", e->seq, r->time_ms);
+		cli_json_str(stdout, r->kind, strlen(r->kind));
+		printf(",\"result\":\"%s\",\"key_id\":", spod_err_name(r->result));
+		if (r->key_id) {
+			printf("\"");
+			cli_hex(stdout, r->key_id, SPOD_KEY_ID_BYTES);
+			printf("\"");
+		} else {
+			printf("null");
+		}
+		printf(",\"token_id\":");
+		if (r->token_id) {
+			printf("\"");
+			cli_hex(stdout, r->token_id, SPOD_STORE_TOKEN_ID_BYTES);
+			printf("\"");
+		} else {
+			printf("null");
+		}
+		printf(",\"digest\":");
+		if (r->digest) {
+			printf("\"");
+			cli_hex(stdout, r->digest, r->digest_len);
+			printf("\"");
+		} else {
+			printf("null");
+		}
+		printf(",\"detail\":");
+		if (r->detail)
+			cli_json_str(stdout, r->detail, strlen(r->detail));
+		else
+			printf("null");
+		printf(",\"hash\":\"");
+		cli_hex(stdout, e->hash, SPOD_STORE_HASH_BYTES);
+		printf("\"}");
+	} else {
+		printf("%6" PRIu64 "  ", e->seq);
+		print_time(r->time_ms);
+		printf("  %-12s %-15s key ", r->kind, spod_err_name(r->result));
+		if (r->key_id)
+			cli_hex(stdout, r->key_id, SPOD_KEY_ID_BYTES);
+		else
+			printf("%32s", "-");
+		printf("  token ");
+		if (r->token_id)
+			cli_hex(stdout, r->token_id, 4);
+		else
+			printf("-");
+		if (r->digest) {
+			printf("  digest ");
+			cli_hex(stdout, r->digest, 8);
+			printf("..");
+		}
+		if (r->detail)
+			printf("  %s", r->detail);
+		printf("\n");
+	}
+	ctx->first = 0;
+	return SPOD_OK;
+}
+
+int cmd_audit(struct cli *cli)
+{
+	const char *sub = cli->npos > 0 ? cli->pos[0] : "";
+	struct spod_store *s = NULL;
+	uint64_t bad = 0, count = 0, seq;
+	uint8_t head[SPOD_STORE_HASH_BYTES];
+	int rc;
+
+	if (strcmp(sub, "verify") == 0)
+		rc = cli_only(cli, OPT(OPT_DB), "audit verify");
+	else if (strcmp(sub, "tail") == 0)
+		rc = cli_only(cli, OPT(OPT_DB) | OPT(OPT_LIMIT), "audit tail");
+	else
+		return cli_usage_error("audit takes verify or tail");
+	if (rc != 0)
+		return rc;
+	if (cli->npos != 1)
+		return cli_usage_error("'audit %s' takes no arguments", sub);
+	if ((rc = open_db(cli, &s)) != 0)
+		return rc;
+	if (strcmp(sub, "tail") == 0) {
+		struct list_ctx ctx = {cli->json, 1};
+		long n = 20;
+		if (cli->opt[OPT_LIMIT] != NULL) {
+			char *end;
+			n = strtol(cli->opt[OPT_LIMIT], &end, 10);
+			if (*end != '\0' || n < 1 || n > 1000000) {
+				spod_store_close(s);
+				return cli_usage_error("--limit must be 1..1000000");
+			}
+		}
+		if (cli->json)
+			printf("[");
+		rc = spod_store_audit_tail(s, (size_t)n, print_record, &ctx);
+		if (cli->json)
+			printf("]\n");
+		rc = rc < 0 ? store_fail(s, rc, "audit tail") : 0;
+		spod_store_close(s);
+		return rc;
+	}
+	rc = spod_store_audit_verify(s, &bad, &count);
+	if (rc == SPOD_E_BAD_SIGNATURE) {
+		if (cli->json) {
+			printf("{\"intact\":false,\"first_bad_seq\":%" PRIu64
+			       ",\"intact_records\":%" PRIu64 ",\"reason\":",
+			       bad, count);
+			cli_json_str(stdout, spod_store_last_error(s),
+			             strlen(spod_store_last_error(s)));
+			printf("}\n");
+		} else {
+			printf("audit log BROKEN at seq %" PRIu64 ": %s (%" PRIu64
+			       " intact records before it)\n",
+			       bad, spod_store_last_error(s), count);
+		}
+		spod_store_close(s);
+		return spod_err_exit_code(rc);
+	}
+	if (rc == SPOD_OK)
+		rc = spod_store_audit_head(s, &seq, head);
+	if (rc < 0) {
+		rc = store_fail(s, rc, "audit verify");
+		spod_store_close(s);
+		return rc;
+	}
+	if (cli->json) {
+		printf("{\"intact\":true,\"records\":%" PRIu64 ",\"head\":\"", count);
+		cli_hex(stdout, head, sizeof(head));
+		printf("\"}\n");
+	} else {
+		printf("audit log intact: %" PRIu64 " records, head seq %" PRIu64 " hash ", count,
+		       seq);
+		cli_hex(stdout, head, sizeof(head));
+		printf("\n");
+	}
+	spod_store_close(s);
+	return 0;
+}

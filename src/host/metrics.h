@@ -1,0 +1,78 @@
+/*
+ * spod-host's metrics: counters and histograms the event loop updates and the HTTP thread
+ * renders as Prometheus text (GET /metrics). Writers are the event loop only; readers may be
+ * any thread, so every value is a relaxed C11 atomic: a reader sees each value whole, not
+ * a snapshot of all of them at one instant, which is what Prometheus expects.
+ */
+#ifndef SPOD_HOST_METRICS_H
+#define SPOD_HOST_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spod/err.h"
+
+enum host_metric_op {
+	HM_OP_HELLO,
+	HM_OP_INFO,
+	HM_OP_ECHO,
+	HM_OP_KEY_GENERATE,
+	HM_OP_KEY_PUBLIC,
+	HM_OP_KEY_LIST,
+	HM_OP_KEY_DELETE,
+	HM_OP_SIGN,
+	HM_OP_SIGN_BATCH,
+	HM_OP_ATTEST,
+	HM_OP_OTHER,
+	HM_OP__COUNT,
+};
+
+#define HM_STATUS_COUNT (-SPOD_E__MIN) /* index -err: 0 = OK, 1..31 the SPOD_E_* codes */
+#define HM_ALG_COUNT    4              /* index = SPOD_ALG_*; 0 unused */
+#define HM_LAT_BUCKETS  14             /* upper bounds in host_metrics.c, then +Inf */
+
+struct host_metrics {
+	atomic_uint_fast64_t requests[HM_OP__COUNT][HM_STATUS_COUNT];
+	/* sign latency per algorithm, from the request read to its answer queued */
+	atomic_uint_fast64_t sign_lat[HM_ALG_COUNT][HM_LAT_BUCKETS + 1];
+	atomic_uint_fast64_t sign_lat_sum_ns[HM_ALG_COUNT];
+	atomic_uint_fast64_t sign_lat_count[HM_ALG_COUNT];
+	atomic_uint_fast64_t clients;             /* application connections open */
+	atomic_uint_fast64_t enclave_conns;       /* configured */
+	atomic_uint_fast64_t enclave_up;          /* connected */
+	atomic_uint_fast64_t enclave_ready;       /* connected and admitted */
+	atomic_uint_fast64_t enclave_losses;      /* connections lost */
+	atomic_uint_fast64_t audit_queue;         /* records waiting for their commit */
+	atomic_uint_fast64_t audit_records;       /* committed */
+	atomic_uint_fast64_t audit_commits;       /* batches committed */
+	atomic_uint_fast64_t audit_failures;      /* batches that failed */
+	atomic_uint_fast64_t audit_commit_ns_sum; /* time spent in commits */
+};
+
+/* Counts one answer to the client: op by opcode, status SPOD_OK or a SPOD_E_* code. */
+void host_metrics_request(struct host_metrics *m, uint8_t opcode, int status)
+    __attribute__((nonnull));
+
+/* Records one sign (or sign.batch) round trip of ns nanoseconds for alg. */
+void host_metrics_sign(struct host_metrics *m, uint8_t alg, uint64_t ns) __attribute__((nonnull));
+
+/* Sets a gauge / adds to a counter (relaxed). */
+static inline void host_metrics_set(atomic_uint_fast64_t *v, uint64_t x)
+{
+	atomic_store_explicit(v, x, memory_order_relaxed);
+}
+static inline void host_metrics_add(atomic_uint_fast64_t *v, uint64_t x)
+{
+	atomic_fetch_add_explicit(v, x, memory_order_relaxed);
+}
+
+/*
+ * Writes the Prometheus text exposition (format 0.0.4) of m into buf[0..cap) and returns
+ * its length; when it would not fit, returns the length it needs (> cap) and buf holds a
+ * truncated prefix.
+ */
+size_t host_metrics_render(const struct host_metrics *m, char *buf, size_t cap)
+    __attribute__((nonnull(1)));
+
+#endif

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The audit guarantee (docs/storage.md, "What spod-host records, and when it answers"):
+# spod-host is killed with SIGKILL while a client keeps 64 signatures in flight; afterwards
+# every signature the client received has its audit record (same key, token and digest,
+# result OK) in the database, and the hash chain verifies. Run with --audit-sync normal (the
+# default: commits survive a crash of the process) and full. Then the chain is tampered with
+# in the SQLite file and `spod audit verify` names the first broken record.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+ACKED=$SPOD_TESTS_BIN/it_acked
+[[ -x $ACKED ]] || fail "$ACKED not built"
+
+start_pod
+run "$SPOD" --json keys generate --alg ed25519
+KEY=$(json_get 'd["id"]' <<<"$OUT")
+
+check_acked() { # FILE: every line's digest is a committed sign record for KEY
+	"$PY" - "$T_DIR/spod.db" "$1" "$KEY" <<'PY'
+import sqlite3, sys
+db, acked, key = sys.argv[1:]
+want = [bytes.fromhex(l) for l in open(acked).read().split()]
+con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+have = {}
+for d, k, res in con.execute("SELECT digest, key_id, result FROM audit WHERE kind = 'sign'"):
+    have[d] = (k.hex(), res)
+missing = [d.hex() for d in want if d not in have]
+wrong = [d.hex() for d in want if d in have and have[d] != (key, 0)]
+if missing or wrong or not want:
+    sys.exit(f"{len(want)} acknowledged: {len(missing)} without an audit record "
+             f"{missing[:3]}, {len(wrong)} with a wrong one {wrong[:3]}")
+print(f"{len(want)} acknowledged signatures, every one in the audit log")
+PY
+}
+
+round=0
+for sync in normal full; do
+	round=$((round + 1))
+	if ((round > 1)); then
+		start_host --audit-sync "$sync"
+		wait_ready
+	fi
+	"$ACKED" "$HOST_URI" "$KEY" "$T_DIR/acked.$sync" 30 >"$T_DIR/acked.$sync.log" 2>&1 &
+	CLIENT=$!
+	wait_until 20 test -s "$T_DIR/acked.$sync" || fail "no signature acknowledged ($sync)"
+	sleep 0.5
+	kill -KILL "$HOST_PID"
+	wait "$HOST_PID" 2>/dev/null || true
+	HOST_PID="" # killed on purpose: not an unclean exit for the cleanup
+	wait "$CLIENT" || fail "it_acked ($sync): $(cat "$T_DIR/acked.$sync.log")"
+	log "audit-sync $sync: $(cat "$T_DIR/acked.$sync.log")"
+	run check_acked "$T_DIR/acked.$sync"
+	log "$OUT"
+	run "$SPOD" audit verify
+	log "$OUT"
+done
+
+# Tampering: change the digest of one record in the middle of the chain.
+COUNT=$("$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT max(seq) FROM audit").fetchone()[0])' "$T_DIR/spod.db")
+MID=$((COUNT / 2))
+cp "$T_DIR/spod.db" "$T_DIR/tampered.db"
+"$PY" - "$T_DIR/tampered.db" "$MID" <<'PY'
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+con.execute("DROP TRIGGER IF EXISTS audit_no_update")
+for (name,) in con.execute("SELECT name FROM sqlite_schema WHERE type = 'trigger'").fetchall():
+    con.execute(f"DROP TRIGGER {name}")
+con.execute("UPDATE audit SET result = -14 WHERE seq = ?", (int(sys.argv[2]),))
+con.commit()
+PY
+expect_exit 6 "$SPOD" audit verify --db "$T_DIR/tampered.db"
+[[ $OUT == *"BROKEN at seq $MID"* ]] || fail "tampering not located at seq $MID: $OUT"
+run "$SPOD" --json audit verify
+[[ $(json_get 'd["intact"]' <<<"$OUT") == true ]] || fail "the real log is not intact: $OUT"
+
+# A locked database: the signature is withheld with a clear error, nothing committed is lost,
+# and signing works again once the lock is gone.
+start_host
+wait_ready
+BEFORE=$("$SPOD" --json audit verify | json_get 'd["records"]')
+"$PY" - "$T_DIR/spod.db" "$T_DIR/locked" <<'PY' &
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("BEGIN EXCLUSIVE")
+open(sys.argv[2], "w").close()
+time.sleep(4)
+con.execute("ROLLBACK")
+PY
+LOCKER=$!
+wait_until 10 test -e "$T_DIR/locked" || fail "the database was not locked"
+expect_exit 3 "$SPOD" sign "$KEY" --message 61
+[[ $ERR == *"audit log unavailable"*"locked"* ]] || fail "no clear error while locked: $ERR"
+wait "$LOCKER" || fail "locker failed"
+run "$SPOD" sign "$KEY" --message 62
+run "$SPOD" --json audit verify
+AFTER=$(json_get 'd["records"]' <<<"$OUT")
+((AFTER == BEFORE + 1)) || fail "expected $((BEFORE + 1)) records after the lock, got $AFTER"
+log "every acknowledged signature audited across SIGKILL; tampering at seq $MID detected; a locked database withholds signatures and loses nothing"
