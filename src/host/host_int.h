@@ -146,7 +146,9 @@ struct spod_host {
 	size_t held_len, held_byte_cap;
 	struct host_rec *recs;
 	uint32_t nrecs, recs_cap;
-	void *md_ctx; /* EVP_MD_CTX for message digests */
+	void *md_ctx;             /* EVP_MD_CTX for message digests */
+	uint64_t audit_err_ns;    /* when a failed commit was last logged */
+	uint64_t audit_err_quiet; /* failed commits not logged since */
 };
 
 /* in-flight table (inflight.c) */

@@ -292,6 +292,21 @@ lost : {
 }
 }
 
+/* Logs a failed commit at most once a second, with how many were not logged meanwhile. */
+static void log_failure(struct spod_host *h, const char *msg)
+{
+	uint64_t now = host_now_ns();
+
+	if (h->audit_err_ns != 0 && now - h->audit_err_ns < 1000000000u) {
+		h->audit_err_quiet++;
+		return;
+	}
+	spod_error("%s (%u records not written; %llu more failed commits in the last second)", msg,
+	           h->nrecs, (unsigned long long)h->audit_err_quiet);
+	h->audit_err_ns = now;
+	h->audit_err_quiet = 0;
+}
+
 int host_journal_commit(struct spod_host *h)
 {
 	struct spod_audit_rec *recs = NULL;
@@ -332,7 +347,7 @@ int host_journal_commit(struct spod_host *h)
 			snprintf(msg, sizeof(msg), "audit log unavailable, answer withheld: %s",
 			         rc == SPOD_E_NOMEM ? "out of memory"
 			                            : spod_store_last_error(h->store));
-			spod_error("%s (%u records not written)", msg, h->nrecs);
+			log_failure(h, msg);
 		}
 	}
 	for (uint32_t i = 0; i < h->nheld; i++) {

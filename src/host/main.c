@@ -3,6 +3,7 @@
  * and forwards their frames to spod-enclave. It never holds a private key.
  * Settings: flags, SPOD_HOST_* variables and an INI file (host/config.h, spod-host --help).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,6 +75,12 @@ int main(int argc, char **argv)
 		break;
 	}
 	spod_log_init("spod-host", opts.log_level);
+	/*
+	 * A file-size limit (RLIMIT_FSIZE) reached while writing the database is a storage
+	 * error to answer with 503, like a full disk, not a reason to die: write() then fails
+	 * with EFBIG and SQLite reports it.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	if (opts.data_dir_used && spod_data_dir_ensure(opts.data_dir) < 0) {
 		spod_error("cannot use data directory '%s' (must be ours, mode 0700)",
 		           opts.data_dir);

@@ -8,6 +8,8 @@
  *       signature received, verified against the key, it appends the hex SHA-256 of the
  *       message — the digest spod-host's audit log records — as one line to OUT_FILE,
  *       written through at once, so the file lists exactly the acknowledged signatures.
+ *       Answers UNAVAILABLE (e.g. withheld because the audit log could not be written) are
+ *       counted and reported.
  *       Takes its token from $SPOD_TOKEN.
  *
  * Exit status 0 when at least one signature was acknowledged and every answer was either a
@@ -38,7 +40,7 @@ struct ctx {
 	struct slot ring[RING];
 	struct spod_key_info key;
 	FILE *out;
-	uint64_t acked, bad;
+	uint64_t acked, bad, unavailable;
 	size_t in_flight;
 };
 
@@ -54,6 +56,8 @@ static void on_done(void *arg, uint64_t rid, int status, const struct spod_signa
 	}
 	s->pending = 0;
 	cx->in_flight--;
+	if (status == SPOD_E_UNAVAILABLE)
+		cx->unavailable++;
 	if (status != SPOD_OK)
 		return; /* an error answer acknowledges nothing */
 	if (spod_verify(cx->key.alg, cx->key.pub, cx->key.pub_len, SPOD_MODE_RAW, s->msg, MSG,
@@ -123,7 +127,8 @@ int main(int argc, char **argv)
 	}
 	fclose(cx.out);
 	spod_client_close(c);
-	printf("it_acked: %" PRIu64 " submitted, %" PRIu64 " acknowledged, %" PRIu64 " bad\n", n,
-	       cx.acked, cx.bad);
+	printf("it_acked: %" PRIu64 " submitted, %" PRIu64 " acknowledged, %" PRIu64
+	       " unavailable, %" PRIu64 " bad\n",
+	       n, cx.acked, cx.unavailable, cx.bad);
 	return cx.acked > 0 && cx.bad == 0 ? 0 : 1;
 }

@@ -95,4 +95,30 @@ run "$SPOD" sign "$KEY" --message 62
 run "$SPOD" --json audit verify
 AFTER=$(json_get 'd["records"]' <<<"$OUT")
 ((AFTER == BEFORE + 1)) || fail "expected $((BEFORE + 1)) records after the lock, got $AFTER"
-log "every acknowledged signature audited across SIGKILL; tampering at seq $MID detected; a locked database withholds signatures and loses nothing"
+
+# A full disk: spod-host runs under a file-size limit just above its database's size, so its
+# writes soon fail (EFBIG, as ENOSPC would). Signatures are then withheld with a clear error;
+# after a restart without the limit every acknowledged one is in the log and the chain holds.
+stop_daemon "$HOST_PID" spod-host || fail "spod-host exited uncleanly"
+BIGGEST=$(stat -c %s "$T_DIR"/spod.db* | sort -n | tail -n1)
+(
+	ulimit -f $((BIGGEST / 1024 + 48))
+	exec "$SPOD_HOST" --listen "$HOST_URI" --enclave "$ENCLAVE_URI" --http off \
+		>>"$T_DIR/host.log" 2>&1
+) &
+HOST_PID=$!
+wait_ready
+"$ACKED" "$HOST_URI" "$KEY" "$T_DIR/acked.full-disk" 3 >"$T_DIR/acked.full-disk.log" 2>&1 || true
+FULL=$(cat "$T_DIR/acked.full-disk.log")
+log "under the size limit: $FULL"
+[[ $FULL =~ \ ([1-9][0-9]*)\ unavailable ]] || fail "no signature was withheld with the disk full"
+grep -q "audit log unavailable, answer withheld: commit: disk I/O error" "$T_DIR/host.log" ||
+	fail "no clear error logged with the disk full"
+pod_alive || fail "spod-host died when its disk filled"
+stop_daemon "$HOST_PID" spod-host || fail "spod-host exited uncleanly"
+start_host
+wait_ready
+[[ -s $T_DIR/acked.full-disk ]] && run check_acked "$T_DIR/acked.full-disk"
+run "$SPOD" audit verify
+run "$SPOD" sign "$KEY" --message 64
+log "every acknowledged signature audited across SIGKILL; tampering at seq $MID detected; a locked database and a full disk withhold signatures and lose nothing"
