@@ -29,6 +29,20 @@ static int hex_nibble(char c)
 	return -1;
 }
 
+int spod_hex_decode_exact(uint8_t *out, size_t n, const char *text, size_t len)
+{
+	if (len != 2 * n)
+		return SPOD_E_BAD_HEX;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hex_nibble(text[2 * i]);
+		int lo = hex_nibble(text[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return SPOD_E_BAD_HEX;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return SPOD_OK;
+}
+
 int spod_hex_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *text)
 {
 	size_t n;
@@ -41,13 +55,7 @@ int spod_hex_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *t
 		return SPOD_E_BAD_HEX;
 	if (n / 2 > out_cap)
 		return SPOD_E_TOO_LARGE;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hex_nibble(text[2 * i]);
-		int lo = hex_nibble(text[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return SPOD_E_BAD_HEX;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
+	SPOD_TRY(spod_hex_decode_exact(out, n / 2, text, n));
 	*out_len = n / 2;
 	return SPOD_OK;
 }

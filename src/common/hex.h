@@ -21,4 +21,11 @@ int spod_hex_encode(char *out, size_t out_cap, const uint8_t *in, size_t len)
 int spod_hex_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *text)
     __attribute__((warn_unused_result));
 
+/*
+ * Decodes exactly len hex characters (no prefix, no NUL needed) into out[0..n): SPOD_OK, or
+ * SPOD_E_BAD_HEX when len is not 2n or a character is not a hex digit (out unspecified).
+ */
+int spod_hex_decode_exact(uint8_t *out, size_t n, const char *text, size_t len)
+    __attribute__((warn_unused_result));
+
 #endif

@@ -1,9 +1,7 @@
 /* Prometheus rendering of spod-host's counters (see metrics.h). */
 #include "host/metrics.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-
+#include "common/strbuf.h"
 #include "spod/wire.h"
 
 static const char *const op_names[HM_OP__COUNT] = {
@@ -76,58 +74,41 @@ void host_metrics_sign(struct host_metrics *m, uint8_t alg, uint64_t ns)
 	host_metrics_add(&m->sign_lat_count[alg], 1);
 }
 
-/* Appends to a buffer that counts what it could not hold. */
-struct out {
-	char *buf;
-	size_t cap;
-	size_t len;
-};
-
-__attribute__((format(printf, 2, 3))) static void put(struct out *o, const char *fmt, ...)
-{
-	size_t room = o->len < o->cap ? o->cap - o->len : 0;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(room > 0 ? o->buf + o->len : NULL, room, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->len += (size_t)n;
-}
-
 static uint64_t get(const atomic_uint_fast64_t *v)
 {
 	return atomic_load_explicit(v, memory_order_relaxed);
 }
 
-static void gauge(struct out *o, const char *name, const char *help, uint64_t v)
+static void gauge(struct spod_strbuf *o, const char *name, const char *help, uint64_t v)
 {
-	put(o, "# HELP %s %s\n# TYPE %s gauge\n%s %llu\n", name, help, name, name,
-	    (unsigned long long)v);
+	spod_strbuf_put(o, "# HELP %s %s\n# TYPE %s gauge\n%s %llu\n", name, help, name, name,
+	                (unsigned long long)v);
 }
 
-static void counter(struct out *o, const char *name, const char *help, uint64_t v)
+static void counter(struct spod_strbuf *o, const char *name, const char *help, uint64_t v)
 {
-	put(o, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
-	    (unsigned long long)v);
+	spod_strbuf_put(o, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
+	                (unsigned long long)v);
 }
 
 size_t host_metrics_render(const struct host_metrics *m, char *buf, size_t cap)
 {
-	struct out o = {buf, cap, 0};
+	struct spod_strbuf o = {buf, cap, 0};
 
-	put(&o, "# HELP spod_requests_total Binary-protocol requests answered, by operation "
+	spod_strbuf_put(
+	    &o, "# HELP spod_requests_total Binary-protocol requests answered, by operation "
 	        "and status (HTTP requests included: they use the binary path).\n"
 	        "# TYPE spod_requests_total counter\n");
 	for (int op = 0; op < HM_OP__COUNT; op++)
 		for (int st = 0; st < HM_STATUS_COUNT; st++) {
 			uint64_t v = get(&m->requests[op][st]);
 			if (v > 0)
-				put(&o, "spod_requests_total{op=\"%s\",status=\"%s\"} %llu\n",
+				spod_strbuf_put(
+				    &o, "spod_requests_total{op=\"%s\",status=\"%s\"} %llu\n",
 				    op_names[op], spod_err_name(-st), (unsigned long long)v);
 		}
-	put(&o, "# HELP spod_sign_duration_seconds Sign and sign.batch latency in spod-host, "
+	spod_strbuf_put(
+	    &o, "# HELP spod_sign_duration_seconds Sign and sign.batch latency in spod-host, "
 	        "from the request read to its answer queued (audit commit included).\n"
 	        "# TYPE spod_sign_duration_seconds histogram\n");
 	for (unsigned alg = 1; alg < HM_ALG_COUNT; alg++) {
@@ -137,20 +118,22 @@ size_t host_metrics_render(const struct host_metrics *m, char *buf, size_t cap)
 		for (unsigned b = 0; b <= HM_LAT_BUCKETS; b++) {
 			cum += get(&m->sign_lat[alg][b]);
 			if (b < HM_LAT_BUCKETS)
-				put(&o,
+				spod_strbuf_put(
+				    &o,
 				    "spod_sign_duration_seconds_bucket{alg=\"%s\",le=\"%g\"} "
 				    "%llu\n",
 				    name, (double)lat_bounds_ns[b] / 1e9, (unsigned long long)cum);
 			else
-				put(&o,
+				spod_strbuf_put(
+				    &o,
 				    "spod_sign_duration_seconds_bucket{alg=\"%s\",le=\"+Inf\"} "
 				    "%llu\n",
 				    name, (unsigned long long)cum);
 		}
-		put(&o, "spod_sign_duration_seconds_sum{alg=\"%s\"} %.9f\n", name,
-		    (double)get(&m->sign_lat_sum_ns[alg]) / 1e9);
-		put(&o, "spod_sign_duration_seconds_count{alg=\"%s\"} %llu\n", name,
-		    (unsigned long long)get(&m->sign_lat_count[alg]));
+		spod_strbuf_put(&o, "spod_sign_duration_seconds_sum{alg=\"%s\"} %.9f\n", name,
+		                (double)get(&m->sign_lat_sum_ns[alg]) / 1e9);
+		spod_strbuf_put(&o, "spod_sign_duration_seconds_count{alg=\"%s\"} %llu\n", name,
+		                (unsigned long long)get(&m->sign_lat_count[alg]));
 	}
 	gauge(&o, "spod_clients", "Application connections open on the binary listeners.",
 	      get(&m->clients));
@@ -170,7 +153,8 @@ size_t host_metrics_render(const struct host_metrics *m, char *buf, size_t cap)
 	counter(&o, "spod_audit_commit_failures_total",
 	        "Audit batches that failed to commit (their answers became errors).",
 	        get(&m->audit_failures));
-	put(&o,
+	spod_strbuf_put(
+	    &o,
 	    "# HELP spod_audit_commit_seconds_total Time spent committing audit batches.\n"
 	    "# TYPE spod_audit_commit_seconds_total counter\nspod_audit_commit_seconds_total "
 	    "%.6f\n",

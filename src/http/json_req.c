@@ -100,6 +100,30 @@ static int decode_bytes(uint8_t *out, size_t cap, size_t *n, const json_t *v, in
 	return rc;
 }
 
+/* A member a JSON object may have, and where its value goes. */
+struct field {
+	const char *name; /* NULL: not accepted this time */
+	const json_t **value;
+};
+
+/* Sorts the members of obj into fields[0..n); any other member is an unknown field. */
+static int take_fields(const json_t *obj, const struct field *fields, size_t n,
+                       const struct place *at, struct spod_http_perr *err)
+{
+	for (void *it = json_object_iter((json_t *)obj); it != NULL;
+	     it = json_object_iter_next((json_t *)obj, it)) {
+		const char *name = json_object_iter_key(it);
+		size_t i = 0;
+
+		while (i < n && (fields[i].name == NULL || strcmp(name, fields[i].name) != 0))
+			i++;
+		if (i == n)
+			return refuse(err, SPOD_E_BAD_ARG, "%s%s: unknown field", at->prefix, name);
+		*fields[i].value = json_object_iter_value(it);
+	}
+	return SPOD_OK;
+}
+
 /*
  * The fields of one signing request: message or digest, encoding, hash, and key_id when
  * key_id is not NULL. The data goes to data[0..cap).
@@ -114,24 +138,16 @@ static int parse_sign_fields(uint8_t *key_id, uint8_t *mode, uint8_t *data, size
 	size_t digest_len;
 	int base64 = 0, rc;
 
-	*data_len = 0;
-	for (void *it = json_object_iter(obj); it != NULL; it = json_object_iter_next(obj, it)) {
-		const char *name = json_object_iter_key(it);
-		json_t *v = json_object_iter_value(it);
+	const struct field fields[] = {
+	    {"message", &message},
+	    {"digest", &digest},
+	    {"encoding", &encoding},
+	    {"hash", &hash},
+	    {key_id != NULL ? "key_id" : NULL, &kid},
+	};
 
-		if (strcmp(name, "message") == 0)
-			message = v;
-		else if (strcmp(name, "digest") == 0)
-			digest = v;
-		else if (strcmp(name, "encoding") == 0)
-			encoding = v;
-		else if (strcmp(name, "hash") == 0)
-			hash = v;
-		else if (key_id != NULL && strcmp(name, "key_id") == 0)
-			kid = v;
-		else
-			return refuse(err, SPOD_E_BAD_ARG, "%s%s: unknown field", at->prefix, name);
-	}
+	*data_len = 0;
+	SPOD_TRY(take_fields(obj, fields, sizeof(fields) / sizeof(fields[0]), at, err));
 	if (key_id != NULL) {
 		if (kid == NULL)
 			return refuse(err, SPOD_E_BAD_ARG, "%skey_id: required", at->prefix);
@@ -192,24 +208,13 @@ int spod_http_json_generate(struct spod_http_generate *out, struct spod_http_per
 {
 	const json_t *alg = NULL, *label = NULL;
 	const struct place at = {"", "body"};
+	const struct field fields[] = {{"alg", &alg}, {"label", &label}};
 	json_t *root;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	SPOD_TRY(load_object(&root, err, body, len));
-	for (void *it = json_object_iter(root); it != NULL; it = json_object_iter_next(root, it)) {
-		const char *name = json_object_iter_key(it);
-		json_t *v = json_object_iter_value(it);
-
-		if (strcmp(name, "alg") == 0)
-			alg = v;
-		else if (strcmp(name, "label") == 0)
-			label = v;
-		else {
-			rc = refuse(err, SPOD_E_BAD_ARG, "%s: unknown field", name);
-			goto out;
-		}
-	}
+	SPOD_GUARD(rc, take_fields(root, fields, 2, &at, err));
 	if (alg == NULL) {
 		rc = refuse(err, SPOD_E_BAD_ARG, "alg: required");
 		goto out;
@@ -270,6 +275,8 @@ int spod_http_json_batch(struct spod_http_batch *out, struct spod_http_perr *err
                          size_t len)
 {
 	const json_t *items = NULL;
+	const struct field fields[] = {{"items", &items}};
+	const struct place top = {"", "body"};
 	json_t *root;
 	size_t n, budget;
 	int rc;
@@ -277,16 +284,7 @@ int spod_http_json_batch(struct spod_http_batch *out, struct spod_http_perr *err
 	out->count = 0;
 	out->data_len = 0;
 	SPOD_TRY(load_object(&root, err, body, len));
-	for (void *it = json_object_iter(root); it != NULL; it = json_object_iter_next(root, it)) {
-		const char *name = json_object_iter_key(it);
-		json_t *v = json_object_iter_value(it);
-
-		if (strcmp(name, "items") != 0) {
-			rc = refuse(err, SPOD_E_BAD_ARG, "%s: unknown field", name);
-			goto out;
-		}
-		items = v;
-	}
+	SPOD_GUARD(rc, take_fields(root, fields, 1, &top, err));
 	if (items == NULL || !json_is_array(items)) {
 		rc = refuse(err, SPOD_E_BAD_ARG, "items: %s",
 		            items == NULL ? "required" : "must be an array");
@@ -344,24 +342,13 @@ int spod_http_json_attest(struct spod_http_attest *out, struct spod_http_perr *e
 {
 	const json_t *nonce = NULL, *key_id = NULL;
 	const struct place at = {"", "body"};
+	const struct field fields[] = {{"nonce", &nonce}, {"key_id", &key_id}};
 	json_t *root;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	SPOD_TRY(load_object(&root, err, body, len));
-	for (void *it = json_object_iter(root); it != NULL; it = json_object_iter_next(root, it)) {
-		const char *name = json_object_iter_key(it);
-		json_t *v = json_object_iter_value(it);
-
-		if (strcmp(name, "nonce") == 0)
-			nonce = v;
-		else if (strcmp(name, "key_id") == 0)
-			key_id = v;
-		else {
-			rc = refuse(err, SPOD_E_BAD_ARG, "%s: unknown field", name);
-			goto out;
-		}
-	}
+	SPOD_GUARD(rc, take_fields(root, fields, 2, &at, err));
 	if (key_id != NULL) {
 		SPOD_GUARD(rc, parse_key_id_field(out->key_id, key_id, &at, "key_id", err));
 		out->has_key_id = 1;
@@ -383,30 +370,10 @@ out:
 	return rc;
 }
 
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int spod_http_key_id_parse(uint8_t id[SPOD_KEY_ID_BYTES], const char *text, size_t len)
 {
-	if (len != 2 * SPOD_KEY_ID_BYTES || text == NULL)
-		goto bad;
-	for (size_t i = 0; i < SPOD_KEY_ID_BYTES; i++) {
-		int hi = nibble(text[2 * i]), lo = nibble(text[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			goto bad;
-		id[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return SPOD_OK;
-bad:
+	if (text != NULL && spod_hex_decode_exact(id, SPOD_KEY_ID_BYTES, text, len) == SPOD_OK)
+		return SPOD_OK;
 	memset(id, 0, SPOD_KEY_ID_BYTES);
 	return SPOD_E_BAD_HEX;
 }

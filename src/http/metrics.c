@@ -1,8 +1,9 @@
 /* The HTTP layer's request counters and latency histograms, as Prometheus text (metrics.h). */
 #include "http/metrics.h"
 
-#include <stdarg.h>
 #include <stdio.h>
+
+#include "common/strbuf.h"
 
 /* The status codes the server answers with, by counter slot; the last slot is "other". */
 static const unsigned codes[SPOD_HTTP_METRIC_CODES - 1] = {
@@ -52,26 +53,6 @@ void spod_http_metrics_record(struct spod_http_metrics *m, unsigned route, unsig
 	add(&m->lat_sum_ns[route], ns);
 }
 
-/* Appends to a buffer that counts what it could not hold. */
-struct out {
-	char *buf;
-	size_t cap;
-	size_t len;
-};
-
-__attribute__((format(printf, 2, 3))) static void put(struct out *o, const char *fmt, ...)
-{
-	size_t room = o->len < o->cap ? o->cap - o->len : 0;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(room > 0 ? o->buf + o->len : NULL, room, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->len += (size_t)n;
-}
-
 /* The route and method labels of a slot. */
 static void labels(unsigned r, const char **route, const char **method)
 {
@@ -86,10 +67,11 @@ static void labels(unsigned r, const char **route, const char **method)
 
 size_t spod_http_metrics_render(const struct spod_http_metrics *m, char *buf, size_t cap)
 {
-	struct out o = {buf, cap, 0};
+	struct spod_strbuf o = {buf, cap, 0};
 	const char *route, *method;
 
-	put(&o, "# HELP spod_http_requests_total HTTP requests answered, by route template, "
+	spod_strbuf_put(
+	    &o, "# HELP spod_http_requests_total HTTP requests answered, by route template, "
 	        "method and status code (route \"unmatched\": no route had the path or method).\n"
 	        "# TYPE spod_http_requests_total counter\n");
 	for (unsigned r = 0; r < SPOD_HTTP_METRIC_ROUTES; r++) {
@@ -104,13 +86,15 @@ size_t spod_http_metrics_render(const struct spod_http_metrics *m, char *buf, si
 				snprintf(code, sizeof(code), "%u", codes[c]);
 			else
 				snprintf(code, sizeof(code), "other");
-			put(&o,
+			spod_strbuf_put(
+			    &o,
 			    "spod_http_requests_total{route=\"%s\",method=\"%s\",code=\"%s\"} "
 			    "%llu\n",
 			    route, method, code, (unsigned long long)v);
 		}
 	}
-	put(&o, "# HELP spod_http_request_duration_seconds HTTP request latency in spod-host, from "
+	spod_strbuf_put(
+	    &o, "# HELP spod_http_request_duration_seconds HTTP request latency in spod-host, from "
 	        "the request's headers to its answer queued (the binary round trip included).\n"
 	        "# TYPE spod_http_request_duration_seconds histogram\n");
 	for (unsigned r = 0; r < SPOD_HTTP_METRIC_ROUTES; r++) {
@@ -120,21 +104,25 @@ size_t spod_http_metrics_render(const struct spod_http_metrics *m, char *buf, si
 		for (unsigned b = 0; b <= SPOD_HTTP_LAT_BUCKETS; b++) {
 			cum += get(&m->lat[r][b]);
 			if (b < SPOD_HTTP_LAT_BUCKETS)
-				put(&o,
+				spod_strbuf_put(
+				    &o,
 				    "spod_http_request_duration_seconds_bucket{route=\"%s\","
 				    "method=\"%s\",le=\"%g\"} %llu\n",
 				    route, method, (double)lat_bounds_ns[b] / 1e9,
 				    (unsigned long long)cum);
 			else
-				put(&o,
+				spod_strbuf_put(
+				    &o,
 				    "spod_http_request_duration_seconds_bucket{route=\"%s\","
 				    "method=\"%s\",le=\"+Inf\"} %llu\n",
 				    route, method, (unsigned long long)cum);
 		}
-		put(&o, "spod_http_request_duration_seconds_sum{route=\"%s\",method=\"%s\"} %.9f\n",
+		spod_strbuf_put(
+		    &o, "spod_http_request_duration_seconds_sum{route=\"%s\",method=\"%s\"} %.9f\n",
 		    route, method, (double)get(&m->lat_sum_ns[r]) / 1e9);
 		/* The +Inf bucket, so that a scrape never sees _count disagree with it. */
-		put(&o,
+		spod_strbuf_put(
+		    &o,
 		    "spod_http_request_duration_seconds_count{route=\"%s\",method=\"%s\"} %llu\n",
 		    route, method, (unsigned long long)cum);
 	}
