@@ -3,9 +3,10 @@
  *
  * Rows: (a) in-process signing with the enclave's own crypto code, (b) one request at a
  * time through libspod -> spod-host -> spod-enclave, (c) pipelined with a fixed number in
- * flight, plus reference rows measured in the same run: a raw unix-socket round trip
- * between two processes (the transport floor) placed by the scheduler, on one CPU and on
- * two CPUs, and the ECHO opcode through the pod.
+ * flight, (h) one request at a time through spod-host's HTTP/JSON API on one keep-alive
+ * connection (HTTP -> the host's own binary listener -> enclave), plus reference rows measured in
+ * the same run: a raw unix-socket round trip between two processes (the transport floor) placed by
+ * the scheduler, on one CPU and on two CPUs, and the ECHO opcode through the pod.
  *
  * Latencies are CLOCK_MONOTONIC per request into a preallocated array, sorted, and read by
  * nearest rank. Module-private to the benchmark; nothing here is a library contract.
@@ -69,17 +70,22 @@ struct bench_alg_result {
 	int have_inproc;
 	int have_pod;
 	int have_pipe;
+	int have_http;
 	struct bench_stats inproc;
 	struct bench_stats pod;
+	struct bench_stats http;     /* POST /v1/keys/{id}/sign, keep-alive */
 	struct bench_stats pipe_lat; /* submit -> completion, queueing included */
 	double pipe_sps;             /* completed signatures per second */
 	double pipe_seconds;
 	/* derived */
-	double floor_us;    /* in-process p50 + both hops' raw RTT p50 */
-	double inproc_rate; /* 1e6 / in-process mean */
-	double floor_ratio; /* pod p50 / floor */
-	double tail_ratio;  /* pod p99 / pod p50 */
-	double pipe_pct;    /* pipelined / in-process rate, in % */
+	double floor_us;         /* in-process p50 + both hops' raw RTT p50 */
+	double inproc_rate;      /* 1e6 / in-process mean */
+	double floor_ratio;      /* pod p50 / floor */
+	double tail_ratio;       /* pod p99 / pod p50 */
+	double pipe_pct;         /* pipelined / in-process rate, in % */
+	double http_floor_ratio; /* http p50 / floor */
+	double http_tail_ratio;  /* http p99 / http p50 */
+	double http_pod_ratio;   /* http p50 / pod p50 */
 };
 
 struct bench_machine {
@@ -101,10 +107,12 @@ struct bench_machine {
 #define BENCH_ROW_ECHO   0x04u
 #define BENCH_ROW_SYNC   0x08u
 #define BENCH_ROW_PIPE   0x10u
-#define BENCH_ROW_ALL    0x1fu
+#define BENCH_ROW_HTTP   0x20u
+#define BENCH_ROW_ALL    0x3fu
 
 struct bench_config {
-	const char *uri; /* NULL: in-process and raw rows only */
+	const char *uri;      /* NULL: in-process and raw rows only */
+	const char *http_url; /* spod-host's HTTP API; NULL: no HTTP row */
 	const char *out_dir;
 	const char *commit; /* from run.sh; NULL if unknown */
 	const char *label;  /* the pinning, as text */
@@ -154,6 +162,26 @@ int bench_pod_pipelined(double *sps, double *seconds, struct bench_stats *lat,
                         struct bench_samples *s, struct spod_client *c, const struct bench_alg *a,
                         const struct spod_key_info *key, size_t depth, size_t warmup, size_t n,
                         int timeout_ms);
+
+/* ---- http_row.c: the HTTP row, over one bench_http connection (http_client.h) ---- */
+struct bench_http;
+
+/* A key made through the HTTP API: its id as the API writes it and its public key. */
+struct bench_http_key {
+	char id[2 * SPOD_KEY_ID_BYTES + 1];
+	uint8_t pub[SPOD_PUB_MAX_BYTES];
+	size_t pub_len;
+};
+
+/* POST /v1/keys for a's algorithm; 201 expected. */
+int bench_http_key_create(struct bench_http_key *out, struct bench_http *c,
+                          const struct bench_alg *a);
+/* DELETE /v1/keys/{id}; 204 expected. */
+int bench_http_key_delete(struct bench_http *c, const struct bench_http_key *key);
+/* POST /v1/keys/{id}/sign one at a time; the last signature is verified against key->pub. */
+int bench_http_sync(struct bench_stats *out, struct bench_samples *s, struct bench_http *c,
+                    const struct bench_alg *a, const struct bench_http_key *key, size_t warmup,
+                    size_t n);
 
 /* ---- report.c ---- */
 void bench_machine_probe(struct bench_machine *m);

@@ -155,6 +155,13 @@ void bench_derive(struct bench_run *r)
 		}
 		if (a->have_pipe && a->have_inproc)
 			a->pipe_pct = 100.0 * a->pipe_sps / a->inproc_rate;
+		if (a->have_http) {
+			a->http_tail_ratio = a->http.p99_us / a->http.p50_us;
+			if (a->floor_us > 0)
+				a->http_floor_ratio = a->http.p50_us / a->floor_us;
+			if (a->have_pod)
+				a->http_pod_ratio = a->http.p50_us / a->pod.p50_us;
+		}
 	}
 }
 
@@ -183,6 +190,42 @@ static void ref_row(FILE *f, const char *name, int have, const struct bench_stat
 	cell(f, have, s->p999_us, 8, 1);
 	cell(f, have, s->mean_us, 8, 1);
 	fputc('\n', f);
+}
+
+/*
+ * The HTTP row (h) under the main table, against the same floor as (b) and against (b)
+ * itself. No aims: the issue's aims are the binary path's.
+ */
+static void http_table(FILE *f, const struct bench_run *r)
+{
+	char title[96];
+
+	fprintf(f, "\n%-17s%-24s%8s  %-12s  %-12s  %s\n", "", "HTTP sync (h), us", "floor",
+	        "h p50/floor", "h p99/h p50", "h p50/b p50");
+	fprintf(f, "%-17s%8s%8s%8s%8s\n", "algorithm", "p50", "p99", "p99.9", "us");
+	for (int i = 0; i < BENCH_ALGS; i++) {
+		const struct bench_alg_result *a = &r->alg[i];
+
+		snprintf(title, sizeof(title), "%s/%s", a->alg->name, a->alg->mode_name);
+		fprintf(f, "%-17s", title);
+		cell(f, a->have_http, a->http.p50_us, 8, 1);
+		cell(f, a->have_http, a->http.p99_us, 8, 1);
+		cell(f, a->have_http, a->http.p999_us, 8, 1);
+		cell(f, a->floor_us > 0, a->floor_us, 8, 1);
+		fputs("  ", f);
+		cell(f, a->have_http && a->floor_us > 0, a->http_floor_ratio, 7, 2);
+		fprintf(f, "%7s", "");
+		cell(f, a->have_http, a->http_tail_ratio, 7, 2);
+		fprintf(f, "%7s", "");
+		cell(f, a->have_http && a->have_pod, a->http_pod_ratio, 7, 2);
+		fputc('\n', f);
+	}
+	fprintf(f,
+	        "h = POST /v1/keys/{id}/sign to %s, one at a time on one keep-alive\n"
+	        "    HTTP/1.1 connection: (b)'s path plus JSON, HTTP parsing and one more unix "
+	        "round trip\n    (the host's HTTP layer is a libspod client of its own binary "
+	        "listener)\n",
+	        r->cfg.http_url);
 }
 
 void bench_print_table(FILE *f, const struct bench_run *r)
@@ -252,6 +295,8 @@ void bench_print_table(FILE *f, const struct bench_run *r)
 		            ? mark(a->pipe_pct >= BENCH_AIM_PIPE_PCT, &pass, &miss)
 		            : "");
 	}
+	if ((r->cfg.rows & BENCH_ROW_HTTP) && r->cfg.http_url != NULL)
+		http_table(f, r);
 	if (!r->have_hops)
 		fputs("\nfloor = in-process p50 + 2 x raw RTT p50 (raw rows not run)", f);
 	else if (r->cfg.pinned)
@@ -336,6 +381,8 @@ static void json_alg(FILE *f, const struct bench_run *r, const struct bench_alg_
 	json_stats(f, a->have_inproc, &a->inproc);
 	fputs(",\n      \"pod_sync_us\": ", f);
 	json_stats(f, a->have_pod, &a->pod);
+	fputs(",\n      \"http_sync_us\": ", f);
+	json_stats(f, a->have_http, &a->http);
 	fprintf(f, ",\n      \"pipelined\": {\"depth\": %zu, \"seconds\": ", r->cfg.depth);
 	json_num(f, a->have_pipe, a->pipe_seconds);
 	fputs(", \"signatures_per_s\": ", f);
@@ -352,6 +399,12 @@ static void json_alg(FILE *f, const struct bench_run *r, const struct bench_alg_
 	json_num(f, a->have_pod, a->tail_ratio);
 	fputs(", \"pipelined_pct_of_in_process\": ", f);
 	json_num(f, have_pct, a->pipe_pct);
+	fputs(",\n      \"http_p50_over_floor\": ", f);
+	json_num(f, a->have_http && a->floor_us > 0, a->http_floor_ratio);
+	fputs(", \"http_p99_over_p50\": ", f);
+	json_num(f, a->have_http, a->http_tail_ratio);
+	fputs(", \"http_p50_over_pod_p50\": ", f);
+	json_num(f, a->have_http && a->have_pod, a->http_pod_ratio);
 	fputs(",\n      \"aims\": {\n", f);
 	json_aim(f, "latency", "pod p50 <= 1.2 x floor", BENCH_AIM_FLOOR_RATIO, have_floor,
 	         a->floor_ratio, a->floor_ratio <= BENCH_AIM_FLOOR_RATIO, 0);
@@ -371,6 +424,8 @@ static void json_run(FILE *f, const struct bench_run *r)
 	fprintf(f, ",\n  \"config\": {\"n\": %zu, \"warmup\": %zu, \"depth\": %zu, \"uri\": ",
 	        r->cfg.n, r->cfg.warmup, r->cfg.depth);
 	json_str(f, r->cfg.uri);
+	fputs(", \"http_url\": ", f);
+	json_str(f, r->cfg.http_url);
 	fputs(", \"pinning\": ", f);
 	if (r->cfg.pinned)
 		fprintf(f, "{\"client\": %d, \"host\": %d, \"enclave\": %d}", r->cfg.layout[0],
@@ -461,7 +516,8 @@ static int write_one(const struct bench_run *r, const char *dir, const char *nam
 
 int bench_write_json(const struct bench_run *r)
 {
-	int complete = r->cfg.rows == BENCH_ROW_ALL && r->cfg.uri != NULL && r->errors == 0;
+	int complete = r->cfg.rows == BENCH_ROW_ALL && r->cfg.uri != NULL &&
+	               r->cfg.http_url != NULL && r->errors == 0;
 	char name[64];
 
 	if (make_dirs(r->cfg.out_dir) < 0) {

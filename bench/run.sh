@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: start a throw-away pod (spod-enclave and spod-host on unix sockets in a
-# temporary directory), run spod-bench against it, stop the pod and clean up.
+# temporary directory, spod-host's HTTP API on a loopback port the kernel picks), run
+# spod-bench against both with the bootstrap admin token, stop the pod and clean up.
 #
 #   bench/run.sh BUILD_DIR [--pin | --pin=CLIENT,HOST,ENCLAVE] [spod-bench options...]
 #
@@ -11,7 +12,7 @@
 # CPUs of its own); the floor then counts each hop as a one-CPU or two-CPU round trip.
 set -euo pipefail
 
-usage() { sed -n '2,11s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 build=$1; shift
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -109,8 +110,10 @@ for _ in $(seq 1 100); do
 done
 [ -S "$tmp/enclave.sock" ] || fail "spod-enclave did not listen within 5 s"
 
+# Log level info: the HTTP API's port is only in its "HTTP API on http://..." line (requests
+# are logged at debug, so nothing is written while measuring).
 "${host_pre[@]}" "$build/spod-host" --listen "$host_uri" --enclave "$enclave_uri" \
-	--log-level warn >"$tmp/host.log" 2>&1 </dev/null &
+	--http 127.0.0.1:0 --log-level info >"$tmp/host.log" 2>&1 </dev/null &
 pids+=($!)
 ready=0
 for _ in $(seq 1 100); do
@@ -123,10 +126,24 @@ for _ in $(seq 1 100); do
 done
 [ "$ready" = 1 ] || fail "the pod did not answer info within ~5 s"
 
+http_url=""
+for _ in $(seq 1 100); do
+	http_url=$(sed -n 's|.*HTTP API on \(http://[^ ]*\).*|\1|p' "$tmp/host.log" | tail -n 1)
+	[ -n "$http_url" ] && break
+	kill -0 "${pids[1]}" 2>/dev/null || fail "spod-host exited"
+	sleep 0.05
+done
+[ -n "$http_url" ] || fail "spod-host logged no \"HTTP API on http://...\" line within ~5 s"
+
+# spod-host wrote the bootstrap admin token on first start; libspod and the HTTP row use it.
+[ -s "$tmp/admin.token" ] || fail "spod-host wrote no $tmp/admin.token"
+SPOD_TOKEN=$(<"$tmp/admin.token")
+export SPOD_TOKEN
+
 # In the background so that a signal to this script is handled at once (bash runs traps
 # only between foreground commands), not after a run of several minutes.
-"${client_pre[@]}" "$build/bench/spod-bench" --uri "$host_uri" --out "$root/bench/results" \
-	--commit "$commit" "${layout[@]}" "${args[@]}" </dev/null &
+"${client_pre[@]}" "$build/bench/spod-bench" --uri "$host_uri" --http "$http_url" \
+	--out "$root/bench/results" --commit "$commit" "${layout[@]}" "${args[@]}" </dev/null &
 bench_pid=$!
 rc=0
 wait "$bench_pid" || rc=$?

@@ -1,7 +1,8 @@
 /*
  * spod-bench: sign latency and throughput of a running pod against its floor (the crypto
- * in-process plus two unix-socket round trips), all measured in one run. bench/run.sh
- * starts the pod and calls this; `make bench` calls run.sh.
+ * in-process plus two unix-socket round trips), all measured in one run, through libspod and
+ * through the host's HTTP/JSON API. bench/run.sh starts the pod and calls this; `make bench`
+ * calls run.sh.
  */
 #include <getopt.h>
 #include <sched.h>
@@ -12,6 +13,7 @@
 
 #include "bench.h"
 #include "crypto/sign.h"
+#include "http_client.h"
 
 #define DEFAULT_N          100000u
 #define QUICK_N            5000u
@@ -30,20 +32,24 @@ static void usage(FILE *out)
 {
 	fprintf(
 	    out,
-	    "usage: spod-bench [--uri URI] [options]\n"
+	    "usage: spod-bench [--uri URI] [--http URL] [options]\n"
 	    "\n"
 	    "Measures sign latency in-process, through a pod (libspod -> spod-host ->\n"
-	    "spod-enclave) one request at a time and pipelined, plus a raw unix-socket round\n"
-	    "trip, prints one table and writes JSON. Aims are marked PASS/MISS only.\n"
+	    "spod-enclave) one request at a time and pipelined, through spod-host's HTTP API\n"
+	    "one request at a time, plus a raw unix-socket round trip, prints one table and\n"
+	    "writes JSON. Aims are marked PASS/MISS only.\n"
 	    "\n"
 	    "  --uri URI            the pod (spod-host); without it only the in-process and raw\n"
 	    "                       rows run\n"
+	    "  --http URL           spod-host's HTTP API on loopback (http://127.0.0.1:PORT/):\n"
+	    "                       adds the HTTP row, one keep-alive connection, token from\n"
+	    "                       $SPOD_TOKEN\n"
 	    "  --n N                measured requests per row (default %u)\n"
 	    "  --quick              N = %u, for smoke tests\n"
 	    "  --warmup N           unmeasured requests before each row (default %u)\n"
 	    "  --depth N            requests in flight when pipelined (default %u)\n"
-	    "  --rows LIST          comma-separated subset of raw,inproc,echo,sync,pipe\n"
-	    "                       (default: all)\n"
+	    "  --rows LIST          comma-separated subset of raw,inproc,echo,sync,pipe,http\n"
+	    "                       (default: all; http needs --http)\n"
 	    "  --out DIR            results directory (default bench/results)\n"
 	    "  --commit TEXT        git commit to record\n"
 	    "  --layout C,H,E       the pod runs pinned: client (this process) on CPU C,\n"
@@ -78,7 +84,7 @@ static int parse_rows(unsigned *rows, const char *list)
 		unsigned bit;
 	} names[] = {
 	    {"raw", BENCH_ROW_RAW},   {"inproc", BENCH_ROW_INPROC}, {"echo", BENCH_ROW_ECHO},
-	    {"sync", BENCH_ROW_SYNC}, {"pipe", BENCH_ROW_PIPE},
+	    {"sync", BENCH_ROW_SYNC}, {"pipe", BENCH_ROW_PIPE},     {"http", BENCH_ROW_HTTP},
 	};
 
 	*rows = 0;
@@ -124,12 +130,19 @@ static int parse_layout(struct bench_config *cfg, const char *s)
 static int parse_args(struct bench_config *cfg, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"uri", required_argument, NULL, 'u'},    {"n", required_argument, NULL, 'n'},
-	    {"quick", no_argument, NULL, 'q'},        {"warmup", required_argument, NULL, 'w'},
-	    {"depth", required_argument, NULL, 'd'},  {"rows", required_argument, NULL, 'R'},
-	    {"out", required_argument, NULL, 'o'},    {"commit", required_argument, NULL, 'c'},
-	    {"layout", required_argument, NULL, 'l'}, {"timeout", required_argument, NULL, 't'},
-	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	    {"uri", required_argument, NULL, 'u'},
+	    {"n", required_argument, NULL, 'n'},
+	    {"quick", no_argument, NULL, 'q'},
+	    {"warmup", required_argument, NULL, 'w'},
+	    {"depth", required_argument, NULL, 'd'},
+	    {"rows", required_argument, NULL, 'R'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"commit", required_argument, NULL, 'c'},
+	    {"layout", required_argument, NULL, 'l'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"http", required_argument, NULL, 'H'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	size_t v;
 	int opt, idx = 0;
@@ -138,6 +151,9 @@ static int parse_args(struct bench_config *cfg, int argc, char **argv)
 		switch (opt) {
 		case 'u':
 			cfg->uri = optarg;
+			break;
+		case 'H':
+			cfg->http_url = optarg;
 			break;
 		case 'n':
 			if (parse_size(&cfg->n, optarg, 1, 100000000) < 0)
@@ -203,7 +219,7 @@ static void pod_recover(struct spod_client **c, const struct bench_config *cfg, 
 		return;
 	spod_client_close(*c);
 	*c = NULL;
-	if (spod_client_connect(c, cfg->uri, cfg->timeout_ms) < 0)
+	if (spod_client_open(c, cfg->uri, getenv("SPOD_TOKEN"), cfg->timeout_ms) < 0)
 		*c = NULL;
 }
 
@@ -217,7 +233,7 @@ static void pod_rows(struct bench_run *r, struct bench_samples *s)
 	struct spod_client *c = NULL;
 	int rc;
 
-	rc = spod_client_connect(&c, cfg->uri, cfg->timeout_ms);
+	rc = spod_client_open(&c, cfg->uri, getenv("SPOD_TOKEN"), cfg->timeout_ms);
 	if (rc == SPOD_OK)
 		rc = spod_client_info(c, &info);
 	if (rc < 0) {
@@ -271,6 +287,74 @@ static void pod_rows(struct bench_run *r, struct bench_samples *s)
 			fprintf(stderr, "spod-bench: note: could not delete the %s key\n",
 			        algs[i].name);
 	spod_client_close(c);
+}
+
+/* After a failed request the HTTP connection is closed: open it again for the next row. */
+static void http_recover(struct bench_http *c, const struct bench_config *cfg, const char *token)
+{
+	if (c->fd >= 0)
+		return;
+	if (bench_http_open(c, cfg->http_url, token, cfg->timeout_ms) < 0)
+		fprintf(stderr, "spod-bench: HTTP API at %s: %s\n", cfg->http_url,
+		        bench_http_last_error(c));
+}
+
+/*
+ * The HTTP row: keys made through POST /v1/keys, then per algorithm one sign request at a
+ * time on one keep-alive connection, opened here (an idle connection would be closed by the
+ * server while the other rows run). A failed row is counted in r->errors.
+ */
+static void http_rows(struct bench_run *r, struct bench_samples *s)
+{
+	static struct bench_http c; /* 20 KiB of buffers */
+	const struct bench_config *cfg = &r->cfg;
+	struct bench_http_key keys[BENCH_ALGS];
+	int have_key[BENCH_ALGS] = {0};
+	const char *token = getenv("SPOD_TOKEN");
+
+	if (token == NULL || token[0] == '\0') {
+		fprintf(stderr, "spod-bench: --http needs an API token in SPOD_TOKEN\n");
+		r->errors++;
+		return;
+	}
+	if (bench_http_open(&c, cfg->http_url, token, cfg->timeout_ms) < 0) {
+		fprintf(stderr, "spod-bench: HTTP API at %s: %s\n", cfg->http_url,
+		        bench_http_last_error(&c));
+		bench_http_close(&c);
+		r->errors++;
+		return;
+	}
+	/* A connection that broke here would most likely break again: no retry. */
+	for (int i = 0; i < BENCH_ALGS && c.fd >= 0; i++) {
+		have_key[i] = bench_http_key_create(&keys[i], &c, &algs[i]) == SPOD_OK;
+		r->errors += !have_key[i];
+	}
+	for (int i = 0; i < BENCH_ALGS; i++) {
+		struct bench_alg_result *a = &r->alg[i];
+
+		if (!have_key[i])
+			continue;
+		http_recover(&c, cfg, token);
+		if (c.fd < 0) {
+			r->errors++;
+			continue;
+		}
+		progress("HTTP sync (h)", algs[i].name);
+		a->have_http = bench_http_sync(&a->http, s, &c, &algs[i], &keys[i], cfg->warmup,
+		                               cfg->n) == SPOD_OK;
+		r->errors += !a->have_http;
+	}
+	/* Leave the pod as we found it; a failure here is only worth a note. */
+	for (int i = 0; i < BENCH_ALGS; i++) {
+		if (!have_key[i])
+			continue;
+		http_recover(&c, cfg, token);
+		if (c.fd < 0 || bench_http_key_delete(&c, &keys[i]) < 0)
+			fprintf(stderr,
+			        "spod-bench: note: could not delete the %s key made over HTTP\n",
+			        algs[i].name);
+	}
+	bench_http_close(&c);
 }
 
 /* The transport floor: one raw round trip placed as the scheduler likes, on one, on two CPUs. */
@@ -346,6 +430,12 @@ int main(int argc, char **argv)
 			pod_rows(&r, &s);
 		else
 			progress("no --uri: pod rows skipped", NULL);
+	}
+	if (r.cfg.rows & BENCH_ROW_HTTP) {
+		if (r.cfg.http_url != NULL)
+			http_rows(&r, &s);
+		else
+			progress("no --http: HTTP row skipped", NULL);
 	}
 
 	bench_loadavg(r.machine.loadavg_end, sizeof(r.machine.loadavg_end));
