@@ -125,10 +125,14 @@ int host_access_open(struct spod_host *h)
 	SPOD_TRY(spod_store_open(&h->store, h->cfg.db_path));
 	rc = spod_store_set_sync(h->store, h->cfg.audit_sync_full ? SPOD_STORE_SYNC_FULL
 	                                                          : SPOD_STORE_SYNC_NORMAL);
+	/* Checkpoints happen in their own thread (checkpoint.c), never inside a commit. */
+	if (rc == SPOD_OK)
+		rc = spod_store_set_autocheckpoint(h->store, 0);
 	if (rc < 0) {
 		spod_error("store: %s", spod_store_last_error(h->store));
 		return rc;
 	}
+	SPOD_TRY(host_checkpointer_start(&h->checkpointer, h->cfg.db_path));
 	return bootstrap_token(h);
 }
 
@@ -139,6 +143,8 @@ void host_access_close(struct spod_host *h)
 		h->tokens = t->next;
 		free(t);
 	}
+	host_checkpointer_stop(h->checkpointer);
+	h->checkpointer = NULL;
 	spod_store_close(h->store);
 	h->store = NULL;
 	EVP_MD_CTX_free(h->md_ctx);

@@ -137,6 +137,7 @@ struct spod_host {
 	struct host_metrics metrics;
 	/* access.c */
 	struct spod_store *store;
+	struct host_checkpointer *checkpointer;
 	struct host_token *tokens;
 	struct host_audit *pending_labels;
 	/* journal.c: answers held until their audit records are committed */
@@ -188,6 +189,13 @@ void host_access_refresh(struct spod_host *h);
 void host_audit_free(struct spod_host *h, struct host_audit *a);
 uint64_t host_now_ns(void);
 int64_t host_wall_ms(void);
+
+/* the WAL checkpointer thread (checkpoint.c) */
+#define HOST_CHECKPOINT_MS      200
+#define HOST_WAL_RESTART_FRAMES 4096 /* pages; with 4 KiB pages SPOD_STORE_WAL_LIMIT */
+struct host_checkpointer;
+int host_checkpointer_start(struct host_checkpointer **out, const char *db_path);
+void host_checkpointer_stop(struct host_checkpointer *c);
 
 /* the audit journal (journal.c) */
 void host_journal_answer(struct spod_host *h, struct inflight *in, const struct spod_frame *f);

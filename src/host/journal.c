@@ -156,10 +156,11 @@ static int record_signatures(struct spod_host *h, const struct host_audit *a,
 
 /*
  * key.generate: the new key's metadata goes to the store before the answer is released.
- * Returns the record's result; *msg is set when storing failed.
+ * When storing it fails, *stored is that error and msg says so (the answer becomes that
+ * error). Returns SPOD_OK, or the error of queueing the audit record.
  */
 static int record_generate(struct spod_host *h, const struct host_audit *a,
-                           const struct spod_frame *f, char *msg, size_t cap)
+                           const struct spod_frame *f, int *stored, char *msg, size_t cap)
 {
 	int result = f->hdr.status ? spod_err_from_status(f->hdr.status) : SPOD_OK;
 	struct spod_store_key k = {0};
@@ -177,6 +178,7 @@ static int record_generate(struct spod_host *h, const struct host_audit *a,
 		k.created_ms = host_wall_ms();
 		result = spod_store_key_put(h->store, &k);
 		if (result < 0) {
+			*stored = result;
 			snprintf(msg, cap, "key.generate: key made but its record not stored: %s",
 			         spod_store_last_error(h->store));
 			spod_error("%s", msg);
@@ -185,9 +187,8 @@ static int record_generate(struct spod_host *h, const struct host_audit *a,
 	snprintf(detail, sizeof(detail), "alg=%s%s%s",
 	         spod_alg_name(a->alg) ? spod_alg_name(a->alg) : "?", a->label[0] ? " label=" : "",
 	         a->label);
-	SPOD_TRY(host_journal_record(h, "key.generate", result == SPOD_OK ? k.id : NULL,
-	                             a->token_id, NULL, result, detail));
-	return result;
+	return host_journal_record(h, "key.generate", result == SPOD_OK ? k.id : NULL, a->token_id,
+	                           NULL, result, detail);
 }
 
 /* key.delete: the key is marked deleted in the store, also when the enclave no longer has it. */
@@ -238,11 +239,7 @@ void host_journal_answer(struct spod_host *h, struct inflight *in, const struct 
 		rc = record_signatures(h, a, f, &alg);
 		break;
 	case SPOD_OP_KEY_GENERATE:
-		rc = record_generate(h, a, f, msg, sizeof(msg));
-		if (msg[0] != '\0') {
-			err = rc;
-			rc = SPOD_OK;
-		}
+		rc = record_generate(h, a, f, &err, msg, sizeof(msg));
 		break;
 	default:
 		rc = record_delete(h, a, f);

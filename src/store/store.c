@@ -275,12 +275,21 @@ out:
 }
 
 /* Creates the file with mode 0600 if it does not exist, so SQLite never creates it 0644. */
+/*
+ * Creates the file with mode 0600 when it does not exist, and never opens an existing one:
+ * closing any descriptor of a file drops every POSIX lock this process holds on it, so an
+ * open/close here would silently unlock another connection of the same process (the host's
+ * checkpointer opens the database beside the event loop's connection), and another process
+ * closing its connection could then take itself for the last one and delete the WAL.
+ */
 static int create_private(struct spod_store *s, const char *path)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 
+	if (fd < 0 && errno == EEXIST)
+		return SPOD_OK; /* SQLite opens it; SQLITE_OPEN_NOFOLLOW refuses a symlink */
 	if (fd < 0)
-		return store_error(s, SPOD_E_IO, "open %s: %s", path, strerror(errno));
+		return store_error(s, SPOD_E_IO, "create %s: %s", path, strerror(errno));
 	close(fd);
 	return SPOD_OK;
 }
@@ -346,6 +355,28 @@ int spod_store_set_sync(struct spod_store *s, enum spod_store_sync mode)
 	SPOD_TRY(exec(s, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
 	              "set synchronous"));
 	return pragma_expect(s, "PRAGMA synchronous", full ? "2" : "1");
+}
+
+int spod_store_set_autocheckpoint(struct spod_store *s, int pages)
+{
+	char sql[64];
+
+	if (pages < 0)
+		return store_error(s, SPOD_E_BAD_ARG, "negative autocheckpoint %d", pages);
+	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint = %d", pages);
+	SPOD_TRY(exec(s, sql, "set wal_autocheckpoint"));
+	/* The WAL file shrinks back to this size whenever it starts over. */
+	return exec(s, "PRAGMA journal_size_limit = " SPOD_STORE_WAL_LIMIT_TEXT,
+	            "set journal_size_limit");
+}
+
+int spod_store_checkpoint(struct spod_store *s, int restart, int *wal_frames, int *done_frames)
+{
+	int rc = sqlite3_wal_checkpoint_v2(
+	    s->db, NULL, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
+	    wal_frames, done_frames);
+
+	return rc == SQLITE_OK ? SPOD_OK : store_fail(s, rc, "checkpoint");
 }
 
 void spod_store_close(struct spod_store *s)

@@ -109,6 +109,27 @@ enum spod_store_sync {
 int spod_store_set_sync(struct spod_store *s, enum spod_store_sync mode)
     __attribute__((warn_unused_result, nonnull));
 
+/*
+ * WAL checkpoints (copying committed pages from the -wal file into the database, with an
+ * fsync). By default SQLite runs one inside the commit that pushes the WAL past `pages`
+ * pages (1000), which makes that commit milliseconds slow. set_autocheckpoint(s, 0) stops
+ * that on this connection (and caps the WAL file kept after it starts over at
+ * SPOD_STORE_WAL_LIMIT bytes); spod_store_checkpoint, from another connection in another
+ * thread, then does the work. restart 0 (SQLite's PASSIVE) never blocks the writer, but
+ * under steady writes it never catches up, so the WAL keeps growing; restart 1 (RESTART)
+ * waits for the writer, copies the rest and makes the next commit start the WAL over,
+ * holding the writer back for that one copy and fsync.
+ * *wal_frames / *done_frames: the WAL's size and how much of it is now in the database
+ * (both -1 when the database is not in WAL mode). SQLITE_BUSY (another checkpoint, or the
+ * writer holding on past the busy timeout) is SPOD_E_UNAVAILABLE; try again later.
+ */
+#define SPOD_STORE_WAL_LIMIT      (16 * 1024 * 1024)
+#define SPOD_STORE_WAL_LIMIT_TEXT "16777216"
+int spod_store_set_autocheckpoint(struct spod_store *s, int pages)
+    __attribute__((warn_unused_result, nonnull));
+int spod_store_checkpoint(struct spod_store *s, int restart, int *wal_frames, int *done_frames)
+    __attribute__((warn_unused_result, nonnull));
+
 /* Closes the database and frees s. NULL is ignored. */
 void spod_store_close(struct spod_store *s);
 

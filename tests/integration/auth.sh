@@ -134,5 +134,16 @@ signs = [r for r in recs if r["kind"] == "sign"]
 assert len(signs) >= 3 and all(r["token_id"] and r["key_id"] and r["digest"] for r in signs), signs
 ' || fail "audit records of the run are wrong"
 run "$SPOD" audit verify
+
+# An enclave error passes through unchanged, and is audited: a full keystore.
+stop_daemon "$ENCLAVE_PID" spod-enclave || fail "enclave exited uncleanly"
+start_enclave --capacity 1
+wait_ready
+run "$SPOD" keys generate --alg ed25519 --label solo
+expect_exit 5 "$SPOD" keys generate --alg ed25519 --label second
+[[ $ERR == *KEYSTORE_FULL* ]] || fail "a full keystore: $ERR"
+run "$SPOD" --json audit tail --limit 1
+[[ $(json_get 'd[0]["kind"] + " " + d[0]["result"]' <<<"$OUT") == "key.generate KEYSTORE_FULL" ]] ||
+	fail "the failed generate is not audited: $OUT"
 pod_alive || fail "a daemon died"
 log "token lifecycle, scopes, expiry, revocation, rate limit and hello rules: ok"

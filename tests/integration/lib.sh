@@ -118,7 +118,7 @@ pod_info_ok() { "$SPOD" --timeout 2000 info >/dev/null 2>&1; }
 
 start_enclave() {
 	ENCLAVE_RUNS=$((ENCLAVE_RUNS + 1))
-	"$SPOD_ENCLAVE" --listen "$ENCLAVE_URI" --log-level info \
+	"$SPOD_ENCLAVE" --listen "$ENCLAVE_URI" --log-level info "$@" \
 		>"$T_DIR/enclave.$ENCLAVE_RUNS.log" 2>&1 &
 	ENCLAVE_PID=$!
 }

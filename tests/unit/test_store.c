@@ -722,6 +722,50 @@ static void test_crash_durability(void **state)
 	assert_int_equal(spod_store_open(&fx->s, fx->path), SPOD_OK);
 }
 
+/*
+ * Two connections in this process (spod-host's event loop and its checkpointer): opening the
+ * second must not drop the first one's locks. Opening once closed a descriptor of the file,
+ * which releases every POSIX lock the process holds on it; another process (`spod token
+ * create`) closing its connection then took itself for the last user and deleted the WAL,
+ * and the host kept reading a stale one. Checked from another process with F_GETLK on the
+ * byte range SQLite's shared locks use (0x40000002, 510 bytes), and by a record written
+ * there being visible here.
+ */
+static void test_second_connection_keeps_locks(void **state)
+{
+	struct fixture *fx = *state;
+	struct spod_audit_rec rec = {.time_ms = 1, .kind = "token.create", .result = SPOD_OK};
+	struct spod_store_token t = {.created_ms = 5}, got;
+	struct spod_store *second = NULL;
+	int status, wal, done;
+	pid_t pid;
+
+	memset(t.id, 9, sizeof t.id);
+	memset(t.hash, 0xb9, sizeof t.hash);
+	snprintf(t.scopes, sizeof t.scopes, "ops=list;keys=*");
+	assert_int_equal(spod_store_audit_append(fx->s, &rec, 1), SPOD_OK);
+	assert_int_equal(spod_store_open(&second, fx->path), SPOD_OK);
+	assert_int_equal(spod_store_checkpoint(second, 0, &wal, &done), SPOD_OK);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct flock fl = {
+		    .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0x40000002, .l_len = 510};
+		struct spod_store *other = NULL;
+		int fd = open(fx->path, O_RDWR | O_CLOEXEC);
+		int locked = fd >= 0 && fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+		int ok = locked && spod_store_open(&other, fx->path) == SPOD_OK &&
+		         spod_store_token_insert(other, &t) == SPOD_OK;
+		spod_store_close(other);
+		_exit(ok ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(spod_store_token_find_hash(fx->s, &got, t.hash), SPOD_OK);
+	assert_int_equal(spod_store_token_find_hash(second, &got, t.hash), SPOD_OK);
+	spod_store_close(second);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -745,6 +789,7 @@ int main(void)
 	    T(test_read_only),
 	    T(test_locked),
 	    T(test_crash_durability),
+	    T(test_second_connection_keeps_locks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
