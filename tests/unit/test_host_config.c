@@ -183,7 +183,7 @@ static void test_data_dir(void **state)
 	unsetenv("XDG_RUNTIME_DIR");
 
 	/* data-dir moves every default that lives in it. */
-	assert_int_equal(load("--data-dir", "/srv/spod", NULL), SPOD_OK);
+	assert_int_equal(load("--data-dir", "/srv/spod", (char *)NULL), SPOD_OK);
 	assert_string_equal(opts.data_dir, "/srv/spod");
 	assert_string_equal(opts.listen[0].path, "/srv/spod/spod.sock");
 	assert_string_equal(opts.enclave.path, "/srv/spod/enclave.sock");
@@ -193,7 +193,7 @@ static void test_data_dir(void **state)
 
 	/* Nothing defaulted into the data directory: the caller need not create it. */
 	assert_int_equal(load("--listen", "unix:///a.sock", "--enclave", "vsock://16:5005", "--db",
-	                      "/b.db", "--token-file", "/c.token", NULL),
+	                      "/b.db", "--token-file", "/c.token", (char *)NULL),
 	                 SPOD_OK);
 	assert_false(opts.data_dir_used);
 	assert_int_equal(opts.enclave.kind, SPOD_URI_VSOCK);
@@ -214,7 +214,7 @@ static void test_flags(void **state)
 	                      "0=00ff", "--expect-pcr", "31=0xAB", "--attest-root", root,
 	                      "--log-level", "debug", "--db", "/x.db", "--audit-sync", "full",
 	                      "--token-file", "/t", "--http", "[::1]:0", "--http-threads", "64",
-	                      "--http-max-body", "64M", NULL),
+	                      "--http-max-body", "64M", (char *)NULL),
 	                 SPOD_OK);
 	assert_int_equal(opts.nlisten, 3);
 	assert_string_equal(opts.listen[0].path, "/run/a.sock");
@@ -252,42 +252,43 @@ static void test_flags(void **state)
 	assert_string_equal(cfg.db_path, "/x.db");
 
 	/* A flag given twice: the last one counts. */
-	assert_int_equal(load("--enclave-conns", "3", "--enclave-conns", "4", NULL), SPOD_OK);
+	assert_int_equal(load("--enclave-conns", "3", "--enclave-conns", "4", (char *)NULL),
+	                 SPOD_OK);
 	assert_int_equal(opts.enclave_conns, 4);
 }
 
 static void test_http_values(void **state)
 {
 	(void)state;
-	assert_int_equal(load("--http", "off", NULL), SPOD_OK);
+	assert_int_equal(load("--http", "off", (char *)NULL), SPOD_OK);
 	assert_false(opts.http_enabled);
-	assert_int_equal(load("--http", "127.0.0.2:80", NULL), SPOD_OK);
+	assert_int_equal(load("--http", "127.0.0.2:80", (char *)NULL), SPOD_OK);
 	assert_string_equal(opts.http_addr, "127.0.0.2");
 	assert_int_equal(opts.http_port, 80);
-	assert_int_equal(load("--http-max-body", "1k", NULL), SPOD_OK);
+	assert_int_equal(load("--http-max-body", "1k", (char *)NULL), SPOD_OK);
 	assert_int_equal(opts.http_max_body, 1024);
-	assert_int_equal(load("--http-max-body", "2M", NULL), SPOD_OK);
+	assert_int_equal(load("--http-max-body", "2M", (char *)NULL), SPOD_OK);
 	assert_int_equal(opts.http_max_body, 2 << 20);
-	assert_int_equal(load("--http-max-body", "5000", NULL), SPOD_OK);
+	assert_int_equal(load("--http-max-body", "5000", (char *)NULL), SPOD_OK);
 	assert_int_equal(opts.http_max_body, 5000);
 
 	/* Non-loopback is fine once TLS is configured. */
-	assert_int_equal(
-	    load("--http", "0.0.0.0:8443", "--tls-cert", "/c.pem", "--tls-key", "/k.pem", NULL),
-	    SPOD_OK);
+	assert_int_equal(load("--http", "0.0.0.0:8443", "--tls-cert", "/c.pem", "--tls-key",
+	                      "/k.pem", (char *)NULL),
+	                 SPOD_OK);
 	assert_string_equal(opts.http_addr, "0.0.0.0");
 	assert_string_equal(opts.tls_cert, "/c.pem");
 	assert_string_equal(opts.tls_key, "/k.pem");
 
-	assert_load_fails(("--http", "localhost:80", NULL), "--http: ", "'localhost:80'");
-	assert_load_fails(("--http", "127.0.0.1", NULL), "--http: ");
-	assert_load_fails(("--http", "127.0.0.1:65536", NULL), "--http: ");
-	assert_load_fails(("--http", "::1:80", NULL), "--http: ");
-	assert_load_fails(("--http-max-body", "1023", NULL), "--http-max-body: ", "'1023'");
-	assert_load_fails(("--http-max-body", "65M", NULL), "--http-max-body: ");
-	assert_load_fails(("--http-max-body", "1G", NULL), "--http-max-body: ");
-	assert_load_fails(("--http-max-body", "1MB", NULL), "--http-max-body: ");
-	assert_load_fails(("--http-threads", "65", NULL), "--http-threads: ", "1..64");
+	assert_load_fails(("--http", "localhost:80", (char *)NULL), "--http: ", "'localhost:80'");
+	assert_load_fails(("--http", "127.0.0.1", (char *)NULL), "--http: ");
+	assert_load_fails(("--http", "127.0.0.1:65536", (char *)NULL), "--http: ");
+	assert_load_fails(("--http", "::1:80", (char *)NULL), "--http: ");
+	assert_load_fails(("--http-max-body", "1023", (char *)NULL), "--http-max-body: ", "'1023'");
+	assert_load_fails(("--http-max-body", "65M", (char *)NULL), "--http-max-body: ");
+	assert_load_fails(("--http-max-body", "1G", (char *)NULL), "--http-max-body: ");
+	assert_load_fails(("--http-max-body", "1MB", (char *)NULL), "--http-max-body: ");
+	assert_load_fails(("--http-threads", "65", (char *)NULL), "--http-threads: ", "1..64");
 }
 
 static void test_env(void **state)
@@ -336,7 +337,7 @@ static void test_config_file(void **state)
 	const char *ini = write_file("spod-host.ini", full_ini);
 
 	(void)state;
-	assert_int_equal(load("--config", ini, NULL), SPOD_OK);
+	assert_int_equal(load("--config", ini, (char *)NULL), SPOD_OK);
 	assert_string_equal(opts.config, ini);
 	assert_int_equal(opts.enclave_conns, 3);
 	assert_int_equal(opts.nlisten, 2);
@@ -358,7 +359,7 @@ static void test_config_file(void **state)
 
 	/* --config beats SPOD_HOST_CONFIG. */
 	setenv("SPOD_HOST_CONFIG", "/nonexistent/spod-host.ini", 1);
-	assert_int_equal(load("--config", ini, NULL), SPOD_OK);
+	assert_int_equal(load("--config", ini, (char *)NULL), SPOD_OK);
 	assert_string_equal(opts.config, ini);
 }
 
@@ -370,24 +371,24 @@ static void test_precedence(void **state)
 	(void)state;
 	setenv("SPOD_HOST_ENCLAVE_CONNS", "4", 1);
 	setenv("SPOD_HOST_MAX_CLIENTS", "40", 1);
-	assert_int_equal(load("--config", ini, "--enclave-conns", "5", NULL), SPOD_OK);
+	assert_int_equal(load("--config", ini, "--enclave-conns", "5", (char *)NULL), SPOD_OK);
 	assert_int_equal(opts.enclave_conns, 5);          /* flag > env > file */
 	assert_int_equal(opts.max_clients, 40);           /* env > file */
 	assert_int_equal(opts.log_level, SPOD_LOG_ERROR); /* file > default */
 	assert_int_equal(opts.http_threads, 2);           /* default */
 
 	unsetenv("SPOD_HOST_ENCLAVE_CONNS");
-	assert_int_equal(load("--config", ini, NULL), SPOD_OK);
+	assert_int_equal(load("--config", ini, (char *)NULL), SPOD_OK);
 	assert_int_equal(opts.enclave_conns, 3);
 
 	/* SPOD_DATA_DIR is only part of the default: a configured data-dir beats it. */
 	ini = write_file("d.ini", "data-dir = /from-file\n");
-	assert_int_equal(load("--config", ini, NULL), SPOD_OK);
+	assert_int_equal(load("--config", ini, (char *)NULL), SPOD_OK);
 	assert_string_equal(opts.data_dir, "/from-file");
 	setenv("SPOD_HOST_DATA_DIR", "/from-env", 1);
-	assert_int_equal(load("--config", ini, NULL), SPOD_OK);
+	assert_int_equal(load("--config", ini, (char *)NULL), SPOD_OK);
 	assert_string_equal(opts.data_dir, "/from-env");
-	assert_int_equal(load("--config", ini, "--data-dir", "/from-flag", NULL), SPOD_OK);
+	assert_int_equal(load("--config", ini, "--data-dir", "/from-flag", (char *)NULL), SPOD_OK);
 	assert_string_equal(opts.data_dir, "/from-flag");
 }
 
@@ -401,18 +402,18 @@ static void test_repeatable(void **state)
 	                                      "expect-pcr = 2=03\n");
 
 	(void)state;
-	assert_int_equal(load("--config", ini, NULL), SPOD_OK);
+	assert_int_equal(load("--config", ini, (char *)NULL), SPOD_OK);
 	assert_int_equal(opts.nlisten, 2);
 	assert_int_equal(opts.npcrs, 3);
 
 	setenv("SPOD_HOST_LISTEN", "unix:///e1.sock", 1);
-	assert_int_equal(load("--config", ini, NULL), SPOD_OK);
+	assert_int_equal(load("--config", ini, (char *)NULL), SPOD_OK);
 	assert_int_equal(opts.nlisten, 1);
 	assert_string_equal(opts.listen[0].path, "/e1.sock");
 	assert_int_equal(opts.npcrs, 3); /* from the file: the environment has none */
 
 	assert_int_equal(load("--config", ini, "--listen", "unix:///a1.sock", "--listen",
-	                      "unix:///a2.sock", "--expect-pcr", "7=07", NULL),
+	                      "unix:///a2.sock", "--expect-pcr", "7=07", (char *)NULL),
 	                 SPOD_OK);
 	assert_int_equal(opts.nlisten, 2);
 	assert_string_equal(opts.listen[0].path, "/a1.sock");
@@ -423,9 +424,10 @@ static void test_repeatable(void **state)
 	assert_int_equal(opts.pcr_values[0][0], 7);
 
 	assert_load_fails(("--listen", "unix:///1", "--listen", "unix:///2", "--listen",
-	                   "unix:///3", "--listen", "unix:///4", "--listen", "unix:///5", NULL),
+	                   "unix:///3", "--listen", "unix:///4", "--listen", "unix:///5",
+	                   (char *)NULL),
 	                  "--listen: ", "at most 4");
-	assert_load_fails(("--expect-pcr", "3=aa", "--expect-pcr", "3=bb", NULL),
+	assert_load_fails(("--expect-pcr", "3=aa", "--expect-pcr", "3=bb", (char *)NULL),
 	                  "--expect-pcr: ", "PCR 3 given twice");
 }
 
@@ -435,13 +437,13 @@ static void test_help_and_routes(void **state)
 	/* --help works whatever the environment holds. */
 	setenv("SPOD_HOST_TYPO", "1", 1);
 	setenv("SPOD_HOST_CONFIG", "/nonexistent.ini", 1);
-	assert_int_equal(load("--help", NULL), SPOD_OK);
+	assert_int_equal(load("--help", (char *)NULL), SPOD_OK);
 	assert_int_equal(opts.action, HOST_ACTION_HELP);
-	assert_int_equal(load("-h", NULL), SPOD_OK);
+	assert_int_equal(load("-h", (char *)NULL), SPOD_OK);
 	assert_int_equal(opts.action, HOST_ACTION_HELP);
-	assert_int_equal(load("--list-routes", NULL), SPOD_OK);
+	assert_int_equal(load("--list-routes", (char *)NULL), SPOD_OK);
 	assert_int_equal(opts.action, HOST_ACTION_LIST_ROUTES);
-	assert_int_equal(load("--list-routes", "--help", NULL), SPOD_OK);
+	assert_int_equal(load("--list-routes", "--help", (char *)NULL), SPOD_OK);
 	assert_int_equal(opts.action, HOST_ACTION_HELP);
 }
 
@@ -487,13 +489,15 @@ static void test_usage_mentions_everything(void **state)
 static void test_bad_numbers(void **state)
 {
 	(void)state;
-	assert_load_fails(("--enclave-conns", "0", NULL), "--enclave-conns: ", "'0'", "1..16");
-	assert_load_fails(("--enclave-conns", "17", NULL), "--enclave-conns: ", "'17'");
-	assert_load_fails(("--enclave-conns", "2x", NULL), "--enclave-conns: ");
-	assert_load_fails(("--enclave-conns", "-1", NULL), "--enclave-conns: ");
-	assert_load_fails(("--enclave-conns", " 2", NULL), "--enclave-conns: ");
-	assert_load_fails(("--max-clients", "65537", NULL), "--max-clients: ", "1..65536");
-	assert_load_fails(("--max-clients", "99999999999999999999999", NULL), "--max-clients: ");
+	assert_load_fails(("--enclave-conns", "0", (char *)NULL), "--enclave-conns: ", "'0'",
+	                  "1..16");
+	assert_load_fails(("--enclave-conns", "17", (char *)NULL), "--enclave-conns: ", "'17'");
+	assert_load_fails(("--enclave-conns", "2x", (char *)NULL), "--enclave-conns: ");
+	assert_load_fails(("--enclave-conns", "-1", (char *)NULL), "--enclave-conns: ");
+	assert_load_fails(("--enclave-conns", " 2", (char *)NULL), "--enclave-conns: ");
+	assert_load_fails(("--max-clients", "65537", (char *)NULL), "--max-clients: ", "1..65536");
+	assert_load_fails(("--max-clients", "99999999999999999999999", (char *)NULL),
+	                  "--max-clients: ");
 	setenv("SPOD_HOST_MAX_CLIENTS", "many", 1);
 	assert_load_fails((NULL), "SPOD_HOST_MAX_CLIENTS: ", "'many'");
 }
@@ -501,23 +505,25 @@ static void test_bad_numbers(void **state)
 static void test_bad_values(void **state)
 {
 	(void)state;
-	assert_load_fails(("--audit-sync", "sometimes", NULL), "--audit-sync: ", "'sometimes'",
-	                  "normal or full");
-	assert_load_fails(("--log-level", "loud", NULL), "--log-level: ", "'loud'");
-	assert_load_fails(("--listen", "http://x", NULL), "--listen: ");
-	assert_load_fails(("--listen", "vsock://3:5000", NULL), "--listen: ");
-	assert_load_fails(("--listen", "tcp://10.0.0.1:7000", NULL), "--listen: ", "loopback",
-	                  "the binary protocol has no TLS");
-	assert_load_fails(("--listen", "tcp://[::]:7000", NULL), "loopback");
-	assert_load_fails(("--enclave", "nowhere", NULL), "--enclave: ", "'nowhere'");
-	assert_load_fails(("--expect-pcr", "32=aa", NULL), "--expect-pcr: ", "'32=aa'");
-	assert_load_fails(("--expect-pcr", "1=xyz", NULL), "--expect-pcr: ");
-	assert_load_fails(("--expect-pcr", "1=", NULL), "--expect-pcr: ");
-	assert_load_fails(("--expect-pcr", "=aa", NULL), "--expect-pcr: ");
-	assert_load_fails(("--db", "", NULL), "--db: ", "empty value");
-	assert_load_fails(("--attest-root", "/nonexistent/root.pem", "--expect-pcr", "0=aa", NULL),
-	                  "--attest-root: ", "/nonexistent/root.pem");
-	assert_load_fails(("--attest-root", "/x.pem", NULL), "--attest-root: ", "expect-pcr");
+	assert_load_fails(("--audit-sync", "sometimes", (char *)NULL),
+	                  "--audit-sync: ", "'sometimes'", "normal or full");
+	assert_load_fails(("--log-level", "loud", (char *)NULL), "--log-level: ", "'loud'");
+	assert_load_fails(("--listen", "http://x", (char *)NULL), "--listen: ");
+	assert_load_fails(("--listen", "vsock://3:5000", (char *)NULL), "--listen: ");
+	assert_load_fails(("--listen", "tcp://10.0.0.1:7000", (char *)NULL),
+	                  "--listen: ", "loopback", "the binary protocol has no TLS");
+	assert_load_fails(("--listen", "tcp://[::]:7000", (char *)NULL), "loopback");
+	assert_load_fails(("--enclave", "nowhere", (char *)NULL), "--enclave: ", "'nowhere'");
+	assert_load_fails(("--expect-pcr", "32=aa", (char *)NULL), "--expect-pcr: ", "'32=aa'");
+	assert_load_fails(("--expect-pcr", "1=xyz", (char *)NULL), "--expect-pcr: ");
+	assert_load_fails(("--expect-pcr", "1=", (char *)NULL), "--expect-pcr: ");
+	assert_load_fails(("--expect-pcr", "=aa", (char *)NULL), "--expect-pcr: ");
+	assert_load_fails(("--db", "", (char *)NULL), "--db: ", "empty value");
+	assert_load_fails(
+	    ("--attest-root", "/nonexistent/root.pem", "--expect-pcr", "0=aa", (char *)NULL),
+	    "--attest-root: ", "/nonexistent/root.pem");
+	assert_load_fails(("--attest-root", "/x.pem", (char *)NULL),
+	                  "--attest-root: ", "expect-pcr");
 	setenv("SPOD_HOST_AUDIT_SYNC", "FULL", 1);
 	assert_load_fails((NULL), "SPOD_HOST_AUDIT_SYNC: ", "'FULL'");
 }
@@ -525,17 +531,18 @@ static void test_bad_values(void **state)
 static void test_bad_options(void **state)
 {
 	(void)state;
-	assert_load_fails(("--bogus", NULL), "unknown option '--bogus'");
-	assert_load_fails(("-x", NULL), "unknown option '-x'");
-	assert_load_fails(("--listen", NULL), "'--listen' needs a value");
-	assert_load_fails(("--help=yes", NULL), "takes no value");
-	assert_load_fails(("stray", NULL), "unexpected argument 'stray'");
+	assert_load_fails(("--bogus", (char *)NULL), "unknown option '--bogus'");
+	assert_load_fails(("-x", (char *)NULL), "unknown option '-x'");
+	assert_load_fails(("--listen", (char *)NULL), "'--listen' needs a value");
+	assert_load_fails(("--help=yes", (char *)NULL), "takes no value");
+	assert_load_fails(("stray", (char *)NULL), "unexpected argument 'stray'");
 }
 
 static void test_tls_pair(void **state)
 {
 	(void)state;
-	assert_load_fails(("--tls-cert", "/c.pem", NULL), "--tls-cert: ", "both or neither");
+	assert_load_fails(("--tls-cert", "/c.pem", (char *)NULL),
+	                  "--tls-cert: ", "both or neither");
 	setenv("SPOD_HOST_TLS_KEY", "/k.pem", 1);
 	assert_load_fails((NULL), "SPOD_HOST_TLS_KEY: ", "both or neither");
 }
@@ -545,12 +552,13 @@ static void test_http_needs_tls_off_loopback(void **state)
 	const char *ini = write_file("h.ini", "\n[spod-host]\nhttp = 192.0.2.1:443\n");
 
 	(void)state;
-	assert_load_fails(("--http", "0.0.0.0:8790", NULL), "--http: ", "0.0.0.0",
+	assert_load_fails(("--http", "0.0.0.0:8790", (char *)NULL), "--http: ", "0.0.0.0",
 	                  "not a loopback address", "clear text");
-	assert_load_fails(("--http", "[::]:8790", NULL), "--http: ", "clear text");
-	assert_load_fails(("--config", ini, NULL), ini, ":3: http: ", "192.0.2.1", "clear text");
+	assert_load_fails(("--http", "[::]:8790", (char *)NULL), "--http: ", "clear text");
+	assert_load_fails(("--config", ini, (char *)NULL), ini, ":3: http: ", "192.0.2.1",
+	                  "clear text");
 	/* Turning HTTP off needs no TLS. */
-	assert_int_equal(load("--config", ini, "--http", "off", NULL), SPOD_OK);
+	assert_int_equal(load("--config", ini, "--http", "off", (char *)NULL), SPOD_OK);
 	assert_false(opts.http_enabled);
 }
 
@@ -575,55 +583,56 @@ static void test_config_errors(void **state)
 	const char *ini;
 
 	(void)state;
-	assert_load_fails(("--config", "/nonexistent/dir/spod-host.ini", NULL),
+	assert_load_fails(("--config", "/nonexistent/dir/spod-host.ini", (char *)NULL),
 	                  "--config: ", "/nonexistent/dir/spod-host.ini", "No such file");
 	setenv("SPOD_HOST_CONFIG", "/nonexistent/env.ini", 1);
 	assert_load_fails((NULL), "SPOD_HOST_CONFIG: ", "/nonexistent/env.ini");
 	unsetenv("SPOD_HOST_CONFIG");
 
 	ini = write_file("k.ini", "# comment\nlisten = unix:///a.sock\nbogus = 1\n");
-	assert_load_fails(("--config", ini, NULL), ini, ":3: ", "unknown key 'bogus'");
+	assert_load_fails(("--config", ini, (char *)NULL), ini, ":3: ", "unknown key 'bogus'");
 
 	ini = write_file("s.ini", "enclave-conns = 2\n\n[other]\n");
-	assert_load_fails(("--config", ini, NULL), ini, ":3: ", "unknown section [other]");
+	assert_load_fails(("--config", ini, (char *)NULL), ini, ":3: ", "unknown section [other]");
 
 	ini = write_file("s2.ini", "[spod-host]\n[other]\nlisten = unix:///a.sock\n");
-	assert_load_fails(("--config", ini, NULL), ini, ":2: ", "unknown section [other]");
+	assert_load_fails(("--config", ini, (char *)NULL), ini, ":2: ", "unknown section [other]");
 
 	ini = write_file("a.ini", "[spod-host]\naudit-sync = always\n");
-	assert_load_fails(("--config", ini, NULL), ini, ":2: audit-sync: ", "'always'");
+	assert_load_fails(("--config", ini, (char *)NULL), ini, ":2: audit-sync: ", "'always'");
 
 	ini = write_file("n.ini", "max-clients = 0\n");
-	assert_load_fails(("--config", ini, NULL), ini, ":1: max-clients: ", "'0'");
+	assert_load_fails(("--config", ini, (char *)NULL), ini, ":1: max-clients: ", "'0'");
 
 	ini =
 	    write_file("syn.ini", "enclave-conns = 2\n\n; fine so far\nthis line has no equals\n");
-	assert_load_fails(("--config", ini, NULL), ini, ":4: ", "syntax error");
+	assert_load_fails(("--config", ini, (char *)NULL), ini, ":4: ", "syntax error");
 
 	ini = write_file("syn2.ini", "[spod-host\nlisten = unix:///a.sock\n");
-	assert_load_fails(("--config", ini, NULL), ini, ":1: ", "syntax error");
+	assert_load_fails(("--config", ini, (char *)NULL), ini, ":1: ", "syntax error");
 
 	ini = write_file("dup.ini", "enclave-conns = 2\n[spod-host]\nenclave-conns = 3\n");
-	assert_load_fails(("--config", ini, NULL), ini, ":3: enclave-conns: ", "given twice",
-	                  "line 1");
+	assert_load_fails(("--config", ini, (char *)NULL), ini,
+	                  ":3: enclave-conns: ", "given twice", "line 1");
 
 	ini = write_file("cfg.ini", "config = /other.ini\n");
-	assert_load_fails(("--config", ini, NULL), ini, ":1: ", "config: not a key");
+	assert_load_fails(("--config", ini, (char *)NULL), ini, ":1: ", "config: not a key");
 
 	ini = write_file("empty.ini", "db =\n");
-	assert_load_fails(("--config", ini, NULL), ini, ":1: db: ", "empty value");
+	assert_load_fails(("--config", ini, (char *)NULL), ini, ":1: db: ", "empty value");
 
 	snprintf(long_line, sizeof(long_line), "db = /%0300d\nlisten = unix:///a.sock\n", 0);
 	ini = write_file("long.ini", long_line);
-	assert_load_fails(("--config", ini, NULL), ini, ":1: ", "line longer than");
+	assert_load_fails(("--config", ini, (char *)NULL), ini, ":1: ", "line longer than");
 
 	/* A bad file is an error even when a stronger source overrides the bad key. */
 	ini = write_file("o.ini", "enclave-conns = 99\n");
-	assert_load_fails(("--config", ini, "--enclave-conns", "2", NULL), ":1: enclave-conns: ");
+	assert_load_fails(("--config", ini, "--enclave-conns", "2", (char *)NULL),
+	                  ":1: enclave-conns: ");
 
 	/* An empty file is fine. */
 	ini = write_file("e.ini", "");
-	assert_int_equal(load("--config", ini, NULL), SPOD_OK);
+	assert_int_equal(load("--config", ini, (char *)NULL), SPOD_OK);
 }
 
 int main(void)

@@ -38,11 +38,16 @@ static int setup(void **state)
 	if (fx == NULL)
 		return -1;
 	snprintf(fx->dir, sizeof fx->dir, "/tmp/spod-store-XXXXXX");
-	if (mkdtemp(fx->dir) == NULL)
+	if (mkdtemp(fx->dir) == NULL) {
+		free(fx);
 		return -1;
+	}
 	snprintf(fx->path, sizeof fx->path, "%s/spod.db", fx->dir);
-	if (spod_store_open(&fx->s, fx->path) != SPOD_OK)
+	if (spod_store_open(&fx->s, fx->path) != SPOD_OK) {
+		rmdir(fx->dir);
+		free(fx);
 		return -1;
+	}
 	*state = fx;
 	return 0;
 }
