@@ -78,19 +78,10 @@ run "$SPOD" --json audit verify
 start_host
 wait_ready
 BEFORE=$("$SPOD" --json audit verify | json_get 'd["records"]')
-"$PY" - "$T_DIR/spod.db" "$T_DIR/locked" <<'PY' &
-import sqlite3, sys, time
-con = sqlite3.connect(sys.argv[1], isolation_level=None)
-con.execute("BEGIN EXCLUSIVE")
-open(sys.argv[2], "w").close()
-time.sleep(4)
-con.execute("ROLLBACK")
-PY
-LOCKER=$!
-wait_until 10 test -e "$T_DIR/locked" || fail "the database was not locked"
+lock_db 4
 expect_exit 3 "$SPOD" sign "$KEY" --message 61
 [[ $ERR == *"audit log unavailable"*"locked"* ]] || fail "no clear error while locked: $ERR"
-wait "$LOCKER" || fail "locker failed"
+wait "$LOCKER" || fail "the lock holder failed"
 run "$SPOD" sign "$KEY" --message 62
 run "$SPOD" --json audit verify
 AFTER=$(json_get 'd["records"]' <<<"$OUT")

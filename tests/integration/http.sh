@@ -68,19 +68,10 @@ FAILS1=$(metric 'spod_requests_total{op="sign",status="FORBIDDEN"}')
 ((FAILS1 > FAILS0)) || fail "refused requests are not counted"
 
 # A locked database: the signature is withheld with a 503, nothing committed is lost.
-"$PY" - "$T_DIR/spod.db" "$T_DIR/locked" <<'PY' &
-import sqlite3, sys, time
-con = sqlite3.connect(sys.argv[1], isolation_level=None)
-con.execute("BEGIN EXCLUSIVE")
-open(sys.argv[2], "w").close()
-time.sleep(4)
-con.execute("ROLLBACK")
-PY
-LOCKER=$!
-wait_until 10 test -e "$T_DIR/locked" || fail "the database was not locked"
+lock_db 4
 run api status POST "/v1/keys/$KEY/sign" '{"message":"aa"}'
 [[ $OUT == 503* && $OUT == *"audit log unavailable"* ]] || fail "locked database: $OUT"
-wait "$LOCKER"
+wait "$LOCKER" || fail "the lock holder failed"
 run api status POST "/v1/keys/$KEY/sign" '{"message":"aa"}'
 [[ $OUT == 200* ]] || fail "signing after the lock: $OUT"
 run "$SPOD" audit verify

@@ -130,6 +130,22 @@ start_host() {
 	HOST_PID=$!
 }
 
+# lock_db SECONDS: another process holds an exclusive lock on the pod's database for that
+# long (SQLite BEGIN EXCLUSIVE), in the background as $LOCKER; returns once the lock is held.
+lock_db() {
+	"$PY" - "$T_DIR/spod.db" "$T_DIR/locked" "$1" <<'PY' &
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("BEGIN EXCLUSIVE")
+open(sys.argv[2], "w").close()
+time.sleep(float(sys.argv[3]))
+con.execute("ROLLBACK")
+PY
+	LOCKER=$!
+	wait_until 10 test -e "$T_DIR/locked" || fail "the database was not locked"
+	rm -f "$T_DIR/locked"
+}
+
 # The base URL of the running host's HTTP API, from its log ("HTTP API on http://...").
 http_url() {
 	grep -oE 'HTTP API on https?://[^ ]+' "$T_DIR/host.log" | tail -n1 | sed -e 's/^HTTP API on //' -e 's|/$||'
