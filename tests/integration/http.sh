@@ -89,4 +89,30 @@ start_enclave
 ready() { [[ $(api ready) == 200 ]]; }
 wait_until 15 ready || fail "/readyz not back after the enclave restarted"
 pod_alive || fail "a daemon died"
-log "HTTP API: routes, same signatures as binary, errors, metrics, storage 503, readiness: ok"
+
+# HTTPS: a second host with a self-signed certificate serves the same API over TLS.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$T_DIR/tls.key" -out "$T_DIR/tls.crt" 2>/dev/null ||
+	fail "openssl could not make a test certificate"
+"$SPOD_HOST" --listen "unix://$T_DIR/tls.sock" --enclave "$ENCLAVE_URI" --http 127.0.0.1:0 \
+	--tls-cert "$T_DIR/tls.crt" --tls-key "$T_DIR/tls.key" >"$T_DIR/host-tls.log" 2>&1 &
+TLS_PID=$!
+T_BG_PIDS+=("$TLS_PID")
+tls_url() { grep -oE 'HTTP API on https://[^ ]+' "$T_DIR/host-tls.log" | sed -e 's/^HTTP API on //' -e 's|/$||'; }
+tls_up() { [[ -n $(tls_url) ]]; }
+wait_until 10 tls_up || fail "no HTTPS listener: $(cat "$T_DIR/host-tls.log")"
+"$PY" - "$(tls_url)" "$T_DIR/tls.crt" "$ADMIN" <<'PY' || fail "HTTPS request failed"
+import http.client, json, ssl, sys, urllib.parse
+url, ca, tok = sys.argv[1:]
+u = urllib.parse.urlsplit(url)
+ctx = ssl.create_default_context(cafile=ca)
+c = http.client.HTTPSConnection(u.hostname, u.port, context=ctx, timeout=10)
+for _ in range(2):  # keep-alive over TLS
+    c.request("GET", "/v1/keys?limit=1", headers={"Authorization": f"Bearer {tok}"})
+    r = c.getresponse()
+    body = json.loads(r.read())
+    assert r.status == 200 and "keys" in body, (r.status, body)
+PY
+kill -TERM "$TLS_PID"
+wait "$TLS_PID" || fail "the HTTPS host exited uncleanly"
+log "HTTP API: routes, same signatures as binary, errors, metrics, storage 503, readiness, TLS: ok"
