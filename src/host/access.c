@@ -451,6 +451,60 @@ static int admit_key(struct host_client *cl, const struct spod_frame *f, struct 
 	return SPOD_OK;
 }
 
+/*
+ * key.list for a token limited to some keys, answered here from the host's key records
+ * (docs/auth.md): the live keys in the token's key set, in creation order. The cursor is the
+ * number of those keys the earlier pages held.
+ */
+struct list_page {
+	const struct host_token *t;
+	struct spod_list_enc *enc;
+	uint32_t skip, max, total;
+};
+
+static int list_one(void *ctx, const struct spod_store_key *k)
+{
+	struct list_page *p = ctx;
+
+	if (!spod_auth_key_allowed(&p->t->scopes, k->id, k->label[0] ? k->label : NULL))
+		return SPOD_OK;
+	p->total++;
+	if (p->total <= p->skip || p->enc->count == p->max)
+		return SPOD_OK;
+	return spod_wire_list_add(p->enc, k->id, k->alg, k->public_key, k->public_key_len);
+}
+
+static int list_scoped(struct host_client *cl, const struct spod_frame *f, const char **what)
+{
+	size_t cap = spod_wire_resp_max(SPOD_OP_KEY_LIST, f->frame_len), len;
+	struct spod_list_enc enc;
+	struct spod_list_req req;
+	struct list_page p = {.t = cl->tok, .enc = &enc};
+	uint32_t next;
+	uint8_t *out;
+	int rc;
+
+	*what = "key.list";
+	SPOD_TRY(spod_wire_list_req(&req, f));
+	out = spod_conn_tx_reserve(&cl->c, cap);
+	if (out == NULL)
+		return SPOD_E_BUSY; /* cannot happen: the credit covers the largest page */
+	SPOD_TRY(spod_wire_list_begin(&enc, out, cap, req.max));
+	p.skip = req.cursor;
+	p.max = req.max;
+	rc = spod_store_key_list(cl->h->store, 0, list_one, &p);
+	if (rc < 0) {
+		*what = "key.list: key records unavailable";
+		return rc;
+	}
+	next = p.skip + enc.count < p.total ? p.skip + enc.count : 0;
+	spod_wire_list_finish(&enc, &len, f->hdr.request_id, next, p.total);
+	spod_conn_tx_commit(&cl->c, len);
+	host_client_mark_dirty(cl);
+	host_answer_count(cl->h, SPOD_OP_KEY_LIST, SPOD_OK);
+	return HOST_HANDLED;
+}
+
 static const char *op_text(uint8_t opcode)
 {
 	switch (opcode) {
@@ -537,10 +591,9 @@ int host_access_admit(struct host_client *cl, const struct spod_frame *f, struct
 	case SPOD_OP_KEY_DELETE:
 		return admit_key(cl, f, audit, what);
 	case SPOD_OP_KEY_LIST:
-		if (!t->scopes.all_keys && (t->scopes.ops & SPOD_AUTH_OP_ADMIN) == 0) {
-			*what = "key.list needs a token with keys=* (use key.public per key)";
-			return SPOD_E_FORBIDDEN;
-		}
+		/* keys=* sees the enclave's own list; others a page of their keys, made here. */
+		if (!t->scopes.all_keys && (t->scopes.ops & SPOD_AUTH_OP_ADMIN) == 0)
+			return list_scoped(cl, f, what);
 		return SPOD_OK;
 	default:
 		return SPOD_OK;

@@ -56,7 +56,9 @@ expect_exit 7 as list "$SPOD" sign "$K1" --message 61
 # list: key.list needs keys=*, key.public is per key, info needs list
 expect_exit 0 as list "$SPOD" keys list
 expect_exit 0 as list "$SPOD" info
-expect_exit 7 as list_k1 "$SPOD" keys list
+run as list_k1 "$SPOD" --json keys list
+[[ $(json_get '[k["id"] for k in d]' <<<"$OUT") == "[\"$K1\"]" ]] ||
+	fail "a token for K1 should list exactly K1: $OUT"
 expect_exit 0 as list_k1 "$SPOD" keys public "$K1"
 expect_exit 7 as list_k1 "$SPOD" keys public "$K2"
 expect_exit 7 as sign_hot "$SPOD" keys list

@@ -67,6 +67,28 @@ log "$OUT"
 FAILS1=$(metric 'spod_requests_total{op="sign",status="FORBIDDEN"}')
 ((FAILS1 > FAILS0)) || fail "refused requests are not counted"
 
+# A token limited to some keys lists just those, in pages.
+for i in 1 2 3; do
+	run "$SPOD" --json keys generate --alg ed25519 --label "page-$i"
+	PAGE[i]=$(json_get 'd["id"]' <<<"$OUT")
+done
+SOME=$(newtok "ops=list;keys=id:${PAGE[1]},label:page-2,id:${PAGE[3]}" token)
+"$PY" - "$URL" "$SOME" "${PAGE[1]}" "${PAGE[2]}" "${PAGE[3]}" <<'PY' || fail "scoped key pages"
+import http.client, json, sys, urllib.parse
+url, tok, *ids = sys.argv[1:]
+u = urllib.parse.urlsplit(url)
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+def get(path):
+    c.request("GET", path, headers={"Authorization": f"Bearer {tok}"})
+    r = c.getresponse()
+    return r.status, json.loads(r.read())
+st, p1 = get("/v1/keys?limit=2")
+assert st == 200 and len(p1["keys"]) == 2 and p1["next_cursor"] == 2, p1
+st, p2 = get(f"/v1/keys?limit=2&cursor={p1['next_cursor']}")
+assert st == 200 and len(p2["keys"]) == 1 and p2["next_cursor"] is None, p2
+assert [k["id"] for k in p1["keys"] + p2["keys"]] == ids, (p1, p2, ids)
+PY
+
 # A locked database: the signature is withheld with a 503, nothing committed is lost.
 lock_db 4
 run api status POST "/v1/keys/$KEY/sign" '{"message":"aa"}'
