@@ -218,6 +218,16 @@ def case_errors(base, src):
         if r.status != 413 or json.loads(body)["error"]["code"] != "TOO_LARGE":
             fail(f"oversized body: {r.status} {body[:200]!r}")
     expect(Client(base), 200, "GET", "/healthz", "health after an oversized body")
+    # Without a declared length (chunked), the body is read up to the limit, the rest dropped.
+    c = Client(base)
+    chunks = (b"a" * 65536 for _ in range(32))
+    c.conn.request("POST", sign, body=chunks, encode_chunked=True,
+                   headers={"Authorization": f"Bearer {tok}", "Content-Type": "application/json"})
+    r = c.conn.getresponse()
+    body = r.read()
+    if r.status != 413 or json.loads(body)["error"]["code"] != "TOO_LARGE":
+        fail(f"oversized chunked body: {r.status} {body[:200]!r}")
+    expect(Client(base), 200, "GET", "/healthz", "health after an oversized chunked body")
     # rate limit: the token allows 3 per second
     c = Client(base)
     codes = [c.req("POST", sign, body={"message": "aa"}, token=os.environ["SLOW"])[0] for _ in range(8)]
