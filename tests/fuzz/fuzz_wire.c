@@ -69,9 +69,35 @@ static void fuzz_generate(const struct spod_frame *f)
 		return;
 	}
 	CHECK(spod_alg_valid(v.alg));
-	CHECK(spod_wire_enc_generate(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, v.alg) ==
-	      SPOD_OK);
+	CHECK((v.label == NULL) == (v.label_len == 0));
+	if (v.label != NULL) {
+		touch(f, GEN_FIXED, v.label, v.label_len);
+		CHECK(spod_label_valid(v.label, v.label_len));
+	}
+	CHECK(spod_wire_enc_generate_label(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, v.alg,
+	                                   v.label, v.label_len) == SPOD_OK);
 	CHECK(spod_wire_generate_req(&w, reframe(&g, n)) == SPOD_OK && w.alg == v.alg);
+	CHECK(w.label_len == v.label_len &&
+	      (v.label_len == 0 || memcmp(w.label, v.label, v.label_len) == 0));
+	/* the layout has no slack: the re-encoded body is the original body */
+	CHECK(g.body_len == f->body_len && memcmp(g.body, f->body, f->body_len) == 0);
+}
+
+static void fuzz_hello(const struct spod_frame *f)
+{
+	struct spod_hello_req v, w;
+	struct spod_frame g;
+	size_t n;
+
+	if (spod_wire_hello_req(&v, f) != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	CHECK(v.token_len >= 1 && v.token_len <= SPOD_TOKEN_MAX_BYTES);
+	touch(f, HELLO_FIXED, v.token, v.token_len);
+	CHECK(spod_wire_enc_hello(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, v.token,
+	                          v.token_len) == SPOD_OK);
+	CHECK(spod_wire_hello_req(&w, reframe(&g, n)) == SPOD_OK && w.token_len == v.token_len);
 	/* the layout has no slack: the re-encoded body is the original body */
 	CHECK(g.body_len == f->body_len && memcmp(g.body, f->body, f->body_len) == 0);
 }
@@ -279,6 +305,27 @@ static void fuzz_key_resp(const struct spod_frame *f)
 	CHECK(w.pub_len == v.pub_len && memcmp(w.pub, v.pub, v.pub_len) == 0);
 }
 
+static void fuzz_hello_resp(const struct spod_frame *f)
+{
+	struct spod_hello_view v, w;
+	struct spod_frame g;
+	size_t n;
+	int rc = spod_wire_hello_resp(&v, f);
+
+	check_decoded(f, rc, f->hdr.opcode == SPOD_OP_HELLO);
+	if (rc != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	touch(f, 0, v.token_id, SPOD_KEY_ID_BYTES);
+	CHECK(spod_wire_put_hello(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, v.token_id,
+	                          v.flags, v.ops) == SPOD_OK);
+	CHECK(spod_wire_hello_resp(&w, reframe(&g, n)) == SPOD_OK);
+	CHECK(memcmp(w.token_id, v.token_id, SPOD_KEY_ID_BYTES) == 0 && w.flags == v.flags &&
+	      w.ops == v.ops);
+	CHECK(n == f->frame_len && memcmp(enc_buf, f->body - SPOD_HDR_BYTES, n) == 0);
+}
+
 static void fuzz_info_resp(const struct spod_frame *f)
 {
 	struct spod_info_view v, w;
@@ -410,6 +457,7 @@ static void fuzz_frame(const struct spod_frame *f)
 	/* Validators ignore the opcode, so each one runs on every frame. */
 	CHECK(spod_wire_empty_req(f) == (f->body_len == 0 ? SPOD_OK : SPOD_E_BAD_LENGTH));
 	fuzz_generate(f);
+	fuzz_hello(f);
 	fuzz_key(f);
 	fuzz_list(f);
 	fuzz_sign(f);
@@ -419,6 +467,7 @@ static void fuzz_frame(const struct spod_frame *f)
 	fuzz_sig_resp(f);
 	fuzz_doc_resp(f);
 	fuzz_key_resp(f);
+	fuzz_hello_resp(f);
 	fuzz_info_resp(f);
 	fuzz_list_resp(f);
 	fuzz_batch_resp(f);

@@ -20,7 +20,7 @@ HDR_BYTES = 24
 FLAG_RESPONSE = 0x0001
 BODY_MAX = 256 * 1024 - HDR_BYTES
 
-OP_INFO, OP_ECHO = 0x01, 0x02
+OP_INFO, OP_ECHO, OP_HELLO = 0x01, 0x02, 0x03
 OP_KEY_GENERATE, OP_KEY_PUBLIC, OP_KEY_LIST, OP_KEY_DELETE = 0x10, 0x11, 0x12, 0x13
 OP_SIGN, OP_SIGN_BATCH = 0x20, 0x21
 ALG_ED25519, ALG_SECP256K1, ALG_P256 = 1, 2, 3
@@ -130,6 +130,12 @@ def seeds():
     yield "req_echo", frame(OP_ECHO, 2, b"hello")
     yield "req_generate_ed25519", frame(OP_KEY_GENERATE, 3, bytes([ALG_ED25519]) + bytes(7))
     yield "req_generate_p256", frame(OP_KEY_GENERATE, 4, bytes([ALG_P256]) + bytes(7))
+    # label length at 4, the label after the 8-byte fixed part
+    yield "req_generate_label", frame(OP_KEY_GENERATE, 12, bytes([ALG_SECP256K1, 0, 0, 0])
+                                      + struct.pack("<I", 10) + b"hot-wallet")
+    # token length at 0, reserved 4..7, the token text after the fixed part
+    token = b"spod_" + b"A" * 43
+    yield "req_hello", frame(OP_HELLO, 13, struct.pack("<I", len(token)) + bytes(4) + token)
     yield "req_key_public", frame(OP_KEY_PUBLIC, 5, KID_A)
     yield "req_key_delete", frame(OP_KEY_DELETE, 6, KID_B)
     yield "req_key_list", frame(OP_KEY_LIST, 7, struct.pack("<II", 0, 100))
@@ -143,6 +149,8 @@ def seeds():
     yield "resp_key_generate", key_resp(OP_KEY_GENERATE, 3, KID_B, ALG_ED25519, ed_pub)
     yield "resp_key_public", key_resp(OP_KEY_PUBLIC, 5, KID_A, ALG_SECP256K1, ec_pub)
     yield "resp_key_delete", response(OP_KEY_DELETE, 6)
+    # token id 0..15, flags 16 (AUTH), ops 20 (sign, list)
+    yield "resp_hello", response(OP_HELLO, 13, KID_A + struct.pack("<II", 1, 0x09))
     yield "resp_key_list", list_resp(7, [(KID_A, ALG_SECP256K1, ec_pub),
                                          (KID_B, ALG_ED25519, ed_pub)], 3, 0, 2)
     yield "resp_sign", sig_resp(9, ALG_SECP256K1, 1, sig)
