@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/base64.h"
 #include "spod/wire.h"
 #include "store/store.h"
 
@@ -34,21 +35,6 @@ static const struct {
     {"delete", SPOD_AUTH_OP_DELETE}, {"list", SPOD_AUTH_OP_LIST},
     {"attest", SPOD_AUTH_OP_ATTEST}, {"admin", SPOD_AUTH_OP_ADMIN},
 };
-
-static int b64url_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
 
 static int sha256(uint8_t out[static SPOD_AUTH_HASH_BYTES], const void *in, size_t len)
 {
@@ -106,7 +92,7 @@ int spod_auth_token_hash(uint8_t hash[static SPOD_AUTH_HASH_BYTES], const char *
 	if (len != SPOD_AUTH_TOKEN_CHARS || memcmp(text, SPOD_AUTH_TOKEN_PREFIX, PREFIX_LEN) != 0)
 		return SPOD_E_BAD_ARG;
 	for (size_t i = PREFIX_LEN; i < len; i++) {
-		v = b64url_value(text[i]);
+		v = spod_b64_value(text[i], SPOD_B64_URL);
 		if (v < 0)
 			return SPOD_E_BAD_ARG;
 	}

@@ -137,7 +137,7 @@ static int token_create(struct cli *cli, struct spod_store *s)
 			fprintf(stderr, "spod: could not revoke the unissued token either\n");
 	}
 	if (rc < 0) {
-		memset(text, 0, sizeof(text));
+		explicit_bzero(text, sizeof(text));
 		return store_fail(s, rc, "token create");
 	}
 	if (cli->json) {
@@ -154,7 +154,7 @@ static int token_create(struct cli *cli, struct spod_store *s)
 		print_time(t.expires_ms);
 		printf("\n(the token is shown only now: store it; spod keeps only its hash)\n");
 	}
-	memset(text, 0, sizeof(text));
+	explicit_bzero(text, sizeof(text));
 	return 0;
 }
 

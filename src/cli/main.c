@@ -200,19 +200,20 @@ int cli_connect(struct cli *cli)
 	int have = find_token(cli, token, sizeof(token), &from);
 	int rc;
 
-	if (have < 0)
+	if (have < 0) {
+		explicit_bzero(token, sizeof(token));
 		return SPOD_E_BAD_ARG;
+	}
 	rc = spod_client_connect(&cli->client, cli->uri, cli->timeout_ms);
-	if (rc == SPOD_OK && have) {
+	if (rc == SPOD_OK && have)
 		rc = spod_client_hello(cli->client, token, NULL);
-		memset(token, 0, sizeof(token));
-		if (rc < 0) {
-			char action[400];
-			snprintf(action, sizeof(action), "authenticating with the token from %s",
-			         from);
-			(void)cli_fail(cli, rc, action);
-			return rc;
-		}
+	/* The token is a secret: no copy stays on the stack, whatever happened. */
+	explicit_bzero(token, sizeof(token));
+	if (rc < 0 && have && cli->client != NULL) { /* connected, then refused */
+		char action[400];
+		snprintf(action, sizeof(action), "authenticating with the token from %s", from);
+		(void)cli_fail(cli, rc, action);
+		return rc;
 	}
 	if (rc == SPOD_OK && cli_check_pod(cli, NULL, 0, NULL, 0) != 0)
 		return SPOD_E_BAD_SIGNATURE;

@@ -138,6 +138,12 @@ int host_access_open(struct spod_host *h)
 
 void host_access_close(struct spod_host *h)
 {
+	while (h->spare_audits != NULL) {
+		struct host_audit *a = h->spare_audits;
+		h->spare_audits = a->next_label;
+		free(a);
+	}
+	h->nspare_audits = 0;
 	while (h->tokens != NULL) {
 		struct host_token *t = h->tokens;
 		h->tokens = t->next;
@@ -291,12 +297,28 @@ static int do_hello(struct host_client *cl, const struct spod_frame *f, const ch
 
 /* ---- scopes and audit facts ---- */
 
-static struct host_audit *audit_new(const struct host_client *cl, uint8_t opcode, uint32_t n)
-{
-	struct host_audit *a = calloc(1, sizeof(*a) + (size_t)n * sizeof(a->items[0]));
+#define AUDIT_SPARE_MAX 4096 /* single-item audits kept for reuse */
 
-	if (a == NULL)
-		return NULL;
+/*
+ * The audit facts of one request, for n items. Single-item ones (every sign, generate and
+ * delete) come from a free list, so the signing path does not allocate per request.
+ */
+static struct host_audit *audit_new(struct host_client *cl, uint8_t opcode, uint32_t n)
+{
+	struct spod_host *h = cl->h;
+	size_t size =
+	    sizeof(struct host_audit) + (size_t)(n > 1 ? n : 1) * sizeof(struct host_audit_item);
+	struct host_audit *a = h->spare_audits;
+
+	if (n <= 1 && a != NULL) {
+		h->spare_audits = a->next_label;
+		h->nspare_audits--;
+		memset(a, 0, size);
+	} else {
+		a = calloc(1, size);
+		if (a == NULL)
+			return NULL;
+	}
 	a->opcode = opcode;
 	a->n = n;
 	memcpy(a->token_id, cl->tok->id, sizeof(a->token_id));
@@ -307,11 +329,18 @@ void host_audit_free(struct spod_host *h, struct host_audit *a)
 {
 	if (a == NULL)
 		return;
-	for (struct host_audit **p = &h->pending_labels; *p != NULL; p = &(*p)->next_label)
-		if (*p == a) {
-			*p = a->next_label;
-			break;
-		}
+	if (a->label[0] != '\0')
+		for (struct host_audit **p = &h->pending_labels; *p != NULL; p = &(*p)->next_label)
+			if (*p == a) {
+				*p = a->next_label;
+				break;
+			}
+	if (a->n <= 1 && h->nspare_audits < AUDIT_SPARE_MAX) {
+		a->next_label = h->spare_audits;
+		h->spare_audits = a;
+		h->nspare_audits++;
+		return;
+	}
 	free(a);
 }
 

@@ -64,7 +64,8 @@ struct host_audit_item {
  * (the frame is gone when the answer comes). Owned by its in-flight slot.
  */
 struct host_audit {
-	struct host_audit *next_label; /* key.generate with a label: h->pending_labels list */
+	/* key.generate with a label: h->pending_labels list; while spare: h->spare_audits */
+	struct host_audit *next_label;
 	uint8_t opcode;
 	uint8_t alg;                          /* key.generate */
 	char label[SPOD_LABEL_MAX_BYTES + 1]; /* key.generate; "" for none */
@@ -140,6 +141,8 @@ struct spod_host {
 	struct host_checkpointer *checkpointer;
 	struct host_token *tokens;
 	struct host_audit *pending_labels;
+	struct host_audit *spare_audits; /* single-item ones, reused (linked by next_label) */
+	uint32_t nspare_audits;
 	/* journal.c: answers held until their audit records are committed */
 	struct host_held *held;
 	uint32_t nheld, held_cap;
@@ -147,6 +150,8 @@ struct spod_host {
 	size_t held_len, held_byte_cap;
 	struct host_rec *recs;
 	uint32_t nrecs, recs_cap;
+	struct spod_audit_rec *rec_views; /* what spod_store_audit_append reads, per commit */
+	uint32_t rec_views_cap;
 	void *md_ctx;             /* EVP_MD_CTX for message digests */
 	uint64_t audit_err_ns;    /* when a failed commit was last logged */
 	uint64_t audit_err_quiet; /* failed commits not logged since */

@@ -306,7 +306,6 @@ static void log_failure(struct spod_host *h, const char *msg)
 
 int host_journal_commit(struct spod_host *h)
 {
-	struct spod_audit_rec *recs = NULL;
 	char msg[SPOD_ERRMSG_MAX_BYTES];
 	uint64_t t0;
 	int rc = SPOD_OK;
@@ -314,13 +313,12 @@ int host_journal_commit(struct spod_host *h)
 	if (h->nrecs == 0 && h->nheld == 0)
 		return SPOD_OK;
 	if (h->nrecs > 0) {
-		recs = calloc(h->nrecs, sizeof(*recs));
-		if (recs == NULL) {
-			rc = SPOD_E_NOMEM;
-		} else {
+		rc = grow((void **)&h->rec_views, &h->rec_views_cap, h->nrecs,
+		          sizeof(*h->rec_views));
+		if (rc == SPOD_OK) {
 			for (uint32_t i = 0; i < h->nrecs; i++) {
 				const struct host_rec *r = &h->recs[i];
-				recs[i] = (struct spod_audit_rec){
+				h->rec_views[i] = (struct spod_audit_rec){
 				    .time_ms = r->time_ms,
 				    .kind = r->kind,
 				    .key_id = r->has_key ? r->key_id : NULL,
@@ -332,10 +330,9 @@ int host_journal_commit(struct spod_host *h)
 				};
 			}
 			t0 = host_now_ns();
-			rc = spod_store_audit_append(h->store, recs, h->nrecs);
+			rc = spod_store_audit_append(h->store, h->rec_views, h->nrecs);
 			host_metrics_add(&h->metrics.audit_commit_ns_sum, host_now_ns() - t0);
 		}
-		free(recs);
 		if (rc == SPOD_OK) {
 			host_metrics_add(&h->metrics.audit_commits, 1);
 			host_metrics_add(&h->metrics.audit_records, h->nrecs);
@@ -386,9 +383,11 @@ int host_journal_commit(struct spod_host *h)
 void host_journal_free(struct spod_host *h)
 {
 	free(h->recs);
+	free(h->rec_views);
 	free(h->held);
 	free(h->held_bytes);
 	h->recs = NULL;
+	h->rec_views = NULL;
 	h->held = NULL;
 	h->held_bytes = NULL;
 }

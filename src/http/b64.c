@@ -1,6 +1,7 @@
 /* Strict standard base64 encoding and decoding (b64.h). */
 #include "http/b64.h"
 
+#include "common/base64.h"
 #include "spod/err.h"
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -38,22 +39,6 @@ int spod_http_b64_encode(char *out, size_t cap, const uint8_t *in, size_t len)
 	return SPOD_OK;
 }
 
-/* The 6-bit value of c, or -1 when c is not in the alphabet ('=' included). */
-static int sextet(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 int spod_http_b64_decode(uint8_t *out, size_t cap, size_t *out_len, const char *text, size_t len)
 {
 	size_t pad = 0, need, o = 0;
@@ -65,11 +50,11 @@ int spod_http_b64_decode(uint8_t *out, size_t cap, size_t *out_len, const char *
 		pad = (len > 1 && text[len - 2] == '=') ? 2 : 1;
 	need = len / 4 * 3 - pad;
 	for (size_t i = 0; i < len - pad; i++)
-		if (sextet(text[i]) < 0)
+		if (spod_b64_value(text[i], SPOD_B64_STD) < 0)
 			return SPOD_E_BAD_ARG;
 	if (pad > 0) {
 		/* The bits of the last character beyond the data must be zero. */
-		int last = sextet(text[len - pad - 1]);
+		int last = spod_b64_value(text[len - pad - 1], SPOD_B64_STD);
 
 		if ((pad == 2 && (last & 0x0f) != 0) || (pad == 1 && (last & 0x03) != 0))
 			return SPOD_E_BAD_ARG;
@@ -81,7 +66,8 @@ int spod_http_b64_decode(uint8_t *out, size_t cap, size_t *out_len, const char *
 		size_t chars = (i + 4 == len) ? 4 - pad : 4;
 
 		for (size_t k = 0; k < 4; k++)
-			v = v << 6 | (uint32_t)(k < chars ? sextet(text[i + k]) : 0);
+			v = v << 6 |
+			    (uint32_t)(k < chars ? spod_b64_value(text[i + k], SPOD_B64_STD) : 0);
 		out[o++] = (uint8_t)(v >> 16);
 		if (chars > 2)
 			out[o++] = (uint8_t)(v >> 8);
