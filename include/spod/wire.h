@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "spod/alg.h"
 #include "spod/err.h"
 
 #define SPOD_WIRE_MAGIC       0x444f5053u /* bytes 'S' 'P' 'O' 'D' */
@@ -31,11 +32,7 @@
 #define SPOD_BATCH_MAX_ITEMS  256u          /* most signatures in one sign.batch frame */
 #define SPOD_LIST_MAX_ITEMS   1024u         /* most keys in one key.list page */
 #define SPOD_KEY_ID_BYTES     16u
-#define SPOD_DIGEST_BYTES     32u
-#define SPOD_SIG_MAX_BYTES    64u
-#define SPOD_PUB_MAX_BYTES    65u
 #define SPOD_ERRMSG_MAX_BYTES 256u
-#define SPOD_RECID_NONE       0xffu
 #define SPOD_NONCE_MAX_BYTES  512u          /* attestation nonce, as the NSM API allows */
 #define SPOD_DOC_MAX_BYTES    (16u * 1024u) /* largest attestation document */
 #define SPOD_LABEL_MAX_BYTES  128u          /* key label: 1..128 of A-Z a-z 0-9 . _ - */
@@ -55,19 +52,6 @@ enum spod_op {
 	SPOD_OP_SIGN = 0x20,
 	SPOD_OP_SIGN_BATCH = 0x21,
 	SPOD_OP_ATTEST = 0x30,
-};
-
-enum spod_alg {
-	SPOD_ALG_ED25519 = 1,
-	SPOD_ALG_SECP256K1 = 2,
-	SPOD_ALG_P256 = 3,
-};
-
-enum spod_sign_mode {
-	SPOD_MODE_RAW = 0,       /* sign the message itself (Ed25519 only, RFC 8032) */
-	SPOD_MODE_DIGEST = 1,    /* data is a caller-supplied 32-byte digest (ECDSA only) */
-	SPOD_MODE_SHA256 = 2,    /* enclave hashes the message with SHA-256 (ECDSA only) */
-	SPOD_MODE_KECCAK256 = 3, /* enclave hashes with Ethereum's Keccak-256 (ECDSA only) */
 };
 
 struct spod_hdr {
@@ -118,21 +102,6 @@ void spod_wire_set_request_id(uint8_t *frame, uint64_t request_id) __attribute__
 
 /* Reads the request id of an encoded frame of at least SPOD_HDR_BYTES. */
 uint64_t spod_wire_get_request_id(const uint8_t *frame) __attribute__((nonnull));
-
-/* 1 if alg is a defined spod_alg, else 0. */
-int spod_alg_valid(uint32_t alg);
-
-/* "ed25519", "secp256k1", "p256"; NULL for unknown ids. */
-const char *spod_alg_name(uint32_t alg);
-
-/* Parses an algorithm name; returns SPOD_OK or SPOD_E_UNKNOWN_ALG. */
-int spod_alg_parse(uint8_t *alg, const char *name) __attribute__((warn_unused_result, nonnull));
-
-/* Length of the public key encoding for alg (32 for Ed25519, 65 uncompressed SEC1 else). */
-size_t spod_alg_pub_len(uint32_t alg);
-
-/* Returns SPOD_OK if mode may be used with alg, else SPOD_E_BAD_MODE. */
-int spod_mode_check(uint32_t alg, uint32_t mode) __attribute__((warn_unused_result));
 
 /*
  * Upper bound on the whole response frame (header included) to a request with this opcode

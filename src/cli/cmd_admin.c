@@ -11,10 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth/auth.h"
+#include "host/auth/auth.h"
 #include "cli/cli.h"
 #include "common/paths.h"
-#include "store/store.h"
+#include "host/store/store.h"
 
 #define OPT(o) (1u << (o))
 

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "spod/alg.h"
 #include "spod/err.h"
-#include "spod/wire.h"
 
 struct spod_secret_key {
 	uint8_t alg;        /* enum spod_alg; 0 when empty */

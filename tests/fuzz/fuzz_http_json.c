@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the HTTP API's request parsers (src/http/json_req.c, b64.c).
+ * libFuzzer target for the HTTP API's request parsers (src/host/http/json_req.c, b64.c).
  *
  * Every input goes to every JSON body parser and to the key id and base64 parsers. A parser
  * that accepts must produce output inside the protocol's limits (what the handlers pass to
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/b64.h"
-#include "http/json_req.h"
+#include "host/http/b64.h"
+#include "host/http/json_req.h"
 #include "spod/err.h"
 #include "spod/wire.h"
 

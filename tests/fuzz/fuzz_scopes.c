@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the token scopes grammar (src/auth/auth.c).
+ * libFuzzer target for the token scopes grammar (src/host/auth/auth.c).
  *
  * The input is scopes text as the tokens table would hold it. Whatever parses must format to
  * canonical text of the same length, which parses to the same struct byte for byte and
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/auth.h"
+#include "host/auth/auth.h"
 #include "spod/err.h"
 
 #define CHECK(cond)                                                                                \

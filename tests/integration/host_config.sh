@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# spod-host's settings (src/host/config.h): --help documents every setting with its variable
+# spod-host's settings (src/host/core/config.h): --help documents every setting with its variable
 # and key; a bad config file, a bad or unknown SPOD_HOST_* variable or an unsafe address
 # stops spod-host with exit status 2 and a message that names the culprit, before it
 # creates anything; a valid config file is honoured (spod-host listens where the file says,

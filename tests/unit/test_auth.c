@@ -1,4 +1,4 @@
-/* API tokens (src/auth/auth.c): token text, hashes, scopes grammar, authorization, limits. */
+/* API tokens (src/host/auth/auth.c): token text, hashes, scopes grammar, authorization, limits. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "common/hex.h"
-#include "auth/auth.h"
+#include "host/auth/auth.h"
 #include "spod/err.h"
 #include "spod/wire.h"
 

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "host/config.h"
+#include "host/core/config.h"
 #include "spod/err.h"
 
 #define MAX_ARGS  32

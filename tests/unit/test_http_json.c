@@ -1,6 +1,6 @@
 /*
- * The HTTP API's JSON body parsers (src/http/json_req.c) and base64 (src/http/b64.c): good
- * bodies for every route, and each class of bad input with the field its message names.
+ * The HTTP API's JSON body parsers (src/host/http/json_req.c) and base64 (src/host/http/b64.c):
+ * good bodies for every route, and each class of bad input with the field its message names.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "http/b64.h"
-#include "http/json_req.h"
+#include "host/http/b64.h"
+#include "host/http/json_req.h"
 #include "spod/err.h"
 #include "spod/wire.h"
 

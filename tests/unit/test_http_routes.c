@@ -1,6 +1,6 @@
 /*
  * The HTTP layer's pure parts besides the JSON bodies: the route table and matcher
- * (src/http/routes.c), header and query parsing (params.c), the status mapping and error
+ * (src/host/http/routes.c), header and query parsing (params.c), the status mapping and error
  * bodies (reply.c) and the Prometheus rendering of its counters (metrics.c).
  */
 #include <setjmp.h>
@@ -13,11 +13,11 @@
 
 #include <cmocka.h>
 
-#include "http/http.h"
-#include "http/metrics.h"
-#include "http/params.h"
-#include "http/reply.h"
-#include "http/routes.h"
+#include "host/http/http.h"
+#include "host/http/metrics.h"
+#include "host/http/params.h"
+#include "host/http/reply.h"
+#include "host/http/routes.h"
 #include "spod/err.h"
 #include "spod/wire.h"
 

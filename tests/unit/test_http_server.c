@@ -1,5 +1,5 @@
 /*
- * The HTTP server (src/http/server.c, cache.c, handlers.c) over 127.0.0.1, against a fake
+ * The HTTP server (src/host/http/server.c, cache.c, handlers.c) over 127.0.0.1, against a fake
  * binary backend in a thread of this process: every HTTP-level refusal, the answers that
  * need no token, the status codes of the pod's errors, and the connection cache (one hello
  * per token, no caching of a refused token, LRU eviction, a retry when the backend closed a
@@ -26,7 +26,7 @@
 #include <cmocka.h>
 
 #include "common/log.h"
-#include "http/http.h"
+#include "host/http/http.h"
 #include "spod/err.h"
 #include "spod/wire.h"
 

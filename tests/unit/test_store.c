@@ -22,8 +22,8 @@
 #include "common/bytes.h"
 #include "common/hex.h"
 #include "spod/err.h"
-#include "store/store.h"
-#include "store/store_int.h"
+#include "host/store/store.h"
+#include "host/store/store_int.h"
 
 struct fixture {
 	char dir[64];

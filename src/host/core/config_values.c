@@ -1,0 +1,309 @@
+/*
+ * spod-host's settings table and the parser of each value (config_int.h): numbers, paths,
+ * URIs (binary listeners only on unix sockets or loopback TCP), PCRs, the HTTP address.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hex.h"
+#include "host/core/config_int.h"
+#include "spod/err.h"
+
+int config_fail(struct loader *l, const char *fmt, ...)
+{
+	size_t n = strlen(l->err);
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (n < l->errcap)
+		vsnprintf(l->err + n, l->errcap - n, fmt, ap);
+	va_end(ap);
+	l->failed = 1;
+	return SPOD_E_BAD_ARG;
+}
+
+/* "SPOD_HOST_" + name upper-cased with '-' as '_'. */
+void config_env_name(char *out, size_t cap, const char *name)
+{
+	size_t n = strlen(ENV_PREFIX);
+
+	snprintf(out, cap, "%s", ENV_PREFIX);
+	for (; *name != '\0' && n + 1 < cap; name++, n++)
+		out[n] = *name == '-' ? '_' : (char)toupper((unsigned char)*name);
+	if (n < cap)
+		out[n] = '\0';
+}
+
+/* Starts err with where setting id got its value: "--x: ", "SPOD_HOST_X: ", "FILE:LINE: x: ". */
+void config_locate(struct loader *l, enum opt_id id)
+{
+	const char *name = host_settings[id].name;
+	char env[64];
+
+	switch (l->set_by[id]) {
+	case SRC_FLAG:
+		snprintf(l->err, l->errcap, "--%s: ", name);
+		break;
+	case SRC_ENV:
+		config_env_name(env, sizeof(env), name);
+		snprintf(l->err, l->errcap, "%s: ", env);
+		break;
+	case SRC_FILE:
+		snprintf(l->err, l->errcap, "%s:%u: %s: ", l->o->config, l->line_of[id], name);
+		break;
+	default:
+		snprintf(l->err, l->errcap, "%s: ", name);
+		break;
+	}
+}
+
+/* Strict decimal (digits only, no sign or space) of at most max; *end after the digits. */
+static int parse_dec(uint64_t *out, const char *s, const char **end, uint64_t max)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9'; p++) {
+		uint64_t d = (uint64_t)(*p - '0');
+		if (d > max || v > (max - d) / 10)
+			return SPOD_E_BAD_ARG;
+		v = v * 10 + d;
+	}
+	if (p == s)
+		return SPOD_E_BAD_ARG;
+	*out = v;
+	*end = p;
+	return SPOD_OK;
+}
+
+int config_ip_is_loopback(const char *ip)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, ip, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, ip, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
+int config_set_path(struct loader *l, enum opt_id id, char *dst, const char *v)
+{
+	if (strlen(v) >= HOST_OPT_PATH_BYTES)
+		return BAD(l, id, "path longer than %u bytes", HOST_OPT_PATH_BYTES - 1);
+	memcpy(dst, v, strlen(v) + 1);
+	return SPOD_OK;
+}
+
+static int set_uint(struct loader *l, enum opt_id id, unsigned *out, const char *v, unsigned lo,
+                    unsigned hi)
+{
+	const char *end;
+	uint64_t n;
+
+	if (parse_dec(&n, v, &end, hi) < 0 || *end != '\0' || n < lo)
+		return BAD(l, id, "'%s' is not a number in %u..%u", v, lo, hi);
+	*out = (unsigned)n;
+	return SPOD_OK;
+}
+
+static int set_listen(struct loader *l, enum opt_id id, const char *v)
+{
+	struct host_options *o = l->o;
+	struct spod_uri *u;
+
+	if (o->nlisten == SPOD_HOST_MAX_LISTENERS)
+		return BAD(l, id, "at most %u listeners", SPOD_HOST_MAX_LISTENERS);
+	u = &o->listen[o->nlisten];
+	if (spod_uri_parse(u, v) < 0 || u->kind == SPOD_URI_VSOCK)
+		return BAD(l, id, "'%s' is not unix:///PATH or tcp://127.0.0.1:PORT", v);
+	if (u->kind == SPOD_URI_TCP && !config_ip_is_loopback(u->host))
+		return BAD(l, id,
+		           "%s: TCP listeners must be on a loopback address (the binary protocol "
+		           "has no TLS)",
+		           v);
+	o->nlisten++;
+	return SPOD_OK;
+}
+
+static int set_enclave(struct loader *l, enum opt_id id, const char *v)
+{
+	if (spod_uri_parse(&l->o->enclave, v) < 0)
+		return BAD(l, id, "'%s' is not a unix://, tcp:// or vsock:// URI", v);
+	return SPOD_OK;
+}
+
+static int set_enclave_conns(struct loader *l, enum opt_id id, const char *v)
+{
+	return set_uint(l, id, &l->o->enclave_conns, v, 1, SPOD_HOST_MAX_ENCLAVE_CONNS);
+}
+
+static int set_max_clients(struct loader *l, enum opt_id id, const char *v)
+{
+	return set_uint(l, id, &l->o->max_clients, v, 1, HOST_OPT_MAX_CLIENTS);
+}
+
+static int set_http_threads(struct loader *l, enum opt_id id, const char *v)
+{
+	return set_uint(l, id, &l->o->http_threads, v, 1, HOST_OPT_HTTP_MAX_THREADS);
+}
+
+/* N=HEX: PCR index 0..31 and its expected value. */
+static int set_expect_pcr(struct loader *l, enum opt_id id, const char *v)
+{
+	struct host_options *o = l->o;
+	const char *end;
+	uint8_t *value;
+	uint64_t idx;
+	size_t n;
+
+	if (o->npcrs == SPOD_ATTEST_MAX_PCRS)
+		return BAD(l, id, "at most %u PCRs", SPOD_ATTEST_MAX_PCRS);
+	value = o->pcr_values[o->npcrs];
+	if (parse_dec(&idx, v, &end, SPOD_ATTEST_MAX_PCRS - 1) < 0 || *end != '=' ||
+	    spod_hex_decode(value, SPOD_ATTEST_PCR_MAX_BYTES, &n, end + 1) < 0 || n == 0)
+		return BAD(l, id, "'%s' is not N=HEX with N 0..%u and 1..%u bytes of hex", v,
+		           SPOD_ATTEST_MAX_PCRS - 1, SPOD_ATTEST_PCR_MAX_BYTES);
+	for (size_t i = 0; i < o->npcrs; i++)
+		if (o->pcrs[i].index == idx)
+			return BAD(l, id, "PCR %u given twice", (unsigned)idx);
+	o->pcrs[o->npcrs] = (struct spod_attest_pcr_expect){(uint32_t)idx, value, n};
+	o->npcrs++;
+	return SPOD_OK;
+}
+
+static int set_log_level(struct loader *l, enum opt_id id, const char *v)
+{
+	if (spod_log_level_parse(&l->o->log_level, v) < 0)
+		return BAD(l, id, "'%s' is not debug, info, warn or error", v);
+	return SPOD_OK;
+}
+
+static int set_audit_sync(struct loader *l, enum opt_id id, const char *v)
+{
+	if (strcmp(v, "normal") == 0)
+		l->o->audit_sync = HOST_AUDIT_SYNC_NORMAL;
+	else if (strcmp(v, "full") == 0)
+		l->o->audit_sync = HOST_AUDIT_SYNC_FULL;
+	else
+		return BAD(l, id, "'%s' is not normal or full", v);
+	return SPOD_OK;
+}
+
+/* "off", or ADDR:PORT with an IPv4 literal or a [bracketed] IPv6 literal, port 0..65535. */
+static int set_http(struct loader *l, enum opt_id id, const char *v)
+{
+	struct host_options *o = l->o;
+	char text[8 + HOST_OPT_HTTP_ADDR_BYTES + 8];
+	struct spod_uri u;
+	int n;
+
+	if (strcmp(v, "off") == 0) {
+		o->http_enabled = 0;
+		return SPOD_OK;
+	}
+	n = snprintf(text, sizeof(text), "tcp://%s", v);
+	if (n < 0 || (size_t)n >= sizeof(text) || spod_uri_parse(&u, text) < 0)
+		return BAD(l, id, "'%s' is not IPV4:PORT, [IPV6]:PORT or off", v);
+	o->http_enabled = 1;
+	snprintf(o->http_addr, sizeof(o->http_addr), "%s", u.host);
+	o->http_port = (uint16_t)u.port;
+	return SPOD_OK;
+}
+
+/* Bytes, or a number with suffix K (KiB) or M (MiB). */
+static int set_http_max_body(struct loader *l, enum opt_id id, const char *v)
+{
+	const char *end;
+	uint64_t n;
+
+	if (parse_dec(&n, v, &end, UINT32_MAX) < 0)
+		goto bad;
+	if (*end == 'K' || *end == 'k') {
+		n <<= 10;
+		end++;
+	} else if (*end == 'M' || *end == 'm') {
+		n <<= 20;
+		end++;
+	}
+	if (*end != '\0')
+		goto bad;
+	if (n < HOST_OPT_HTTP_MIN_BODY || n > HOST_OPT_HTTP_MAX_BODY)
+		goto bad;
+	l->o->http_max_body = (size_t)n;
+	return SPOD_OK;
+bad:
+	return BAD(l, id, "'%s' is not a size in 1K..64M (bytes, or with suffix K or M)", v);
+}
+
+/* clang-format off */
+const struct setting host_settings[OPT__COUNT] = {
+	[OPT_CONFIG] = {"config", "FILE", "none",
+		"INI file of settings: keys named as the long options, at top level or in\n"
+		"a [" INI_SECTION "] section; repeat a key for each value of listen or\n"
+		"expect-pcr. A flag or SPOD_HOST_CONFIG only, not a key.",
+		0, NULL, offsetof(struct host_options, config)},
+	[OPT_DATA_DIR] = {"data-dir", "DIR",
+		"$SPOD_DATA_DIR, else $XDG_RUNTIME_DIR/spod, else /tmp/spod-$UID",
+		"directory of the default sockets, database and token file; created\n"
+		"mode 0700 when one of those defaults is used",
+		0, NULL, offsetof(struct host_options, data_dir)},
+	[OPT_LISTEN] = {"listen", "URI", "unix://DATA-DIR/spod.sock",
+		"where applications connect to the binary protocol: unix:///PATH or\n"
+		"tcp://127.0.0.1:PORT (loopback only: the binary protocol has no TLS);\n"
+		"repeatable, up to " STR(SPOD_HOST_MAX_LISTENERS),
+		OPT_REPEAT, set_listen, 0},
+	[OPT_ENCLAVE] = {"enclave", "URI", "unix://DATA-DIR/enclave.sock",
+		"where spod-enclave listens: vsock://CID:PORT in production",
+		0, set_enclave, 0},
+	[OPT_ENCLAVE_CONNS] = {"enclave-conns", "N", "2",
+		"pipelined connections to the enclave, 1.." STR(SPOD_HOST_MAX_ENCLAVE_CONNS),
+		0, set_enclave_conns, 0},
+	[OPT_MAX_CLIENTS] = {"max-clients", "N", "1024",
+		"application connections at once, 1.." STR(HOST_OPT_MAX_CLIENTS),
+		0, set_max_clients, 0},
+	[OPT_EXPECT_PCR] = {"expect-pcr", "N=HEX", "none (admission off)",
+		"admission: serve through an enclave connection only after a fresh\n"
+		"attestation with this value of PCR N (0..31) verifies; repeatable",
+		OPT_REPEAT, set_expect_pcr, 0},
+	[OPT_ATTEST_ROOT] = {"attest-root", "FILE", "the embedded AWS Nitro Enclaves root G1",
+		"root certificate (PEM or DER) attestations must chain to; needs\n"
+		"expect-pcr. For the simulated NSM: the file `spod attest dev-root` prints",
+		0, NULL, offsetof(struct host_options, attest_root)},
+	[OPT_LOG_LEVEL] = {"log-level", "LEVEL", "info",
+		"debug, info, warn or error",
+		0, set_log_level, 0},
+	[OPT_DB] = {"db", "FILE", "DATA-DIR/spod.db",
+		"SQLite database of key metadata, API tokens and the audit log",
+		0, NULL, offsetof(struct host_options, db)},
+	[OPT_AUDIT_SYNC] = {"audit-sync", "MODE", "normal",
+		"normal or full: full makes every audit-log commit durable (fsync)\n"
+		"before the request is answered",
+		0, set_audit_sync, 0},
+	[OPT_TOKEN_FILE] = {"token-file", "FILE", "DATA-DIR/admin.token",
+		"where the bootstrap admin token is written on first start",
+		0, NULL, offsetof(struct host_options, token_file)},
+	[OPT_HTTP] = {"http", "ADDR:PORT", "127.0.0.1:" STR(HOST_OPT_HTTP_DEFAULT_PORT),
+		"where to serve the HTTP/JSON API: IPV4:PORT, [IPV6]:PORT (port 0: the\n"
+		"kernel picks one) or off. A non-loopback address needs tls-cert and\n"
+		"tls-key: API tokens must not cross the network in clear text",
+		0, set_http, 0},
+	[OPT_HTTP_THREADS] = {"http-threads", "N", "2",
+		"HTTP worker threads, 1.." STR(HOST_OPT_HTTP_MAX_THREADS),
+		0, set_http_threads, 0},
+	[OPT_HTTP_MAX_BODY] = {"http-max-body", "SIZE", "1M",
+		"largest HTTP request body, 1K..64M: bytes, or with suffix K or M",
+		0, set_http_max_body, 0},
+	[OPT_TLS_CERT] = {"tls-cert", "FILE", "none (plain HTTP)",
+		"PEM certificate chain for HTTPS; give tls-key too",
+		0, NULL, offsetof(struct host_options, tls_cert)},
+	[OPT_TLS_KEY] = {"tls-key", "FILE", "none (plain HTTP)",
+		"PEM private key of tls-cert",
+		0, NULL, offsetof(struct host_options, tls_key)},
+};
+/* clang-format on */

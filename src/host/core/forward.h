@@ -1,0 +1,69 @@
+/*
+ * spod-host's forwarding core: accepts application connections, passes their frames to
+ * the enclave over a small pool of pipelined connections and routes each response back.
+ *
+ * Frames are forwarded as they arrived (only the 8-byte request id is rewritten, so that
+ * requests of many clients can share one enclave connection); the host never decodes a
+ * body except to authorize it (access.c) and to audit it (journal.c), and never holds key
+ * material.
+ */
+#ifndef SPOD_HOST_FORWARD_H
+#define SPOD_HOST_FORWARD_H
+
+#include <stdint.h>
+
+#include "spod/attest.h"
+#include "transport/uri.h"
+
+#define SPOD_HOST_MAX_LISTENERS     4
+#define SPOD_HOST_MAX_ENCLAVE_CONNS 16
+
+struct spod_host_config {
+	struct spod_uri listen[SPOD_HOST_MAX_LISTENERS];
+	unsigned nlisten;
+	struct spod_uri enclave;
+	unsigned enclave_conns; /* 1..SPOD_HOST_MAX_ENCLAVE_CONNS */
+	unsigned max_clients;   /* connections accepted at once */
+	int connect_timeout_ms; /* per enclave connect attempt */
+	/*
+	 * Admission: when admit is set, every enclave connection must first present a fresh
+	 * attestation document (the host's own nonce, at most 5 minutes old) that verifies
+	 * under root with the expected PCRs; until then it carries no request and the host
+	 * is not ready. Storage for the PCR values and root stays owned by the caller.
+	 */
+	int admit;
+	struct spod_bytes root; /* ptr NULL: the AWS Nitro Enclaves root */
+	const struct spod_attest_pcr_expect *pcrs;
+	size_t npcrs;
+	/*
+	 * Storage (docs/storage.md): the SQLite database with key metadata, token records and
+	 * the audit log; audit_sync_full selects SQLite synchronous=FULL (commits survive power
+	 * loss) over NORMAL (they survive a crash of spod-host). On first start, when the
+	 * database holds no token, an admin token is created and its text written to
+	 * token_file (mode 0600).
+	 */
+	const char *db_path;
+	int audit_sync_full;
+	const char *token_file;
+};
+
+struct spod_host;
+
+/* Listens on every configured URI and starts connecting to the enclave. */
+int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
+    __attribute__((warn_unused_result, nonnull));
+
+/* Serves until SIGTERM/SIGINT. Returns SPOD_OK on a clean stop or SPOD_E_IO. */
+int spod_host_run(struct spod_host *h) __attribute__((nonnull));
+
+void spod_host_free(struct spod_host *h);
+
+/*
+ * For the HTTP layer (src/host/http/http.h), callable from any thread while the host runs:
+ * 1 when an enclave connection is up and admitted; the Prometheus text of the host's metrics
+ * into buf[0..cap), returning its length (or the length needed when more than cap).
+ */
+int spod_host_ready(void *h);
+size_t spod_host_metrics(void *h, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,393 @@
+/*
+ * The audit journal of spod-host (docs/storage.md, "Audit log"): group commit of audit
+ * records, and answers held back until their records are durable.
+ *
+ * When the enclave answers an audited request (sign, sign.batch, key.generate, key.delete),
+ * the answer is not sent: its audit records are queued and the frame is copied aside. Once
+ * per event-loop wake-up (host_tick) every queued record is appended in one transaction, and
+ * only after that commit returned are the held answers written to their clients. If the
+ * commit fails, each held answer becomes an UNAVAILABLE error: a signature is never handed
+ * out without its audit record. The client's send-buffer credit for a held answer stays
+ * reserved until then, so flow control is unchanged.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "host/core/host_int.h"
+
+/* One audit record with its own storage (spod_audit_rec only points). */
+struct host_rec {
+	int64_t time_ms;
+	int32_t result;
+	uint8_t has_key, has_token, digest_len;
+	char kind[SPOD_AUDIT_KIND_MAX_BYTES + 1];
+	uint8_t key_id[SPOD_KEY_ID_BYTES];
+	uint8_t token_id[SPOD_STORE_TOKEN_ID_BYTES];
+	uint8_t digest[SPOD_DIGEST_BYTES];
+	char detail[200];
+};
+
+/* An answer waiting for the commit: the frame, or (err < 0) an error message, in held_bytes. */
+struct host_held {
+	uint64_t client_rid;
+	uint64_t t0_ns;
+	uint32_t client_index, client_gen, reserve;
+	uint8_t opcode, alg; /* alg: signatures answered OK, for the latency histogram */
+	int err;             /* < 0: answer with this error and the message held instead */
+	int status;          /* the enclave's answer: SPOD_OK or its error */
+	size_t off, len;
+};
+
+static int grow(void **p, uint32_t *cap, uint32_t need, size_t size)
+{
+	uint32_t n = *cap ? *cap : 64;
+	void *q;
+
+	if (need <= *cap)
+		return SPOD_OK;
+	while (n < need)
+		n *= 2;
+	q = realloc(*p, (size_t)n * size);
+	if (q == NULL)
+		return SPOD_E_NOMEM;
+	*p = q;
+	*cap = n;
+	return SPOD_OK;
+}
+
+static int hold_bytes(struct spod_host *h, size_t *off, const void *data, size_t len)
+{
+	if (h->held_len + len > h->held_byte_cap) {
+		size_t n = h->held_byte_cap ? h->held_byte_cap : 65536;
+		uint8_t *q;
+		while (n < h->held_len + len)
+			n *= 2;
+		q = realloc(h->held_bytes, n);
+		if (q == NULL)
+			return SPOD_E_NOMEM;
+		h->held_bytes = q;
+		h->held_byte_cap = n;
+	}
+	memcpy(h->held_bytes + h->held_len, data, len);
+	*off = h->held_len;
+	h->held_len += len;
+	return SPOD_OK;
+}
+
+int host_journal_record(struct spod_host *h, const char *kind, const uint8_t *key_id,
+                        const uint8_t *token_id, const uint8_t *digest, int result,
+                        const char *detail)
+{
+	struct host_rec *r;
+
+	SPOD_TRY(grow((void **)&h->recs, &h->recs_cap, h->nrecs + 1, sizeof(*h->recs)));
+	r = &h->recs[h->nrecs++];
+	memset(r, 0, sizeof(*r));
+	r->time_ms = host_wall_ms();
+	r->result = result;
+	snprintf(r->kind, sizeof(r->kind), "%s", kind);
+	if (key_id != NULL) {
+		r->has_key = 1;
+		memcpy(r->key_id, key_id, sizeof(r->key_id));
+	}
+	if (token_id != NULL) {
+		r->has_token = 1;
+		memcpy(r->token_id, token_id, sizeof(r->token_id));
+	}
+	if (digest != NULL) {
+		r->digest_len = SPOD_DIGEST_BYTES;
+		memcpy(r->digest, digest, SPOD_DIGEST_BYTES);
+	}
+	if (detail != NULL)
+		snprintf(r->detail, sizeof(r->detail), "%s", detail);
+	host_metrics_set(&h->metrics.audit_queue, h->nrecs);
+	return SPOD_OK;
+}
+
+static const char *mode_name(uint8_t mode)
+{
+	static const char *const names[] = {"raw", "digest", "sha256", "keccak256"};
+	return mode < 4 ? names[mode] : "unknown";
+}
+
+/* The records of a sign or sign.batch answer: one per item, with the item's own result. */
+static int record_signatures(struct spod_host *h, const struct host_audit *a,
+                             const struct spod_frame *f, uint8_t *alg)
+{
+	struct spod_batch_resp_view bv;
+	struct spod_sig_view sv;
+	int overall = f->hdr.status ? spod_err_from_status(f->hdr.status) : SPOD_OK;
+
+	*alg = 0;
+	if (overall == SPOD_OK && a->opcode == SPOD_OP_SIGN) {
+		if (spod_wire_sig_resp(&sv, f) < 0)
+			overall = SPOD_E_PROTOCOL;
+		else
+			*alg = sv.alg;
+	}
+	if (overall == SPOD_OK && a->opcode == SPOD_OP_SIGN_BATCH) {
+		if (spod_wire_batch_resp(&bv, f) < 0 || bv.count != a->n)
+			overall = SPOD_E_PROTOCOL;
+	}
+	for (uint32_t i = 0; i < a->n; i++) {
+		const struct host_audit_item *it = &a->items[i];
+		int result = overall;
+		char detail[96];
+
+		if (overall == SPOD_OK && a->opcode == SPOD_OP_SIGN_BATCH) {
+			spod_wire_batch_resp_item(&sv, &bv, i);
+			result = sv.status;
+			if (result == SPOD_OK)
+				*alg = sv.alg;
+		}
+		if (a->opcode == SPOD_OP_SIGN_BATCH)
+			snprintf(detail, sizeof(detail), "mode=%s len=%u batch=%u/%u",
+			         mode_name(it->mode), it->len, i + 1, a->n);
+		else
+			snprintf(detail, sizeof(detail), "mode=%s len=%u", mode_name(it->mode),
+			         it->len);
+		SPOD_TRY(host_journal_record(h, "sign", it->key_id, a->token_id, it->digest, result,
+		                             detail));
+	}
+	return SPOD_OK;
+}
+
+/*
+ * key.generate: the new key's metadata goes to the store before the answer is released.
+ * When storing it fails, *stored is that error and msg says so (the answer becomes that
+ * error). Returns SPOD_OK, or the error of queueing the audit record.
+ */
+static int record_generate(struct spod_host *h, const struct host_audit *a,
+                           const struct spod_frame *f, int *stored, char *msg, size_t cap)
+{
+	int result = f->hdr.status ? spod_err_from_status(f->hdr.status) : SPOD_OK;
+	struct spod_store_key k = {0};
+	struct spod_key_view v;
+	char detail[200];
+
+	if (result == SPOD_OK && spod_wire_key_resp(&v, f) < 0)
+		result = SPOD_E_PROTOCOL;
+	if (result == SPOD_OK) {
+		memcpy(k.id, v.key_id, sizeof(k.id));
+		k.alg = v.alg;
+		memcpy(k.public_key, v.pub, v.pub_len);
+		k.public_key_len = v.pub_len;
+		snprintf(k.label, sizeof(k.label), "%s", a->label);
+		k.created_ms = host_wall_ms();
+		result = spod_store_key_put(h->store, &k);
+		if (result < 0) {
+			*stored = result;
+			snprintf(msg, cap, "key.generate: key made but its record not stored: %s",
+			         spod_store_last_error(h->store));
+			spod_error("%s", msg);
+		}
+	}
+	snprintf(detail, sizeof(detail), "alg=%s%s%s",
+	         spod_alg_name(a->alg) ? spod_alg_name(a->alg) : "?", a->label[0] ? " label=" : "",
+	         a->label);
+	return host_journal_record(h, "key.generate", result == SPOD_OK ? k.id : NULL, a->token_id,
+	                           NULL, result, detail);
+}
+
+/* key.delete: the key is marked deleted in the store, also when the enclave no longer has it. */
+static int record_delete(struct spod_host *h, const struct host_audit *a,
+                         const struct spod_frame *f)
+{
+	int result = f->hdr.status ? spod_err_from_status(f->hdr.status) : SPOD_OK;
+	const uint8_t *id = a->items[0].key_id;
+
+	if (result == SPOD_OK || result == SPOD_E_KEY_NOT_FOUND) {
+		int rc = spod_store_key_mark_deleted(h->store, id, host_wall_ms());
+		if (rc < 0 && rc != SPOD_E_KEY_NOT_FOUND)
+			spod_warn("key.delete: cannot mark the key deleted: %s",
+			          spod_store_last_error(h->store));
+	}
+	return host_journal_record(h, "key.delete", id, a->token_id, NULL, result, NULL);
+}
+
+void host_journal_lost(struct spod_host *h, const struct host_audit *a)
+{
+	static const char detail[] =
+	    "answer lost (enclave connection or client gone); outcome unknown";
+	const char *kind = a->opcode == SPOD_OP_KEY_GENERATE ? "key.generate"
+	                   : a->opcode == SPOD_OP_KEY_DELETE ? "key.delete"
+	                                                     : "sign";
+	uint32_t n = a->n ? a->n : 1;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct host_audit_item *it = a->n ? &a->items[i] : NULL;
+		if (host_journal_record(h, kind, it ? it->key_id : NULL, a->token_id,
+		                        it && a->opcode != SPOD_OP_KEY_DELETE ? it->digest : NULL,
+		                        SPOD_E_UNAVAILABLE, detail) < 0)
+			spod_error("audit: cannot queue a record: out of memory");
+	}
+}
+
+void host_journal_answer(struct spod_host *h, struct inflight *in, const struct spod_frame *f)
+{
+	const struct host_audit *a = in->audit;
+	struct host_held *hd;
+	char msg[SPOD_ERRMSG_MAX_BYTES] = "";
+	uint8_t alg = 0;
+	int err = SPOD_OK, rc;
+
+	switch (a->opcode) {
+	case SPOD_OP_SIGN:
+	case SPOD_OP_SIGN_BATCH:
+		rc = record_signatures(h, a, f, &alg);
+		break;
+	case SPOD_OP_KEY_GENERATE:
+		rc = record_generate(h, a, f, &err, msg, sizeof(msg));
+		break;
+	default:
+		rc = record_delete(h, a, f);
+		break;
+	}
+	if (rc < 0 && err == SPOD_OK) {
+		err = rc;
+		snprintf(msg, sizeof(msg), "audit record could not be queued: %s",
+		         spod_strerror(rc));
+	}
+	if (grow((void **)&h->held, &h->held_cap, h->nheld + 1, sizeof(*h->held)) < 0)
+		goto lost;
+	hd = &h->held[h->nheld];
+	*hd = (struct host_held){
+	    .client_rid = in->client_rid,
+	    .t0_ns = in->t0_ns,
+	    .client_index = in->client_index,
+	    .client_gen = in->client_gen,
+	    .reserve = in->reserve,
+	    .opcode = in->opcode,
+	    .alg = alg,
+	    .err = err,
+	    .status = f->hdr.status ? spod_err_from_status(f->hdr.status) : SPOD_OK,
+	};
+	if (err < 0)
+		rc = hold_bytes(h, &hd->off, msg, strlen(msg) + 1);
+	else if (f->frame_len > in->reserve)
+		rc = SPOD_E_TOO_LARGE;
+	else
+		rc = hold_bytes(h, &hd->off, f->body - SPOD_HDR_BYTES, f->frame_len);
+	if (rc < 0)
+		goto lost;
+	hd->len = err < 0 ? strlen(msg) + 1 : f->frame_len;
+	if (err == SPOD_OK)
+		spod_wire_set_request_id(h->held_bytes + hd->off, in->client_rid);
+	h->nheld++;
+	return;
+lost : {
+	/* Out of memory: answer with an error now rather than lose the request. */
+	struct host_client *cl = host_client_get(h, in->client_index, in->client_gen);
+	if (cl != NULL) {
+		host_client_release(cl, in);
+		if (host_client_error(cl, in->opcode, in->client_rid, SPOD_E_NOMEM,
+		                      "audit journal") < 0)
+			host_client_close(cl);
+	}
+}
+}
+
+/* Logs a failed commit at most once a second, with how many were not logged meanwhile. */
+static void log_failure(struct spod_host *h, const char *msg)
+{
+	uint64_t now = host_now_ns();
+
+	if (h->audit_err_ns != 0 && now - h->audit_err_ns < 1000000000u) {
+		h->audit_err_quiet++;
+		return;
+	}
+	spod_error("%s (%u records not written; %llu more failed commits in the last second)", msg,
+	           h->nrecs, (unsigned long long)h->audit_err_quiet);
+	h->audit_err_ns = now;
+	h->audit_err_quiet = 0;
+}
+
+int host_journal_commit(struct spod_host *h)
+{
+	char msg[SPOD_ERRMSG_MAX_BYTES];
+	uint64_t t0;
+	int rc = SPOD_OK;
+
+	if (h->nrecs == 0 && h->nheld == 0)
+		return SPOD_OK;
+	if (h->nrecs > 0) {
+		rc = grow((void **)&h->rec_views, &h->rec_views_cap, h->nrecs,
+		          sizeof(*h->rec_views));
+		if (rc == SPOD_OK) {
+			for (uint32_t i = 0; i < h->nrecs; i++) {
+				const struct host_rec *r = &h->recs[i];
+				h->rec_views[i] = (struct spod_audit_rec){
+				    .time_ms = r->time_ms,
+				    .kind = r->kind,
+				    .key_id = r->has_key ? r->key_id : NULL,
+				    .token_id = r->has_token ? r->token_id : NULL,
+				    .digest = r->digest_len ? r->digest : NULL,
+				    .digest_len = r->digest_len,
+				    .result = r->result,
+				    .detail = r->detail[0] ? r->detail : NULL,
+				};
+			}
+			t0 = host_now_ns();
+			rc = spod_store_audit_append(h->store, h->rec_views, h->nrecs);
+			host_metrics_add(&h->metrics.audit_commit_ns_sum, host_now_ns() - t0);
+		}
+		if (rc == SPOD_OK) {
+			host_metrics_add(&h->metrics.audit_commits, 1);
+			host_metrics_add(&h->metrics.audit_records, h->nrecs);
+		} else {
+			host_metrics_add(&h->metrics.audit_failures, 1);
+			snprintf(msg, sizeof(msg), "audit log unavailable, answer withheld: %s",
+			         rc == SPOD_E_NOMEM ? "out of memory"
+			                            : spod_store_last_error(h->store));
+			log_failure(h, msg);
+		}
+	}
+	for (uint32_t i = 0; i < h->nheld; i++) {
+		const struct host_held *hd = &h->held[i];
+		struct host_client *cl = host_client_get(h, hd->client_index, hd->client_gen);
+		const uint8_t *bytes = h->held_bytes + hd->off;
+		uint8_t *out;
+
+		if (cl == NULL)
+			continue; /* the client went away: its answers are dropped */
+		cl->inflight--;
+		cl->reserved -= hd->reserve;
+		if (rc < 0 || hd->err < 0) {
+			int err = rc < 0 ? SPOD_E_UNAVAILABLE : hd->err;
+			if (host_client_error_text(cl, hd->opcode, hd->client_rid, err,
+			                           rc < 0 ? msg : (const char *)bytes) < 0)
+				host_client_close(cl);
+			continue;
+		}
+		out = spod_conn_tx_reserve(&cl->c, hd->len);
+		if (out == NULL) {
+			host_client_close(cl); /* cannot happen: the credit covers the answer */
+			continue;
+		}
+		memcpy(out, bytes, hd->len);
+		spod_conn_tx_commit(&cl->c, hd->len);
+		host_client_mark_dirty(cl);
+		host_answer_count(h, hd->opcode, hd->status);
+		if (hd->alg != 0)
+			host_metrics_sign(&h->metrics, hd->alg, host_now_ns() - hd->t0_ns);
+	}
+	h->nrecs = 0;
+	h->nheld = 0;
+	h->held_len = 0;
+	host_metrics_set(&h->metrics.audit_queue, 0);
+	return rc;
+}
+
+void host_journal_free(struct spod_host *h)
+{
+	free(h->recs);
+	free(h->rec_views);
+	free(h->held);
+	free(h->held_bytes);
+	h->recs = NULL;
+	h->rec_views = NULL;
+	h->held = NULL;
+	h->held_bytes = NULL;
+}

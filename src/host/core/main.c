@@ -1,0 +1,118 @@
+/*
+ * spod-host: the untrusted sidecar. Serves applications on unix (and loopback TCP) sockets
+ * and forwards their frames to spod-enclave. It never holds a private key.
+ * Settings: flags, SPOD_HOST_* variables and an INI file (host/config.h, spod-host --help).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/paths.h"
+#include "host/core/config.h"
+#include "host/core/forward.h"
+#include "host/http/http.h"
+#include "spod/err.h"
+
+/*
+ * Starts the HTTP/JSON API. It reaches the host through the host's own first listener (so
+ * the binary path's authentication, scopes and audit apply), answers /readyz and /metrics
+ * from the host's state, and is logged as "HTTP API on http://ADDR:PORT" (tests read it).
+ */
+static int start_http(struct spod_http **out, const struct host_options *o,
+                      const struct spod_host_config *cfg, struct spod_host *h)
+{
+	static char backend[300];
+	struct spod_http_config hc = {
+	    .addr = o->http_addr,
+	    .port = o->http_port,
+	    .backend_uri = backend,
+	    .max_body_bytes = o->http_max_body,
+	    .threads = o->http_threads,
+	    .tls_cert = o->tls_cert[0] ? o->tls_cert : NULL,
+	    .tls_key = o->tls_key[0] ? o->tls_key : NULL,
+	    .ready = spod_host_ready,
+	    .metrics = spod_host_metrics,
+	    .ctx = h,
+	};
+	int rc;
+
+	spod_uri_format(backend, sizeof(backend), &cfg->listen[0]);
+	rc = spod_http_start(out, &hc);
+	if (rc < 0) {
+		spod_error("cannot start the HTTP API on %s port %u: %s", o->http_addr,
+		           (unsigned)o->http_port, spod_strerror(rc));
+		return rc;
+	}
+	spod_info("HTTP API on %s://%s%s%s:%u/ (%u threads)", hc.tls_cert ? "https" : "http",
+	          strchr(o->http_addr, ':') ? "[" : "", o->http_addr,
+	          strchr(o->http_addr, ':') ? "]" : "", (unsigned)spod_http_port(*out),
+	          o->http_threads);
+	return SPOD_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static struct host_options opts; /* cfg points into it */
+	struct spod_host_config cfg = {0};
+	char err[512], text[200];
+	struct spod_http *http = NULL;
+	struct spod_host *h;
+	int rc;
+
+	if (host_options_load(&opts, argc, argv, err, sizeof(err)) < 0) {
+		fprintf(stderr, "spod-host: %s\n", err);
+		return 2;
+	}
+	switch (opts.action) {
+	case HOST_ACTION_HELP:
+		host_options_usage(stdout);
+		return 0;
+	case HOST_ACTION_LIST_ROUTES:
+		spod_http_list_routes(stdout);
+		return 0;
+	case HOST_ACTION_RUN:
+		break;
+	}
+	spod_log_init("spod-host", opts.log_level);
+	/*
+	 * A file-size limit (RLIMIT_FSIZE) reached while writing the database is a storage
+	 * error to answer with 503, like a full disk, not a reason to die: write() then fails
+	 * with EFBIG and SQLite reports it.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
+	if (opts.data_dir_used && spod_data_dir_ensure(opts.data_dir) < 0) {
+		spod_error("cannot use data directory '%s' (must be ours, mode 0700)",
+		           opts.data_dir);
+		return 1;
+	}
+	if (host_options_to_config(&opts, &cfg) < 0)
+		return 2;
+	if (opts.config[0] != '\0')
+		spod_info("settings from %s", opts.config);
+
+	rc = spod_host_new(&h, &cfg);
+	if (rc < 0) {
+		spod_error("cannot start: %s", spod_strerror(rc));
+		return 1;
+	}
+	if (opts.http_enabled && start_http(&http, &opts, &cfg, h) < 0) {
+		spod_host_free(h);
+		return 1;
+	}
+	for (unsigned i = 0; i < cfg.nlisten; i++) {
+		spod_uri_format(text, sizeof(text), &cfg.listen[i]);
+		spod_info("listening on %s", text);
+	}
+	spod_uri_format(text, sizeof(text), &cfg.enclave);
+	spod_info("enclave at %s (%u connections)", text, cfg.enclave_conns);
+	if (cfg.admit)
+		spod_info("admission on: %zu expected PCR(s), root %s", cfg.npcrs,
+		          cfg.root.ptr ? opts.attest_root : "AWS Nitro Enclaves G1");
+	else
+		spod_warn("admission off: enclave connections are not attested (use --expect-pcr)");
+	rc = spod_host_run(h);
+	spod_http_stop(http); /* before the host: its threads use the host's listener */
+	spod_host_free(h);
+	return rc < 0 ? 1 : 0;
+}

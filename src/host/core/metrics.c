@@ -1,0 +1,163 @@
+/* Prometheus rendering of spod-host's counters (see metrics.h). */
+#include "host/core/metrics.h"
+
+#include "common/strbuf.h"
+#include "spod/wire.h"
+
+static const char *const op_names[HM_OP__COUNT] = {
+    [HM_OP_HELLO] = "hello",
+    [HM_OP_INFO] = "info",
+    [HM_OP_ECHO] = "echo",
+    [HM_OP_KEY_GENERATE] = "key.generate",
+    [HM_OP_KEY_PUBLIC] = "key.public",
+    [HM_OP_KEY_LIST] = "key.list",
+    [HM_OP_KEY_DELETE] = "key.delete",
+    [HM_OP_SIGN] = "sign",
+    [HM_OP_SIGN_BATCH] = "sign.batch",
+    [HM_OP_ATTEST] = "attest",
+    [HM_OP_OTHER] = "other",
+};
+
+/* Upper bounds of the sign latency buckets, in nanoseconds (10 µs .. 1 s). */
+static const uint64_t lat_bounds_ns[HM_LAT_BUCKETS] = {
+    10000,   25000,   50000,   75000,    100000,   250000,    500000,
+    1000000, 2500000, 5000000, 10000000, 50000000, 250000000, 1000000000,
+};
+
+static enum host_metric_op op_index(uint8_t opcode)
+{
+	switch (opcode) {
+	case SPOD_OP_HELLO:
+		return HM_OP_HELLO;
+	case SPOD_OP_INFO:
+		return HM_OP_INFO;
+	case SPOD_OP_ECHO:
+		return HM_OP_ECHO;
+	case SPOD_OP_KEY_GENERATE:
+		return HM_OP_KEY_GENERATE;
+	case SPOD_OP_KEY_PUBLIC:
+		return HM_OP_KEY_PUBLIC;
+	case SPOD_OP_KEY_LIST:
+		return HM_OP_KEY_LIST;
+	case SPOD_OP_KEY_DELETE:
+		return HM_OP_KEY_DELETE;
+	case SPOD_OP_SIGN:
+		return HM_OP_SIGN;
+	case SPOD_OP_SIGN_BATCH:
+		return HM_OP_SIGN_BATCH;
+	case SPOD_OP_ATTEST:
+		return HM_OP_ATTEST;
+	default:
+		return HM_OP_OTHER;
+	}
+}
+
+void host_metrics_request(struct host_metrics *m, uint8_t opcode, int status)
+{
+	int idx = status >= 0 ? 0 : -status;
+
+	if (idx >= HM_STATUS_COUNT)
+		idx = -SPOD_E_INTERNAL;
+	host_metrics_add(&m->requests[op_index(opcode)][idx], 1);
+}
+
+void host_metrics_sign(struct host_metrics *m, uint8_t alg, uint64_t ns)
+{
+	unsigned b = 0;
+
+	if (alg >= HM_ALG_COUNT)
+		return;
+	while (b < HM_LAT_BUCKETS && ns > lat_bounds_ns[b])
+		b++;
+	host_metrics_add(&m->sign_lat[alg][b], 1);
+	host_metrics_add(&m->sign_lat_sum_ns[alg], ns);
+	host_metrics_add(&m->sign_lat_count[alg], 1);
+}
+
+static uint64_t get(const atomic_uint_fast64_t *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+static void gauge(struct spod_strbuf *o, const char *name, const char *help, uint64_t v)
+{
+	spod_strbuf_put(o, "# HELP %s %s\n# TYPE %s gauge\n%s %llu\n", name, help, name, name,
+	                (unsigned long long)v);
+}
+
+static void counter(struct spod_strbuf *o, const char *name, const char *help, uint64_t v)
+{
+	spod_strbuf_put(o, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
+	                (unsigned long long)v);
+}
+
+size_t host_metrics_render(const struct host_metrics *m, char *buf, size_t cap)
+{
+	struct spod_strbuf o = {buf, cap, 0};
+
+	spod_strbuf_put(
+	    &o, "# HELP spod_requests_total Binary-protocol requests answered, by operation "
+	        "and status (HTTP requests included: they use the binary path).\n"
+	        "# TYPE spod_requests_total counter\n");
+	for (int op = 0; op < HM_OP__COUNT; op++)
+		for (int st = 0; st < HM_STATUS_COUNT; st++) {
+			uint64_t v = get(&m->requests[op][st]);
+			if (v > 0)
+				spod_strbuf_put(
+				    &o, "spod_requests_total{op=\"%s\",status=\"%s\"} %llu\n",
+				    op_names[op], spod_err_name(-st), (unsigned long long)v);
+		}
+	spod_strbuf_put(
+	    &o, "# HELP spod_sign_duration_seconds Sign and sign.batch latency in spod-host, "
+	        "from the request read to its answer queued (audit commit included).\n"
+	        "# TYPE spod_sign_duration_seconds histogram\n");
+	for (unsigned alg = 1; alg < HM_ALG_COUNT; alg++) {
+		const char *name = spod_alg_name(alg);
+		uint64_t cum = 0;
+
+		for (unsigned b = 0; b <= HM_LAT_BUCKETS; b++) {
+			cum += get(&m->sign_lat[alg][b]);
+			if (b < HM_LAT_BUCKETS)
+				spod_strbuf_put(
+				    &o,
+				    "spod_sign_duration_seconds_bucket{alg=\"%s\",le=\"%g\"} "
+				    "%llu\n",
+				    name, (double)lat_bounds_ns[b] / 1e9, (unsigned long long)cum);
+			else
+				spod_strbuf_put(
+				    &o,
+				    "spod_sign_duration_seconds_bucket{alg=\"%s\",le=\"+Inf\"} "
+				    "%llu\n",
+				    name, (unsigned long long)cum);
+		}
+		spod_strbuf_put(&o, "spod_sign_duration_seconds_sum{alg=\"%s\"} %.9f\n", name,
+		                (double)get(&m->sign_lat_sum_ns[alg]) / 1e9);
+		spod_strbuf_put(&o, "spod_sign_duration_seconds_count{alg=\"%s\"} %llu\n", name,
+		                (unsigned long long)get(&m->sign_lat_count[alg]));
+	}
+	gauge(&o, "spod_clients", "Application connections open on the binary listeners.",
+	      get(&m->clients));
+	gauge(&o, "spod_enclave_connections", "Enclave connections configured.",
+	      get(&m->enclave_conns));
+	gauge(&o, "spod_enclave_connections_up", "Enclave connections established.",
+	      get(&m->enclave_up));
+	gauge(&o, "spod_enclave_connections_ready",
+	      "Enclave connections established and admitted (attested when admission is on).",
+	      get(&m->enclave_ready));
+	counter(&o, "spod_enclave_connection_losses_total", "Enclave connections lost.",
+	        get(&m->enclave_losses));
+	gauge(&o, "spod_audit_queue_depth", "Audit records waiting for their commit.",
+	      get(&m->audit_queue));
+	counter(&o, "spod_audit_records_total", "Audit records committed.", get(&m->audit_records));
+	counter(&o, "spod_audit_commits_total", "Audit batches committed.", get(&m->audit_commits));
+	counter(&o, "spod_audit_commit_failures_total",
+	        "Audit batches that failed to commit (their answers became errors).",
+	        get(&m->audit_failures));
+	spod_strbuf_put(
+	    &o,
+	    "# HELP spod_audit_commit_seconds_total Time spent committing audit batches.\n"
+	    "# TYPE spod_audit_commit_seconds_total counter\nspod_audit_commit_seconds_total "
+	    "%.6f\n",
+	    (double)get(&m->audit_commit_ns_sum) / 1e9);
+	return o.len;
+}

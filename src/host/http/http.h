@@ -1,0 +1,55 @@
+/*
+ * spod-host's HTTP/JSON API (docs/openapi.yaml): libmicrohttpd serves the routes, jansson
+ * reads and writes the JSON bodies.
+ *
+ * The HTTP layer enforces nothing itself: each request's bearer token authenticates a libspod
+ * connection to spod-host's own binary listener (backend_uri), and the request is carried
+ * out over it. Authentication, scopes, rate limits, the audit log and the per-op metrics are
+ * therefore the binary path's, applied in one place (src/host/core/clients.c); HTTP adds parsing,
+ * status codes and its own request counters. Connections are cached per HTTP thread and per
+ * token, so a keep-alive client pays the hello once.
+ *
+ * Every function that can fail returns SPOD_OK or a negative SPOD_E_* code.
+ */
+#ifndef SPOD_HTTP_HTTP_H
+#define SPOD_HTTP_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct spod_http_config {
+	const char *addr;        /* IPv4 or IPv6 literal to bind, e.g. "127.0.0.1" */
+	uint16_t port;           /* 0: the kernel picks one (see spod_http_port) */
+	const char *backend_uri; /* spod-host's binary listener, e.g. unix:///run/spod/spod.sock */
+	size_t max_body_bytes;   /* larger request bodies get 413 */
+	unsigned threads;        /* worker threads, 1..64 */
+	const char *tls_cert;    /* PEM file; NULL with tls_key NULL: plain HTTP */
+	const char *tls_key;     /* PEM file */
+	/*
+	 * Callbacks into spod-host, called from HTTP threads (so they must be thread-safe):
+	 * ready returns 1 when requests can reach an enclave; metrics writes the host's
+	 * Prometheus text into buf[0..cap) and returns its length, or the length it needs
+	 * when that is more than cap.
+	 */
+	int (*ready)(void *ctx);
+	size_t (*metrics)(void *ctx, char *buf, size_t cap);
+	void *ctx;
+};
+
+struct spod_http;
+
+/* Starts serving. Returns SPOD_OK with *out set, SPOD_E_BAD_ARG, SPOD_E_IO (bind, TLS files). */
+int spod_http_start(struct spod_http **out, const struct spod_http_config *cfg)
+    __attribute__((warn_unused_result, nonnull));
+
+/* The port actually bound. */
+uint16_t spod_http_port(const struct spod_http *h) __attribute__((nonnull));
+
+/* Stops the server, waits for its threads and closes every cached connection. NULL is ignored. */
+void spod_http_stop(struct spod_http *h);
+
+/* Writes "METHOD PATH-TEMPLATE\n" for every route the server answers (spod-host --list-routes). */
+void spod_http_list_routes(FILE *out) __attribute__((nonnull));
+
+#endif
