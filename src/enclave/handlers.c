@@ -5,34 +5,7 @@
 
 #include "crypto/sign.h"
 #include "enclave/sandbox.h"
-
-static const char *op_name(uint8_t opcode)
-{
-	switch (opcode) {
-	case SPOD_OP_INFO:
-		return "info";
-	case SPOD_OP_ECHO:
-		return "echo";
-	case SPOD_OP_HELLO:
-		return "hello";
-	case SPOD_OP_KEY_GENERATE:
-		return "key.generate";
-	case SPOD_OP_KEY_PUBLIC:
-		return "key.public";
-	case SPOD_OP_KEY_LIST:
-		return "key.list";
-	case SPOD_OP_KEY_DELETE:
-		return "key.delete";
-	case SPOD_OP_SIGN:
-		return "sign";
-	case SPOD_OP_SIGN_BATCH:
-		return "sign.batch";
-	case SPOD_OP_ATTEST:
-		return "attest";
-	default:
-		return "request";
-	}
-}
+#include "wire/ops.h"
 
 size_t spod_enclave_error(uint8_t *out, size_t cap, uint8_t opcode, uint64_t rid, int err,
                           const char *what)
@@ -40,7 +13,8 @@ size_t spod_enclave_error(uint8_t *out, size_t cap, uint8_t opcode, uint64_t rid
 	char msg[SPOD_ERRMSG_MAX_BYTES];
 	size_t len = 0;
 
-	snprintf(msg, sizeof(msg), "%s: %s", what ? what : op_name(opcode), spod_strerror(err));
+	snprintf(msg, sizeof(msg), "%s: %s", what ? what : spod_wire_op_name(opcode),
+	         spod_strerror(err));
 	if (spod_wire_put_error(out, cap, &len, opcode, rid, err, msg) < 0)
 		return 0; /* cannot happen: cap >= SPOD_ENCLAVE_RESP_MAX */
 	return len;
@@ -215,18 +189,23 @@ static int do_attest(struct spod_enclave_state *st, const struct spod_frame *f, 
 	return SPOD_OK;
 }
 
-static int do_echo(const struct spod_frame *f, uint8_t *out, size_t cap, size_t *len)
+static int do_echo(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+                   size_t cap, size_t *len)
 {
+	(void)st;
 	return spod_wire_put_echo(out, cap, len, f->hdr.request_id, f->body, f->body_len);
 }
 /*
  * The enclave enforces no tokens (spod-host does, docs/auth.md): it answers a well-formed
  * hello with flags 0, so a client that reached it directly learns that nothing is checked.
  */
-static int do_hello(const struct spod_frame *f, uint8_t *out, size_t cap, size_t *len)
+static int do_hello(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+                    size_t cap, size_t *len)
 {
 	static const uint8_t no_token[SPOD_KEY_ID_BYTES];
 	struct spod_hello_req req;
+
+	(void)st;
 
 	SPOD_TRY(spod_wire_hello_req(&req, f));
 	return spod_wire_put_hello(out, cap, len, f->hdr.request_id, no_token, 0,
@@ -235,55 +214,33 @@ static int do_hello(const struct spod_frame *f, uint8_t *out, size_t cap, size_t
 	                               SPOD_HELLO_OP_ATTEST);
 }
 
+typedef int (*handler_fn)(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+                          size_t cap, size_t *len);
+
+/* The handler of each opcode, by its slot in the opcode table (src/wire/ops.h). */
+static const handler_fn handlers[SPOD_OPS_COUNT] = {
+    [SPOD_SLOT_INFO] = do_info,         [SPOD_SLOT_ECHO] = do_echo,
+    [SPOD_SLOT_HELLO] = do_hello,       [SPOD_SLOT_KEY_GENERATE] = do_generate,
+    [SPOD_SLOT_KEY_PUBLIC] = do_public, [SPOD_SLOT_KEY_LIST] = do_list,
+    [SPOD_SLOT_KEY_DELETE] = do_delete, [SPOD_SLOT_SIGN] = do_sign,
+    [SPOD_SLOT_SIGN_BATCH] = do_batch,  [SPOD_SLOT_ATTEST] = do_attest,
+};
+
 size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
                            size_t cap)
 {
+	const struct spod_op_def *op = spod_wire_op(f->hdr.opcode);
 	size_t len = 0;
 	int rc;
 
 	st->requests++;
-	rc = spod_wire_check_hdr(&f->hdr, 0);
-	if (rc == SPOD_OK) {
-		switch (f->hdr.opcode) {
-		case SPOD_OP_INFO:
-			rc = do_info(st, f, out, cap, &len);
-			break;
-		case SPOD_OP_ECHO:
-			rc = do_echo(f, out, cap, &len);
-			break;
-		case SPOD_OP_HELLO:
-			rc = do_hello(f, out, cap, &len);
-			break;
-		case SPOD_OP_KEY_GENERATE:
-			rc = do_generate(st, f, out, cap, &len);
-			break;
-		case SPOD_OP_KEY_PUBLIC:
-			rc = do_public(st, f, out, cap, &len);
-			break;
-		case SPOD_OP_KEY_LIST:
-			rc = do_list(st, f, out, cap, &len);
-			break;
-		case SPOD_OP_KEY_DELETE:
-			rc = do_delete(st, f, out, cap, &len);
-			break;
-		case SPOD_OP_SIGN:
-			rc = do_sign(st, f, out, cap, &len);
-			break;
-		case SPOD_OP_SIGN_BATCH:
-			rc = do_batch(st, f, out, cap, &len);
-			break;
-		case SPOD_OP_ATTEST:
-			rc = do_attest(st, f, out, cap, &len);
-			break;
 #ifdef SPOD_TEST_OPS
-		case SPOD_OP_DEBUG_FORBIDDEN:
-			return spod_enclave_debug_op(f, out, cap);
+	if (f->hdr.opcode == SPOD_OP_DEBUG_FORBIDDEN && spod_wire_check_hdr(&f->hdr, 0) == SPOD_OK)
+		return spod_enclave_debug_op(f, out, cap);
 #endif
-		default:
-			rc = SPOD_E_UNKNOWN_OP;
-			break;
-		}
-	}
+	rc = spod_wire_check_hdr(&f->hdr, 0);
+	if (rc == SPOD_OK)
+		rc = op != NULL ? handlers[op->slot](st, f, out, cap, &len) : SPOD_E_UNKNOWN_OP;
 	if (rc == SPOD_OK)
 		return len;
 	st->errors++;

@@ -117,6 +117,12 @@
 #define LIST_ENTRIES     16
 #define LIST_ENTRY_BYTES KEY_FIXED
 
+/* Largest key and key.list answers: room for every key's public key and label. */
+#define KEY_RESP_BODY_MAX (KEY_FIXED + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES)
+#define LIST_RESP_BODY_MAX                                                                         \
+	(LIST_ENTRIES + (size_t)SPOD_LIST_MAX_ITEMS *                                              \
+	                    (LIST_ENTRY_BYTES + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES))
+
 /* sign.batch response */
 #define BRESP_COUNT      0
 #define BRESP_RESERVED   4

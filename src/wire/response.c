@@ -261,46 +261,6 @@ void spod_wire_list_finish(struct spod_list_enc *e, size_t *out_len, uint64_t ri
 	*out_len = SPOD_HDR_BYTES + body_len;
 }
 
-size_t spod_wire_resp_max(uint8_t opcode, size_t req_frame_len)
-{
-	size_t body;
-
-	switch (opcode) {
-	case SPOD_OP_ECHO:
-		body = req_frame_len > SPOD_HDR_BYTES ? req_frame_len - SPOD_HDR_BYTES : 0;
-		break;
-	case SPOD_OP_INFO:
-		body = INFO_FIXED + INFO_VERSION_MAX;
-		break;
-	case SPOD_OP_HELLO:
-		body = HELLO_RESP_FIXED;
-		break;
-	case SPOD_OP_KEY_GENERATE:
-	case SPOD_OP_KEY_PUBLIC:
-		body = KEY_FIXED + SPOD_PUB_MAX_BYTES;
-		break;
-	case SPOD_OP_KEY_LIST:
-		body = LIST_ENTRIES +
-		       (size_t)SPOD_LIST_MAX_ITEMS * (LIST_ENTRY_BYTES + SPOD_PUB_MAX_BYTES);
-		break;
-	case SPOD_OP_SIGN:
-		body = SIGN_RESP_BODY_MAX;
-		break;
-	case SPOD_OP_SIGN_BATCH:
-		body = BATCH_RESP_BODY_MAX(SPOD_BATCH_MAX_ITEMS);
-		break;
-	case SPOD_OP_ATTEST:
-		body = DOC_FIXED + SPOD_DOC_MAX_BYTES;
-		break;
-	default:
-		body = 0;
-		break;
-	}
-	if (body < SPOD_ERRMSG_MAX_BYTES)
-		body = SPOD_ERRMSG_MAX_BYTES;
-	return SPOD_HDR_BYTES + body;
-}
-
 /* ---- decoders ---- */
 
 static int resp_ok(const struct spod_frame *f, uint8_t opcode)

@@ -7,6 +7,7 @@ usage: auth_conn.py SOCKET SRC CASE TOKEN [ARG]
   second-hello TOK  a second hello is BAD_ARG and the connection stays usable
   revoke TOKEN FILE authenticate, prove the connection works, create FILE (the shell then
                     revokes the token), and expect UNAUTHENTICATED + close within 5 s
+  hello-ops TOKEN N the hello answer's ops field is N (an admin token: every op bit)
   rate TOKEN N      send 4*N echo requests at once: at most N+1 served, the rest
                     RATE_LIMITED, connection open
 Every socket operation is bounded by bad_frames.TIMEOUT.
@@ -70,6 +71,12 @@ def main():
         s.sendall(bf.frame(OP_ECHO, 9, b"still here"))
         if expect(bf.recv_frame(s), 0, "echo after a second hello") != b"still here":
             fail("echo body changed")
+    elif case == "hello-ops":
+        s.sendall(bf.hello_frame(sys.argv[4].encode(), 13))
+        body = expect(bf.recv_frame(s), 0, "hello")
+        ops = int.from_bytes(body[20:24], "little")
+        if ops != int(sys.argv[5], 0):
+            fail(f"hello ops 0x{ops:02x}, want {sys.argv[5]}")
     elif case == "revoke":
         tok, flag = sys.argv[4].encode(), sys.argv[5]
         s.sendall(bf.hello_frame(tok, 10))

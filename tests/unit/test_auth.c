@@ -363,8 +363,8 @@ static void test_scopes_format_invalid(void **state)
 }
 
 static const uint8_t all_opcodes[] = {
-    SPOD_OP_INFO,       SPOD_OP_ECHO, SPOD_OP_KEY_GENERATE, SPOD_OP_KEY_PUBLIC, SPOD_OP_KEY_LIST,
-    SPOD_OP_KEY_DELETE, SPOD_OP_SIGN, SPOD_OP_SIGN_BATCH,   SPOD_OP_ATTEST,
+    SPOD_OP_INFO,     SPOD_OP_ECHO,       SPOD_OP_HELLO, SPOD_OP_KEY_GENERATE, SPOD_OP_KEY_PUBLIC,
+    SPOD_OP_KEY_LIST, SPOD_OP_KEY_DELETE, SPOD_OP_SIGN,  SPOD_OP_SIGN_BATCH,   SPOD_OP_ATTEST,
 };
 
 /* The op each opcode needs (0: none), as docs/auth.md lists it. */

@@ -319,9 +319,10 @@ static void test_keys(void **state)
 	assert_int_equal(spod_store_key_get(fx->s, &got, unknown), SPOD_E_KEY_NOT_FOUND);
 	assert_int_equal(spod_store_key_find_label(fx->s, &got, "bob"), SPOD_E_KEY_NOT_FOUND);
 
-	assert_int_equal(spod_store_key_list(fx->s, 0, count_keys, &n), SPOD_OK);
+	assert_int_equal(spod_store_key_list(fx->s, SPOD_STORE_KEYS_LIVE, count_keys, &n), SPOD_OK);
 	assert_int_equal(n, 2);
-	assert_int_equal(spod_store_key_list(fx->s, 0, stop_keys, NULL), SPOD_E_BUSY);
+	assert_int_equal(spod_store_key_list(fx->s, SPOD_STORE_KEYS_LIVE, stop_keys, NULL),
+	                 SPOD_E_BUSY);
 
 	assert_int_equal(spod_store_key_mark_deleted(fx->s, a.id, 5000), SPOD_OK);
 	assert_int_equal(spod_store_key_mark_deleted(fx->s, a.id, 6000), SPOD_E_KEY_NOT_FOUND);
@@ -330,10 +331,10 @@ static void test_keys(void **state)
 	assert_int_equal(got.deleted_ms, 5000);
 	assert_int_equal(spod_store_key_find_label(fx->s, &got, "alice"), SPOD_E_KEY_NOT_FOUND);
 	n = 0;
-	assert_int_equal(spod_store_key_list(fx->s, 0, count_keys, &n), SPOD_OK);
+	assert_int_equal(spod_store_key_list(fx->s, SPOD_STORE_KEYS_LIVE, count_keys, &n), SPOD_OK);
 	assert_int_equal(n, 1);
 	n = 0;
-	assert_int_equal(spod_store_key_list(fx->s, 1, count_keys, &n), SPOD_OK);
+	assert_int_equal(spod_store_key_list(fx->s, SPOD_STORE_KEYS_ALL, count_keys, &n), SPOD_OK);
 	assert_int_equal(n, 2);
 	/* the label of a deleted key is free again */
 	assert_int_equal(spod_store_key_put(fx->s, &again), SPOD_OK);

@@ -9,6 +9,7 @@
 
 #include "common/base64.h"
 #include "spod/wire.h"
+#include "wire/ops.h"
 #include "host/store/store.h"
 
 #define PREFIX_LEN  (sizeof SPOD_AUTH_TOKEN_PREFIX - 1u)
@@ -19,6 +20,14 @@
 
 _Static_assert(SPOD_AUTH_KEY_ID_BYTES == SPOD_KEY_ID_BYTES, "key id size");
 _Static_assert(SPOD_AUTH_HASH_BYTES == SPOD_STORE_HASH_BYTES, "token hash size");
+/* The opcode table names ops by their wire bits (hello answers): the same values. */
+_Static_assert(SPOD_AUTH_OP_SIGN == SPOD_HELLO_OP_SIGN &&
+                   SPOD_AUTH_OP_GENERATE == SPOD_HELLO_OP_GENERATE &&
+                   SPOD_AUTH_OP_DELETE == SPOD_HELLO_OP_DELETE &&
+                   SPOD_AUTH_OP_LIST == SPOD_HELLO_OP_LIST &&
+                   SPOD_AUTH_OP_ATTEST == SPOD_HELLO_OP_ATTEST &&
+                   SPOD_AUTH_OP_ADMIN == SPOD_HELLO_OP_ADMIN,
+               "token op bits are the wire's");
 _Static_assert(SPOD_AUTH_TOKEN_ID_BYTES == SPOD_STORE_TOKEN_ID_BYTES, "token id size");
 _Static_assert(SPOD_AUTH_SCOPES_MAX_BYTES == SPOD_STORE_SCOPES_MAX_BYTES, "scopes column");
 _Static_assert(SPOD_AUTH_LABEL_MAX_BYTES == SPOD_STORE_LABEL_MAX_BYTES, "label size");
@@ -35,6 +44,14 @@ static const struct {
     {"delete", SPOD_AUTH_OP_DELETE}, {"list", SPOD_AUTH_OP_LIST},
     {"attest", SPOD_AUTH_OP_ATTEST}, {"admin", SPOD_AUTH_OP_ADMIN},
 };
+
+const char *spod_auth_op_name(uint32_t bit)
+{
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (ops[i].bit == bit)
+			return ops[i].name;
+	return NULL;
+}
 
 static int sha256(uint8_t out[static SPOD_AUTH_HASH_BYTES], const void *in, size_t len)
 {
@@ -516,58 +533,19 @@ int spod_auth_key_allowed(const struct spod_auth_scopes *s, const uint8_t *key_i
 	return 0;
 }
 
-/*
- * The one table from opcode to the op a token needs. key_scoped: the request names a key,
- * which must also be in the token's key set. need 0: any authenticated token.
- */
-static int op_for_opcode(uint8_t opcode, uint32_t *need, int *key_scoped)
-{
-	*key_scoped = 0;
-	switch (opcode) {
-	case SPOD_OP_SIGN:
-	case SPOD_OP_SIGN_BATCH:
-		*need = SPOD_AUTH_OP_SIGN;
-		*key_scoped = 1;
-		return SPOD_OK;
-	case SPOD_OP_KEY_DELETE:
-		*need = SPOD_AUTH_OP_DELETE;
-		*key_scoped = 1;
-		return SPOD_OK;
-	case SPOD_OP_KEY_PUBLIC:
-		*need = SPOD_AUTH_OP_LIST;
-		*key_scoped = 1;
-		return SPOD_OK;
-	case SPOD_OP_KEY_LIST:
-	case SPOD_OP_INFO:
-		*need = SPOD_AUTH_OP_LIST;
-		return SPOD_OK;
-	case SPOD_OP_KEY_GENERATE:
-		*need = SPOD_AUTH_OP_GENERATE;
-		return SPOD_OK;
-	case SPOD_OP_ATTEST:
-		*need = SPOD_AUTH_OP_ATTEST;
-		return SPOD_OK;
-	case SPOD_OP_ECHO:
-		*need = 0;
-		return SPOD_OK;
-	default:
-		*need = 0;
-		return SPOD_E_UNKNOWN_OP;
-	}
-}
-
 int spod_auth_check(const struct spod_auth_scopes *s, uint8_t opcode, const uint8_t *key_id,
                     const char *label)
 {
-	uint32_t need;
-	int key_scoped;
+	/* What each opcode needs comes from the opcode table (src/wire/ops.h). */
+	const struct spod_op_def *op = spod_wire_op(opcode);
 
-	SPOD_TRY(op_for_opcode(opcode, &need, &key_scoped));
+	if (op == NULL)
+		return SPOD_E_UNKNOWN_OP;
 	if (s->ops & SPOD_AUTH_OP_ADMIN)
 		return SPOD_OK;
-	if ((s->ops & need) != need)
+	if ((s->ops & op->need) != op->need)
 		return SPOD_AUTH_E_FORBIDDEN;
-	if (key_scoped && !spod_auth_key_allowed(s, key_id, label))
+	if (op->key_scoped && !spod_auth_key_allowed(s, key_id, label))
 		return SPOD_AUTH_E_FORBIDDEN;
 	return SPOD_OK;
 }

@@ -108,6 +108,9 @@ enum spod_auth_op {
 };
 #define SPOD_AUTH_OPS_ALL 0x3fu
 
+/* The scopes name of one op bit ("sign"), or NULL when bit is not exactly one op. */
+const char *spod_auth_op_name(uint32_t bit);
+
 enum spod_auth_key_kind {
 	SPOD_AUTH_KEY_ID = 1,
 	SPOD_AUTH_KEY_LABEL = 2,
@@ -156,7 +159,8 @@ int spod_auth_key_allowed(const struct spod_auth_scopes *s, const uint8_t *key_i
                           const char *label) __attribute__((warn_unused_result, nonnull(1)));
 
 /*
- * Whether a request with this opcode may be served for a token with scopes s.
+ * Whether a request with this opcode may be served for a token with scopes s, by the opcode
+ * table (src/wire/ops.h: each opcode's op and whether it names keys):
  *   sign, sign.batch          -> sign     (key-scoped)
  *   key.delete                -> delete   (key-scoped)
  *   key.public                -> list     (key-scoped)
@@ -164,7 +168,7 @@ int spod_auth_key_allowed(const struct spod_auth_scopes *s, const uint8_t *key_i
  *                                          spod_auth_key_allowed)
  *   key.generate              -> generate
  *   attest                    -> attest
- *   echo                      -> any authenticated token
+ *   echo, hello               -> any authenticated token
  * admin implies every op on every key. For key-scoped opcodes the target key must pass
  * spod_auth_key_allowed(s, key_id, label); other opcodes ignore key_id and label.
  * Returns SPOD_OK, SPOD_AUTH_E_FORBIDDEN, or SPOD_E_UNKNOWN_OP for an undefined opcode.

@@ -1,7 +1,8 @@
 /*
  * Admission: spod-host serves through an enclave connection only after the enclave proved,
  * with an attestation document for the host's own fresh nonce, that it runs the expected
- * image (PCRs) on a genuine NSM (chain to the pinned root). Checked on every (re)connect.
+ * image (PCRs) on a genuine NSM (chain to the pinned root). Checked on every (re)connect,
+ * before anything else is sent on the connection.
  */
 #include <string.h>
 #include <sys/random.h>
@@ -11,26 +12,29 @@
 
 #define ADMIT_MAX_AGE_S 300u
 
-int host_admission_begin(struct host_enclave *e)
+int host_enclave_send(struct host_enclave *e, const uint8_t *frame, size_t len)
 {
-	struct spod_host *h = e->h;
-	size_t len;
-	uint8_t *out;
+	uint8_t *out = spod_conn_tx_reserve(&e->c, len);
 
-	e->admitted = !h->cfg.admit;
-	if (!h->cfg.admit)
-		return SPOD_OK;
-	if (getrandom(e->admit_nonce, sizeof(e->admit_nonce), 0) != (ssize_t)sizeof(e->admit_nonce))
-		return SPOD_E_IO;
-	out = spod_conn_tx_reserve(&e->c, SPOD_HDR_BYTES + 32 + sizeof(e->admit_nonce));
 	if (out == NULL)
-		return SPOD_E_INTERNAL;
-	SPOD_TRY(spod_wire_enc_attest(out, SPOD_HDR_BYTES + 32 + sizeof(e->admit_nonce), &len,
-	                              HOST_ADMIT_RID(e->index), NULL, e->admit_nonce,
-	                              sizeof(e->admit_nonce)));
+		return SPOD_E_INTERNAL; /* cannot happen: set-up requests go first, one at a time */
+	memcpy(out, frame, len);
 	spod_conn_tx_commit(&e->c, len);
 	host_enclave_mark_dirty(e);
 	return SPOD_OK;
+}
+
+int host_admission_begin(struct host_enclave *e)
+{
+	uint8_t frame[SPOD_HDR_BYTES + 32 + sizeof(e->admit_nonce)];
+	size_t len;
+
+	e->stage = HOST_ENCLAVE_ATTESTING;
+	if (getrandom(e->admit_nonce, sizeof(e->admit_nonce), 0) != (ssize_t)sizeof(e->admit_nonce))
+		return SPOD_E_IO;
+	SPOD_TRY(spod_wire_enc_attest(frame, sizeof(frame), &len, HOST_CTL_RID(e->index, 0), NULL,
+	                              e->admit_nonce, sizeof(e->admit_nonce)));
+	return host_enclave_send(e, frame, len);
 }
 
 int host_admission_answer(struct host_enclave *e, const struct spod_frame *f)
@@ -48,7 +52,7 @@ int host_admission_answer(struct host_enclave *e, const struct spod_frame *f)
 	int rc;
 
 	e->refused = 1;
-	if (f->hdr.request_id != HOST_ADMIT_RID(e->index)) {
+	if (f->hdr.request_id != HOST_CTL_RID(e->index, 0)) {
 		spod_error("enclave connection %u answered before its attestation; refusing it",
 		           e->index);
 		return SPOD_E_PROTOCOL;
@@ -66,7 +70,6 @@ int host_admission_answer(struct host_enclave *e, const struct spod_frame *f)
 		return rc;
 	}
 	e->refused = 0;
-	e->admitted = 1;
 	spod_info("enclave connection %u admitted: %s", e->index, res.message);
 	return SPOD_OK;
 }

@@ -1,4 +1,7 @@
-/* Application connections: accepting, flow control, forwarding requests, writing answers. */
+/*
+ * Application connections: accepting them, reading their requests, flow control, and
+ * forwarding admitted requests to an enclave connection.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -6,42 +9,6 @@
 #include "common/log.h"
 #include "host/core/host_int.h"
 #include "transport/socket.h"
-
-struct host_client *host_client_get(struct spod_host *h, uint32_t index, uint32_t gen)
-{
-	if (index >= h->cfg.max_clients || h->clients[index] == NULL || h->client_gen[index] != gen)
-		return NULL;
-	return h->clients[index];
-}
-
-void host_client_close(struct host_client *cl)
-{
-	struct spod_host *h = cl->h;
-
-	spod_loop_del(h->loop, cl->c.fd);
-	host_access_release(cl);
-	if (cl->paused || cl->eof)
-		h->nwaiting--;
-	h->clients[cl->index] = NULL;
-	h->client_gen[cl->index]++; /* responses still in flight for it are dropped */
-	h->nclients--;
-	host_metrics_set(&h->metrics.clients, h->nclients);
-	if (cl->dirty) {
-		for (uint32_t i = 0; i < h->ndirty; i++)
-			if (h->dirty_clients[i] == cl)
-				h->dirty_clients[i] = NULL;
-	}
-	spod_conn_free(&cl->c);
-	free(cl);
-}
-
-void host_client_mark_dirty(struct host_client *cl)
-{
-	if (!cl->dirty) {
-		cl->dirty = 1;
-		cl->h->dirty_clients[cl->h->ndirty++] = cl;
-	}
-}
 
 static void client_set_waiting(struct host_client *cl, int paused, int eof)
 {
@@ -69,43 +36,6 @@ static int client_update_events(struct host_client *cl)
 	SPOD_TRY(spod_loop_mod(cl->h->loop, cl->c.fd, want));
 	cl->events = want;
 	return SPOD_OK;
-}
-
-/* Gives back the credit of one answered (or failed) request. */
-void host_client_release(struct host_client *cl, const struct inflight *in)
-{
-	cl->inflight--;
-	cl->reserved -= in->reserve;
-}
-
-void host_answer_count(struct spod_host *h, uint8_t opcode, int status)
-{
-	host_metrics_request(&h->metrics, opcode, status);
-}
-
-int host_client_error_text(struct host_client *cl, uint8_t opcode, uint64_t rid, int err,
-                           const char *msg)
-{
-	uint8_t *out = spod_conn_tx_reserve(&cl->c, ERR_FRAME_MAX);
-	size_t len;
-
-	if (out == NULL)
-		return SPOD_E_BUSY;
-	if (spod_wire_put_error(out, ERR_FRAME_MAX, &len, opcode, rid, err, msg) < 0)
-		return SPOD_E_INTERNAL;
-	spod_conn_tx_commit(&cl->c, len);
-	host_client_mark_dirty(cl);
-	host_answer_count(cl->h, opcode, err);
-	return SPOD_OK;
-}
-
-int host_client_error(struct host_client *cl, uint8_t opcode, uint64_t rid, int err,
-                      const char *what)
-{
-	char msg[SPOD_ERRMSG_MAX_BYTES];
-
-	snprintf(msg, sizeof(msg), "%s: %s", what, spod_strerror(err));
-	return host_client_error_text(cl, opcode, rid, err, msg);
 }
 
 /*
@@ -148,37 +78,6 @@ static int forward_request(struct host_client *cl, const struct spod_frame *f, s
 	return SPOD_OK;
 }
 
-void host_flush_dirty(struct spod_host *h)
-{
-	for (unsigned i = 0; i < h->cfg.enclave_conns; i++) {
-		struct host_enclave *e = &h->enclave[i];
-		int rc;
-
-		if (!e->dirty || !e->up)
-			continue;
-		e->dirty = 0;
-		rc = spod_conn_flush(&e->c);
-		if (rc == SPOD_E_AGAIN)
-			rc = spod_loop_mod(h->loop, e->c.fd, SPOD_EV_READ | SPOD_EV_WRITE);
-		if (rc < 0)
-			host_enclave_down(e, "write failed");
-	}
-	for (uint32_t i = 0; i < h->ndirty; i++) {
-		struct host_client *cl = h->dirty_clients[i];
-		int rc;
-
-		if (cl == NULL)
-			continue;
-		cl->dirty = 0;
-		rc = spod_conn_flush(&cl->c);
-		if (rc == SPOD_OK || rc == SPOD_E_AGAIN)
-			rc = client_update_events(cl);
-		if (rc < 0)
-			host_client_close(cl);
-	}
-	h->ndirty = 0;
-}
-
 /*
  * Forwards the client's buffered requests while its send buffer has credit for their
  * answers. Returns SPOD_OK (possibly paused) or a fatal framing error.
@@ -207,7 +106,7 @@ static int client_pump(struct host_client *cl)
 		t0 = host_now_ns();
 		rc = spod_wire_check_hdr(&f.hdr, 0);
 		if (rc == SPOD_OK)
-			rc = host_access_admit(cl, &f, &audit, &what);
+			rc = host_admit(cl, &f, &audit, &what);
 		if (rc == HOST_HANDLED) {
 			spod_conn_consume(&cl->c, f.frame_len);
 			continue;
@@ -245,7 +144,6 @@ static int client_finish(struct host_client *cl)
 static void on_client(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct host_client *cl = arg;
-	struct spod_host *h = cl->h;
 	int rc;
 
 	(void)loop;
@@ -273,11 +171,9 @@ static void on_client(struct spod_loop *loop, int fd, uint32_t events, void *arg
 			/* Unframeable input: say why, then close once the error is written. */
 			if (rc == SPOD_E_BAD_MAGIC || rc == SPOD_E_TOO_LARGE)
 				(void)host_client_error(cl, 0, 0, rc, "frame");
-			host_flush_dirty(h);
-			if (host_client_get(h, cl->index, cl->gen) != NULL) {
-				spod_warn("closing client %u: %s", cl->index, spod_strerror(rc));
-				host_client_close(cl);
-			}
+			(void)host_client_flush(cl); /* best effort: the error, then close */
+			spod_warn("closing client %u: %s", cl->index, spod_strerror(rc));
+			host_client_close(cl);
 			return;
 		}
 		if (client_update_events(cl) < 0) {
@@ -345,4 +241,22 @@ void host_on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 		h->nclients++;
 		host_metrics_set(&h->metrics.clients, h->nclients);
 	}
+}
+
+void host_clients_flush(struct spod_host *h)
+{
+	for (uint32_t i = 0; i < h->ndirty; i++) {
+		struct host_client *cl = h->dirty_clients[i];
+		int rc;
+
+		if (cl == NULL)
+			continue;
+		cl->dirty = 0;
+		rc = spod_conn_flush(&cl->c);
+		if (rc == SPOD_OK || rc == SPOD_E_AGAIN)
+			rc = client_update_events(cl);
+		if (rc < 0)
+			host_client_close(cl);
+	}
+	h->ndirty = 0;
 }

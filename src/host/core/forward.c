@@ -19,7 +19,7 @@ static void on_refresh(struct spod_loop *loop, int fd, uint32_t events, void *ar
 	if (read(fd, &ticks, sizeof(ticks)) < 0) {
 		/* spurious wake-up */
 	}
-	host_access_refresh(arg);
+	host_tokens_refresh(arg);
 }
 
 static int refresh_timer(struct spod_host *h)
@@ -33,6 +33,13 @@ static int refresh_timer(struct spod_host *h)
 	if (h->refresh_fd < 0 || timerfd_settime(h->refresh_fd, 0, &its, NULL) < 0)
 		return SPOD_E_IO;
 	return spod_loop_add(h->loop, h->refresh_fd, SPOD_EV_READ, on_refresh, h);
+}
+
+/* One write per connection that got data, enclave connections first. */
+static void flush_dirty(struct spod_host *h)
+{
+	host_pool_flush(h);
+	host_clients_flush(h);
 }
 
 int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
@@ -69,7 +76,7 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 		h->free_slots[i] = INFLIGHT_SLOTS - 1 - i;
 	h->nfree = INFLIGHT_SLOTS;
 
-	SPOD_GUARD(rc, host_access_open(h));
+	SPOD_GUARD(rc, host_db_open(h));
 	SPOD_GUARD(rc, spod_loop_new(&h->loop));
 	for (unsigned i = 0; i < cfg->nlisten; i++) {
 		SPOD_GUARD(rc, spod_listen(&h->listen_fd[i], &cfg->listen[i]));
@@ -92,12 +99,12 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 		e->backoff_ms = BACKOFF_MIN_MS;
 		/* First attempt right away; failures retry with backoff from the timer. */
 		if (host_enclave_connect(e) < 0)
-			clock_gettime(CLOCK_MONOTONIC, &e->retry_at);
+			e->retry_ns = host_now_ns();
 	}
 	if (!host_ready(h))
 		spod_warn("NOT READY: enclave not reachable yet; retrying with backoff");
 	host_arm_timer(h);
-	host_flush_dirty(h); /* admission requests queued by the first connects */
+	flush_dirty(h); /* admission requests queued by the first connects */
 	*out = h;
 	return SPOD_OK;
 out:
@@ -116,10 +123,10 @@ static void host_tick(struct spod_loop *loop, void *arg)
 
 	(void)loop;
 	(void)host_journal_commit(h);
-	host_flush_dirty(h);
+	flush_dirty(h);
 	if (h->nwaiting > 0) {
 		host_resume_waiting(h);
-		host_flush_dirty(h);
+		flush_dirty(h);
 	}
 }
 
@@ -147,11 +154,13 @@ void spod_host_free(struct spod_host *h)
 	for (uint32_t i = 0; h->clients && i < h->cfg.max_clients; i++)
 		if (h->clients[i] != NULL)
 			host_client_close(h->clients[i]);
-	for (unsigned i = 0; i < h->cfg.enclave_conns; i++)
-		if (h->enclave[i].up) {
+	for (unsigned i = 0; i < h->cfg.enclave_conns; i++) {
+		if (h->enclave[i].stage != HOST_ENCLAVE_DOWN) {
 			spod_loop_del(h->loop, h->enclave[i].c.fd);
 			spod_conn_free(&h->enclave[i].c);
 		}
+		host_reconcile_free(&h->enclave[i]);
+	}
 	for (unsigned i = 0; i < SPOD_HOST_MAX_LISTENERS; i++)
 		if (h->listen_fd[i] >= 0)
 			close(h->listen_fd[i]);
@@ -165,7 +174,8 @@ void spod_host_free(struct spod_host *h)
 	for (uint32_t s = 0; h->slots && s < INFLIGHT_SLOTS; s++)
 		host_audit_free(h, h->slots[s].audit);
 	host_journal_free(h);
-	host_access_close(h);
+	host_tokens_free(h);
+	host_db_close(h);
 	free(h->clients);
 	free(h->client_gen);
 	free(h->dirty_clients);

@@ -4,7 +4,7 @@
  *
  * Frames are forwarded as they arrived (only the 8-byte request id is rewritten, so that
  * requests of many clients can share one enclave connection); the host never decodes a
- * body except to authorize it (access.c) and to audit it (journal.c), and never holds key
+ * body except to authorize it (admit.c) and to audit it (journal.c), and never holds key
  * material.
  */
 #ifndef SPOD_HOST_FORWARD_H

@@ -1,14 +1,34 @@
 /*
- * spod-host internals shared by its files: forward.c (lifecycle), clients.c (application
- * connections, flow control, forwarding), pool.c (enclave connections, reconnect backoff)
- * and inflight.c (the table that maps enclave request ids back to clients).
+ * spod-host internals shared by the files of its daemon core. The files form one-way layers:
+ * each calls only the ones listed before it here, never one after it.
+ *
+ *   clock.c      the one place time is read
+ *   metrics.c    counters and histograms (metrics.h)
+ *   inflight.c   the table that maps enclave request ids back to clients
+ *   reply.c      writing answers into an application connection's send buffer; closing one
+ *   journal.c    audit facts of requests in flight, audit records, answers held until their
+ *                records commit (group commit)
+ *   tokens.c     the token cache and the hello that authenticates a connection
+ *   admit.c      request admission: the token's validity, rate and scopes per request, and
+ *                the audit facts it captures
+ *   checkpoint.c the WAL checkpointer thread
+ *   db.c         the database: opening it with its checkpointer; the bootstrap admin token
+ *   admission.c  an enclave connection proves what it runs (attestation)
+ *   reconcile.c  after admission, the host's key records are brought in line with the keys
+ *                the enclave holds
+ *   answers.c    routing an enclave's answer to its client or to the journal
+ *   pool.c       enclave connections: connect, set-up (admission, reconcile), loss, backoff
+ *   clients.c    application connections: accept, flow control, forwarding requests
+ *   forward.c    lifecycle: set-up, the loop's once-per-wake-up flush, teardown
+ *
+ * config.c, config_values.c and main.c (settings and the command line) sit on top. A check
+ * of this order: every host_* function a file calls is defined in a file listed before it.
  */
 #ifndef SPOD_HOST_HOST_INT_H
 #define SPOD_HOST_HOST_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "host/auth/auth.h"
 #include "host/core/forward.h"
@@ -33,8 +53,9 @@
  * not fit is paused (its requests stay unread in rx) until it reads what it is owed, so a
  * slow reader is slowed down, never disconnected, and no answer is ever dropped.
  */
+
 /*
- * A token as the host holds it while connections use it (access.c): found by hash at hello,
+ * A token as the host holds it while connections use it (tokens.c): found by hash at hello,
  * shared by every connection that presented it (so is its rate bucket), re-read from the
  * store every HOST_REFRESH_MS so a revocation reaches open connections.
  */
@@ -89,24 +110,34 @@ struct host_client {
 	int closing; /* refused (authentication): read nothing more, close when answered */
 };
 
+/* Where an enclave connection is on its way to carrying requests (pool.c). */
+enum host_enclave_stage {
+	HOST_ENCLAVE_DOWN,      /* not connected; retried at retry_ms */
+	HOST_ENCLAVE_ATTESTING, /* waiting for the attestation document (admission.c) */
+	HOST_ENCLAVE_SYNCING,   /* reconciling the host's key records (reconcile.c) */
+	HOST_ENCLAVE_READY,     /* carries application requests */
+};
+
+struct host_reconcile; /* reconcile.c */
+
 struct host_enclave {
 	struct spod_conn c;
 	struct spod_host *h;
-	int up;
-	int admitted; /* up and (if admission is on) attested */
-	int refused;  /* last attestation failed: retry slowly */
+	enum host_enclave_stage stage;
+	int refused; /* last attestation failed: retry slowly */
 	uint8_t admit_nonce[32];
 	unsigned index;
 	uint32_t inflight;
 	int dirty;
 	int backoff_ms;
-	struct timespec retry_at;
+	uint64_t retry_ns; /* host_now_ns() of the next connection attempt, while DOWN */
+	struct host_reconcile *sync;
 };
 
 /* One forwarded request waiting for its response. */
 struct inflight {
 	struct host_audit *audit; /* NULL for requests that are not audited */
-	uint64_t t0_ns;           /* when the request was read (CLOCK_MONOTONIC) */
+	uint64_t t0_ns;           /* when the request was read (host_now_ns) */
 	uint64_t client_rid;
 	uint32_t reserve; /* credit held in the client's send buffer */
 	uint32_t client_index;
@@ -136,14 +167,15 @@ struct spod_host {
 	int was_ready;
 	int refresh_fd;
 	struct host_metrics metrics;
-	/* access.c */
+	/* db.c, tokens.c */
 	struct spod_store *store;
 	struct host_checkpointer *checkpointer;
 	struct host_token *tokens;
+	void *md_ctx; /* EVP_MD_CTX for message digests (admit.c) */
+	/* journal.c: audit facts, and answers held until their audit records are committed */
 	struct host_audit *pending_labels;
 	struct host_audit *spare_audits; /* single-item ones, reused (linked by next_label) */
 	uint32_t nspare_audits;
-	/* journal.c: answers held until their audit records are committed */
 	struct host_held *held;
 	uint32_t nheld, held_cap;
 	uint8_t *held_bytes;
@@ -152,80 +184,128 @@ struct spod_host {
 	uint32_t nrecs, recs_cap;
 	struct spod_audit_rec *rec_views; /* what spod_store_audit_append reads, per commit */
 	uint32_t rec_views_cap;
-	void *md_ctx;             /* EVP_MD_CTX for message digests */
 	uint64_t audit_err_ns;    /* when a failed commit was last logged */
 	uint64_t audit_err_quiet; /* failed commits not logged since */
 };
 
-/* in-flight table (inflight.c) */
+/* ---- clock.c ---- */
+uint64_t host_now_ns(void); /* CLOCK_MONOTONIC, nanoseconds */
+int64_t host_wall_ms(void); /* CLOCK_REALTIME, milliseconds since the Unix epoch */
+
+/* ---- inflight.c ---- */
 int host_slot_alloc(struct spod_host *h, uint32_t *slot);
 void host_slot_free(struct spod_host *h, uint32_t slot);
 uint64_t host_slot_rid(const struct spod_host *h, uint32_t slot);
 struct inflight *host_slot_lookup(struct spod_host *h, uint64_t rid, uint32_t *slot);
 
-/* application connections (clients.c) */
+/* ---- reply.c ---- */
 struct host_client *host_client_get(struct spod_host *h, uint32_t index, uint32_t gen);
 void host_client_close(struct host_client *cl);
 void host_client_mark_dirty(struct host_client *cl);
-void host_client_release(struct host_client *cl, const struct inflight *in);
+/* Writes the client's send buffer now; SPOD_OK, SPOD_E_AGAIN (partly written) or an error. */
+int host_client_flush(struct host_client *cl);
+/* Gives back the credit of one answered (or failed) request. */
+void host_client_release(struct host_client *cl, uint32_t reserve);
 /* Writes an error answer with the message msg as it is; counts it. SPOD_OK or SPOD_E_BUSY. */
 int host_client_error_text(struct host_client *cl, uint8_t opcode, uint64_t rid, int err,
                            const char *msg);
 /* The same with the message "what: <spod_strerror(err)>". */
 int host_client_error(struct host_client *cl, uint8_t opcode, uint64_t rid, int err,
                       const char *what);
-void host_flush_dirty(struct spod_host *h);
-void host_resume_waiting(struct spod_host *h);
-void host_on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg);
+/* Copies a whole answer frame into the client's send buffer (within the credit it holds). */
+int host_client_answer(struct host_client *cl, const uint8_t *frame, size_t len, uint8_t opcode,
+                       int status);
+void host_answer_count(struct spod_host *h, uint8_t opcode, int status);
+static inline void host_enclave_mark_dirty(struct host_enclave *e)
+{
+	e->dirty = 1;
+}
 
-/* tokens and per-request authorization (access.c) */
-#define HOST_HANDLED 1 /* host_access_admit answered the request itself */
-int host_access_open(struct spod_host *h);
-void host_access_close(struct spod_host *h);
+/* ---- journal.c ---- */
+/* Audit facts for a request with n items (0 for key.generate); NULL when out of memory. */
+struct host_audit *host_audit_new(struct spod_host *h, uint8_t opcode, uint32_t n,
+                                  const uint8_t token_id[SPOD_STORE_TOKEN_ID_BYTES]);
+void host_audit_free(struct spod_host *h, struct host_audit *a);
+/* Reserves a's label for its key.generate until the answer; SPOD_E_LABEL_TAKEN when a live
+ * key or another generate in flight has it. */
+int host_audit_claim_label(struct spod_host *h, struct host_audit *a);
+int host_journal_record(struct spod_host *h, const char *kind, const uint8_t *key_id,
+                        const uint8_t *token_id, const uint8_t *digest, int result,
+                        const char *detail);
+/* Holds the enclave's answer f to the request in slot in until its records commit. */
+void host_journal_answer(struct spod_host *h, const struct inflight *in,
+                         const struct spod_frame *f);
+void host_journal_lost(struct spod_host *h, const struct host_audit *a);
+/* Commits the queued records and releases the held answers; the append's result. */
+int host_journal_commit(struct spod_host *h);
+void host_journal_free(struct spod_host *h);
+
+/* ---- tokens.c ---- */
+/* The cached token with this hash, re-read from the store; UNAUTHENTICATED if unknown. */
+int host_token_get(struct spod_host *h, struct host_token **out,
+                   const uint8_t hash[SPOD_STORE_HASH_BYTES]);
+int host_token_usable(const struct host_token *t);
+/* Answers a hello on a connection that has no token yet: HOST_HANDLED or an error. */
+int host_token_hello(struct host_client *cl, const struct spod_frame *f, const char **what);
+void host_tokens_refresh(struct spod_host *h);
+void host_tokens_free(struct spod_host *h);
+
+/* ---- admit.c ---- */
+#define HOST_HANDLED 1 /* answered by the host itself */
 /*
  * Decides on one request of an application connection. Returns SPOD_OK to forward it (with
  * *audit set for audited opcodes, owned by the caller from then on), HOST_HANDLED when it was
- * answered here (hello), or an error to answer with, *what saying why.
+ * answered here (hello, a scoped key.list), or an error to answer with, *what saying why.
  */
-int host_access_admit(struct host_client *cl, const struct spod_frame *f, struct host_audit **audit,
-                      const char **what);
-void host_access_release(struct host_client *cl);
-void host_access_refresh(struct spod_host *h);
-void host_audit_free(struct spod_host *h, struct host_audit *a);
-uint64_t host_now_ns(void);
-int64_t host_wall_ms(void);
+int host_admit(struct host_client *cl, const struct spod_frame *f, struct host_audit **audit,
+               const char **what);
 
-/* the WAL checkpointer thread (checkpoint.c) */
+/* ---- checkpoint.c, db.c ---- */
 #define HOST_CHECKPOINT_MS      200
 #define HOST_WAL_RESTART_FRAMES 4096 /* pages; with 4 KiB pages SPOD_STORE_WAL_LIMIT */
 struct host_checkpointer;
 int host_checkpointer_start(struct host_checkpointer **out, const char *db_path);
 void host_checkpointer_stop(struct host_checkpointer *c);
+int host_db_open(struct spod_host *h);
+void host_db_close(struct spod_host *h);
 
-/* the audit journal (journal.c) */
-void host_journal_answer(struct spod_host *h, struct inflight *in, const struct spod_frame *f);
-/* Commits the queued records and releases the held answers; the append's result. */
-int host_journal_commit(struct spod_host *h);
-void host_journal_lost(struct spod_host *h, const struct host_audit *a);
-void host_journal_free(struct spod_host *h);
-int host_journal_record(struct spod_host *h, const char *kind, const uint8_t *key_id,
-                        const uint8_t *token_id, const uint8_t *digest, int result,
-                        const char *detail);
-void host_answer_count(struct spod_host *h, uint8_t opcode, int status);
+/*
+ * ---- requests the host itself sends to an enclave connection (admission.c, reconcile.c) ----
+ * Their ids have the top bit set, so they can never be taken for a forwarded request's.
+ */
+#define HOST_CTL_RID(index, step) ((1ull << 63) | ((uint64_t)(step) << 16) | (uint64_t)(index))
+/* Writes an encoded control request into e's send buffer; SPOD_OK or SPOD_E_INTERNAL. */
+int host_enclave_send(struct host_enclave *e, const uint8_t *frame, size_t len);
 
-/* admission (admission.c) */
-#define HOST_ADMIT_RID(index) ((1ull << 63) | (uint64_t)(index))
+/* ---- admission.c ---- */
 int host_admission_begin(struct host_enclave *e);
 int host_admission_answer(struct host_enclave *e, const struct spod_frame *f);
 
-/* enclave pool (pool.c) */
-void host_enclave_mark_dirty(struct host_enclave *e);
+/* ---- reconcile.c ---- */
+/* Starts bringing the key records in line; SPOD_OK (answers continue it) or an error. */
+int host_reconcile_begin(struct host_enclave *e);
+/* One answer of the reconcile; 1 when it finished, 0 when more answers are due, or < 0. */
+int host_reconcile_answer(struct host_enclave *e, const struct spod_frame *f);
+void host_reconcile_free(struct host_enclave *e);
+
+/* ---- answers.c ---- */
+/* Routes one answer of a READY enclave connection to its client or to the journal. */
+void host_route_answer(struct host_enclave *e, const struct spod_frame *f);
+
+/* ---- pool.c ---- */
 struct host_enclave *host_enclave_pick(struct spod_host *h);
 int host_ready(const struct spod_host *h);
 void host_enclave_down(struct host_enclave *e, const char *why);
 int host_enclave_connect(struct host_enclave *e);
 void host_arm_timer(struct spod_host *h);
-void host_note_readiness(struct spod_host *h);
 void host_on_timer(struct spod_loop *loop, int fd, uint32_t events, void *arg);
+/* Writes every enclave connection that got data this wake-up (once each). */
+void host_pool_flush(struct spod_host *h);
+
+/* ---- clients.c ---- */
+void host_on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg);
+void host_resume_waiting(struct spod_host *h);
+/* Writes every client connection that got answers this wake-up (once each). */
+void host_clients_flush(struct spod_host *h);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * The audit journal of spod-host (docs/storage.md, "Audit log"): group commit of audit
- * records, and answers held back until their records are durable.
+ * The audit journal of spod-host (docs/storage.md, "Audit log"): the audit facts captured
+ * from each request in flight, group commit of audit records, and answers held back until
+ * their records are durable.
  *
  * When the enclave answers an audited request (sign, sign.batch, key.generate, key.delete),
  * the answer is not sent: its audit records are queued and the frame is copied aside. Once
@@ -76,6 +77,81 @@ static int hold_bytes(struct spod_host *h, size_t *off, const void *data, size_t
 	return SPOD_OK;
 }
 
+#define AUDIT_SPARE_MAX 4096 /* single-item audits kept for reuse */
+
+/*
+ * Single-item audit facts (every sign, generate and delete) come from a free list, so the
+ * signing path does not allocate per request.
+ */
+struct host_audit *host_audit_new(struct spod_host *h, uint8_t opcode, uint32_t n,
+                                  const uint8_t token_id[SPOD_STORE_TOKEN_ID_BYTES])
+{
+	size_t size =
+	    sizeof(struct host_audit) + (size_t)(n > 1 ? n : 1) * sizeof(struct host_audit_item);
+	struct host_audit *a = h->spare_audits;
+
+	if (n <= 1 && a != NULL) {
+		h->spare_audits = a->next_label;
+		h->nspare_audits--;
+		memset(a, 0, size);
+	} else {
+		a = calloc(1, size);
+		if (a == NULL)
+			return NULL;
+	}
+	a->opcode = opcode;
+	a->n = n;
+	memcpy(a->token_id, token_id, sizeof(a->token_id));
+	return a;
+}
+
+void host_audit_free(struct spod_host *h, struct host_audit *a)
+{
+	if (a == NULL)
+		return;
+	if (a->label[0] != '\0')
+		for (struct host_audit **p = &h->pending_labels; *p != NULL; p = &(*p)->next_label)
+			if (*p == a) {
+				*p = a->next_label;
+				break;
+			}
+	if (a->n <= 1 && h->nspare_audits < AUDIT_SPARE_MAX) {
+		a->next_label = h->spare_audits;
+		h->spare_audits = a;
+		h->nspare_audits++;
+		return;
+	}
+	free(a);
+}
+
+int host_audit_claim_label(struct spod_host *h, struct host_audit *a)
+{
+	struct spod_store_key k;
+	int rc;
+
+	for (const struct host_audit *p = h->pending_labels; p != NULL; p = p->next_label)
+		if (strcmp(p->label, a->label) == 0)
+			return SPOD_E_BAD_ARG;
+	rc = spod_store_key_find_label(h->store, &k, a->label);
+	if (rc == SPOD_OK)
+		return SPOD_E_BAD_ARG;
+	if (rc != SPOD_E_KEY_NOT_FOUND)
+		return rc;
+	a->next_label = h->pending_labels;
+	h->pending_labels = a;
+	return SPOD_OK;
+}
+
+static void audit_spares_free(struct spod_host *h)
+{
+	while (h->spare_audits != NULL) {
+		struct host_audit *a = h->spare_audits;
+		h->spare_audits = a->next_label;
+		free(a);
+	}
+	h->nspare_audits = 0;
+}
+
 int host_journal_record(struct spod_host *h, const char *kind, const uint8_t *key_id,
                         const uint8_t *token_id, const uint8_t *digest, int result,
                         const char *detail)
@@ -106,10 +182,10 @@ int host_journal_record(struct spod_host *h, const char *kind, const uint8_t *ke
 	return SPOD_OK;
 }
 
-static const char *mode_name(uint8_t mode)
+static const char *mode_text(uint8_t mode)
 {
-	static const char *const names[] = {"raw", "digest", "sha256", "keccak256"};
-	return mode < 4 ? names[mode] : "unknown";
+	const char *name = spod_mode_name(mode);
+	return name != NULL ? name : "unknown";
 }
 
 /* The records of a sign or sign.batch answer: one per item, with the item's own result. */
@@ -144,9 +220,9 @@ static int record_signatures(struct spod_host *h, const struct host_audit *a,
 		}
 		if (a->opcode == SPOD_OP_SIGN_BATCH)
 			snprintf(detail, sizeof(detail), "mode=%s len=%u batch=%u/%u",
-			         mode_name(it->mode), it->len, i + 1, a->n);
+			         mode_text(it->mode), it->len, i + 1, a->n);
 		else
-			snprintf(detail, sizeof(detail), "mode=%s len=%u", mode_name(it->mode),
+			snprintf(detail, sizeof(detail), "mode=%s len=%u", mode_text(it->mode),
 			         it->len);
 		SPOD_TRY(host_journal_record(h, "sign", it->key_id, a->token_id, it->digest, result,
 		                             detail));
@@ -225,7 +301,7 @@ void host_journal_lost(struct spod_host *h, const struct host_audit *a)
 	}
 }
 
-void host_journal_answer(struct spod_host *h, struct inflight *in, const struct spod_frame *f)
+void host_journal_answer(struct spod_host *h, const struct inflight *in, const struct spod_frame *f)
 {
 	const struct host_audit *a = in->audit;
 	struct host_held *hd;
@@ -281,7 +357,7 @@ lost : {
 	/* Out of memory: answer with an error now rather than lose the request. */
 	struct host_client *cl = host_client_get(h, in->client_index, in->client_gen);
 	if (cl != NULL) {
-		host_client_release(cl, in);
+		host_client_release(cl, in->reserve);
 		if (host_client_error(cl, in->opcode, in->client_rid, SPOD_E_NOMEM,
 		                      "audit journal") < 0)
 			host_client_close(cl);
@@ -348,12 +424,10 @@ int host_journal_commit(struct spod_host *h)
 		const struct host_held *hd = &h->held[i];
 		struct host_client *cl = host_client_get(h, hd->client_index, hd->client_gen);
 		const uint8_t *bytes = h->held_bytes + hd->off;
-		uint8_t *out;
 
 		if (cl == NULL)
 			continue; /* the client went away: its answers are dropped */
-		cl->inflight--;
-		cl->reserved -= hd->reserve;
+		host_client_release(cl, hd->reserve);
 		if (rc < 0 || hd->err < 0) {
 			int err = rc < 0 ? SPOD_E_UNAVAILABLE : hd->err;
 			if (host_client_error_text(cl, hd->opcode, hd->client_rid, err,
@@ -361,15 +435,10 @@ int host_journal_commit(struct spod_host *h)
 				host_client_close(cl);
 			continue;
 		}
-		out = spod_conn_tx_reserve(&cl->c, hd->len);
-		if (out == NULL) {
+		if (host_client_answer(cl, bytes, hd->len, hd->opcode, hd->status) < 0) {
 			host_client_close(cl); /* cannot happen: the credit covers the answer */
 			continue;
 		}
-		memcpy(out, bytes, hd->len);
-		spod_conn_tx_commit(&cl->c, hd->len);
-		host_client_mark_dirty(cl);
-		host_answer_count(h, hd->opcode, hd->status);
 		if (hd->alg != 0)
 			host_metrics_sign(&h->metrics, hd->alg, host_now_ns() - hd->t0_ns);
 	}
@@ -382,6 +451,7 @@ int host_journal_commit(struct spod_host *h)
 
 void host_journal_free(struct spod_host *h)
 {
+	audit_spares_free(h);
 	free(h->recs);
 	free(h->rec_views);
 	free(h->held);

@@ -4,52 +4,17 @@
 #include "common/strbuf.h"
 #include "spod/wire.h"
 
-static const char *const op_names[HM_OP__COUNT] = {
-    [HM_OP_HELLO] = "hello",
-    [HM_OP_INFO] = "info",
-    [HM_OP_ECHO] = "echo",
-    [HM_OP_KEY_GENERATE] = "key.generate",
-    [HM_OP_KEY_PUBLIC] = "key.public",
-    [HM_OP_KEY_LIST] = "key.list",
-    [HM_OP_KEY_DELETE] = "key.delete",
-    [HM_OP_SIGN] = "sign",
-    [HM_OP_SIGN_BATCH] = "sign.batch",
-    [HM_OP_ATTEST] = "attest",
-    [HM_OP_OTHER] = "other",
-};
-
 /* Upper bounds of the sign latency buckets, in nanoseconds (10 µs .. 1 s). */
 static const uint64_t lat_bounds_ns[HM_LAT_BUCKETS] = {
     10000,   25000,   50000,   75000,    100000,   250000,    500000,
     1000000, 2500000, 5000000, 10000000, 50000000, 250000000, 1000000000,
 };
 
-static enum host_metric_op op_index(uint8_t opcode)
+/* The counter row of an opcode: its slot in the opcode table, or HM_OP_OTHER. */
+static unsigned op_row(uint8_t opcode)
 {
-	switch (opcode) {
-	case SPOD_OP_HELLO:
-		return HM_OP_HELLO;
-	case SPOD_OP_INFO:
-		return HM_OP_INFO;
-	case SPOD_OP_ECHO:
-		return HM_OP_ECHO;
-	case SPOD_OP_KEY_GENERATE:
-		return HM_OP_KEY_GENERATE;
-	case SPOD_OP_KEY_PUBLIC:
-		return HM_OP_KEY_PUBLIC;
-	case SPOD_OP_KEY_LIST:
-		return HM_OP_KEY_LIST;
-	case SPOD_OP_KEY_DELETE:
-		return HM_OP_KEY_DELETE;
-	case SPOD_OP_SIGN:
-		return HM_OP_SIGN;
-	case SPOD_OP_SIGN_BATCH:
-		return HM_OP_SIGN_BATCH;
-	case SPOD_OP_ATTEST:
-		return HM_OP_ATTEST;
-	default:
-		return HM_OP_OTHER;
-	}
+	const struct spod_op_def *d = spod_wire_op(opcode);
+	return d != NULL ? d->slot : HM_OP_OTHER;
 }
 
 void host_metrics_request(struct host_metrics *m, uint8_t opcode, int status)
@@ -58,7 +23,7 @@ void host_metrics_request(struct host_metrics *m, uint8_t opcode, int status)
 
 	if (idx >= HM_STATUS_COUNT)
 		idx = -SPOD_E_INTERNAL;
-	host_metrics_add(&m->requests[op_index(opcode)][idx], 1);
+	host_metrics_add(&m->requests[op_row(opcode)][idx], 1);
 }
 
 void host_metrics_sign(struct host_metrics *m, uint8_t alg, uint64_t ns)
@@ -99,13 +64,14 @@ size_t host_metrics_render(const struct host_metrics *m, char *buf, size_t cap)
 	    &o, "# HELP spod_requests_total Binary-protocol requests answered, by operation "
 	        "and status (HTTP requests included: they use the binary path).\n"
 	        "# TYPE spod_requests_total counter\n");
-	for (int op = 0; op < HM_OP__COUNT; op++)
+	for (unsigned op = 0; op < HM_OP_ROWS; op++)
 		for (int st = 0; st < HM_STATUS_COUNT; st++) {
 			uint64_t v = get(&m->requests[op][st]);
 			if (v > 0)
 				spod_strbuf_put(
 				    &o, "spod_requests_total{op=\"%s\",status=\"%s\"} %llu\n",
-				    op_names[op], spod_err_name(-st), (unsigned long long)v);
+				    op < SPOD_OPS_COUNT ? spod_wire_op_at(op)->name : "other",
+				    spod_err_name(-st), (unsigned long long)v);
 		}
 	spod_strbuf_put(
 	    &o, "# HELP spod_sign_duration_seconds Sign and sign.batch latency in spod-host, "

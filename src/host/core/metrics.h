@@ -12,28 +12,18 @@
 #include <stdint.h>
 
 #include "spod/err.h"
+#include "wire/ops.h"
 
-enum host_metric_op {
-	HM_OP_HELLO,
-	HM_OP_INFO,
-	HM_OP_ECHO,
-	HM_OP_KEY_GENERATE,
-	HM_OP_KEY_PUBLIC,
-	HM_OP_KEY_LIST,
-	HM_OP_KEY_DELETE,
-	HM_OP_SIGN,
-	HM_OP_SIGN_BATCH,
-	HM_OP_ATTEST,
-	HM_OP_OTHER,
-	HM_OP__COUNT,
-};
+/* Rows of the request counters: one per opcode-table slot (src/wire/ops.h), then "other". */
+#define HM_OP_OTHER SPOD_OPS_COUNT
+#define HM_OP_ROWS  (SPOD_OPS_COUNT + 1)
 
 #define HM_STATUS_COUNT (-SPOD_E__MIN) /* index -err: 0 = OK, 1..31 the SPOD_E_* codes */
 #define HM_ALG_COUNT    4              /* index = SPOD_ALG_*; 0 unused */
 #define HM_LAT_BUCKETS  14             /* upper bounds in host_metrics.c, then +Inf */
 
 struct host_metrics {
-	atomic_uint_fast64_t requests[HM_OP__COUNT][HM_STATUS_COUNT];
+	atomic_uint_fast64_t requests[HM_OP_ROWS][HM_STATUS_COUNT];
 	/* sign latency per algorithm, from the request read to its answer queued */
 	atomic_uint_fast64_t sign_lat[HM_ALG_COUNT][HM_LAT_BUCKETS + 1];
 	atomic_uint_fast64_t sign_lat_sum_ns[HM_ALG_COUNT];

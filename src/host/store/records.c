@@ -57,6 +57,7 @@ static int row_key(struct spod_store *s, struct spod_store_key *k, sqlite3_stmt 
 	k->public_key_len = pub_len;
 	k->created_ms = sqlite3_column_int64(st, 4);
 	k->deleted_ms = sqlite3_column_int64(st, 5);
+	k->lost_ms = sqlite3_column_int64(st, 6);
 	return SPOD_OK;
 }
 
@@ -136,10 +137,12 @@ int spod_store_key_find_label(struct spod_store *s, struct spod_store_key *out, 
 	return get_one(s, st, "find key by label", out, fill_key);
 }
 
-int spod_store_key_list(struct spod_store *s, int include_deleted,
+int spod_store_key_list(struct spod_store *s, enum spod_store_keys which,
                         int (*cb)(void *ctx, const struct spod_store_key *k), void *ctx)
 {
-	sqlite3_stmt *st = store_stmt(s, include_deleted ? ST_KEY_LIST_ALL : ST_KEY_LIST_LIVE);
+	sqlite3_stmt *st = store_stmt(s, which == SPOD_STORE_KEYS_ALL    ? ST_KEY_LIST_ALL
+	                                 : which == SPOD_STORE_KEYS_HELD ? ST_KEY_LIST_HELD
+	                                                                 : ST_KEY_LIST_LIVE);
 	struct spod_store_key k;
 	int rc, err = SPOD_OK;
 
@@ -177,6 +180,32 @@ int spod_store_key_mark_deleted(struct spod_store *s, const uint8_t id[static SP
 	    (rc = sqlite3_bind_int64(st, 2, time_ms)) != SQLITE_OK)
 		return store_fail(s, rc, "bind key id");
 	return update_one(s, st, "delete key");
+}
+
+int spod_store_key_mark_lost(struct spod_store *s, const uint8_t id[static SPOD_KEY_ID_BYTES],
+                             int64_t time_ms)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_KEY_LOSE);
+	int rc;
+
+	s->err[0] = '\0';
+	if (time_ms <= 0)
+		return store_error(s, SPOD_E_BAD_ARG, "time out of range");
+	if ((rc = sqlite3_bind_blob(st, 1, id, SPOD_KEY_ID_BYTES, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(st, 2, time_ms)) != SQLITE_OK)
+		return store_fail(s, rc, "bind key id");
+	return update_one(s, st, "mark key lost");
+}
+
+int spod_store_key_mark_found(struct spod_store *s, const uint8_t id[static SPOD_KEY_ID_BYTES])
+{
+	sqlite3_stmt *st = store_stmt(s, ST_KEY_FIND);
+	int rc;
+
+	s->err[0] = '\0';
+	if ((rc = sqlite3_bind_blob(st, 1, id, SPOD_KEY_ID_BYTES, SQLITE_STATIC)) != SQLITE_OK)
+		return store_fail(s, rc, "bind key id");
+	return update_one(s, st, "mark key found");
 }
 
 static int row_token(struct spod_store *s, struct spod_store_token *t, sqlite3_stmt *st)

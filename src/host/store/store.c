@@ -56,20 +56,31 @@ static const char *const migrations[SPOD_STORE_SCHEMA_VERSION] = {
     " BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;",
+    /* 2: keys an enclave no longer holds are kept as lost, their labels free for others. */
+    "ALTER TABLE keys ADD COLUMN lost_ms INTEGER;"
+    "DROP INDEX keys_live_label;"
+    "CREATE UNIQUE INDEX keys_live_label ON keys(label)"
+    " WHERE deleted_ms IS NULL AND lost_ms IS NULL;",
 };
+
+#define KEY_COLUMNS "id, alg, public_key, label, created_ms, deleted_ms, lost_ms"
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_KEY_PUT] = "INSERT INTO keys (id, alg, public_key, label, created_ms, deleted_ms)"
                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [ST_KEY_GET] = "SELECT id, alg, public_key, label, created_ms, deleted_ms FROM keys"
-                   " WHERE id = ?1",
-    [ST_KEY_FIND_LABEL] = "SELECT id, alg, public_key, label, created_ms, deleted_ms FROM keys"
-                          " WHERE label = ?1 AND deleted_ms IS NULL",
-    [ST_KEY_LIST_LIVE] = "SELECT id, alg, public_key, label, created_ms, deleted_ms FROM keys"
+    [ST_KEY_GET] = "SELECT " KEY_COLUMNS " FROM keys WHERE id = ?1",
+    [ST_KEY_FIND_LABEL] = "SELECT " KEY_COLUMNS " FROM keys"
+                          " WHERE label = ?1 AND deleted_ms IS NULL AND lost_ms IS NULL",
+    [ST_KEY_LIST_LIVE] = "SELECT " KEY_COLUMNS " FROM keys"
+                         " WHERE deleted_ms IS NULL AND lost_ms IS NULL ORDER BY created_ms, rowid",
+    [ST_KEY_LIST_HELD] = "SELECT " KEY_COLUMNS " FROM keys"
                          " WHERE deleted_ms IS NULL ORDER BY created_ms, rowid",
-    [ST_KEY_LIST_ALL] = "SELECT id, alg, public_key, label, created_ms, deleted_ms FROM keys"
-                        " ORDER BY created_ms, rowid",
+    [ST_KEY_LIST_ALL] = "SELECT " KEY_COLUMNS " FROM keys ORDER BY created_ms, rowid",
     [ST_KEY_DELETE] = "UPDATE keys SET deleted_ms = ?2 WHERE id = ?1 AND deleted_ms IS NULL",
+    [ST_KEY_LOSE] = "UPDATE keys SET lost_ms = ?2"
+                    " WHERE id = ?1 AND deleted_ms IS NULL AND lost_ms IS NULL",
+    [ST_KEY_FIND] = "UPDATE keys SET lost_ms = NULL"
+                    " WHERE id = ?1 AND deleted_ms IS NULL AND lost_ms IS NOT NULL",
     [ST_TOKEN_INSERT] = "INSERT INTO tokens (id, hash, scopes, expires_ms, revoked_ms,"
                         " created_ms, rate_per_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_TOKEN_FIND_HASH] = "SELECT id, hash, scopes, expires_ms, revoked_ms, created_ms,"

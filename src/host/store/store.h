@@ -28,7 +28,7 @@
 #define SPOD_AUDIT_DIGEST_MAX_BYTES 64u
 #define SPOD_AUDIT_DETAIL_MAX_BYTES 1024u /* without the NUL */
 #define SPOD_STORE_BUSY_TIMEOUT_MS  1000  /* wait for another connection's lock, then fail */
-#define SPOD_STORE_SCHEMA_VERSION   1     /* newest schema this code knows */
+#define SPOD_STORE_SCHEMA_VERSION   2     /* newest schema this code knows */
 
 /* Largest canonical encoding of one audit record (see spod_store_audit_encode). */
 #define SPOD_AUDIT_ENC_MAX_BYTES                                                                   \
@@ -45,7 +45,8 @@ struct spod_store_key {
 	size_t public_key_len;                      /* 1..SPOD_PUB_MAX_BYTES */
 	char label[SPOD_STORE_LABEL_MAX_BYTES + 1]; /* "" = no label; unique among live keys */
 	int64_t created_ms;
-	int64_t deleted_ms; /* 0 = live */
+	int64_t deleted_ms; /* 0 = not deleted */
+	int64_t lost_ms;    /* 0 = the enclave holds it; else when it was found missing */
 };
 
 /* A token record: what the host stores about an API token (never the secret itself). */
@@ -140,13 +141,24 @@ const char *spod_store_last_error(const struct spod_store *s) __attribute__((non
  * Key metadata.
  * put: inserts k; SPOD_E_BAD_ARG when a key with that id, or a live key with that label,
  * exists, or a field is out of range.
- * get / find_label: copy the key (live or deleted) into *out; SPOD_E_KEY_NOT_FOUND when none
+ * A key is live while neither deleted nor lost. A lost key is one the enclave was found not to
+ * hold (docs/storage.md, "Key records follow the enclave"): it keeps its record, but not its
+ * label's uniqueness, and becomes live again if the enclave holds it after all.
+ * get / find_label: copy the key (in any state) into *out; SPOD_E_KEY_NOT_FOUND when none
  * (find_label looks at live keys only).
- * list: calls cb for each key in created order, live ones only unless include_deleted; a
- * negative return from cb stops the walk and is returned. cb must not call into s; k is
- * valid during the call only.
- * mark_deleted: sets deleted_ms of a live key; SPOD_E_KEY_NOT_FOUND when there is none.
+ * list: calls cb for each key in created order: live ones (SPOD_STORE_KEYS_LIVE), those not
+ * deleted (live or lost, SPOD_STORE_KEYS_HELD) or all; a negative return from cb stops the
+ * walk and is returned. cb must not call into s; k is valid during the call only.
+ * mark_deleted: sets deleted_ms of a key that is not deleted; SPOD_E_KEY_NOT_FOUND when none.
+ * mark_lost: sets lost_ms of a live key; SPOD_E_KEY_NOT_FOUND when there is no live key.
+ * mark_found: makes a lost key live again; SPOD_E_KEY_NOT_FOUND when there is no lost key,
+ * SPOD_E_BAD_ARG when a live key has taken its label meanwhile (it stays lost).
  */
+enum spod_store_keys {
+	SPOD_STORE_KEYS_LIVE = 0,
+	SPOD_STORE_KEYS_ALL = 1,
+	SPOD_STORE_KEYS_HELD = 2,
+};
 int spod_store_key_put(struct spod_store *s, const struct spod_store_key *k)
     __attribute__((warn_unused_result, nonnull));
 int spod_store_key_get(struct spod_store *s, struct spod_store_key *out,
@@ -154,11 +166,15 @@ int spod_store_key_get(struct spod_store *s, struct spod_store_key *out,
     __attribute__((warn_unused_result, nonnull));
 int spod_store_key_find_label(struct spod_store *s, struct spod_store_key *out, const char *label)
     __attribute__((warn_unused_result, nonnull));
-int spod_store_key_list(struct spod_store *s, int include_deleted,
+int spod_store_key_list(struct spod_store *s, enum spod_store_keys which,
                         int (*cb)(void *ctx, const struct spod_store_key *k), void *ctx)
     __attribute__((warn_unused_result, nonnull(1, 3)));
 int spod_store_key_mark_deleted(struct spod_store *s, const uint8_t id[static SPOD_KEY_ID_BYTES],
                                 int64_t time_ms) __attribute__((warn_unused_result, nonnull));
+int spod_store_key_mark_lost(struct spod_store *s, const uint8_t id[static SPOD_KEY_ID_BYTES],
+                             int64_t time_ms) __attribute__((warn_unused_result, nonnull));
+int spod_store_key_mark_found(struct spod_store *s, const uint8_t id[static SPOD_KEY_ID_BYTES])
+    __attribute__((warn_unused_result, nonnull));
 
 /*
  * Token records.

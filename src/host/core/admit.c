@@ -1,0 +1,257 @@
+/*
+ * Request admission on spod-host's binary listeners (docs/auth.md): before a request is
+ * forwarded, its connection's token must still be valid, within its rate, and allowed the
+ * opcode's operation (from the opcode table, src/wire/ops.h) on every key the request names.
+ * What the audit needs of a request that is let through is captured here, while its frame
+ * is still in the receive buffer.
+ */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "host/core/host_int.h"
+#include "wire/ops.h"
+
+/* Whether the token's key set holds the key, looking its current label up when needed. */
+static int key_allowed(struct spod_host *h, const struct host_token *t, const uint8_t *key_id)
+{
+	struct spod_store_key k;
+	const char *label = NULL;
+	int rc;
+
+	if (t->scopes.all_keys || (t->scopes.ops & SPOD_AUTH_OP_ADMIN))
+		return SPOD_OK;
+	if (t->has_labels) {
+		rc = spod_store_key_get(h->store, &k, key_id);
+		if (rc < 0 && rc != SPOD_E_KEY_NOT_FOUND)
+			return rc;
+		if (rc == SPOD_OK && k.deleted_ms == 0 && k.lost_ms == 0 && k.label[0] != '\0')
+			label = k.label;
+	}
+	return spod_auth_key_allowed(&t->scopes, key_id, label) ? SPOD_OK : SPOD_E_FORBIDDEN;
+}
+
+/* What the audit keeps of one signing request: the digest signed, or SHA-256 of the message. */
+static int sign_item(struct spod_host *h, struct host_audit_item *it, const struct spod_sign_req *r)
+{
+	memcpy(it->key_id, r->key_id, SPOD_KEY_ID_BYTES);
+	it->mode = r->mode;
+	it->len = r->data_len;
+	if (r->mode == SPOD_MODE_DIGEST) {
+		memcpy(it->digest, r->data, SPOD_DIGEST_BYTES);
+		return SPOD_OK;
+	}
+	if (EVP_DigestInit_ex2(h->md_ctx, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(h->md_ctx, r->data, r->data_len) != 1 ||
+	    EVP_DigestFinal_ex(h->md_ctx, it->digest, NULL) != 1)
+		return SPOD_E_CRYPTO;
+	return SPOD_OK;
+}
+
+static int admit_sign(struct host_client *cl, const struct spod_frame *f, struct host_audit **audit,
+                      const char **what)
+{
+	struct spod_host *h = cl->h;
+	struct spod_sign_req r;
+	struct spod_batch_req b;
+	uint32_t n = 1;
+	int rc;
+
+	if (f->hdr.opcode == SPOD_OP_SIGN) {
+		SPOD_TRY(spod_wire_sign_req(&r, f));
+	} else {
+		SPOD_TRY(spod_wire_batch_req(&b, f));
+		n = b.count;
+	}
+	*audit = host_audit_new(h, f->hdr.opcode, n, cl->tok->id);
+	if (*audit == NULL)
+		return SPOD_E_NOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		if (f->hdr.opcode == SPOD_OP_SIGN_BATCH)
+			spod_wire_batch_item(&r, &b, i);
+		rc = key_allowed(h, cl->tok, r.key_id);
+		if (rc == SPOD_OK)
+			rc = sign_item(h, &(*audit)->items[i], &r);
+		if (rc < 0) {
+			*what =
+			    rc == SPOD_E_FORBIDDEN ? "sign: key outside the token's keys" : "sign";
+			host_audit_free(h, *audit);
+			*audit = NULL;
+			return rc;
+		}
+	}
+	return SPOD_OK;
+}
+
+static int admit_generate(struct host_client *cl, const struct spod_frame *f,
+                          struct host_audit **audit, const char **what)
+{
+	struct spod_host *h = cl->h;
+	struct spod_generate_req r;
+	int rc;
+
+	SPOD_TRY(spod_wire_generate_req(&r, f));
+	*audit = host_audit_new(h, f->hdr.opcode, 0, cl->tok->id);
+	if (*audit == NULL)
+		return SPOD_E_NOMEM;
+	(*audit)->alg = r.alg;
+	if (r.label_len == 0)
+		return SPOD_OK;
+	memcpy((*audit)->label, r.label, r.label_len);
+	rc = host_audit_claim_label(h, *audit);
+	if (rc < 0) {
+		*what = rc == SPOD_E_BAD_ARG ? "key.generate: label already used by a live key"
+		                             : "key.generate: key store unavailable";
+		(*audit)->label[0] = '\0'; /* not claimed: nothing to release */
+		host_audit_free(h, *audit);
+		*audit = NULL;
+	}
+	return rc;
+}
+
+/* key.public, key.delete: the key must be in the token's key set. */
+static int admit_key(struct host_client *cl, const struct spod_frame *f, struct host_audit **audit,
+                     const char **what)
+{
+	struct spod_key_req r;
+	int rc;
+
+	SPOD_TRY(spod_wire_key_req(&r, f));
+	rc = key_allowed(cl->h, cl->tok, r.key_id);
+	if (rc < 0) {
+		*what = "key outside the token's keys";
+		return rc;
+	}
+	if (f->hdr.opcode != SPOD_OP_KEY_DELETE)
+		return SPOD_OK;
+	*audit = host_audit_new(cl->h, f->hdr.opcode, 1, cl->tok->id);
+	if (*audit == NULL)
+		return SPOD_E_NOMEM;
+	memcpy((*audit)->items[0].key_id, r.key_id, SPOD_KEY_ID_BYTES);
+	return SPOD_OK;
+}
+
+/*
+ * key.list for a token limited to some keys, answered here from the host's key records
+ * (docs/auth.md): the live keys in the token's key set, in creation order. The cursor is the
+ * number of those keys the earlier pages held.
+ */
+struct list_page {
+	const struct host_token *t;
+	struct spod_list_enc *enc;
+	uint32_t skip, max, total;
+};
+
+static int list_one(void *ctx, const struct spod_store_key *k)
+{
+	struct list_page *p = ctx;
+
+	if (!spod_auth_key_allowed(&p->t->scopes, k->id, k->label[0] ? k->label : NULL))
+		return SPOD_OK;
+	p->total++;
+	if (p->total <= p->skip || p->enc->count == p->max)
+		return SPOD_OK;
+	return spod_wire_list_add(p->enc, k->id, k->alg, k->public_key, k->public_key_len);
+}
+
+static int list_scoped(struct host_client *cl, const struct spod_frame *f, const char **what)
+{
+	size_t cap = spod_wire_resp_max(SPOD_OP_KEY_LIST, f->frame_len), len;
+	struct spod_list_enc enc;
+	struct spod_list_req req;
+	struct list_page p = {.t = cl->tok, .enc = &enc};
+	uint32_t next;
+	uint8_t *out;
+	int rc;
+
+	*what = "key.list";
+	SPOD_TRY(spod_wire_list_req(&req, f));
+	out = spod_conn_tx_reserve(&cl->c, cap);
+	if (out == NULL)
+		return SPOD_E_BUSY; /* cannot happen: the credit covers the largest page */
+	SPOD_TRY(spod_wire_list_begin(&enc, out, cap, req.max));
+	p.skip = req.cursor;
+	p.max = req.max;
+	rc = spod_store_key_list(cl->h->store, SPOD_STORE_KEYS_LIVE, list_one, &p);
+	if (rc < 0) {
+		*what = "key.list: key records unavailable";
+		return rc;
+	}
+	next = p.skip + enc.count < p.total ? p.skip + enc.count : 0;
+	spod_wire_list_finish(&enc, &len, f->hdr.request_id, next, p.total);
+	spod_conn_tx_commit(&cl->c, len);
+	host_client_mark_dirty(cl);
+	host_answer_count(cl->h, SPOD_OP_KEY_LIST, SPOD_OK);
+	return HOST_HANDLED;
+}
+
+/* keys=* sees the enclave's own list; other tokens a page of their keys, made here. */
+static int admit_list(struct host_client *cl, const struct spod_frame *f, struct host_audit **audit,
+                      const char **what)
+{
+	const struct host_token *t = cl->tok;
+
+	(void)audit;
+	if (!t->scopes.all_keys && (t->scopes.ops & SPOD_AUTH_OP_ADMIN) == 0)
+		return list_scoped(cl, f, what);
+	return SPOD_OK;
+}
+
+typedef int (*admit_fn)(struct host_client *cl, const struct spod_frame *f,
+                        struct host_audit **audit, const char **what);
+
+/* What admission adds per opcode, by opcode-table slot; NULL: the op check is all. */
+static const admit_fn admit_fns[SPOD_OPS_COUNT] = {
+    [SPOD_SLOT_KEY_GENERATE] = admit_generate,
+    [SPOD_SLOT_KEY_PUBLIC] = admit_key,
+    [SPOD_SLOT_KEY_DELETE] = admit_key,
+    [SPOD_SLOT_KEY_LIST] = admit_list,
+    [SPOD_SLOT_SIGN] = admit_sign,
+    [SPOD_SLOT_SIGN_BATCH] = admit_sign,
+};
+
+/* "token lacks the 'sign' op"; the event loop is the only caller, so one buffer serves. */
+static const char *lacks(uint32_t need)
+{
+	static char text[64];
+	const char *name = spod_auth_op_name(need);
+
+	snprintf(text, sizeof(text), "token lacks the '%s' op", name != NULL ? name : "?");
+	return text;
+}
+
+int host_admit(struct host_client *cl, const struct spod_frame *f, struct host_audit **audit,
+               const char **what)
+{
+	const struct spod_op_def *op = spod_wire_op(f->hdr.opcode);
+	struct host_token *t = cl->tok;
+
+	*audit = NULL;
+	*what = "request";
+	if (t == NULL) {
+		if (f->hdr.opcode == SPOD_OP_HELLO)
+			return host_token_hello(cl, f, what);
+		*what = "the first request on a connection must be hello";
+		return SPOD_E_UNAUTHENTICATED;
+	}
+	if (f->hdr.opcode == SPOD_OP_HELLO) {
+		*what = "hello: connection already authenticated";
+		return SPOD_E_BAD_ARG;
+	}
+	if (host_token_usable(t) < 0) {
+		*what = t->revoked ? "token revoked" : "token expired";
+		return SPOD_E_UNAUTHENTICATED;
+	}
+	if (op == NULL)
+		return SPOD_E_UNKNOWN_OP;
+	/* The op here; each key the request names in its admit_fn. */
+	if (op->need != 0 && (t->scopes.ops & (op->need | SPOD_AUTH_OP_ADMIN)) == 0) {
+		*what = lacks(op->need);
+		return SPOD_E_FORBIDDEN;
+	}
+	if (spod_auth_bucket_take(&t->bucket, host_now_ns()) < 0) {
+		*what = "token over its rate";
+		return SPOD_E_RATE_LIMITED;
+	}
+	return admit_fns[op->slot] != NULL ? admit_fns[op->slot](cl, f, audit, what) : SPOD_OK;
+}

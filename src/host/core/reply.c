@@ -1,0 +1,103 @@
+/*
+ * Answers to application connections: writing an answer or an error into a client's send
+ * buffer (within the credit its request reserved), counting it, and closing a connection.
+ * Everything above this file that answers a client goes through here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/core/host_int.h"
+
+struct host_client *host_client_get(struct spod_host *h, uint32_t index, uint32_t gen)
+{
+	if (index >= h->cfg.max_clients || h->clients[index] == NULL || h->client_gen[index] != gen)
+		return NULL;
+	return h->clients[index];
+}
+
+void host_client_close(struct host_client *cl)
+{
+	struct spod_host *h = cl->h;
+
+	spod_loop_del(h->loop, cl->c.fd);
+	if (cl->tok != NULL)
+		cl->tok->refs--;
+	cl->tok = NULL;
+	if (cl->paused || cl->eof)
+		h->nwaiting--;
+	h->clients[cl->index] = NULL;
+	h->client_gen[cl->index]++; /* responses still in flight for it are dropped */
+	h->nclients--;
+	host_metrics_set(&h->metrics.clients, h->nclients);
+	if (cl->dirty) {
+		for (uint32_t i = 0; i < h->ndirty; i++)
+			if (h->dirty_clients[i] == cl)
+				h->dirty_clients[i] = NULL;
+	}
+	spod_conn_free(&cl->c);
+	free(cl);
+}
+
+void host_client_mark_dirty(struct host_client *cl)
+{
+	if (!cl->dirty) {
+		cl->dirty = 1;
+		cl->h->dirty_clients[cl->h->ndirty++] = cl;
+	}
+}
+
+int host_client_flush(struct host_client *cl)
+{
+	return spod_conn_flush(&cl->c);
+}
+
+void host_client_release(struct host_client *cl, uint32_t reserve)
+{
+	cl->inflight--;
+	cl->reserved -= reserve;
+}
+
+void host_answer_count(struct spod_host *h, uint8_t opcode, int status)
+{
+	host_metrics_request(&h->metrics, opcode, status);
+}
+
+int host_client_error_text(struct host_client *cl, uint8_t opcode, uint64_t rid, int err,
+                           const char *msg)
+{
+	uint8_t *out = spod_conn_tx_reserve(&cl->c, ERR_FRAME_MAX);
+	size_t len;
+
+	if (out == NULL)
+		return SPOD_E_BUSY;
+	if (spod_wire_put_error(out, ERR_FRAME_MAX, &len, opcode, rid, err, msg) < 0)
+		return SPOD_E_INTERNAL;
+	spod_conn_tx_commit(&cl->c, len);
+	host_client_mark_dirty(cl);
+	host_answer_count(cl->h, opcode, err);
+	return SPOD_OK;
+}
+
+int host_client_error(struct host_client *cl, uint8_t opcode, uint64_t rid, int err,
+                      const char *what)
+{
+	char msg[SPOD_ERRMSG_MAX_BYTES];
+
+	snprintf(msg, sizeof(msg), "%s: %s", what, spod_strerror(err));
+	return host_client_error_text(cl, opcode, rid, err, msg);
+}
+
+int host_client_answer(struct host_client *cl, const uint8_t *frame, size_t len, uint8_t opcode,
+                       int status)
+{
+	uint8_t *out = spod_conn_tx_reserve(&cl->c, len);
+
+	if (out == NULL)
+		return SPOD_E_BUSY;
+	memcpy(out, frame, len);
+	spod_conn_tx_commit(&cl->c, len);
+	host_client_mark_dirty(cl);
+	host_answer_count(cl->h, opcode, status);
+	return SPOD_OK;
+}
