@@ -228,6 +228,38 @@ static void http_table(FILE *f, const struct bench_run *r)
 	        r->cfg.http_url);
 }
 
+/* One algorithm's row of the main table; counts its aims in *pass / *miss. */
+static void alg_row(FILE *f, const struct bench_alg_result *a, int *pass, int *miss)
+{
+	char title[96];
+	int have_floor = a->have_pod && a->floor_us > 0;
+
+	snprintf(title, sizeof(title), "%s/%s", a->alg->name, a->alg->mode_name);
+	fprintf(f, "%-17s", title);
+	cell(f, a->have_inproc, a->inproc.p50_us, 8, 1);
+	cell(f, a->have_inproc, a->inproc.p99_us, 8, 1);
+	cell(f, a->have_inproc, a->inproc.p999_us, 8, 1);
+	cell(f, a->have_pod, a->pod.p50_us, 8, 1);
+	cell(f, a->have_pod, a->pod.p99_us, 8, 1);
+	cell(f, a->have_pod, a->pod.p999_us, 8, 1);
+	cell(f, a->floor_us > 0, a->floor_us, 8, 1);
+	fputs("  ", f);
+	cell(f, have_floor, a->floor_ratio, 7, 2);
+	fprintf(f, " %-4s  ",
+	        have_floor ? mark(a->floor_ratio <= BENCH_AIM_FLOOR_RATIO, pass, miss) : "");
+	cell(f, a->have_pod, a->tail_ratio, 7, 2);
+	fprintf(f, " %-4s  ",
+	        a->have_pod ? mark(a->tail_ratio <= BENCH_AIM_TAIL_RATIO, pass, miss) : "");
+	cell(f, a->have_pipe, a->pipe_sps, 9, 0);
+	fputc(' ', f);
+	cell(f, a->have_inproc, a->inproc_rate, 9, 0);
+	fputc(' ', f);
+	cell(f, a->have_pipe && a->have_inproc, a->pipe_pct, 6, 1);
+	fprintf(f, "%s %s\n", a->have_pipe && a->have_inproc ? "%" : " ",
+	        a->have_pipe && a->have_inproc ? mark(a->pipe_pct >= BENCH_AIM_PIPE_PCT, pass, miss)
+	                                       : "");
+}
+
 void bench_print_table(FILE *f, const struct bench_run *r)
 {
 	const struct bench_machine *m = &r->machine;
@@ -263,38 +295,8 @@ void bench_print_table(FILE *f, const struct bench_run *r)
 	fprintf(f, "%-17s%8s%8s%8s%8s%8s%8s%8s  %-12s  %-12s  %9s %9s %7s\n", "algorithm", "p50",
 	        "p99", "p99.9", "p50", "p99", "p99.9", "us", "aim <= 1.2", "aim <= 2.0", "sig/s",
 	        "in-proc/s", "% (>=80)");
-	for (int i = 0; i < BENCH_ALGS; i++) {
-		const struct bench_alg_result *a = &r->alg[i];
-		int have_floor = a->have_pod && a->floor_us > 0;
-
-		snprintf(title, sizeof(title), "%s/%s", a->alg->name, a->alg->mode_name);
-		fprintf(f, "%-17s", title);
-		cell(f, a->have_inproc, a->inproc.p50_us, 8, 1);
-		cell(f, a->have_inproc, a->inproc.p99_us, 8, 1);
-		cell(f, a->have_inproc, a->inproc.p999_us, 8, 1);
-		cell(f, a->have_pod, a->pod.p50_us, 8, 1);
-		cell(f, a->have_pod, a->pod.p99_us, 8, 1);
-		cell(f, a->have_pod, a->pod.p999_us, 8, 1);
-		cell(f, a->floor_us > 0, a->floor_us, 8, 1);
-		fputs("  ", f);
-		cell(f, have_floor, a->floor_ratio, 7, 2);
-		fprintf(f, " %-4s  ",
-		        have_floor ? mark(a->floor_ratio <= BENCH_AIM_FLOOR_RATIO, &pass, &miss)
-		                   : "");
-		cell(f, a->have_pod, a->tail_ratio, 7, 2);
-		fprintf(f, " %-4s  ",
-		        a->have_pod ? mark(a->tail_ratio <= BENCH_AIM_TAIL_RATIO, &pass, &miss)
-		                    : "");
-		cell(f, a->have_pipe, a->pipe_sps, 9, 0);
-		fputc(' ', f);
-		cell(f, a->have_inproc, a->inproc_rate, 9, 0);
-		fputc(' ', f);
-		cell(f, a->have_pipe && a->have_inproc, a->pipe_pct, 6, 1);
-		fprintf(f, "%s %s\n", a->have_pipe && a->have_inproc ? "%" : " ",
-		        a->have_pipe && a->have_inproc
-		            ? mark(a->pipe_pct >= BENCH_AIM_PIPE_PCT, &pass, &miss)
-		            : "");
-	}
+	for (int i = 0; i < BENCH_ALGS; i++)
+		alg_row(f, &r->alg[i], &pass, &miss);
 	if ((r->cfg.rows & BENCH_ROW_HTTP) && r->cfg.http_url != NULL)
 		http_table(f, r);
 	if (!r->have_hops)

@@ -1,8 +1,9 @@
 /*
- * Little-endian loads and stores at any alignment, and a bounded byte writer.
+ * Little-endian loads and stores at any alignment, and a check for all-zero (reserved) bytes.
  *
- * Frames are read in place, so fields are usually unaligned: every access goes
- * through memcpy, which compilers turn into a single move on x86-64 and arm64.
+ * Frames are read in place, so fields are usually unaligned: every access is assembled
+ * byte by byte, which compilers turn into a single move on x86-64 and arm64. Bounds are the
+ * caller's: the wire validators check them once before any of these is used.
  */
 #ifndef SPOD_COMMON_BYTES_H
 #define SPOD_COMMON_BYTES_H

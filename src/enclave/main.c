@@ -107,7 +107,17 @@ static void lock_all_memory(void)
 #endif
 }
 
-int main(int argc, char **argv)
+/* The command line; defaults as usage() describes them. */
+struct enclave_opts {
+	const char *listen_text;
+	unsigned long capacity;
+	enum spod_log_level level;
+	int sandbox, allow_sim;
+	const char *nsm_mode, *nsm_device, *image, *state_dir;
+};
+
+/* Parses argv into o. Returns -1 to go on, or the exit code (0 after --help, 2 misuse). */
+static int parse_args(struct enclave_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"listen", required_argument, NULL, 'l'},
@@ -122,43 +132,32 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct spod_enclave_state st = {0};
-	struct spod_enclave_server *srv = NULL;
-	enum spod_log_level level = SPOD_LOG_INFO;
-	const char *listen_text = NULL;
-	unsigned long capacity = DEFAULT_CAPACITY;
-	struct spod_uri uri;
-	uint8_t *provision_secret = NULL;
 	char *end;
-	int sandbox = 1, allow_sim = 0;
-	const char *nsm_mode = "auto", *nsm_device = "/dev/nsm", *image = "/proc/self/exe";
-	const char *state_dir = NULL;
-	char dir[256];
-	int opt, rc;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
-			listen_text = optarg;
+			o->listen_text = optarg;
 			break;
 		case 'c':
-			capacity = strtoul(optarg, &end, 10);
-			if (*end != '\0' || capacity == 0 || capacity > (1u << 20)) {
+			o->capacity = strtoul(optarg, &end, 10);
+			if (*end != '\0' || o->capacity == 0 || o->capacity > (1u << 20)) {
 				fprintf(stderr, "spod-enclave: --capacity must be 1..1048576\n");
 				return 2;
 			}
 			break;
 		case 'v':
-			if (spod_log_level_parse(&level, optarg) < 0) {
+			if (spod_log_level_parse(&o->level, optarg) < 0) {
 				fprintf(stderr, "spod-enclave: unknown log level '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'S':
-			sandbox = 0;
+			o->sandbox = 0;
 			break;
 		case 'N':
-			nsm_mode = optarg;
+			o->nsm_mode = optarg;
 			if (strcmp(optarg, "auto") && strcmp(optarg, "nitro") &&
 			    strcmp(optarg, "sim")) {
 				fprintf(stderr, "spod-enclave: --nsm must be auto, nitro or sim\n");
@@ -166,16 +165,16 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'D':
-			nsm_device = optarg;
+			o->nsm_device = optarg;
 			break;
 		case 'A':
-			allow_sim = 1;
+			o->allow_sim = 1;
 			break;
 		case 's':
-			state_dir = optarg;
+			o->state_dir = optarg;
 			break;
 		case 'i':
-			image = optarg;
+			o->image = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -185,94 +184,131 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (listen_text == NULL || optind != argc) {
+	if (o->listen_text == NULL || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
-	spod_log_init("spod-enclave", level);
-	if (spod_uri_parse(&uri, listen_text) < 0) {
-		spod_error("bad --listen URI '%s'", listen_text);
-		return 2;
+	return -1;
+}
+
+/* The --listen URI, which the sandbox must allow. */
+static int parse_listen(struct spod_uri *uri, const struct enclave_opts *o)
+{
+	if (spod_uri_parse(uri, o->listen_text) < 0) {
+		spod_error("bad --listen URI '%s'", o->listen_text);
+		return SPOD_E_BAD_ARG;
 	}
-	if (sandbox && uri.kind == SPOD_URI_TCP) {
+	if (o->sandbox && uri->kind == SPOD_URI_TCP) {
 		spod_error("the sandbox allows vsock and unix listeners only, not %s (tcp needs "
 		           "--no-sandbox)",
-		           listen_text);
-		return 2;
+		           o->listen_text);
+		return SPOD_E_BAD_ARG;
 	}
+	return SPOD_OK;
+}
 
+/* Opens the NSM (before the sandbox: the simulator reads its root and measures the image). */
+static int open_nsm(struct spod_enclave_state *st, const struct enclave_opts *o)
+{
+	char dir[256];
+	const char *state_dir = o->state_dir;
+	int rc;
+
+	if (state_dir == NULL) {
+		if (spod_data_dir(dir, sizeof(dir)) < 0) {
+			spod_error("data directory path too long");
+			return SPOD_E_BAD_ARG;
+		}
+		state_dir = dir;
+	}
+	rc = spod_nsm_open_auto(&st->nsm, o->nsm_mode, o->nsm_device, state_dir, o->image,
+	                        o->allow_sim);
+	if (rc < 0) {
+		spod_error("no attestation (--nsm %s): %s", o->nsm_mode, spod_strerror(rc));
+		return rc;
+	}
+	if (spod_nsm_kind(st->nsm) == SPOD_NSM_SIM) {
+		st->flags |= SPOD_INFO_NSM_SIM; /* the simulator logs its own loud warning */
+	} else {
+		st->flags |= SPOD_INFO_NSM_NITRO;
+		spod_info("attestation by the Nitro Secure Module at %s", o->nsm_device);
+	}
+	return SPOD_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct enclave_opts o = {
+	    .capacity = DEFAULT_CAPACITY,
+	    .level = SPOD_LOG_INFO,
+	    .sandbox = 1,
+	    .nsm_mode = "auto",
+	    .nsm_device = "/dev/nsm",
+	    .image = "/proc/self/exe",
+	};
+	struct spod_enclave_state st = {0};
+	struct spod_enclave_server *srv = NULL;
+	uint8_t *provision_secret = NULL;
+	struct spod_uri uri;
+	int code = parse_args(&o, argc, argv), served = 0, rc;
+
+	if (code >= 0)
+		return code;
+	spod_log_init("spod-enclave", o.level);
+	if (parse_listen(&uri, &o) < 0)
+		return 2;
+	code = 1;
 	/* Harden before any key exists: no core dumps, no same-user ptrace, no swapping. */
 	if (spod_secmem_harden_process() < 0) {
 		spod_error("cannot make the process non-dumpable");
-		return 1;
+		goto out;
 	}
 	lock_all_memory();
 	if (spod_crypto_init(SECURE_HEAP_BYTES) < 0) {
 		spod_error("crypto library initialisation failed");
-		return 1;
+		goto out;
 	}
-	rc = spod_keystore_new(&st.keys, (uint32_t)capacity);
+	rc = spod_keystore_new(&st.keys, (uint32_t)o.capacity);
 	if (rc < 0) {
-		spod_error("cannot allocate a locked keystore for %lu keys: %s", capacity,
+		spod_error("cannot allocate a locked keystore for %lu keys: %s", o.capacity,
 		           spod_strerror(rc));
-		return 1;
+		goto out;
 	}
 	st.flags = SPOD_INFO_EPHEMERAL;
-	if (state_dir == NULL) {
-		if (spod_data_dir(dir, sizeof(dir)) < 0) {
-			spod_error("data directory path too long");
-			return 1;
-		}
-		state_dir = dir;
-	}
-	/* Opened before the sandbox: the simulator reads its root and measures the image. */
-	rc = spod_nsm_open_auto(&st.nsm, nsm_mode, nsm_device, state_dir, image, allow_sim);
-	if (rc < 0) {
-		spod_error("no attestation (--nsm %s): %s", nsm_mode, spod_strerror(rc));
-		spod_keystore_free(st.keys);
-		return 1;
-	}
-	if (spod_nsm_kind(st.nsm) == SPOD_NSM_SIM) {
-		st.flags |= SPOD_INFO_NSM_SIM; /* the simulator logs its own loud warning */
-	} else {
-		st.flags |= SPOD_INFO_NSM_NITRO;
-		spod_info("attestation by the Nitro Secure Module at %s", nsm_device);
-	}
+	if (open_nsm(&st, &o) < 0)
+		goto out;
 	provision_secret = spod_secmem_alloc(32);
 	if (provision_secret == NULL ||
 	    spod_x25519_keypair(st.provision_pub, provision_secret) < 0) {
 		spod_error("cannot create the provisioning key");
-		return 1;
+		goto out;
 	}
-
 	rc = spod_enclave_server_new(&srv, &st, &uri);
 	if (rc < 0) {
-		spod_error("cannot listen on %s: %s", listen_text, spod_strerror(rc));
-		spod_keystore_free(st.keys);
-		return 1;
+		spod_error("cannot listen on %s: %s", o.listen_text, spod_strerror(rc));
+		goto out;
 	}
 	spod_warn("EPHEMERAL MODE: keys are held only in memory and are lost when this process "
 	          "exits");
-	spod_info("listening on %s (capacity %lu keys)", listen_text, capacity);
+	spod_info("listening on %s (capacity %lu keys)", o.listen_text, o.capacity);
 	/* Last step of start-up: from here on every file and socket the enclave uses is open. */
-	if (!sandbox) {
+	if (!o.sandbox) {
 		spod_warn("NO SANDBOX: --no-sandbox given, no seccomp filter; for development and "
 		          "debugging only, never in production");
 	} else if (spod_enclave_sandbox(uri.kind == SPOD_URI_UNIX) < 0) {
 		spod_error("cannot start the sandbox; refusing to serve without it");
-		spod_enclave_server_free(srv);
-		spod_keystore_free(st.keys);
-		spod_nsm_close(st.nsm);
-		spod_secmem_free(provision_secret);
-		return 1;
+		goto out;
 	}
-	rc = spod_enclave_server_run(srv);
+	served = 1;
+	code = spod_enclave_server_run(srv) < 0 ? 1 : 0;
+out:
 	spod_enclave_server_free(srv);
 	spod_keystore_free(st.keys);
 	spod_nsm_close(st.nsm);
 	spod_secmem_free(provision_secret);
 	spod_crypto_cleanup();
-	spod_info("stopped after %llu requests (%llu errors); all keys wiped",
-	          (unsigned long long)st.requests, (unsigned long long)st.errors);
-	return rc < 0 ? 1 : 0;
+	if (served)
+		spod_info("stopped after %llu requests (%llu errors); all keys wiped",
+		          (unsigned long long)st.requests, (unsigned long long)st.errors);
+	return code;
 }

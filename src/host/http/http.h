@@ -5,9 +5,9 @@
  * The HTTP layer enforces nothing itself: each request's bearer token authenticates a libspod
  * connection to spod-host's own binary listener (backend_uri), and the request is carried
  * out over it. Authentication, scopes, rate limits, the audit log and the per-op metrics are
- * therefore the binary path's, applied in one place (src/host/core/clients.c); HTTP adds parsing,
- * status codes and its own request counters. Connections are cached per HTTP thread and per
- * token, so a keep-alive client pays the hello once.
+ * therefore the binary path's, applied in one place (src/host/core/tokens.c, admit.c); HTTP adds
+ * parsing, status codes and its own request counters. Connections are cached per HTTP thread and
+ * per token, so a keep-alive client pays the hello once.
  *
  * Every function that can fail returns SPOD_OK or a negative SPOD_E_* code.
  */
