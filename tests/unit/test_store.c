@@ -344,6 +344,70 @@ static void test_keys(void **state)
 	assert_memory_equal(&got, &again, sizeof got);
 }
 
+/* Lost keys (the enclave no longer holds them): not live, label free, found again. */
+static void test_keys_lost(void **state)
+{
+	struct fixture *fx = *state;
+	struct spod_store_key a = test_key(1, "hot"), b = test_key(2, ""),
+	                      taker = test_key(3, "hot");
+	struct spod_store_key got;
+	int n = 0;
+
+	assert_int_equal(spod_store_key_put(fx->s, &a), SPOD_OK);
+	assert_int_equal(spod_store_key_put(fx->s, &b), SPOD_OK);
+	assert_int_equal(spod_store_key_mark_lost(fx->s, a.id, 0), SPOD_E_BAD_ARG);
+	assert_int_equal(spod_store_key_mark_found(fx->s, a.id), SPOD_E_KEY_NOT_FOUND); /* live */
+	assert_int_equal(spod_store_key_mark_lost(fx->s, a.id, 7000), SPOD_OK);
+	assert_int_equal(spod_store_key_mark_lost(fx->s, a.id, 8000), SPOD_E_KEY_NOT_FOUND);
+	assert_int_equal(spod_store_key_get(fx->s, &got, a.id), SPOD_OK);
+	assert_int_equal(got.lost_ms, 7000);
+	assert_int_equal(got.deleted_ms, 0);
+	assert_string_equal(got.label, "hot"); /* kept for the record */
+	assert_int_equal(spod_store_key_find_label(fx->s, &got, "hot"), SPOD_E_KEY_NOT_FOUND);
+	assert_int_equal(spod_store_key_list(fx->s, SPOD_STORE_KEYS_LIVE, count_keys, &n), SPOD_OK);
+	assert_int_equal(n, 1);
+	n = 0;
+	assert_int_equal(spod_store_key_list(fx->s, SPOD_STORE_KEYS_HELD, count_keys, &n), SPOD_OK);
+	assert_int_equal(n, 2);
+	/* found again while its label is still free */
+	assert_int_equal(spod_store_key_mark_found(fx->s, a.id), SPOD_OK);
+	assert_int_equal(spod_store_key_find_label(fx->s, &got, "hot"), SPOD_OK);
+	assert_memory_equal(got.id, a.id, 16);
+	/* lost again, and a new key takes the label: the old one cannot come back with it */
+	assert_int_equal(spod_store_key_mark_lost(fx->s, a.id, 9000), SPOD_OK);
+	assert_int_equal(spod_store_key_put(fx->s, &taker), SPOD_OK);
+	assert_int_equal(spod_store_key_mark_found(fx->s, a.id), SPOD_E_BAD_ARG);
+	assert_int_equal(spod_store_key_get(fx->s, &got, a.id), SPOD_OK);
+	assert_int_equal(got.lost_ms, 9000);
+	/* a deleted key is neither lost nor found */
+	assert_int_equal(spod_store_key_mark_deleted(fx->s, b.id, 9500), SPOD_OK);
+	assert_int_equal(spod_store_key_mark_lost(fx->s, b.id, 9600), SPOD_E_KEY_NOT_FOUND);
+	n = 0;
+	assert_int_equal(spod_store_key_list(fx->s, SPOD_STORE_KEYS_HELD, count_keys, &n), SPOD_OK);
+	assert_int_equal(n, 2); /* a (lost) and taker */
+}
+
+/* A database of schema 1 (before lost keys) is migrated with its keys and labels intact. */
+static void test_migrate_from_1(void **state)
+{
+	struct fixture *fx = *state;
+	struct spod_store_key got;
+
+	/* Back to what schema 1 wrote: no lost_ms, the old label index. */
+	sql(fx->s, "DROP INDEX keys_live_label;"
+	           "ALTER TABLE keys DROP COLUMN lost_ms;"
+	           "CREATE UNIQUE INDEX keys_live_label ON keys(label) WHERE deleted_ms IS NULL;"
+	           "DELETE FROM schema_version WHERE version = 2;"
+	           "INSERT INTO keys VALUES (x'00112233445566778899aabbccddeeff', 2, x'04', 'old',"
+	           " 1000, NULL);");
+	reopen(fx);
+	assert_int_equal(sql_int(fx->s, "SELECT max(version) FROM schema_version"), 2);
+	assert_int_equal(spod_store_key_find_label(fx->s, &got, "old"), SPOD_OK);
+	assert_int_equal(got.lost_ms, 0);
+	assert_int_equal(spod_store_key_mark_lost(fx->s, got.id, 2000), SPOD_OK);
+	assert_int_equal(spod_store_key_find_label(fx->s, &got, "old"), SPOD_E_KEY_NOT_FOUND);
+}
+
 static int count_tokens(void *ctx, const struct spod_store_token *t)
 {
 	(void)t;
@@ -783,6 +847,8 @@ int main(void)
 	    T(test_newer_schema_refused),
 	    T(test_not_a_database),
 	    T(test_keys),
+	    T(test_keys_lost),
+	    T(test_migrate_from_1),
 	    T(test_tokens),
 	    T(test_audit_batches),
 	    T(test_audit_bad_records),
