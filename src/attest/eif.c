@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "attest/cbor.h"
 #include "spod/err.h"
 
 /* Header fields, in the order EifHeader::to_be_bytes writes them (src/defs/mod.rs). */
@@ -31,9 +32,6 @@ _Static_assert(SPOD_EIF_CRC_OFFSET + 4u == SPOD_EIF_HEADER_BYTES, "the CRC ends 
 
 #define SEC_HDR SPOD_EIF_SECTION_HEADER_BYTES
 #define PCR     SPOD_EIF_PCR_BYTES
-
-/* Nesting allowed inside a signature section; nitro-cli writes depth 3. */
-#define CBOR_MAX_DEPTH 16u
 
 static const uint8_t eif_magic[4] = {'.', 'e', 'i', 'f'};
 
@@ -98,163 +96,37 @@ static uint32_t image_crc(const uint8_t *img, size_t len)
 }
 
 /*
- * Just enough CBOR (RFC 8949) to read a signature section: heads, skipping any item, and
- * byte vectors as serde writes a Vec<u8>. Every read is bounded by the section; nothing is
- * allocated.
- */
-enum { CBOR_UINT, CBOR_NINT, CBOR_BYTES, CBOR_TEXT, CBOR_ARRAY, CBOR_MAP, CBOR_TAG, CBOR_SIMPLE };
-
-struct cbor {
-	const uint8_t *p;
-	size_t len;
-	size_t off;
-};
-
-/* Reads one head. *indef is set for an indefinite length (a break reads as SIMPLE + indef). */
-static int cbor_head(struct cbor *c, unsigned *major, uint64_t *arg, int *indef)
-{
-	unsigned ai;
-	size_t n;
-
-	if (c->off >= c->len)
-		return SPOD_E_TRUNCATED;
-	*major = c->p[c->off] >> 5;
-	ai = c->p[c->off++] & 0x1fu;
-	*arg = ai;
-	*indef = 0;
-	if (ai < 24)
-		return SPOD_OK;
-	if (ai == 31) {
-		if (*major < CBOR_BYTES || *major == CBOR_TAG)
-			return SPOD_E_BAD_FIELD;
-		*indef = 1;
-		return SPOD_OK;
-	}
-	if (ai > 27)
-		return SPOD_E_BAD_FIELD;
-	n = (size_t)1 << (ai - 24);
-	if (n > c->len - c->off)
-		return SPOD_E_TRUNCATED;
-	*arg = 0;
-	while (n-- > 0)
-		*arg = *arg << 8 | c->p[c->off++];
-	return SPOD_OK;
-}
-
-static int cbor_take(struct cbor *c, uint64_t n)
-{
-	if (n > c->len - c->off)
-		return SPOD_E_TRUNCATED;
-	c->off += (size_t)n;
-	return SPOD_OK;
-}
-
-/* At the 0xff ending an indefinite item: consumes it and returns 1. */
-static int cbor_break(struct cbor *c)
-{
-	if (c->off < c->len && c->p[c->off] == 0xff) {
-		c->off++;
-		return 1;
-	}
-	return 0;
-}
-
-static int cbor_skip(struct cbor *c, unsigned depth);
-
-static int cbor_skip_items(struct cbor *c, uint64_t n, int indef, unsigned per, unsigned depth)
-{
-	/* Each item takes at least one byte, so a huge n ends at the end of the input. */
-	for (uint64_t i = 0; indef || i < n; i++) {
-		if (indef && cbor_break(c))
-			return SPOD_OK;
-		for (unsigned k = 0; k < per; k++)
-			SPOD_TRY(cbor_skip(c, depth + 1));
-	}
-	return SPOD_OK;
-}
-
-static int cbor_skip(struct cbor *c, unsigned depth)
-{
-	unsigned major, chunk_major;
-	uint64_t arg, chunk_len;
-	int indef, chunk_indef;
-
-	if (depth > CBOR_MAX_DEPTH)
-		return SPOD_E_TOO_LARGE;
-	SPOD_TRY(cbor_head(c, &major, &arg, &indef));
-	switch (major) {
-	case CBOR_BYTES:
-	case CBOR_TEXT:
-		if (!indef)
-			return cbor_take(c, arg);
-		while (!cbor_break(c)) {
-			SPOD_TRY(cbor_head(c, &chunk_major, &chunk_len, &chunk_indef));
-			if (chunk_major != major || chunk_indef)
-				return SPOD_E_BAD_FIELD;
-			SPOD_TRY(cbor_take(c, chunk_len));
-		}
-		return SPOD_OK;
-	case CBOR_ARRAY:
-		return cbor_skip_items(c, arg, indef, 1, depth);
-	case CBOR_MAP:
-		return cbor_skip_items(c, arg, indef, 2, depth);
-	case CBOR_TAG:
-		return cbor_skip(c, depth + 1);
-	case CBOR_SIMPLE:
-		return indef ? SPOD_E_BAD_FIELD : SPOD_OK; /* a break outside an indefinite item */
-	default:
-		return SPOD_OK; /* integers: the head was all of it */
-	}
-}
-
-/*
  * Reads a Rust Vec<u8> as serde_cbor writes it: an array of unsigned integers 0..255 (any
  * head width, definite or indefinite; serde rejects a CBOR byte string here). Sets *n to
  * the element count and, when out is not NULL, stores the bytes there (out then has room
- * for the count a previous call on the same bytes returned).
+ * for the count a previous call on the same bytes returned). On failure r does not move.
  */
-static int cbor_u8_vec(struct cbor *c, uint8_t *out, size_t *n)
+static int read_u8_vec(struct spod_cbor_reader *r, uint8_t *out, size_t *n)
 {
-	unsigned major, elem_major;
-	uint64_t count, v;
-	int indef, elem_indef;
+	struct spod_cbor_reader t = *r;
+	struct spod_cbor_container arr;
+	struct spod_cbor_item it;
+	size_t count = 0;
+	int more;
 
-	*n = 0;
-	SPOD_TRY(cbor_head(c, &major, &count, &indef));
-	if (major != CBOR_ARRAY)
+	SPOD_TRY(spod_cbor_next(&t, &it));
+	if (it.kind != SPOD_CBOR_ARRAY)
 		return SPOD_E_BAD_FIELD;
-	for (uint64_t i = 0; indef || i < count; i++) {
-		if (indef && cbor_break(c))
+	spod_cbor_container_init(&arr, &it);
+	for (;;) {
+		SPOD_TRY(spod_cbor_more(&t, &arr, &more));
+		if (!more)
 			break;
-		SPOD_TRY(cbor_head(c, &elem_major, &v, &elem_indef));
-		if (elem_major != CBOR_UINT || v > 0xff)
+		SPOD_TRY(spod_cbor_next(&t, &it));
+		if (it.kind != SPOD_CBOR_UINT || it.value > UINT8_MAX)
 			return SPOD_E_BAD_FIELD;
 		if (out != NULL)
-			out[*n] = (uint8_t)v;
-		(*n)++;
+			out[count] = (uint8_t)it.value;
+		count++;
 	}
+	*n = count;
+	*r = t;
 	return SPOD_OK;
-}
-
-/* Reads a definite text string; *s and *n view its bytes. */
-static int cbor_text(struct cbor *c, const uint8_t **s, size_t *n)
-{
-	unsigned major;
-	uint64_t len;
-	int indef;
-
-	SPOD_TRY(cbor_head(c, &major, &len, &indef));
-	if (major != CBOR_TEXT || indef)
-		return SPOD_E_BAD_FIELD;
-	*s = c->p + c->off;
-	SPOD_TRY(cbor_take(c, len));
-	*n = (size_t)len;
-	return SPOD_OK;
-}
-
-static int text_is(const uint8_t *s, size_t n, const char *name)
-{
-	return n == strlen(name) && memcmp(s, name, n) == 0;
 }
 
 static int fail(const char **why, int rc, const char *text)
@@ -264,41 +136,45 @@ static int fail(const char **why, int rc, const char *text)
 }
 
 /* One PcrSignature map; the certificate's position is kept for the first entry only. */
-static int check_pcr_signature(struct spod_eif *e, struct cbor *c, int first, const char **why)
+static int check_pcr_signature(struct spod_eif *e, struct spod_cbor_reader *r, int first,
+                               const char **why)
 {
 	static const char bad[] = "signature section: an entry is not a map of byte vectors "
 	                          "keyed \"signing_certificate\" and \"signature\"";
-	unsigned major;
-	uint64_t npairs;
-	int indef, is_cert, is_sig, seen_cert = 0, seen_sig = 0;
-	const uint8_t *key;
-	size_t key_len, start, n;
+	struct spod_cbor_container map;
+	struct spod_cbor_item key;
+	int more, is_cert, is_sig, seen_cert = 0, seen_sig = 0;
+	size_t start, n;
 
-	if (cbor_head(c, &major, &npairs, &indef) < 0 || major != CBOR_MAP)
+	if (spod_cbor_next(r, &key) < 0 || key.kind != SPOD_CBOR_MAP)
 		return fail(why, SPOD_E_BAD_FIELD, bad);
-	for (uint64_t i = 0; indef || i < npairs; i++) {
-		if (indef && cbor_break(c))
+	spod_cbor_container_init(&map, &key);
+	for (;;) {
+		if (spod_cbor_more(r, &map, &more) < 0)
+			return fail(why, SPOD_E_BAD_FIELD, bad);
+		if (!more)
 			break;
-		if (cbor_text(c, &key, &key_len) < 0)
+		if (spod_cbor_next(r, &key) < 0 || key.kind != SPOD_CBOR_TSTR)
 			return fail(why, SPOD_E_BAD_FIELD, bad);
-		is_cert = text_is(key, key_len, "signing_certificate");
-		is_sig = text_is(key, key_len, "signature");
-		start = c->off;
-		if (is_cert || is_sig) {
-			if ((is_cert && seen_cert) || (is_sig && seen_sig))
-				return fail(why, SPOD_E_BAD_FIELD,
-				            "signature section: duplicate key in a PcrSignature");
-			if (cbor_u8_vec(c, NULL, &n) < 0)
+		is_cert = spod_cbor_is_text(&key, "signing_certificate");
+		is_sig = spod_cbor_is_text(&key, "signature");
+		start = r->off;
+		if (!is_cert && !is_sig) {
+			if (spod_cbor_skip(r) < 0) /* serde ignores unknown fields */
 				return fail(why, SPOD_E_BAD_FIELD, bad);
-			seen_cert |= is_cert;
-			seen_sig |= is_sig;
-			if (is_cert && first) {
-				e->cert_cbor = c->p + start;
-				e->cert_cbor_len = c->off - start;
-				e->cert_pem_len = n;
-			}
-		} else if (cbor_skip(c, 2) < 0) { /* serde ignores unknown fields */
+			continue;
+		}
+		if ((is_cert && seen_cert) || (is_sig && seen_sig))
+			return fail(why, SPOD_E_BAD_FIELD,
+			            "signature section: duplicate key in a PcrSignature");
+		if (read_u8_vec(r, NULL, &n) < 0)
 			return fail(why, SPOD_E_BAD_FIELD, bad);
+		seen_cert |= is_cert;
+		seen_sig |= is_sig;
+		if (is_cert && first) {
+			e->cert_cbor = r->buf + start;
+			e->cert_cbor_len = r->off - start;
+			e->cert_pem_len = n;
 		}
 	}
 	if (!seen_cert || !seen_sig)
@@ -315,21 +191,27 @@ static int check_pcr_signature(struct spod_eif *e, struct cbor *c, int first, co
  */
 static int check_signature(struct spod_eif *e, const uint8_t *p, size_t len, const char **why)
 {
-	struct cbor c = {p, len, 0};
-	unsigned major;
-	uint64_t count, i;
-	int indef;
+	struct spod_cbor_reader r;
+	struct spod_cbor_container arr;
+	struct spod_cbor_item it;
+	uint64_t i;
+	int more;
 
-	if (cbor_head(&c, &major, &count, &indef) < 0 || major != CBOR_ARRAY)
+	spod_cbor_reader_init(&r, p, len);
+	if (spod_cbor_next(&r, &it) < 0 || it.kind != SPOD_CBOR_ARRAY)
 		return fail(why, SPOD_E_BAD_FIELD, "signature section is not a CBOR array");
-	for (i = 0; indef || i < count; i++) {
-		if (indef && cbor_break(&c))
+	spod_cbor_container_init(&arr, &it);
+	for (i = 0;; i++) {
+		if (spod_cbor_more(&r, &arr, &more) < 0)
+			return fail(why, SPOD_E_BAD_FIELD,
+			            "signature section: the CBOR array is not closed");
+		if (!more)
 			break;
-		SPOD_TRY(check_pcr_signature(e, &c, i == 0, why));
+		SPOD_TRY(check_pcr_signature(e, &r, i == 0, why));
 	}
 	if (i == 0)
 		return fail(why, SPOD_E_BAD_FIELD, "signature section holds no PcrSignature");
-	if (c.off != c.len)
+	if (!spod_cbor_at_end(&r))
 		return fail(why, SPOD_E_BAD_FIELD, "signature section: bytes after the CBOR array");
 	return SPOD_OK;
 }
@@ -487,7 +369,7 @@ static int no_password(char *buf, int size, int rwflag, void *u)
 /* PCR8 from the PEM certificate of the first PcrSignature, via DER as OpenSSL writes it. */
 static int cert_pcr(uint8_t pcr[PCR], const struct spod_eif *eif, EVP_MD_CTX *ctx)
 {
-	struct cbor c = {eif->cert_cbor, eif->cert_cbor_len, 0};
+	struct spod_cbor_reader c;
 	uint8_t *pem = NULL, *der = NULL;
 	BIO *bio = NULL;
 	X509 *cert = NULL;
@@ -501,7 +383,8 @@ static int cert_pcr(uint8_t pcr[PCR], const struct spod_eif *eif, EVP_MD_CTX *ct
 	pem = malloc(eif->cert_pem_len + 1);
 	if (pem == NULL)
 		goto out;
-	if (cbor_u8_vec(&c, pem, &n) < 0 || n != eif->cert_pem_len) {
+	spod_cbor_reader_init(&c, eif->cert_cbor, eif->cert_cbor_len);
+	if (read_u8_vec(&c, pem, &n) < 0 || n != eif->cert_pem_len) {
 		rc = SPOD_E_INTERNAL; /* spod_eif_parse checked these bytes */
 		goto out;
 	}
@@ -584,64 +467,36 @@ out:
 	return rc;
 }
 
-/* Bytes of a CBOR head for argument v (shortest form, as serde_cbor writes). */
-static size_t cbor_head_size(uint64_t v)
+/* A Rust Vec<u8> as serde_cbor writes it: an array of small unsigned integers. */
+static int put_u8_vec(struct spod_cbor_writer *w, const uint8_t *p, size_t n)
 {
-	return v < 24 ? 1 : v <= 0xff ? 2 : v <= 0xffff ? 3 : v <= 0xffffffffu ? 5 : 9;
-}
-
-static uint8_t *cbor_put_head(uint8_t *o, unsigned major, uint64_t v)
-{
-	size_t n = cbor_head_size(v);
-	static const uint8_t ai[] = {0, 0, 24, 25, 0, 26, 0, 0, 0, 27};
-
-	if (n == 1) {
-		*o++ = (uint8_t)(major << 5 | v);
-		return o;
-	}
-	*o++ = (uint8_t)(major << 5 | ai[n]);
-	for (size_t i = n - 1; i > 0; i--)
-		*o++ = (uint8_t)(v >> (8 * (i - 1)));
-	return o;
-}
-
-static size_t cbor_u8_vec_size(const uint8_t *p, size_t n)
-{
-	size_t size = cbor_head_size(n);
-
+	SPOD_TRY(spod_cbor_put_head(w, SPOD_CBOR_MT_ARRAY, n));
 	for (size_t i = 0; i < n; i++)
-		size += p[i] < 24 ? 1 : 2;
-	return size;
+		SPOD_TRY(spod_cbor_put_head(w, SPOD_CBOR_MT_UINT, p[i]));
+	return SPOD_OK;
 }
 
-static uint8_t *cbor_put_u8_vec(uint8_t *o, const uint8_t *p, size_t n)
+static int put_text(struct spod_cbor_writer *w, const char *s)
 {
-	o = cbor_put_head(o, CBOR_ARRAY, n);
-	for (size_t i = 0; i < n; i++)
-		o = cbor_put_head(o, CBOR_UINT, p[i]);
-	return o;
+	return spod_cbor_put_str(w, SPOD_CBOR_MT_TSTR, s, strlen(s));
 }
 
-static size_t cbor_text_size(const char *s)
+/* [{"signing_certificate": cert, "signature": cose}], field order as serde writes it. */
+static int put_signature(struct spod_cbor_writer *w, const uint8_t *cert_pem, size_t cert_pem_len,
+                         const uint8_t *cose, size_t cose_len)
 {
-	return cbor_head_size(strlen(s)) + strlen(s);
-}
-
-static uint8_t *cbor_put_text(uint8_t *o, const char *s)
-{
-	size_t n = strlen(s);
-
-	o = cbor_put_head(o, CBOR_TEXT, n);
-	memcpy(o, s, n);
-	return o + n;
+	SPOD_TRY(spod_cbor_put_head(w, SPOD_CBOR_MT_ARRAY, 1));
+	SPOD_TRY(spod_cbor_put_head(w, SPOD_CBOR_MT_MAP, 2));
+	SPOD_TRY(put_text(w, "signing_certificate"));
+	SPOD_TRY(put_u8_vec(w, cert_pem, cert_pem_len));
+	SPOD_TRY(put_text(w, "signature"));
+	return put_u8_vec(w, cose, cose_len);
 }
 
 int spod_eif_sig_encode(uint8_t *out, size_t cap, size_t *out_len, const uint8_t *cert_pem,
                         size_t cert_pem_len, const uint8_t *cose, size_t cose_len)
 {
-	static const char k_cert[] = "signing_certificate", k_sig[] = "signature";
-	size_t need;
-	uint8_t *o = out;
+	struct spod_cbor_writer w;
 
 	*out_len = 0;
 	if (cert_pem_len == 0 || (cose == NULL && cose_len > 0))
@@ -651,19 +506,14 @@ int spod_eif_sig_encode(uint8_t *out, size_t cap, size_t *out_len, const uint8_t
 		*out_len = SIZE_MAX;
 		return SPOD_E_TOO_LARGE;
 	}
-	need = cbor_head_size(1) + cbor_head_size(2) + cbor_text_size(k_cert) +
-	       cbor_u8_vec_size(cert_pem, cert_pem_len) + cbor_text_size(k_sig) +
-	       cbor_u8_vec_size(cose, cose_len);
-	*out_len = need;
-	if (cap < need)
+	spod_cbor_writer_init(&w, NULL, SIZE_MAX); /* counts only: the size to report */
+	SPOD_TRY(put_signature(&w, cert_pem, cert_pem_len, cose, cose_len));
+	*out_len = w.len;
+	if (cap < w.len)
 		return SPOD_E_TOO_LARGE;
-	o = cbor_put_head(o, CBOR_ARRAY, 1);
-	o = cbor_put_head(o, CBOR_MAP, 2);
-	o = cbor_put_text(o, k_cert);
-	o = cbor_put_u8_vec(o, cert_pem, cert_pem_len);
-	o = cbor_put_text(o, k_sig);
-	o = cbor_put_u8_vec(o, cose, cose_len);
-	return (size_t)(o - out) == need ? SPOD_OK : SPOD_E_INTERNAL;
+	spod_cbor_writer_init(&w, out, cap);
+	SPOD_TRY(put_signature(&w, cert_pem, cert_pem_len, cose, cose_len));
+	return w.len == *out_len ? SPOD_OK : SPOD_E_INTERNAL;
 }
 
 struct piece {

@@ -592,7 +592,21 @@ static void test_signature_section_forms(void **state)
 	             "\x82\xa2" SC_CERT "\x82\x18\x41\x18\x42" SC_SIG "\x80"
 	             "\xa2" SC_CERT "\x81\x18\x43" SC_SIG "\x80",
 	             SPOD_OK),
+	    /* an unknown key holding a tag 6..20, an indefinite byte string and a bool */
+	    SIG_CASE("unknown key, any item",
+	             "\x81\xa3" SC_CERT "\x82\x18\x41\x18\x42" SC_SIG "\x80"
+	             "\x61"
+	             "x"
+	             "\x83\xd2\x40\x5f\x41\x01\xff\xf5",
+	             SPOD_OK),
 	    SIG_CASE("empty array", "\x80", SPOD_E_BAD_FIELD),
+	    /* serde_cbor refuses unassigned simple values (UnassignedCode), even unknown ones */
+	    SIG_CASE("unassigned simple value",
+	             "\x81\xa3" SC_CERT "\x82\x18\x41\x18\x42" SC_SIG "\x80"
+	             "\x61"
+	             "x"
+	             "\xe0",
+	             SPOD_E_BAD_FIELD),
 	    SIG_CASE("not an array", "\xa0", SPOD_E_BAD_FIELD),
 	    SIG_CASE("empty section", "", SPOD_E_BAD_FIELD),
 	    SIG_CASE("byte string",
