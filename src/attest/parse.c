@@ -17,7 +17,7 @@
 #include "spod/err.h"
 
 #define SHA384_NAME    "SHA384"
-#define CBOR_MAJOR_TAG 6u
+#define COSE_SIGN1_TAG 18u /* RFC 9052 §2 */
 #define PAYLOAD_KEYS   9u
 
 struct parse {
@@ -378,6 +378,26 @@ static int parse_unprotected(struct parse *p)
 	return SPOD_OK;
 }
 
+/*
+ * The head of the COSE_Sign1 array, after at most one tag 18. RFC 9052 §4.2 allows the
+ * tagged and the untagged form and AWS's documentation says a tag may be used; the
+ * signature covers neither the tag nor the array, so both forms verify alike. Any other
+ * tag, or a second one, is not a COSE_Sign1 document.
+ */
+static int envelope_head(struct parse *p, struct spod_cbor_item *arr)
+{
+	SPOD_TRY(next(p, arr));
+	if (arr->kind != SPOD_CBOR_TAG)
+		return SPOD_OK;
+	if (arr->value != COSE_SIGN1_TAG)
+		return fail(p, SPOD_E_BAD_FIELD,
+		            "document is tagged, but not with COSE_Sign1's tag 18");
+	SPOD_TRY(next(p, arr));
+	if (arr->kind == SPOD_CBOR_TAG)
+		return fail(p, SPOD_E_BAD_FIELD, "document is tagged more than once");
+	return SPOD_OK;
+}
+
 /* The COSE_Sign1 envelope: [bstr protected, {} unprotected, bstr payload, bstr signature]. */
 static int parse_envelope(struct parse *p, struct spod_attest_doc *d)
 {
@@ -385,10 +405,7 @@ static int parse_envelope(struct parse *p, struct spod_attest_doc *d)
 	struct spod_cbor_item it;
 	int more;
 
-	if ((p->r.buf[0] >> 5) == CBOR_MAJOR_TAG)
-		return fail(p, SPOD_E_BAD_FIELD,
-		            "COSE_Sign1 is tagged; Nitro documents are untagged arrays");
-	SPOD_TRY(next(p, &it));
+	SPOD_TRY(envelope_head(p, &it));
 	if (it.kind != SPOD_CBOR_ARRAY || (!it.indef && it.value != 4))
 		return fail(p, SPOD_E_BAD_FIELD, "document is not a 4-element COSE_Sign1 array");
 	spod_cbor_container_init(&arr, &it);
