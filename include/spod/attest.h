@@ -1,9 +1,10 @@
 /*
  * Verifying AWS Nitro Enclaves attestation documents (docs/attestation.md).
  *
- * A document is an untagged COSE_Sign1 [protected, unprotected, payload, signature] whose
- * payload is a CBOR map of exactly nine keys: module_id, digest, timestamp, pcrs,
- * certificate, cabundle, public_key, user_data, nonce. spod_attest_parse checks the shape
+ * A document is a COSE_Sign1 [protected, unprotected, payload, signature], untagged as AWS
+ * writes it or with the COSE_Sign1 tag 18 as RFC 9052 allows, whose payload is a CBOR map
+ * of exactly nine keys: module_id, digest, timestamp, pcrs, certificate, cabundle,
+ * public_key, user_data, nonce. spod_attest_parse checks the shape
  * and returns a view; spod_attest_verify also checks the ES384 signature, the certificate
  * chain to a pinned root, and the caller's policy (PCRs, nonce, freshness, key binding).
  *
@@ -67,18 +68,19 @@ struct spod_attest_doc {
 
 /*
  * Checks that doc[0..len) is a well-formed Nitro enclave attestation document and fills
- * *out with views into doc. Rules: untagged 4-element array; protected = bstr holding
- * exactly {1: -35}; unprotected = {}; payload = bstr holding a map with exactly the nine
- * keys, each once and of its type (definite or indefinite-length maps and arrays; strings
- * must be definite); signature = bstr of 96 bytes; no byte after the array. A NitroTPM
- * document (key nitrotpm_pcrs) is rejected. The signature is NOT checked here.
+ * *out with views into doc. Rules: 4-element array, untagged or under one tag 18 (no
+ * other tag); protected = bstr holding exactly {1: -35}; unprotected = {}; payload = bstr
+ * holding a map with exactly the nine keys, each once and of its type (definite or
+ * indefinite-length maps and arrays; strings must be definite); signature = bstr of 96
+ * bytes; no byte after the array. A NitroTPM document (key nitrotpm_pcrs) is rejected.
+ * The signature is NOT checked here.
  * Returns SPOD_OK, or on failure *out zeroed except out->error and:
  *   SPOD_E_TRUNCATED   the input ends inside an item,
  *   SPOD_E_TOO_LARGE   len over SPOD_ATTEST_DOC_MAX_BYTES or a field over its limit,
  *   SPOD_E_UNKNOWN_ALG the protected header names an algorithm other than ES384,
  *   SPOD_E_BAD_LENGTH  signature not 96 bytes, PCR not 32/48/64 bytes, trailing bytes,
- *   SPOD_E_BAD_FIELD   anything else: ill-formed CBOR, tag, wrong type, missing,
- *                      duplicate or unknown key, bad value.
+ *   SPOD_E_BAD_FIELD   anything else: ill-formed CBOR, a tag other than one 18, wrong
+ *                      type, missing, duplicate or unknown key, bad value.
  */
 int spod_attest_parse(struct spod_attest_doc *out, const uint8_t *doc, size_t len)
     __attribute__((warn_unused_result, nonnull(1)));

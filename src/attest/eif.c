@@ -1,74 +1,17 @@
 /*
- * EIF validation, PCR measurement and building. The format, the formulas and where each
- * rule comes from in AWS's sources are in docs/attestation-eif.md.
+ * EIF validation: the header, the section table and the sections it describes, the rules
+ * of AWS's specification about which sections an image holds, and the CRC-32. The format
+ * and where each rule comes from in AWS's sources are in docs/attestation.md ("Image
+ * measurement"); the signature section's CBOR is read by eif_sig.c.
  */
 #include "attest/eif.h"
 
-#include <limits.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
+#include "attest/eif_int.h"
 #include "spod/err.h"
 
-/* Header fields, in the order EifHeader::to_be_bytes writes them (src/defs/mod.rs). */
-#define HDR_VERSION      4u
-#define HDR_FLAGS        6u
-#define HDR_DEFAULT_MEM  8u
-#define HDR_DEFAULT_CPUS 16u
-#define HDR_NUM_SECTIONS 26u
-#define HDR_OFFSETS      28u
-#define HDR_SIZES        (HDR_OFFSETS + 8u * SPOD_EIF_MAX_SECTIONS)
-
-_Static_assert(HDR_SIZES + 8u * SPOD_EIF_MAX_SECTIONS + 4u == SPOD_EIF_CRC_OFFSET,
-               "the unused field sits between the size table and the CRC");
-_Static_assert(SPOD_EIF_CRC_OFFSET + 4u == SPOD_EIF_HEADER_BYTES, "the CRC ends the header");
-
-#define SEC_HDR SPOD_EIF_SECTION_HEADER_BYTES
-#define PCR     SPOD_EIF_PCR_BYTES
-
-/* Nesting allowed inside a signature section; nitro-cli writes depth 3. */
-#define CBOR_MAX_DEPTH 16u
-
-static const uint8_t eif_magic[4] = {'.', 'e', 'i', 'f'};
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t be64(const uint8_t *p)
-{
-	return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	put_be16(p, (uint16_t)(v >> 16));
-	put_be16(p + 2, (uint16_t)v);
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	put_be32(p, (uint32_t)(v >> 32));
-	put_be32(p + 4, (uint32_t)v);
-}
+const uint8_t spod_eif_magic[4] = {'.', 'e', 'i', 'f'};
 
 /*
  * The table is rebuilt on every call (2048 shifts, about a microsecond next to hashing a
@@ -90,248 +33,10 @@ uint32_t spod_eif_crc32(uint32_t crc, const uint8_t *p, size_t n)
 	return ~crc;
 }
 
-/* The CRC AWS's builder stores: header without its CRC field, then every section. */
-static uint32_t image_crc(const uint8_t *img, size_t len)
+uint32_t spod_eif_image_crc(const uint8_t *img, size_t len)
 {
 	uint32_t crc = spod_eif_crc32(0, img, SPOD_EIF_CRC_OFFSET);
 	return spod_eif_crc32(crc, img + SPOD_EIF_HEADER_BYTES, len - SPOD_EIF_HEADER_BYTES);
-}
-
-/*
- * Just enough CBOR (RFC 8949) to read a signature section: heads, skipping any item, and
- * byte vectors as serde writes a Vec<u8>. Every read is bounded by the section; nothing is
- * allocated.
- */
-enum { CBOR_UINT, CBOR_NINT, CBOR_BYTES, CBOR_TEXT, CBOR_ARRAY, CBOR_MAP, CBOR_TAG, CBOR_SIMPLE };
-
-struct cbor {
-	const uint8_t *p;
-	size_t len;
-	size_t off;
-};
-
-/* Reads one head. *indef is set for an indefinite length (a break reads as SIMPLE + indef). */
-static int cbor_head(struct cbor *c, unsigned *major, uint64_t *arg, int *indef)
-{
-	unsigned ai;
-	size_t n;
-
-	if (c->off >= c->len)
-		return SPOD_E_TRUNCATED;
-	*major = c->p[c->off] >> 5;
-	ai = c->p[c->off++] & 0x1fu;
-	*arg = ai;
-	*indef = 0;
-	if (ai < 24)
-		return SPOD_OK;
-	if (ai == 31) {
-		if (*major < CBOR_BYTES || *major == CBOR_TAG)
-			return SPOD_E_BAD_FIELD;
-		*indef = 1;
-		return SPOD_OK;
-	}
-	if (ai > 27)
-		return SPOD_E_BAD_FIELD;
-	n = (size_t)1 << (ai - 24);
-	if (n > c->len - c->off)
-		return SPOD_E_TRUNCATED;
-	*arg = 0;
-	while (n-- > 0)
-		*arg = *arg << 8 | c->p[c->off++];
-	return SPOD_OK;
-}
-
-static int cbor_take(struct cbor *c, uint64_t n)
-{
-	if (n > c->len - c->off)
-		return SPOD_E_TRUNCATED;
-	c->off += (size_t)n;
-	return SPOD_OK;
-}
-
-/* At the 0xff ending an indefinite item: consumes it and returns 1. */
-static int cbor_break(struct cbor *c)
-{
-	if (c->off < c->len && c->p[c->off] == 0xff) {
-		c->off++;
-		return 1;
-	}
-	return 0;
-}
-
-static int cbor_skip(struct cbor *c, unsigned depth);
-
-static int cbor_skip_items(struct cbor *c, uint64_t n, int indef, unsigned per, unsigned depth)
-{
-	/* Each item takes at least one byte, so a huge n ends at the end of the input. */
-	for (uint64_t i = 0; indef || i < n; i++) {
-		if (indef && cbor_break(c))
-			return SPOD_OK;
-		for (unsigned k = 0; k < per; k++)
-			SPOD_TRY(cbor_skip(c, depth + 1));
-	}
-	return SPOD_OK;
-}
-
-static int cbor_skip(struct cbor *c, unsigned depth)
-{
-	unsigned major, chunk_major;
-	uint64_t arg, chunk_len;
-	int indef, chunk_indef;
-
-	if (depth > CBOR_MAX_DEPTH)
-		return SPOD_E_TOO_LARGE;
-	SPOD_TRY(cbor_head(c, &major, &arg, &indef));
-	switch (major) {
-	case CBOR_BYTES:
-	case CBOR_TEXT:
-		if (!indef)
-			return cbor_take(c, arg);
-		while (!cbor_break(c)) {
-			SPOD_TRY(cbor_head(c, &chunk_major, &chunk_len, &chunk_indef));
-			if (chunk_major != major || chunk_indef)
-				return SPOD_E_BAD_FIELD;
-			SPOD_TRY(cbor_take(c, chunk_len));
-		}
-		return SPOD_OK;
-	case CBOR_ARRAY:
-		return cbor_skip_items(c, arg, indef, 1, depth);
-	case CBOR_MAP:
-		return cbor_skip_items(c, arg, indef, 2, depth);
-	case CBOR_TAG:
-		return cbor_skip(c, depth + 1);
-	case CBOR_SIMPLE:
-		return indef ? SPOD_E_BAD_FIELD : SPOD_OK; /* a break outside an indefinite item */
-	default:
-		return SPOD_OK; /* integers: the head was all of it */
-	}
-}
-
-/*
- * Reads a Rust Vec<u8> as serde_cbor writes it: an array of unsigned integers 0..255 (any
- * head width, definite or indefinite; serde rejects a CBOR byte string here). Sets *n to
- * the element count and, when out is not NULL, stores the bytes there (out then has room
- * for the count a previous call on the same bytes returned).
- */
-static int cbor_u8_vec(struct cbor *c, uint8_t *out, size_t *n)
-{
-	unsigned major, elem_major;
-	uint64_t count, v;
-	int indef, elem_indef;
-
-	*n = 0;
-	SPOD_TRY(cbor_head(c, &major, &count, &indef));
-	if (major != CBOR_ARRAY)
-		return SPOD_E_BAD_FIELD;
-	for (uint64_t i = 0; indef || i < count; i++) {
-		if (indef && cbor_break(c))
-			break;
-		SPOD_TRY(cbor_head(c, &elem_major, &v, &elem_indef));
-		if (elem_major != CBOR_UINT || v > 0xff)
-			return SPOD_E_BAD_FIELD;
-		if (out != NULL)
-			out[*n] = (uint8_t)v;
-		(*n)++;
-	}
-	return SPOD_OK;
-}
-
-/* Reads a definite text string; *s and *n view its bytes. */
-static int cbor_text(struct cbor *c, const uint8_t **s, size_t *n)
-{
-	unsigned major;
-	uint64_t len;
-	int indef;
-
-	SPOD_TRY(cbor_head(c, &major, &len, &indef));
-	if (major != CBOR_TEXT || indef)
-		return SPOD_E_BAD_FIELD;
-	*s = c->p + c->off;
-	SPOD_TRY(cbor_take(c, len));
-	*n = (size_t)len;
-	return SPOD_OK;
-}
-
-static int text_is(const uint8_t *s, size_t n, const char *name)
-{
-	return n == strlen(name) && memcmp(s, name, n) == 0;
-}
-
-static int fail(const char **why, int rc, const char *text)
-{
-	*why = text;
-	return rc;
-}
-
-/* One PcrSignature map; the certificate's position is kept for the first entry only. */
-static int check_pcr_signature(struct spod_eif *e, struct cbor *c, int first, const char **why)
-{
-	static const char bad[] = "signature section: an entry is not a map of byte vectors "
-	                          "keyed \"signing_certificate\" and \"signature\"";
-	unsigned major;
-	uint64_t npairs;
-	int indef, is_cert, is_sig, seen_cert = 0, seen_sig = 0;
-	const uint8_t *key;
-	size_t key_len, start, n;
-
-	if (cbor_head(c, &major, &npairs, &indef) < 0 || major != CBOR_MAP)
-		return fail(why, SPOD_E_BAD_FIELD, bad);
-	for (uint64_t i = 0; indef || i < npairs; i++) {
-		if (indef && cbor_break(c))
-			break;
-		if (cbor_text(c, &key, &key_len) < 0)
-			return fail(why, SPOD_E_BAD_FIELD, bad);
-		is_cert = text_is(key, key_len, "signing_certificate");
-		is_sig = text_is(key, key_len, "signature");
-		start = c->off;
-		if (is_cert || is_sig) {
-			if ((is_cert && seen_cert) || (is_sig && seen_sig))
-				return fail(why, SPOD_E_BAD_FIELD,
-				            "signature section: duplicate key in a PcrSignature");
-			if (cbor_u8_vec(c, NULL, &n) < 0)
-				return fail(why, SPOD_E_BAD_FIELD, bad);
-			seen_cert |= is_cert;
-			seen_sig |= is_sig;
-			if (is_cert && first) {
-				e->cert_cbor = c->p + start;
-				e->cert_cbor_len = c->off - start;
-				e->cert_pem_len = n;
-			}
-		} else if (cbor_skip(c, 2) < 0) { /* serde ignores unknown fields */
-			return fail(why, SPOD_E_BAD_FIELD, bad);
-		}
-	}
-	if (!seen_cert || !seen_sig)
-		return fail(
-		    why, SPOD_E_BAD_FIELD,
-		    "signature section: a PcrSignature lacks signing_certificate or signature");
-	return SPOD_OK;
-}
-
-/*
- * AWS's reader deserialises the section as serde_cbor Vec<PcrSignature> and hashes the
- * certificate of entry 0 (src/utils/eif_reader.rs); accept what that accepts, with text
- * keys only (serde would also take field indices) and nothing after the array.
- */
-static int check_signature(struct spod_eif *e, const uint8_t *p, size_t len, const char **why)
-{
-	struct cbor c = {p, len, 0};
-	unsigned major;
-	uint64_t count, i;
-	int indef;
-
-	if (cbor_head(&c, &major, &count, &indef) < 0 || major != CBOR_ARRAY)
-		return fail(why, SPOD_E_BAD_FIELD, "signature section is not a CBOR array");
-	for (i = 0; indef || i < count; i++) {
-		if (indef && cbor_break(&c))
-			break;
-		SPOD_TRY(check_pcr_signature(e, &c, i == 0, why));
-	}
-	if (i == 0)
-		return fail(why, SPOD_E_BAD_FIELD, "signature section holds no PcrSignature");
-	if (c.off != c.len)
-		return fail(why, SPOD_E_BAD_FIELD, "signature section: bytes after the CBOR array");
-	return SPOD_OK;
 }
 
 static int parse_header(struct spod_eif *e, const uint8_t *img, size_t len, const char **why)
@@ -340,24 +45,26 @@ static int parse_header(struct spod_eif *e, const uint8_t *img, size_t len, cons
 	uint16_t n;
 
 	if (len < SPOD_EIF_HEADER_BYTES)
-		return fail(why, SPOD_E_TRUNCATED, "image is shorter than the 548-byte EIF header");
-	if (memcmp(img, eif_magic, sizeof eif_magic) != 0)
-		return fail(why, SPOD_E_BAD_MAGIC, "not an EIF: it does not start with \".eif\"");
-	e->version = be16(img + HDR_VERSION);
+		return eif_fail(why, SPOD_E_TRUNCATED,
+		                "image is shorter than the 548-byte EIF header");
+	if (memcmp(img, spod_eif_magic, sizeof spod_eif_magic) != 0)
+		return eif_fail(why, SPOD_E_BAD_MAGIC,
+		                "not an EIF: it does not start with \".eif\"");
+	e->version = eif_be16(img + EIF_HDR_VERSION);
 	if (e->version < SPOD_EIF_MIN_VERSION || e->version > SPOD_EIF_VERSION)
-		return fail(why, SPOD_E_BAD_VERSION,
-		            "EIF version not supported (spod reads 2 to 4)");
+		return eif_fail(why, SPOD_E_BAD_VERSION,
+		                "EIF version not supported (spod reads 2 to 4)");
 	/* Reserved flag bits, the reserved and unused fields and the table entries past
 	 * num_sections are ignored, as the spec says the virtualization stack does. */
-	e->flags = be16(img + HDR_FLAGS);
-	e->default_mem = be64(img + HDR_DEFAULT_MEM);
-	e->default_cpus = be64(img + HDR_DEFAULT_CPUS);
-	e->crc32 = be32(img + SPOD_EIF_CRC_OFFSET);
-	n = be16(img + HDR_NUM_SECTIONS);
+	e->flags = eif_be16(img + EIF_HDR_FLAGS);
+	e->default_mem = eif_be64(img + EIF_HDR_DEFAULT_MEM);
+	e->default_cpus = eif_be64(img + EIF_HDR_DEFAULT_CPUS);
+	e->crc32 = eif_be32(img + SPOD_EIF_CRC_OFFSET);
+	n = eif_be16(img + EIF_HDR_NUM_SECTIONS);
 	if (n == 0)
-		return fail(why, SPOD_E_BAD_FIELD, "EIF header declares no sections");
+		return eif_fail(why, SPOD_E_BAD_FIELD, "EIF header declares no sections");
 	if (n > SPOD_EIF_MAX_SECTIONS)
-		return fail(why, SPOD_E_TOO_LARGE, "EIF header declares more than 32 sections");
+		return eif_fail(why, SPOD_E_TOO_LARGE, "EIF header declares more than 32 sections");
 	e->nsections = n;
 
 	/*
@@ -365,23 +72,23 @@ static int parse_header(struct spod_eif *e, const uint8_t *img, size_t len, cons
 	 * reader ignores the table and walks the file that way, the loader uses the table.
 	 */
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t off = be64(img + HDR_OFFSETS + 8u * i);
-		uint64_t size = be64(img + HDR_SIZES + 8u * i);
+		uint64_t off = eif_be64(img + EIF_HDR_OFFSETS + 8u * i);
+		uint64_t size = eif_be64(img + EIF_HDR_SIZES + 8u * i);
 
 		if (off != pos)
-			return fail(
+			return eif_fail(
 			    why, SPOD_E_BAD_REF,
 			    "section offset table does not match the sections (gap, overlap "
 			    "or outside the image)");
-		if (size > UINT64_MAX - SEC_HDR - pos)
-			return fail(why, SPOD_E_BAD_REF,
-			            "section size in the header table overflows");
-		pos += SEC_HDR + size;
+		if (size > UINT64_MAX - SPOD_EIF_SECTION_HEADER_BYTES - pos)
+			return eif_fail(why, SPOD_E_BAD_REF,
+			                "section size in the header table overflows");
+		pos += SPOD_EIF_SECTION_HEADER_BYTES + size;
 	}
 	if (pos > len)
-		return fail(why, SPOD_E_TRUNCATED, "image ends inside a section");
+		return eif_fail(why, SPOD_E_TRUNCATED, "image ends inside a section");
 	if (pos < len)
-		return fail(why, SPOD_E_BAD_LENGTH, "bytes after the last section");
+		return eif_fail(why, SPOD_E_BAD_LENGTH, "bytes after the last section");
 	return SPOD_OK;
 }
 
@@ -389,17 +96,19 @@ static int parse_header(struct spod_eif *e, const uint8_t *img, size_t len, cons
 static int check_sections(const struct spod_eif *e, const unsigned *count, const char **why)
 {
 	if (count[SPOD_EIF_SECTION_KERNEL] != 1 || count[SPOD_EIF_SECTION_CMDLINE] != 1)
-		return fail(why, SPOD_E_BAD_FIELD,
-		            "image needs exactly one kernel and one cmdline section");
+		return eif_fail(why, SPOD_E_BAD_FIELD,
+		                "image needs exactly one kernel and one cmdline section");
 	if (count[SPOD_EIF_SECTION_METADATA] > 1 || count[SPOD_EIF_SECTION_SIGNATURE] > 1)
-		return fail(why, SPOD_E_BAD_FIELD, "more than one metadata or signature section");
+		return eif_fail(why, SPOD_E_BAD_FIELD,
+		                "more than one metadata or signature section");
 	if (e->version >= 4 && count[SPOD_EIF_SECTION_METADATA] == 0)
-		return fail(why, SPOD_E_BAD_FIELD, "version 4 image without a metadata section");
+		return eif_fail(why, SPOD_E_BAD_FIELD,
+		                "version 4 image without a metadata section");
 	for (unsigned i = 0; i < e->nsections; i++) {
 		if (e->sections[i].type == SPOD_EIF_SECTION_KERNEL)
 			break;
 		if (e->sections[i].type == SPOD_EIF_SECTION_RAMDISK)
-			return fail(why, SPOD_E_BAD_FIELD, "ramdisk section before the kernel");
+			return eif_fail(why, SPOD_E_BAD_FIELD, "ramdisk section before the kernel");
 	}
 	return SPOD_OK;
 }
@@ -415,20 +124,22 @@ static int parse(struct spod_eif *e, const uint8_t *img, size_t len, const char 
 		const uint8_t *h = img + pos;
 		struct spod_eif_section *s = &e->sections[i];
 
-		s->type = be16(h);
-		s->flags = be16(h + 2);
-		if (be64(h + 4) != be64(img + HDR_SIZES + 8u * i))
-			return fail(why, SPOD_E_BAD_REF,
-			            "section header size differs from the EIF header's size table");
+		s->type = eif_be16(h);
+		s->flags = eif_be16(h + 2);
+		if (eif_be64(h + 4) != eif_be64(img + EIF_HDR_SIZES + 8u * i))
+			return eif_fail(
+			    why, SPOD_E_BAD_REF,
+			    "section header size differs from the EIF header's size table");
 		if (s->type == 0)
-			return fail(why, SPOD_E_BAD_FIELD, "section of type 0 (EifSectionInvalid)");
+			return eif_fail(why, SPOD_E_BAD_FIELD,
+			                "section of type 0 (EifSectionInvalid)");
 		if (s->type > SPOD_EIF_SECTION_METADATA)
-			return fail(why, SPOD_E_BAD_FIELD, "unknown section type");
+			return eif_fail(why, SPOD_E_BAD_FIELD, "unknown section type");
 		s->offset = pos;
-		s->data = h + SEC_HDR;
-		s->len = (size_t)be64(h + 4);
+		s->data = h + SPOD_EIF_SECTION_HEADER_BYTES;
+		s->len = (size_t)eif_be64(h + 4);
 		count[s->type]++;
-		pos += SEC_HDR + s->len;
+		pos += SPOD_EIF_SECTION_HEADER_BYTES + s->len;
 	}
 	SPOD_TRY(check_sections(e, count, why));
 	for (unsigned i = 0; i < e->nsections; i++) {
@@ -437,13 +148,13 @@ static int parse(struct spod_eif *e, const uint8_t *img, size_t len, const char 
 		if (s->type != SPOD_EIF_SECTION_SIGNATURE)
 			continue;
 		if (s->len > SPOD_EIF_SIGNATURE_MAX_BYTES)
-			return fail(why, SPOD_E_TOO_LARGE,
-			            "signature section larger than 32768 bytes");
-		SPOD_TRY(check_signature(e, s->data, s->len, why));
+			return eif_fail(why, SPOD_E_TOO_LARGE,
+			                "signature section larger than 32768 bytes");
+		SPOD_TRY(spod_eif_sig_check(e, s->data, s->len, why));
 	}
 	/* Last, so that a damaged image reports what is structurally wrong with it first. */
-	if (image_crc(img, len) != e->crc32)
-		return fail(why, SPOD_E_BAD_SIGNATURE, "CRC-32 mismatch: the image is corrupt");
+	if (spod_eif_image_crc(img, len) != e->crc32)
+		return eif_fail(why, SPOD_E_BAD_SIGNATURE, "CRC-32 mismatch: the image is corrupt");
 	return SPOD_OK;
 }
 
@@ -461,287 +172,5 @@ int spod_eif_parse(struct spod_eif *out, const uint8_t *img, size_t len)
 		return rc;
 	}
 	*out = e;
-	return SPOD_OK;
-}
-
-/* pcr = SHA384(0^48 || digest of ctx): one TPM-style extend of a zeroed register. */
-static int extend_from_zero(uint8_t pcr[PCR], EVP_MD_CTX *ctx)
-{
-	uint8_t buf[2 * PCR];
-	unsigned int n = 0;
-
-	memset(buf, 0, PCR);
-	if (EVP_DigestFinal_ex(ctx, buf + PCR, &n) != 1 || n != PCR)
-		return SPOD_E_CRYPTO;
-	if (EVP_Digest(buf, sizeof buf, pcr, &n, EVP_sha384(), NULL) != 1 || n != PCR)
-		return SPOD_E_CRYPTO;
-	return SPOD_OK;
-}
-
-static int no_password(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf, (void)size, (void)rwflag, (void)u;
-	return -1;
-}
-
-/* PCR8 from the PEM certificate of the first PcrSignature, via DER as OpenSSL writes it. */
-static int cert_pcr(uint8_t pcr[PCR], const struct spod_eif *eif, EVP_MD_CTX *ctx)
-{
-	struct cbor c = {eif->cert_cbor, eif->cert_cbor_len, 0};
-	uint8_t *pem = NULL, *der = NULL;
-	BIO *bio = NULL;
-	X509 *cert = NULL;
-	size_t n;
-	int der_len, rc = SPOD_E_NOMEM;
-
-	if (eif->cert_pem_len > INT_MAX) {
-		rc = SPOD_E_BAD_KEY;
-		goto out;
-	}
-	pem = malloc(eif->cert_pem_len + 1);
-	if (pem == NULL)
-		goto out;
-	if (cbor_u8_vec(&c, pem, &n) < 0 || n != eif->cert_pem_len) {
-		rc = SPOD_E_INTERNAL; /* spod_eif_parse checked these bytes */
-		goto out;
-	}
-	bio = BIO_new_mem_buf(pem, (int)n);
-	if (bio == NULL)
-		goto out;
-	cert = PEM_read_bio_X509(bio, NULL, no_password, NULL);
-	if (cert == NULL) {
-		rc = SPOD_E_BAD_KEY;
-		goto out;
-	}
-	rc = SPOD_E_CRYPTO;
-	der_len = i2d_X509(cert, &der);
-	if (der_len <= 0 || EVP_DigestInit_ex(ctx, EVP_sha384(), NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, der, (size_t)der_len) != 1)
-		goto out;
-	rc = extend_from_zero(pcr, ctx);
-out:
-	if (rc < 0)
-		ERR_clear_error();
-	OPENSSL_free(der);
-	X509_free(cert);
-	BIO_free(bio);
-	free(pem);
-	return rc;
-}
-
-/* Feeds sections the way EifReader::from_eif does (src/utils/eif_reader.rs). */
-static int hash_sections(EVP_MD_CTX *image, EVP_MD_CTX *boot, EVP_MD_CTX *app,
-                         const struct spod_eif *eif)
-{
-	unsigned ramdisks = 0;
-
-	for (unsigned i = 0; i < eif->nsections; i++) {
-		const struct spod_eif_section *s = &eif->sections[i];
-		EVP_MD_CTX *second;
-
-		if (s->type == SPOD_EIF_SECTION_KERNEL || s->type == SPOD_EIF_SECTION_CMDLINE)
-			second = boot;
-		else if (s->type == SPOD_EIF_SECTION_RAMDISK)
-			second = ramdisks++ == 0 ? boot : app;
-		else
-			continue; /* signature and metadata are not part of PCR0..2 */
-		if (EVP_DigestUpdate(image, s->data, s->len) != 1 ||
-		    EVP_DigestUpdate(second, s->data, s->len) != 1)
-			return SPOD_E_CRYPTO;
-	}
-	return SPOD_OK;
-}
-
-int spod_eif_measure(struct spod_eif_pcrs *out, const struct spod_eif *eif)
-{
-	EVP_MD_CTX *image = EVP_MD_CTX_new(), *boot = EVP_MD_CTX_new(), *app = EVP_MD_CTX_new();
-	struct spod_eif_pcrs p;
-	int rc = SPOD_E_NOMEM;
-
-	memset(&p, 0, sizeof p);
-	memset(out, 0, sizeof *out);
-	if (image == NULL || boot == NULL || app == NULL)
-		goto out;
-	rc = SPOD_E_CRYPTO;
-	if (EVP_DigestInit_ex(image, EVP_sha384(), NULL) != 1 ||
-	    EVP_DigestInit_ex(boot, EVP_sha384(), NULL) != 1 ||
-	    EVP_DigestInit_ex(app, EVP_sha384(), NULL) != 1)
-		goto out;
-	SPOD_GUARD(rc, hash_sections(image, boot, app, eif));
-	SPOD_GUARD(rc, extend_from_zero(p.pcr0, image));
-	SPOD_GUARD(rc, extend_from_zero(p.pcr1, boot));
-	SPOD_GUARD(rc, extend_from_zero(p.pcr2, app));
-	if (eif->cert_cbor != NULL) {
-		SPOD_GUARD(rc, cert_pcr(p.pcr8, eif, image));
-		p.has_pcr8 = 1;
-	}
-	*out = p;
-	rc = SPOD_OK;
-out:
-	EVP_MD_CTX_free(image);
-	EVP_MD_CTX_free(boot);
-	EVP_MD_CTX_free(app);
-	return rc;
-}
-
-/* Bytes of a CBOR head for argument v (shortest form, as serde_cbor writes). */
-static size_t cbor_head_size(uint64_t v)
-{
-	return v < 24 ? 1 : v <= 0xff ? 2 : v <= 0xffff ? 3 : v <= 0xffffffffu ? 5 : 9;
-}
-
-static uint8_t *cbor_put_head(uint8_t *o, unsigned major, uint64_t v)
-{
-	size_t n = cbor_head_size(v);
-	static const uint8_t ai[] = {0, 0, 24, 25, 0, 26, 0, 0, 0, 27};
-
-	if (n == 1) {
-		*o++ = (uint8_t)(major << 5 | v);
-		return o;
-	}
-	*o++ = (uint8_t)(major << 5 | ai[n]);
-	for (size_t i = n - 1; i > 0; i--)
-		*o++ = (uint8_t)(v >> (8 * (i - 1)));
-	return o;
-}
-
-static size_t cbor_u8_vec_size(const uint8_t *p, size_t n)
-{
-	size_t size = cbor_head_size(n);
-
-	for (size_t i = 0; i < n; i++)
-		size += p[i] < 24 ? 1 : 2;
-	return size;
-}
-
-static uint8_t *cbor_put_u8_vec(uint8_t *o, const uint8_t *p, size_t n)
-{
-	o = cbor_put_head(o, CBOR_ARRAY, n);
-	for (size_t i = 0; i < n; i++)
-		o = cbor_put_head(o, CBOR_UINT, p[i]);
-	return o;
-}
-
-static size_t cbor_text_size(const char *s)
-{
-	return cbor_head_size(strlen(s)) + strlen(s);
-}
-
-static uint8_t *cbor_put_text(uint8_t *o, const char *s)
-{
-	size_t n = strlen(s);
-
-	o = cbor_put_head(o, CBOR_TEXT, n);
-	memcpy(o, s, n);
-	return o + n;
-}
-
-int spod_eif_sig_encode(uint8_t *out, size_t cap, size_t *out_len, const uint8_t *cert_pem,
-                        size_t cert_pem_len, const uint8_t *cose, size_t cose_len)
-{
-	static const char k_cert[] = "signing_certificate", k_sig[] = "signature";
-	size_t need;
-	uint8_t *o = out;
-
-	*out_len = 0;
-	if (cert_pem_len == 0 || (cose == NULL && cose_len > 0))
-		return SPOD_E_BAD_ARG;
-	/* An element takes at most 2 bytes: with both below SIZE_MAX / 4 the sum cannot wrap. */
-	if (cert_pem_len > SIZE_MAX / 4 || cose_len > SIZE_MAX / 4) {
-		*out_len = SIZE_MAX;
-		return SPOD_E_TOO_LARGE;
-	}
-	need = cbor_head_size(1) + cbor_head_size(2) + cbor_text_size(k_cert) +
-	       cbor_u8_vec_size(cert_pem, cert_pem_len) + cbor_text_size(k_sig) +
-	       cbor_u8_vec_size(cose, cose_len);
-	*out_len = need;
-	if (cap < need)
-		return SPOD_E_TOO_LARGE;
-	o = cbor_put_head(o, CBOR_ARRAY, 1);
-	o = cbor_put_head(o, CBOR_MAP, 2);
-	o = cbor_put_text(o, k_cert);
-	o = cbor_put_u8_vec(o, cert_pem, cert_pem_len);
-	o = cbor_put_text(o, k_sig);
-	o = cbor_put_u8_vec(o, cose, cose_len);
-	return (size_t)(o - out) == need ? SPOD_OK : SPOD_E_INTERNAL;
-}
-
-struct piece {
-	uint16_t type;
-	const uint8_t *data;
-	size_t len;
-};
-
-/* The sections of in, in the order EifBuilder::write_to writes them (src/utils/mod.rs). */
-static int plan(struct piece *s, size_t *ns, const struct spod_eif_build_in *in)
-{
-	size_t n = 0;
-
-	if (in->nramdisks > SPOD_EIF_MAX_SECTIONS - 2 ||
-	    2 + (in->metadata != NULL) + in->nramdisks + (in->signature != NULL) >
-	        SPOD_EIF_MAX_SECTIONS)
-		return SPOD_E_BAD_ARG;
-	if ((in->flags & ~SPOD_EIF_ARCH_ARM64) != 0 || in->cmdline == NULL ||
-	    (in->nramdisks > 0 && (in->ramdisks == NULL || in->ramdisk_lens == NULL)) ||
-	    (in->kernel == NULL && in->kernel_len > 0) ||
-	    (in->signature != NULL && in->signature_len > SPOD_EIF_SIGNATURE_MAX_BYTES))
-		return SPOD_E_BAD_ARG;
-	s[n++] = (struct piece){SPOD_EIF_SECTION_KERNEL, in->kernel, in->kernel_len};
-	s[n++] = (struct piece){SPOD_EIF_SECTION_CMDLINE, (const uint8_t *)in->cmdline,
-	                        strlen(in->cmdline)};
-	if (in->metadata != NULL)
-		s[n++] = (struct piece){SPOD_EIF_SECTION_METADATA, in->metadata, in->metadata_len};
-	for (size_t i = 0; i < in->nramdisks; i++) {
-		if (in->ramdisks[i] == NULL && in->ramdisk_lens[i] > 0)
-			return SPOD_E_BAD_ARG;
-		s[n++] =
-		    (struct piece){SPOD_EIF_SECTION_RAMDISK, in->ramdisks[i], in->ramdisk_lens[i]};
-	}
-	if (in->signature != NULL)
-		s[n++] =
-		    (struct piece){SPOD_EIF_SECTION_SIGNATURE, in->signature, in->signature_len};
-	*ns = n;
-	return SPOD_OK;
-}
-
-int spod_eif_build(uint8_t *out, size_t cap, size_t *out_len, const struct spod_eif_build_in *in)
-{
-	struct piece s[SPOD_EIF_MAX_SECTIONS];
-	size_t ns = 0, total = SPOD_EIF_HEADER_BYTES, pos;
-
-	*out_len = 0;
-	SPOD_TRY(plan(s, &ns, in));
-	for (size_t i = 0; i < ns; i++) {
-		if (s[i].len > SIZE_MAX - SEC_HDR - total) {
-			*out_len = SIZE_MAX;
-			return SPOD_E_TOO_LARGE;
-		}
-		total += SEC_HDR + s[i].len;
-	}
-	*out_len = total;
-	if (cap < total)
-		return SPOD_E_TOO_LARGE;
-
-	memset(out, 0, SPOD_EIF_HEADER_BYTES);
-	memcpy(out, eif_magic, sizeof eif_magic);
-	put_be16(out + HDR_VERSION, in->metadata != NULL ? SPOD_EIF_VERSION : 3);
-	put_be16(out + HDR_FLAGS, in->flags);
-	put_be64(out + HDR_DEFAULT_MEM,
-	         in->default_mem ? in->default_mem : SPOD_EIF_DEFAULT_MEM_BYTES);
-	put_be64(out + HDR_DEFAULT_CPUS,
-	         in->default_cpus ? in->default_cpus : SPOD_EIF_DEFAULT_CPUS);
-	put_be16(out + HDR_NUM_SECTIONS, (uint16_t)ns);
-	pos = SPOD_EIF_HEADER_BYTES;
-	for (size_t i = 0; i < ns; i++) {
-		put_be64(out + HDR_OFFSETS + 8 * i, pos);
-		put_be64(out + HDR_SIZES + 8 * i, s[i].len);
-		put_be16(out + pos, s[i].type);
-		put_be16(out + pos + 2, 0);
-		put_be64(out + pos + 4, s[i].len);
-		if (s[i].len > 0)
-			memcpy(out + pos + SEC_HDR, s[i].data, s[i].len);
-		pos += SEC_HDR + s[i].len;
-	}
-	put_be32(out + SPOD_EIF_CRC_OFFSET, image_crc(out, total));
 	return SPOD_OK;
 }

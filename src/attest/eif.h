@@ -3,7 +3,7 @@
  *
  * The format is AWS's (aws/aws-nitro-enclaves-image-format: the specification in README.md,
  * the code in src/defs/mod.rs and src/utils); the layout, the PCR formulas and the sources
- * are in docs/attestation-eif.md. In short, all integers big-endian:
+ * are in docs/attestation.md ("Image measurement"). In short, all integers big-endian:
  *
  *   header (548 bytes)  magic ".eif", version, flags, default_mem, default_cpus, reserved,
  *                       num_sections, section_offsets[32], section_sizes[32], unused, crc32

@@ -16,10 +16,9 @@
 #include "spod/attest.h"
 #include "spod/err.h"
 
-#define SHA384_NAME     "SHA384"
-#define CBOR_BREAK_BYTE 0xffu
-#define CBOR_MAJOR_TAG  6u
-#define PAYLOAD_KEYS    9u
+#define SHA384_NAME    "SHA384"
+#define COSE_SIGN1_TAG 18u /* RFC 9052 §2 */
+#define PAYLOAD_KEYS   9u
 
 struct parse {
 	struct spod_cbor_reader r;
@@ -73,23 +72,11 @@ static int next(struct parse *p, struct spod_cbor_item *it)
 	return SPOD_OK;
 }
 
-/*
- * Sets *more to whether another element (or pair) of the container opened by `open` follows,
- * consuming the break of an indefinite-length one. *left counts a definite one down.
- */
-static int has_more(struct parse *p, const struct spod_cbor_item *open, uint64_t *left, int *more)
+/* Sets *more to whether another element (or pair) of c follows (spod_cbor_more). */
+static int has_more(struct parse *p, struct spod_cbor_container *c, int *more)
 {
-	if (!open->indef) {
-		*more = *left > 0;
-		if (*more)
-			(*left)--;
-		return SPOD_OK;
-	}
-	if (spod_cbor_at_end(&p->r))
+	if (spod_cbor_more(&p->r, c, more) < 0)
 		return fail(p, SPOD_E_TRUNCATED, "document ends inside an indefinite-length item");
-	*more = p->r.buf[p->r.off] != CBOR_BREAK_BYTE;
-	if (!*more)
-		p->r.off++;
 	return SPOD_OK;
 }
 
@@ -115,16 +102,15 @@ static int get_bstr(struct parse *p, struct spod_bytes *out, int nullable, const
 static int parse_protected(struct parse *outer, struct spod_bytes hdr)
 {
 	struct parse p = {.why = NULL};
-	struct spod_cbor_item map;
+	struct spod_cbor_container map;
 	struct spod_cbor_item it;
-	uint64_t left;
 	int more;
 
 	spod_cbor_reader_init(&p.r, hdr.ptr, hdr.len);
-	if (next(&p, &map) < 0 || map.kind != SPOD_CBOR_MAP)
+	if (next(&p, &it) < 0 || it.kind != SPOD_CBOR_MAP)
 		return fail(outer, SPOD_E_BAD_FIELD, "protected header is not a CBOR map");
-	left = map.value;
-	if (has_more(&p, &map, &left, &more) < 0 || !more)
+	spod_cbor_container_init(&map, &it);
+	if (has_more(&p, &map, &more) < 0 || !more)
 		return fail(outer, SPOD_E_BAD_FIELD, "protected header has no alg");
 	if (next(&p, &it) < 0 || it.kind != SPOD_CBOR_UINT || it.value != 1)
 		return fail(outer, SPOD_E_BAD_FIELD, "protected header must hold only alg (1)");
@@ -132,7 +118,7 @@ static int parse_protected(struct parse *outer, struct spod_bytes hdr)
 		return fail(outer, SPOD_E_BAD_FIELD, "protected header alg is ill-formed");
 	if (it.kind != SPOD_CBOR_NEGINT || it.value != SPOD_COSE_ALG_ES384_N)
 		return fail(outer, SPOD_E_UNKNOWN_ALG, "protected header alg is not ES384 (-35)");
-	if (has_more(&p, &map, &left, &more) < 0 || more)
+	if (has_more(&p, &map, &more) < 0 || more)
 		return fail(outer, SPOD_E_BAD_FIELD, "protected header must hold only alg (1)");
 	if (!spod_cbor_at_end(&p.r))
 		return fail(outer, SPOD_E_BAD_LENGTH, "bytes after the protected header map");
@@ -190,20 +176,19 @@ static int parse_timestamp(struct parse *p, struct spod_attest_doc *d)
 
 static int parse_pcrs(struct parse *p, struct spod_attest_doc *d)
 {
-	struct spod_cbor_item map;
-	struct spod_cbor_item key;
+	struct spod_cbor_container map;
+	struct spod_cbor_item head, key;
 	struct spod_bytes val;
-	uint64_t left;
 	int more;
 
-	SPOD_TRY(next(p, &map));
-	if (map.kind != SPOD_CBOR_MAP)
+	SPOD_TRY(next(p, &head));
+	if (head.kind != SPOD_CBOR_MAP)
 		return fail(p, SPOD_E_BAD_FIELD, "pcrs is not a map");
-	if (!map.indef && map.value > SPOD_ATTEST_MAX_PCRS)
+	if (!head.indef && head.value > SPOD_ATTEST_MAX_PCRS)
 		return fail(p, SPOD_E_TOO_LARGE, "pcrs has more than 32 entries");
-	left = map.value;
+	spod_cbor_container_init(&map, &head);
 	for (;;) {
-		SPOD_TRY(has_more(p, &map, &left, &more));
+		SPOD_TRY(has_more(p, &map, &more));
 		if (!more)
 			break;
 		SPOD_TRY(next(p, &key));
@@ -235,16 +220,16 @@ static int parse_cert(struct parse *p, struct spod_bytes *out, const char *wrong
 
 static int parse_cabundle(struct parse *p, struct spod_attest_doc *d)
 {
-	struct spod_cbor_item arr;
-	uint64_t left;
+	struct spod_cbor_container arr;
+	struct spod_cbor_item it;
 	int more;
 
-	SPOD_TRY(next(p, &arr));
-	if (arr.kind != SPOD_CBOR_ARRAY)
+	SPOD_TRY(next(p, &it));
+	if (it.kind != SPOD_CBOR_ARRAY)
 		return fail(p, SPOD_E_BAD_FIELD, "cabundle is not an array");
-	left = arr.value;
+	spod_cbor_container_init(&arr, &it);
 	for (;;) {
-		SPOD_TRY(has_more(p, &arr, &left, &more));
+		SPOD_TRY(has_more(p, &arr, &more));
 		if (!more)
 			break;
 		if (d->ncabundle == SPOD_ATTEST_MAX_CABUNDLE)
@@ -306,13 +291,12 @@ static int lookup_key(struct parse *p, const struct spod_cbor_item *key, enum fi
 	if (key->kind != SPOD_CBOR_TSTR)
 		return fail(p, SPOD_E_BAD_FIELD, "payload key is not a text string");
 	for (unsigned i = 0; i < PAYLOAD_KEYS; i++) {
-		size_t n = strlen(fields[i].name);
-		if (key->len == n && memcmp(key->ptr, fields[i].name, n) == 0) {
+		if (spod_cbor_is_text(key, fields[i].name)) {
 			*f = (enum field)i;
 			return SPOD_OK;
 		}
 	}
-	if (key->len == sizeof tpm_key - 1 && memcmp(key->ptr, tpm_key, key->len) == 0)
+	if (spod_cbor_is_text(key, tpm_key))
 		return fail(p, SPOD_E_BAD_FIELD,
 		            "payload has nitrotpm_pcrs: a NitroTPM (EC2 instance) document, "
 		            "not an enclave's");
@@ -322,23 +306,22 @@ static int lookup_key(struct parse *p, const struct spod_cbor_item *key, enum fi
 static int parse_payload(struct parse *outer, struct spod_attest_doc *d)
 {
 	struct parse p = {.why = NULL};
-	struct spod_cbor_item map;
-	struct spod_cbor_item key;
+	struct spod_cbor_container map;
+	struct spod_cbor_item head, key;
 	unsigned seen = 0;
-	uint64_t left;
 	enum field f;
 	int more;
 	int rc;
 
 	spod_cbor_reader_init(&p.r, d->payload.ptr, d->payload.len);
-	SPOD_GUARD(rc, next(&p, &map));
-	if (map.kind != SPOD_CBOR_MAP) {
+	SPOD_GUARD(rc, next(&p, &head));
+	if (head.kind != SPOD_CBOR_MAP) {
 		rc = fail(&p, SPOD_E_BAD_FIELD, "payload is not a CBOR map");
 		goto out;
 	}
-	left = map.value;
+	spod_cbor_container_init(&map, &head);
 	for (;;) {
-		SPOD_GUARD(rc, has_more(&p, &map, &left, &more));
+		SPOD_GUARD(rc, has_more(&p, &map, &more));
 		if (!more)
 			break;
 		SPOD_GUARD(rc, next(&p, &key));
@@ -367,56 +350,79 @@ out:
 	return rc;
 }
 
-/* The COSE_Sign1 envelope: [bstr protected, {} unprotected, bstr payload, bstr signature]. */
-static int parse_envelope(struct parse *p, struct spod_attest_doc *d)
+/* Steps to the next of the COSE_Sign1 array's four elements. */
+static int next_element(struct parse *p, struct spod_cbor_container *arr)
 {
-	struct spod_cbor_item arr;
-	struct spod_cbor_item it;
-	uint64_t left;
 	int more;
 
-	if ((p->r.buf[0] >> 5) == CBOR_MAJOR_TAG)
-		return fail(p, SPOD_E_BAD_FIELD,
-		            "COSE_Sign1 is tagged; Nitro documents are untagged arrays");
-	SPOD_TRY(next(p, &arr));
-	if (arr.kind != SPOD_CBOR_ARRAY || (!arr.indef && arr.value != 4))
-		return fail(p, SPOD_E_BAD_FIELD, "document is not a 4-element COSE_Sign1 array");
-	left = arr.value;
-
-	SPOD_TRY(has_more(p, &arr, &left, &more));
+	SPOD_TRY(has_more(p, arr, &more));
 	if (!more)
 		return fail(p, SPOD_E_BAD_FIELD, "COSE_Sign1 array has fewer than 4 elements");
-	SPOD_TRY(get_bstr(p, &d->protected_hdr, 0, "protected header is not a byte string"));
-	SPOD_TRY(parse_protected(p, d->protected_hdr));
+	return SPOD_OK;
+}
 
-	SPOD_TRY(has_more(p, &arr, &left, &more));
-	if (!more)
-		return fail(p, SPOD_E_BAD_FIELD, "COSE_Sign1 array has fewer than 4 elements");
+/* The unprotected header: an empty map, definite or indefinite. */
+static int parse_unprotected(struct parse *p)
+{
+	struct spod_cbor_container map;
+	struct spod_cbor_item it;
+	int more;
+
 	SPOD_TRY(next(p, &it));
 	if (it.kind != SPOD_CBOR_MAP)
 		return fail(p, SPOD_E_BAD_FIELD, "unprotected header is not a map");
-	if (it.indef) {
-		uint64_t none = 0;
-		SPOD_TRY(has_more(p, &it, &none, &more));
-		if (more)
-			return fail(p, SPOD_E_BAD_FIELD, "unprotected header is not empty");
-	} else if (it.value != 0) {
+	spod_cbor_container_init(&map, &it);
+	SPOD_TRY(has_more(p, &map, &more));
+	if (more)
 		return fail(p, SPOD_E_BAD_FIELD, "unprotected header is not empty");
-	}
+	return SPOD_OK;
+}
 
-	SPOD_TRY(has_more(p, &arr, &left, &more));
-	if (!more)
-		return fail(p, SPOD_E_BAD_FIELD, "COSE_Sign1 array has fewer than 4 elements");
+/*
+ * The head of the COSE_Sign1 array, after at most one tag 18. RFC 9052 §4.2 allows the
+ * tagged and the untagged form and AWS's documentation says a tag may be used; the
+ * signature covers neither the tag nor the array, so both forms verify alike. Any other
+ * tag, or a second one, is not a COSE_Sign1 document.
+ */
+static int envelope_head(struct parse *p, struct spod_cbor_item *arr)
+{
+	SPOD_TRY(next(p, arr));
+	if (arr->kind != SPOD_CBOR_TAG)
+		return SPOD_OK;
+	if (arr->value != COSE_SIGN1_TAG)
+		return fail(p, SPOD_E_BAD_FIELD,
+		            "document is tagged, but not with COSE_Sign1's tag 18");
+	SPOD_TRY(next(p, arr));
+	if (arr->kind == SPOD_CBOR_TAG)
+		return fail(p, SPOD_E_BAD_FIELD, "document is tagged more than once");
+	return SPOD_OK;
+}
+
+/* The COSE_Sign1 envelope: [bstr protected, {} unprotected, bstr payload, bstr signature]. */
+static int parse_envelope(struct parse *p, struct spod_attest_doc *d)
+{
+	struct spod_cbor_container arr;
+	struct spod_cbor_item it;
+	int more;
+
+	SPOD_TRY(envelope_head(p, &it));
+	if (it.kind != SPOD_CBOR_ARRAY || (!it.indef && it.value != 4))
+		return fail(p, SPOD_E_BAD_FIELD, "document is not a 4-element COSE_Sign1 array");
+	spod_cbor_container_init(&arr, &it);
+
+	SPOD_TRY(next_element(p, &arr));
+	SPOD_TRY(get_bstr(p, &d->protected_hdr, 0, "protected header is not a byte string"));
+	SPOD_TRY(parse_protected(p, d->protected_hdr));
+	SPOD_TRY(next_element(p, &arr));
+	SPOD_TRY(parse_unprotected(p));
+	SPOD_TRY(next_element(p, &arr));
 	SPOD_TRY(get_bstr(p, &d->payload, 0, "payload is not a byte string"));
-
-	SPOD_TRY(has_more(p, &arr, &left, &more));
-	if (!more)
-		return fail(p, SPOD_E_BAD_FIELD, "COSE_Sign1 array has fewer than 4 elements");
+	SPOD_TRY(next_element(p, &arr));
 	SPOD_TRY(get_bstr(p, &d->signature, 0, "signature is not a byte string"));
 	if (d->signature.len != SPOD_ATTEST_SIG_BYTES)
 		return fail(p, SPOD_E_BAD_LENGTH, "signature is not 96 bytes of raw r || s");
 
-	SPOD_TRY(has_more(p, &arr, &left, &more));
+	SPOD_TRY(has_more(p, &arr, &more));
 	if (more)
 		return fail(p, SPOD_E_BAD_FIELD, "COSE_Sign1 array has more than 4 elements");
 	if (!spod_cbor_at_end(&p->r))

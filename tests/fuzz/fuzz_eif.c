@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for EIF parsing and measurement (src/attest/eif.c).
+ * libFuzzer target for EIF parsing and measurement (src/attest/eif*.c).
  *
  * Each input is copied into a buffer of exactly its own length (so a view straying past
  * the image lands in an ASan redzone) and parsed twice: as given, and with its CRC-32

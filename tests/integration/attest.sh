@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Attestation through the real binaries: the enclave's simulated NSM issues documents that
 # spod attest verify accepts under the development root and rejects under the AWS root, with
-# a wrong nonce, PCR or key; an independent Python verifier (cbor2 + cryptography) accepts
-# them too; --expect-pcr0 guards CLI calls end to end; spod-host admits an enclave only
-# after its attestation verifies; the development root survives an enclave restart; and the
-# simulator refuses to run where a Nitro device exists unless told explicitly.
+# a wrong nonce, PCR or key, and accepts them under COSE_Sign1's tag 18 as well; an
+# independent Python verifier (cbor2 + cryptography) accepts them too; --expect-pcr0 guards
+# CLI calls end to end; spod-host admits an enclave only after its attestation verifies;
+# the development root survives an enclave restart; and the simulator refuses to run where
+# a Nitro device exists unless told explicitly.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -62,9 +63,22 @@ for len in 1 100 $((size - 1)); do
 	expect_exit 6 "$SPOD" attest verify "$T_DIR/short.cbor" --root dev
 done
 
+log "under COSE_Sign1's tag 18 (RFC 9052) the document verifies too; under another tag it does not"
+{ printf '\xd2'; cat "$T_DIR/doc.cbor"; } >"$T_DIR/tagged.cbor"
+run "$SPOD" --json attest verify "$T_DIR/tagged.cbor" --root "$T_DIR/dev-root.pem" \
+	--nonce "$NONCE" --key "$K1" --public "$K1_PUB" --pcr "0=$PCR0"
+[[ $(echo "$OUT" | json_get 'd["verified"]') == true ]] || fail "tagged not verified: $OUT"
+{ printf '\xd9\xd9\xf7'; cat "$T_DIR/doc.cbor"; } >"$T_DIR/self-described.cbor"
+reject MALFORMED "$T_DIR/self-described.cbor" --root dev
+{ printf '\xd2\xd2'; cat "$T_DIR/doc.cbor"; } >"$T_DIR/tagged-twice.cbor"
+reject MALFORMED "$T_DIR/tagged-twice.cbor" --root dev
+
 log "an independent verifier (Python cbor2 + cryptography) accepts the document"
 run "$PY" "$SPOD_SRC/tests/interop/verify_attest.py" --root "$T_DIR/dev-root.pem" "$T_DIR/doc.cbor"
 expect_exit 1 "$PY" "$SPOD_SRC/tests/interop/verify_attest.py" "$T_DIR/doc.cbor"
+run "$PY" "$SPOD_SRC/tests/interop/verify_attest.py" --root "$T_DIR/dev-root.pem" "$T_DIR/tagged.cbor"
+expect_exit 1 "$PY" "$SPOD_SRC/tests/interop/verify_attest.py" --root "$T_DIR/dev-root.pem" \
+	"$T_DIR/self-described.cbor"
 
 log "--expect-pcr0 guards CLI calls end to end"
 run "$SPOD" --expect-pcr0 "$PCR0" --root dev keys public "$K1" --format eth-address

@@ -2,7 +2,8 @@
 """Independent verifier for AWS Nitro attestation documents (docs/attestation.md).
 
 Written against the format, not against spod's C code: it uses Debian's python3-cbor2 and
-python3-cryptography only. It checks the COSE_Sign1 ES384 signature with the leaf
+python3-cryptography only. It checks the COSE_Sign1 (untagged, or under its tag 18 as
+RFC 9052 allows) ES384 signature with the leaf
 certificate's key, the chain leaf -> cabundle[n-1] -> ... -> cabundle[1] -> root, where
 cabundle[0] must be the given root byte for byte, each certificate's validity at the given
 time, and prints the document's fields (PCRs in hex) as JSON.
@@ -35,6 +36,7 @@ DEFAULT_ROOT = os.path.join(HERE, "..", "data", "attestation", "aws_nitro_root_g
 KEYS = ("module_id", "digest", "timestamp", "pcrs", "certificate", "cabundle",
         "public_key", "user_data", "nonce")
 ES384 = -35
+COSE_SIGN1_TAG = 18
 
 
 class Reject(Exception):
@@ -53,10 +55,31 @@ def load_one(data, what):
     return item
 
 
+def leading_tags(doc):
+    """The tag numbers in front of the first item, read from the bytes: cbor2 unwraps some
+    tags (55799, self-described CBOR) by itself, so its result cannot tell."""
+    tags, off = [], 0
+    while off < len(doc) and doc[off] >> 5 == 6:
+        ai, off = doc[off] & 0x1F, off + 1
+        if ai < 24:
+            tags.append(ai)
+        elif ai <= 27:
+            n = 1 << (ai - 24)
+            tags.append(int.from_bytes(doc[off:off + n], "big"))
+            off += n
+        else:
+            raise Reject("document: malformed tag head")
+    return tags
+
+
 def parse(doc):
+    # RFC 9052 allows COSE_Sign1 untagged (as AWS writes it) or under its tag 18.
+    tags = leading_tags(doc)
+    if tags not in ([], [COSE_SIGN1_TAG]):
+        raise Reject(f"document is tagged {tags}; only one COSE_Sign1 tag (18) is allowed")
     top = load_one(doc, "document")
-    if isinstance(top, cbor2.CBORTag):
-        raise Reject(f"document is tagged (tag {top.tag}); Nitro documents are untagged")
+    if tags:
+        top = top.value
     if not isinstance(top, list) or len(top) != 4:
         raise Reject("document is not a 4-element COSE_Sign1 array")
     protected, unprotected, payload, signature = top

@@ -454,8 +454,13 @@ static void test_envelope(void **state)
 	    {"83", "44a1013822", "a0", NULL, "", SPOD_E_BAD_FIELD, "4-element"},
 	    {"9f", "44a1013822", "a0", NULL, "40ff", SPOD_E_BAD_FIELD, "more than 4"},
 	    {"9f", "44a1013822", "a0", NULL, "", SPOD_E_TRUNCATED, "indefinite"},
-	    {"d284", "44a1013822", "a0", NULL, "", SPOD_E_BAD_FIELD, "tagged"},
+	    {"d284", "44a1013822", "a0", NULL, "", SPOD_OK, NULL},
+	    {"d81284", "44a1013822", "a0", NULL, "", SPOD_OK, NULL},
+	    {"d29f", "44a1013822", "a0", NULL, "ff", SPOD_OK, NULL},
+	    {"d2d284", "44a1013822", "a0", NULL, "", SPOD_E_BAD_FIELD, "more than once"},
+	    {"d184", "44a1013822", "a0", NULL, "", SPOD_E_BAD_FIELD, "tagged"},
 	    {"d9d9f784", "44a1013822", "a0", NULL, "", SPOD_E_BAD_FIELD, "tagged"},
+	    {"d2a4", "44a1013822", "a0", NULL, "", SPOD_E_BAD_FIELD, "COSE_Sign1"},
 	    {"a4", "44a1013822", "a0", NULL, "", SPOD_E_BAD_FIELD, "COSE_Sign1"},
 	};
 	struct spod_attest_doc d;

@@ -274,6 +274,86 @@ static void test_real_truncated_at_every_length(void **state)
 	}
 }
 
+/*
+ * RFC 9052 §4.2 lets a COSE_Sign1 carry tag 18 and AWS says a document "may" be tagged;
+ * the signature covers neither the tag nor the envelope, so the real documents with 0xd2
+ * in front (and with tag 18 in its two-byte form d8 12) verify at their own time, and
+ * their views point into the tagged buffer.
+ */
+static void test_real_tagged_docs_verify(void **state)
+{
+	static uint8_t doc[DOC_CAP];
+	static uint8_t tagged[DOC_CAP + 2];
+	static const uint8_t *const tags[] = {(const uint8_t *)"\xd2", (const uint8_t *)"\xd8\x12"};
+	static const size_t tag_lens[] = {1, 2};
+
+	(void)state;
+	for (size_t i = 0; i < NREAL; i++) {
+		size_t len = load(doc, sizeof doc, real_docs[i].file);
+
+		for (size_t t = 0; t < 2; t++) {
+			struct spod_attest_policy pol = {.at = doc_time(doc, len)};
+			struct spod_attest_result res;
+			size_t n = tag_lens[t] + len;
+
+			memcpy(tagged, tags[t], tag_lens[t]);
+			memcpy(tagged + tag_lens[t], doc, len);
+			print_message("  %s tagged %s\n", real_docs[i].file,
+			              t == 0 ? "d2" : "d8 12");
+			assert_int_equal(spod_attest_verify(&res, tagged, n, &pol), SPOD_OK);
+			assert_int_equal(res.status, SPOD_ATTEST_OK);
+			assert_ptr_equal(res.doc.protected_hdr.ptr, tagged + tag_lens[t] + 2);
+			assert_true(res.doc.signature.ptr == tagged + n - SPOD_ATTEST_SIG_BYTES);
+			assert_int_equal(res.doc.module_id.len, strlen(real_docs[i].module_id));
+		}
+	}
+}
+
+/* Tag 18 is the only tag accepted, once, and the tagged form is checked like the other. */
+static void test_real_tagged_tampering(void **state)
+{
+	static uint8_t doc[DOC_CAP];
+	static uint8_t alt[DOC_CAP + 16];
+	static const struct {
+		const char *hex;
+		const char *words;
+	} wrong_tags[] = {
+	    {"d9d9f7", "not with COSE_Sign1's tag 18"}, /* self-described CBOR */
+	    {"d1", "not with COSE_Sign1's tag 18"},     /* COSE_Mac0 */
+	    {"c1", "not with COSE_Sign1's tag 18"},       {"d2d2", "more than once"},
+	    {"d9d9f7d2", "not with COSE_Sign1's tag 18"},
+	};
+	struct spod_attest_policy pol = {0};
+	struct spod_attest_result res;
+	struct spod_attest_doc d;
+	size_t len, n;
+
+	(void)state;
+	len = load(doc, sizeof doc, "capejs_2022.cbor");
+	for (size_t i = 0; i < sizeof wrong_tags / sizeof wrong_tags[0]; i++) {
+		assert_int_equal(spod_hex_decode(alt, sizeof alt, &n, wrong_tags[i].hex), SPOD_OK);
+		memcpy(alt + n, doc, len);
+		assert_int_equal(spod_attest_parse(&d, alt, n + len), SPOD_E_BAD_FIELD);
+		assert_non_null(strstr(d.error, wrong_tags[i].words));
+	}
+	/* Tag 18 on something other than the array; on nothing; with a byte after it. */
+	assert_int_equal(spod_attest_parse(&d, (const uint8_t *)"\xd2\xa0", 2), SPOD_E_BAD_FIELD);
+	assert_int_equal(spod_attest_parse(&d, (const uint8_t *)"\xd2", 1), SPOD_E_TRUNCATED);
+	alt[0] = 0xd2;
+	memcpy(alt + 1, doc, len);
+	alt[len + 1] = 0x00;
+	assert_int_equal(spod_attest_parse(&d, alt, len + 2), SPOD_E_BAD_LENGTH);
+	for (n = 0; n <= len; n++) {
+		int rc = spod_attest_parse(&d, alt, n);
+		assert_true(rc == SPOD_E_TRUNCATED || rc == SPOD_E_BAD_LENGTH);
+	}
+	/* The tag does not make a damaged signature acceptable. */
+	pol.at = doc_time(doc, len);
+	alt[len] ^= 0x01;
+	assert_int_equal(spod_attest_verify(&res, alt, len + 1, &pol), SPOD_E_BAD_SIGNATURE);
+	assert_int_equal(res.status, SPOD_ATTEST_BAD_SIGNATURE);
+}
+
 static void test_real_envelope_tampering(void **state)
 {
 	static uint8_t doc[DOC_CAP];
@@ -284,17 +364,6 @@ static void test_real_envelope_tampering(void **state)
 	(void)state;
 	len = load(doc, sizeof doc, "capejs_2022.cbor");
 	assert_memory_equal(doc, "\x84\x44\xa1\x01\x38\x22\xa0", 7);
-
-	/* Tagged COSE_Sign1 (tag 18, one-byte and two-byte forms). */
-	alt[0] = 0xd2;
-	memcpy(alt + 1, doc, len);
-	assert_int_equal(spod_attest_parse(&d, alt, len + 1), SPOD_E_BAD_FIELD);
-	assert_non_null(strstr(d.error, "tagged"));
-	alt[0] = 0xd8;
-	alt[1] = 0x12;
-	memcpy(alt + 2, doc, len);
-	assert_int_equal(spod_attest_parse(&d, alt, len + 2), SPOD_E_BAD_FIELD);
-	assert_non_null(strstr(d.error, "tagged"));
 
 	/* A byte after the array. */
 	memcpy(alt, doc, len);
@@ -591,6 +660,8 @@ int main(void)
 	    cmocka_unit_test(test_real_signature_bit_flips),
 	    cmocka_unit_test(test_real_payload_bit_flips),
 	    cmocka_unit_test(test_real_truncated_at_every_length),
+	    cmocka_unit_test(test_real_tagged_docs_verify),
+	    cmocka_unit_test(test_real_tagged_tampering),
 	    cmocka_unit_test(test_real_envelope_tampering),
 	    cmocka_unit_test(test_real_signature_form),
 	    cmocka_unit_test(test_real_roots),
