@@ -1804,6 +1804,7 @@ static void test_err_table(void **state)
 		assert_int_equal(spod_err_to_status(e), -e);
 		assert_int_equal(spod_err_from_status(spod_err_to_status(e)), e);
 		assert_true(spod_err_exit_code(e) >= 1 && spod_err_exit_code(e) <= 7);
+		assert_true(spod_err_http_status(e) >= 400 && spod_err_http_status(e) <= 599);
 		for (int o = e - 1; o > SPOD_E__MIN; o--)
 			assert_string_not_equal(name, spod_err_name(o));
 	}
@@ -1813,7 +1814,35 @@ static void test_err_table(void **state)
 		assert_string_equal(spod_strerror(outside[i]), "unknown error");
 		assert_int_equal(spod_err_to_status(outside[i]), -SPOD_E_INTERNAL);
 		assert_int_equal(spod_err_exit_code(outside[i]), 1);
+		assert_int_equal(spod_err_http_status(outside[i]), 500);
 	}
+	/* The HTTP column of the table, for the statuses docs/openapi.yaml names. */
+	static const struct {
+		int err;
+		unsigned http;
+		int exit_code;
+	} cols[] = {
+	    {SPOD_OK, 200, 0},
+	    {SPOD_E_BAD_ARG, 400, 2},
+	    {SPOD_E_BAD_MODE, 400, 5},
+	    {SPOD_E_UNAUTHENTICATED, 401, 7},
+	    {SPOD_E_FORBIDDEN, 403, 7},
+	    {SPOD_E_KEY_NOT_FOUND, 404, 4},
+	    {SPOD_E_LABEL_TAKEN, 409, 5},
+	    {SPOD_E_TOO_LARGE, 413, 5},
+	    {SPOD_E_RATE_LIMITED, 429, 3},
+	    {SPOD_E_INTERNAL, 500, 1},
+	    {SPOD_E_PROTOCOL, 502, 1},
+	    {SPOD_E_UNAVAILABLE, 503, 3},
+	    {SPOD_E_TIMEOUT, 504, 3},
+	    {SPOD_E_KEYSTORE_FULL, 507, 5},
+	};
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		assert_int_equal(spod_err_http_status(cols[i].err), cols[i].http);
+		assert_int_equal(spod_err_exit_code(cols[i].err), cols[i].exit_code);
+	}
+	assert_string_equal(spod_err_name(SPOD_E_LABEL_TAKEN), "LABEL_TAKEN");
+	assert_int_equal(spod_err_to_status(SPOD_E_LABEL_TAKEN), 32);
 	assert_string_equal(spod_err_name(SPOD_E_KEY_NOT_FOUND), "KEY_NOT_FOUND");
 	assert_string_equal(spod_err_name(SPOD_E_BAD_KEY), "BAD_KEY");
 	static const uint16_t unknown[] = {(uint16_t)-SPOD_E__MIN, 40, 100, 0x8000, 0xffff};

@@ -387,11 +387,11 @@ static int label_taken(struct spod_host *h, const char *label)
 
 	for (const struct host_audit *a = h->pending_labels; a != NULL; a = a->next_label)
 		if (strcmp(a->label, label) == 0)
-			return SPOD_E_BAD_ARG;
+			return SPOD_E_LABEL_TAKEN;
 	rc = spod_store_key_find_label(h->store, &k, label);
 	if (rc == SPOD_E_KEY_NOT_FOUND)
 		return SPOD_OK;
-	return rc == SPOD_OK ? SPOD_E_BAD_ARG : rc;
+	return rc == SPOD_OK ? SPOD_E_LABEL_TAKEN : rc;
 }
 
 static int admit_sign(struct host_client *cl, const struct spod_frame *f, struct host_audit **audit,
@@ -445,9 +445,8 @@ static int admit_generate(struct host_client *cl, const struct spod_frame *f,
 		memcpy((*audit)->label, r.label, r.label_len);
 		rc = label_taken(h, (*audit)->label);
 		if (rc < 0) {
-			*what = rc == SPOD_E_BAD_ARG
-			            ? "key.generate: label already used by a live key"
-			            : "key.generate: key store unavailable";
+			*what = rc == SPOD_E_LABEL_TAKEN ? "key.generate"
+			                                 : "key.generate: key store unavailable";
 			host_audit_free(h, *audit);
 			*audit = NULL;
 			return rc;

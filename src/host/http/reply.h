@@ -27,10 +27,11 @@ struct spod_http_reply {
 void spod_http_reply_free(struct spod_http_reply *r) __attribute__((nonnull));
 
 /*
- * The HTTP status for a SPOD_E_* code: 401 UNAUTHENTICATED, 403 FORBIDDEN, 429 RATE_LIMITED,
- * 404 KEY_NOT_FOUND, 503 UNAVAILABLE/BUSY/IO/CLOSED/AGAIN, 504 TIMEOUT, 413 TOO_LARGE,
- * 507 KEYSTORE_FULL, 502 PROTOCOL (the host answered something that does not fit), 400 for
- * the codes that describe the request's input, 500 for the rest.
+ * The HTTP status for a SPOD_E_* code, from the one error table (spod_err_http_status):
+ * 401 UNAUTHENTICATED, 403 FORBIDDEN, 429 RATE_LIMITED, 404 KEY_NOT_FOUND, 409 LABEL_TAKEN,
+ * 503 UNAVAILABLE/BUSY/IO/CLOSED/AGAIN, 504 TIMEOUT, 413 TOO_LARGE, 507 KEYSTORE_FULL,
+ * 502 PROTOCOL (the host answered something that does not fit), 400 for the codes that
+ * describe the request's input, 500 for the rest.
  */
 unsigned spod_http_status(int err);
 
