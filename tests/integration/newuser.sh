@@ -26,7 +26,37 @@ case_label_taken() {
 	[[ $OUT == "409 "*'"LABEL_TAKEN"'* ]] || fail "duplicate label over HTTP: $OUT"
 }
 
-CASES=(label_taken)
+# 429 says when to come back: Retry-After in seconds, after which the token may ask again.
+case_retry_after() {
+	local slow kid
+	run "$SPOD" --json keys generate --alg ed25519
+	kid=$(json_get 'd["id"]' <<<"$OUT")
+	slow=$("$SPOD" --json token create --scope 'ops=sign;keys=*;rate=1' | json_get 'd["token"]')
+	"$PY" - "$URL" "$slow" "$kid" <<'PY' || fail "Retry-After on 429"
+import http.client, json, sys, time, urllib.parse
+url, tok, kid = sys.argv[1:]
+u = urllib.parse.urlsplit(url)
+def sign():
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    c.request("POST", f"/v1/keys/{kid}/sign", json.dumps({"message": "aa"}),
+              {"Authorization": f"Bearer {tok}", "Content-Type": "application/json"})
+    r = c.getresponse()
+    r.read()
+    return r.status, r.getheader("Retry-After")
+answers = [sign() for _ in range(4)]
+limited = [a for a in answers if a[0] == 429]
+assert limited, f"no 429 from a token allowed 1 request per second: {answers}"
+assert all(a[1] is None for a in answers if a[0] != 429), answers
+after = limited[0][1]
+assert after is not None and after.isdigit() and int(after) == 1, f"Retry-After: {after!r}"
+deadline = time.monotonic() + int(after) + 2
+while sign()[0] != 200:
+    assert time.monotonic() < deadline, "still refused well after Retry-After"
+    time.sleep(0.05)
+PY
+}
+
+CASES=(label_taken retry_after)
 FAILED=()
 for c in "${CASES[@]}"; do
 	if [[ -n ${NEWUSER_CASES:-} && " $NEWUSER_CASES " != *" $c "* ]]; then

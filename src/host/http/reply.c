@@ -63,6 +63,7 @@ void spod_http_reply_error(struct spod_http_reply *r, unsigned status, const cha
 	spod_http_reply_json(r, status,
 	                     json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", clean));
 	r->challenge = r->status == 401;
+	r->retry_after_s = r->status == 429 ? SPOD_HTTP_RETRY_AFTER_S : 0;
 }
 
 void spod_http_reply_failure(struct spod_http_reply *r, int err, const char *message)
