@@ -27,6 +27,7 @@ struct spod_key_info {
 	uint8_t alg; /* enum spod_alg */
 	uint8_t pub[SPOD_PUB_MAX_BYTES];
 	size_t pub_len;
+	char label[SPOD_LABEL_MAX_BYTES + 1]; /* NUL-terminated; "" when the key has no label */
 };
 
 struct spod_signature {

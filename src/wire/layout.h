@@ -81,10 +81,11 @@
 /* key response (key.generate, key.public) and each key.list entry */
 #define KEY_ID        0
 #define KEY_ALG       16
-#define KEY_RESERVED1 17 /* 3 bytes */
+#define KEY_LABEL_LEN 17 /* u8: 0 (no label) .. SPOD_LABEL_MAX_BYTES */
+#define KEY_RESERVED  18 /* 2 bytes */
 #define KEY_PUB_OFF   20
 #define KEY_PUB_LEN   24
-#define KEY_RESERVED2 28
+#define KEY_LABEL_OFF 28 /* u32, relative to the body; 0 when label_len is 0 */
 #define KEY_FIXED     32
 
 /* sign response */
@@ -130,8 +131,15 @@
 #define BRESP_ITEM_BYTES 16
 
 /* Largest response bodies, used to size buffers. */
+#define KEY_RESP_BODY_MAX (KEY_FIXED + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES)
+#define LIST_RESP_BODY_MAX(n)                                                                      \
+	(LIST_ENTRIES +                                                                            \
+	 (size_t)(n) * (LIST_ENTRY_BYTES + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES))
 #define SIGN_RESP_BODY_MAX     (SIG_FIXED + SPOD_SIG_MAX_BYTES)
 #define BATCH_RESP_BODY_MAX(n) (BRESP_ITEMS + (size_t)(n) * (BRESP_ITEM_BYTES + SPOD_SIG_MAX_BYTES))
+/* The largest key.list page (1024 entries, 65-byte keys, 128-byte labels) fits one frame. */
+_Static_assert(LIST_RESP_BODY_MAX(SPOD_LIST_MAX_ITEMS) <= SPOD_BODY_MAX_BYTES,
+               "a full key.list page must fit in one frame");
 
 /*
  * Checks that a whole frame with body_len bytes of body fits in cap bytes and under the

@@ -131,7 +131,8 @@ static int fake_answer(struct fake *f, int fd, const struct spod_frame *fr, uint
 			rc = spod_wire_put_empty(out, REPLY_BYTES, &n, SPOD_OP_KEY_DELETE, rid);
 		else
 			rc = spod_wire_put_key(out, REPLY_BYTES, &n, SPOD_OP_KEY_PUBLIC, rid,
-			                       key.key_id, SPOD_ALG_ED25519, pub, sizeof(pub));
+			                       key.key_id, SPOD_ALG_ED25519, pub, sizeof(pub), NULL,
+			                       0);
 		close_now = atomic_load(&f->close_after);
 		break;
 	default:

@@ -499,7 +499,8 @@ static int list_one(void *ctx, const struct spod_store_key *k)
 	p->total++;
 	if (p->total <= p->skip || p->enc->count == p->max)
 		return SPOD_OK;
-	return spod_wire_list_add(p->enc, k->id, k->alg, k->public_key, k->public_key_len);
+	return spod_wire_list_add(p->enc, k->id, k->alg, k->public_key, k->public_key_len, k->label,
+	                          strlen(k->label));
 }
 
 static int list_scoped(struct host_client *cl, const struct spod_frame *f, const char **what)
