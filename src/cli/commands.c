@@ -9,6 +9,7 @@
 
 #define OPT(o) (1u << (o))
 
+/* A key as "ID  ALG  PUBLIC[  LABEL]", or a JSON object whose label is null without one. */
 static void print_key(const struct cli *cli, const struct spod_key_info *k, int last)
 {
 	char id[2 * SPOD_KEY_ID_BYTES + 1];
@@ -17,10 +18,17 @@ static void print_key(const struct cli *cli, const struct spod_key_info *k, int 
 	if (cli->json) {
 		printf("{\"id\":\"%s\",\"alg\":\"%s\",\"public\":\"", id, spod_alg_name(k->alg));
 		cli_hex(stdout, k->pub, k->pub_len);
-		printf("\"}%s", last ? "" : ",");
+		printf("\",\"label\":");
+		if (k->label[0] != '\0')
+			cli_json_str(stdout, k->label, strlen(k->label));
+		else
+			printf("null");
+		printf("}%s", last ? "" : ",");
 	} else {
 		printf("%s  %-9s  ", id, spod_alg_name(k->alg) ? spod_alg_name(k->alg) : "?");
 		cli_hex(stdout, k->pub, k->pub_len);
+		if (k->label[0] != '\0')
+			printf("  %s", k->label);
 		putchar('\n');
 	}
 }

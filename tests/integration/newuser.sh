@@ -56,7 +56,38 @@ while sign()[0] != 200:
 PY
 }
 
-CASES=(label_taken retry_after)
+# Labels show wherever keys do: keys generate --json, keys list (text and JSON), HTTP
+# GET /v1/keys and /v1/keys/{id}, and the host's own list for a token limited to some keys.
+case_labels() {
+	local lab nolab some
+	run "$SPOD" --json keys generate --alg secp256k1 --label lab-1
+	[[ $(json_get 'd["label"]' <<<"$OUT") == lab-1 ]] || fail "generate --json: $OUT"
+	lab=$(json_get 'd["id"]' <<<"$OUT")
+	run "$SPOD" --json keys generate --alg ed25519
+	[[ $(json_get 'd["label"]' <<<"$OUT") == null ]] || fail "generate --json, no label: $OUT"
+	nolab=$(json_get 'd["id"]' <<<"$OUT")
+	run "$SPOD" keys list
+	grep -qE "^$lab  secp256k1  [0-9a-f]{130}  lab-1\$" <<<"$OUT" || fail "keys list text: $OUT"
+	grep -qE "^$nolab  ed25519    [0-9a-f]{64}\$" <<<"$OUT" || fail "keys list text: $OUT"
+	run "$SPOD" --json keys list
+	[[ $(json_get "[{k['id']: k['label'] for k in d}[i] for i in ('$lab', '$nolab')]" \
+		<<<"$OUT") == '["lab-1", null]' ]] || fail "keys list --json: $OUT"
+	run http_status GET "/v1/keys/$lab"
+	[[ $OUT == "200 "*'"label":"lab-1"'* ]] || fail "GET /v1/keys/{id}: $OUT"
+	run http_status GET "/v1/keys/$nolab"
+	[[ $OUT == "200 "*'"label":null'* ]] || fail "GET /v1/keys/{id} without a label: $OUT"
+	run http_status GET "/v1/keys?limit=1024"
+	json_get "[k['label'] for k in d['keys'] if k['id'] == '$lab']" <<<"${OUT#200 }" |
+		grep -qx '\["lab-1"\]' || fail "GET /v1/keys: $OUT"
+	# spod-host answers key.list itself for a token limited to some keys
+	some=$("$SPOD" --json token create --scope "ops=list;keys=label:lab-1,id:$nolab" |
+		json_get 'd["token"]')
+	SPOD_TOKEN=$some run "$SPOD" --json keys list
+	[[ $(json_get "sorted([str(k['label']) for k in d])" <<<"$OUT") == '["None", "lab-1"]' ]] ||
+		fail "scoped keys list: $OUT"
+}
+
+CASES=(label_taken retry_after labels)
 FAILED=()
 for c in "${CASES[@]}"; do
 	if [[ -n ${NEWUSER_CASES:-} && " $NEWUSER_CASES " != *" $c "* ]]; then
