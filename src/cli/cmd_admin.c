@@ -5,10 +5,12 @@
  * the host running (SQLite serialises the writers) or stopped. A running host sees a new
  * token at its next hello and a revocation within HOST_REFRESH_MS (1 s).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "host/auth/auth.h"
@@ -25,23 +27,63 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Opens the database named by --db, $SPOD_DB or the data directory's spod.db. */
+/*
+ * Says why there is no database at path (named by from): its directory is missing, or the
+ * file. Returns the usage exit code.
+ */
+static int no_database(const char *path, const char *from)
+{
+	char dir[320];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if (dir[0] == '\0')
+		snprintf(dir, sizeof(dir), "/");
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		fprintf(stderr,
+		        "spod: no database at %s (from %s): the directory %s does not exist\n",
+		        path, from, dir);
+	else
+		fprintf(stderr, "spod: no database at %s (from %s)\n", path, from);
+	fputs("spod: hint: spod-host creates its database on first start and the CLI never "
+	      "does; name the database of a pod that has run with --db PATH or $SPOD_DB, or its "
+	      "data directory with $SPOD_DATA_DIR\n",
+	      stderr);
+	return spod_err_exit_code(SPOD_E_BAD_ARG);
+}
+
+/*
+ * Opens the existing database named by --db, $SPOD_DB or the data directory's spod.db: a
+ * mistyped path must not quietly become a new, empty database.
+ */
 static int open_db(const struct cli *cli, struct spod_store **s)
 {
 	char path[320];
-	const char *p = cli->opt[OPT_DB] ? cli->opt[OPT_DB] : getenv("SPOD_DB");
+	const char *p = cli->opt[OPT_DB], *from = "--db";
+	struct stat st;
 	int rc;
 
+	if (p == NULL) {
+		p = getenv("SPOD_DB");
+		from = "$SPOD_DB";
+	}
 	if (p == NULL || p[0] == '\0') {
 		char dir[256];
 		if (spod_data_dir(dir, sizeof(dir)) < 0 ||
 		    (size_t)snprintf(path, sizeof(path), "%s/spod.db", dir) >= sizeof(path))
 			return cli_usage_error("data directory path too long");
 		p = path;
+		from = getenv("SPOD_DATA_DIR") ? "$SPOD_DATA_DIR" : "the default data directory";
 	}
-	rc = spod_store_open(s, p);
+	if (stat(p, &st) != 0 && (errno == ENOENT || errno == ENOTDIR))
+		return no_database(p, from);
+	rc = spod_store_open_existing(s, p);
+	if (rc == SPOD_E_BAD_ARG && stat(p, &st) != 0)
+		return no_database(p, from); /* removed meanwhile */
 	if (rc < 0) {
-		fprintf(stderr, "spod: cannot open the database %s [%s]\n", p, spod_err_name(rc));
+		fprintf(stderr, "spod: cannot open the database %s (from %s) [%s]\n", p, from,
+		        spod_err_name(rc));
 		return spod_err_exit_code(rc);
 	}
 	return 0;

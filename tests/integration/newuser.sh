@@ -87,7 +87,28 @@ case_labels() {
 		fail "scoped keys list: $OUT"
 }
 
-CASES=(label_taken retry_after labels)
+# The CLI never creates a database: a mistyped --db, $SPOD_DB or data directory is a usage
+# error (exit 2) that says what is missing, and leaves nothing behind.
+case_db_missing() {
+	expect_exit 2 "$SPOD" --db "$T_DIR/typo.db" token create --scope 'ops=sign;keys=*'
+	[[ $ERR == *"no database at $T_DIR/typo.db (from --db)"* ]] || fail "typo --db: $ERR"
+	[[ ! -e $T_DIR/typo.db ]] || fail "spod --db created a database"
+	expect_exit 2 "$SPOD" --db "$T_DIR/nodir/spod.db" token list
+	[[ $ERR == *"the directory $T_DIR/nodir does not exist"* ]] || fail "missing directory: $ERR"
+	[[ ! -e $T_DIR/nodir ]] || fail "spod --db created a directory"
+	expect_exit 2 env SPOD_DB="$T_DIR/typo2.db" "$SPOD" audit tail
+	[[ $ERR == *"(from \$SPOD_DB)"* && ! -e $T_DIR/typo2.db ]] || fail "SPOD_DB: $ERR"
+	expect_exit 2 env SPOD_DATA_DIR="$T_DIR/absent" "$SPOD" audit verify
+	[[ $ERR == *"\$SPOD_DATA_DIR"*"does not exist"* && ! -e $T_DIR/absent ]] ||
+		fail "SPOD_DATA_DIR: $ERR"
+	: >"$T_DIR/empty.db"
+	expect_exit 2 "$SPOD" --db "$T_DIR/empty.db" token list
+	[[ ! -s $T_DIR/empty.db ]] || fail "spod wrote a schema into an empty file"
+	# the pod's own database still works
+	run "$SPOD" --db "$T_DIR/spod.db" token list
+}
+
+CASES=(label_taken retry_after labels db_missing)
 FAILED=()
 for c in "${CASES[@]}"; do
 	if [[ -n ${NEWUSER_CASES:-} && " $NEWUSER_CASES " != *" $c "* ]]; then
