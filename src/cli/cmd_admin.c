@@ -203,16 +203,28 @@ static int token_create(struct cli *cli, struct spod_store *s)
 struct list_ctx {
 	int json;
 	int first;
+	int64_t now_ms;
 };
+
+/* What the pod makes of a token record now: "revoked", "expired" or "active". */
+static const char *token_state(const struct spod_store_token *t, int64_t now_ms)
+{
+	if (t->revoked_ms != 0)
+		return "revoked";
+	if (spod_auth_token_valid(t->expires_ms, 0, now_ms) < 0)
+		return "expired";
+	return "active";
+}
 
 static int print_token(void *arg, const struct spod_store_token *t)
 {
 	struct list_ctx *ctx = arg;
+	const char *state = token_state(t, ctx->now_ms);
 
 	if (ctx->json) {
 		printf("%s{\"id\":\"", ctx->first ? "" : ",");
 		cli_hex(stdout, t->id, sizeof(t->id));
-		printf("\",\"scopes\":");
+		printf("\",\"state\":\"%s\",\"scopes\":", state);
 		cli_json_str(stdout, t->scopes, strlen(t->scopes));
 		json_time("created_ms", t->created_ms);
 		json_time("expires_ms", t->expires_ms);
@@ -224,7 +236,8 @@ static int print_token(void *arg, const struct spod_store_token *t)
 		print_time(t->created_ms);
 		printf("  expires ");
 		print_time(t->expires_ms);
-		printf("  %s  %s\n", t->revoked_ms ? "REVOKED" : "active ", t->scopes);
+		printf("  %-7s  %s\n", strcmp(state, "revoked") == 0 ? "REVOKED" : state,
+		       t->scopes);
 	}
 	ctx->first = 0;
 	return SPOD_OK;
@@ -232,7 +245,7 @@ static int print_token(void *arg, const struct spod_store_token *t)
 
 static int token_list(struct cli *cli, struct spod_store *s)
 {
-	struct list_ctx ctx = {cli->json, 1};
+	struct list_ctx ctx = {cli->json, 1, wall_ms()};
 	int rc;
 
 	if (cli->json)
@@ -385,7 +398,7 @@ int cmd_audit(struct cli *cli)
 	if ((rc = open_db(cli, &s)) != 0)
 		return rc;
 	if (strcmp(sub, "tail") == 0) {
-		struct list_ctx ctx = {cli->json, 1};
+		struct list_ctx ctx = {cli->json, 1, wall_ms()};
 		long n = 20;
 		if (cli->opt[OPT_LIMIT] != NULL) {
 			char *end;

@@ -108,7 +108,20 @@ case_db_missing() {
 	run "$SPOD" --db "$T_DIR/spod.db" token list
 }
 
-CASES=(label_taken retry_after labels db_missing)
+# token list tells expired tokens from active ones (text and JSON).
+case_token_expired() {
+	local short long
+	short=$("$SPOD" --json token create --scope 'ops=list;keys=*' --expires 1s | json_get 'd["id"]')
+	long=$("$SPOD" --json token create --scope 'ops=list;keys=*' --expires 1h | json_get 'd["id"]')
+	token_shows() { "$SPOD" token list | grep -qE "^$1 .* $2 +ops="; }
+	wait_until 10 token_shows "$short" expired || fail "expired token: $("$SPOD" token list)"
+	token_shows "$long" active || fail "active token: $("$SPOD" token list)"
+	run "$SPOD" --json token list
+	[[ $(json_get "[{t['id']: t['state'] for t in d}[i] for i in ('$short', '$long')]" \
+		<<<"$OUT") == '["expired", "active"]' ]] || fail "token list --json: $OUT"
+}
+
+CASES=(label_taken retry_after labels db_missing token_expired)
 FAILED=()
 for c in "${CASES[@]}"; do
 	if [[ -n ${NEWUSER_CASES:-} && " $NEWUSER_CASES " != *" $c "* ]]; then
