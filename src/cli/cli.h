@@ -38,6 +38,7 @@ enum cli_opt {
 	OPT_EXPIRES,
 	OPT_DB,
 	OPT_LIMIT,
+	OPT_CHAIN_ID,
 	OPT_HELP,
 	OPT__COUNT
 };

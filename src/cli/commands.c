@@ -1,4 +1,4 @@
-/* The spod subcommands: info, keys, sign and the offline verify. */
+/* The spod subcommands that talk to the pod: info, keys and sign (verify: cmd_verify.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,46 +353,4 @@ int cmd_sign(struct cli *cli)
 			printf("recid %u (Ethereum v = %u)\n", sig.recid, 27u + sig.recid);
 	}
 	return 0;
-}
-
-int cmd_verify(struct cli *cli)
-{
-	static uint8_t data[SPOD_MSG_MAX_BYTES];
-	uint8_t pub[SPOD_PUB_MAX_BYTES], sig[SPOD_SIG_MAX_BYTES + 1], alg, mode;
-	size_t len, pub_len, sig_len;
-	int rc;
-
-	rc = cli_only(cli,
-	              OPT(OPT_ALG) | OPT(OPT_PUBLIC) | OPT(OPT_SIGNATURE) | OPT(OPT_MESSAGE) |
-	                  OPT(OPT_MESSAGE_FILE) | OPT(OPT_DIGEST) | OPT(OPT_HASH),
-	              "verify");
-	if (rc != 0)
-		return rc;
-	if (cli->npos != 0)
-		return cli_usage_error("'verify' takes only options");
-	if (cli->opt[OPT_ALG] == NULL || spod_alg_parse(&alg, cli->opt[OPT_ALG]) < 0)
-		return cli_usage_error("--alg must be ed25519, secp256k1 or p256");
-	if (cli->opt[OPT_PUBLIC] == NULL ||
-	    spod_hex_decode(pub, sizeof(pub), &pub_len, cli->opt[OPT_PUBLIC]) < 0)
-		return cli_usage_error("--public must be the hex public key (32 or 65 bytes)");
-	if (cli->opt[OPT_SIGNATURE] == NULL ||
-	    spod_hex_decode(sig, sizeof(sig), &sig_len, cli->opt[OPT_SIGNATURE]) < 0)
-		return cli_usage_error("--signature must be 64 bytes of hex (r||s, or 65 with v)");
-	/* Accept Ethereum's 65-byte r||s||v by dropping v: it does not affect validity. */
-	if (alg == SPOD_ALG_SECP256K1 && sig_len == 65)
-		sig_len = 64;
-	if ((rc = cli_read_payload(cli, data, &len, &mode)) != 0)
-		return rc;
-	rc = spod_verify(alg, pub, pub_len, mode, data, len, sig, sig_len);
-	if (cli->json) {
-		printf("{\"valid\":%s", rc == SPOD_OK ? "true" : "false");
-		if (rc < 0)
-			printf(",\"reason\":\"%s\"", spod_err_name(rc));
-		printf("}\n");
-	} else if (rc == SPOD_OK) {
-		printf("valid\n");
-	} else {
-		printf("INVALID: %s\n", spod_strerror(rc));
-	}
-	return spod_err_exit_code(rc);
 }

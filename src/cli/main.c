@@ -36,6 +36,7 @@ static const char *const opt_names[OPT__COUNT] = {
     [OPT_EXPIRES] = "expires",
     [OPT_DB] = "db",
     [OPT_LIMIT] = "limit",
+    [OPT_CHAIN_ID] = "chain-id",
     [OPT_HELP] = "help",
 };
 

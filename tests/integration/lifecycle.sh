@@ -223,13 +223,14 @@ else:
     assert set(d) == {"key_id", "alg", "signature"}, d
 ' "$id" "$alg" || fail "sign --json: $OUT"
 		jsig=$(echo "$OUT" | json_get 'd["signature"]')
+		jv=$(printf %02x "$(echo "$OUT" | json_get 'd.get("v", 0)')")
 		run "$SPOD" --json verify --alg "$alg" --public "$pub" --message "$MSG" \
 			--hash keccak256 --signature "$jsig"
 		[[ $(echo "$OUT" | json_get 'd["valid"]') == true ]] || fail "verify --json: $OUT"
 		if [[ $alg == secp256k1 ]]; then
-			# Ethereum's 65-byte r||s||v form is accepted by verify.
+			# Ethereum's 65-byte r||s||v form is accepted by verify, with the signer's v.
 			run "$SPOD" verify --alg secp256k1 --public "$pub" --message "$MSG" \
-				--hash keccak256 --signature "${jsig}1b"
+				--hash keccak256 --signature "${jsig}${jv}"
 		fi
 
 		# ECDSA needs a digest or a hash: a bare message is BAD_MODE (rejected, 5).

@@ -121,7 +121,61 @@ case_token_expired() {
 		<<<"$OUT") == '["expired", "active"]' ]] || fail "token list --json: $OUT"
 }
 
-CASES=(label_taken retry_after labels db_missing token_expired)
+# verify checks the v of a 65-byte secp256k1 r||s||v: its recovery id must recover the given
+# public key. v may be 0/1, 27/28 or, with --chain-id, EIP-155's chain_id * 2 + 35/36.
+case_verify_v() {
+	local id pub sig recid other msg=68656c6c6f
+	run "$SPOD" --json keys generate --alg secp256k1
+	id=$(json_get 'd["id"]' <<<"$OUT")
+	pub=$("$SPOD" keys public "$id")
+	run "$SPOD" --json sign "$id" --message "$msg" --hash keccak256
+	sig=$(json_get 'd["signature"]' <<<"$OUT")
+	recid=$(json_get 'd["recid"]' <<<"$OUT")
+	other=$((1 - recid))
+	vfy() { "$SPOD" verify --alg secp256k1 --public "$pub" --message "$msg" --hash keccak256 "$@"; }
+	# the other recovery id, and v values that encode none, are invalid (exit 6)
+	for v in $((other)) $((27 + other)) 2 26 29 34; do
+		expect_exit 6 vfy --signature "$sig$(printf %02x "$v")"
+		[[ $OUT == INVALID:* ]] || fail "v=$v: $OUT"
+	done
+	for v in $((recid)) $((27 + recid)); do
+		expect_exit 0 vfy --signature "$sig$(printf %02x "$v")"
+		[[ $OUT == valid ]] || fail "v=$v: $OUT"
+	done
+	expect_exit 0 vfy --signature "$sig$(printf %02x $((37 + recid)))" --chain-id 1
+	expect_exit 0 vfy --signature "$sig$(printf %02x $((2 * 56 + 35 + recid)))" --chain-id 56
+	expect_exit 6 vfy --signature "$sig$(printf %02x $((37 + other)))" --chain-id 1
+	[[ $OUT == *"does not recover this public key"* ]] || fail "EIP-155 wrong parity: $OUT"
+	expect_exit 6 vfy --signature "$sig$(printf %02x $((37 + recid)))" --chain-id 5
+	expect_exit 6 vfy --signature "${sig}ff" --chain-id 1
+	expect_exit 6 "$SPOD" --json verify --alg secp256k1 --public "$pub" --message "$msg" \
+		--hash keccak256 --signature "$sig$(printf %02x $((27 + other)))"
+	[[ $(json_get 'd["valid"]' <<<"$OUT") == false ]] || fail "verify --json: $OUT"
+	# a v of 35 or more means EIP-155: without the chain id it cannot be checked (usage, 2)
+	for v in $((37 + recid)) 255; do
+		expect_exit 2 vfy --signature "$sig$(printf %02x "$v")"
+		[[ $ERR == *"--chain-id"* ]] || fail "EIP-155 v without --chain-id: $ERR"
+	done
+	expect_exit 2 vfy --signature "$sig" --chain-id 1
+}
+
+# verify explains a sign mode the algorithm does not take (usage, exit 2), not INVALID (5).
+case_verify_hints() {
+	local k1 ed sig msg=68656c6c6f
+	run "$SPOD" --json keys generate --alg secp256k1
+	k1=$(json_get 'd["public"]' <<<"$OUT")
+	expect_exit 2 "$SPOD" verify --alg secp256k1 --public "$k1" --message "$msg" \
+		--signature "$(printf '11%.0s' {1..64})"
+	[[ $ERR == *"--digest"*"--hash keccak256"* ]] || fail "ECDSA without a hash: $ERR"
+	run "$SPOD" --json keys generate --alg ed25519
+	ed=$(json_get 'd["id"]' <<<"$OUT")
+	sig=$("$SPOD" sign "$ed" --message "$msg")
+	expect_exit 2 "$SPOD" verify --alg ed25519 --public "$("$SPOD" keys public "$ed")" \
+		--message "$msg" --hash sha256 --signature "$sig"
+	[[ $ERR == *"Ed25519 signs the message itself"* ]] || fail "Ed25519 with --hash: $ERR"
+}
+
+CASES=(label_taken retry_after labels db_missing token_expired verify_v verify_hints)
 FAILED=()
 for c in "${CASES[@]}"; do
 	if [[ -n ${NEWUSER_CASES:-} && " $NEWUSER_CASES " != *" $c "* ]]; then
