@@ -175,7 +175,18 @@ case_verify_hints() {
 	[[ $ERR == *"Ed25519 signs the message itself"* ]] || fail "Ed25519 with --hash: $ERR"
 }
 
-CASES=(label_taken retry_after labels db_missing token_expired verify_v verify_hints)
+# measure reads a local file: a missing or unreadable one is a usage error (2), not "pod
+# unavailable" (3), in text and JSON.
+case_measure_missing() {
+	expect_exit 2 "$SPOD" measure "$T_DIR/missing.eif"
+	[[ $ERR == *"missing.eif: No such file or directory"* ]] || fail "missing EIF: $ERR"
+	expect_exit 2 "$SPOD" --json measure "$T_DIR/missing.eif"
+	[[ $(json_get 'd["error"]["action"]' <<<"$ERR") == measure ]] || fail "--json: $ERR"
+	expect_exit 2 "$SPOD" measure "$T_DIR"
+}
+
+CASES=(label_taken retry_after labels db_missing token_expired verify_v verify_hints
+	measure_missing)
 FAILED=()
 for c in "${CASES[@]}"; do
 	if [[ -n ${NEWUSER_CASES:-} && " $NEWUSER_CASES " != *" $c "* ]]; then
