@@ -218,9 +218,10 @@ assert d["key_id"] == sys.argv[1] and d["alg"] == sys.argv[2], d
 assert len(bytes.fromhex(d["signature"])) == 64, d
 if sys.argv[2] == "secp256k1":
     assert d["recid"] in (0, 1) and d["v"] == 27 + d["recid"], d
-    assert set(d) == {"key_id", "alg", "signature", "recid", "v"}, d
+    assert set(d) == {"key_id", "alg", "signature", "r", "s", "recid", "v"}, d
 else:
-    assert set(d) == {"key_id", "alg", "signature"}, d
+    assert set(d) == {"key_id", "alg", "signature", "r", "s"}, d
+assert d["r"] + d["s"] == d["signature"], d
 ' "$id" "$alg" || fail "sign --json: $OUT"
 		jsig=$(echo "$OUT" | json_get 'd["signature"]')
 		jv=$(printf %02x "$(echo "$OUT" | json_get 'd.get("v", 0)')")

@@ -185,8 +185,37 @@ case_measure_missing() {
 	expect_exit 2 "$SPOD" measure "$T_DIR"
 }
 
+# CLI JSON uses the HTTP API's field names (public_key; r and s in signatures), with the old
+# CLI name "public" still there as an alias.
+case_json_vocab() {
+	local alg id http
+	for alg in ed25519 secp256k1 p256; do
+		run "$SPOD" --json keys generate --alg "$alg" --label "vocab-$alg"
+		id=$(json_get 'd["id"]' <<<"$OUT")
+		http=$(http_status GET "/v1/keys/$id")
+		"$PY" - "$OUT" "${http#200 }" <<'PY' || fail "keys generate --json vs HTTP: $OUT / $http"
+import json, sys
+cli, http = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+assert all(cli[k] == v for k, v in http.items()), (cli, http)
+assert cli["public"] == cli["public_key"], cli
+PY
+		run "$SPOD" --json keys list
+		json_get "[k for k in d if k['id'] == '$id'][0]" <<<"$OUT" |
+			json_get 'd["public_key"] == d["public"] and d["label"]' | grep -qx "vocab-$alg" ||
+			fail "keys list --json: $OUT"
+		run "$SPOD" --json keys public "$id" --format pem
+		json_get '[d["public_key"], d["public"].startswith("-----BEGIN PUBLIC KEY")]' <<<"$OUT" |
+			grep -q "\"$(json_get 'd["public_key"]' <<<"${http#200 }")\", true" ||
+			fail "keys public --json: $OUT"
+		[[ $alg == ed25519 ]] && continue
+		run "$SPOD" --json sign "$id" --digest "$(printf '22%.0s' {1..32})"
+		json_get 'd["r"] + d["s"] == d["signature"] and len(d["r"]) == 64' <<<"$OUT" |
+			grep -qx true || fail "sign --json has no r, s: $OUT"
+	done
+}
+
 CASES=(label_taken retry_after labels db_missing token_expired verify_v verify_hints
-	measure_missing)
+	measure_missing json_vocab)
 FAILED=()
 for c in "${CASES[@]}"; do
 	if [[ -n ${NEWUSER_CASES:-} && " $NEWUSER_CASES " != *" $c "* ]]; then
