@@ -214,8 +214,33 @@ PY
 	done
 }
 
+# spod --version; every command has its own help page (spod CMD --help = spod help CMD),
+# and the pages state the limits the errors cite.
+case_help() {
+	local overview cmd
+	run "$SPOD" --version
+	[[ $OUT =~ ^spod\ [0-9]+\.[0-9]+\.[0-9]+\ \(wire\ protocol\ v1\)$ ]] || fail "--version: $OUT"
+	run "$SPOD" --help
+	overview=$OUT
+	for cmd in info keys sign verify attest measure token audit; do
+		run "$SPOD" "$cmd" --help
+		[[ $OUT == "usage: spod "*"$cmd"* && $OUT != "$overview" ]] || fail "$cmd --help: $OUT"
+		[[ $(env -u SPOD_URI "$SPOD" help "$cmd") == "$OUT" ]] || fail "help $cmd differs"
+		[[ $overview == *"  $cmd "* ]] || fail "the overview does not list $cmd"
+	done
+	run "$SPOD" sign --help
+	[[ $OUT == *"65536 bytes"* ]] || fail "sign --help does not state the message limit"
+	run "$SPOD" keys generate --help
+	[[ $OUT == *"1..128"*"A-Z a-z 0-9 . _ -"* ]] || fail "keys --help: label rules"
+	run "$SPOD" verify --help
+	[[ $OUT == *"--chain-id"*"65536"* ]] || fail "verify --help: $OUT"
+	expect_exit 2 "$SPOD" help frobnicate
+	expect_exit 2 "$SPOD" sign
+	[[ $ERR == *"(see spod sign --help)"* ]] || fail "a usage error points at the page: $ERR"
+}
+
 CASES=(label_taken retry_after labels db_missing token_expired verify_v verify_hints
-	measure_missing json_vocab)
+	measure_missing json_vocab help)
 FAILED=()
 for c in "${CASES[@]}"; do
 	if [[ -n ${NEWUSER_CASES:-} && " $NEWUSER_CASES " != *" $c "* ]]; then
