@@ -256,19 +256,87 @@ static int token_list(struct cli *cli, struct spod_store *s)
 	return rc < 0 ? store_fail(s, rc, "token list") : 0;
 }
 
+#define TOKEN_PREFIX_MIN_HEX 8 /* as many as audit tail shows */
+
+/* The tokens whose id starts with a hex prefix: how many, and the first one's id. */
+struct prefix_match {
+	const char *prefix; /* lowercase hex */
+	size_t len;
+	size_t found;
+	uint8_t id[SPOD_STORE_TOKEN_ID_BYTES];
+};
+
+static int match_prefix(void *arg, const struct spod_store_token *t)
+{
+	struct prefix_match *m = arg;
+	char hex[2 * SPOD_STORE_TOKEN_ID_BYTES + 1];
+
+	spod_key_id_text(hex, t->id);
+	if (strncmp(hex, m->prefix, m->len) != 0)
+		return SPOD_OK;
+	if (m->found++ == 0)
+		memcpy(m->id, t->id, sizeof(m->id));
+	return SPOD_OK;
+}
+
+/*
+ * The token named by text: its whole id (32 hex digits), or a prefix of at least
+ * TOKEN_PREFIX_MIN_HEX that exactly one token id starts with. Returns 0 with id, or the exit
+ * code after saying why.
+ */
+static int token_by_prefix(struct spod_store *s, uint8_t id[SPOD_STORE_TOKEN_ID_BYTES],
+                           const char *text)
+{
+	char prefix[2 * SPOD_STORE_TOKEN_ID_BYTES + 1];
+	struct prefix_match m = {.prefix = prefix, .len = strlen(text)};
+	int rc;
+
+	if (m.len == 2 * SPOD_STORE_TOKEN_ID_BYTES)
+		return spod_key_id_parse(id, text) < 0
+		           ? cli_usage_error("a token id is 32 hex digits, got '%s'", text)
+		           : 0;
+	if (m.len < TOKEN_PREFIX_MIN_HEX || m.len > 2 * SPOD_STORE_TOKEN_ID_BYTES ||
+	    strspn(text, "0123456789abcdefABCDEF") != m.len)
+		return cli_usage_error("'token revoke' takes a token id: 32 hex digits, or a "
+		                       "unique prefix of at least %d",
+		                       TOKEN_PREFIX_MIN_HEX);
+	for (size_t i = 0; i <= m.len; i++)
+		prefix[i] =
+		    (char)(text[i] >= 'A' && text[i] <= 'F' ? text[i] - 'A' + 'a' : text[i]);
+	rc = spod_store_token_list(s, match_prefix, &m);
+	if (rc < 0)
+		return store_fail(s, rc, "token revoke");
+	if (m.found == 0) {
+		fprintf(stderr, "spod: no token id starts with %s\n", prefix);
+		return spod_err_exit_code(SPOD_E_KEY_NOT_FOUND);
+	}
+	if (m.found > 1)
+		return cli_usage_error("%zu token ids start with %s: give more of the id (spod "
+		                       "token list shows them whole)",
+		                       m.found, prefix);
+	memcpy(id, m.id, SPOD_STORE_TOKEN_ID_BYTES);
+	return 0;
+}
+
 static int token_revoke(struct cli *cli, struct spod_store *s)
 {
 	uint8_t id[SPOD_STORE_TOKEN_ID_BYTES];
+	char hex[2 * SPOD_STORE_TOKEN_ID_BYTES + 1];
 	struct spod_audit_rec rec = {.kind = "token.revoke", .result = SPOD_OK};
 	int rc;
 
-	if (cli->npos != 2 || spod_key_id_parse(id, cli->pos[1]) < 0)
-		return cli_usage_error("'token revoke' takes a token id (32 hex digits)");
+	if (cli->npos != 2)
+		return cli_usage_error("'token revoke' takes a token id (32 hex digits, or a "
+		                       "unique prefix of at least %d)",
+		                       TOKEN_PREFIX_MIN_HEX);
+	if ((rc = token_by_prefix(s, id, cli->pos[1])) != 0)
+		return rc;
+	spod_key_id_text(hex, id);
 	rec.time_ms = wall_ms();
 	rec.token_id = id;
 	rc = spod_store_token_revoke(s, id, rec.time_ms);
 	if (rc == SPOD_E_KEY_NOT_FOUND) {
-		fprintf(stderr, "spod: no token with id %s\n", cli->pos[1]);
+		fprintf(stderr, "spod: no token with id %s\n", hex);
 		return spod_err_exit_code(rc);
 	}
 	if (rc == SPOD_OK)
@@ -276,9 +344,9 @@ static int token_revoke(struct cli *cli, struct spod_store *s)
 	if (rc < 0)
 		return store_fail(s, rc, "token revoke");
 	if (cli->json)
-		printf("{\"revoked\":\"%s\"}\n", cli->pos[1]);
+		printf("{\"revoked\":\"%s\"}\n", hex);
 	else
-		printf("revoked %s\n", cli->pos[1]);
+		printf("revoked %s\n", hex);
 	return 0;
 }
 

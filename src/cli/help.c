@@ -137,8 +137,8 @@ static const char help_token[] =
     "           entries; rate 1..1000000 requests per second. DURATION: 90s, 30m, 12h, 7d\n"
     "           (at most 3650 days); default never.\n"
     "  list     every token: id, created, expiry, active/expired/REVOKED, scopes.\n"
-    "  revoke   revokes token ID (32 hex digits); new connections at once, open ones\n"
-    "           within 1 s.\n";
+    "  revoke   revokes token ID: all 32 hex digits, or a unique prefix of at least 8 (audit\n"
+    "           tail shows 8); new connections at once, open ones within 1 s.\n";
 
 static const char help_audit[] =
     "usage: spod [--db PATH] audit verify\n"
@@ -148,7 +148,8 @@ static const char help_audit[] =
     "\n"
     "  verify   re-walks the hash chain: the record count and head hash, or the first\n"
     "           broken seq (exit 6).\n"
-    "  tail     the newest N records (1..1000000, default 20), oldest first.\n";
+    "  tail     the newest N records (1..1000000, default 20), oldest first; the text shows\n"
+    "           the first 8 hex digits of token ids, --json the whole ids.\n";
 
 static const struct {
 	const char *name;

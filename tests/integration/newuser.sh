@@ -239,8 +239,40 @@ case_help() {
 	[[ $ERR == *"(see spod sign --help)"* ]] || fail "a usage error points at the page: $ERR"
 }
 
+# audit tail shows 8 hex digits of a token id; token revoke takes such a prefix (a unique
+# one, at least 8 digits), and audit tail --json shows the whole id.
+case_revoke_prefix() {
+	local tok id short
+	tok=$("$SPOD" --json token create --scope 'ops=list;keys=*')
+	id=$(json_get 'd["id"]' <<<"$tok")
+	run "$SPOD" audit tail --limit 1
+	short=$(grep -oE 'token [0-9a-f]{8}' <<<"$OUT" | cut -d' ' -f2)
+	[[ $short == "${id:0:8}" ]] || fail "audit tail shows token $short, id $id"
+	run "$SPOD" --json audit tail --limit 1
+	[[ $(json_get 'd[0]["token_id"]' <<<"$OUT") == "$id" ]] || fail "audit tail --json: $OUT"
+	run "$SPOD" token revoke "${short^^}"
+	[[ $OUT == "revoked $id" ]] || fail "revoke by prefix: $OUT"
+	expect_exit 7 env SPOD_TOKEN="$(json_get 'd["token"]' <<<"$tok")" "$SPOD" info
+	expect_exit 2 "$SPOD" token revoke "${id:0:7}"
+	[[ $ERR == *"at least 8"* ]] || fail "short prefix: $ERR"
+	expect_exit 4 "$SPOD" token revoke "$(flip_hex "${id:0:8}" 0)ffff"
+	# two ids with the same first 8 digits: the prefix is ambiguous, the whole ids are not
+	"$PY" - "$T_DIR/spod.db" <<'PY' || fail "could not add token records"
+import os, sqlite3
+con = sqlite3.connect(os.sys.argv[1])
+for tail in ("aa", "bb"):
+    con.execute("INSERT INTO tokens (id, hash, scopes, created_ms) VALUES (?, ?, ?, 1)",
+                (bytes.fromhex("0badcafe" + "00" * 11 + tail), os.urandom(32), "ops=list;keys=*"))
+con.commit()
+PY
+	expect_exit 2 "$SPOD" token revoke 0badcafe
+	[[ $ERR == *"2 token ids start with 0badcafe"* ]] || fail "ambiguous prefix: $ERR"
+	run "$SPOD" token revoke 0badcafe0000000000000000000000aa
+	run "$SPOD" token revoke 0badcafe0000000000000000000000b
+}
+
 CASES=(label_taken retry_after labels db_missing token_expired verify_v verify_hints
-	measure_missing json_vocab help)
+	measure_missing json_vocab help revoke_prefix)
 FAILED=()
 for c in "${CASES[@]}"; do
 	if [[ -n ${NEWUSER_CASES:-} && " $NEWUSER_CASES " != *" $c "* ]]; then
