@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: start spod-enclave and spod-host on unix sockets in ./.run with embedded
 # defaults, then show the pod working. The pod keeps running; `make stop` ends it.
+# HTTP=ADDR:PORT (make run HTTP=127.0.0.1:8791) puts the HTTP API on another address than
+# spod-host's default 127.0.0.1:8790, e.g. for a second pod.
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +28,7 @@ start() { # name, command...
 }
 
 start spod-enclave "$root/$build/spod-enclave" --listen "unix://$SPOD_DATA_DIR/enclave.sock"
-start spod-host "$root/$build/spod-host"
+start spod-host "$root/$build/spod-host" ${HTTP:+--http "$HTTP"}
 
 # Wait (bounded) until the pod answers.
 for _ in $(seq 1 200); do

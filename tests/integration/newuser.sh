@@ -271,8 +271,26 @@ PY
 	run "$SPOD" token revoke 0badcafe0000000000000000000000b
 }
 
+# A second pod on the HTTP port of the first: spod-host says the address is in use and
+# which setting to change, instead of "input/output error".
+case_http_in_use() {
+	local port dir=$T_DIR/second rc=0
+	port=${URL##*:}
+	mkdir -m 700 "$dir"
+	timeout -k 5 60 "$SPOD_HOST" --data-dir "$dir" --listen "unix://$dir/spod.sock" \
+		--enclave "$ENCLAVE_URI" --http "127.0.0.1:$port" >"$dir/host.log" 2>&1 || rc=$?
+	((rc == 1)) || fail "second spod-host on port $port: exit $rc: $(<"$dir/host.log")"
+	grep -q "127.0.0.1 port $port is already in use" "$dir/host.log" ||
+		fail "no 'in use': $(<"$dir/host.log")"
+	grep -q -- "--http ADDR:PORT or SPOD_HOST_HTTP=ADDR:PORT" "$dir/host.log" ||
+		fail "the setting is not named: $(<"$dir/host.log")"
+	! grep -q "input/output error" "$dir/host.log" || fail "still IO: $(<"$dir/host.log")"
+	# the first pod is unharmed
+	run http_status GET /healthz
+}
+
 CASES=(label_taken retry_after labels db_missing token_expired verify_v verify_hints
-	measure_missing json_vocab help revoke_prefix)
+	measure_missing json_vocab help revoke_prefix http_in_use)
 FAILED=()
 for c in "${CASES[@]}"; do
 	if [[ -n ${NEWUSER_CASES:-} && " $NEWUSER_CASES " != *" $c "* ]]; then
