@@ -289,8 +289,26 @@ case_http_in_use() {
 	run http_status GET /healthz
 }
 
+# docs/cli.md's command table is one table (a blank line used to end it after verify) and
+# names every command the CLI has.
+case_docs_cli() {
+	"$PY" - "$SPOD_SRC/docs/cli.md" <<'PY' || fail "docs/cli.md command table"
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+start = lines.index("| command | does |")
+rows = []
+for line in lines[start + 2:]:
+    if not line.startswith("|"):
+        break
+    rows.append(line)
+named = {re.match(r"\| `(\w+)", r).group(1) for r in rows}
+want = {"info", "keys", "sign", "verify", "attest", "measure", "token", "audit"}
+assert want <= named, f"the table ends before {sorted(want - named)}"
+PY
+}
+
 CASES=(label_taken retry_after labels db_missing token_expired verify_v verify_hints
-	measure_missing json_vocab help revoke_prefix http_in_use)
+	measure_missing json_vocab help revoke_prefix http_in_use docs_cli)
 FAILED=()
 for c in "${CASES[@]}"; do
 	if [[ -n ${NEWUSER_CASES:-} && " $NEWUSER_CASES " != *" $c "* ]]; then
