@@ -130,15 +130,19 @@
 #define BRESP_RESERVED2  12
 #define BRESP_ITEM_BYTES 16
 
-/* Largest response bodies, used to size buffers. */
+/*
+ * Largest response bodies, used to size buffers. A key.list page of n keys is at most
+ * LIST_PAGE_BODY_MAX(n): room for every key's public key and label.
+ */
 #define KEY_RESP_BODY_MAX (KEY_FIXED + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES)
-#define LIST_RESP_BODY_MAX(n)                                                                      \
+#define LIST_PAGE_BODY_MAX(n)                                                                      \
 	(LIST_ENTRIES +                                                                            \
 	 (size_t)(n) * (LIST_ENTRY_BYTES + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES))
+#define LIST_RESP_BODY_MAX     LIST_PAGE_BODY_MAX(SPOD_LIST_MAX_ITEMS)
 #define SIGN_RESP_BODY_MAX     (SIG_FIXED + SPOD_SIG_MAX_BYTES)
 #define BATCH_RESP_BODY_MAX(n) (BRESP_ITEMS + (size_t)(n) * (BRESP_ITEM_BYTES + SPOD_SIG_MAX_BYTES))
 /* The largest key.list page (1024 entries, 65-byte keys, 128-byte labels) fits one frame. */
-_Static_assert(LIST_RESP_BODY_MAX(SPOD_LIST_MAX_ITEMS) <= SPOD_BODY_MAX_BYTES,
+_Static_assert(LIST_RESP_BODY_MAX <= SPOD_BODY_MAX_BYTES,
                "a full key.list page must fit in one frame");
 
 /*

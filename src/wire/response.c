@@ -230,7 +230,7 @@ int spod_wire_list_begin(struct spod_list_enc *e, uint8_t *out, size_t cap, uint
 	memset(e, 0, sizeof(*e));
 	if (max == 0 || max > SPOD_LIST_MAX_ITEMS)
 		return SPOD_E_BAD_ARG;
-	SPOD_TRY(wire_room(cap, LIST_RESP_BODY_MAX(max)));
+	SPOD_TRY(wire_room(cap, LIST_PAGE_BODY_MAX(max)));
 	e->out = out;
 	e->cap = cap;
 	e->max = max;
@@ -303,7 +303,7 @@ size_t spod_wire_resp_max(uint8_t opcode, size_t req_frame_len)
 		body = KEY_RESP_BODY_MAX;
 		break;
 	case SPOD_OP_KEY_LIST:
-		body = LIST_RESP_BODY_MAX(SPOD_LIST_MAX_ITEMS);
+		body = LIST_RESP_BODY_MAX;
 		break;
 	case SPOD_OP_SIGN:
 		body = SIGN_RESP_BODY_MAX;
