@@ -178,5 +178,5 @@ int cli_help(FILE *out, const char *cmd)
 
 void cli_version(FILE *out)
 {
-	fprintf(out, "spod %s (wire protocol v%u)\n", SPOD_VERSION, SPOD_WIRE_VERSION);
+	fprintf(out, "spod %s (wire protocol v%u)\n", SPOD_VERSION, (unsigned)SPOD_WIRE_VERSION);
 }
