@@ -66,8 +66,10 @@ bench: deps
 image: build
 	./image/build.sh $(BUILD) $(BUILD)/image
 
+# HTTP=ADDR:PORT serves the pod's HTTP API there (default 127.0.0.1:8790; a second pod
+# needs another port, e.g. make run HTTP=127.0.0.1:8791).
 run: build
-	@./scripts/run.sh $(BUILD)
+	@HTTP='$(HTTP)' ./scripts/run.sh $(BUILD)
 
 stop:
 	@./scripts/stop.sh

@@ -5,7 +5,7 @@
  *   sign [URI]            URI defaults to $SPOD_URI (unix://, tcp:// or vsock://)
  *
  * SPOD_TOKEN is the API token the connection authenticates with (spod-host requires one;
- * `spod token create --scope 'ops=sign,generate,delete,list;keys=*'` makes one).
+ * `spod token create --scope 'ops=sign,generate,delete,list,attest;keys=*'` makes one).
  *
  * With SPOD_EXPECT_PCR0=HEX (48 bytes), the pod must first prove with a fresh attestation
  * document that it runs that enclave and holds the new key; SPOD_ATTEST_ROOT=FILE (PEM or
@@ -40,6 +40,10 @@ static int fail(const struct spod_client *c, const char *what, int rc)
 
 	fprintf(stderr, "sign: %s: %s [%s]%s%s\n", what, spod_strerror(rc), spod_err_name(rc),
 	        pod[0] != '\0' ? "; the pod said: " : "", pod);
+	if (rc == SPOD_E_UNAUTHENTICATED && getenv("SPOD_TOKEN") == NULL)
+		fprintf(stderr, "sign: SPOD_TOKEN is not set: spod-host needs an API token, e.g. "
+		                "from spod token create --scope "
+		                "'ops=sign,generate,delete,list,attest;keys=*'\n");
 	return 1;
 }
 
@@ -237,9 +241,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if ((rc = spod_client_open(&c, uri, getenv("SPOD_TOKEN"), TIMEOUT_MS)) != SPOD_OK) {
-		fprintf(stderr, "sign: cannot connect to %s: %s [%s]\n", uri, spod_strerror(rc),
-		        spod_err_name(rc));
-		return 1;
+		char what[300];
+
+		snprintf(what, sizeof(what), "cannot connect to %s", uri);
+		return fail(NULL, what, rc);
 	}
 	if ((rc = spod_client_info(c, &info)) != SPOD_OK) {
 		fail(c, "info", rc);

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # `make run`: start spod-enclave and spod-host on unix sockets in ./.run with embedded
 # defaults, then show the pod working. The pod keeps running; `make stop` ends it.
+# HTTP=ADDR:PORT (make run HTTP=127.0.0.1:8791) puts the HTTP API on another address than
+# spod-host's default 127.0.0.1:8790, e.g. for a second pod.
+# SPOD_RUN_DIR puts the pod somewhere else than ./.run (the tests do).
 set -euo pipefail
-build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
-export SPOD_DATA_DIR="$root/.run"
-export PATH="$root/$build:$PATH"
+build=${1:-build}
+case $build in /*) bin=$build ;; *) bin=$root/$build ;; esac
+export SPOD_DATA_DIR="${SPOD_RUN_DIR:-$root/.run}"
+export PATH="$bin:$PATH"
+# This pod, whatever the caller's environment names: its socket, its admin token, its database.
+unset SPOD_URI SPOD_TOKEN SPOD_TOKEN_FILE SPOD_DB
 spod=spod
 bold=""; plain=""
 if [ -t 1 ]; then bold=$(tput bold 2>/dev/null || true); plain=$(tput sgr0 2>/dev/null || true); fi
@@ -22,11 +28,11 @@ start() { # name, command...
 	fi
 	nohup "$@" >>"$SPOD_DATA_DIR/$name.log" 2>&1 </dev/null &
 	echo $! >"$SPOD_DATA_DIR/$name.pid"
-	echo "started $name (pid $!, log .run/$name.log)"
+	echo "started $name (pid $!, log $SPOD_DATA_DIR/$name.log)"
 }
 
-start spod-enclave "$root/$build/spod-enclave" --listen "unix://$SPOD_DATA_DIR/enclave.sock"
-start spod-host "$root/$build/spod-host"
+start spod-enclave "$bin/spod-enclave" --listen "unix://$SPOD_DATA_DIR/enclave.sock"
+start spod-host "$bin/spod-host" ${HTTP:+--http "$HTTP"}
 
 # Wait (bounded) until the pod answers.
 for _ in $(seq 1 200); do
@@ -41,10 +47,41 @@ fi
 
 step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; "$@"; }
 msg=$(printf 'hello from spod' | od -An -tx1 | tr -d ' \n')
+# jq-less JSON: json EXPR evaluates a Python expression over d, the document on stdin.
+json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+
+# demo_key ALG LABEL: sets key to the id of the key this script signs with for ALG. A live
+# key with that label, from an earlier make run, is reused. Otherwise a new one is made: the
+# ids made are kept in demo-keys, because after a restart the enclave has lost them while
+# spod-host's records still hold their labels; deleting the old id closes its record (the
+# enclave answers KEY_NOT_FOUND) and frees the label.
+keys_made=$SPOD_DATA_DIR/demo-keys
+demo_key() {
+	local alg=$1 label=$2 old
+	key=$("$spod" --json keys list | json "next((k['id'] for k in d if k.get('label') == '$label'), '')")
+	if [ -n "$key" ]; then
+		echo "reusing key $label $key (made by an earlier make run)"
+		return
+	fi
+	old=$(sed -n "s/^$label //p" "$keys_made" 2>/dev/null || true)
+	[ -z "$old" ] || "$spod" keys delete "$old" >/dev/null 2>&1 || true
+	if key=$("$spod" keys generate --alg "$alg" --label "$label" 2>/dev/null | cut -d' ' -f1) &&
+		[ -n "$key" ]; then
+		echo "made key $label $key"
+	else
+		key=$("$spod" keys generate --alg "$alg" | cut -d' ' -f1)
+		echo "made key $key without a label: a record spod-host keeps holds $label"
+	fi
+	{ grep -v "^$label " "$keys_made" 2>/dev/null || true; echo "$label $key"; } >"$keys_made.tmp"
+	mv "$keys_made.tmp" "$keys_made"
+}
 
 step "$spod" info
-ed=$("$spod" keys generate --alg ed25519 | cut -d' ' -f1)
-k1=$("$spod" keys generate --alg secp256k1 | cut -d' ' -f1)
+echo
+demo_key ed25519 demo-ed25519
+ed=$key
+demo_key secp256k1 demo-secp256k1
+k1=$key
 step "$spod" keys list
 printf '\n%s# Ed25519 signs the message itself%s\n' "$bold" "$plain"
 ed_sig=$("$spod" sign "$ed" --message "$msg")
@@ -59,15 +96,31 @@ step "$spod" verify --alg secp256k1 --public "$("$spod" keys public "$k1")" --me
 
 printf '\n%s# the enclave attests that it holds this key (simulated NSM off Nitro)%s\n' "$bold" "$plain"
 "$spod" attest --key "$k1" --nonce 0102030405060708 --out "$SPOD_DATA_DIR/demo-attestation.cbor" 2>/dev/null
-step "$spod" attest verify .run/demo-attestation.cbor --root dev --nonce 0102030405060708 \
+step "$spod" attest verify "$SPOD_DATA_DIR/demo-attestation.cbor" --root dev --nonce 0102030405060708 \
 	--key "$k1" --public "$("$spod" keys public "$k1")"
 
-# The HTTP/JSON API (docs/openapi.yaml), with a token that may only sign with k1.
+# The HTTP/JSON API (docs/openapi.yaml), with a token that may only sign with the key
+# labelled demo-secp256k1, kept in demo-app.token and reused while it is active.
 url=$(grep -oE 'HTTP API on https?://[^ ]+' "$SPOD_DATA_DIR/spod-host.log" | tail -n1 | sed -e 's/^HTTP API on //' -e 's|/$||')
-app_token=$("$spod" --json token create --scope "ops=sign;keys=id:$k1" --expires 1h |
-	python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
-printf '\n%s# an application token that may only sign with that key, for one hour%s\n' "$bold" "$plain"
-echo "$ spod token create --scope 'ops=sign;keys=id:$k1' --expires 1h"
+app_file=$SPOD_DATA_DIR/demo-app.token
+app_scope='ops=sign;keys=label:demo-secp256k1'
+printf '\n%s# an application token that may only sign with the key labelled demo-secp256k1%s\n' "$bold" "$plain"
+app_token=""
+if [ -s "$app_file" ] && [ -s "$app_file.id" ]; then
+	app_id=$(cat "$app_file.id")
+	state=$("$spod" --json token list | json "next((t['state'] for t in d if t['id'] == '$app_id'), '')")
+	if [ "$state" = active ]; then
+		app_token=$(cat "$app_file")
+		echo "reusing the application token in $app_file (id $app_id, made by an earlier make run)"
+	fi
+fi
+if [ -z "$app_token" ]; then
+	echo "$ spod token create --scope '$app_scope' --expires 7d"
+	created=$("$spod" --json token create --scope "$app_scope" --expires 7d)
+	app_token=$(echo "$created" | json 'd["token"]')
+	(umask 077; echo "$app_token" >"$app_file"; echo "$created" | json 'd["id"]' >"$app_file.id")
+	echo "new application token, kept in $app_file (id $(cat "$app_file.id"))"
+fi
 printf '\n%s# the same signature over HTTP (%s)%s\n' "$bold" "$url" "$plain"
 echo "$ POST $url/v1/keys/$k1/sign {\"message\":\"$msg\",\"hash\":\"keccak256\"}"
 python3 - "$url" "$k1" "$msg" "$app_token" <<'PY'
@@ -85,11 +138,11 @@ step "$spod" audit tail --limit 4
 cat <<MSG
 
 ${bold}The pod is running${plain} (keys live only in the enclave's memory: this is ephemeral mode).
-  call it:   export SPOD_DATA_DIR=$SPOD_DATA_DIR PATH=$root/$build:\$PATH
+  call it:   export SPOD_DATA_DIR=$SPOD_DATA_DIR PATH=$bin:\$PATH
              spod info; spod keys generate --alg p256; spod --help
   HTTP API:  $url  (docs/openapi.yaml; Authorization: Bearer <token>)
-  tokens:    the admin token is .run/admin.token (mode 0600); spod token create --scope ...
+  tokens:    the admin token is $SPOD_DATA_DIR/admin.token (mode 0600); spod token create --scope ...
   audit:     spod audit tail; spod audit verify
-  logs:      .run/spod-enclave.log, .run/spod-host.log
+  logs:      $SPOD_DATA_DIR/spod-enclave.log, $SPOD_DATA_DIR/spod-host.log
   stop it:   make stop
 MSG

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make stop`: stop the pod started by `make run` (host first, then the enclave, which wipes
-# its keys on exit).
+# its keys on exit). SPOD_RUN_DIR names another directory than ./.run, as for run.sh.
 set -uo pipefail
-dir="$(cd "$(dirname "$0")/.." && pwd)/.run"
+dir=${SPOD_RUN_DIR:-"$(cd "$(dirname "$0")/.." && pwd)/.run"}
 stopped=0
 for name in spod-host spod-enclave; do
 	pidfile="$dir/$name.pid"
@@ -19,5 +19,9 @@ for name in spod-host spod-enclave; do
 		stopped=1
 	fi
 	rm -f "$pidfile"
+done
+# Neither daemon removes its socket on exit; with both gone, nothing listens on them.
+for sock in spod.sock enclave.sock; do
+	[ -S "$dir/$sock" ] && rm -f "$dir/$sock" && echo "removed $sock"
 done
 [ $stopped = 1 ] || echo "no pod running"

@@ -27,6 +27,7 @@ struct spod_key_info {
 	uint8_t alg; /* enum spod_alg */
 	uint8_t pub[SPOD_PUB_MAX_BYTES];
 	size_t pub_len;
+	char label[SPOD_LABEL_MAX_BYTES + 1]; /* NUL-terminated; "" when the key has no label */
 };
 
 struct spod_signature {
@@ -97,8 +98,8 @@ int spod_client_generate(struct spod_client *c, struct spod_key_info *out, uint8
     __attribute__((warn_unused_result, nonnull));
 /*
  * key.generate with a label the host records (1..SPOD_LABEL_MAX_BYTES of A-Z a-z 0-9 . _ -,
- * unique among live keys; scopes can name it). label NULL: none. SPOD_E_BAD_ARG for a bad or
- * (on spod-host) taken label.
+ * unique among live keys; scopes can name it). label NULL: none. SPOD_E_BAD_ARG for a bad
+ * label, SPOD_E_LABEL_TAKEN (from spod-host) for a label a live key already has.
  */
 int spod_client_generate_label(struct spod_client *c, struct spod_key_info *out, uint8_t alg,
                                const char *label)

@@ -4,7 +4,8 @@
  * Every function that can fail returns int: SPOD_OK (0) on success or a negative
  * SPOD_E_* code, with outputs through pointers. One table (src/common/err.c) maps each
  * code to a stable name, a human message, the wire status carried in response frames
- * (always -code, so the two never drift) and the spod CLI exit code.
+ * (always -code, so the two never drift), the spod CLI exit code and the HTTP status of
+ * spod-host's HTTP API.
  */
 #ifndef SPOD_ERR_H
 #define SPOD_ERR_H
@@ -44,7 +45,8 @@ enum spod_err {
 	SPOD_E_UNAUTHENTICATED = -29, /* no, malformed, unknown, expired or revoked token */
 	SPOD_E_FORBIDDEN = -30,       /* token valid, request outside its scopes */
 	SPOD_E_RATE_LIMITED = -31,    /* token over its request rate */
-	SPOD_E__MIN = -32             /* one past the last code; keep last */
+	SPOD_E_LABEL_TAKEN = -32,     /* key label already used by a live key */
+	SPOD_E__MIN = -33             /* one past the last code; keep last */
 };
 
 /* Stable identifier such as "KEY_NOT_FOUND"; "UNKNOWN" for codes outside the table. */
@@ -59,8 +61,14 @@ uint16_t spod_err_to_status(int err);
 /* Inverse of spod_err_to_status; unknown statuses map to SPOD_E_PROTOCOL. */
 int spod_err_from_status(uint16_t status);
 
-/* Exit code of the spod CLI for err (table in docs/cli.md). */
+/* Exit code of the spod CLI for err (table in docs/cli.md); 1 for codes outside the table. */
 int spod_err_exit_code(int err);
+
+/*
+ * HTTP status spod-host's HTTP API answers a failure err with (docs/openapi.yaml): 200 for
+ * SPOD_OK, 500 for codes outside the table.
+ */
+unsigned spod_err_http_status(int err);
 
 /* Evaluate expr; if it returns a negative code, return it from the current function. */
 #define SPOD_TRY(expr)                                                                             \

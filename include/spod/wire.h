@@ -234,11 +234,14 @@ struct spod_sig_view {
 	uint32_t sig_len;
 };
 
+/* A key response, or one key.list entry. */
 struct spod_key_view {
 	const uint8_t *key_id;
 	uint8_t alg;
 	const uint8_t *pub;
 	uint32_t pub_len;
+	const char *label;  /* not NUL-terminated; NULL when label_len is 0 */
+	uint32_t label_len; /* 0 (no label) or 1..SPOD_LABEL_MAX_BYTES, charset checked */
 };
 
 struct spod_info_view {
@@ -325,9 +328,15 @@ int spod_wire_put_empty(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcod
     __attribute__((warn_unused_result, nonnull));
 int spod_wire_put_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, const uint8_t *data,
                        size_t data_len) __attribute__((warn_unused_result, nonnull(1, 3)));
+/*
+ * A key response: the public key, then the label (label NULL or label_len 0: none).
+ * SPOD_E_TOO_LARGE for a public key over SPOD_PUB_MAX_BYTES or a label over
+ * SPOD_LABEL_MAX_BYTES, SPOD_E_BAD_ARG for a label outside the charset (spod_label_valid).
+ */
 int spod_wire_put_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
                       const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t alg, const uint8_t *pub,
-                      size_t pub_len) __attribute__((warn_unused_result, nonnull));
+                      size_t pub_len, const char *label, size_t label_len)
+    __attribute__((warn_unused_result, nonnull(1, 3, 6, 8)));
 int spod_wire_put_hello(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
                         const uint8_t token_id[SPOD_KEY_ID_BYTES], uint32_t flags, uint32_t ops)
     __attribute__((warn_unused_result, nonnull));
@@ -372,19 +381,27 @@ uint8_t *spod_wire_doc_reserve(uint8_t *out, size_t cap) __attribute__((nonnull)
 void spod_wire_doc_commit(uint8_t *out, size_t *out_len, uint64_t rid, uint32_t doc_len)
     __attribute__((nonnull));
 
-/* Key list responses, in place. */
+/*
+ * Key list responses, in place: max entries, max public key slots, then the labels packed
+ * in entry order. begin needs room for the largest page of max keys (every label 128 bytes).
+ */
 struct spod_list_enc {
 	uint8_t *out;
 	size_t cap;
 	uint32_t max; /* entries reserved */
 	uint32_t count;
+	uint32_t label_end; /* end of the labels written so far, relative to the body */
 };
 int spod_wire_list_begin(struct spod_list_enc *e, uint8_t *out, size_t cap, uint32_t max)
     __attribute__((warn_unused_result, nonnull));
-/* Appends one key; returns SPOD_E_TOO_LARGE once max entries are present. */
+/*
+ * Appends one key with its label (label NULL or label_len 0: none). Returns SPOD_E_TOO_LARGE
+ * once max entries are present or for a public key or label over its cap, SPOD_E_BAD_ARG for
+ * a label outside the charset; nothing is appended then.
+ */
 int spod_wire_list_add(struct spod_list_enc *e, const uint8_t key_id[SPOD_KEY_ID_BYTES],
-                       uint8_t alg, const uint8_t *pub, size_t pub_len)
-    __attribute__((warn_unused_result, nonnull));
+                       uint8_t alg, const uint8_t *pub, size_t pub_len, const char *label,
+                       size_t label_len) __attribute__((warn_unused_result, nonnull(1, 2, 4)));
 void spod_wire_list_finish(struct spod_list_enc *e, size_t *out_len, uint64_t rid,
                            uint32_t next_cursor, uint32_t total) __attribute__((nonnull));
 

@@ -38,7 +38,9 @@ enum cli_opt {
 	OPT_EXPIRES,
 	OPT_DB,
 	OPT_LIMIT,
+	OPT_CHAIN_ID,
 	OPT_HELP,
+	OPT_VERSION,
 	OPT__COUNT
 };
 
@@ -95,6 +97,15 @@ int cli_read_payload(const struct cli *cli, uint8_t *buf, size_t *len, uint8_t *
  */
 int cli_check_pod(struct cli *cli, const uint8_t *key_id, uint8_t alg, const uint8_t *pub,
                   size_t pub_len);
+
+/* The overview of every command (spod --help). */
+void cli_help_overview(FILE *out);
+
+/* The help page of one command (spod CMD --help, spod help CMD); -1 for an unknown one. */
+int cli_help(FILE *out, const char *cmd);
+
+/* "spod VERSION (wire protocol vN)" (spod --version). */
+void cli_version(FILE *out);
 
 int cmd_info(struct cli *cli);
 int cmd_attest(struct cli *cli);

@@ -5,10 +5,12 @@
  * the host running (SQLite serialises the writers) or stopped. A running host sees a new
  * token at its next hello and a revocation within HOST_REFRESH_MS (1 s).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "host/auth/auth.h"
@@ -25,23 +27,63 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Opens the database named by --db, $SPOD_DB or the data directory's spod.db. */
+/*
+ * Says why there is no database at path (named by from): its directory is missing, or the
+ * file. Returns the usage exit code.
+ */
+static int no_database(const char *path, const char *from)
+{
+	char dir[320];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if (dir[0] == '\0')
+		snprintf(dir, sizeof(dir), "/");
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		fprintf(stderr,
+		        "spod: no database at %s (from %s): the directory %s does not exist\n",
+		        path, from, dir);
+	else
+		fprintf(stderr, "spod: no database at %s (from %s)\n", path, from);
+	fputs("spod: hint: spod-host creates its database on first start and the CLI never "
+	      "does; name the database of a pod that has run with --db PATH or $SPOD_DB, or its "
+	      "data directory with $SPOD_DATA_DIR\n",
+	      stderr);
+	return spod_err_exit_code(SPOD_E_BAD_ARG);
+}
+
+/*
+ * Opens the existing database named by --db, $SPOD_DB or the data directory's spod.db: a
+ * mistyped path must not quietly become a new, empty database.
+ */
 static int open_db(const struct cli *cli, struct spod_store **s)
 {
 	char path[320];
-	const char *p = cli->opt[OPT_DB] ? cli->opt[OPT_DB] : getenv("SPOD_DB");
+	const char *p = cli->opt[OPT_DB], *from = "--db";
+	struct stat st;
 	int rc;
 
+	if (p == NULL) {
+		p = getenv("SPOD_DB");
+		from = "$SPOD_DB";
+	}
 	if (p == NULL || p[0] == '\0') {
 		char dir[256];
 		if (spod_data_dir(dir, sizeof(dir)) < 0 ||
 		    (size_t)snprintf(path, sizeof(path), "%s/spod.db", dir) >= sizeof(path))
 			return cli_usage_error("data directory path too long");
 		p = path;
+		from = getenv("SPOD_DATA_DIR") ? "$SPOD_DATA_DIR" : "the default data directory";
 	}
-	rc = spod_store_open(s, p);
+	if (stat(p, &st) != 0 && (errno == ENOENT || errno == ENOTDIR))
+		return no_database(p, from);
+	rc = spod_store_open_existing(s, p);
+	if (rc == SPOD_E_BAD_ARG && stat(p, &st) != 0)
+		return no_database(p, from); /* removed meanwhile */
 	if (rc < 0) {
-		fprintf(stderr, "spod: cannot open the database %s [%s]\n", p, spod_err_name(rc));
+		fprintf(stderr, "spod: cannot open the database %s (from %s) [%s]\n", p, from,
+		        spod_err_name(rc));
 		return spod_err_exit_code(rc);
 	}
 	return 0;
@@ -161,16 +203,28 @@ static int token_create(struct cli *cli, struct spod_store *s)
 struct list_ctx {
 	int json;
 	int first;
+	int64_t now_ms;
 };
+
+/* What the pod makes of a token record now: "revoked", "expired" or "active". */
+static const char *token_state(const struct spod_store_token *t, int64_t now_ms)
+{
+	if (t->revoked_ms != 0)
+		return "revoked";
+	if (spod_auth_token_valid(t->expires_ms, 0, now_ms) < 0)
+		return "expired";
+	return "active";
+}
 
 static int print_token(void *arg, const struct spod_store_token *t)
 {
 	struct list_ctx *ctx = arg;
+	const char *state = token_state(t, ctx->now_ms);
 
 	if (ctx->json) {
 		printf("%s{\"id\":\"", ctx->first ? "" : ",");
 		cli_hex(stdout, t->id, sizeof(t->id));
-		printf("\",\"scopes\":");
+		printf("\",\"state\":\"%s\",\"scopes\":", state);
 		cli_json_str(stdout, t->scopes, strlen(t->scopes));
 		json_time("created_ms", t->created_ms);
 		json_time("expires_ms", t->expires_ms);
@@ -182,7 +236,8 @@ static int print_token(void *arg, const struct spod_store_token *t)
 		print_time(t->created_ms);
 		printf("  expires ");
 		print_time(t->expires_ms);
-		printf("  %s  %s\n", t->revoked_ms ? "REVOKED" : "active ", t->scopes);
+		printf("  %-7s  %s\n", strcmp(state, "revoked") == 0 ? "REVOKED" : state,
+		       t->scopes);
 	}
 	ctx->first = 0;
 	return SPOD_OK;
@@ -190,7 +245,7 @@ static int print_token(void *arg, const struct spod_store_token *t)
 
 static int token_list(struct cli *cli, struct spod_store *s)
 {
-	struct list_ctx ctx = {cli->json, 1};
+	struct list_ctx ctx = {cli->json, 1, wall_ms()};
 	int rc;
 
 	if (cli->json)
@@ -201,19 +256,87 @@ static int token_list(struct cli *cli, struct spod_store *s)
 	return rc < 0 ? store_fail(s, rc, "token list") : 0;
 }
 
+#define TOKEN_PREFIX_MIN_HEX 8 /* as many as audit tail shows */
+
+/* The tokens whose id starts with a hex prefix: how many, and the first one's id. */
+struct prefix_match {
+	const char *prefix; /* lowercase hex */
+	size_t len;
+	size_t found;
+	uint8_t id[SPOD_STORE_TOKEN_ID_BYTES];
+};
+
+static int match_prefix(void *arg, const struct spod_store_token *t)
+{
+	struct prefix_match *m = arg;
+	char hex[2 * SPOD_STORE_TOKEN_ID_BYTES + 1];
+
+	spod_key_id_text(hex, t->id);
+	if (strncmp(hex, m->prefix, m->len) != 0)
+		return SPOD_OK;
+	if (m->found++ == 0)
+		memcpy(m->id, t->id, sizeof(m->id));
+	return SPOD_OK;
+}
+
+/*
+ * The token named by text: its whole id (32 hex digits), or a prefix of at least
+ * TOKEN_PREFIX_MIN_HEX that exactly one token id starts with. Returns 0 with id, or the exit
+ * code after saying why.
+ */
+static int token_by_prefix(struct spod_store *s, uint8_t id[SPOD_STORE_TOKEN_ID_BYTES],
+                           const char *text)
+{
+	char prefix[2 * SPOD_STORE_TOKEN_ID_BYTES + 1];
+	struct prefix_match m = {.prefix = prefix, .len = strlen(text)};
+	int rc;
+
+	if (m.len == 2 * SPOD_STORE_TOKEN_ID_BYTES)
+		return spod_key_id_parse(id, text) < 0
+		           ? cli_usage_error("a token id is 32 hex digits, got '%s'", text)
+		           : 0;
+	if (m.len < TOKEN_PREFIX_MIN_HEX || m.len > 2 * SPOD_STORE_TOKEN_ID_BYTES ||
+	    strspn(text, "0123456789abcdefABCDEF") != m.len)
+		return cli_usage_error("'token revoke' takes a token id: 32 hex digits, or a "
+		                       "unique prefix of at least %d",
+		                       TOKEN_PREFIX_MIN_HEX);
+	for (size_t i = 0; i <= m.len; i++)
+		prefix[i] =
+		    (char)(text[i] >= 'A' && text[i] <= 'F' ? text[i] - 'A' + 'a' : text[i]);
+	rc = spod_store_token_list(s, match_prefix, &m);
+	if (rc < 0)
+		return store_fail(s, rc, "token revoke");
+	if (m.found == 0) {
+		fprintf(stderr, "spod: no token id starts with %s\n", prefix);
+		return spod_err_exit_code(SPOD_E_KEY_NOT_FOUND);
+	}
+	if (m.found > 1)
+		return cli_usage_error("%zu token ids start with %s: give more of the id (spod "
+		                       "token list shows them whole)",
+		                       m.found, prefix);
+	memcpy(id, m.id, SPOD_STORE_TOKEN_ID_BYTES);
+	return 0;
+}
+
 static int token_revoke(struct cli *cli, struct spod_store *s)
 {
 	uint8_t id[SPOD_STORE_TOKEN_ID_BYTES];
+	char hex[2 * SPOD_STORE_TOKEN_ID_BYTES + 1];
 	struct spod_audit_rec rec = {.kind = "token.revoke", .result = SPOD_OK};
 	int rc;
 
-	if (cli->npos != 2 || spod_key_id_parse(id, cli->pos[1]) < 0)
-		return cli_usage_error("'token revoke' takes a token id (32 hex digits)");
+	if (cli->npos != 2)
+		return cli_usage_error("'token revoke' takes a token id (32 hex digits, or a "
+		                       "unique prefix of at least %d)",
+		                       TOKEN_PREFIX_MIN_HEX);
+	if ((rc = token_by_prefix(s, id, cli->pos[1])) != 0)
+		return rc;
+	spod_key_id_text(hex, id);
 	rec.time_ms = wall_ms();
 	rec.token_id = id;
 	rc = spod_store_token_revoke(s, id, rec.time_ms);
 	if (rc == SPOD_E_KEY_NOT_FOUND) {
-		fprintf(stderr, "spod: no token with id %s\n", cli->pos[1]);
+		fprintf(stderr, "spod: no token with id %s\n", hex);
 		return spod_err_exit_code(rc);
 	}
 	if (rc == SPOD_OK)
@@ -221,9 +344,9 @@ static int token_revoke(struct cli *cli, struct spod_store *s)
 	if (rc < 0)
 		return store_fail(s, rc, "token revoke");
 	if (cli->json)
-		printf("{\"revoked\":\"%s\"}\n", cli->pos[1]);
+		printf("{\"revoked\":\"%s\"}\n", hex);
 	else
-		printf("revoked %s\n", cli->pos[1]);
+		printf("revoked %s\n", hex);
 	return 0;
 }
 
@@ -343,7 +466,7 @@ int cmd_audit(struct cli *cli)
 	if ((rc = open_db(cli, &s)) != 0)
 		return rc;
 	if (strcmp(sub, "tail") == 0) {
-		struct list_ctx ctx = {cli->json, 1};
+		struct list_ctx ctx = {cli->json, 1, wall_ms()};
 		long n = 20;
 		if (cli->opt[OPT_LIMIT] != NULL) {
 			char *end;

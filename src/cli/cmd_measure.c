@@ -30,7 +30,9 @@ static int measure_fail(const struct cli *cli, int err, const char *path, const 
 
 /*
  * Maps path read-only. An empty file gives *img NULL, *len 0 (the parser reports it as
- * truncated). On failure *why says what went wrong.
+ * truncated). On failure *why says what went wrong and the error is SPOD_E_BAD_ARG: a file
+ * named on the command line that cannot be read is a usage error (exit 2), never "pod
+ * unavailable" (SPOD_E_IO's exit 3), as no pod is involved.
  */
 static int map_image(const char *path, const uint8_t **img, size_t *len, const char **why)
 {
@@ -45,12 +47,12 @@ static int map_image(const char *path, const uint8_t **img, size_t *len, const c
 		*why = strerror(errno);
 		if (fd >= 0)
 			close(fd);
-		return SPOD_E_IO;
+		return SPOD_E_BAD_ARG;
 	}
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > SIZE_MAX) {
 		*why = S_ISREG(st.st_mode) ? "file too large to map" : "not a regular file";
 		close(fd);
-		return SPOD_E_IO;
+		return SPOD_E_BAD_ARG;
 	}
 	if (st.st_size == 0) {
 		close(fd);
@@ -61,7 +63,7 @@ static int map_image(const char *path, const uint8_t **img, size_t *len, const c
 		*why = strerror(errno);
 	close(fd);
 	if (p == MAP_FAILED)
-		return SPOD_E_IO;
+		return SPOD_E_BAD_ARG;
 	*img = p;
 	*len = (size_t)st.st_size;
 	return SPOD_OK;

@@ -1,4 +1,4 @@
-/* The spod subcommands: info, keys, sign and the offline verify. */
+/* The spod subcommands that talk to the pod: info, keys and sign (verify: cmd_verify.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,18 +9,43 @@
 
 #define OPT(o) (1u << (o))
 
+/*
+ * The fields of a key as the HTTP API names them (docs/openapi.yaml, Key): "id", "alg",
+ * "public_key" (hex) and "label" (null without one), without the closing brace.
+ */
+static void print_key_json(const struct spod_key_info *k)
+{
+	char id[2 * SPOD_KEY_ID_BYTES + 1];
+
+	spod_key_id_text(id, k->id);
+	printf("{\"id\":\"%s\",\"alg\":\"%s\",\"public_key\":\"", id, spod_alg_name(k->alg));
+	cli_hex(stdout, k->pub, k->pub_len);
+	printf("\",\"label\":");
+	if (k->label[0] != '\0')
+		cli_json_str(stdout, k->label, strlen(k->label));
+	else
+		printf("null");
+}
+
+/*
+ * A key as "ID  ALG  PUBLIC[  LABEL]", or as JSON with the HTTP API's names; "public" is
+ * the CLI's old name for public_key, kept as an alias for one release (docs/cli.md).
+ */
 static void print_key(const struct cli *cli, const struct spod_key_info *k, int last)
 {
 	char id[2 * SPOD_KEY_ID_BYTES + 1];
 
 	spod_key_id_text(id, k->id);
 	if (cli->json) {
-		printf("{\"id\":\"%s\",\"alg\":\"%s\",\"public\":\"", id, spod_alg_name(k->alg));
+		print_key_json(k);
+		printf(",\"public\":\"");
 		cli_hex(stdout, k->pub, k->pub_len);
 		printf("\"}%s", last ? "" : ",");
 	} else {
 		printf("%s  %-9s  ", id, spod_alg_name(k->alg) ? spod_alg_name(k->alg) : "?");
 		cli_hex(stdout, k->pub, k->pub_len);
+		if (k->label[0] != '\0')
+			printf("  %s", k->label);
 		putchar('\n');
 	}
 }
@@ -196,10 +221,9 @@ static int keys_public(struct cli *cli)
 			return cli_fail(cli, rc, "keys public");
 	}
 	if (cli->json) {
-		char hex_id[2 * SPOD_KEY_ID_BYTES + 1];
-		spod_key_id_text(hex_id, k.id);
-		printf("{\"id\":\"%s\",\"alg\":\"%s\",\"format\":\"%s\",\"public\":", hex_id,
-		       spod_alg_name(k.alg), fmt);
+		/* public_key is always hex, as over HTTP; "public" is the key in --format. */
+		print_key_json(&k);
+		printf(",\"format\":\"%s\",\"public\":", fmt);
 		cli_json_str(stdout, text, strlen(text));
 		printf("}\n");
 	} else {
@@ -304,6 +328,37 @@ int cli_read_payload(const struct cli *cli, uint8_t *buf, size_t *len, uint8_t *
 	return 0;
 }
 
+/* A signature as hex (and recid, v), or as JSON with the HTTP API's Signature fields. */
+static void print_sig(const struct cli *cli, const uint8_t id[SPOD_KEY_ID_BYTES],
+                      const struct spod_signature *sig)
+{
+	char hex_id[2 * SPOD_KEY_ID_BYTES + 1];
+
+	spod_key_id_text(hex_id, id);
+	if (cli->json) {
+		/* The HTTP API's Signature: r and s for ECDSA, recid and v for secp256k1. */
+		printf("{\"key_id\":\"%s\",\"alg\":\"%s\",\"signature\":\"", hex_id,
+		       spod_alg_name(sig->alg));
+		cli_hex(stdout, sig->sig, sig->sig_len);
+		putchar('"');
+		if (sig->alg != SPOD_ALG_ED25519 && sig->sig_len == SPOD_SIG_MAX_BYTES) {
+			printf(",\"r\":\"");
+			cli_hex(stdout, sig->sig, SPOD_SIG_MAX_BYTES / 2);
+			printf("\",\"s\":\"");
+			cli_hex(stdout, sig->sig + SPOD_SIG_MAX_BYTES / 2, SPOD_SIG_MAX_BYTES / 2);
+			putchar('"');
+		}
+		if (sig->recid != SPOD_RECID_NONE)
+			printf(",\"recid\":%u,\"v\":%u", sig->recid, 27u + sig->recid);
+		printf("}\n");
+	} else {
+		cli_hex(stdout, sig->sig, sig->sig_len);
+		putchar('\n');
+		if (sig->recid != SPOD_RECID_NONE)
+			printf("recid %u (Ethereum v = %u)\n", sig->recid, 27u + sig->recid);
+	}
+}
+
 int cmd_sign(struct cli *cli)
 {
 	static uint8_t data[SPOD_MSG_MAX_BYTES];
@@ -330,61 +385,6 @@ int cmd_sign(struct cli *cli)
 		                "--hash sha256|keccak256\n");
 	if (rc < 0)
 		return cli_fail(cli, rc, "sign");
-	if (cli->json) {
-		printf("{\"key_id\":\"%s\",\"alg\":\"%s\",\"signature\":\"", cli->pos[0],
-		       spod_alg_name(sig.alg));
-		cli_hex(stdout, sig.sig, sig.sig_len);
-		putchar('"');
-		if (sig.recid != SPOD_RECID_NONE)
-			printf(",\"recid\":%u,\"v\":%u", sig.recid, 27u + sig.recid);
-		printf("}\n");
-	} else {
-		cli_hex(stdout, sig.sig, sig.sig_len);
-		putchar('\n');
-		if (sig.recid != SPOD_RECID_NONE)
-			printf("recid %u (Ethereum v = %u)\n", sig.recid, 27u + sig.recid);
-	}
+	print_sig(cli, id, &sig);
 	return 0;
-}
-
-int cmd_verify(struct cli *cli)
-{
-	static uint8_t data[SPOD_MSG_MAX_BYTES];
-	uint8_t pub[SPOD_PUB_MAX_BYTES], sig[SPOD_SIG_MAX_BYTES + 1], alg, mode;
-	size_t len, pub_len, sig_len;
-	int rc;
-
-	rc = cli_only(cli,
-	              OPT(OPT_ALG) | OPT(OPT_PUBLIC) | OPT(OPT_SIGNATURE) | OPT(OPT_MESSAGE) |
-	                  OPT(OPT_MESSAGE_FILE) | OPT(OPT_DIGEST) | OPT(OPT_HASH),
-	              "verify");
-	if (rc != 0)
-		return rc;
-	if (cli->npos != 0)
-		return cli_usage_error("'verify' takes only options");
-	if (cli->opt[OPT_ALG] == NULL || spod_alg_parse(&alg, cli->opt[OPT_ALG]) < 0)
-		return cli_usage_error("--alg must be ed25519, secp256k1 or p256");
-	if (cli->opt[OPT_PUBLIC] == NULL ||
-	    spod_hex_decode(pub, sizeof(pub), &pub_len, cli->opt[OPT_PUBLIC]) < 0)
-		return cli_usage_error("--public must be the hex public key (32 or 65 bytes)");
-	if (cli->opt[OPT_SIGNATURE] == NULL ||
-	    spod_hex_decode(sig, sizeof(sig), &sig_len, cli->opt[OPT_SIGNATURE]) < 0)
-		return cli_usage_error("--signature must be 64 bytes of hex (r||s, or 65 with v)");
-	/* Accept Ethereum's 65-byte r||s||v by dropping v: it does not affect validity. */
-	if (alg == SPOD_ALG_SECP256K1 && sig_len == 65)
-		sig_len = 64;
-	if ((rc = cli_read_payload(cli, data, &len, &mode)) != 0)
-		return rc;
-	rc = spod_verify(alg, pub, pub_len, mode, data, len, sig, sig_len);
-	if (cli->json) {
-		printf("{\"valid\":%s", rc == SPOD_OK ? "true" : "false");
-		if (rc < 0)
-			printf(",\"reason\":\"%s\"", spod_err_name(rc));
-		printf("}\n");
-	} else if (rc == SPOD_OK) {
-		printf("valid\n");
-	} else {
-		printf("INVALID: %s\n", spod_strerror(rc));
-	}
-	return spod_err_exit_code(rc);
 }

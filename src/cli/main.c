@@ -36,52 +36,13 @@ static const char *const opt_names[OPT__COUNT] = {
     [OPT_EXPIRES] = "expires",
     [OPT_DB] = "db",
     [OPT_LIMIT] = "limit",
+    [OPT_CHAIN_ID] = "chain-id",
     [OPT_HELP] = "help",
+    [OPT_VERSION] = "version",
 };
 
-static void usage(FILE *out)
-{
-	fputs(
-	    "usage: spod [--uri URI] [--json] [--timeout MS] COMMAND ...\n"
-	    "\n"
-	    "commands:\n"
-	    "  info                                  version, algorithms, key count, mode\n"
-	    "  keys generate --alg ed25519|secp256k1|p256 [--label LABEL]\n"
-	    "  keys list\n"
-	    "  keys public ID [--format hex|pem|eth-address]\n"
-	    "  keys delete ID\n"
-	    "  sign ID (--message HEX | --message-file PATH | --digest HEX)\n"
-	    "          [--hash sha256|keccak256]\n"
-	    "  verify --alg ALG --public HEX (--message HEX | --message-file PATH |\n"
-	    "         --digest HEX) [--hash sha256|keccak256] --signature HEX\n"
-	    "  attest [--key ID] [--nonce HEX] [--out FILE]   attestation document (raw CBOR)\n"
-	    "  attest verify DOC [--root aws|dev|FILE] [--pcr N=HEX ...] [--nonce HEX]\n"
-	    "         [--max-age S] [--at UNIXTIME] [--key ID --public HEX [--alg ALG]]\n"
-	    "  attest dev-root                       the simulated NSM's development root (PEM)\n"
-	    "  measure IMAGE.eif                     PCR0/1/2 of an enclave image, as nitro-cli\n"
-	    "  token create --scope SCOPES [--expires 90s|30m|12h|7d]   new API token (shown "
-	    "once)\n"
-	    "  token list                            token records (never the secrets)\n"
-	    "  token revoke ID                       revoke a token (open connections within 1 s)\n"
-	    "  audit verify                          re-walk the audit hash chain\n"
-	    "  audit tail [--limit N]                the newest audit records (default 20)\n"
-	    "\n"
-	    "token and audit work on the database directly: --db PATH, else $SPOD_DB, else\n"
-	    "$SPOD_DATA_DIR/spod.db. Commands that talk to the pod authenticate with the token\n"
-	    "in --token-file FILE, else $SPOD_TOKEN, else the file $SPOD_TOKEN_FILE, else\n"
-	    "$SPOD_DATA_DIR/admin.token (written by spod-host on first start). SCOPES grammar:\n"
-	    "docs/auth.md, e.g. 'ops=sign,list;keys=label:hot-wallet;rate=100'.\n"
-	    "\n"
-	    "--expect-pcr0 HEX [--root aws|dev|FILE] before info, keys or sign: verify a fresh\n"
-	    "attestation of the pod (and, for keys public, of that key) before trusting it.\n"
-	    "\n"
-	    "Ed25519 signs the message itself. ECDSA keys sign a 32-byte --digest, or a message\n"
-	    "hashed inside the enclave with --hash. The pod is found at --uri, else $SPOD_URI,\n"
-	    "else unix://$SPOD_DATA_DIR/spod.sock. Exit codes: 0 ok, 1 internal, 2 usage,\n"
-	    "3 pod unavailable, 4 key not found, 5 request rejected, 6 signature invalid,\n"
-	    "7 not authorized.\n",
-	    out);
-}
+/* The command being run, for the help page a usage error points at; NULL before. */
+static const char *usage_cmd;
 
 int cli_usage_error(const char *fmt, ...)
 {
@@ -91,7 +52,10 @@ int cli_usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputs(" (see spod --help)\n", stderr);
+	if (usage_cmd != NULL)
+		fprintf(stderr, " (see spod %s --help)\n", usage_cmd);
+	else
+		fputs(" (see spod --help)\n", stderr);
 	return 2;
 }
 
@@ -258,7 +222,7 @@ static int parse_args(struct cli *cli, int argc, char **argv, const char **cmd)
 			;
 		if (o == OPT__COUNT)
 			return cli_usage_error("unknown option %s", a);
-		if (o == OPT_JSON || o == OPT_HELP) {
+		if (o == OPT_JSON || o == OPT_HELP || o == OPT_VERSION) {
 			cli->opt[o] = "";
 			continue;
 		}
@@ -278,62 +242,89 @@ static int parse_args(struct cli *cli, int argc, char **argv, const char **cmd)
 	return 0;
 }
 
+/*
+ * --version, --help, `help [CMD]` and a missing command. Returns -1 when none of them was
+ * asked for, else the exit code.
+ */
+static int help_or_version(const struct cli *cli, const char *cmd)
+{
+	const char *topic = cmd;
+
+	if (cli->opt[OPT_VERSION] != NULL) {
+		cli_version(stdout);
+		return 0;
+	}
+	if (cmd != NULL && strcmp(cmd, "help") == 0)
+		topic = cli->npos > 0 ? cli->pos[0] : NULL;
+	else if (cli->opt[OPT_HELP] == NULL && cmd != NULL)
+		return -1;
+	if (cmd == NULL && cli->opt[OPT_HELP] == NULL) {
+		cli_help_overview(stderr);
+		return 2;
+	}
+	if (topic == NULL) {
+		cli_help_overview(stdout);
+		return 0;
+	}
+	if (cli_help(stdout, topic) < 0)
+		return cli_usage_error("unknown command '%s'", topic);
+	return 0;
+}
+
+/* --json, --timeout and the pod's URI (--uri, $SPOD_URI, the data directory's socket). */
+static int setup(struct cli *cli)
+{
+	const char *uri = cli->opt[OPT_URI] != NULL ? cli->opt[OPT_URI] : getenv("SPOD_URI");
+
+	cli->json = cli->opt[OPT_JSON] != NULL;
+	cli->timeout_ms = 30000;
+	if (cli->opt[OPT_TIMEOUT] != NULL) {
+		char *end;
+		long t = strtol(cli->opt[OPT_TIMEOUT], &end, 10);
+		if (*end != '\0' || t <= 0 || t > 3600000)
+			return cli_usage_error("--timeout must be 1..3600000 milliseconds");
+		cli->timeout_ms = (int)t;
+	}
+	if (uri != NULL && uri[0] != '\0') {
+		if (strlen(uri) >= sizeof(cli->uri))
+			return cli_usage_error("URI too long");
+		strcpy(cli->uri, uri);
+	} else if (spod_default_host_uri(cli->uri, sizeof(cli->uri)) < 0) {
+		return cli_usage_error("data directory path too long");
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	static const struct {
+		const char *name;
+		int (*run)(struct cli *cli);
+	} commands[] = {
+	    {"info", cmd_info},     {"keys", cmd_keys},     {"sign", cmd_sign},
+	    {"verify", cmd_verify}, {"attest", cmd_attest}, {"measure", cmd_measure},
+	    {"token", cmd_token},   {"audit", cmd_audit},
+	};
 	struct cli cli = {0};
-	const char *cmd, *env;
+	const char *cmd;
 	int rc;
 
 	rc = parse_args(&cli, argc, argv, &cmd);
 	if (rc != 0)
 		return rc;
-	if (cli.opt[OPT_HELP] != NULL || (cmd != NULL && strcmp(cmd, "help") == 0)) {
-		usage(stdout);
-		return 0;
-	}
-	if (cmd == NULL) {
-		usage(stderr);
-		return 2;
-	}
-	cli.json = cli.opt[OPT_JSON] != NULL;
-	cli.timeout_ms = 30000;
-	if (cli.opt[OPT_TIMEOUT] != NULL) {
-		char *end;
-		long t = strtol(cli.opt[OPT_TIMEOUT], &end, 10);
-		if (*end != '\0' || t <= 0 || t > 3600000)
-			return cli_usage_error("--timeout must be 1..3600000 milliseconds");
-		cli.timeout_ms = (int)t;
-	}
-	if (cli.opt[OPT_URI] != NULL)
-		env = cli.opt[OPT_URI];
-	else
-		env = getenv("SPOD_URI");
-	if (env != NULL && env[0] != '\0') {
-		if (strlen(env) >= sizeof(cli.uri))
-			return cli_usage_error("URI too long");
-		strcpy(cli.uri, env);
-	} else if (spod_default_host_uri(cli.uri, sizeof(cli.uri)) < 0) {
-		return cli_usage_error("data directory path too long");
-	}
-
-	if (strcmp(cmd, "info") == 0)
-		rc = cmd_info(&cli);
-	else if (strcmp(cmd, "keys") == 0)
-		rc = cmd_keys(&cli);
-	else if (strcmp(cmd, "sign") == 0)
-		rc = cmd_sign(&cli);
-	else if (strcmp(cmd, "verify") == 0)
-		rc = cmd_verify(&cli);
-	else if (strcmp(cmd, "attest") == 0)
-		rc = cmd_attest(&cli);
-	else if (strcmp(cmd, "measure") == 0)
-		rc = cmd_measure(&cli);
-	else if (strcmp(cmd, "token") == 0)
-		rc = cmd_token(&cli);
-	else if (strcmp(cmd, "audit") == 0)
-		rc = cmd_audit(&cli);
-	else
+	if ((rc = help_or_version(&cli, cmd)) >= 0)
+		return rc;
+	usage_cmd = cmd;
+	if ((rc = setup(&cli)) != 0)
+		return rc;
+	rc = -1;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			rc = commands[i].run(&cli);
+	if (rc < 0) {
+		usage_cmd = NULL;
 		rc = cli_usage_error("unknown command '%s'", cmd);
+	}
 	spod_client_close(cli.client);
 	return rc;
 }

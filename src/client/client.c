@@ -224,6 +224,9 @@ static void copy_key(struct spod_key_info *out, const struct spod_key_view *v)
 	out->alg = v->alg;
 	memcpy(out->pub, v->pub, v->pub_len);
 	out->pub_len = v->pub_len;
+	/* The decoder checked label_len <= SPOD_LABEL_MAX_BYTES and the charset (no NUL). */
+	memcpy(out->label, v->label != NULL ? v->label : "", v->label_len);
+	out->label[v->label_len] = '\0';
 }
 
 static int key_call(struct spod_client *c, struct spod_key_info *out, uint8_t opcode,

@@ -7,45 +7,51 @@ struct err_entry {
 	const char *name;
 	const char *msg;
 	int exit_code;
+	unsigned http_status;
 };
 
 /*
  * CLI exit codes (docs/cli.md): 0 ok, 1 internal, 2 usage, 3 unavailable/io,
  * 4 not found, 5 request rejected, 6 signature invalid, 7 not authorized.
+ * HTTP statuses (docs/openapi.yaml): 400 for what describes the request's input, 401/403/429
+ * for the token, 404 no such key, 409 a label in use, 413 too large, 502 a peer that answered
+ * nonsense, 503/504 the pod out of reach, 507 keystore full, 500 for the rest (including the
+ * frame faults only a bug in spod-host's HTTP layer could cause).
  */
 static const struct err_entry err_table[] = {
-    [0] = {"OK", "success", 0},
-    [1] = {"INTERNAL", "internal error", 1},
-    [2] = {"NOMEM", "out of memory", 1},
-    [3] = {"TRUNCATED", "frame or field truncated", 5},
-    [4] = {"TOO_LARGE", "frame or field exceeds its maximum size", 5},
-    [5] = {"BAD_MAGIC", "frame does not start with the SPOD magic", 5},
-    [6] = {"BAD_VERSION", "unsupported wire protocol version", 5},
-    [7] = {"UNKNOWN_OP", "unknown opcode", 5},
-    [8] = {"BAD_LENGTH", "body length does not match the opcode's layout", 5},
-    [9] = {"BAD_REF", "offset/length reference points outside the frame body", 5},
-    [10] = {"BAD_FIELD", "reserved field, flag or count is invalid", 5},
-    [11] = {"UNKNOWN_ALG", "unknown or unsupported algorithm", 5},
-    [12] = {"BAD_MODE", "sign mode is not valid for this key's algorithm", 5},
-    [13] = {"BAD_DIGEST", "digest must be exactly 32 bytes", 5},
-    [14] = {"KEY_NOT_FOUND", "no key with this id", 4},
-    [15] = {"KEYSTORE_FULL", "keystore is full", 5},
-    [16] = {"CRYPTO", "cryptographic operation failed", 1},
-    [17] = {"BAD_SIGNATURE", "signature does not verify", 6},
-    [18] = {"IO", "input/output error", 3},
-    [19] = {"CLOSED", "connection closed by peer", 3},
-    [20] = {"AGAIN", "operation would block", 1},
-    [21] = {"BAD_URI", "malformed or unsupported transport URI", 2},
-    [22] = {"UNAVAILABLE", "enclave unavailable", 3},
-    [23] = {"BAD_ARG", "invalid argument", 2},
-    [24] = {"BAD_HEX", "invalid hex string", 2},
-    [25] = {"BUSY", "too many requests in flight", 3},
-    [26] = {"TIMEOUT", "timed out waiting for a response", 3},
-    [27] = {"PROTOCOL", "protocol violation by peer", 1},
-    [28] = {"BAD_KEY", "malformed public key", 2},
-    [29] = {"UNAUTHENTICATED", "missing, unknown, expired or revoked token", 7},
-    [30] = {"FORBIDDEN", "the token's scopes do not allow this request", 7},
-    [31] = {"RATE_LIMITED", "the token's request rate is exceeded", 3},
+    [0] = {"OK", "success", 0, 200},
+    [1] = {"INTERNAL", "internal error", 1, 500},
+    [2] = {"NOMEM", "out of memory", 1, 500},
+    [3] = {"TRUNCATED", "frame or field truncated", 5, 400},
+    [4] = {"TOO_LARGE", "frame or field exceeds its maximum size", 5, 413},
+    [5] = {"BAD_MAGIC", "frame does not start with the SPOD magic", 5, 500},
+    [6] = {"BAD_VERSION", "unsupported wire protocol version", 5, 500},
+    [7] = {"UNKNOWN_OP", "unknown opcode", 5, 500},
+    [8] = {"BAD_LENGTH", "body length does not match the opcode's layout", 5, 400},
+    [9] = {"BAD_REF", "offset/length reference points outside the frame body", 5, 400},
+    [10] = {"BAD_FIELD", "reserved field, flag or count is invalid", 5, 400},
+    [11] = {"UNKNOWN_ALG", "unknown or unsupported algorithm", 5, 400},
+    [12] = {"BAD_MODE", "sign mode is not valid for this key's algorithm", 5, 400},
+    [13] = {"BAD_DIGEST", "digest must be exactly 32 bytes", 5, 400},
+    [14] = {"KEY_NOT_FOUND", "no key with this id", 4, 404},
+    [15] = {"KEYSTORE_FULL", "keystore is full", 5, 507},
+    [16] = {"CRYPTO", "cryptographic operation failed", 1, 500},
+    [17] = {"BAD_SIGNATURE", "signature does not verify", 6, 400},
+    [18] = {"IO", "input/output error", 3, 503},
+    [19] = {"CLOSED", "connection closed by peer", 3, 503},
+    [20] = {"AGAIN", "operation would block", 1, 503},
+    [21] = {"BAD_URI", "malformed or unsupported transport URI", 2, 500},
+    [22] = {"UNAVAILABLE", "enclave unavailable", 3, 503},
+    [23] = {"BAD_ARG", "invalid argument", 2, 400},
+    [24] = {"BAD_HEX", "invalid hex string", 2, 400},
+    [25] = {"BUSY", "too many requests in flight", 3, 503},
+    [26] = {"TIMEOUT", "timed out waiting for a response", 3, 504},
+    [27] = {"PROTOCOL", "protocol violation by peer", 1, 502},
+    [28] = {"BAD_KEY", "malformed public key", 2, 400},
+    [29] = {"UNAUTHENTICATED", "missing, unknown, expired or revoked token", 7, 401},
+    [30] = {"FORBIDDEN", "the token's scopes do not allow this request", 7, 403},
+    [31] = {"RATE_LIMITED", "the token's request rate is exceeded", 3, 429},
+    [32] = {"LABEL_TAKEN", "label already used by a live key", 5, 409},
 };
 
 _Static_assert(sizeof(err_table) / sizeof(err_table[0]) == (size_t)-SPOD_E__MIN,
@@ -89,4 +95,10 @@ int spod_err_exit_code(int err)
 {
 	const struct err_entry *e = err_lookup(err);
 	return e ? e->exit_code : 1;
+}
+
+unsigned spod_err_http_status(int err)
+{
+	const struct err_entry *e = err_lookup(err);
+	return e ? e->http_status : 500;
 }

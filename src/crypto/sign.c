@@ -226,6 +226,23 @@ int spod_verify(uint8_t alg, const uint8_t *pub, size_t pub_len, uint8_t mode, c
 	return spod_p256_verify(pub, digest, sig);
 }
 
+int spod_verify_recid(const uint8_t *pub, size_t pub_len, uint8_t mode, const uint8_t *data,
+                      size_t len, const uint8_t sig[64], uint8_t recid)
+{
+	uint8_t digest[SPOD_DIGEST_BYTES], recovered[SPOD_EC_PUB_BYTES];
+
+	assert(data != NULL || len == 0);
+	SPOD_TRY(spod_mode_check(SPOD_ALG_SECP256K1, mode));
+	if (pub_len != SPOD_EC_PUB_BYTES || pub[0] != 0x04)
+		return SPOD_E_BAD_KEY;
+	if (len == 0)
+		data = empty_message;
+	SPOD_TRY(message_digest(digest, mode, data, len));
+	SPOD_TRY(spod_secp256k1_recover(recovered, digest, sig, recid));
+	/* Public values: no need for a constant-time comparison. */
+	return memcmp(recovered, pub, SPOD_EC_PUB_BYTES) == 0 ? SPOD_OK : SPOD_E_BAD_SIGNATURE;
+}
+
 int spod_x25519_keypair(uint8_t pub[32], uint8_t secret[32])
 {
 	randombytes_buf(secret, 32);

@@ -80,6 +80,17 @@ int spod_verify(uint8_t alg, const uint8_t *pub, size_t pub_len, uint8_t mode, c
                 size_t len, const uint8_t *sig, size_t sig_len) __attribute__((warn_unused_result));
 
 /*
+ * Checks that recovery id recid (0..3) of the secp256k1 signature sig (64-byte r||s) over
+ * data recovers the public key pub (65 bytes uncompressed), mode as in spod_verify. This is
+ * what the v of an Ethereum r||s||v signature claims; spod_verify checks r||s alone.
+ * Returns SPOD_OK, SPOD_E_BAD_SIGNATURE (another key or none is recovered, or high S),
+ * SPOD_E_BAD_KEY (pub is not an uncompressed point), SPOD_E_BAD_MODE or SPOD_E_BAD_DIGEST.
+ */
+int spod_verify_recid(const uint8_t *pub, size_t pub_len, uint8_t mode, const uint8_t *data,
+                      size_t len, const uint8_t sig[64], uint8_t recid)
+    __attribute__((warn_unused_result, nonnull(1, 6)));
+
+/*
  * Recovers the secp256k1 public key (65 bytes uncompressed) from a 32-byte digest, a 64-byte
  * r||s and recid. High-S signatures are refused, as spod_verify does.
  * Returns SPOD_OK or SPOD_E_BAD_SIGNATURE.

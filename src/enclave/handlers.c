@@ -45,9 +45,9 @@ static int do_generate(struct spod_enclave_state *st, const struct spod_frame *f
 	const struct spod_key_entry *k;
 
 	SPOD_TRY(spod_wire_generate_req(&req, f));
-	SPOD_TRY(spod_keystore_generate(st->keys, &k, req.alg));
+	SPOD_TRY(spod_keystore_generate(st->keys, &k, req.alg, req.label, req.label_len));
 	return spod_wire_put_key(out, cap, len, SPOD_OP_KEY_GENERATE, f->hdr.request_id, k->id,
-	                         k->sk.alg, k->pub, k->pub_len);
+	                         k->sk.alg, k->pub, k->pub_len, k->label, k->label_len);
 }
 
 static int do_public(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
@@ -61,7 +61,7 @@ static int do_public(struct spod_enclave_state *st, const struct spod_frame *f, 
 	if (k == NULL)
 		return SPOD_E_KEY_NOT_FOUND;
 	return spod_wire_put_key(out, cap, len, SPOD_OP_KEY_PUBLIC, f->hdr.request_id, k->id,
-	                         k->sk.alg, k->pub, k->pub_len);
+	                         k->sk.alg, k->pub, k->pub_len, k->label, k->label_len);
 }
 
 static int do_delete(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
@@ -92,7 +92,8 @@ static int do_list(struct spod_enclave_state *st, const struct spod_frame *f, ui
 			cursor = 0;
 			break;
 		}
-		SPOD_TRY(spod_wire_list_add(&enc, k->id, k->sk.alg, k->pub, k->pub_len));
+		SPOD_TRY(spod_wire_list_add(&enc, k->id, k->sk.alg, k->pub, k->pub_len, k->label,
+		                            k->label_len));
 	}
 	/* A full page ends at a cursor; the next page may turn out empty. */
 	if (enc.count == req.max)

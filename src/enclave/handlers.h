@@ -19,8 +19,10 @@
  * page is smaller.
  */
 #define SPOD_ENCLAVE_RESP_MAX SPOD_FRAME_MAX_BYTES
-_Static_assert(SPOD_HDR_BYTES + 16u + SPOD_LIST_MAX_ITEMS * (32u + 65u) <= SPOD_ENCLAVE_RESP_MAX,
-               "a full key.list page must fit in SPOD_ENCLAVE_RESP_MAX");
+_Static_assert(SPOD_HDR_BYTES + 16u +
+                       SPOD_LIST_MAX_ITEMS * (32u + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES) <=
+                   SPOD_ENCLAVE_RESP_MAX,
+               "a full key.list page (labels included) must fit in SPOD_ENCLAVE_RESP_MAX");
 
 #define SPOD_PROVISION_PUB_BYTES 32u
 

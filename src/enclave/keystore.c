@@ -141,7 +141,8 @@ static void abandon_slot(struct spod_key_entry *e)
 	e->used = state;
 }
 
-int spod_keystore_generate(struct spod_keystore *ks, const struct spod_key_entry **out, uint8_t alg)
+int spod_keystore_generate(struct spod_keystore *ks, const struct spod_key_entry **out, uint8_t alg,
+                           const char *label, size_t label_len)
 {
 	uint8_t id[SPOD_KEY_ID_BYTES];
 	struct spod_key_entry *e = NULL;
@@ -151,6 +152,8 @@ int spod_keystore_generate(struct spod_keystore *ks, const struct spod_key_entry
 	*out = NULL;
 	if (!spod_alg_valid(alg))
 		return SPOD_E_UNKNOWN_ALG;
+	if (label_len > 0 && (label == NULL || !spod_label_valid(label, label_len)))
+		return SPOD_E_BAD_FIELD;
 	for (int i = 0; i < KEYSTORE_ID_TRIES; i++) {
 		spod_random(id, sizeof id);
 		rc = claim_slot(ks, &e, id);
@@ -165,6 +168,9 @@ int spod_keystore_generate(struct spod_keystore *ks, const struct spod_key_entry
 		abandon_slot(e);
 		return rc;
 	}
+	if (label_len > 0)
+		memcpy(e->label, label, label_len);
+	e->label_len = (uint8_t)label_len;
 	commit_slot(ks, e, id, pub_len);
 	*out = e;
 	return SPOD_OK;

@@ -20,6 +20,8 @@ struct spod_key_entry {
 	uint8_t used; /* 1 live, 0 empty, 2 tombstone */
 	uint8_t pub_len;
 	uint8_t pub[SPOD_PUB_MAX_BYTES];
+	uint8_t label_len;                /* 0: no label */
+	char label[SPOD_LABEL_MAX_BYTES]; /* not NUL-terminated; A-Z a-z 0-9 . _ - */
 	struct spod_secret_key sk;
 };
 
@@ -34,11 +36,14 @@ int spod_keystore_new(struct spod_keystore **out, uint32_t capacity)
 void spod_keystore_free(struct spod_keystore *ks);
 
 /*
- * Generates a key of alg with a fresh random id. *out points at the stored entry.
- * Returns SPOD_OK, SPOD_E_UNKNOWN_ALG, SPOD_E_KEYSTORE_FULL or SPOD_E_CRYPTO.
+ * Generates a key of alg with a fresh random id, kept with label[0..label_len) (label NULL or
+ * label_len 0: none). The keystore does not make labels unique: spod-host does. *out points
+ * at the stored entry. Returns SPOD_OK, SPOD_E_UNKNOWN_ALG, SPOD_E_BAD_FIELD (label longer
+ * than SPOD_LABEL_MAX_BYTES or outside its charset), SPOD_E_KEYSTORE_FULL or SPOD_E_CRYPTO.
  */
-int spod_keystore_generate(struct spod_keystore *ks, const struct spod_key_entry **out, uint8_t alg)
-    __attribute__((warn_unused_result, nonnull));
+int spod_keystore_generate(struct spod_keystore *ks, const struct spod_key_entry **out, uint8_t alg,
+                           const char *label, size_t label_len)
+    __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /*
  * Adds a key from known secret material under the given id (tests, later unsealing).

@@ -81,10 +81,11 @@
 /* key response (key.generate, key.public) and each key.list entry */
 #define KEY_ID        0
 #define KEY_ALG       16
-#define KEY_RESERVED1 17 /* 3 bytes */
+#define KEY_LABEL_LEN 17 /* u8: 0 (no label) .. SPOD_LABEL_MAX_BYTES */
+#define KEY_RESERVED  18 /* 2 bytes */
 #define KEY_PUB_OFF   20
 #define KEY_PUB_LEN   24
-#define KEY_RESERVED2 28
+#define KEY_LABEL_OFF 28 /* u32, relative to the body; 0 when label_len is 0 */
 #define KEY_FIXED     32
 
 /* sign response */
@@ -117,12 +118,6 @@
 #define LIST_ENTRIES     16
 #define LIST_ENTRY_BYTES KEY_FIXED
 
-/* Largest key and key.list answers: room for every key's public key and label. */
-#define KEY_RESP_BODY_MAX (KEY_FIXED + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES)
-#define LIST_RESP_BODY_MAX                                                                         \
-	(LIST_ENTRIES + (size_t)SPOD_LIST_MAX_ITEMS *                                              \
-	                    (LIST_ENTRY_BYTES + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES))
-
 /* sign.batch response */
 #define BRESP_COUNT      0
 #define BRESP_RESERVED   4
@@ -135,9 +130,20 @@
 #define BRESP_RESERVED2  12
 #define BRESP_ITEM_BYTES 16
 
-/* Largest response bodies, used to size buffers. */
+/*
+ * Largest response bodies, used to size buffers. A key.list page of n keys is at most
+ * LIST_PAGE_BODY_MAX(n): room for every key's public key and label.
+ */
+#define KEY_RESP_BODY_MAX (KEY_FIXED + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES)
+#define LIST_PAGE_BODY_MAX(n)                                                                      \
+	(LIST_ENTRIES +                                                                            \
+	 (size_t)(n) * (LIST_ENTRY_BYTES + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES))
+#define LIST_RESP_BODY_MAX     LIST_PAGE_BODY_MAX(SPOD_LIST_MAX_ITEMS)
 #define SIGN_RESP_BODY_MAX     (SIG_FIXED + SPOD_SIG_MAX_BYTES)
 #define BATCH_RESP_BODY_MAX(n) (BRESP_ITEMS + (size_t)(n) * (BRESP_ITEM_BYTES + SPOD_SIG_MAX_BYTES))
+/* The largest key.list page (1024 entries, 65-byte keys, 128-byte labels) fits one frame. */
+_Static_assert(LIST_RESP_BODY_MAX <= SPOD_BODY_MAX_BYTES,
+               "a full key.list page must fit in one frame");
 
 /*
  * Checks that a whole frame with body_len bytes of body fits in cap bytes and under the

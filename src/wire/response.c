@@ -41,30 +41,47 @@ int spod_wire_put_echo(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, 
 	return SPOD_OK;
 }
 
+/* A key's public key and label within their caps and the label's charset. */
+static int key_parts_ok(size_t pub_len, const char *label, size_t label_len)
+{
+	if (pub_len > SPOD_PUB_MAX_BYTES || label_len > SPOD_LABEL_MAX_BYTES)
+		return SPOD_E_TOO_LARGE;
+	if (label_len > 0 && (label == NULL || !spod_label_valid(label, label_len)))
+		return SPOD_E_BAD_ARG;
+	return SPOD_OK;
+}
+
+/* The fixed part of a key; label_off is written only for a key that has a label. */
 static void put_key_fixed(uint8_t *k, const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t alg,
-                          uint32_t pub_off, uint32_t pub_len)
+                          uint32_t pub_off, uint32_t pub_len, uint32_t label_off,
+                          uint32_t label_len)
 {
 	memset(k, 0, KEY_FIXED);
 	memcpy(k + KEY_ID, key_id, SPOD_KEY_ID_BYTES);
 	k[KEY_ALG] = alg;
+	k[KEY_LABEL_LEN] = (uint8_t)label_len;
 	spod_put_le32(k + KEY_PUB_OFF, pub_off);
 	spod_put_le32(k + KEY_PUB_LEN, pub_len);
+	spod_put_le32(k + KEY_LABEL_OFF, label_len > 0 ? label_off : 0);
 }
 
 int spod_wire_put_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
                       const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t alg, const uint8_t *pub,
-                      size_t pub_len)
+                      size_t pub_len, const char *label, size_t label_len)
 {
 	uint8_t *b = out + SPOD_HDR_BYTES;
+	size_t body_len = KEY_FIXED + pub_len + label_len;
 
 	*out_len = 0;
-	if (pub_len > SPOD_PUB_MAX_BYTES)
-		return SPOD_E_TOO_LARGE;
-	SPOD_TRY(wire_room(cap, KEY_FIXED + pub_len));
-	spod_wire_put_hdr(out, opcode, RESP, rid, 0, (uint32_t)(KEY_FIXED + pub_len));
-	put_key_fixed(b, key_id, alg, KEY_FIXED, (uint32_t)pub_len);
+	SPOD_TRY(key_parts_ok(pub_len, label, label_len));
+	SPOD_TRY(wire_room(cap, body_len));
+	spod_wire_put_hdr(out, opcode, RESP, rid, 0, (uint32_t)body_len);
+	put_key_fixed(b, key_id, alg, KEY_FIXED, (uint32_t)pub_len, (uint32_t)(KEY_FIXED + pub_len),
+	              (uint32_t)label_len);
 	memcpy(b + KEY_FIXED, pub, pub_len);
-	*out_len = SPOD_HDR_BYTES + KEY_FIXED + pub_len;
+	if (label_len > 0)
+		memcpy(b + KEY_FIXED + pub_len, label, label_len);
+	*out_len = SPOD_HDR_BYTES + body_len;
 	return SPOD_OK;
 }
 
@@ -202,37 +219,43 @@ void spod_wire_batch_resp_finish(struct spod_batch_resp_enc *e, size_t *out_len,
 	*out_len = SPOD_HDR_BYTES + body_len;
 }
 
-int spod_wire_list_begin(struct spod_list_enc *e, uint8_t *out, size_t cap, uint32_t max)
-{
-	memset(e, 0, sizeof(*e));
-	if (max == 0 || max > SPOD_LIST_MAX_ITEMS)
-		return SPOD_E_BAD_ARG;
-	SPOD_TRY(
-	    wire_room(cap, LIST_ENTRIES + (size_t)max * (LIST_ENTRY_BYTES + SPOD_PUB_MAX_BYTES)));
-	e->out = out;
-	e->cap = cap;
-	e->max = max;
-	return SPOD_OK;
-}
-
 /* Entries sit at LIST_ENTRIES; public keys follow at fixed SPOD_PUB_MAX_BYTES slots. */
 static size_t list_pub_off(uint32_t max, uint32_t i)
 {
 	return LIST_ENTRIES + (size_t)max * LIST_ENTRY_BYTES + (size_t)i * SPOD_PUB_MAX_BYTES;
 }
 
+int spod_wire_list_begin(struct spod_list_enc *e, uint8_t *out, size_t cap, uint32_t max)
+{
+	memset(e, 0, sizeof(*e));
+	if (max == 0 || max > SPOD_LIST_MAX_ITEMS)
+		return SPOD_E_BAD_ARG;
+	SPOD_TRY(wire_room(cap, LIST_PAGE_BODY_MAX(max)));
+	e->out = out;
+	e->cap = cap;
+	e->max = max;
+	/* Labels follow the last key slot, packed. */
+	e->label_end = (uint32_t)list_pub_off(max, max);
+	return SPOD_OK;
+}
+
 int spod_wire_list_add(struct spod_list_enc *e, const uint8_t key_id[SPOD_KEY_ID_BYTES],
-                       uint8_t alg, const uint8_t *pub, size_t pub_len)
+                       uint8_t alg, const uint8_t *pub, size_t pub_len, const char *label,
+                       size_t label_len)
 {
 	uint8_t *b = e->out + SPOD_HDR_BYTES;
 	size_t pub_off;
 
-	if (e->count >= e->max || pub_len > SPOD_PUB_MAX_BYTES)
+	if (e->count >= e->max)
 		return SPOD_E_TOO_LARGE;
+	SPOD_TRY(key_parts_ok(pub_len, label, label_len));
 	pub_off = list_pub_off(e->max, e->count);
 	put_key_fixed(b + LIST_ENTRIES + (size_t)e->count * LIST_ENTRY_BYTES, key_id, alg,
-	              (uint32_t)pub_off, (uint32_t)pub_len);
+	              (uint32_t)pub_off, (uint32_t)pub_len, e->label_end, (uint32_t)label_len);
 	memcpy(b + pub_off, pub, pub_len);
+	if (label_len > 0)
+		memcpy(b + e->label_end, label, label_len);
+	e->label_end += (uint32_t)label_len;
 	e->count++;
 	return SPOD_OK;
 }
@@ -241,7 +264,7 @@ void spod_wire_list_finish(struct spod_list_enc *e, size_t *out_len, uint64_t ri
                            uint32_t next_cursor, uint32_t total)
 {
 	uint8_t *b = e->out + SPOD_HDR_BYTES;
-	size_t body_len = list_pub_off(e->max, e->max);
+	size_t body_len = e->label_end;
 
 	spod_wire_put_hdr(e->out, SPOD_OP_KEY_LIST, RESP, rid, 0, (uint32_t)body_len);
 	spod_put_le32(b + LIST_COUNT, e->count);
@@ -312,14 +335,33 @@ int spod_wire_sig_resp(struct spod_sig_view *v, const struct spod_frame *f)
 	return rc;
 }
 
+/*
+ * Validates one key layout at k whose references are relative to body: the public key, and
+ * the label (length at KEY_LABEL_LEN, 0..128; offset 0 without one; charset checked).
+ */
 static int decode_key(struct spod_key_view *v, const uint8_t *body, uint32_t body_len,
                       uint32_t fixed, const uint8_t *k)
 {
+	const uint8_t *label = NULL;
+	uint32_t label_len = k[KEY_LABEL_LEN], label_off = spod_le32(k + KEY_LABEL_OFF);
+
+	if (!spod_all_zero(k + KEY_RESERVED, 2))
+		return SPOD_E_BAD_FIELD;
 	SPOD_TRY(wire_ref(&v->pub, body, body_len, fixed, spod_le32(k + KEY_PUB_OFF),
 	                  spod_le32(k + KEY_PUB_LEN), SPOD_PUB_MAX_BYTES));
+	if (label_len == 0 && label_off != 0)
+		return SPOD_E_BAD_FIELD;
+	if (label_len > 0) {
+		SPOD_TRY(wire_ref(&label, body, body_len, fixed, label_off, label_len,
+		                  SPOD_LABEL_MAX_BYTES));
+		if (!spod_label_valid((const char *)label, label_len))
+			return SPOD_E_BAD_FIELD;
+	}
 	v->key_id = k + KEY_ID;
 	v->alg = k[KEY_ALG];
 	v->pub_len = spod_le32(k + KEY_PUB_LEN);
+	v->label = (const char *)label;
+	v->label_len = label_len;
 	return SPOD_OK;
 }
 
@@ -422,6 +464,9 @@ void spod_wire_list_item(struct spod_key_view *out, const struct spod_list_view 
 	out->alg = k[KEY_ALG];
 	out->pub = v->body + spod_le32(k + KEY_PUB_OFF);
 	out->pub_len = spod_le32(k + KEY_PUB_LEN);
+	out->label_len = k[KEY_LABEL_LEN];
+	out->label =
+	    out->label_len > 0 ? (const char *)v->body + spod_le32(k + KEY_LABEL_OFF) : NULL;
 }
 
 int spod_wire_batch_resp(struct spod_batch_resp_view *v, const struct spod_frame *f)

@@ -282,6 +282,21 @@ static void check_key_view(const struct spod_frame *f, uint32_t fixed,
 	touch(f, 0, k->key_id, SPOD_KEY_ID_BYTES);
 	CHECK(k->pub_len <= SPOD_PUB_MAX_BYTES);
 	touch(f, fixed, k->pub, k->pub_len);
+	CHECK((k->label == NULL) == (k->label_len == 0));
+	CHECK(k->label_len <= SPOD_LABEL_MAX_BYTES);
+	if (k->label != NULL) {
+		touch(f, fixed, k->label, k->label_len);
+		CHECK(spod_label_valid(k->label, k->label_len));
+	}
+}
+
+/* Two views of the same key: same id, algorithm, public key and label. */
+static int same_key(const struct spod_key_view *a, const struct spod_key_view *b)
+{
+	return memcmp(a->key_id, b->key_id, SPOD_KEY_ID_BYTES) == 0 && a->alg == b->alg &&
+	       a->pub_len == b->pub_len && memcmp(a->pub, b->pub, a->pub_len) == 0 &&
+	       a->label_len == b->label_len &&
+	       (a->label_len == 0 || memcmp(a->label, b->label, a->label_len) == 0);
 }
 
 static void fuzz_key_resp(const struct spod_frame *f)
@@ -299,10 +314,11 @@ static void fuzz_key_resp(const struct spod_frame *f)
 	}
 	check_key_view(f, KEY_FIXED, &v);
 	CHECK(spod_wire_put_key(enc_buf, sizeof(enc_buf), &n, f->hdr.opcode, f->hdr.request_id,
-	                        v.key_id, v.alg, v.pub, v.pub_len) == SPOD_OK);
+	                        v.key_id, v.alg, v.pub, v.pub_len, v.label,
+	                        v.label_len) == SPOD_OK);
+	CHECK(n <= spod_wire_resp_max(f->hdr.opcode, 0));
 	CHECK(spod_wire_key_resp(&w, reframe(&g, n)) == SPOD_OK);
-	CHECK(memcmp(w.key_id, v.key_id, SPOD_KEY_ID_BYTES) == 0 && w.alg == v.alg);
-	CHECK(w.pub_len == v.pub_len && memcmp(w.pub, v.pub, v.pub_len) == 0);
+	CHECK(same_key(&v, &w));
 }
 
 static void fuzz_hello_resp(const struct spod_frame *f)
@@ -374,16 +390,17 @@ static void fuzz_list_resp(const struct spod_frame *f)
 	CHECK(spod_wire_list_begin(&e, enc_buf, sizeof(enc_buf), v.count ? v.count : 1) == SPOD_OK);
 	for (uint32_t i = 0; i < v.count; i++) {
 		spod_wire_list_item(&k, &v, i);
-		CHECK(spod_wire_list_add(&e, k.key_id, k.alg, k.pub, k.pub_len) == SPOD_OK);
+		CHECK(spod_wire_list_add(&e, k.key_id, k.alg, k.pub, k.pub_len, k.label,
+		                         k.label_len) == SPOD_OK);
 	}
 	spod_wire_list_finish(&e, &n, f->hdr.request_id, v.next_cursor, v.total);
+	CHECK(n <= spod_wire_resp_max(SPOD_OP_KEY_LIST, 0));
 	CHECK(spod_wire_list_resp(&w, reframe(&g, n)) == SPOD_OK);
 	CHECK(w.count == v.count && w.next_cursor == v.next_cursor && w.total == v.total);
 	for (uint32_t i = 0; i < v.count; i++) {
 		spod_wire_list_item(&k, &v, i);
 		spod_wire_list_item(&l, &w, i);
-		CHECK(memcmp(k.key_id, l.key_id, SPOD_KEY_ID_BYTES) == 0 && k.alg == l.alg);
-		CHECK(k.pub_len == l.pub_len && memcmp(k.pub, l.pub, k.pub_len) == 0);
+		CHECK(same_key(&k, &l));
 	}
 }
 

@@ -55,9 +55,10 @@ def sign_item(key_id, mode, data_off, data_len):
     return key_id + bytes([mode, 0, 0, 0]) + struct.pack("<III", data_off, data_len, 0)
 
 
-def key_fixed(key_id, alg, pub_off, pub_len):
-    # key id 0, alg 16, reserved 17..19, pub off 20, pub len 24, reserved 28..31
-    return key_id + bytes([alg, 0, 0, 0]) + struct.pack("<III", pub_off, pub_len, 0)
+def key_fixed(key_id, alg, pub_off, pub_len, label_off=0, label_len=0):
+    # key id 0, alg 16, label len 17, reserved 18..19, pub off 20, pub len 24, label off 28
+    return key_id + bytes([alg, label_len, 0, 0]) + struct.pack("<III", pub_off, pub_len,
+                                                               label_off if label_len else 0)
 
 
 def sign_req(rid, key_id, mode, data):
@@ -91,8 +92,10 @@ def batch_resp(rid, items):
     return response(OP_SIGN_BATCH, rid, struct.pack("<II", n, 0) + table + slots)
 
 
-def key_resp(opcode, rid, key_id, alg, pub):
-    return response(opcode, rid, key_fixed(key_id, alg, 32, len(pub)) + pub)
+def key_resp(opcode, rid, key_id, alg, pub, label=b""):
+    # the public key right after the fixed part, then the label
+    return response(opcode, rid, key_fixed(key_id, alg, 32, len(pub), 32 + len(pub), len(label))
+                    + pub + label)
 
 
 def info_resp(rid, version):
@@ -103,19 +106,22 @@ def info_resp(rid, version):
 
 
 def list_resp(rid, keys, max_entries, next_cursor, total):
-    # count 0, next 4, total 8, reserved 12; max entries of 32 bytes; 65-byte key slots
-    table, slots = b"", b""
+    # count 0, next 4, total 8, reserved 12; max entries of 32 bytes; 65-byte key slots;
+    # then the labels, packed in entry order
+    table, slots, labels = b"", b"", b""
+    label_base = 16 + (32 + PUB_MAX) * max_entries
     for i in range(max_entries):
         if i < len(keys):
-            key_id, alg, pub = keys[i]
+            key_id, alg, pub, label = keys[i]
             off = 16 + 32 * max_entries + PUB_MAX * i
-            table += key_fixed(key_id, alg, off, len(pub))
+            table += key_fixed(key_id, alg, off, len(pub), label_base + len(labels), len(label))
             slots += pub.ljust(PUB_MAX, b"\0")
+            labels += label
         else:
             table += bytes(32)
             slots += bytes(PUB_MAX)
     head = struct.pack("<IIII", len(keys), next_cursor, total, 0)
-    return response(OP_KEY_LIST, rid, head + table + slots)
+    return response(OP_KEY_LIST, rid, head + table + slots + labels)
 
 
 def seeds():
@@ -148,11 +154,13 @@ def seeds():
     yield "resp_echo", response(OP_ECHO, 2, b"hello")
     yield "resp_key_generate", key_resp(OP_KEY_GENERATE, 3, KID_B, ALG_ED25519, ed_pub)
     yield "resp_key_public", key_resp(OP_KEY_PUBLIC, 5, KID_A, ALG_SECP256K1, ec_pub)
+    yield "resp_key_generate_label", key_resp(OP_KEY_GENERATE, 12, KID_A, ALG_SECP256K1, ec_pub,
+                                              b"hot-wallet")
     yield "resp_key_delete", response(OP_KEY_DELETE, 6)
     # token id 0..15, flags 16 (AUTH), ops 20 (sign, list)
     yield "resp_hello", response(OP_HELLO, 13, KID_A + struct.pack("<II", 1, 0x09))
-    yield "resp_key_list", list_resp(7, [(KID_A, ALG_SECP256K1, ec_pub),
-                                         (KID_B, ALG_ED25519, ed_pub)], 3, 0, 2)
+    yield "resp_key_list", list_resp(7, [(KID_A, ALG_SECP256K1, ec_pub, b"hot-wallet"),
+                                         (KID_B, ALG_ED25519, ed_pub, b"")], 3, 0, 2)
     yield "resp_sign", sig_resp(9, ALG_SECP256K1, 1, sig)
     yield "resp_sign_batch3", batch_resp(11, [(0, ALG_SECP256K1, 0, sig),
                                               (E_KEY_NOT_FOUND, ALG_P256, RECID_NONE, b""),

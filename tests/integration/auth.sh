@@ -21,8 +21,8 @@ run "$SPOD" --json keys generate --alg ed25519 --label hot
 K1=$(json_get 'd["id"]' <<<"$OUT")
 run "$SPOD" --json keys generate --alg secp256k1
 K2=$(json_get 'd["id"]' <<<"$OUT")
-expect_exit 2 "$SPOD" keys generate --alg ed25519 --label hot
-[[ $ERR == *"label already used"* ]] || fail "duplicate label: $ERR"
+expect_exit 5 "$SPOD" keys generate --alg ed25519 --label hot
+[[ $ERR == *"label already used"*LABEL_TAKEN* ]] || fail "duplicate label: $ERR"
 expect_exit 2 "$SPOD" keys generate --alg ed25519 --label 'no spaces'
 D32=$(random_hex 32)
 

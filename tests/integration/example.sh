@@ -80,6 +80,18 @@ Ed25519PublicKey.from_public_bytes(bytes.fromhex(sys.argv[1])).verify(
 		fail "the example's signature does not verify"
 }
 
+log "the documented way: no token is UNAUTHENTICATED; then a token of its own in SPOD_TOKEN"
+unset SPOD_TOKEN
+expect_exit 1 env LD_LIBRARY_PATH="$PREFIX/lib" "$EXAMPLES/sign" "$HOST_URI"
+[[ $ERR == *"[UNAUTHENTICATED]"* && $ERR == *"SPOD_TOKEN is not set"* ]] ||
+	fail "the example without a token: $ERR"
+# The line docs/client.md shows, run with the CLI under test against this pod.
+DOC_LINE=$(grep -F 'export SPOD_TOKEN=$(spod --json token create' "$SPOD_SRC/docs/client.md") ||
+	fail "docs/client.md no longer shows how to make the example's token"
+eval "${DOC_LINE//spod --json/\"\$SPOD\" --json}"
+[[ ${SPOD_TOKEN:-} == spod_* ]] || fail "the documented line made no token: $DOC_LINE"
+[[ $SPOD_TOKEN != "$(<"$T_DIR/admin.token")" ]] || fail "the example runs with the admin token"
+
 log "shared: sign URI"
 run env LD_LIBRARY_PATH="$PREFIX/lib" "$EXAMPLES/sign" "$HOST_URI"
 check_output "$OUT"

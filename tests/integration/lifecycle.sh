@@ -218,18 +218,20 @@ assert d["key_id"] == sys.argv[1] and d["alg"] == sys.argv[2], d
 assert len(bytes.fromhex(d["signature"])) == 64, d
 if sys.argv[2] == "secp256k1":
     assert d["recid"] in (0, 1) and d["v"] == 27 + d["recid"], d
-    assert set(d) == {"key_id", "alg", "signature", "recid", "v"}, d
+    assert set(d) == {"key_id", "alg", "signature", "r", "s", "recid", "v"}, d
 else:
-    assert set(d) == {"key_id", "alg", "signature"}, d
+    assert set(d) == {"key_id", "alg", "signature", "r", "s"}, d
+assert d["r"] + d["s"] == d["signature"], d
 ' "$id" "$alg" || fail "sign --json: $OUT"
 		jsig=$(echo "$OUT" | json_get 'd["signature"]')
+		jv=$(printf %02x "$(echo "$OUT" | json_get 'd.get("v", 0)')")
 		run "$SPOD" --json verify --alg "$alg" --public "$pub" --message "$MSG" \
 			--hash keccak256 --signature "$jsig"
 		[[ $(echo "$OUT" | json_get 'd["valid"]') == true ]] || fail "verify --json: $OUT"
 		if [[ $alg == secp256k1 ]]; then
-			# Ethereum's 65-byte r||s||v form is accepted by verify.
+			# Ethereum's 65-byte r||s||v form is accepted by verify, with the signer's v.
 			run "$SPOD" verify --alg secp256k1 --public "$pub" --message "$MSG" \
-				--hash keccak256 --signature "${jsig}1b"
+				--hash keccak256 --signature "${jsig}${jv}"
 		fi
 
 		# ECDSA needs a digest or a hash: a bare message is BAD_MODE (rejected, 5).

@@ -1035,14 +1035,15 @@ static void test_cmd_measure(void **state)
 	assert_non_null(strstr(cap_err, "{\"error\":{\"code\":\"BAD_SIGNATURE\""));
 	unlink(path);
 
-	/* Missing and empty files. */
-	assert_int_equal(run_measure(path, 0, 0), spod_err_exit_code(SPOD_E_IO));
+	/* Missing and empty files: a file that cannot be read is a usage error, not the pod's. */
+	assert_int_equal(run_measure(path, 0, 0), 2);
 	assert_non_null(strstr(cap_err, "No such file"));
 	write_file(path, m.p, 0);
 	assert_int_equal(run_measure(path, 0, 0), spod_err_exit_code(SPOD_E_TRUNCATED));
 	assert_non_null(strstr(cap_err, "shorter than"));
 	unlink(path);
-	assert_int_equal(run_measure("/", 0, 0), spod_err_exit_code(SPOD_E_IO));
+	assert_int_equal(run_measure("/", 0, 0), 2);
+	assert_non_null(strstr(cap_err, "not a regular file"));
 	free(m.p);
 }
 

@@ -131,7 +131,8 @@ static int fake_answer(struct fake *f, int fd, const struct spod_frame *fr, uint
 			rc = spod_wire_put_empty(out, REPLY_BYTES, &n, SPOD_OP_KEY_DELETE, rid);
 		else
 			rc = spod_wire_put_key(out, REPLY_BYTES, &n, SPOD_OP_KEY_PUBLIC, rid,
-			                       key.key_id, SPOD_ALG_ED25519, pub, sizeof(pub));
+			                       key.key_id, SPOD_ALG_ED25519, pub, sizeof(pub),
+			                       "fake-key", 8);
 		close_now = atomic_load(&f->close_after);
 		break;
 	default:
@@ -533,7 +534,7 @@ static void test_pod_errors(void **state)
 	assert_string_equal(r.body,
 	                    "{\"id\":\"00112233445566778899aabbccddeeff\",\"alg\":\"ed25519\","
 	                    "\"public_key\":\"4200000000000000000000000000000000000000000000"
-	                    "000000000000000000\"}");
+	                    "000000000000000000\",\"label\":\"fake-key\"}");
 	request(&r, "GET", KEY_ABSENT, TOKEN_A, NULL);
 	expect_error(&r, 404, "KEY_NOT_FOUND");
 	assert_non_null(strstr(r.body, "fake: no such key"));

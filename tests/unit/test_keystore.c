@@ -66,7 +66,7 @@ static void test_generate_find_delete(void **state)
 	for (uint8_t alg = SPOD_ALG_ED25519; alg <= SPOD_ALG_P256; alg++) {
 		uint8_t mode = alg == SPOD_ALG_ED25519 ? SPOD_MODE_RAW : SPOD_MODE_DIGEST;
 
-		assert_int_equal(spod_keystore_generate(ks, &e, alg), SPOD_OK);
+		assert_int_equal(spod_keystore_generate(ks, &e, alg, NULL, 0), SPOD_OK);
 		assert_non_null(e);
 		assert_int_equal(e->used, 1);
 		assert_int_equal(e->sk.alg, alg);
@@ -91,9 +91,49 @@ static void test_generate_find_delete(void **state)
 		for (size_t i = 0; i < sizeof e->sk.secret; i++)
 			assert_int_equal(e->sk.secret[i], 0);
 	}
-	assert_int_equal(spod_keystore_generate(ks, &e, 9), SPOD_E_UNKNOWN_ALG);
+	assert_int_equal(spod_keystore_generate(ks, &e, 9, NULL, 0), SPOD_E_UNKNOWN_ALG);
 	assert_null(e);
 	assert_int_equal(spod_keystore_count(ks), 0);
+	spod_keystore_free(ks);
+}
+
+/* The key's label (spod-host's metadata) is kept with it, and wiped with it. */
+static void test_labels(void **state)
+{
+	static const char longest[SPOD_LABEL_MAX_BYTES + 1] =
+	    "a123456789b123456789c123456789d123456789e123456789f123456789g123456789h123456789"
+	    "i123456789j123456789k123456789l123456789m1234567";
+	struct spod_keystore *ks;
+	const struct spod_key_entry *e;
+	uint8_t id[SPOD_KEY_ID_BYTES];
+
+	(void)state;
+	assert_int_equal(spod_keystore_new(&ks, 4), SPOD_OK);
+	assert_int_equal(spod_keystore_generate(ks, &e, SPOD_ALG_SECP256K1, "hot-wallet", 10),
+	                 SPOD_OK);
+	assert_int_equal(e->label_len, 10);
+	assert_memory_equal(e->label, "hot-wallet", 10);
+	memcpy(id, e->id, sizeof id);
+	assert_ptr_equal(spod_keystore_find(ks, id), e);
+	assert_int_equal(
+	    spod_keystore_generate(ks, &e, SPOD_ALG_ED25519, longest, SPOD_LABEL_MAX_BYTES),
+	    SPOD_OK);
+	assert_memory_equal(e->label, longest, SPOD_LABEL_MAX_BYTES);
+	/* the keystore does not make labels unique: spod-host does */
+	assert_int_equal(spod_keystore_generate(ks, &e, SPOD_ALG_P256, "hot-wallet", 10), SPOD_OK);
+	assert_int_equal(spod_keystore_count(ks), 3);
+	assert_int_equal(
+	    spod_keystore_generate(ks, &e, SPOD_ALG_P256, longest, SPOD_LABEL_MAX_BYTES + 1),
+	    SPOD_E_BAD_FIELD);
+	assert_int_equal(spod_keystore_generate(ks, &e, SPOD_ALG_P256, "a b", 3), SPOD_E_BAD_FIELD);
+	assert_int_equal(spod_keystore_generate(ks, &e, SPOD_ALG_P256, NULL, 3), SPOD_E_BAD_FIELD);
+	assert_null(e);
+	assert_int_equal(spod_keystore_count(ks), 3);
+	e = spod_keystore_find(ks, id);
+	assert_int_equal(spod_keystore_delete(ks, id), SPOD_OK);
+	assert_int_equal(e->label_len, 0);
+	for (size_t i = 0; i < sizeof e->label; i++)
+		assert_int_equal(e->label[i], 0);
 	spod_keystore_free(ks);
 }
 
@@ -106,12 +146,13 @@ static void test_full(void **state)
 	(void)state;
 	assert_int_equal(spod_keystore_new(&ks, 4), SPOD_OK);
 	for (int i = 0; i < 4; i++) {
-		assert_int_equal(spod_keystore_generate(ks, &e, SPOD_ALG_P256), SPOD_OK);
+		assert_int_equal(spod_keystore_generate(ks, &e, SPOD_ALG_P256, NULL, 0), SPOD_OK);
 		if (first == NULL)
 			first = e;
 	}
 	assert_int_equal(spod_keystore_count(ks), 4);
-	assert_int_equal(spod_keystore_generate(ks, &e, SPOD_ALG_ED25519), SPOD_E_KEYSTORE_FULL);
+	assert_int_equal(spod_keystore_generate(ks, &e, SPOD_ALG_ED25519, NULL, 0),
+	                 SPOD_E_KEYSTORE_FULL);
 	assert_null(e);
 	make_id(id, 1, 1);
 	assert_int_equal(spod_keystore_import(ks, &e, id, SPOD_ALG_ED25519, seed, sizeof seed),
@@ -120,7 +161,7 @@ static void test_full(void **state)
 
 	memcpy(id, first->id, sizeof id);
 	assert_int_equal(spod_keystore_delete(ks, id), SPOD_OK);
-	assert_int_equal(spod_keystore_generate(ks, &e, SPOD_ALG_SECP256K1), SPOD_OK);
+	assert_int_equal(spod_keystore_generate(ks, &e, SPOD_ALG_SECP256K1, NULL, 0), SPOD_OK);
 	assert_int_equal(spod_keystore_count(ks), 4);
 	spod_keystore_free(ks); /* with live P-256 keys: LeakSanitizer checks they are freed */
 }
@@ -149,7 +190,8 @@ static void test_iterate(void **state)
 	assert_int_equal(cursor, 0);
 
 	for (int i = 0; i < 40; i++) {
-		assert_int_equal(spod_keystore_generate(ks, &e, (uint8_t)(1 + i % 3)), SPOD_OK);
+		assert_int_equal(spod_keystore_generate(ks, &e, (uint8_t)(1 + i % 3), NULL, 0),
+		                 SPOD_OK);
 		memcpy(ids[i], e->id, SPOD_KEY_ID_BYTES);
 		live[i] = 1;
 	}
@@ -191,7 +233,8 @@ static void test_delete_during_iteration(void **state)
 	(void)state;
 	assert_int_equal(spod_keystore_new(&ks, 32), SPOD_OK);
 	for (int i = 0; i < 20; i++) {
-		assert_int_equal(spod_keystore_generate(ks, &e, SPOD_ALG_ED25519), SPOD_OK);
+		assert_int_equal(spod_keystore_generate(ks, &e, SPOD_ALG_ED25519, NULL, 0),
+		                 SPOD_OK);
 		memcpy(ids[i], e->id, SPOD_KEY_ID_BYTES);
 	}
 
@@ -354,6 +397,7 @@ int main(void)
 	    cmocka_unit_test(test_crypto_init_odd_heap),
 	    cmocka_unit_test(test_new_bad_args),
 	    cmocka_unit_test(test_generate_find_delete),
+	    cmocka_unit_test(test_labels),
 	    cmocka_unit_test(test_full),
 	    cmocka_unit_test(test_iterate),
 	    cmocka_unit_test(test_delete_during_iteration),

@@ -334,6 +334,21 @@ static void test_secp256k1_vectors(void **state)
 			assert_memory_not_equal(recovered, want_pub, 65);
 		assert_int_equal(spod_secp256k1_recover(recovered, digest, sig, 4),
 		                 SPOD_E_BAD_SIGNATURE);
+		/* What an Ethereum v claims: only the signer's recovery id names this key. */
+		assert_int_equal(spod_verify_recid(pub, 65, mode, m, m_len, sig, recid), SPOD_OK);
+		assert_int_equal(
+		    spod_verify_recid(pub, 65, SPOD_MODE_DIGEST, digest, 32, sig, recid), SPOD_OK);
+		for (uint8_t bad = 0; bad < 8; bad++)
+			if (bad != recid)
+				assert_int_equal(
+				    spod_verify_recid(pub, 65, mode, m, m_len, sig, bad),
+				    SPOD_E_BAD_SIGNATURE);
+		assert_int_equal(spod_verify_recid(pub, 64, mode, m, m_len, sig, recid),
+		                 SPOD_E_BAD_KEY);
+		assert_int_equal(spod_verify_recid(pub, 65, SPOD_MODE_RAW, m, m_len, sig, recid),
+		                 SPOD_E_BAD_MODE);
+		assert_int_equal(spod_verify_recid(pub, 65, SPOD_MODE_DIGEST, m, 31, sig, recid),
+		                 SPOD_E_BAD_DIGEST);
 	}
 
 	assert_int_equal(spod_eth_address(addr, pub, pub_len), SPOD_OK);

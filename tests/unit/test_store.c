@@ -269,6 +269,41 @@ static void test_not_a_database(void **state)
 	unlink(p);
 }
 
+/* open_existing never creates: not the file, not its directory, not a schema in an empty file. */
+static void test_open_existing(void **state)
+{
+	struct fixture *fx = *state;
+	struct spod_store *s2 = (struct spod_store *)&s2;
+	struct stat st;
+	char p[160];
+	int fd;
+
+	assert_int_equal(spod_store_open_existing(&s2, fx->path), SPOD_OK);
+	spod_store_close(s2);
+	snprintf(p, sizeof p, "%s/typo.db", fx->dir);
+	assert_int_equal(spod_store_open_existing(&s2, p), SPOD_E_BAD_ARG);
+	assert_null(s2);
+	assert_int_equal(stat(p, &st), -1);
+	snprintf(p, sizeof p, "%s/no-such-dir/spod.db", fx->dir);
+	assert_int_equal(spod_store_open_existing(&s2, p), SPOD_E_BAD_ARG);
+	snprintf(p, sizeof p, "%s/no-such-dir", fx->dir);
+	assert_int_equal(stat(p, &st), -1);
+	/* a file is not a database spod-host wrote: left as it was */
+	snprintf(p, sizeof p, "%s/empty.db", fx->dir);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(spod_store_open_existing(&s2, p), SPOD_E_BAD_ARG);
+	assert_null(s2);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	unlink(p);
+	snprintf(p, sizeof p, "%s/empty.db-wal", fx->dir);
+	unlink(p);
+	snprintf(p, sizeof p, "%s/empty.db-shm", fx->dir);
+	unlink(p);
+}
+
 static struct spod_store_key test_key(uint8_t n, const char *label)
 {
 	struct spod_store_key k = {.alg = 1, .public_key_len = 33, .created_ms = 1000 + n};
@@ -846,6 +881,7 @@ int main(void)
 	    T(test_migrate_from_empty),
 	    T(test_newer_schema_refused),
 	    T(test_not_a_database),
+	    T(test_open_existing),
 	    T(test_keys),
 	    T(test_keys_lost),
 	    T(test_migrate_from_1),

@@ -100,8 +100,8 @@ static int admit_generate(struct host_client *cl, const struct spod_frame *f,
 	memcpy((*audit)->label, r.label, r.label_len);
 	rc = host_audit_claim_label(h, *audit);
 	if (rc < 0) {
-		*what = rc == SPOD_E_BAD_ARG ? "key.generate: label already used by a live key"
-		                             : "key.generate: key store unavailable";
+		*what = rc == SPOD_E_LABEL_TAKEN ? "key.generate"
+		                                 : "key.generate: key store unavailable";
 		(*audit)->label[0] = '\0'; /* not claimed: nothing to release */
 		host_audit_free(h, *audit);
 		*audit = NULL;
@@ -151,7 +151,8 @@ static int list_one(void *ctx, const struct spod_store_key *k)
 	p->total++;
 	if (p->total <= p->skip || p->enc->count == p->max)
 		return SPOD_OK;
-	return spod_wire_list_add(p->enc, k->id, k->alg, k->public_key, k->public_key_len);
+	return spod_wire_list_add(p->enc, k->id, k->alg, k->public_key, k->public_key_len, k->label,
+	                          strlen(k->label));
 }
 
 static int list_scoped(struct host_client *cl, const struct spod_frame *f, const char **what)

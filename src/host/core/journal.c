@@ -131,10 +131,10 @@ int host_audit_claim_label(struct spod_host *h, struct host_audit *a)
 
 	for (const struct host_audit *p = h->pending_labels; p != NULL; p = p->next_label)
 		if (strcmp(p->label, a->label) == 0)
-			return SPOD_E_BAD_ARG;
+			return SPOD_E_LABEL_TAKEN;
 	rc = spod_store_key_find_label(h->store, &k, a->label);
 	if (rc == SPOD_OK)
-		return SPOD_E_BAD_ARG;
+		return SPOD_E_LABEL_TAKEN;
 	if (rc != SPOD_E_KEY_NOT_FOUND)
 		return rc;
 	a->next_label = h->pending_labels;

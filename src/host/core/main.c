@@ -39,9 +39,19 @@ static int start_http(struct spod_http **out, const struct host_options *o,
 
 	spod_uri_format(backend, sizeof(backend), &cfg->listen[0]);
 	rc = spod_http_start(out, &hc);
+	if (rc == SPOD_E_UNAVAILABLE) {
+		spod_error(
+		    "cannot start the HTTP API: %s port %u is already in use (another "
+		    "spod-host, e.g. a second `make run`?); pick another address with --http "
+		    "ADDR:PORT or SPOD_HOST_HTTP=ADDR:PORT (make run HTTP=127.0.0.1:8791), or "
+		    "turn it off with --http off",
+		    o->http_addr, (unsigned)o->http_port);
+		return rc;
+	}
 	if (rc < 0) {
-		spod_error("cannot start the HTTP API on %s port %u: %s", o->http_addr,
-		           (unsigned)o->http_port, spod_strerror(rc));
+		spod_error("cannot start the HTTP API on %s port %u: %s (the address is the http "
+		           "setting: --http ADDR:PORT or SPOD_HOST_HTTP)",
+		           o->http_addr, (unsigned)o->http_port, spod_strerror(rc));
 		return rc;
 	}
 	spod_info("HTTP API on %s://%s%s%s:%u/ (%u threads)", hc.tls_cert ? "https" : "http",

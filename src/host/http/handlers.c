@@ -80,7 +80,10 @@ int spod_http_call_exec(struct spod_http_call *call, struct spod_client *c)
 	}
 }
 
-/* {"id", "alg", "public_key"} of a key, or NULL (unknown algorithm, no memory). */
+/*
+ * {"id", "alg", "public_key", "label"} of a key (label null when it has none), or NULL
+ * (unknown algorithm, no memory).
+ */
 static json_t *key_object(const struct spod_key_info *k)
 {
 	char id[2 * SPOD_KEY_ID_BYTES + 1], pub[2 * SPOD_PUB_MAX_BYTES + 1];
@@ -91,7 +94,8 @@ static json_t *key_object(const struct spod_key_info *k)
 	spod_key_id_text(id, k->id);
 	if (spod_hex_encode(pub, sizeof(pub), k->pub, k->pub_len) < 0)
 		return NULL;
-	return json_pack("{s:s,s:s,s:s}", "id", id, "alg", alg, "public_key", pub);
+	return json_pack("{s:s,s:s,s:s,s:o}", "id", id, "alg", alg, "public_key", pub, "label",
+	                 k->label[0] != '\0' ? json_string(k->label) : json_null());
 }
 
 /*
@@ -202,19 +206,9 @@ static void reply_doc(struct spod_http_reply *r, const struct spod_http_call *ca
 
 void spod_http_call_reply(struct spod_http_reply *r, const struct spod_http_call *call)
 {
-	const struct spod_http_generate *gen = &call->in.generate;
-	json_t *obj;
-
 	switch (call->route) {
 	case SPOD_HTTP_ROUTE_KEYS_CREATE:
-		obj = key_object(&call->out.key);
-		if (obj != NULL && json_object_set_new(obj, "label",
-		                                       gen->label_len > 0 ? json_string(gen->label)
-		                                                          : json_null()) < 0) {
-			json_decref(obj);
-			obj = NULL;
-		}
-		reply_object(r, 201, obj);
+		reply_object(r, 201, key_object(&call->out.key));
 		return;
 	case SPOD_HTTP_ROUTE_KEYS_LIST:
 		reply_list(r, call);

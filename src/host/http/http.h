@@ -39,7 +39,11 @@ struct spod_http_config {
 
 struct spod_http;
 
-/* Starts serving. Returns SPOD_OK with *out set, SPOD_E_BAD_ARG, SPOD_E_IO (bind, TLS files). */
+/*
+ * Starts serving. Returns SPOD_OK with *out set, SPOD_E_BAD_ARG, SPOD_E_UNAVAILABLE (the
+ * address is in use: another process listens on that port; nothing is logged, the caller
+ * knows which setting chose it) or SPOD_E_IO (other bind failures, TLS files; logged).
+ */
 int spod_http_start(struct spod_http **out, const struct spod_http_config *cfg)
     __attribute__((warn_unused_result, nonnull));
 

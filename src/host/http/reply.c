@@ -17,46 +17,7 @@ void spod_http_reply_free(struct spod_http_reply *r)
 
 unsigned spod_http_status(int err)
 {
-	switch (err) {
-	case SPOD_OK:
-		return 200;
-	case SPOD_E_UNAUTHENTICATED:
-		return 401;
-	case SPOD_E_FORBIDDEN:
-		return 403;
-	case SPOD_E_RATE_LIMITED:
-		return 429;
-	case SPOD_E_KEY_NOT_FOUND:
-		return 404;
-	case SPOD_E_UNAVAILABLE:
-	case SPOD_E_BUSY:
-	case SPOD_E_IO:
-	case SPOD_E_CLOSED:
-	case SPOD_E_AGAIN:
-		return 503;
-	case SPOD_E_TIMEOUT:
-		return 504;
-	case SPOD_E_TOO_LARGE:
-		return 413;
-	case SPOD_E_KEYSTORE_FULL:
-		return 507;
-	case SPOD_E_PROTOCOL:
-		return 502;
-	case SPOD_E_TRUNCATED:
-	case SPOD_E_BAD_LENGTH:
-	case SPOD_E_BAD_REF:
-	case SPOD_E_BAD_FIELD:
-	case SPOD_E_UNKNOWN_ALG:
-	case SPOD_E_BAD_MODE:
-	case SPOD_E_BAD_DIGEST:
-	case SPOD_E_BAD_SIGNATURE:
-	case SPOD_E_BAD_ARG:
-	case SPOD_E_BAD_HEX:
-	case SPOD_E_BAD_KEY:
-		return 400;
-	default: /* INTERNAL, NOMEM, CRYPTO, and frame faults only a bug could cause */
-		return 500;
-	}
+	return spod_err_http_status(err);
 }
 
 static void reply_nomem(struct spod_http_reply *r)
@@ -102,6 +63,7 @@ void spod_http_reply_error(struct spod_http_reply *r, unsigned status, const cha
 	spod_http_reply_json(r, status,
 	                     json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", clean));
 	r->challenge = r->status == 401;
+	r->retry_after_s = r->status == 429 ? SPOD_HTTP_RETRY_AFTER_S : 0;
 }
 
 void spod_http_reply_failure(struct spod_http_reply *r, int err, const char *message)

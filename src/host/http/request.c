@@ -378,6 +378,31 @@ static void finish(struct spod_http *h, struct request *rq, struct MHD_Connectio
 	}
 }
 
+/* The headers of r besides its body's length. Returns 1, or 0 when one could not be added. */
+static int add_headers(struct MHD_Response *resp, const struct spod_http_reply *r)
+{
+	char retry[16];
+
+	if (r->content_type != NULL &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type) != MHD_YES)
+		return 0;
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES ||
+	    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") != MHD_YES)
+		return 0;
+	if (r->allow != NULL &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow) != MHD_YES)
+		return 0;
+	if (r->challenge &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer") != MHD_YES)
+		return 0;
+	if (r->retry_after_s > 0) {
+		snprintf(retry, sizeof(retry), "%u", r->retry_after_s);
+		if (MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry) != MHD_YES)
+			return 0;
+	}
+	return 1;
+}
+
 /* Queues r as the answer, counts it and frees r. */
 static enum MHD_Result answer(struct spod_http *h, struct request *rq, struct MHD_Connection *conn,
                               struct spod_http_reply *r)
@@ -400,17 +425,7 @@ static enum MHD_Result answer(struct spod_http *h, struct request *rq, struct MH
 		spod_http_reply_free(r);
 		return MHD_NO;
 	}
-	if ((r->content_type != NULL && MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                                                        r->content_type) != MHD_YES) ||
-	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES ||
-	    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") != MHD_YES ||
-	    (r->allow != NULL &&
-	     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow) != MHD_YES) ||
-	    (r->challenge &&
-	     MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer") != MHD_YES))
-		ok = MHD_NO;
-	else
-		ok = MHD_queue_response(conn, r->status, resp);
+	ok = add_headers(resp, r) ? MHD_queue_response(conn, r->status, resp) : MHD_NO;
 	MHD_destroy_response(resp);
 	ns = now_ns() - rq->start_ns;
 	spod_http_metrics_record(&h->metrics, route, r->status, ns);

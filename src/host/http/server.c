@@ -121,6 +121,22 @@ static int configure(struct spod_http *h, const struct spod_http_config *cfg)
 	return read_pem(&h->tls_key, &h->tls_key_len, cfg->tls_key);
 }
 
+/*
+ * After MHD could not start: whether that is because something else listens on the address.
+ * Probes with a socket bound the way MHD binds (SO_REUSEADDR), closed at once.
+ */
+static int addr_in_use(const struct sockaddr *sa, socklen_t len)
+{
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, in_use;
+
+	if (fd < 0)
+		return 0;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	in_use = bind(fd, sa, len) != 0 && errno == EADDRINUSE;
+	close(fd);
+	return in_use;
+}
+
 int spod_http_start(struct spod_http **out, const struct spod_http_config *cfg)
 {
 	union {
@@ -178,8 +194,14 @@ int spod_http_start(struct spod_http **out, const struct spod_http_config *cfg)
 	    HTTP_IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, spod_http_on_completed, h,
 	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (h->daemon == NULL) {
-		spod_error("http: cannot serve on %s port %u", cfg->addr, (unsigned)cfg->port);
-		rc = SPOD_E_IO;
+		rc = cfg->port != 0 &&
+		             addr_in_use(&addr.sa, addr.sa.sa_family == AF_INET ? sizeof(addr.v4)
+		                                                                : sizeof(addr.v6))
+		         ? SPOD_E_UNAVAILABLE
+		         : SPOD_E_IO;
+		if (rc == SPOD_E_IO)
+			spod_error("http: cannot serve on %s port %u", cfg->addr,
+			           (unsigned)cfg->port);
 		goto fail;
 	}
 	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -305,11 +306,44 @@ static int create_private(struct spod_store *s, const char *path)
 	return SPOD_OK;
 }
 
-static int open_db(struct spod_store *s, const char *path)
+/* 1 when the database has spod's schema_version table, 0 when not, or a negative error. */
+static int has_spod_schema(struct spod_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db,
+	                            "SELECT count(*) FROM sqlite_schema"
+	                            " WHERE type = 'table' AND name = 'schema_version'",
+	                            -1, &st, NULL);
+	int found;
+
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc, "read database");
+	rc = sqlite3_step(st);
+	found =
+	    rc == SQLITE_ROW ? sqlite3_column_int(st, 0) > 0 : store_fail(s, rc, "read database");
+	sqlite3_finalize(st);
+	return found;
+}
+
+/*
+ * Opens path without creating it: SQLite is not allowed to create it either (no
+ * SQLITE_OPEN_CREATE), so a file removed after the check is still not made.
+ */
+static int open_existing(struct spod_store *s, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 && (errno == ENOENT || errno == ENOTDIR))
+		return store_error(s, SPOD_E_BAD_ARG, "no database at %s: %s", path,
+		                   strerror(errno));
+	return SPOD_OK;
+}
+
+static int open_db(struct spod_store *s, const char *path, int create)
 {
 	int rc;
 
-	SPOD_TRY(create_private(s, path));
+	SPOD_TRY(create ? create_private(s, path) : open_existing(s, path));
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK)
 		return store_fail(s, rc, "open database");
@@ -321,6 +355,15 @@ static int open_db(struct spod_store *s, const char *path)
 		return store_error(s, SPOD_E_UNAVAILABLE, "%s is read-only", path);
 	/* Reject foreign files before changing anything in them. */
 	SPOD_TRY(exec(s, "SELECT count(*) FROM sqlite_schema", "read database"));
+	if (!create) {
+		rc = has_spod_schema(s);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return store_error(
+			    s, SPOD_E_BAD_ARG,
+			    "%s is not a spod database (spod-host never wrote to it)", path);
+	}
 	SPOD_TRY(pragma_expect(s, "PRAGMA journal_mode = WAL", "wal"));
 	SPOD_TRY(exec(s,
 	              "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
@@ -338,7 +381,7 @@ static int open_db(struct spod_store *s, const char *path)
 	return SPOD_OK;
 }
 
-int spod_store_open(struct spod_store **out, const char *path)
+static int store_open(struct spod_store **out, const char *path, int create)
 {
 	struct spod_store *s;
 	int err;
@@ -347,7 +390,7 @@ int spod_store_open(struct spod_store **out, const char *path)
 	s = calloc(1, sizeof *s);
 	if (s == NULL)
 		return SPOD_E_NOMEM;
-	err = open_db(s, path);
+	err = open_db(s, path, create);
 	if (err < 0) {
 		spod_error("store: %s", s->err);
 		spod_store_close(s);
@@ -355,6 +398,16 @@ int spod_store_open(struct spod_store **out, const char *path)
 	}
 	*out = s;
 	return SPOD_OK;
+}
+
+int spod_store_open(struct spod_store **out, const char *path)
+{
+	return store_open(out, path, 1);
+}
+
+int spod_store_open_existing(struct spod_store **out, const char *path)
+{
+	return store_open(out, path, 0);
 }
 
 int spod_store_set_sync(struct spod_store *s, enum spod_store_sync mode)

@@ -97,6 +97,15 @@ int spod_store_open(struct spod_store **out, const char *path)
     __attribute__((warn_unused_result, nonnull));
 
 /*
+ * spod_store_open for tools that must not create a database (the spod CLI): path must name
+ * a database spod-host has written. Returns, besides spod_store_open's errors,
+ * SPOD_E_BAD_ARG when nothing is at path (the file, or a directory on the way, is missing)
+ * or when the file has no spod schema; nothing is created or changed then.
+ */
+int spod_store_open_existing(struct spod_store **out, const char *path)
+    __attribute__((warn_unused_result, nonnull));
+
+/*
  * When a commit returns (docs/storage.md, "Durability"):
  * FULL (the default of spod_store_open): after the WAL is fsync'ed — survives power loss.
  * NORMAL: after the WAL is written to the OS — survives a crash of the process (even

@@ -1,0 +1,182 @@
+/*
+ * The spod CLI's help: the overview (spod --help), one page per command (spod CMD --help,
+ * spod help CMD) with its options and limits, and the version line. docs/cli.md is the
+ * long form of the same text.
+ */
+#include <string.h>
+
+#include "cli/cli.h"
+
+/* The pages quote these limits as numbers; they must not drift from the protocol's. */
+_Static_assert(SPOD_MSG_MAX_BYTES == 65536 && SPOD_LABEL_MAX_BYTES == 128 &&
+                   SPOD_NONCE_MAX_BYTES == 512 && SPOD_DOC_MAX_BYTES == 16384 &&
+                   SPOD_KEY_ID_BYTES == 16,
+               "the help text quotes these limits");
+
+static const char overview[] =
+    "usage: spod [--uri URI] [--json] [--timeout MS] [--token-file FILE] COMMAND ...\n"
+    "       spod COMMAND --help | spod help COMMAND | spod --version\n"
+    "\n"
+    "commands (spod help COMMAND for each one's options and limits):\n"
+    "  info                  version, algorithms, key count, mode\n"
+    "  keys                  generate, list, public, delete keys in the enclave\n"
+    "  sign                  sign a message (at most 65536 bytes) or a 32-byte digest\n"
+    "  verify                verify a signature offline (Ethereum r||s||v included)\n"
+    "  attest                attestation documents: fetch, verify, the dev root\n"
+    "  measure               PCR0/1/2 of an enclave image (EIF), as nitro-cli\n"
+    "  token                 API tokens: create, list, revoke (on the database)\n"
+    "  audit                 the hash-chained audit log: verify, tail (on the database)\n"
+    "\n"
+    "global options:\n"
+    "  --uri URI             the pod: unix:///path, tcp://127.0.0.1:PORT (else $SPOD_URI,\n"
+    "                        else unix://$SPOD_DATA_DIR/spod.sock)\n"
+    "  --json                one JSON document on stdout, errors as JSON on stderr\n"
+    "  --timeout MS          bound on the connection and each request, 1..3600000\n"
+    "                        (default 30000)\n"
+    "  --token-file FILE     the API token; else $SPOD_TOKEN, else the file\n"
+    "                        $SPOD_TOKEN_FILE, else $SPOD_DATA_DIR/admin.token\n"
+    "  --expect-pcr0 HEX [--root aws|dev|FILE]   before info, keys or sign: verify a fresh\n"
+    "                        attestation of the pod first\n"
+    "\n"
+    "Exit codes: 0 ok, 1 internal, 2 usage (also a file that cannot be read), 3 pod\n"
+    "unavailable, 4 key not found, 5 request rejected, 6 signature invalid, 7 not authorized.\n";
+
+static const char help_info[] =
+    "usage: spod info [--expect-pcr0 HEX [--root aws|dev|FILE]]\n"
+    "\n"
+    "The pod's version and wire protocol, its algorithms, how many keys it holds of how\n"
+    "many it can, whether keys are ephemeral, and which NSM attests it. Needs a token with\n"
+    "the 'list' op.\n";
+
+static const char help_keys[] =
+    "usage: spod keys generate --alg ed25519|secp256k1|p256 [--label LABEL]\n"
+    "       spod keys list\n"
+    "       spod keys public ID [--format hex|pem|eth-address]\n"
+    "       spod keys delete ID\n"
+    "\n"
+    "  generate   a new key inside the enclave; prints ID ALG PUBLIC [LABEL]. LABEL is 1..128\n"
+    "             characters of A-Z a-z 0-9 . _ - and unique among live keys (a taken one\n"
+    "             is LABEL_TAKEN, exit 5); scopes can name the key by it (label:LABEL).\n"
+    "  list       every key: ID ALG PUBLIC [LABEL] (256 per request, all pages).\n"
+    "  public     the public key: hex (32 bytes Ed25519, 65-byte uncompressed point for\n"
+    "             ECDSA), SubjectPublicKeyInfo PEM, or the EIP-55 address (secp256k1).\n"
+    "  delete     wipes the key in the enclave.\n"
+    "\n"
+    "ID is the key id, 32 hex characters. --json prints id, alg, public_key, label.\n"
+    "Ops needed: generate, list (list and public), delete.\n";
+
+static const char help_sign[] =
+    "usage: spod sign ID (--message HEX | --message-file PATH | --digest HEX)\n"
+    "                    [--hash sha256|keccak256]\n"
+    "\n"
+    "Signs with key ID (32 hex characters) inside the enclave and prints the 64-byte\n"
+    "signature as hex; secp256k1 also prints the recovery id and Ethereum v (27 + recid).\n"
+    "\n"
+    "  --message HEX         the message, at most 65536 bytes (131072 hex digits)\n"
+    "  --message-file PATH   the message as raw bytes from a file, at most 65536 bytes\n"
+    "  --digest HEX          a 32-byte digest (64 hex digits) you computed (ECDSA only)\n"
+    "  --hash sha256|keccak256   the enclave hashes the message first (ECDSA only;\n"
+    "                        keccak256 is Ethereum's Keccak-256)\n"
+    "\n"
+    "Ed25519 signs the message itself (no --hash, no --digest). ECDSA keys sign a digest:\n"
+    "--digest, or --message with --hash; a bare message is refused (exit 5).\n"
+    "--json prints key_id, alg, signature, r and s (ECDSA), recid and v (secp256k1).\n";
+
+static const char help_verify[] =
+    "usage: spod verify --alg ed25519|secp256k1|p256 --public HEX\n"
+    "                   (--message HEX | --message-file PATH | --digest HEX)\n"
+    "                   [--hash sha256|keccak256] --signature HEX [--chain-id N]\n"
+    "\n"
+    "Verifies a signature offline with the local libraries; no pod is contacted. Prints\n"
+    "'valid' (exit 0) or 'INVALID: why' (exit 6).\n"
+    "\n"
+    "  --public HEX      32 bytes (Ed25519) or the 65-byte uncompressed point (ECDSA)\n"
+    "  --signature HEX   64 bytes r||s (R||S for Ed25519), or secp256k1's 65-byte r||s||v\n"
+    "  --chain-id N      the EIP-155 chain id when v is chain_id * 2 + 35 or 36\n"
+    "\n"
+    "The message is at most 65536 bytes. Modes as in sign: Ed25519 verifies the message\n"
+    "itself; ECDSA a --digest, or the message with the --hash the signer used (exit 2\n"
+    "otherwise). In r||s||v, v is 0/1, 27/28 or chain_id * 2 + 35/36 (that needs\n"
+    "--chain-id; one byte holds chain ids up to 110), and the recovery id it encodes must\n"
+    "recover --public.\n";
+
+static const char help_attest[] =
+    "usage: spod attest [--key ID] [--nonce HEX] [--out FILE]\n"
+    "       spod attest verify DOC [--root aws|dev|FILE] [--pcr N=HEX ...] [--nonce HEX]\n"
+    "                   [--max-age S] [--at UNIXTIME] [--key ID --public HEX [--alg ALG]]\n"
+    "       spod attest dev-root\n"
+    "\n"
+    "  attest           an attestation document (raw CBOR, at most 16384 bytes) from the\n"
+    "                   enclave's NSM, binding key ID when given; --nonce at most 512 bytes.\n"
+    "                   Binary: give --out FILE or redirect stdout. Needs the 'attest' op.\n"
+    "  attest verify    checks DOC offline: signature, chain to --root (aws by default),\n"
+    "                   --pcr N=HEX (N 0..31, 48 bytes), nonce, age, key binding; prints\n"
+    "                   VERIFIED or REJECTED [STATUS] (exit 6).\n"
+    "  attest dev-root  the simulated NSM's development root (PEM), from the data directory.\n";
+
+static const char help_measure[] =
+    "usage: spod measure IMAGE.eif\n"
+    "\n"
+    "PCR0, PCR1, PCR2 (and PCR8 for a signed image) of an Enclave Image File, as\n"
+    "`nitro-cli describe-eif` prints them; computed offline. A file that cannot be read is\n"
+    "exit 2; a file that is not a well-formed EIF exit 5, a wrong checksum exit 6.\n"
+    "--json prints nitro-cli's {\"Measurements\": ...} object.\n";
+
+static const char help_token[] =
+    "usage: spod [--db PATH] token create --scope SCOPES [--expires DURATION|never]\n"
+    "       spod [--db PATH] token list\n"
+    "       spod [--db PATH] token revoke ID\n"
+    "\n"
+    "Works on spod-host's database directly (--db PATH, else $SPOD_DB, else\n"
+    "$SPOD_DATA_DIR/spod.db), host running or stopped; the database must exist (spod-host\n"
+    "creates it on first start).\n"
+    "\n"
+    "  create   a new token, shown only this once. SCOPES (docs/auth.md), e.g.\n"
+    "           'ops=sign,list;keys=label:hot-wallet,id:HEX;rate=100': ops among sign,\n"
+    "           generate, delete, list, attest, admin; keys * or a list of id:/label:\n"
+    "           entries; rate 1..1000000 requests per second. DURATION: 90s, 30m, 12h, 7d\n"
+    "           (at most 3650 days); default never.\n"
+    "  list     every token: id, created, expiry, active/expired/REVOKED, scopes.\n"
+    "  revoke   revokes token ID: all 32 hex digits, or a unique prefix of at least 8 (audit\n"
+    "           tail shows 8); new connections at once, open ones within 1 s.\n";
+
+static const char help_audit[] =
+    "usage: spod [--db PATH] audit verify\n"
+    "       spod [--db PATH] audit tail [--limit N]\n"
+    "\n"
+    "Works on spod-host's database directly (as token does).\n"
+    "\n"
+    "  verify   re-walks the hash chain: the record count and head hash, or the first\n"
+    "           broken seq (exit 6).\n"
+    "  tail     the newest N records (1..1000000, default 20), oldest first; the text shows\n"
+    "           the first 8 hex digits of token ids, --json the whole ids.\n";
+
+static const struct {
+	const char *name;
+	const char *text;
+} pages[] = {
+    {"info", help_info},     {"keys", help_keys},     {"sign", help_sign},
+    {"verify", help_verify}, {"attest", help_attest}, {"measure", help_measure},
+    {"token", help_token},   {"audit", help_audit},
+};
+
+void cli_help_overview(FILE *out)
+{
+	fputs(overview, out);
+}
+
+int cli_help(FILE *out, const char *cmd)
+{
+	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		if (strcmp(cmd, pages[i].name) == 0) {
+			fputs(pages[i].text, out);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void cli_version(FILE *out)
+{
+	fprintf(out, "spod %s (wire protocol v%u)\n", SPOD_VERSION, (unsigned)SPOD_WIRE_VERSION);
+}
