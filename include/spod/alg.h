@@ -1,7 +1,8 @@
 /*
- * spod's signature algorithms and sign modes: the ids the wire format, the crypto layer, the
- * store and every front share, with their fixed sizes. Below everything else (include/spod
- * and src/common), so the crypto layer needs nothing from the wire format.
+ * What every layer shares about keys: algorithm and sign-mode ids with their fixed sizes, key
+ * ids and labels. The wire format, the crypto layer, the store and every front use these. Below
+ * everything else (include/spod and src/common), so the crypto layer needs nothing from the wire
+ * format.
  */
 #ifndef SPOD_ALG_H
 #define SPOD_ALG_H
@@ -11,10 +12,12 @@
 
 #include "spod/err.h"
 
-#define SPOD_DIGEST_BYTES  32u   /* a message digest signed by ECDSA (SHA-256, Keccak-256) */
-#define SPOD_SIG_MAX_BYTES 64u   /* Ed25519 R||S, ECDSA r||s */
-#define SPOD_PUB_MAX_BYTES 65u   /* uncompressed SEC1 point; Ed25519 keys are 32 bytes */
-#define SPOD_RECID_NONE    0xffu /* no recovery id (every algorithm but secp256k1) */
+#define SPOD_DIGEST_BYTES    32u   /* a message digest signed by ECDSA (SHA-256, Keccak-256) */
+#define SPOD_SIG_MAX_BYTES   64u   /* Ed25519 R||S, ECDSA r||s */
+#define SPOD_PUB_MAX_BYTES   65u   /* uncompressed SEC1 point; Ed25519 keys are 32 bytes */
+#define SPOD_RECID_NONE      0xffu /* no recovery id (every algorithm but secp256k1) */
+#define SPOD_KEY_ID_BYTES    16u   /* a key's id: random, chosen by the enclave */
+#define SPOD_LABEL_MAX_BYTES 128u  /* key label: 1..128 of A-Z a-z 0-9 . _ - */
 
 enum spod_alg {
 	SPOD_ALG_ED25519 = 1,
@@ -47,5 +50,8 @@ int spod_mode_check(uint32_t alg, uint32_t mode) __attribute__((warn_unused_resu
 
 /* "raw", "digest", "sha256", "keccak256"; NULL for unknown modes. */
 const char *spod_mode_name(uint32_t mode);
+
+/* 1 when label[0..len) is a valid key label (1..SPOD_LABEL_MAX_BYTES of A-Z a-z 0-9 . _ -). */
+int spod_label_valid(const char *label, size_t len);
 
 #endif

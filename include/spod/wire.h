@@ -31,11 +31,9 @@
 #define SPOD_MSG_MAX_BYTES    (64u * 1024u) /* largest message one sign request may carry */
 #define SPOD_BATCH_MAX_ITEMS  256u          /* most signatures in one sign.batch frame */
 #define SPOD_LIST_MAX_ITEMS   1024u         /* most keys in one key.list page */
-#define SPOD_KEY_ID_BYTES     16u
 #define SPOD_ERRMSG_MAX_BYTES 256u
 #define SPOD_NONCE_MAX_BYTES  512u          /* attestation nonce, as the NSM API allows */
 #define SPOD_DOC_MAX_BYTES    (16u * 1024u) /* largest attestation document */
-#define SPOD_LABEL_MAX_BYTES  128u          /* key label: 1..128 of A-Z a-z 0-9 . _ - */
 #define SPOD_TOKEN_MAX_BYTES  128u          /* API token text carried by hello */
 
 /* Header flag bits; every other bit must be zero in v1. */
@@ -157,8 +155,6 @@ int spod_wire_key_req(struct spod_key_req *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 int spod_wire_hello_req(struct spod_hello_req *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
-/* 1 when label[0..len) is a valid key label (1..SPOD_LABEL_MAX_BYTES of A-Z a-z 0-9 . _ -). */
-int spod_label_valid(const char *label, size_t len);
 int spod_wire_list_req(struct spod_list_req *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 /* attest: an attestation document, optionally binding one key */

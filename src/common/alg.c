@@ -1,4 +1,4 @@
-/* Algorithm and sign-mode ids (include/spod/alg.h). */
+/* Algorithm and sign-mode ids, key labels (include/spod/alg.h). */
 #include "spod/alg.h"
 
 #include <string.h>
@@ -70,4 +70,17 @@ int spod_mode_check(uint32_t alg, uint32_t mode)
 const char *spod_mode_name(uint32_t mode)
 {
 	return mode < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[mode] : NULL;
+}
+
+int spod_label_valid(const char *label, size_t len)
+{
+	if (len == 0 || len > SPOD_LABEL_MAX_BYTES)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = label[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
 }

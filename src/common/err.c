@@ -14,7 +14,8 @@ struct err_entry {
  * CLI exit codes (docs/cli.md): 0 ok, 1 internal, 2 usage, 3 unavailable/io,
  * 4 not found, 5 request rejected, 6 signature invalid, 7 not authorized.
  * HTTP statuses (docs/openapi.yaml): 400 for what describes the request's input, 401/403/429
- * for the token, 404 no such key, 409 a label in use, 413 too large, 502 a peer that answered
+ * for the token, 404 no such key, 409 a conflict with the pod's state (a label in use, another
+ * seal key or mode, a replay), 413 too large, 422 a sealed key refused, 502 a peer that answered
  * nonsense, 503/504 the pod out of reach, 507 keystore full, 500 for the rest (including the
  * frame faults only a bug in spod-host's HTTP layer could cause).
  */
@@ -47,11 +48,19 @@ static const struct err_entry err_table[] = {
     [25] = {"BUSY", "too many requests in flight", 3, 503},
     [26] = {"TIMEOUT", "timed out waiting for a response", 3, 504},
     [27] = {"PROTOCOL", "protocol violation by peer", 1, 502},
-    [28] = {"BAD_KEY", "malformed public key", 2, 400},
+    [28] = {"BAD_KEY", "malformed or out-of-range key", 2, 400},
     [29] = {"UNAUTHENTICATED", "missing, unknown, expired or revoked token", 7, 401},
     [30] = {"FORBIDDEN", "the token's scopes do not allow this request", 7, 403},
     [31] = {"RATE_LIMITED", "the token's request rate is exceeded", 3, 429},
     [32] = {"LABEL_TAKEN", "label already used by a live key", 5, 409},
+    [33] = {"NOT_PROVISIONED", "the pod is waiting for its custodians' shares (seal key missing)",
+            3, 503},
+    [34] = {"BAD_BLOB", "sealed key refused: truncated, tampered or not this key's", 5, 422},
+    [35] = {"WRONG_SEAL_KEY", "sealed under another seal key", 5, 409},
+    [36] = {"BAD_SHARE", "custodian share refused", 5, 400},
+    [37] = {"REPLAYED", "provisioning message replayed or not for this enclave's attestation", 5,
+            409},
+    [38] = {"MODE_CONFLICT", "the enclave's seal mode differs from the one asked for", 5, 409},
 };
 
 _Static_assert(sizeof(err_table) / sizeof(err_table[0]) == (size_t)-SPOD_E__MIN,

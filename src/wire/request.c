@@ -8,19 +8,6 @@ int spod_wire_empty_req(const struct spod_frame *f)
 	return f->body_len == 0 ? SPOD_OK : SPOD_E_BAD_LENGTH;
 }
 
-int spod_label_valid(const char *label, size_t len)
-{
-	if (len == 0 || len > SPOD_LABEL_MAX_BYTES)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = label[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 int spod_wire_generate_req(struct spod_generate_req *v, const struct spod_frame *f)
 {
 	uint32_t label_len;
