@@ -150,7 +150,8 @@ static int on_info(struct host_enclave *e, const struct spod_frame *f)
 		          spod_store_last_error(e->h->store));
 		return 1;
 	}
-	qsort(e->sync->keys, e->sync->n, sizeof(*e->sync->keys), by_id);
+	if (e->sync->n > 1)
+		qsort(e->sync->keys, e->sync->n, sizeof(*e->sync->keys), by_id);
 	e->sync->step++;
 	SPOD_TRY(send_step(e, SPOD_OP_KEY_LIST, 0));
 	return 0;
