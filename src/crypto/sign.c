@@ -119,6 +119,25 @@ int spod_key_generate(struct spod_secret_key *sk, uint8_t pub[SPOD_PUB_MAX_BYTES
 	return SPOD_OK;
 }
 
+int spod_key_load(struct spod_secret_key *sk, uint8_t pub[SPOD_PUB_MAX_BYTES], size_t *pub_len,
+                  uint8_t alg)
+{
+	int rc;
+
+	*pub_len = 0;
+	sk->ossl = NULL;
+	sk->ossl_ctx = NULL;
+	if (!spod_alg_valid(alg)) {
+		spod_secmem_wipe(sk, sizeof *sk);
+		return SPOD_E_UNKNOWN_ALG;
+	}
+	sk->alg = alg;
+	rc = key_load(sk, pub, pub_len);
+	if (rc < 0)
+		spod_key_wipe(sk);
+	return rc;
+}
+
 int spod_key_import(struct spod_secret_key *sk, uint8_t pub[SPOD_PUB_MAX_BYTES], size_t *pub_len,
                     uint8_t alg, const uint8_t *secret, size_t secret_len)
 {

@@ -55,6 +55,14 @@ int spod_key_import(struct spod_secret_key *sk, uint8_t pub[SPOD_PUB_MAX_BYTES],
                     uint8_t alg, const uint8_t *secret, size_t secret_len)
     __attribute__((warn_unused_result, nonnull));
 
+/*
+ * Makes a key of alg from the 32 secret bytes already in sk->secret (unsealing decrypts
+ * straight into them), as spod_key_import does; the rest of *sk is overwritten.
+ * Returns SPOD_OK, SPOD_E_UNKNOWN_ALG, SPOD_E_BAD_KEY or SPOD_E_CRYPTO; sk is wiped on failure.
+ */
+int spod_key_load(struct spod_secret_key *sk, uint8_t pub[SPOD_PUB_MAX_BYTES], size_t *pub_len,
+                  uint8_t alg) __attribute__((warn_unused_result, nonnull));
+
 /* Wipes the secret and frees the cached OpenSSL objects. Safe on an empty key. */
 void spod_key_wipe(struct spod_secret_key *sk) __attribute__((nonnull));
 

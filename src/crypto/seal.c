@@ -1,0 +1,152 @@
+/*
+ * Sealed key blobs (seal.h). The AEAD is libsodium's XChaCha20-Poly1305-IETF: a random
+ * 24-byte nonce per blob needs no counter, which an enclave without storage cannot keep.
+ */
+#include "crypto/seal.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "common/bytes.h"
+
+#define OFF_MAGIC     0
+#define OFF_VERSION   4
+#define OFF_ALG       5
+#define OFF_PUB_LEN   6
+#define OFF_LABEL_LEN 7
+#define OFF_KEY_ID    8
+#define OFF_SEAL_ID   24
+#define OFF_NONCE     40
+#define OFF_PUB       SPOD_SEAL_FIXED_BYTES
+#define SECRET_BYTES  32u
+
+static const uint8_t magic[4] = {'S', 'P', 'S', 'B'};
+
+_Static_assert(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES == 24, "nonce size");
+_Static_assert(crypto_aead_xchacha20poly1305_ietf_ABYTES + SECRET_BYTES == SPOD_SEAL_CT_BYTES,
+               "ciphertext size");
+_Static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == SPOD_SEAL_KEY_BYTES, "key size");
+
+static int refuse(struct spod_blob_view *v, const char **why, const char *msg)
+{
+	memset(v, 0, sizeof(*v));
+	*why = msg;
+	return SPOD_E_BAD_BLOB;
+}
+
+int spod_blob_parse(struct spod_blob_view *v, const char **why, const uint8_t *blob, size_t len)
+{
+	size_t pub_len, label_len;
+
+	*why = NULL;
+	if (len < SPOD_SEAL_FIXED_BYTES)
+		return refuse(v, why, "sealed blob truncated");
+	if (memcmp(blob + OFF_MAGIC, magic, sizeof(magic)) != 0)
+		return refuse(v, why, "not a sealed key blob (bad magic)");
+	if (blob[OFF_VERSION] != SPOD_SEAL_VERSION)
+		return refuse(v, why, "sealed blob of an unknown format version");
+	if (!spod_alg_valid(blob[OFF_ALG]))
+		return refuse(v, why, "sealed blob names an unknown algorithm");
+	pub_len = blob[OFF_PUB_LEN];
+	label_len = blob[OFF_LABEL_LEN];
+	if (pub_len != spod_alg_pub_len(blob[OFF_ALG]))
+		return refuse(v, why, "sealed blob's public key length does not fit its algorithm");
+	if (label_len > SPOD_SEAL_LABEL_MAX_BYTES)
+		return refuse(v, why, "sealed blob's label is too long");
+	if (len != SPOD_SEAL_FIXED_BYTES + pub_len + label_len + SPOD_SEAL_CT_BYTES)
+		return refuse(v, why,
+		              len < SPOD_SEAL_FIXED_BYTES + pub_len + label_len + SPOD_SEAL_CT_BYTES
+		                  ? "sealed blob truncated"
+		                  : "sealed blob has trailing bytes");
+	if (label_len > 0 && !spod_label_valid((const char *)blob + OFF_PUB + pub_len, label_len))
+		return refuse(v, why, "sealed blob's label has characters outside the label set");
+	*v = (struct spod_blob_view){
+	    .alg = blob[OFF_ALG],
+	    .key_id = blob + OFF_KEY_ID,
+	    .seal_key_id = blob + OFF_SEAL_ID,
+	    .pub = blob + OFF_PUB,
+	    .pub_len = (uint32_t)pub_len,
+	    .label = label_len ? (const char *)blob + OFF_PUB + pub_len : NULL,
+	    .label_len = (uint32_t)label_len,
+	    .nonce = blob + OFF_NONCE,
+	    .ciphertext = blob + OFF_PUB + pub_len + label_len,
+	    .blob = blob,
+	    .ad_len = (uint32_t)(OFF_PUB + pub_len + label_len),
+	};
+	return SPOD_OK;
+}
+
+int spod_seal(uint8_t *out, size_t cap, size_t *out_len,
+              const uint8_t seal_key[SPOD_SEAL_KEY_BYTES],
+              const uint8_t seal_key_id[SPOD_SEAL_KEY_ID_BYTES], const struct spod_secret_key *sk,
+              const uint8_t key_id[SPOD_KEY_ID_BYTES], const uint8_t *pub, size_t pub_len,
+              const char *label, size_t label_len)
+{
+	size_t ad_len = OFF_PUB + pub_len + label_len;
+	unsigned long long ct_len = 0;
+
+	*out_len = 0;
+	if (!spod_alg_valid(sk->alg) || pub_len != spod_alg_pub_len(sk->alg) ||
+	    label_len > SPOD_SEAL_LABEL_MAX_BYTES ||
+	    (label_len > 0 && (label == NULL || !spod_label_valid(label, label_len))))
+		return SPOD_E_BAD_ARG;
+	if (cap < ad_len + SPOD_SEAL_CT_BYTES)
+		return SPOD_E_TOO_LARGE;
+	memcpy(out + OFF_MAGIC, magic, sizeof(magic));
+	out[OFF_VERSION] = SPOD_SEAL_VERSION;
+	out[OFF_ALG] = sk->alg;
+	out[OFF_PUB_LEN] = (uint8_t)pub_len;
+	out[OFF_LABEL_LEN] = (uint8_t)label_len;
+	memcpy(out + OFF_KEY_ID, key_id, SPOD_KEY_ID_BYTES);
+	memcpy(out + OFF_SEAL_ID, seal_key_id, SPOD_SEAL_KEY_ID_BYTES);
+	randombytes_buf(out + OFF_NONCE, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+	memcpy(out + OFF_PUB, pub, pub_len);
+	if (label_len > 0)
+		memcpy(out + OFF_PUB + pub_len, label, label_len);
+	/* The secret goes straight from the key (locked memory) into the ciphertext. */
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + ad_len, &ct_len, sk->secret,
+	                                               SECRET_BYTES, out, ad_len, NULL,
+	                                               out + OFF_NONCE, seal_key) != 0 ||
+	    ct_len != SPOD_SEAL_CT_BYTES) {
+		sodium_memzero(out, ad_len + SPOD_SEAL_CT_BYTES);
+		return SPOD_E_CRYPTO;
+	}
+	*out_len = ad_len + SPOD_SEAL_CT_BYTES;
+	return SPOD_OK;
+}
+
+int spod_unseal(struct spod_secret_key *sk, const char **why, const struct spod_blob_view *v,
+                const uint8_t seal_key[SPOD_SEAL_KEY_BYTES],
+                const uint8_t seal_key_id[SPOD_SEAL_KEY_ID_BYTES])
+{
+	uint8_t *secret = NULL;
+	uint8_t pub[SPOD_PUB_MAX_BYTES];
+	size_t pub_len = 0;
+	int rc;
+
+	*why = NULL;
+	if (sodium_memcmp(v->seal_key_id, seal_key_id, SPOD_SEAL_KEY_ID_BYTES) != 0) {
+		*why = "sealed under another seal key";
+		return SPOD_E_WRONG_SEAL_KEY;
+	}
+	/* Decrypted into the key's own (locked) memory, then made a key in place. */
+	secret = sk->secret;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(secret, NULL, NULL, v->ciphertext,
+	                                               SPOD_SEAL_CT_BYTES, v->blob, v->ad_len,
+	                                               v->nonce, seal_key) != 0) {
+		sodium_memzero(sk->secret, sizeof(sk->secret));
+		*why = "sealed blob does not authenticate: tampered, truncated or another key's";
+		return SPOD_E_BAD_BLOB;
+	}
+	rc = spod_key_load(sk, pub, &pub_len, v->alg);
+	if (rc < 0) {
+		*why = "sealed secret is not a valid key";
+		return SPOD_E_BAD_BLOB;
+	}
+	if (pub_len != v->pub_len || sodium_memcmp(pub, v->pub, pub_len) != 0) {
+		spod_key_wipe(sk);
+		*why = "sealed secret does not give the blob's public key";
+		return SPOD_E_BAD_BLOB;
+	}
+	return SPOD_OK;
+}
