@@ -1,14 +1,13 @@
 /*
- * Open addressing with linear probing over a power-of-two slot array at most half full,
- * so probe runs stay short. Ids are 128 uniformly random bits, so their first four bytes
- * already make a good hash.
+ * Keys live in blocks of SPOD_KEYSTORE_BLOCK_KEYS entries, each one secure allocation, added
+ * as the store fills and never moved: a returned pointer stays valid until its key is
+ * deleted, and an entry number is a cursor that survives deletes. Deleted entries are wiped
+ * and reused (a free stack).
  *
- * Deleting leaves a tombstone, so the probe runs of other keys stay intact, and inserts
- * reuse the first tombstone on their path. Entries never move: returned pointers stay
- * valid until their key is deleted and iteration cursors (slot indexes) survive deletes.
- * To keep tombstones from silting up the table without moving entries, a delete turns
- * its tombstone, and the run of tombstones before it, back into empty slots when the
- * next slot is empty: a probe reaching such a slot would stop one slot later anyway.
+ * The index from id to entry is separate and holds no secret: an open-addressing table of
+ * entry numbers (+1; 0 = empty) with linear probing, at most half full, doubled and rebuilt
+ * when needed. Ids are 128 uniformly random bits, so their first four bytes make a good
+ * hash. A delete shifts the rest of its probe run back (no tombstones).
  */
 #include "enclave/keystore.h"
 
@@ -20,43 +19,52 @@
 #include "common/bytes.h"
 #include "crypto/secmem.h"
 
-#define KEYSTORE_MAX_KEYS (1u << 20)
 /* Tries for a fresh id; a 128-bit collision even once means a broken CSPRNG. */
 #define KEYSTORE_ID_TRIES 4
+#define INDEX_MIN_SLOTS   2048u
 
-enum slot_state {
-	SLOT_EMPTY = 0,
-	SLOT_LIVE = 1,
-	SLOT_TOMBSTONE = 2,
+enum entry_state {
+	ENTRY_FREE = 0,
+	ENTRY_LIVE = 1,
+	ENTRY_CLAIMED = 2,
 };
 
 struct spod_keystore {
-	struct spod_key_entry *slots; /* nslots entries in one spod_secmem allocation */
-	uint32_t nslots;              /* power of two, >= 2 * capacity */
+	struct spod_key_entry **blocks; /* nblocks blocks of SPOD_KEYSTORE_BLOCK_KEYS */
+	uint32_t nblocks;
+	uint32_t used;  /* entries [0, used) have been handed out at least once */
+	uint32_t *free; /* numbers of deleted entries, to reuse */
+	uint32_t nfree;
+	uint32_t *index; /* nindex slots: entry number + 1, or 0 */
+	uint32_t nindex; /* power of two, >= 2 * (count + 1) */
 	uint32_t capacity;
 	uint32_t count;
 };
 
+static struct spod_key_entry *entry(const struct spod_keystore *ks, uint32_t n)
+{
+	return &ks->blocks[n / SPOD_KEYSTORE_BLOCK_KEYS][n % SPOD_KEYSTORE_BLOCK_KEYS];
+}
+
 int spod_keystore_new(struct spod_keystore **out, uint32_t capacity)
 {
 	struct spod_keystore *ks;
-	uint32_t nslots = 1;
+	uint32_t nblocks = (capacity + SPOD_KEYSTORE_BLOCK_KEYS - 1) / SPOD_KEYSTORE_BLOCK_KEYS;
 
 	*out = NULL;
-	if (capacity == 0 || capacity > KEYSTORE_MAX_KEYS)
+	if (capacity == 0 || capacity > SPOD_KEYSTORE_MAX_KEYS)
 		return SPOD_E_BAD_ARG;
-	while (nslots < 2 * capacity)
-		nslots <<= 1;
-
 	ks = calloc(1, sizeof *ks);
 	if (ks == NULL)
 		return SPOD_E_NOMEM;
-	ks->slots = spod_secmem_alloc((size_t)nslots * sizeof *ks->slots);
-	if (ks->slots == NULL) {
-		free(ks);
+	ks->blocks = calloc(nblocks, sizeof *ks->blocks);
+	ks->free = calloc(capacity, sizeof *ks->free);
+	ks->index = calloc(INDEX_MIN_SLOTS, sizeof *ks->index);
+	if (ks->blocks == NULL || ks->free == NULL || ks->index == NULL) {
+		spod_keystore_free(ks);
 		return SPOD_E_NOMEM;
 	}
-	ks->nslots = nslots;
+	ks->nindex = INDEX_MIN_SLOTS;
 	ks->capacity = capacity;
 	*out = ks;
 	return SPOD_OK;
@@ -66,79 +74,127 @@ void spod_keystore_free(struct spod_keystore *ks)
 {
 	if (ks == NULL)
 		return;
-	for (uint32_t i = 0; i < ks->nslots; i++) {
-		if (ks->slots[i].used == SLOT_LIVE)
-			spod_key_wipe(&ks->slots[i].sk);
-	}
-	spod_secmem_free(ks->slots); /* wipes every slot */
+	for (uint32_t n = 0; n < ks->used; n++)
+		if (entry(ks, n)->used != ENTRY_FREE)
+			spod_key_wipe(&entry(ks, n)->sk);
+	for (uint32_t b = 0; ks->blocks != NULL && b < ks->nblocks; b++)
+		spod_secmem_free(ks->blocks[b]); /* wipes every entry */
+	free(ks->blocks);
+	free(ks->free);
+	free(ks->index);
 	free(ks);
 }
 
 /*
- * Walks id's probe run. Returns the slot holding id, or nslots when it is absent; then
- * *free_slot (if given) gets the first tombstone or empty slot on the run, where id
- * belongs. The walk is bounded by nslots, though a run always ends at an empty slot.
+ * Walks id's probe run. Returns the index slot holding id, or nindex when it is absent;
+ * then *empty (if given) gets the empty slot that ends the run, where id belongs.
  */
 static uint32_t probe(const struct spod_keystore *ks, const uint8_t id[SPOD_KEY_ID_BYTES],
-                      uint32_t *free_slot)
+                      uint32_t *empty)
 {
-	uint32_t mask = ks->nslots - 1;
+	uint32_t mask = ks->nindex - 1;
 	uint32_t i = spod_le32(id) & mask;
-	uint32_t first_free = ks->nslots;
 
-	for (uint32_t n = 0; n < ks->nslots; n++, i = (i + 1) & mask) {
-		const struct spod_key_entry *e = &ks->slots[i];
-
-		if (e->used != SLOT_LIVE) {
-			if (first_free == ks->nslots)
-				first_free = i;
-			if (e->used == SLOT_EMPTY)
-				break;
-			continue;
-		}
+	for (uint32_t n = 0; n < ks->nindex; n++, i = (i + 1) & mask) {
+		if (ks->index[i] == 0)
+			break;
 		/* Ids are bearer handles for keys: compare without leaking where they differ. */
-		if (sodium_memcmp(e->id, id, SPOD_KEY_ID_BYTES) == 0)
+		if (sodium_memcmp(entry(ks, ks->index[i] - 1)->id, id, SPOD_KEY_ID_BYTES) == 0)
 			return i;
 	}
-	if (free_slot != NULL)
-		*free_slot = first_free;
-	return ks->nslots;
+	if (empty != NULL)
+		*empty = i;
+	return ks->nindex;
 }
 
-/* Finds where a new key with id goes. Returns SPOD_OK, SPOD_E_BAD_FIELD or KEYSTORE_FULL. */
-static int claim_slot(struct spod_keystore *ks, struct spod_key_entry **e,
-                      const uint8_t id[SPOD_KEY_ID_BYTES])
+/* Doubles the index and puts every live key back in. SPOD_OK or SPOD_E_NOMEM. */
+static int index_grow(struct spod_keystore *ks)
 {
-	uint32_t slot = ks->nslots;
+	uint32_t *old = ks->index, nold = ks->nindex, slot;
 
-	if (probe(ks, id, &slot) != ks->nslots)
-		return SPOD_E_BAD_FIELD;
-	if (ks->count == ks->capacity)
-		return SPOD_E_KEYSTORE_FULL;
-	/* count < capacity <= nslots / 2, so the walk met a free slot. */
-	if (slot == ks->nslots)
-		return SPOD_E_INTERNAL;
-	*e = &ks->slots[slot];
+	ks->index = calloc((size_t)nold * 2, sizeof *ks->index);
+	if (ks->index == NULL) {
+		ks->index = old;
+		return SPOD_E_NOMEM;
+	}
+	ks->nindex = nold * 2;
+	for (uint32_t i = 0; i < nold; i++)
+		if (old[i] != 0) {
+			(void)probe(ks, entry(ks, old[i] - 1)->id, &slot);
+			ks->index[slot] = old[i];
+		}
+	free(old);
 	return SPOD_OK;
 }
 
-/* Makes a claimed slot live once its key is in place. */
-static void commit_slot(struct spod_keystore *ks, struct spod_key_entry *e,
-                        const uint8_t id[SPOD_KEY_ID_BYTES], size_t pub_len)
+/* An unused entry number: a deleted one, or the next fresh one (adding a block). */
+static int take_entry(struct spod_keystore *ks, uint32_t *n)
 {
-	memcpy(e->id, id, SPOD_KEY_ID_BYTES);
-	e->pub_len = (uint8_t)pub_len;
-	e->used = SLOT_LIVE;
+	if (ks->nfree > 0) {
+		*n = ks->free[--ks->nfree];
+		return SPOD_OK;
+	}
+	if (ks->used % SPOD_KEYSTORE_BLOCK_KEYS == 0) {
+		uint32_t b = ks->used / SPOD_KEYSTORE_BLOCK_KEYS;
+		ks->blocks[b] = spod_secmem_alloc((size_t)SPOD_KEYSTORE_BLOCK_KEYS *
+		                                  sizeof(struct spod_key_entry));
+		if (ks->blocks[b] == NULL)
+			return SPOD_E_NOMEM;
+		ks->nblocks = b + 1;
+	}
+	*n = ks->used++;
+	return SPOD_OK;
+}
+
+int spod_keystore_claim(struct spod_keystore *ks, struct spod_key_entry **e,
+                        const uint8_t id[SPOD_KEY_ID_BYTES])
+{
+	uint32_t n;
+
+	*e = NULL;
+	if (probe(ks, id, NULL) != ks->nindex)
+		return SPOD_E_BAD_FIELD;
+	if (ks->count == ks->capacity)
+		return SPOD_E_KEYSTORE_FULL;
+	if (2 * (ks->count + 1) > ks->nindex)
+		SPOD_TRY(index_grow(ks));
+	SPOD_TRY(take_entry(ks, &n));
+	*e = entry(ks, n);
+	spod_secmem_wipe(*e, sizeof **e);
+	memcpy((*e)->id, id, SPOD_KEY_ID_BYTES);
+	(*e)->used = ENTRY_CLAIMED;
+	return SPOD_OK;
+}
+
+/* The number of an entry of this store. */
+static uint32_t entry_number(const struct spod_keystore *ks, const struct spod_key_entry *e)
+{
+	for (uint32_t b = 0; b < ks->nblocks; b++) {
+		const struct spod_key_entry *base = ks->blocks[b];
+		if (e >= base && e < base + SPOD_KEYSTORE_BLOCK_KEYS)
+			return b * SPOD_KEYSTORE_BLOCK_KEYS + (uint32_t)(e - base);
+	}
+	abort(); /* not one of ours: a bug in the caller */
+}
+
+void spod_keystore_commit(struct spod_keystore *ks, struct spod_key_entry *e)
+{
+	uint32_t slot;
+
+	if (e->used != ENTRY_CLAIMED || probe(ks, e->id, &slot) != ks->nindex)
+		abort();
+	ks->index[slot] = entry_number(ks, e) + 1;
+	e->used = ENTRY_LIVE;
 	ks->count++;
 }
 
-/* Undoes a claimed slot whose key could not be made; it keeps its empty/tombstone state. */
-static void abandon_slot(struct spod_key_entry *e)
+void spod_keystore_abandon(struct spod_keystore *ks, struct spod_key_entry *e)
 {
-	uint8_t state = e->used;
-
+	if (e->used != ENTRY_CLAIMED)
+		abort();
+	spod_key_wipe(&e->sk);
 	spod_secmem_wipe(e, sizeof *e);
-	e->used = state;
+	ks->free[ks->nfree++] = entry_number(ks, e);
 }
 
 int spod_keystore_generate(struct spod_keystore *ks, const struct spod_key_entry **out, uint8_t alg,
@@ -156,22 +212,22 @@ int spod_keystore_generate(struct spod_keystore *ks, const struct spod_key_entry
 		return SPOD_E_BAD_FIELD;
 	for (int i = 0; i < KEYSTORE_ID_TRIES; i++) {
 		spod_random(id, sizeof id);
-		rc = claim_slot(ks, &e, id);
+		rc = spod_keystore_claim(ks, &e, id);
 		if (rc != SPOD_E_BAD_FIELD)
 			break;
 	}
 	if (rc < 0)
 		return rc == SPOD_E_BAD_FIELD ? SPOD_E_INTERNAL : rc;
-
 	rc = spod_key_generate(&e->sk, e->pub, &pub_len, alg);
 	if (rc < 0) {
-		abandon_slot(e);
+		spod_keystore_abandon(ks, e);
 		return rc;
 	}
+	e->pub_len = (uint8_t)pub_len;
 	if (label_len > 0)
 		memcpy(e->label, label, label_len);
 	e->label_len = (uint8_t)label_len;
-	commit_slot(ks, e, id, pub_len);
+	spod_keystore_commit(ks, e);
 	*out = e;
 	return SPOD_OK;
 }
@@ -185,13 +241,14 @@ int spod_keystore_import(struct spod_keystore *ks, const struct spod_key_entry *
 	int rc;
 
 	*out = NULL;
-	SPOD_TRY(claim_slot(ks, &e, id));
+	SPOD_TRY(spod_keystore_claim(ks, &e, id));
 	rc = spod_key_import(&e->sk, e->pub, &pub_len, alg, secret, secret_len);
 	if (rc < 0) {
-		abandon_slot(e);
+		spod_keystore_abandon(ks, e);
 		return rc;
 	}
-	commit_slot(ks, e, id, pub_len);
+	e->pub_len = (uint8_t)pub_len;
+	spod_keystore_commit(ks, e);
 	*out = e;
 	return SPOD_OK;
 }
@@ -201,32 +258,44 @@ const struct spod_key_entry *spod_keystore_find(const struct spod_keystore *ks,
 {
 	uint32_t i = probe(ks, id, NULL);
 
-	return i == ks->nslots ? NULL : &ks->slots[i];
+	return i == ks->nindex ? NULL : entry(ks, ks->index[i] - 1);
+}
+
+/* Backward-shift deletion: the keys after slot i on its run move up to keep runs whole. */
+static void index_remove(struct spod_keystore *ks, uint32_t i)
+{
+	uint32_t mask = ks->nindex - 1, j = i;
+
+	for (;;) {
+		uint32_t home;
+
+		j = (j + 1) & mask;
+		if (ks->index[j] == 0)
+			break;
+		home = spod_le32(entry(ks, ks->index[j] - 1)->id) & mask;
+		/* Move j into the hole at i unless j's home lies cyclically in (i, j]. */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		ks->index[i] = ks->index[j];
+		i = j;
+	}
+	ks->index[i] = 0;
 }
 
 int spod_keystore_delete(struct spod_keystore *ks, const uint8_t id[SPOD_KEY_ID_BYTES])
 {
-	uint32_t mask = ks->nslots - 1;
-	uint32_t i = probe(ks, id, NULL);
+	uint32_t i = probe(ks, id, NULL), n;
 	struct spod_key_entry *e;
 
-	if (i == ks->nslots)
+	if (i == ks->nindex)
 		return SPOD_E_KEY_NOT_FOUND;
-	e = &ks->slots[i];
+	n = ks->index[i] - 1;
+	e = entry(ks, n);
+	index_remove(ks, i);
 	spod_key_wipe(&e->sk);
 	spod_secmem_wipe(e, sizeof *e);
-	e->used = SLOT_TOMBSTONE;
+	ks->free[ks->nfree++] = n;
 	ks->count--;
-
-	/*
-	 * Walk back over tombstones that now end at an empty slot. The walk stops at a live
-	 * slot, or, in a table with no live key left, at a slot it has already emptied.
-	 */
-	while (ks->slots[i].used == SLOT_TOMBSTONE &&
-	       ks->slots[(i + 1) & mask].used == SLOT_EMPTY) {
-		ks->slots[i].used = SLOT_EMPTY;
-		i = (i - 1) & mask;
-	}
 	return SPOD_OK;
 }
 
@@ -242,10 +311,10 @@ uint32_t spod_keystore_capacity(const struct spod_keystore *ks)
 
 const struct spod_key_entry *spod_keystore_next(const struct spod_keystore *ks, uint32_t *cursor)
 {
-	for (uint32_t i = *cursor; i < ks->nslots; i++) {
-		if (ks->slots[i].used == SLOT_LIVE) {
-			*cursor = i + 1;
-			return &ks->slots[i];
+	for (uint32_t n = *cursor; n < ks->used; n++) {
+		if (entry(ks, n)->used == ENTRY_LIVE) {
+			*cursor = n + 1;
+			return entry(ks, n);
 		}
 	}
 	*cursor = 0;

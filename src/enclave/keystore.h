@@ -1,6 +1,7 @@
 /*
- * The enclave's keystore: an open-addressing table of keys in one secure allocation
- * (locked, non-dumpable, wiped on delete and on destroy). Key ids are 128 random bits.
+ * The enclave's keystore: keys in secure memory (locked, non-dumpable, wiped on delete and on
+ * destroy) that grows as keys arrive, up to a capacity set at creation (a custody deployment
+ * may hold 100 000 keys), with an index from key id (128 random bits) to key.
  * Not thread-safe: the enclave event loop owns it.
  */
 #ifndef SPOD_ENCLAVE_KEYSTORE_H
@@ -17,7 +18,7 @@ struct spod_keystore;
 /* A stored key. Pointers returned by the keystore are valid until that key is deleted. */
 struct spod_key_entry {
 	uint8_t id[SPOD_KEY_ID_BYTES];
-	uint8_t used; /* 1 live, 0 empty, 2 tombstone */
+	uint8_t used; /* 1 live, 0 free, 2 claimed (being filled) */
 	uint8_t pub_len;
 	uint8_t pub[SPOD_PUB_MAX_BYTES];
 	uint8_t label_len;                /* 0: no label */
@@ -26,9 +27,12 @@ struct spod_key_entry {
 };
 
 /*
- * Creates a keystore for up to capacity keys (1..2^20). Returns SPOD_OK, SPOD_E_BAD_ARG or
+ * Creates a keystore for up to capacity keys (1..SPOD_KEYSTORE_MAX_KEYS). Memory is taken as
+ * keys arrive, in blocks of SPOD_KEYSTORE_BLOCK_KEYS. Returns SPOD_OK, SPOD_E_BAD_ARG or
  * SPOD_E_NOMEM.
  */
+#define SPOD_KEYSTORE_MAX_KEYS   (1u << 20)
+#define SPOD_KEYSTORE_BLOCK_KEYS 1024u
 int spod_keystore_new(struct spod_keystore **out, uint32_t capacity)
     __attribute__((warn_unused_result, nonnull));
 
@@ -46,13 +50,28 @@ int spod_keystore_generate(struct spod_keystore *ks, const struct spod_key_entry
     __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /*
- * Adds a key from known secret material under the given id (tests, later unsealing).
- * Returns SPOD_OK, SPOD_E_BAD_FIELD (id already present), SPOD_E_KEYSTORE_FULL, or
- * spod_key_import's errors.
+ * Adds a key from known secret material under the given id (tests).
+ * Returns SPOD_OK, SPOD_E_BAD_FIELD (id already present), SPOD_E_KEYSTORE_FULL, SPOD_E_NOMEM,
+ * or spod_key_import's errors.
  */
 int spod_keystore_import(struct spod_keystore *ks, const struct spod_key_entry **out,
                          const uint8_t id[SPOD_KEY_ID_BYTES], uint8_t alg, const uint8_t *secret,
                          size_t secret_len) __attribute__((warn_unused_result, nonnull));
+
+/*
+ * Adding a key whose secret is made in place (unsealing decrypts straight into e->sk):
+ * claim an entry for id, fill e->sk, e->pub, e->pub_len and the label, then commit it, or
+ * abandon it (wiped) if the key cannot be made. Nothing else may touch the keystore between
+ * the two. claim returns SPOD_OK, SPOD_E_BAD_FIELD (id already present),
+ * SPOD_E_KEYSTORE_FULL or SPOD_E_NOMEM.
+ */
+int spod_keystore_claim(struct spod_keystore *ks, struct spod_key_entry **e,
+                        const uint8_t id[SPOD_KEY_ID_BYTES])
+    __attribute__((warn_unused_result, nonnull));
+void spod_keystore_commit(struct spod_keystore *ks, struct spod_key_entry *e)
+    __attribute__((nonnull));
+void spod_keystore_abandon(struct spod_keystore *ks, struct spod_key_entry *e)
+    __attribute__((nonnull));
 
 /* Finds a key; returns the entry or NULL. O(1) expected. */
 const struct spod_key_entry *spod_keystore_find(const struct spod_keystore *ks,
@@ -67,7 +86,7 @@ uint32_t spod_keystore_count(const struct spod_keystore *ks) __attribute__((nonn
 uint32_t spod_keystore_capacity(const struct spod_keystore *ks) __attribute__((nonnull));
 
 /*
- * Iterates live keys in slot order starting at *cursor (0 = beginning). Returns the next
+ * Iterates live keys in entry order starting at *cursor (0 = beginning). Returns the next
  * live entry and advances *cursor past it, or NULL when no key remains (cursor then 0).
  * Stable across deletes of other keys; keys added during an iteration may be missed.
  */

@@ -16,7 +16,7 @@
 #include "enclave/sandbox.h"
 #include "enclave/server.h"
 
-#define DEFAULT_CAPACITY  4096u
+#define DEFAULT_CAPACITY  SPOD_KEYSTORE_MAX_KEYS
 #define SECURE_HEAP_BYTES (4u * 1024u * 1024u)
 #if defined(__SANITIZE_ADDRESS__)
 #define SPOD_ASAN 1
@@ -39,7 +39,8 @@ static void usage(FILE *out)
 	        "\n"
 	        "  --listen URI       where the host connects: vsock://any:PORT in an enclave,\n"
 	        "                     unix:///path/enclave.sock in development (required)\n"
-	        "  --capacity N       most keys held at once (default %u)\n"
+	        "  --capacity N       most keys held at once (default %u; memory is taken as keys\n"
+	        "                     arrive)\n"
 	        "  --log-level L      debug|info|warn|error (default info)\n"
 	        "  --nsm MODE         attestation: nitro (the real /dev/nsm), sim (a development\n"
 	        "                     NSM with a local root), auto (nitro if the device exists,\n"

@@ -1,4 +1,4 @@
-/* The enclave keystore: lookups, deletes and tombstones, capacity, iteration; secmem. */
+/* The enclave keystore: lookups, deletes, collisions, growth, capacity, iteration; secmem. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -264,59 +264,97 @@ static void test_delete_during_iteration(void **state)
 	spod_keystore_free(ks);
 }
 
-/*
- * Capacity 4 gives 8 slots. Ids made with the same home slot collide on purpose, so the
- * slots they land in, and their states (1 live, 2 tombstone, 0 empty), are known.
- */
-static void test_tombstones(void **state)
+/* An id whose index home is `home` (the first four bytes) with a distinguishing last byte. */
+static void home_id(uint8_t id[SPOD_KEY_ID_BYTES], uint32_t home, uint8_t tag)
 {
+	memset(id, 0, SPOD_KEY_ID_BYTES);
+	id[0] = (uint8_t)home;
+	id[1] = (uint8_t)(home >> 8);
+	id[2] = (uint8_t)(home >> 16);
+	id[3] = (uint8_t)(home >> 24);
+	id[SPOD_KEY_ID_BYTES - 1] = tag;
+}
+
+/*
+ * Ids with the same index home collide on purpose, also across the end of the index (its
+ * first size is 2048 slots): deleting any of them, in any order, keeps every other one
+ * findable (the probe runs are shifted back, not left with holes), and entries never move.
+ */
+static void test_collisions(void **state)
+{
+	static const uint32_t homes[] = {3, 2047};
+	uint8_t ids[6][SPOD_KEY_ID_BYTES], seed[32] = {9};
+	const struct spod_key_entry *e[6];
 	struct spod_keystore *ks;
-	const struct spod_key_entry *a, *b, *c, *d, *x;
-	uint8_t id_a[SPOD_KEY_ID_BYTES], id_b[SPOD_KEY_ID_BYTES], id_c[SPOD_KEY_ID_BYTES];
-	uint8_t id_d[SPOD_KEY_ID_BYTES], id_x[SPOD_KEY_ID_BYTES];
-	uint8_t seed[32] = {9};
 
 	(void)state;
-	assert_int_equal(spod_keystore_new(&ks, 4), SPOD_OK);
-	make_id(id_a, 3, 'a');
-	make_id(id_b, 3, 'b');
-	make_id(id_c, 3, 'c');
-	assert_int_equal(spod_keystore_import(ks, &a, id_a, SPOD_ALG_ED25519, seed, 32), SPOD_OK);
-	assert_int_equal(spod_keystore_import(ks, &b, id_b, SPOD_ALG_ED25519, seed, 32), SPOD_OK);
-	assert_ptr_equal(b, a + 1);
+	for (size_t h = 0; h < sizeof homes / sizeof homes[0]; h++) {
+		assert_int_equal(spod_keystore_new(&ks, 64), SPOD_OK);
+		for (int i = 0; i < 6; i++) {
+			home_id(ids[i], homes[h], (uint8_t)('a' + i));
+			assert_int_equal(
+			    spod_keystore_import(ks, &e[i], ids[i], SPOD_ALG_ED25519, seed, 32),
+			    SPOD_OK);
+		}
+		/* delete b, d, a; c, e, f stay where they are and are found */
+		assert_int_equal(spod_keystore_delete(ks, ids[1]), SPOD_OK);
+		assert_int_equal(spod_keystore_delete(ks, ids[3]), SPOD_OK);
+		assert_int_equal(spod_keystore_delete(ks, ids[0]), SPOD_OK);
+		for (int i = 0; i < 6; i++) {
+			if (i == 0 || i == 1 || i == 3)
+				assert_null(spod_keystore_find(ks, ids[i]));
+			else
+				assert_ptr_equal(spod_keystore_find(ks, ids[i]), e[i]);
+		}
+		/* a deleted entry is wiped and reused */
+		assert_int_equal(spod_keystore_import(ks, &e[0], ids[0], SPOD_ALG_P256, seed, 32),
+		                 SPOD_OK);
+		assert_ptr_equal(spod_keystore_find(ks, ids[0]), e[0]);
+		assert_int_equal(e[0]->sk.alg, SPOD_ALG_P256);
+		assert_int_equal(spod_keystore_count(ks), 4);
+		spod_keystore_free(ks);
+	}
+}
 
-	/* a's slot becomes a tombstone: b, further along the same run, is still found. */
-	assert_int_equal(spod_keystore_delete(ks, id_a), SPOD_OK);
-	assert_int_equal(a->used, 2);
-	assert_ptr_equal(spod_keystore_find(ks, id_b), b);
-	assert_null(spod_keystore_find(ks, id_a));
+/*
+ * The store grows as keys arrive (blocks of entries, a bigger index) up to its capacity;
+ * entries already handed out never move.
+ */
+static void test_growth(void **state)
+{
+	enum { N = 5000 };
+	static uint8_t ids[N][SPOD_KEY_ID_BYTES];
+	static const struct spod_key_entry *e[N];
+	const struct spod_key_entry *extra;
+	uint8_t seed[32] = {1};
+	struct spod_keystore *ks;
+	uint32_t cursor = 0, walked = 0;
 
-	/* A new key on that run reuses the tombstone. */
-	assert_int_equal(spod_keystore_import(ks, &c, id_c, SPOD_ALG_SECP256K1, seed, 32), SPOD_OK);
-	assert_ptr_equal(c, a);
-	assert_int_equal(c->used, 1);
-	assert_int_equal(spod_keystore_count(ks), 2);
-
-	/* Deleting the last key of a run empties its slot instead of leaving a tombstone. */
-	assert_int_equal(spod_keystore_delete(ks, id_b), SPOD_OK);
-	assert_int_equal(b->used, 0);
-	assert_int_equal(spod_keystore_delete(ks, id_c), SPOD_OK);
-	assert_int_equal(c->used, 0);
-
-	/* The same across the end of the table: slot 7, then slot 0. */
-	make_id(id_d, 7, 'd');
-	make_id(id_x, 7, 'x');
-	assert_int_equal(spod_keystore_import(ks, &d, id_d, SPOD_ALG_P256, seed, 32), SPOD_OK);
-	assert_int_equal(spod_keystore_import(ks, &x, id_x, SPOD_ALG_ED25519, seed, 32), SPOD_OK);
-	assert_ptr_equal(x, d - 7);
-	assert_int_equal(spod_keystore_delete(ks, id_d), SPOD_OK);
-	assert_int_equal(d->used, 2);
-	assert_ptr_equal(spod_keystore_find(ks, id_x), x);
-	/* Emptying slot 0 also clears the tombstone in slot 7 before it. */
-	assert_int_equal(spod_keystore_delete(ks, id_x), SPOD_OK);
-	assert_int_equal(x->used, 0);
-	assert_int_equal(d->used, 0);
-	assert_int_equal(spod_keystore_count(ks), 0);
+	(void)state;
+	assert_int_equal(spod_keystore_new(&ks, N), SPOD_OK);
+	for (int i = 0; i < N; i++) {
+		spod_random(ids[i], SPOD_KEY_ID_BYTES);
+		seed[1] = (uint8_t)i;
+		assert_int_equal(
+		    spod_keystore_import(ks, &e[i], ids[i], SPOD_ALG_SECP256K1, seed, 32), SPOD_OK);
+	}
+	assert_int_equal(spod_keystore_count(ks), N);
+	assert_int_equal(
+	    spod_keystore_import(ks, &extra, (uint8_t[16]){1, 2, 3}, SPOD_ALG_SECP256K1, seed, 32),
+	    SPOD_E_KEYSTORE_FULL);
+	for (int i = 0; i < N; i++)
+		assert_ptr_equal(spod_keystore_find(ks, ids[i]), e[i]);
+	for (int i = 0; i < N; i += 2)
+		assert_int_equal(spod_keystore_delete(ks, ids[i]), SPOD_OK);
+	for (int i = 0; i < N; i++) {
+		if (i % 2)
+			assert_ptr_equal(spod_keystore_find(ks, ids[i]), e[i]);
+		else
+			assert_null(spod_keystore_find(ks, ids[i]));
+	}
+	while (spod_keystore_next(ks, &cursor) != NULL)
+		walked++;
+	assert_int_equal(walked, N / 2);
 	spod_keystore_free(ks);
 }
 
@@ -401,7 +439,8 @@ int main(void)
 	    cmocka_unit_test(test_full),
 	    cmocka_unit_test(test_iterate),
 	    cmocka_unit_test(test_delete_during_iteration),
-	    cmocka_unit_test(test_tombstones),
+	    cmocka_unit_test(test_collisions),
+	    cmocka_unit_test(test_growth),
 	    cmocka_unit_test(test_import_errors),
 	    cmocka_unit_test(test_secmem),
 	    cmocka_unit_test(test_harden_process),
