@@ -35,6 +35,8 @@
 #define SPOD_NONCE_MAX_BYTES  512u          /* attestation nonce, as the NSM API allows */
 #define SPOD_DOC_MAX_BYTES    (16u * 1024u) /* largest attestation document */
 #define SPOD_TOKEN_MAX_BYTES  128u          /* API token text carried by hello */
+#define SPOD_BLOB_MAX_BYTES   512u          /* a sealed key blob (docs/keys.md) */
+#define SPOD_ENVELOPE_MAX_WIRE_BYTES 4096u  /* a provisioning envelope (share or import) */
 
 /* Header flag bits; every other bit must be zero in v1. */
 #define SPOD_FLAG_RESPONSE 0x0001u
@@ -49,7 +51,19 @@ enum spod_op {
 	SPOD_OP_KEY_DELETE = 0x13,
 	SPOD_OP_SIGN = 0x20,
 	SPOD_OP_SIGN_BATCH = 0x21,
+	SPOD_OP_KEY_LOAD = 0x14,   /* spod-host only: hand a sealed key back to the enclave */
+	SPOD_OP_KEY_IMPORT = 0x15, /* a key encrypted to the attested provisioning key */
 	SPOD_OP_ATTEST = 0x30,
+	SPOD_OP_SEAL_SETUP = 0x40,      /* spod-host only: the seal mode, once per enclave boot */
+	SPOD_OP_SEAL_STATUS = 0x41,     /* mode, seal-key id, shares present and needed */
+	SPOD_OP_CUSTODIAN_SHARE = 0x42, /* a custodian's share, encrypted like an import */
+};
+
+/* Seal modes (docs/keys.md): where the enclave's seal key comes from. */
+enum spod_seal_mode {
+	SPOD_SEAL_UNSET = 0,      /* not chosen yet: the enclave seals nothing until it is */
+	SPOD_SEAL_EPHEMERAL = 1,  /* a random seal key per boot: keys die with the enclave */
+	SPOD_SEAL_CUSTODIANS = 2, /* rebuilt from K of N custodians' shares */
 };
 
 struct spod_hdr {
@@ -173,6 +187,20 @@ int spod_wire_batch_req(struct spod_batch_req *v, const struct spod_frame *f)
 /* Item i (< v->count) of a batch validated by spod_wire_batch_req. */
 void spod_wire_batch_item(struct spod_sign_req *out, const struct spod_batch_req *v, uint32_t i)
     __attribute__((nonnull));
+/*
+ * key.load, key.import, custodian.share: the whole body is one opaque item its consumer
+ * validates (a sealed blob, a provisioning envelope). Lengths: key.load 1..SPOD_BLOB_MAX_BYTES,
+ * the others 1..SPOD_ENVELOPE_MAX_WIRE_BYTES; anything else is SPOD_E_BAD_LENGTH.
+ */
+struct spod_item_req {
+	const uint8_t *data;
+	uint32_t len;
+};
+int spod_wire_item_req(struct spod_item_req *v, const struct spod_frame *f)
+    __attribute__((warn_unused_result, nonnull));
+/* seal.setup: the mode (SPOD_SEAL_EPHEMERAL or SPOD_SEAL_CUSTODIANS), then 7 zero bytes. */
+int spod_wire_seal_setup_req(uint8_t *mode, const struct spod_frame *f)
+    __attribute__((warn_unused_result, nonnull));
 /* info, echo, and any opcode whose body must be empty */
 int spod_wire_empty_req(const struct spod_frame *f) __attribute__((warn_unused_result, nonnull));
 
@@ -202,6 +230,12 @@ int spod_wire_enc_attest(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid
 int spod_wire_enc_sign(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
                        const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode, const uint8_t *data,
                        size_t data_len) __attribute__((warn_unused_result, nonnull(1, 3, 5)));
+
+/* key.load / key.import / custodian.share carrying item[0..len). */
+int spod_wire_enc_item(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
+                       const uint8_t *item, size_t len) __attribute__((warn_unused_result, nonnull));
+int spod_wire_enc_seal_setup(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, uint8_t mode)
+    __attribute__((warn_unused_result, nonnull));
 
 /* Incremental sign.batch encoder: begin, add items, finish. */
 struct spod_batch_enc {
@@ -236,8 +270,21 @@ struct spod_key_view {
 	uint8_t alg;
 	const uint8_t *pub;
 	uint32_t pub_len;
-	const char *label;  /* not NUL-terminated; NULL when label_len is 0 */
-	uint32_t label_len; /* 0 (no label) or 1..SPOD_LABEL_MAX_BYTES, charset checked */
+	const char *label;    /* not NUL-terminated; NULL when label_len is 0 */
+	uint32_t label_len;   /* 0 (no label) or 1..SPOD_LABEL_MAX_BYTES, charset checked */
+	const uint8_t *blob;  /* key.generate / key.import answers: the sealed key; else NULL */
+	uint32_t blob_len;    /* 0..SPOD_BLOB_MAX_BYTES; always 0 in key.list entries */
+};
+
+/* seal.status, seal.setup and custodian.share answers */
+struct spod_seal_view {
+	uint8_t mode;           /* enum spod_seal_mode */
+	uint8_t ready;          /* 1 when the seal key is present (keys can be made and loaded) */
+	uint8_t threshold;      /* custodians: K shares needed (0 until a share arrived) */
+	uint8_t shares;         /* custodians: N shares in the set (0 until a share arrived) */
+	uint8_t present;        /* custodians: valid distinct shares received this boot */
+	const uint8_t *seal_key_id; /* 16 bytes; all zero while unknown */
+	uint32_t key_count;
 };
 
 struct spod_info_view {
@@ -252,6 +299,8 @@ struct spod_info_view {
 #define SPOD_INFO_EPHEMERAL 0x1u /* keys live only in this enclave's memory */
 #define SPOD_INFO_NSM_NITRO 0x2u /* attestation by the real Nitro Secure Module */
 #define SPOD_INFO_NSM_SIM   0x4u /* attestation by the simulated NSM (development root) */
+#define SPOD_INFO_CUSTODIANS 0x8u  /* the seal key comes from custodians (docs/keys.md) */
+#define SPOD_INFO_SEALED     0x10u /* the seal key is present: keys are sealed and can be loaded */
 
 /* hello response */
 struct spod_hello_view {
@@ -266,6 +315,8 @@ struct spod_hello_view {
 #define SPOD_HELLO_OP_LIST     0x08u
 #define SPOD_HELLO_OP_ATTEST   0x10u
 #define SPOD_HELLO_OP_ADMIN    0x20u
+#define SPOD_HELLO_OP_PROVISION 0x40u
+#define SPOD_HELLO_OP_IMPORT   0x80u
 
 struct spod_list_view {
 	uint32_t count;
@@ -296,6 +347,9 @@ struct spod_doc_view {
 int spod_wire_doc_resp(struct spod_doc_view *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 int spod_wire_info_resp(struct spod_info_view *v, const struct spod_frame *f)
+    __attribute__((warn_unused_result, nonnull));
+/* An answer to seal.status, seal.setup or custodian.share. */
+int spod_wire_seal_resp(struct spod_seal_view *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 int spod_wire_list_resp(struct spod_list_view *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
@@ -333,6 +387,13 @@ int spod_wire_put_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode,
                       const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t alg, const uint8_t *pub,
                       size_t pub_len, const char *label, size_t label_len)
     __attribute__((warn_unused_result, nonnull(1, 3, 6, 8)));
+/* The same with the sealed key (key.generate, key.import); blob_len 0 for none. */
+int spod_wire_put_sealed_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode,
+                             uint64_t rid, const struct spod_key_view *k)
+    __attribute__((warn_unused_result, nonnull));
+/* seal.status / seal.setup / custodian.share answers. */
+int spod_wire_put_seal(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
+                       const struct spod_seal_view *s) __attribute__((warn_unused_result, nonnull));
 int spod_wire_put_hello(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
                         const uint8_t token_id[SPOD_KEY_ID_BYTES], uint32_t flags, uint32_t ops)
     __attribute__((warn_unused_result, nonnull));

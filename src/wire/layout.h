@@ -86,7 +86,11 @@
 #define KEY_PUB_OFF   20
 #define KEY_PUB_LEN   24
 #define KEY_LABEL_OFF 28 /* u32, relative to the body; 0 when label_len is 0 */
-#define KEY_FIXED     32
+#define KEY_FIXED     32 /* a key.list entry */
+/* a key response (key.generate, key.public, key.import, key.load): the 32 bytes above, then */
+#define KEY_BLOB_OFF   32 /* u32: the sealed key, relative to the body; 0 when blob_len is 0 */
+#define KEY_BLOB_LEN   36 /* u32: 0 (none) .. SPOD_BLOB_MAX_BYTES */
+#define KEY_RESP_FIXED 40
 
 /* sign response */
 #define SIG_ALG       0
@@ -118,6 +122,23 @@
 #define LIST_ENTRIES     16
 #define LIST_ENTRY_BYTES KEY_FIXED
 
+/* seal.setup request */
+#define SETUP_MODE     0
+#define SETUP_RESERVED 1 /* 7 bytes */
+#define SETUP_FIXED    8
+
+/* seal.status, seal.setup, custodian.share response */
+#define SEAL_MODE      0
+#define SEAL_READY     1
+#define SEAL_THRESHOLD 2
+#define SEAL_SHARES    3
+#define SEAL_PRESENT   4
+#define SEAL_RESERVED  5 /* 3 bytes */
+#define SEAL_KEY_ID    8 /* 16 bytes */
+#define SEAL_KEYS      24
+#define SEAL_RESERVED2 28
+#define SEAL_FIXED     32
+
 /* sign.batch response */
 #define BRESP_COUNT      0
 #define BRESP_RESERVED   4
@@ -134,7 +155,8 @@
  * Largest response bodies, used to size buffers. A key.list page of n keys is at most
  * LIST_PAGE_BODY_MAX(n): room for every key's public key and label.
  */
-#define KEY_RESP_BODY_MAX (KEY_FIXED + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES)
+#define KEY_RESP_BODY_MAX                                                                          \
+	(KEY_RESP_FIXED + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES + SPOD_BLOB_MAX_BYTES)
 #define LIST_PAGE_BODY_MAX(n)                                                                      \
 	(LIST_ENTRIES +                                                                            \
 	 (size_t)(n) * (LIST_ENTRY_BYTES + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES))
@@ -172,6 +194,17 @@ static inline int wire_ref(const uint8_t **out, const uint8_t *body, uint32_t bo
 	if (len > max)
 		return SPOD_E_TOO_LARGE;
 	*out = body + off;
+	return SPOD_OK;
+}
+
+/* A response frame of opcode with status 0; its error code otherwise (client side). */
+static inline int wire_resp_ok(const struct spod_frame *f, uint8_t opcode)
+{
+	SPOD_TRY(spod_wire_check_hdr(&f->hdr, 1));
+	if (f->hdr.opcode != opcode)
+		return SPOD_E_PROTOCOL;
+	if (f->hdr.status != 0)
+		return spod_err_from_status(f->hdr.status);
 	return SPOD_OK;
 }
 

@@ -3,7 +3,7 @@
 
 #include "wire/layout.h"
 
-/* Indexed by slot; spod_wire_op finds an opcode by scanning its 10 rows. */
+/* Indexed by slot; spod_wire_op finds an opcode by scanning its rows. */
 static const struct spod_op_def ops[SPOD_OPS_COUNT] = {
     [SPOD_SLOT_INFO] = {SPOD_OP_INFO, SPOD_SLOT_INFO, "info", SPOD_HELLO_OP_LIST, 0, 0,
                         INFO_FIXED + INFO_VERSION_MAX},
@@ -23,6 +23,16 @@ static const struct spod_op_def ops[SPOD_OPS_COUNT] = {
                               SPOD_HELLO_OP_SIGN, 1, 1, BATCH_RESP_BODY_MAX(SPOD_BATCH_MAX_ITEMS)},
     [SPOD_SLOT_ATTEST] = {SPOD_OP_ATTEST, SPOD_SLOT_ATTEST, "attest", SPOD_HELLO_OP_ATTEST, 0, 0,
                           DOC_FIXED + SPOD_DOC_MAX_BYTES},
+    [SPOD_SLOT_KEY_LOAD] = {SPOD_OP_KEY_LOAD, SPOD_SLOT_KEY_LOAD, "key.load", SPOD_OPS_HOST_ONLY,
+                            0, 0, KEY_RESP_BODY_MAX},
+    [SPOD_SLOT_KEY_IMPORT] = {SPOD_OP_KEY_IMPORT, SPOD_SLOT_KEY_IMPORT, "key.import",
+                              SPOD_HELLO_OP_IMPORT, 0, 1, KEY_RESP_BODY_MAX},
+    [SPOD_SLOT_SEAL_SETUP] = {SPOD_OP_SEAL_SETUP, SPOD_SLOT_SEAL_SETUP, "seal.setup",
+                              SPOD_OPS_HOST_ONLY, 0, 0, SEAL_FIXED},
+    [SPOD_SLOT_SEAL_STATUS] = {SPOD_OP_SEAL_STATUS, SPOD_SLOT_SEAL_STATUS, "seal.status", 0, 0, 0,
+                               SEAL_FIXED},
+    [SPOD_SLOT_CUSTODIAN_SHARE] = {SPOD_OP_CUSTODIAN_SHARE, SPOD_SLOT_CUSTODIAN_SHARE,
+                                   "custodian.share", SPOD_HELLO_OP_PROVISION, 0, 1, SEAL_FIXED},
 };
 
 _Static_assert(LIST_RESP_BODY_MAX <= SPOD_BODY_MAX_BYTES, "a full key.list page fits a frame");

@@ -24,10 +24,17 @@ enum spod_op_slot {
 	SPOD_SLOT_SIGN,
 	SPOD_SLOT_SIGN_BATCH,
 	SPOD_SLOT_ATTEST,
+	SPOD_SLOT_KEY_LOAD,
+	SPOD_SLOT_KEY_IMPORT,
+	SPOD_SLOT_SEAL_SETUP,
+	SPOD_SLOT_SEAL_STATUS,
+	SPOD_SLOT_CUSTODIAN_SHARE,
 	SPOD_OPS_COUNT,
 };
 
 #define SPOD_RESP_AS_REQUEST UINT32_MAX /* echo: the answer is as large as the request */
+/* need: spod-host sends it itself; an application connection may not, whatever its token. */
+#define SPOD_OPS_HOST_ONLY 0x80000000u
 
 struct spod_op_def {
 	uint8_t opcode;

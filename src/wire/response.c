@@ -65,24 +65,49 @@ static void put_key_fixed(uint8_t *k, const uint8_t key_id[SPOD_KEY_ID_BYTES], u
 	spod_put_le32(k + KEY_LABEL_OFF, label_len > 0 ? label_off : 0);
 }
 
+int spod_wire_put_sealed_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode,
+                             uint64_t rid, const struct spod_key_view *k)
+{
+	uint8_t *b = out + SPOD_HDR_BYTES;
+	size_t pub_off = KEY_RESP_FIXED, label_off = pub_off + k->pub_len;
+	size_t blob_off = label_off + k->label_len, body_len = blob_off + k->blob_len;
+
+	*out_len = 0;
+	SPOD_TRY(key_parts_ok(k->pub_len, k->label, k->label_len));
+	if (k->blob_len > SPOD_BLOB_MAX_BYTES)
+		return SPOD_E_TOO_LARGE;
+	SPOD_TRY(wire_room(cap, body_len));
+	spod_wire_put_hdr(out, opcode, RESP, rid, 0, (uint32_t)body_len);
+	put_key_fixed(b, k->key_id, k->alg, (uint32_t)pub_off, k->pub_len, (uint32_t)label_off,
+	              k->label_len);
+	spod_put_le32(b + KEY_BLOB_OFF, k->blob_len > 0 ? (uint32_t)blob_off : 0);
+	spod_put_le32(b + KEY_BLOB_LEN, k->blob_len);
+	memcpy(b + pub_off, k->pub, k->pub_len);
+	if (k->label_len > 0)
+		memcpy(b + label_off, k->label, k->label_len);
+	if (k->blob_len > 0)
+		memcpy(b + blob_off, k->blob, k->blob_len);
+	*out_len = SPOD_HDR_BYTES + body_len;
+	return SPOD_OK;
+}
+
 int spod_wire_put_key(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
                       const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t alg, const uint8_t *pub,
                       size_t pub_len, const char *label, size_t label_len)
 {
-	uint8_t *b = out + SPOD_HDR_BYTES;
-	size_t body_len = KEY_FIXED + pub_len + label_len;
+	const struct spod_key_view k = {
+	    .key_id = key_id,
+	    .alg = alg,
+	    .pub = pub,
+	    .pub_len = (uint32_t)pub_len,
+	    .label = label,
+	    .label_len = (uint32_t)label_len,
+	};
 
 	*out_len = 0;
-	SPOD_TRY(key_parts_ok(pub_len, label, label_len));
-	SPOD_TRY(wire_room(cap, body_len));
-	spod_wire_put_hdr(out, opcode, RESP, rid, 0, (uint32_t)body_len);
-	put_key_fixed(b, key_id, alg, KEY_FIXED, (uint32_t)pub_len, (uint32_t)(KEY_FIXED + pub_len),
-	              (uint32_t)label_len);
-	memcpy(b + KEY_FIXED, pub, pub_len);
-	if (label_len > 0)
-		memcpy(b + KEY_FIXED + pub_len, label, label_len);
-	*out_len = SPOD_HDR_BYTES + body_len;
-	return SPOD_OK;
+	if (pub_len > SPOD_PUB_MAX_BYTES || label_len > SPOD_LABEL_MAX_BYTES)
+		return SPOD_E_TOO_LARGE;
+	return spod_wire_put_sealed_key(out, cap, out_len, opcode, rid, &k);
 }
 
 int spod_wire_put_hello(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
@@ -286,15 +311,6 @@ void spod_wire_list_finish(struct spod_list_enc *e, size_t *out_len, uint64_t ri
 
 /* ---- decoders ---- */
 
-static int resp_ok(const struct spod_frame *f, uint8_t opcode)
-{
-	SPOD_TRY(spod_wire_check_hdr(&f->hdr, 1));
-	if (f->hdr.opcode != opcode)
-		return SPOD_E_PROTOCOL;
-	if (f->hdr.status != 0)
-		return spod_err_from_status(f->hdr.status);
-	return SPOD_OK;
-}
 
 int spod_wire_error(int *err, const char **msg, uint32_t *msg_len, const struct spod_frame *f)
 {
@@ -325,7 +341,7 @@ int spod_wire_sig_resp(struct spod_sig_view *v, const struct spod_frame *f)
 	int rc;
 
 	memset(v, 0, sizeof(*v));
-	SPOD_TRY(resp_ok(f, SPOD_OP_SIGN));
+	SPOD_TRY(wire_resp_ok(f, SPOD_OP_SIGN));
 	if (f->body_len < SIG_FIXED)
 		return SPOD_E_BAD_LENGTH;
 	rc = decode_sig(v, b, f->body_len, SIG_FIXED, b[SIG_ALG], b[SIG_RECID],
@@ -365,17 +381,32 @@ static int decode_key(struct spod_key_view *v, const uint8_t *body, uint32_t bod
 	return SPOD_OK;
 }
 
+/* The sealed key a key response may carry (offset 0 without one). */
+static int decode_blob(struct spod_key_view *v, const uint8_t *body, uint32_t body_len)
+{
+	uint32_t off = spod_le32(body + KEY_BLOB_OFF), len = spod_le32(body + KEY_BLOB_LEN);
+
+	if (len == 0)
+		return off == 0 ? SPOD_OK : SPOD_E_BAD_FIELD;
+	SPOD_TRY(wire_ref(&v->blob, body, body_len, KEY_RESP_FIXED, off, len, SPOD_BLOB_MAX_BYTES));
+	v->blob_len = len;
+	return SPOD_OK;
+}
+
 int spod_wire_key_resp(struct spod_key_view *v, const struct spod_frame *f)
 {
 	int rc;
 
 	memset(v, 0, sizeof(*v));
-	if (f->hdr.opcode != SPOD_OP_KEY_GENERATE && f->hdr.opcode != SPOD_OP_KEY_PUBLIC)
+	if (f->hdr.opcode != SPOD_OP_KEY_GENERATE && f->hdr.opcode != SPOD_OP_KEY_PUBLIC &&
+	    f->hdr.opcode != SPOD_OP_KEY_IMPORT && f->hdr.opcode != SPOD_OP_KEY_LOAD)
 		return SPOD_E_PROTOCOL;
-	SPOD_TRY(resp_ok(f, f->hdr.opcode));
-	if (f->body_len < KEY_FIXED)
+	SPOD_TRY(wire_resp_ok(f, f->hdr.opcode));
+	if (f->body_len < KEY_RESP_FIXED)
 		return SPOD_E_BAD_LENGTH;
-	rc = decode_key(v, f->body, f->body_len, KEY_FIXED, f->body);
+	rc = decode_key(v, f->body, f->body_len, KEY_RESP_FIXED, f->body);
+	if (rc == SPOD_OK)
+		rc = decode_blob(v, f->body, f->body_len);
 	if (rc < 0)
 		memset(v, 0, sizeof(*v));
 	return rc;
@@ -384,7 +415,7 @@ int spod_wire_key_resp(struct spod_key_view *v, const struct spod_frame *f)
 int spod_wire_hello_resp(struct spod_hello_view *v, const struct spod_frame *f)
 {
 	memset(v, 0, sizeof(*v));
-	SPOD_TRY(resp_ok(f, SPOD_OP_HELLO));
+	SPOD_TRY(wire_resp_ok(f, SPOD_OP_HELLO));
 	if (f->body_len != HELLO_RESP_FIXED)
 		return SPOD_E_BAD_LENGTH;
 	v->token_id = f->body + HELLO_RESP_TOKEN_ID;
@@ -398,7 +429,7 @@ int spod_wire_doc_resp(struct spod_doc_view *v, const struct spod_frame *f)
 	const uint8_t *b = f->body;
 
 	memset(v, 0, sizeof(*v));
-	SPOD_TRY(resp_ok(f, SPOD_OP_ATTEST));
+	SPOD_TRY(wire_resp_ok(f, SPOD_OP_ATTEST));
 	if (f->body_len < DOC_FIXED)
 		return SPOD_E_BAD_LENGTH;
 	if (!spod_all_zero(b + DOC_RESERVED, 8))
@@ -414,7 +445,7 @@ int spod_wire_info_resp(struct spod_info_view *v, const struct spod_frame *f)
 	const uint8_t *b = f->body, *ver;
 
 	memset(v, 0, sizeof(*v));
-	SPOD_TRY(resp_ok(f, SPOD_OP_INFO));
+	SPOD_TRY(wire_resp_ok(f, SPOD_OP_INFO));
 	if (f->body_len < INFO_FIXED)
 		return SPOD_E_BAD_LENGTH;
 	SPOD_TRY(wire_ref(&ver, b, f->body_len, INFO_FIXED, spod_le32(b + INFO_VER_OFF),
@@ -436,7 +467,7 @@ int spod_wire_list_resp(struct spod_list_view *v, const struct spod_frame *f)
 	uint32_t count, fixed;
 
 	memset(v, 0, sizeof(*v));
-	SPOD_TRY(resp_ok(f, SPOD_OP_KEY_LIST));
+	SPOD_TRY(wire_resp_ok(f, SPOD_OP_KEY_LIST));
 	if (f->body_len < LIST_ENTRIES)
 		return SPOD_E_BAD_LENGTH;
 	count = spod_le32(b + LIST_COUNT);
@@ -476,7 +507,7 @@ int spod_wire_batch_resp(struct spod_batch_resp_view *v, const struct spod_frame
 	uint32_t count, fixed;
 
 	memset(v, 0, sizeof(*v));
-	SPOD_TRY(resp_ok(f, SPOD_OP_SIGN_BATCH));
+	SPOD_TRY(wire_resp_ok(f, SPOD_OP_SIGN_BATCH));
 	if (f->body_len < BRESP_ITEMS)
 		return SPOD_E_BAD_LENGTH;
 	count = spod_le32(b + BRESP_COUNT);

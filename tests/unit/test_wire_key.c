@@ -20,11 +20,13 @@
 _Static_assert(KEY_ID == 0 && KEY_ALG == 16 && KEY_LABEL_LEN == 17 && KEY_RESERVED == 18 &&
                    KEY_PUB_OFF == 20 && KEY_PUB_LEN == 24 && KEY_LABEL_OFF == 28 &&
                    KEY_FIXED == 32 && LIST_COUNT == 0 && LIST_NEXT == 4 && LIST_TOTAL == 8 &&
-                   LIST_RESERVED == 12 && LIST_ENTRIES == 16 && LIST_ENTRY_BYTES == 32,
+                   LIST_RESERVED == 12 && LIST_ENTRIES == 16 && LIST_ENTRY_BYTES == 32 &&
+                   KEY_BLOB_OFF == 32 && KEY_BLOB_LEN == 36 && KEY_RESP_FIXED == 40,
                "key response layouts");
 /* The largest page: 1024 entries of 32 bytes, 1024 key slots of 65, 1024 labels of 128. */
 _Static_assert(LIST_RESP_BODY_MAX == 16 + 1024 * (32 + 65 + 128) &&
-                   LIST_RESP_BODY_MAX <= SPOD_BODY_MAX_BYTES && KEY_RESP_BODY_MAX == 32 + 65 + 128,
+                   LIST_RESP_BODY_MAX <= SPOD_BODY_MAX_BYTES &&
+                   KEY_RESP_BODY_MAX == 40 + 65 + 128 + 512,
                "largest key responses");
 
 static const uint8_t kid_a[SPOD_KEY_ID_BYTES] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
