@@ -9,10 +9,12 @@ packages=(
   build-essential pkg-config cmake ninja-build
   # libraries the code links
   libssl-dev libsodium-dev libsecp256k1-dev libcbor-dev libseccomp-dev libsqlite3-dev
-  libmicrohttpd-dev libjansson-dev libinih-dev
+  libmicrohttpd-dev libjansson-dev libinih-dev libgfshare-dev
   # tests: unit framework, sanitizers and libFuzzer (clang-rt), independent verifiers
   libcmocka-dev clang libclang-rt-14-dev openssl
   python3 python3-cryptography python3-ecdsa python3-pycryptodome python3-cbor2 python3-yaml sqlite3
+  # libgfshare's own gfsplit/gfcombine: a second opinion on spod's Shamir shares (tests/unit/test_shamir.c)
+  libgfshare-bin
   # tooling: make format / make lint
   clang-format cppcheck
   # tests/vsock: QEMU (provides qemu-system-x86_64; TCG, no KVM needed), a static busybox and
