@@ -47,6 +47,41 @@ struct spod_bytes {
 	size_t len;
 };
 
+/*
+ * user_data, version 2 (docs/attestation.md, "user_data"): "SPODUD02", then records, each
+ * type (1) || length (2, little-endian) || value, in increasing type order, each type once:
+ *   1 key binding:  alg (1) || key id (16) || public key length (1) || public key
+ *   2 seal:         mode (1) || ready (1) || threshold (1) || shares (1) || present (1) ||
+ *                   reserved (3, zero) || seal-key id (16)
+ * spod-enclave writes a seal record in every document and a key record when one key is
+ * bound. Version 1 ("SPODKEY1", below) carries a key binding only; both verify.
+ */
+#define SPOD_ATTEST_UD2_MAGIC     "SPODUD02"
+#define SPOD_ATTEST_UD_KEY        1u
+#define SPOD_ATTEST_UD_SEAL       2u
+#define SPOD_ATTEST_UD_SEAL_BYTES 24u
+
+/* The seal state an enclave attested (wire.h enum spod_seal_mode for mode). */
+struct spod_attest_seal {
+	uint8_t mode;            /* 0 unset, 1 ephemeral, 2 custodians */
+	uint8_t ready;           /* the seal key is present */
+	uint8_t threshold;       /* custodians: K (0 until the first share) */
+	uint8_t shares;          /* custodians: N */
+	uint8_t present;         /* custodians: shares received */
+	uint8_t seal_key_id[16]; /* all zero while unknown */
+};
+
+/* What user_data says, read by spod_attest_user_data_parse. */
+struct spod_attest_user_data {
+	int version; /* 1 or 2; 0 when user_data is not spod's */
+	int has_key; /* a key binding */
+	uint8_t key_alg;
+	const uint8_t *key_id; /* SPOD_ATTEST_BINDING_KEY_ID_BYTES, into user_data */
+	struct spod_bytes key_pub;
+	int has_seal;
+	struct spod_attest_seal seal;
+};
+
 /* The parsed document: every view points into the buffer given to spod_attest_parse. */
 struct spod_attest_doc {
 	struct spod_bytes protected_hdr; /* bstr contents, the CBOR map {1: -35} */
@@ -109,8 +144,8 @@ struct spod_attest_policy {
 	struct spod_bytes nonce;
 	/* Non-zero: the document may be at most this many seconds older than `at`. */
 	uint64_t max_age_s;
-	/* key_id non-NULL: user_data must be exactly the binding of (key_alg, key_id,
-	 * key_pub) as spod_attest_key_binding encodes it. */
+	/* key_id non-NULL: user_data must bind exactly (key_alg, key_id, key_pub): version 1
+	 * as spod_attest_key_binding encodes it, or a version 2 key record. */
 	const uint8_t *key_id; /* SPOD_ATTEST_BINDING_KEY_ID_BYTES */
 	uint8_t key_alg;
 	struct spod_bytes key_pub;
@@ -146,6 +181,8 @@ struct spod_attest_result {
 	struct spod_attest_doc doc;
 	/* The validation time actually used, Unix seconds. */
 	uint64_t at;
+	/* spod's user_data, when the document carries it (version 0 otherwise). */
+	struct spod_attest_user_data user_data;
 };
 
 /*
@@ -180,5 +217,24 @@ int spod_attest_key_binding(uint8_t *out, size_t cap, size_t *out_len, uint8_t a
                             const uint8_t key_id[SPOD_ATTEST_BINDING_KEY_ID_BYTES],
                             const uint8_t *pub, size_t pub_len)
     __attribute__((warn_unused_result, nonnull));
+
+/*
+ * user_data version 2: a seal record (seal non-NULL) and a key binding (key_id non-NULL),
+ * into out[0..cap). Returns SPOD_OK with *out_len, SPOD_E_BAD_ARG (neither record, pub_len
+ * over 255) or SPOD_E_TOO_LARGE (cap short).
+ */
+int spod_attest_user_data_encode(uint8_t *out, size_t cap, size_t *out_len,
+                                 const struct spod_attest_seal *seal, uint8_t alg,
+                                 const uint8_t *key_id, const uint8_t *pub, size_t pub_len)
+    __attribute__((warn_unused_result, nonnull(1, 3)));
+
+/*
+ * Reads spod's user_data (version 1 or 2). *out->version is 0 and SPOD_OK is returned for
+ * user_data that is not spod's (another magic, or none); SPOD_E_BAD_FIELD for spod's magic
+ * with a malformed body (records out of order or repeated, a length that does not fit, a
+ * seal record of the wrong size, non-zero reserved bytes). Views point into ud.
+ */
+int spod_attest_user_data_parse(struct spod_attest_user_data *out, const uint8_t *ud, size_t len)
+    __attribute__((warn_unused_result, nonnull(1)));
 
 #endif

@@ -23,20 +23,20 @@
 #include "spod/alg.h"
 #include "spod/err.h"
 
-#define SPOD_WIRE_MAGIC       0x444f5053u /* bytes 'S' 'P' 'O' 'D' */
-#define SPOD_WIRE_VERSION     1
-#define SPOD_HDR_BYTES        24u
-#define SPOD_FRAME_MAX_BYTES  (256u * 1024u)
-#define SPOD_BODY_MAX_BYTES   (SPOD_FRAME_MAX_BYTES - SPOD_HDR_BYTES)
-#define SPOD_MSG_MAX_BYTES    (64u * 1024u) /* largest message one sign request may carry */
-#define SPOD_BATCH_MAX_ITEMS  256u          /* most signatures in one sign.batch frame */
-#define SPOD_LIST_MAX_ITEMS   1024u         /* most keys in one key.list page */
-#define SPOD_ERRMSG_MAX_BYTES 256u
-#define SPOD_NONCE_MAX_BYTES  512u          /* attestation nonce, as the NSM API allows */
-#define SPOD_DOC_MAX_BYTES    (16u * 1024u) /* largest attestation document */
-#define SPOD_TOKEN_MAX_BYTES  128u          /* API token text carried by hello */
-#define SPOD_BLOB_MAX_BYTES   512u          /* a sealed key blob (docs/keys.md) */
-#define SPOD_ENVELOPE_MAX_WIRE_BYTES 4096u  /* a provisioning envelope (share or import) */
+#define SPOD_WIRE_MAGIC              0x444f5053u /* bytes 'S' 'P' 'O' 'D' */
+#define SPOD_WIRE_VERSION            1
+#define SPOD_HDR_BYTES               24u
+#define SPOD_FRAME_MAX_BYTES         (256u * 1024u)
+#define SPOD_BODY_MAX_BYTES          (SPOD_FRAME_MAX_BYTES - SPOD_HDR_BYTES)
+#define SPOD_MSG_MAX_BYTES           (64u * 1024u) /* largest message one sign request may carry */
+#define SPOD_BATCH_MAX_ITEMS         256u          /* most signatures in one sign.batch frame */
+#define SPOD_LIST_MAX_ITEMS          1024u         /* most keys in one key.list page */
+#define SPOD_ERRMSG_MAX_BYTES        256u
+#define SPOD_NONCE_MAX_BYTES         512u          /* attestation nonce, as the NSM API allows */
+#define SPOD_DOC_MAX_BYTES           (16u * 1024u) /* largest attestation document */
+#define SPOD_TOKEN_MAX_BYTES         128u          /* API token text carried by hello */
+#define SPOD_BLOB_MAX_BYTES          512u          /* a sealed key blob (docs/keys.md) */
+#define SPOD_ENVELOPE_MAX_WIRE_BYTES 4096u         /* a provisioning envelope (share or import) */
 
 /* Header flag bits; every other bit must be zero in v1. */
 #define SPOD_FLAG_RESPONSE 0x0001u
@@ -233,7 +233,8 @@ int spod_wire_enc_sign(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
 
 /* key.load / key.import / custodian.share carrying item[0..len). */
 int spod_wire_enc_item(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
-                       const uint8_t *item, size_t len) __attribute__((warn_unused_result, nonnull));
+                       const uint8_t *item, size_t len)
+    __attribute__((warn_unused_result, nonnull));
 int spod_wire_enc_seal_setup(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, uint8_t mode)
     __attribute__((warn_unused_result, nonnull));
 
@@ -270,19 +271,19 @@ struct spod_key_view {
 	uint8_t alg;
 	const uint8_t *pub;
 	uint32_t pub_len;
-	const char *label;    /* not NUL-terminated; NULL when label_len is 0 */
-	uint32_t label_len;   /* 0 (no label) or 1..SPOD_LABEL_MAX_BYTES, charset checked */
-	const uint8_t *blob;  /* key.generate / key.import answers: the sealed key; else NULL */
-	uint32_t blob_len;    /* 0..SPOD_BLOB_MAX_BYTES; always 0 in key.list entries */
+	const char *label;   /* not NUL-terminated; NULL when label_len is 0 */
+	uint32_t label_len;  /* 0 (no label) or 1..SPOD_LABEL_MAX_BYTES, charset checked */
+	const uint8_t *blob; /* key.generate / key.import answers: the sealed key; else NULL */
+	uint32_t blob_len;   /* 0..SPOD_BLOB_MAX_BYTES; always 0 in key.list entries */
 };
 
 /* seal.status, seal.setup and custodian.share answers */
 struct spod_seal_view {
-	uint8_t mode;           /* enum spod_seal_mode */
-	uint8_t ready;          /* 1 when the seal key is present (keys can be made and loaded) */
-	uint8_t threshold;      /* custodians: K shares needed (0 until a share arrived) */
-	uint8_t shares;         /* custodians: N shares in the set (0 until a share arrived) */
-	uint8_t present;        /* custodians: valid distinct shares received this boot */
+	uint8_t mode;      /* enum spod_seal_mode */
+	uint8_t ready;     /* 1 when the seal key is present (keys can be made and loaded) */
+	uint8_t threshold; /* custodians: K shares needed (0 until a share arrived) */
+	uint8_t shares;    /* custodians: N shares in the set (0 until a share arrived) */
+	uint8_t present;   /* custodians: valid distinct shares received this boot */
 	const uint8_t *seal_key_id; /* 16 bytes; all zero while unknown */
 	uint32_t key_count;
 };
@@ -296,9 +297,9 @@ struct spod_info_view {
 	const char *version; /* not NUL-terminated */
 	uint32_t version_len;
 };
-#define SPOD_INFO_EPHEMERAL 0x1u /* keys live only in this enclave's memory */
-#define SPOD_INFO_NSM_NITRO 0x2u /* attestation by the real Nitro Secure Module */
-#define SPOD_INFO_NSM_SIM   0x4u /* attestation by the simulated NSM (development root) */
+#define SPOD_INFO_EPHEMERAL  0x1u  /* keys live only in this enclave's memory */
+#define SPOD_INFO_NSM_NITRO  0x2u  /* attestation by the real Nitro Secure Module */
+#define SPOD_INFO_NSM_SIM    0x4u  /* attestation by the simulated NSM (development root) */
 #define SPOD_INFO_CUSTODIANS 0x8u  /* the seal key comes from custodians (docs/keys.md) */
 #define SPOD_INFO_SEALED     0x10u /* the seal key is present: keys are sealed and can be loaded */
 
@@ -308,15 +309,15 @@ struct spod_hello_view {
 	uint32_t flags;          /* SPOD_HELLO_* */
 	uint32_t ops;            /* operations the token allows: bit set of SPOD_HELLO_OP_* */
 };
-#define SPOD_HELLO_AUTH        0x1u /* the peer enforces tokens (spod-host); 0 from spod-enclave */
-#define SPOD_HELLO_OP_SIGN     0x01u
-#define SPOD_HELLO_OP_GENERATE 0x02u
-#define SPOD_HELLO_OP_DELETE   0x04u
-#define SPOD_HELLO_OP_LIST     0x08u
-#define SPOD_HELLO_OP_ATTEST   0x10u
-#define SPOD_HELLO_OP_ADMIN    0x20u
+#define SPOD_HELLO_AUTH         0x1u /* the peer enforces tokens (spod-host); 0 from spod-enclave */
+#define SPOD_HELLO_OP_SIGN      0x01u
+#define SPOD_HELLO_OP_GENERATE  0x02u
+#define SPOD_HELLO_OP_DELETE    0x04u
+#define SPOD_HELLO_OP_LIST      0x08u
+#define SPOD_HELLO_OP_ATTEST    0x10u
+#define SPOD_HELLO_OP_ADMIN     0x20u
 #define SPOD_HELLO_OP_PROVISION 0x40u
-#define SPOD_HELLO_OP_IMPORT   0x80u
+#define SPOD_HELLO_OP_IMPORT    0x80u
 
 struct spod_list_view {
 	uint32_t count;

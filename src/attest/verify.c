@@ -196,20 +196,20 @@ static int check_freshness(struct spod_attest_result *res, const struct spod_att
 
 static int check_binding(struct spod_attest_result *res, const struct spod_attest_policy *pol)
 {
-	uint8_t want[SPOD_ATTEST_BINDING_HEADER_BYTES + UINT8_MAX];
-	const struct spod_bytes *got = &res->doc.user_data;
-	size_t want_len = 0;
+	const struct spod_attest_user_data *ud = &res->user_data;
 
 	if (pol->key_id == NULL)
 		return SPOD_OK;
-	if (spod_attest_key_binding(want, sizeof want, &want_len, pol->key_alg, pol->key_id,
-	                            pol->key_pub.ptr, pol->key_pub.len) < 0)
+	if (pol->key_pub.ptr == NULL || pol->key_pub.len > UINT8_MAX)
 		return reject(res, SPOD_ATTEST_BAD_POLICY, SPOD_E_BAD_ARG,
 		              "expected key binding cannot be encoded");
-	if (got->ptr == NULL)
+	if (res->doc.user_data.ptr == NULL)
 		return reject(res, SPOD_ATTEST_KEY_BINDING, SPOD_E_BAD_SIGNATURE,
 		              "document has no user_data, so binds no key");
-	if (got->len != want_len || memcmp(got->ptr, want, want_len) != 0)
+	if (!ud->has_key || ud->key_alg != pol->key_alg ||
+	    memcmp(ud->key_id, pol->key_id, SPOD_ATTEST_BINDING_KEY_ID_BYTES) != 0 ||
+	    ud->key_pub.len != pol->key_pub.len ||
+	    memcmp(ud->key_pub.ptr, pol->key_pub.ptr, pol->key_pub.len) != 0)
 		return reject(res, SPOD_ATTEST_KEY_BINDING, SPOD_E_BAD_SIGNATURE,
 		              "user_data is not the binding of the expected key");
 	return SPOD_OK;
@@ -252,6 +252,13 @@ int spod_attest_verify(struct spod_attest_result *res, const uint8_t *doc, size_
 	SPOD_GUARD(rc, check_pcrs(res, pol));
 	SPOD_GUARD(rc, check_nonce(res, pol));
 	SPOD_GUARD(rc, check_freshness(res, pol));
+	/* spod's user_data, for the key binding and for the caller (the seal state). */
+	if (spod_attest_user_data_parse(&res->user_data, res->doc.user_data.ptr,
+	                                res->doc.user_data.len) < 0) {
+		rc = reject(res, SPOD_ATTEST_KEY_BINDING, SPOD_E_BAD_SIGNATURE,
+		            "user_data has spod's magic but a malformed body");
+		goto out;
+	}
 	SPOD_GUARD(rc, check_binding(res, pol));
 	res->status = SPOD_ATTEST_OK;
 	snprintf(res->message, sizeof res->message,

@@ -27,10 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/shamir.h"
 #include "crypto/sign.h"
 
-#define SPOD_SEAL_KEY_BYTES       32u
-#define SPOD_SEAL_KEY_ID_BYTES    16u
 #define SPOD_SEAL_LABEL_MAX_BYTES 128u
 #define SPOD_SEAL_VERSION         1u
 #define SPOD_SEAL_FIXED_BYTES     64u

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "crypto/sign.h"
+#include "enclave/handlers_int.h"
 #include "enclave/sandbox.h"
 #include "wire/ops.h"
 
@@ -29,7 +30,7 @@ static int do_info(struct spod_enclave_state *st, const struct spod_frame *f, ui
 	    .alg_mask = 1u << SPOD_ALG_ED25519 | 1u << SPOD_ALG_SECP256K1 | 1u << SPOD_ALG_P256,
 	    .key_count = spod_keystore_count(st->keys),
 	    .key_capacity = spod_keystore_capacity(st->keys),
-	    .flags = st->flags,
+	    .flags = st->flags | spod_enclave_info_flags(st),
 	    .version = version,
 	    .version_len = sizeof(version) - 1,
 	};
@@ -43,11 +44,17 @@ static int do_generate(struct spod_enclave_state *st, const struct spod_frame *f
 {
 	struct spod_generate_req req;
 	const struct spod_key_entry *k;
+	const uint8_t *seal_key;
+	const char *why;
+	int rc;
 
 	SPOD_TRY(spod_wire_generate_req(&req, f));
+	SPOD_TRY(spod_enclave_seal_key(&st->seal, &seal_key, &why));
 	SPOD_TRY(spod_keystore_generate(st->keys, &k, req.alg, req.label, req.label_len));
-	return spod_wire_put_key(out, cap, len, SPOD_OP_KEY_GENERATE, f->hdr.request_id, k->id,
-	                         k->sk.alg, k->pub, k->pub_len, k->label, k->label_len);
+	rc = spod_enclave_put_sealed(st, out, cap, len, f, k, seal_key);
+	if (rc < 0)
+		spod_enclave_drop_key(st, k); /* never a key without its blob */
+	return rc;
 }
 
 static int do_public(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
@@ -161,31 +168,40 @@ static int do_batch(struct spod_enclave_state *st, const struct spod_frame *f, u
 static int do_attest(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
                      size_t cap, size_t *len)
 {
-	uint8_t binding[8 + 1 + SPOD_KEY_ID_BYTES + 1 + SPOD_PUB_MAX_BYTES];
-	struct spod_bytes user_data = {0}, nonce = {0};
-	struct spod_bytes public_key = {st->provision_pub, SPOD_PROVISION_PUB_BYTES};
+	uint8_t ud[SPOD_ATTEST_USER_DATA_MAX];
+	struct spod_bytes user_data, nonce = {0};
+	struct spod_bytes public_key = {st->seal.provision_pub, SPOD_X25519_BYTES};
+	const struct spod_key_entry *k = NULL;
+	struct spod_attest_seal seal;
+	struct spod_seal_view sv;
 	struct spod_attest_req req;
 	uint8_t *doc = spod_wire_doc_reserve(out, cap);
-	size_t doc_len, binding_len;
+	size_t doc_len, ud_len;
 
 	if (doc == NULL)
 		return SPOD_E_INTERNAL;
 	SPOD_TRY(spod_wire_attest_req(&req, f));
 	if (st->nsm == NULL)
 		return SPOD_E_UNAVAILABLE;
-	if (req.key_id != NULL) {
-		const struct spod_key_entry *k = spod_keystore_find(st->keys, req.key_id);
-		if (k == NULL)
-			return SPOD_E_KEY_NOT_FOUND;
-		SPOD_TRY(spod_attest_key_binding(binding, sizeof(binding), &binding_len, k->sk.alg,
-		                                 k->id, k->pub, k->pub_len));
-		user_data = (struct spod_bytes){binding, binding_len};
-	}
+	if (req.key_id != NULL && (k = spod_keystore_find(st->keys, req.key_id)) == NULL)
+		return SPOD_E_KEY_NOT_FOUND;
+	/* Every document says how this enclave seals (docs/attestation.md, user_data). */
+	spod_enclave_seal_status(&st->seal, &sv);
+	seal =
+	    (struct spod_attest_seal){sv.mode, sv.ready, sv.threshold, sv.shares, sv.present, {0}};
+	if (sv.seal_key_id != NULL)
+		memcpy(seal.seal_key_id, sv.seal_key_id, sizeof(seal.seal_key_id));
+	SPOD_TRY(spod_attest_user_data_encode(ud, sizeof(ud), &ud_len, &seal, k ? k->sk.alg : 0,
+	                                      k ? k->id : NULL, k ? k->pub : NULL,
+	                                      k ? k->pub_len : 0));
+	user_data = (struct spod_bytes){ud, ud_len};
 	if (req.nonce_len > 0)
 		nonce = (struct spod_bytes){req.nonce, req.nonce_len};
 	/* The NSM writes the document straight into the response frame. */
 	SPOD_TRY(spod_nsm_attest(st->nsm, doc, SPOD_DOC_MAX_BYTES, &doc_len, user_data, nonce,
 	                         public_key));
+	if (req.nonce_len > 0)
+		spod_enclave_seal_note_nonce(&st->seal, req.nonce, req.nonce_len);
 	spod_wire_doc_commit(out, len, f->hdr.request_id, (uint32_t)doc_len);
 	return SPOD_OK;
 }
@@ -215,16 +231,23 @@ static int do_hello(struct spod_enclave_state *st, const struct spod_frame *f, u
 	                               SPOD_HELLO_OP_ATTEST);
 }
 
-typedef int (*handler_fn)(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
-                          size_t cap, size_t *len);
-
 /* The handler of each opcode, by its slot in the opcode table (src/wire/ops.h). */
 static const handler_fn handlers[SPOD_OPS_COUNT] = {
-    [SPOD_SLOT_INFO] = do_info,         [SPOD_SLOT_ECHO] = do_echo,
-    [SPOD_SLOT_HELLO] = do_hello,       [SPOD_SLOT_KEY_GENERATE] = do_generate,
-    [SPOD_SLOT_KEY_PUBLIC] = do_public, [SPOD_SLOT_KEY_LIST] = do_list,
-    [SPOD_SLOT_KEY_DELETE] = do_delete, [SPOD_SLOT_SIGN] = do_sign,
-    [SPOD_SLOT_SIGN_BATCH] = do_batch,  [SPOD_SLOT_ATTEST] = do_attest,
+    [SPOD_SLOT_INFO] = do_info,
+    [SPOD_SLOT_ECHO] = do_echo,
+    [SPOD_SLOT_HELLO] = do_hello,
+    [SPOD_SLOT_KEY_GENERATE] = do_generate,
+    [SPOD_SLOT_KEY_PUBLIC] = do_public,
+    [SPOD_SLOT_KEY_LIST] = do_list,
+    [SPOD_SLOT_KEY_DELETE] = do_delete,
+    [SPOD_SLOT_SIGN] = do_sign,
+    [SPOD_SLOT_SIGN_BATCH] = do_batch,
+    [SPOD_SLOT_ATTEST] = do_attest,
+    [SPOD_SLOT_KEY_LOAD] = spod_enclave_do_load,
+    [SPOD_SLOT_KEY_IMPORT] = spod_enclave_do_import,
+    [SPOD_SLOT_SEAL_SETUP] = spod_enclave_do_seal,
+    [SPOD_SLOT_SEAL_STATUS] = spod_enclave_do_seal,
+    [SPOD_SLOT_CUSTODIAN_SHARE] = spod_enclave_do_share,
 };
 
 size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
@@ -235,6 +258,7 @@ size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_fram
 	int rc;
 
 	st->requests++;
+	st->why = NULL;
 #ifdef SPOD_TEST_OPS
 	if (f->hdr.opcode == SPOD_OP_DEBUG_FORBIDDEN && spod_wire_check_hdr(&f->hdr, 0) == SPOD_OK)
 		return spod_enclave_debug_op(f, out, cap);
@@ -245,5 +269,14 @@ size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_fram
 	if (rc == SPOD_OK)
 		return len;
 	st->errors++;
+	if (st->why != NULL) {
+		/* The handler said exactly what was wrong: "key.load: sealed under another ..." */
+		char msg[SPOD_ERRMSG_MAX_BYTES];
+
+		snprintf(msg, sizeof(msg), "%s: %s", spod_wire_op_name(f->hdr.opcode), st->why);
+		if (spod_wire_put_error(out, cap, &len, f->hdr.opcode, f->hdr.request_id, rc,
+		                        msg) == SPOD_OK)
+			return len;
+	}
 	return spod_enclave_error(out, cap, f->hdr.opcode, f->hdr.request_id, rc, NULL);
 }

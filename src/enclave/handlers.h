@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "enclave/keystore.h"
+#include "enclave/seal.h"
 #include "nsm/nsm.h"
 #include "spod/wire.h"
 
@@ -24,15 +25,15 @@ _Static_assert(SPOD_HDR_BYTES + 16u +
                    SPOD_ENCLAVE_RESP_MAX,
                "a full key.list page (labels included) must fit in SPOD_ENCLAVE_RESP_MAX");
 
-#define SPOD_PROVISION_PUB_BYTES 32u
-
 struct spod_enclave_state {
 	struct spod_keystore *keys;
 	struct spod_nsm *nsm; /* attestation; NULL only in unit tests */
-	/* Ephemeral X25519 key for provisioning (DESIGN §4): its public half is attested in
-	 * every document's public_key; the secret half lives in secure memory. */
-	uint8_t provision_pub[SPOD_PROVISION_PUB_BYTES];
-	uint32_t flags; /* SPOD_INFO_* reported by info */
+	/* The seal mode and key, and the X25519 provisioning key whose public half every
+	 * document carries in public_key (DESIGN §4; seal.h). */
+	struct spod_enclave_seal seal;
+	uint8_t *scratch; /* SPOD_ENVELOPE_PAYLOAD_MAX bytes of locked memory: opened envelopes */
+	uint32_t flags;   /* SPOD_INFO_NSM_* reported by info; the seal flags come from seal */
+	const char *why;  /* the current request's error detail (static text), or NULL */
 	/* counters for logs and tests */
 	uint64_t requests;
 	uint64_t errors;

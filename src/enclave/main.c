@@ -32,32 +32,35 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: spod-enclave --listen URI [options]\n"
-	        "\n"
-	        "Holds signing keys in locked memory and answers spod wire frames.\n"
-	        "\n"
-	        "  --listen URI       where the host connects: vsock://any:PORT in an enclave,\n"
-	        "                     unix:///path/enclave.sock in development (required)\n"
-	        "  --capacity N       most keys held at once (default %u; memory is taken as keys\n"
-	        "                     arrive)\n"
-	        "  --log-level L      debug|info|warn|error (default info)\n"
-	        "  --nsm MODE         attestation: nitro (the real /dev/nsm), sim (a development\n"
-	        "                     NSM with a local root), auto (nitro if the device exists,\n"
-	        "                     else sim; the default)\n"
-	        "  --nsm-device PATH  the Nitro Secure Module device (default /dev/nsm)\n"
-	        "  --allow-sim-with-nsm  use the simulated NSM even though a Nitro device exists\n"
-	        "  --state-dir DIR    where the simulated NSM keeps its development root\n"
-	        "                     (default $SPOD_DATA_DIR)\n"
-	        "  --image PATH       what the simulated NSM measures into PCR0 (default: this\n"
-	        "                     executable, /proc/self/exe)\n"
-	        "  --no-sandbox       development and debugging only: do not load the seccomp\n"
-	        "                     filter (docs/threat-model.md)\n"
-	        "  -h, --help         this text\n"
-	        "\n"
-	        "Keys live only in this process's memory: this build has no sealing, so every key\n"
-	        "is lost when the process exits (info reports the pod as ephemeral).\n",
-	        DEFAULT_CAPACITY);
+	fprintf(
+	    out,
+	    "usage: spod-enclave --listen URI [options]\n"
+	    "\n"
+	    "Holds signing keys in locked memory and answers spod wire frames.\n"
+	    "\n"
+	    "  --listen URI       where the host connects: vsock://any:PORT in an enclave,\n"
+	    "                     unix:///path/enclave.sock in development (required)\n"
+	    "  --capacity N       most keys held at once (default %u; memory is taken as keys\n"
+	    "                     arrive)\n"
+	    "  --log-level L      debug|info|warn|error (default info)\n"
+	    "  --nsm MODE         attestation: nitro (the real /dev/nsm), sim (a development\n"
+	    "                     NSM with a local root), auto (nitro if the device exists,\n"
+	    "                     else sim; the default)\n"
+	    "  --nsm-device PATH  the Nitro Secure Module device (default /dev/nsm)\n"
+	    "  --allow-sim-with-nsm  use the simulated NSM even though a Nitro device exists\n"
+	    "  --state-dir DIR    where the simulated NSM keeps its development root\n"
+	    "                     (default $SPOD_DATA_DIR)\n"
+	    "  --image PATH       what the simulated NSM measures into PCR0 (default: this\n"
+	    "                     executable, /proc/self/exe)\n"
+	    "  --no-sandbox       development and debugging only: do not load the seccomp\n"
+	    "                     filter (docs/threat-model.md)\n"
+	    "  -h, --help         this text\n"
+	    "\n"
+	    "Keys live in this process's locked memory and leave it only sealed (docs/keys.md).\n"
+	    "spod-host chooses the seal mode when it connects: ephemeral (a random seal key, so\n"
+	    "keys die with this process) or custodians (the seal key is rebuilt from K of N\n"
+	    "custodians' shares).\n",
+	    DEFAULT_CAPACITY);
 }
 
 /*
@@ -249,7 +252,6 @@ int main(int argc, char **argv)
 	};
 	struct spod_enclave_state st = {0};
 	struct spod_enclave_server *srv = NULL;
-	uint8_t *provision_secret = NULL;
 	struct spod_uri uri;
 	int code = parse_args(&o, argc, argv), served = 0, rc;
 
@@ -275,12 +277,10 @@ int main(int argc, char **argv)
 		           spod_strerror(rc));
 		goto out;
 	}
-	st.flags = SPOD_INFO_EPHEMERAL;
 	if (open_nsm(&st, &o) < 0)
 		goto out;
-	provision_secret = spod_secmem_alloc(32);
-	if (provision_secret == NULL ||
-	    spod_x25519_keypair(st.provision_pub, provision_secret) < 0) {
+	st.scratch = spod_secmem_alloc(SPOD_ENVELOPE_PAYLOAD_MAX);
+	if (st.scratch == NULL || spod_enclave_seal_init(&st.seal) < 0) {
 		spod_error("cannot create the provisioning key");
 		goto out;
 	}
@@ -289,8 +289,6 @@ int main(int argc, char **argv)
 		spod_error("cannot listen on %s: %s", o.listen_text, spod_strerror(rc));
 		goto out;
 	}
-	spod_warn("EPHEMERAL MODE: keys are held only in memory and are lost when this process "
-	          "exits");
 	spod_info("listening on %s (capacity %lu keys)", o.listen_text, o.capacity);
 	/* Last step of start-up: from here on every file and socket the enclave uses is open. */
 	if (!o.sandbox) {
@@ -306,7 +304,8 @@ out:
 	spod_enclave_server_free(srv);
 	spod_keystore_free(st.keys);
 	spod_nsm_close(st.nsm);
-	spod_secmem_free(provision_secret);
+	spod_enclave_seal_free(&st.seal);
+	spod_secmem_free(st.scratch);
 	spod_crypto_cleanup();
 	if (served)
 		spod_info("stopped after %llu requests (%llu errors); all keys wiped",

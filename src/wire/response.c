@@ -311,7 +311,6 @@ void spod_wire_list_finish(struct spod_list_enc *e, size_t *out_len, uint64_t ri
 
 /* ---- decoders ---- */
 
-
 int spod_wire_error(int *err, const char **msg, uint32_t *msg_len, const struct spod_frame *f)
 {
 	*err = SPOD_OK;

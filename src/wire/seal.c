@@ -9,8 +9,8 @@
 
 int spod_wire_item_req(struct spod_item_req *v, const struct spod_frame *f)
 {
-	uint32_t max = f->hdr.opcode == SPOD_OP_KEY_LOAD ? SPOD_BLOB_MAX_BYTES
-	                                                 : SPOD_ENVELOPE_MAX_WIRE_BYTES;
+	uint32_t max =
+	    f->hdr.opcode == SPOD_OP_KEY_LOAD ? SPOD_BLOB_MAX_BYTES : SPOD_ENVELOPE_MAX_WIRE_BYTES;
 
 	memset(v, 0, sizeof(*v));
 	if (f->body_len == 0 || f->body_len > max)
@@ -27,7 +27,8 @@ int spod_wire_seal_setup_req(uint8_t *mode, const struct spod_frame *f)
 		return SPOD_E_BAD_LENGTH;
 	if (!spod_all_zero(f->body + SETUP_RESERVED, SETUP_FIXED - SETUP_RESERVED))
 		return SPOD_E_BAD_FIELD;
-	if (f->body[SETUP_MODE] != SPOD_SEAL_EPHEMERAL && f->body[SETUP_MODE] != SPOD_SEAL_CUSTODIANS)
+	if (f->body[SETUP_MODE] != SPOD_SEAL_EPHEMERAL &&
+	    f->body[SETUP_MODE] != SPOD_SEAL_CUSTODIANS)
 		return SPOD_E_BAD_FIELD;
 	*mode = f->body[SETUP_MODE];
 	return SPOD_OK;

@@ -114,7 +114,7 @@ run conn no-hello
 run conn bad-hello "${ADMIN}x"
 run conn second-hello "${TOK[all]}"
 # The hello answer names the ops a token may use: all of them for the admin token.
-run conn hello-ops "$ADMIN" 0x3f
+run conn hello-ops "$ADMIN" 0xff
 run conn hello-ops "${TOK[sign_hot]}" 0x01
 mk slow 'ops=list;keys=*;rate=5'
 run conn rate "${TOK[slow]}" 5

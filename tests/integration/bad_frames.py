@@ -39,6 +39,8 @@ LAYOUT = {
 OP_INFO, OP_ECHO = 0x01, 0x02
 OP_GENERATE, OP_PUBLIC, OP_LIST, OP_DELETE = 0x10, 0x11, 0x12, 0x13
 OP_SIGN, OP_BATCH, OP_ATTEST = 0x20, 0x21, 0x30
+OP_LOAD, OP_IMPORT = 0x14, 0x15
+OP_SEAL_SETUP, OP_SEAL_STATUS, OP_SHARE = 0x40, 0x41, 0x42
 KNOWN_OPS = {OP_INFO, OP_ECHO, OP_GENERATE, OP_PUBLIC, OP_LIST, OP_DELETE, OP_SIGN, OP_BATCH, OP_ATTEST}
 MODE_RAW, MODE_DIGEST, MODE_SHA256, MODE_KECCAK = 0, 1, 2, 3
 
@@ -118,6 +120,9 @@ def hello_frame(token, rid=1):
 
 
 # ---- socket helpers, all bounded ----
+PEER = {"host": True}  # set by connect() from the hello answer
+
+
 def connect(path, hello=True):
     """A connection, authenticated with the pod's admin token when there is one."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -130,6 +135,8 @@ def connect(path, hello=True):
         got = recv_frame(s)
         if got is None or got[0][5] != 0:
             raise SystemExit(f"hello refused: {got}")
+        # flags bit 0: the peer enforces tokens (spod-host); spod-enclave answers 0
+        PEER["host"] = bool(struct.unpack_from("<I", got[1], 16)[0] & 1)
     return s
 
 
@@ -333,7 +340,7 @@ def open_cases(keys, rng):
         add(E["BAD_VERSION"], OP_INFO, version=v)
         add(E["BAD_VERSION"], OP_SIGN, sign_body(ed, MODE_RAW, b"m"), version=v)
     # header: unknown opcodes
-    for op in [0x00, 0x04, 0x0F, 0x14, 0x1F, 0x22, 0x31, 0x80, 0xFF]:
+    for op in [0x00, 0x04, 0x0F, 0x16, 0x1F, 0x22, 0x31, 0x43, 0x80, 0xFF]:
         add(E["UNKNOWN_OP"], op)
         add(E["UNKNOWN_OP"], op, os.urandom(rng.randrange(1, 64)))
     # header: reserved, flags, status, response flag
@@ -396,6 +403,22 @@ def open_cases(keys, rng):
     add(E["BAD_FIELD"], OP_BATCH, struct.pack("<I", 257) + b"\0" * 4 + b"\0" * (32 * 257))
     add(E["BAD_FIELD"], OP_LIST, struct.pack("<II", 0, 0))
     add(E["BAD_FIELD"], OP_LIST, struct.pack("<II", 0, 1025))
+    # the sealing opcodes: spod-host's own ones are refused to every token (this one is
+    # admin); the enclave checks them like any request. Envelopes that are not envelopes, a
+    # share in ephemeral mode.
+    for body in (b"", b"x", os.urandom(300)):
+        if PEER["host"]:
+            add(E["FORBIDDEN"], OP_LOAD, body)
+            add(E["FORBIDDEN"], OP_SEAL_SETUP, body)
+        else:
+            add(E["BAD_LENGTH"] if not body else E["BAD_BLOB"], OP_LOAD, body)
+            add(E["BAD_LENGTH"], OP_SEAL_SETUP, body)
+    add(E["BAD_LENGTH"], OP_IMPORT, b"")
+    add(E["BAD_LENGTH"], OP_IMPORT, os.urandom(4097))
+    add(E["BAD_FIELD"], OP_IMPORT, os.urandom(200))
+    add(E["BAD_FIELD"], OP_IMPORT, b"SPPE" + os.urandom(200))
+    add(E["MODE_CONFLICT"], OP_SHARE, os.urandom(200))
+    add(E["BAD_LENGTH"], OP_SEAL_STATUS, b"x")
     # unknown algorithm in generate
     for alg in (0, 4, 5, 0x80, 0xFF):
         add(E["UNKNOWN_ALG"], OP_GENERATE, bytes([alg]) + b"\0" * 7)
@@ -602,6 +625,7 @@ def main():
     load_contract(src)
     t0 = time.monotonic()
 
+    connect(path).close()  # learns whether the peer is spod-host
     cases = open_cases(keys, rng)
     rejected = [c for c in cases if c[2] != 0]
     n_closing = closing_cases(path, rng)

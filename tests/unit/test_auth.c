@@ -338,7 +338,7 @@ static void test_scopes_format_invalid(void **state)
 	memset(&s, 0, sizeof s);
 	s.all_keys = 1;
 	assert_int_equal(spod_auth_scopes_format(buf, sizeof buf, &len, &s), SPOD_E_BAD_ARG);
-	s.ops = 1u << 6;
+	s.ops = 1u << 8; /* no such op */
 	assert_int_equal(spod_auth_scopes_format(buf, sizeof buf, &len, &s), SPOD_E_BAD_ARG);
 	s.ops = SPOD_AUTH_OP_SIGN;
 	s.rate_per_s = SPOD_AUTH_RATE_MAX + 1;
@@ -363,9 +363,17 @@ static void test_scopes_format_invalid(void **state)
 }
 
 static const uint8_t all_opcodes[] = {
-    SPOD_OP_INFO,     SPOD_OP_ECHO,       SPOD_OP_HELLO, SPOD_OP_KEY_GENERATE, SPOD_OP_KEY_PUBLIC,
-    SPOD_OP_KEY_LIST, SPOD_OP_KEY_DELETE, SPOD_OP_SIGN,  SPOD_OP_SIGN_BATCH,   SPOD_OP_ATTEST,
+    SPOD_OP_INFO,       SPOD_OP_ECHO,        SPOD_OP_HELLO,           SPOD_OP_KEY_GENERATE,
+    SPOD_OP_KEY_PUBLIC, SPOD_OP_KEY_LIST,    SPOD_OP_KEY_DELETE,      SPOD_OP_SIGN,
+    SPOD_OP_SIGN_BATCH, SPOD_OP_ATTEST,      SPOD_OP_KEY_LOAD,        SPOD_OP_KEY_IMPORT,
+    SPOD_OP_SEAL_SETUP, SPOD_OP_SEAL_STATUS, SPOD_OP_CUSTODIAN_SHARE,
 };
+
+/* Opcodes only spod-host itself sends: refused for every token, admin included. */
+static int host_only(uint8_t opcode)
+{
+	return opcode == SPOD_OP_KEY_LOAD || opcode == SPOD_OP_SEAL_SETUP;
+}
 
 /* The op each opcode needs (0: none), as docs/auth.md lists it. */
 static uint32_t expected_need(uint8_t opcode)
@@ -384,6 +392,10 @@ static uint32_t expected_need(uint8_t opcode)
 		return SPOD_AUTH_OP_LIST;
 	case SPOD_OP_ATTEST:
 		return SPOD_AUTH_OP_ATTEST;
+	case SPOD_OP_CUSTODIAN_SHARE:
+		return SPOD_AUTH_OP_PROVISION;
+	case SPOD_OP_KEY_IMPORT:
+		return SPOD_AUTH_OP_IMPORT;
 	default:
 		return 0;
 	}
@@ -409,7 +421,7 @@ static void test_check_matrix(void **state)
 			uint8_t op = all_opcodes[i];
 			uint32_t need = expected_need(op);
 			int admin = (ops & SPOD_AUTH_OP_ADMIN) != 0;
-			int op_ok = admin || (ops & need) == need;
+			int op_ok = !host_only(op) && (admin || (ops & need) == need);
 			int want_other = op_ok && (admin || !expected_key_scoped(op));
 
 			memset(&s, 0, sizeof s);
@@ -440,7 +452,9 @@ static void test_check_matrix(void **state)
 		int defined = memchr(all_opcodes, (int)op, sizeof all_opcodes) != NULL;
 
 		assert_int_equal(spod_auth_check(&s, (uint8_t)op, NULL, NULL),
-		                 defined ? SPOD_OK : SPOD_E_UNKNOWN_OP);
+		                 !defined                 ? SPOD_E_UNKNOWN_OP
+		                 : host_only((uint8_t)op) ? SPOD_AUTH_E_FORBIDDEN
+		                                          : SPOD_OK);
 	}
 }
 

@@ -137,7 +137,7 @@ static void test_put_key_without_label(void **state)
 	assert_int_equal(spod_wire_put_key(g_out, sizeof(g_out), &n, SPOD_OP_KEY_GENERATE, 21,
 	                                   kid_a, SPOD_ALG_ED25519, g_pub, 32, NULL, 0),
 	                 SPOD_OK);
-	assert_int_equal(n, SPOD_HDR_BYTES + KEY_FIXED + 32);
+	assert_int_equal(n, SPOD_HDR_BYTES + KEY_RESP_FIXED + 32);
 	frame_exact(&f, g_out, n);
 	/* label_len 0, label_off 0, reserved 18..19 zero: what a v1 peer from before labels sent */
 	assert_int_equal(f.body[KEY_LABEL_LEN], 0);
@@ -148,14 +148,14 @@ static void test_put_key_without_label(void **state)
 	assert_memory_equal(k.key_id, kid_a, 16);
 	assert_int_equal(k.alg, SPOD_ALG_ED25519);
 	assert_int_equal(k.pub_len, 32);
-	assert_ptr_equal(k.pub, f.body + KEY_FIXED);
+	assert_ptr_equal(k.pub, f.body + KEY_RESP_FIXED);
 	assert_null(k.label);
 	assert_int_equal(k.label_len, 0);
 	/* a label pointer with length 0 is no label */
 	assert_int_equal(spod_wire_put_key(g_out, sizeof(g_out), &n, SPOD_OP_KEY_PUBLIC, 22, kid_a,
 	                                   SPOD_ALG_ED25519, g_pub, 32, "ignored", 0),
 	                 SPOD_OK);
-	assert_int_equal(n, SPOD_HDR_BYTES + KEY_FIXED + 32);
+	assert_int_equal(n, SPOD_HDR_BYTES + KEY_RESP_FIXED + 32);
 }
 
 static void test_put_key_with_label(void **state)
@@ -168,26 +168,26 @@ static void test_put_key_with_label(void **state)
 	assert_int_equal(spod_wire_put_key(g_out, sizeof(g_out), &n, SPOD_OP_KEY_PUBLIC, 22, kid_b,
 	                                   SPOD_ALG_SECP256K1, g_pub, 65, "hot-wallet", 10),
 	                 SPOD_OK);
-	assert_int_equal(n, SPOD_HDR_BYTES + KEY_FIXED + 65 + 10);
+	assert_int_equal(n, SPOD_HDR_BYTES + KEY_RESP_FIXED + 65 + 10);
 	frame_exact(&f, g_out, n);
 	/* the bytes docs/protocol.md describes: label_len at 17, label_off at 28, after the key */
 	assert_int_equal(f.body[KEY_LABEL_LEN], 10);
-	assert_int_equal(spod_le32(f.body + KEY_LABEL_OFF), KEY_FIXED + 65);
-	assert_int_equal(spod_le32(f.body + KEY_PUB_OFF), KEY_FIXED);
-	assert_memory_equal(f.body + KEY_FIXED + 65, "hot-wallet", 10);
+	assert_int_equal(spod_le32(f.body + KEY_LABEL_OFF), KEY_RESP_FIXED + 65);
+	assert_int_equal(spod_le32(f.body + KEY_PUB_OFF), KEY_RESP_FIXED);
+	assert_memory_equal(f.body + KEY_RESP_FIXED + 65, "hot-wallet", 10);
 	assert_true(is_zero(f.body + KEY_RESERVED, 2));
 	assert_int_equal(spod_wire_key_resp(&k, &f), SPOD_OK);
 	assert_int_equal(k.pub_len, 65);
 	assert_memory_equal(k.pub, g_pub, 65);
 	assert_int_equal(k.label_len, 10);
-	assert_ptr_equal(k.label, (const char *)f.body + KEY_FIXED + 65);
+	assert_ptr_equal(k.label, (const char *)f.body + KEY_RESP_FIXED + 65);
 
 	/* the longest label, and the largest response */
 	assert_int_equal(spod_wire_put_key(g_out, sizeof(g_out), &n, SPOD_OP_KEY_GENERATE, 23,
 	                                   kid_b, SPOD_ALG_P256, g_pub, 65, g_label,
 	                                   SPOD_LABEL_MAX_BYTES),
 	                 SPOD_OK);
-	assert_int_equal(n, SPOD_HDR_BYTES + KEY_RESP_BODY_MAX);
+	assert_int_equal(n, SPOD_HDR_BYTES + KEY_RESP_FIXED + 65 + SPOD_LABEL_MAX_BYTES);
 	assert_true(n <= spod_wire_resp_max(SPOD_OP_KEY_GENERATE, 0));
 	assert_true(n <= spod_wire_resp_max(SPOD_OP_KEY_PUBLIC, 0));
 	frame_exact(&f, g_out, n);
@@ -199,7 +199,7 @@ static void test_put_key_with_label(void **state)
 static void test_put_key_refuses(void **state)
 {
 	static const char *const bad[] = {"a b", "hot/wallet", "caf\xc3\xa9", "tab\t"};
-	size_t n, need = SPOD_HDR_BYTES + KEY_FIXED + 65 + 3;
+	size_t n, need = SPOD_HDR_BYTES + KEY_RESP_FIXED + 65 + 3;
 
 	(void)state;
 	n = 99;
@@ -236,45 +236,45 @@ static void test_put_key_refuses(void **state)
 static void test_key_resp_refs(void **state)
 {
 	struct spod_frame f;
-	const uint32_t body = KEY_FIXED + 65 + 5; /* key, then a 5-byte label at 97 */
+	const uint32_t body = KEY_RESP_FIXED + 65 + 5; /* key, then a 5-byte label at 105 */
 
 	(void)state;
 	memset(g_body, 0, sizeof(g_body));
-	memcpy(g_body + KEY_FIXED + 65, "a.b_c", 5);
+	memcpy(g_body + KEY_RESP_FIXED + 65, "a.b_c", 5);
 #define KEY_CASE(label_len, label_off, body_len, want)                                             \
 	do {                                                                                       \
-		put_key_item(g_body, kid_a, SPOD_ALG_P256, KEY_FIXED, 65, (label_len),             \
+		put_key_item(g_body, kid_a, SPOD_ALG_P256, KEY_RESP_FIXED, 65, (label_len),        \
 		             (label_off));                                                         \
 		mk_resp(&f, SPOD_OP_KEY_PUBLIC, (body_len));                                       \
 		assert_int_equal(key_rc(&f), (want));                                              \
 	} while (0)
-	KEY_CASE(5, 97, body, SPOD_OK);
+	KEY_CASE(5, 105, body, SPOD_OK);
 	KEY_CASE(0, 0, body, SPOD_OK);
-	KEY_CASE(0, 97, body, SPOD_E_BAD_FIELD); /* an offset without a label */
-	KEY_CASE(5, 0, body, SPOD_E_BAD_REF);    /* into the fixed part */
-	KEY_CASE(5, KEY_FIXED - 1, body, SPOD_E_BAD_REF);
-	KEY_CASE(5, 98, body, SPOD_E_BAD_REF); /* one past the end */
-	KEY_CASE(5, 97, body - 1, SPOD_E_BAD_REF);
+	KEY_CASE(0, 105, body, SPOD_E_BAD_FIELD); /* an offset without a label */
+	KEY_CASE(5, 0, body, SPOD_E_BAD_REF);     /* into the fixed part */
+	KEY_CASE(5, KEY_RESP_FIXED - 1, body, SPOD_E_BAD_REF);
+	KEY_CASE(5, 106, body, SPOD_E_BAD_REF); /* one past the end */
+	KEY_CASE(5, 105, body - 1, SPOD_E_BAD_REF);
 	KEY_CASE(5, UINT32_MAX, body, SPOD_E_BAD_REF);
 	KEY_CASE(1, body, body, SPOD_E_BAD_REF);
 	/* a label may share bytes with the key (references may overlap), if they are label bytes */
-	KEY_CASE(2, 97, body, SPOD_OK);
-	memset(g_body + KEY_FIXED, 'k', 65);
-	KEY_CASE(65, KEY_FIXED, body, SPOD_OK);
-	memset(g_body + KEY_FIXED, 0, 65);
-	KEY_CASE(3, KEY_FIXED, body, SPOD_E_BAD_FIELD); /* NUL bytes are not label bytes */
-	g_body[KEY_FIXED + 65 + 1] = ' ';
-	KEY_CASE(5, 97, body, SPOD_E_BAD_FIELD);
-	g_body[KEY_FIXED + 65 + 1] = '.';
+	KEY_CASE(2, 105, body, SPOD_OK);
+	memset(g_body + KEY_RESP_FIXED, 'k', 65);
+	KEY_CASE(65, KEY_RESP_FIXED, body, SPOD_OK);
+	memset(g_body + KEY_RESP_FIXED, 0, 65);
+	KEY_CASE(3, KEY_RESP_FIXED, body, SPOD_E_BAD_FIELD); /* NUL bytes are not label bytes */
+	g_body[KEY_RESP_FIXED + 65 + 1] = ' ';
+	KEY_CASE(5, 105, body, SPOD_E_BAD_FIELD);
+	g_body[KEY_RESP_FIXED + 65 + 1] = '.';
 	/* the longest label; 129 cannot be valid in any body */
-	memcpy(g_body + KEY_FIXED + 65, g_label, SPOD_LABEL_MAX_BYTES);
-	KEY_CASE(SPOD_LABEL_MAX_BYTES, 97, KEY_RESP_BODY_MAX, SPOD_OK);
-	KEY_CASE(SPOD_LABEL_MAX_BYTES + 1, 97, KEY_RESP_BODY_MAX + 1, SPOD_E_TOO_LARGE);
-	KEY_CASE(255, 97, KEY_RESP_BODY_MAX + 200, SPOD_E_TOO_LARGE);
+	memcpy(g_body + KEY_RESP_FIXED + 65, g_label, SPOD_LABEL_MAX_BYTES);
+	KEY_CASE(SPOD_LABEL_MAX_BYTES, 105, KEY_RESP_FIXED + 65 + SPOD_LABEL_MAX_BYTES, SPOD_OK);
+	KEY_CASE(SPOD_LABEL_MAX_BYTES + 1, 105, KEY_RESP_FIXED + 65 + 129, SPOD_E_TOO_LARGE);
+	KEY_CASE(255, 105, KEY_RESP_FIXED + 65 + 255, SPOD_E_TOO_LARGE);
 #undef KEY_CASE
 	/* bytes 18..19 stay reserved */
 	for (int i = 0; i < 2; i++) {
-		put_key_item(g_body, kid_a, SPOD_ALG_P256, KEY_FIXED, 65, 0, 0);
+		put_key_item(g_body, kid_a, SPOD_ALG_P256, KEY_RESP_FIXED, 65, 0, 0);
 		g_body[KEY_RESERVED + i] = 1;
 		mk_resp(&f, SPOD_OP_KEY_GENERATE, body);
 		assert_int_equal(key_rc(&f), SPOD_E_BAD_FIELD);

@@ -26,7 +26,9 @@ _Static_assert(SPOD_AUTH_OP_SIGN == SPOD_HELLO_OP_SIGN &&
                    SPOD_AUTH_OP_DELETE == SPOD_HELLO_OP_DELETE &&
                    SPOD_AUTH_OP_LIST == SPOD_HELLO_OP_LIST &&
                    SPOD_AUTH_OP_ATTEST == SPOD_HELLO_OP_ATTEST &&
-                   SPOD_AUTH_OP_ADMIN == SPOD_HELLO_OP_ADMIN,
+                   SPOD_AUTH_OP_ADMIN == SPOD_HELLO_OP_ADMIN &&
+                   SPOD_AUTH_OP_PROVISION == SPOD_HELLO_OP_PROVISION &&
+                   SPOD_AUTH_OP_IMPORT == SPOD_HELLO_OP_IMPORT,
                "token op bits are the wire's");
 _Static_assert(SPOD_AUTH_TOKEN_ID_BYTES == SPOD_STORE_TOKEN_ID_BYTES, "token id size");
 _Static_assert(SPOD_AUTH_SCOPES_MAX_BYTES == SPOD_STORE_SCOPES_MAX_BYTES, "scopes column");
@@ -40,9 +42,10 @@ static const struct {
 	const char *name;
 	uint32_t bit;
 } ops[] = {
-    {"sign", SPOD_AUTH_OP_SIGN},     {"generate", SPOD_AUTH_OP_GENERATE},
-    {"delete", SPOD_AUTH_OP_DELETE}, {"list", SPOD_AUTH_OP_LIST},
-    {"attest", SPOD_AUTH_OP_ATTEST}, {"admin", SPOD_AUTH_OP_ADMIN},
+    {"sign", SPOD_AUTH_OP_SIGN},           {"generate", SPOD_AUTH_OP_GENERATE},
+    {"delete", SPOD_AUTH_OP_DELETE},       {"list", SPOD_AUTH_OP_LIST},
+    {"attest", SPOD_AUTH_OP_ATTEST},       {"admin", SPOD_AUTH_OP_ADMIN},
+    {"provision", SPOD_AUTH_OP_PROVISION}, {"import", SPOD_AUTH_OP_IMPORT},
 };
 
 const char *spod_auth_op_name(uint32_t bit)
@@ -541,6 +544,8 @@ int spod_auth_check(const struct spod_auth_scopes *s, uint8_t opcode, const uint
 
 	if (op == NULL)
 		return SPOD_E_UNKNOWN_OP;
+	if (op->need == SPOD_OPS_HOST_ONLY)
+		return SPOD_AUTH_E_FORBIDDEN;
 	if (s->ops & SPOD_AUTH_OP_ADMIN)
 		return SPOD_OK;
 	if ((s->ops & op->need) != op->need)

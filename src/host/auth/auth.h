@@ -85,7 +85,8 @@ int spod_auth_token_valid(int64_t expires_ms, int64_t revoked_ms, int64_t now_ms
  *
  *   scopes = field *( ";" field )      ; each field name at most once, in any order
  *   field  = "ops=" op *( "," op ) / "keys=" keys / "rate=" rate
- *   op     = "sign" / "generate" / "delete" / "list" / "attest" / "admin"
+ *   op     = "sign" / "generate" / "delete" / "list" / "attest" / "admin" / "provision" /
+ *            "import"
  *   keys   = "*" / key *( "," key )    ; 1..SPOD_AUTH_MAX_KEYS entries, no duplicates
  *   key    = "id:" 32lowhex / "label:" 1*128labelchar
  *   lowhex = DIGIT / %x61-66           ; lowercase only
@@ -105,8 +106,10 @@ enum spod_auth_op {
 	SPOD_AUTH_OP_LIST = 1u << 3,
 	SPOD_AUTH_OP_ATTEST = 1u << 4,
 	SPOD_AUTH_OP_ADMIN = 1u << 5,
+	SPOD_AUTH_OP_PROVISION = 1u << 6, /* custodian.share: a custodian's share of the seal key */
+	SPOD_AUTH_OP_IMPORT = 1u << 7,    /* key.import: an encrypted private key */
 };
-#define SPOD_AUTH_OPS_ALL 0x3fu
+#define SPOD_AUTH_OPS_ALL 0xffu
 
 /* The scopes name of one op bit ("sign"), or NULL when bit is not exactly one op. */
 const char *spod_auth_op_name(uint32_t bit);
@@ -168,7 +171,10 @@ int spod_auth_key_allowed(const struct spod_auth_scopes *s, const uint8_t *key_i
  *                                          spod_auth_key_allowed)
  *   key.generate              -> generate
  *   attest                    -> attest
- *   echo, hello               -> any authenticated token
+ *   custodian.share           -> provision
+ *   key.import                -> import
+ *   echo, hello, seal.status  -> any authenticated token
+ *   key.load, seal.setup      -> nobody: spod-host sends them itself (FORBIDDEN, admin too)
  * admin implies every op on every key. For key-scoped opcodes the target key must pass
  * spod_auth_key_allowed(s, key_id, label); other opcodes ignore key_id and label.
  * Returns SPOD_OK, SPOD_AUTH_E_FORBIDDEN, or SPOD_E_UNKNOWN_OP for an undefined opcode.

@@ -12,18 +12,6 @@
 
 #define ADMIT_MAX_AGE_S 300u
 
-int host_enclave_send(struct host_enclave *e, const uint8_t *frame, size_t len)
-{
-	uint8_t *out = spod_conn_tx_reserve(&e->c, len);
-
-	if (out == NULL)
-		return SPOD_E_INTERNAL; /* cannot happen: set-up requests go first, one at a time */
-	memcpy(out, frame, len);
-	spod_conn_tx_commit(&e->c, len);
-	host_enclave_mark_dirty(e);
-	return SPOD_OK;
-}
-
 int host_admission_begin(struct host_enclave *e)
 {
 	uint8_t frame[SPOD_HDR_BYTES + 32 + sizeof(e->admit_nonce)];

@@ -245,6 +245,10 @@ int host_admit(struct host_client *cl, const struct spod_frame *f, struct host_a
 	}
 	if (op == NULL)
 		return SPOD_E_UNKNOWN_OP;
+	if (op->need == SPOD_OPS_HOST_ONLY) {
+		*what = "spod-host sends this request itself; no token may";
+		return SPOD_E_FORBIDDEN;
+	}
 	/* The op here; each key the request names in its admit_fn. */
 	if (op->need != 0 && (t->scopes.ops & (op->need | SPOD_AUTH_OP_ADMIN)) == 0) {
 		*what = lacks(op->need);

@@ -46,13 +46,12 @@ static int forward_request(struct host_client *cl, const struct spod_frame *f, s
                            struct host_audit *audit, uint64_t t0_ns)
 {
 	struct spod_host *h = cl->h;
-	struct host_enclave *e = host_enclave_pick(h);
+	struct host_enclave *e;
 	struct inflight *in;
 	uint32_t slot;
 	uint8_t *out;
 
-	if (e == NULL)
-		return SPOD_E_UNAVAILABLE;
+	SPOD_TRY(host_enclave_pick(h, f->hdr.opcode, &e));
 	SPOD_TRY(host_slot_alloc(h, &slot));
 	out = spod_conn_tx_reserve(&e->c, f->frame_len);
 	if (out == NULL) {

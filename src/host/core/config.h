@@ -25,6 +25,7 @@
 #include "common/log.h"
 #include "host/core/forward.h"
 #include "spod/attest.h"
+#include "spod/wire.h"
 #include "transport/uri.h"
 
 #define HOST_OPT_PATH_BYTES      512u   /* file and directory settings, with the NUL */
@@ -78,6 +79,7 @@ struct host_options {
 
 	char db[HOST_OPT_PATH_BYTES];
 	enum host_audit_sync audit_sync;
+	uint8_t seal_mode; /* SPOD_SEAL_EPHEMERAL or SPOD_SEAL_CUSTODIANS */
 	char token_file[HOST_OPT_PATH_BYTES];
 
 	int http_enabled;                         /* 0: http = off */

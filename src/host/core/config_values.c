@@ -195,6 +195,17 @@ static int set_audit_sync(struct loader *l, enum opt_id id, const char *v)
 	return SPOD_OK;
 }
 
+static int set_seal(struct loader *l, enum opt_id id, const char *v)
+{
+	if (strcmp(v, "ephemeral") == 0)
+		l->o->seal_mode = SPOD_SEAL_EPHEMERAL;
+	else if (strcmp(v, "custodians") == 0)
+		l->o->seal_mode = SPOD_SEAL_CUSTODIANS;
+	else
+		return BAD(l, id, "'%s' is not ephemeral or custodians", v);
+	return SPOD_OK;
+}
+
 /* "off", or ADDR:PORT with an IPv4 literal or a [bracketed] IPv6 literal, port 0..65535. */
 static int set_http(struct loader *l, enum opt_id id, const char *v)
 {
@@ -285,6 +296,11 @@ const struct setting host_settings[OPT__COUNT] = {
 		"normal or full: full makes every audit-log commit durable (fsync)\n"
 		"before the request is answered",
 		0, set_audit_sync, 0},
+	[OPT_SEAL] = {"seal", "MODE", "ephemeral",
+		"where the enclave's seal key comes from (docs/keys.md): ephemeral (a\n"
+		"random key per enclave boot: keys die with the enclave) or custodians\n"
+		"(K of N custodians' shares; the pod serves no key until they arrive)",
+		0, set_seal, 0},
 	[OPT_TOKEN_FILE] = {"token-file", "FILE", "DATA-DIR/admin.token",
 		"where the bootstrap admin token is written on first start",
 		0, NULL, offsetof(struct host_options, token_file)},

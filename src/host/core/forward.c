@@ -56,6 +56,7 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 	if (h == NULL)
 		return SPOD_E_NOMEM;
 	h->cfg = *cfg;
+	pthread_mutex_init(&h->seal.lock, NULL);
 	h->signal_fd = -1;
 	h->timer_fd = -1;
 	h->refresh_fd = -1;
@@ -181,5 +182,6 @@ void spod_host_free(struct spod_host *h)
 	free(h->dirty_clients);
 	free(h->slots);
 	free(h->free_slots);
+	pthread_mutex_destroy(&h->seal.lock);
 	free(h);
 }

@@ -44,6 +44,8 @@ struct spod_host_config {
 	 */
 	const char *db_path;
 	int audit_sync_full;
+	/* The seal mode the host asks every enclave boot for (SPOD_SEAL_*; docs/keys.md). */
+	uint8_t seal_mode;
 	const char *token_file;
 };
 
@@ -64,6 +66,18 @@ void spod_host_free(struct spod_host *h);
  * into buf[0..cap), returning its length (or the length needed when more than cap).
  */
 int spod_host_ready(void *h);
+
+/* The enclave's seal state as the host last saw it (known 0 before any enclave answered). */
+struct spod_host_seal {
+	int known;
+	uint8_t mode;      /* enum spod_seal_mode */
+	uint8_t ready;     /* the seal key is present */
+	uint8_t threshold; /* custodians: K (0 until the first share) */
+	uint8_t shares;    /* custodians: N */
+	uint8_t present;   /* custodians: shares received */
+	uint8_t seal_key_id[16];
+};
+void spod_host_seal(void *h, struct spod_host_seal *out);
 size_t spod_host_metrics(void *h, char *buf, size_t cap);
 
 #endif

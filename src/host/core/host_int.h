@@ -5,7 +5,8 @@
  *   clock.c      the one place time is read
  *   metrics.c    counters and histograms (metrics.h)
  *   inflight.c   the table that maps enclave request ids back to clients
- *   reply.c      writing answers into an application connection's send buffer; closing one
+ *   reply.c      writing answers into an application connection's send buffer; closing one;
+ *                the host's own requests to an enclave connection
  *   journal.c    audit facts of requests in flight, audit records, answers held until their
  *                records commit (group commit)
  *   tokens.c     the token cache and the hello that authenticates a connection
@@ -13,6 +14,7 @@
  *                the audit facts it captures
  *   checkpoint.c the WAL checkpointer thread
  *   db.c         the database: opening it with its checkpointer; the bootstrap admin token
+ *   seal.c       the seal mode asked of each enclave boot; the seal state the host knows
  *   admission.c  an enclave connection proves what it runs (attestation)
  *   reconcile.c  after admission, the host's key records are brought in line with the keys
  *                the enclave holds
@@ -27,6 +29,7 @@
 #ifndef SPOD_HOST_HOST_INT_H
 #define SPOD_HOST_HOST_INT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -112,10 +115,21 @@ struct host_client {
 
 /* Where an enclave connection is on its way to carrying requests (pool.c). */
 enum host_enclave_stage {
-	HOST_ENCLAVE_DOWN,      /* not connected; retried at retry_ms */
+	HOST_ENCLAVE_DOWN,      /* not connected; retried at retry_ns */
 	HOST_ENCLAVE_ATTESTING, /* waiting for the attestation document (admission.c) */
-	HOST_ENCLAVE_SYNCING,   /* reconciling the host's key records (reconcile.c) */
+	HOST_ENCLAVE_SETUP,     /* waiting for the answer to seal.setup (seal.c) */
+	HOST_ENCLAVE_WAITING,   /* custodian mode without the seal key: carries only what
+	                           provisioning needs (attest, seal.status, custodian.share) */
+	HOST_ENCLAVE_SYNCING,   /* replaying sealed keys, reconciling records (reconcile.c) */
 	HOST_ENCLAVE_READY,     /* carries application requests */
+};
+
+/* What the host knows of the enclave's seal state (seal.c); the HTTP thread reads it. */
+struct host_seal_state {
+	pthread_mutex_t lock;
+	int known;
+	uint8_t mode, ready, threshold, shares, present;
+	uint8_t seal_key_id[16];
 };
 
 struct host_reconcile; /* reconcile.c */
@@ -184,6 +198,7 @@ struct spod_host {
 	uint32_t nrecs, recs_cap;
 	struct spod_audit_rec *rec_views; /* what spod_store_audit_append reads, per commit */
 	uint32_t rec_views_cap;
+	struct host_seal_state seal;
 	uint64_t audit_err_ns;    /* when a failed commit was last logged */
 	uint64_t audit_err_quiet; /* failed commits not logged since */
 };
@@ -220,6 +235,22 @@ static inline void host_enclave_mark_dirty(struct host_enclave *e)
 {
 	e->dirty = 1;
 }
+/*
+ * ---- requests the host itself sends to an enclave connection (admission.c, reconcile.c) ----
+ * Their ids have the top bit set, so they can never be taken for a forwarded request's.
+ */
+#define HOST_CTL_RID(index, step) ((1ull << 63) | ((uint64_t)(step) << 16) | (uint64_t)(index))
+#define HOST_CTL(rid)             (((rid) >> 63) != 0)
+#define HOST_CTL_STEP(rid)        (((rid) & ~(1ull << 63)) >> 16)
+#define HOST_STEP_ATTEST          0ull
+#define HOST_STEP_SETUP           1ull
+#define HOST_STEP_INFO            2ull
+#define HOST_STEP_LIST            0x100ull     /* + page number */
+#define HOST_STEP_LOAD            (1ull << 32) /* + the key's index in the snapshot */
+#define HOST_STEP_DELETE          (2ull << 32) /* a key whose record could not be stored */
+
+/* Writes an encoded control request into e's send buffer; SPOD_OK or SPOD_E_INTERNAL. */
+int host_enclave_send(struct host_enclave *e, const uint8_t *frame, size_t len);
 
 /* ---- journal.c ---- */
 /* Audit facts for a request with n items (0 for key.generate); NULL when out of memory. */
@@ -269,13 +300,14 @@ void host_checkpointer_stop(struct host_checkpointer *c);
 int host_db_open(struct spod_host *h);
 void host_db_close(struct spod_host *h);
 
-/*
- * ---- requests the host itself sends to an enclave connection (admission.c, reconcile.c) ----
- * Their ids have the top bit set, so they can never be taken for a forwarded request's.
- */
-#define HOST_CTL_RID(index, step) ((1ull << 63) | ((uint64_t)(step) << 16) | (uint64_t)(index))
-/* Writes an encoded control request into e's send buffer; SPOD_OK or SPOD_E_INTERNAL. */
-int host_enclave_send(struct host_enclave *e, const uint8_t *frame, size_t len);
+/* ---- seal.c ---- */
+/* Sends seal.setup with the configured mode (stage SETUP). */
+int host_seal_begin(struct host_enclave *e);
+/* The seal.setup answer: 1 when the seal key is present, 0 when custodians' shares are
+ * missing, or an error (MODE_CONFLICT: the enclave is in the other mode). */
+int host_seal_answer(struct host_enclave *e, const struct spod_frame *f);
+/* Records a seal state the enclave reported (audited when it changed). */
+void host_seal_note(struct spod_host *h, const struct spod_seal_view *v);
 
 /* ---- admission.c ---- */
 int host_admission_begin(struct host_enclave *e);
@@ -293,7 +325,10 @@ void host_reconcile_free(struct host_enclave *e);
 void host_route_answer(struct host_enclave *e, const struct spod_frame *f);
 
 /* ---- pool.c ---- */
-struct host_enclave *host_enclave_pick(struct spod_host *h);
+/* The connection for a request with opcode: SPOD_OK with *out, SPOD_E_NOT_PROVISIONED (only
+ * connections waiting for custodians, which carry only provisioning requests), or
+ * SPOD_E_UNAVAILABLE (no enclave connection ready). */
+int host_enclave_pick(struct spod_host *h, uint8_t opcode, struct host_enclave **out);
 int host_ready(const struct spod_host *h);
 void host_enclave_down(struct host_enclave *e, const char *why);
 int host_enclave_connect(struct host_enclave *e);

@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "host/core/host_int.h"
+#include "wire/ops.h"
 
 /* One audit record with its own storage (spod_audit_rec only points). */
 struct host_rec {
@@ -230,41 +231,89 @@ static int record_signatures(struct spod_host *h, const struct host_audit *a,
 	return SPOD_OK;
 }
 
-/*
- * key.generate: the new key's metadata goes to the store before the answer is released.
- * When storing it fails, *stored is that error and msg says so (the answer becomes that
- * error). Returns SPOD_OK, or the error of queueing the audit record.
- */
-static int record_generate(struct spod_host *h, const struct host_audit *a,
-                           const struct spod_frame *f, int *stored, char *msg, size_t cap)
+/* Asks the enclave to forget a key it made whose record could not be stored. */
+static void drop_unrecorded(struct spod_host *h, uint16_t enclave, const uint8_t *key_id)
 {
+	uint8_t frame[SPOD_HDR_BYTES + SPOD_KEY_ID_BYTES];
+	struct host_enclave *e = &h->enclave[enclave];
+	size_t len;
+
+	if (e->stage == HOST_ENCLAVE_DOWN ||
+	    spod_wire_enc_key(frame, sizeof(frame), &len, SPOD_OP_KEY_DELETE,
+	                      HOST_CTL_RID(e->index, HOST_STEP_DELETE), key_id) < 0 ||
+	    host_enclave_send(e, frame, len) < 0)
+		spod_warn(
+		    "a key made without a stored record stays in the enclave until it restarts");
+}
+
+/*
+ * key.generate, key.import: the new key's record and its sealed blob go to the store, in one
+ * transaction, before the answer is released. When storing fails, *stored is that error and
+ * msg says so (the answer becomes that error), and the enclave is told to delete the key:
+ * a key nobody has a record or a sealed copy of must not stay usable. Returns SPOD_OK, or
+ * the error of queueing the audit record.
+ */
+static int record_key(struct spod_host *h, const struct inflight *in, const struct spod_frame *f,
+                      int *stored, char *msg, size_t cap)
+{
+	const struct host_audit *a = in->audit;
+	const char *kind = spod_wire_op_name(a->opcode);
 	int result = f->hdr.status ? spod_err_from_status(f->hdr.status) : SPOD_OK;
 	struct spod_store_key k = {0};
 	struct spod_key_view v;
 	char detail[200];
 
-	if (result == SPOD_OK && spod_wire_key_resp(&v, f) < 0)
+	if (result == SPOD_OK && (spod_wire_key_resp(&v, f) < 0 || v.blob_len == 0))
 		result = SPOD_E_PROTOCOL;
 	if (result == SPOD_OK) {
 		memcpy(k.id, v.key_id, sizeof(k.id));
 		k.alg = v.alg;
 		memcpy(k.public_key, v.pub, v.pub_len);
 		k.public_key_len = v.pub_len;
-		snprintf(k.label, sizeof(k.label), "%s", a->label);
+		memcpy(k.label, v.label != NULL ? v.label : "", v.label_len);
 		k.created_ms = host_wall_ms();
-		result = spod_store_key_put(h->store, &k);
+		result = spod_store_key_put_sealed(h->store, &k, v.blob, v.blob_len);
 		if (result < 0) {
+			if (result == SPOD_E_BAD_ARG && k.label[0] != '\0' &&
+			    spod_store_key_find_label(h->store, &(struct spod_store_key){0},
+			                              k.label) == SPOD_OK)
+				result = SPOD_E_LABEL_TAKEN;
 			*stored = result;
-			snprintf(msg, cap, "key.generate: key made but its record not stored: %s",
-			         spod_store_last_error(h->store));
+			snprintf(msg, cap,
+			         "%s: key made but its record not stored (%s); the enclave "
+			         "drops it",
+			         kind,
+			         result == SPOD_E_LABEL_TAKEN ? "label already used by a live key"
+			                                      : spod_store_last_error(h->store));
 			spod_error("%s", msg);
+			drop_unrecorded(h, in->enclave, k.id);
 		}
+		a = in->audit;
 	}
-	snprintf(detail, sizeof(detail), "alg=%s%s%s",
-	         spod_alg_name(a->alg) ? spod_alg_name(a->alg) : "?", a->label[0] ? " label=" : "",
-	         a->label);
-	return host_journal_record(h, "key.generate", result == SPOD_OK ? k.id : NULL, a->token_id,
-	                           NULL, result, detail);
+	snprintf(detail, sizeof(detail), "alg=%s%s%.*s",
+	         result == SPOD_OK       ? spod_alg_name(k.alg)
+	         : spod_alg_name(a->alg) ? spod_alg_name(a->alg)
+	                                 : "?",
+	         result == SPOD_OK ? (k.label[0] ? " label=" : "") : (a->label[0] ? " label=" : ""),
+	         SPOD_LABEL_MAX_BYTES, result == SPOD_OK ? k.label : a->label);
+	return host_journal_record(h, kind, result == SPOD_OK ? k.id : NULL, a->token_id, NULL,
+	                           result, detail);
+}
+
+/* custodian.share: the outcome and how far the seal key is (never anything of the share). */
+static int record_share(struct spod_host *h, const struct host_audit *a, const struct spod_frame *f)
+{
+	int result = f->hdr.status ? spod_err_from_status(f->hdr.status) : SPOD_OK;
+	struct spod_seal_view v;
+	char detail[200];
+
+	if (result == SPOD_OK && spod_wire_seal_resp(&v, f) == SPOD_OK)
+		snprintf(detail, sizeof(detail), "share accepted: %u of %u present%s", v.present,
+		         v.threshold, v.ready ? "; seal key rebuilt" : "");
+	else
+		snprintf(detail, sizeof(detail), "%.*s", (int)(f->hdr.status ? f->body_len : 0),
+		         f->hdr.status ? (const char *)f->body : "");
+	return host_journal_record(h, "custodian.share", NULL, a->token_id, NULL, result, detail);
 }
 
 /* key.delete: the key is marked deleted in the store, also when the enclave no longer has it. */
@@ -315,7 +364,11 @@ void host_journal_answer(struct spod_host *h, const struct inflight *in, const s
 		rc = record_signatures(h, a, f, &alg);
 		break;
 	case SPOD_OP_KEY_GENERATE:
-		rc = record_generate(h, a, f, &err, msg, sizeof(msg));
+	case SPOD_OP_KEY_IMPORT:
+		rc = record_key(h, in, f, &err, msg, sizeof(msg));
+		break;
+	case SPOD_OP_CUSTODIAN_SHARE:
+		rc = record_share(h, a, f);
 		break;
 	default:
 		rc = record_delete(h, a, f);

@@ -11,17 +11,32 @@
 
 #define NS_PER_MS 1000000ull
 
-struct host_enclave *host_enclave_pick(struct spod_host *h)
+/* Opcodes a connection waiting for the custodians carries: what provisioning needs. */
+static int before_seal(uint8_t opcode)
+{
+	return opcode == SPOD_OP_ATTEST || opcode == SPOD_OP_SEAL_STATUS ||
+	       opcode == SPOD_OP_CUSTODIAN_SHARE || opcode == SPOD_OP_INFO ||
+	       opcode == SPOD_OP_ECHO;
+}
+
+int host_enclave_pick(struct spod_host *h, uint8_t opcode, struct host_enclave **out)
 {
 	struct host_enclave *best = NULL;
+	int waiting = 0;
 
 	for (unsigned i = 0; i < h->cfg.enclave_conns; i++) {
 		struct host_enclave *e = &h->enclave[i];
-		if (e->stage == HOST_ENCLAVE_READY &&
-		    (best == NULL || e->inflight < best->inflight))
+		int usable = e->stage == HOST_ENCLAVE_READY ||
+		             (e->stage == HOST_ENCLAVE_WAITING && before_seal(opcode));
+
+		waiting |= e->stage == HOST_ENCLAVE_WAITING;
+		if (usable && (best == NULL || e->inflight < best->inflight))
 			best = e;
 	}
-	return best;
+	*out = best;
+	if (best != NULL)
+		return SPOD_OK;
+	return waiting ? SPOD_E_NOT_PROVISIONED : SPOD_E_UNAVAILABLE;
 }
 
 int host_ready(const struct spod_host *h)
@@ -101,21 +116,71 @@ void host_enclave_down(struct host_enclave *e, const char *why)
 	host_arm_timer(h);
 }
 
-/* An answer to the host's own set-up requests; moves the connection to its next stage. */
+/* Moves a connection whose seal key is present on to replaying the sealed keys. */
+static int start_sync(struct host_enclave *e)
+{
+	return host_reconcile_begin(e);
+}
+
+/* An answer to the host's own requests; moves the connection to its next stage. */
 static int setup_answer(struct host_enclave *e, const struct spod_frame *f)
 {
 	int rc;
 
-	if (e->stage == HOST_ENCLAVE_ATTESTING) {
+	switch (e->stage) {
+	case HOST_ENCLAVE_ATTESTING:
 		SPOD_TRY(host_admission_answer(e, f));
-		return host_reconcile_begin(e);
+		return host_seal_begin(e);
+	case HOST_ENCLAVE_SETUP:
+		rc = host_seal_answer(e, f);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			e->stage = HOST_ENCLAVE_WAITING;
+			spod_warn("enclave connection %u: NOT READY, waiting for the custodians' "
+			          "shares of the seal key (spod custodian provision)",
+			          e->index);
+			note_readiness(e->h);
+			return SPOD_OK;
+		}
+		return start_sync(e);
+	case HOST_ENCLAVE_SYNCING:
+		rc = host_reconcile_answer(e, f);
+		if (rc == 1) {
+			e->stage = HOST_ENCLAVE_READY;
+			note_readiness(e->h);
+		}
+		return rc < 0 ? rc : SPOD_OK;
+	default:
+		/* READY: the answer to a key.delete of a key whose record was lost */
+		if (HOST_CTL_STEP(f->hdr.request_id) >= HOST_STEP_DELETE && f->hdr.status != 0)
+			spod_warn(
+			    "enclave connection %u: deleting an unrecorded key failed (status %u)",
+			    e->index, f->hdr.status);
+		return SPOD_OK;
 	}
-	rc = host_reconcile_answer(e, f);
-	if (rc == 1) {
-		e->stage = HOST_ENCLAVE_READY;
-		note_readiness(e->h);
+}
+
+/*
+ * After an answer that says the seal key is now present (the last custodian share), every
+ * connection that waited for it replays the sealed keys.
+ */
+static void seal_arrived(struct spod_host *h, const struct spod_frame *f)
+{
+	struct spod_seal_view v;
+
+	if (f->hdr.opcode != SPOD_OP_CUSTODIAN_SHARE && f->hdr.opcode != SPOD_OP_SEAL_STATUS)
+		return;
+	if (spod_wire_seal_resp(&v, f) < 0)
+		return;
+	host_seal_note(h, &v);
+	if (!v.ready)
+		return;
+	for (unsigned i = 0; i < h->cfg.enclave_conns; i++) {
+		struct host_enclave *e = &h->enclave[i];
+		if (e->stage == HOST_ENCLAVE_WAITING && start_sync(e) < 0)
+			host_enclave_down(e, "cannot replay the sealed keys");
 	}
-	return rc < 0 ? rc : SPOD_OK;
 }
 
 static void on_enclave(struct spod_loop *loop, int fd, uint32_t events, void *arg)
@@ -144,8 +209,10 @@ static void on_enclave(struct spod_loop *loop, int fd, uint32_t events, void *ar
 		return;
 	}
 	while ((rc = spod_conn_next(&e->c, &f)) == SPOD_OK) {
-		if (e->stage == HOST_ENCLAVE_READY) {
+		if (!HOST_CTL(f.hdr.request_id)) {
+			/* an application request's answer, whatever the stage */
 			host_route_answer(e, &f);
+			seal_arrived(e->h, &f);
 		} else if (setup_answer(e, &f) < 0) {
 			host_enclave_down(e, e->stage == HOST_ENCLAVE_ATTESTING
 			                         ? "attestation failed"
@@ -174,7 +241,7 @@ int host_enclave_connect(struct host_enclave *e)
 		return rc;
 	}
 	e->backoff_ms = BACKOFF_MIN_MS;
-	rc = h->cfg.admit ? host_admission_begin(e) : host_reconcile_begin(e);
+	rc = h->cfg.admit ? host_admission_begin(e) : host_seal_begin(e);
 	if (rc < 0) {
 		spod_loop_del(h->loop, fd);
 		spod_conn_free(&e->c);
@@ -183,7 +250,7 @@ int host_enclave_connect(struct host_enclave *e)
 		return rc;
 	}
 	spod_info("enclave connection %u up; %s", e->index,
-	          h->cfg.admit ? "verifying its attestation" : "reconciling key records");
+	          h->cfg.admit ? "verifying its attestation" : "asking for its seal state");
 	note_readiness(h);
 	return SPOD_OK;
 }

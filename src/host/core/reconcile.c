@@ -1,14 +1,19 @@
 /*
- * Key records follow the enclave (docs/storage.md): after an enclave connection is admitted
- * and before it carries requests, the host compares its key records with the keys the
- * enclave actually holds. In ephemeral mode an enclave restart loses every key: the records
- * of keys the enclave no longer holds are marked lost (audited as key.lost), which frees
- * their labels and keeps them out of every listing; a lost key the enclave holds again (a
- * sealed key unsealed later) becomes live again (key.found).
+ * Key records follow the enclave (docs/storage.md, docs/keys.md). Once an enclave connection
+ * is admitted and the enclave has its seal key, and before the connection carries requests,
+ * the host hands every sealed key it stores back to the enclave (key.load; the enclave
+ * unseals each, or already holds it), then compares its records with what the enclave holds
+ * (key.list):
+ *   - a record whose key the enclave does not hold is marked lost (audited as key.lost, with
+ *     why its blob did not load): its label is free again and it is never listed as live;
+ *   - a lost record whose key the enclave holds again (its blob loaded after all, e.g. once
+ *     the right custodians provisioned the seal key) becomes live again (key.found).
+ * In ephemeral mode an enclave restart loses every key: the blobs of the earlier boot are
+ * sealed under another seal key and do not load.
  *
- * The host's records are read before the enclave's list is asked for, so a key generated
- * through another connection meanwhile is never taken for a lost one: it is either in the
- * snapshot and then in the enclave's list, or in neither.
+ * The host's records are read before anything is sent, so a key generated through another
+ * connection meanwhile is never taken for a lost one: it is either in the snapshot (and then
+ * in the enclave), or in neither. A blob that fails is not deleted: it may load later.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,69 +22,79 @@
 #include "common/log.h"
 #include "host/core/host_int.h"
 
-struct host_reconcile {
-	struct sync_key *keys; /* the host's records that are not deleted, sorted by id */
-	uint32_t n, cap;
-	uint32_t step; /* of the next control request */
-};
+#define LOAD_WINDOW 256u /* key.load requests in flight on one connection */
 
 struct sync_key {
 	uint8_t id[SPOD_KEY_ID_BYTES];
-	uint8_t lost; /* lost in the records */
-	uint8_t seen; /* in the enclave's list */
+	uint8_t lost;                /* lost in the records */
+	uint8_t seen;                /* held by the enclave (loaded, or in its list) */
+	int16_t load_rc;             /* the key.load answer's status: 0 ok, < 0 error, 1 no blob */
+	uint32_t blob_off, blob_len; /* in blobs */
 };
 
-#define STEP_INFO 1u
-
-static int send_step(struct host_enclave *e, uint8_t opcode, uint32_t cursor)
-{
-	uint8_t frame[SPOD_HDR_BYTES + 8];
-	uint64_t rid = HOST_CTL_RID(e->index, e->sync->step);
-	size_t len;
-
-	if (opcode == SPOD_OP_INFO)
-		SPOD_TRY(spod_wire_enc_empty(frame, sizeof(frame), &len, SPOD_OP_INFO, rid));
-	else
-		SPOD_TRY(spod_wire_enc_list(frame, sizeof(frame), &len, rid, cursor,
-		                            SPOD_LIST_MAX_ITEMS));
-	return host_enclave_send(e, frame, len);
-}
-
-int host_reconcile_begin(struct host_enclave *e)
-{
-	host_reconcile_free(e);
-	e->sync = calloc(1, sizeof(*e->sync));
-	if (e->sync == NULL)
-		return SPOD_E_NOMEM;
-	e->stage = HOST_ENCLAVE_SYNCING;
-	e->sync->step = STEP_INFO;
-	return send_step(e, SPOD_OP_INFO, 0);
-}
+struct host_reconcile {
+	struct sync_key *keys; /* the records not deleted, sorted by id */
+	uint32_t n, cap;
+	uint8_t *blobs;
+	size_t blobs_len, blobs_cap;
+	uint32_t next_load; /* next key to send key.load for */
+	uint32_t loads_out; /* key.load requests in flight */
+	uint32_t page;      /* key.list pages asked for */
+	uint32_t loaded, failed;
+};
 
 void host_reconcile_free(struct host_enclave *e)
 {
-	if (e->sync != NULL)
+	if (e->sync != NULL) {
 		free(e->sync->keys);
+		free(e->sync->blobs);
+	}
 	free(e->sync);
 	e->sync = NULL;
 }
 
-static int snapshot_one(void *ctx, const struct spod_store_key *k)
+static int grow_keys(struct host_reconcile *r)
+{
+	uint32_t cap = r->cap ? 2 * r->cap : 1024;
+	struct sync_key *p = realloc(r->keys, (size_t)cap * sizeof(*p));
+
+	if (p == NULL)
+		return SPOD_E_NOMEM;
+	r->keys = p;
+	r->cap = cap;
+	return SPOD_OK;
+}
+
+static int snapshot_one(void *ctx, const struct spod_store_key *k, const uint8_t *blob,
+                        size_t blob_len)
 {
 	struct host_reconcile *r = ctx;
+	struct sync_key *s;
 
-	if (r->n == r->cap) {
-		uint32_t cap = r->cap ? 2 * r->cap : 1024;
-		struct sync_key *p = realloc(r->keys, (size_t)cap * sizeof(*p));
+	if (r->n == r->cap)
+		SPOD_TRY(grow_keys(r));
+	if (blob_len > r->blobs_cap - r->blobs_len) {
+		size_t cap = r->blobs_cap ? 2 * r->blobs_cap : 65536;
+		uint8_t *p;
+
+		while (cap - r->blobs_len < blob_len)
+			cap *= 2;
+		p = realloc(r->blobs, cap);
 		if (p == NULL)
 			return SPOD_E_NOMEM;
-		r->keys = p;
-		r->cap = cap;
+		r->blobs = p;
+		r->blobs_cap = cap;
 	}
-	memcpy(r->keys[r->n].id, k->id, SPOD_KEY_ID_BYTES);
-	r->keys[r->n].lost = k->lost_ms != 0;
-	r->keys[r->n].seen = 0;
-	r->n++;
+	s = &r->keys[r->n++];
+	memcpy(s->id, k->id, SPOD_KEY_ID_BYTES);
+	s->lost = k->lost_ms != 0;
+	s->seen = 0;
+	s->load_rc = blob != NULL ? 0 : 1;
+	s->blob_off = (uint32_t)r->blobs_len;
+	s->blob_len = (uint32_t)blob_len;
+	if (blob_len > 0)
+		memcpy(r->blobs + r->blobs_len, blob, blob_len);
+	r->blobs_len += blob_len;
 	return SPOD_OK;
 }
 
@@ -93,12 +108,90 @@ static struct sync_key *find(struct host_reconcile *r, const uint8_t *id)
 	return r->n ? bsearch(id, r->keys, r->n, sizeof(*r->keys), by_id) : NULL;
 }
 
+static int send_list(struct host_enclave *e, uint32_t cursor)
+{
+	uint8_t frame[SPOD_HDR_BYTES + 8];
+	size_t len;
+
+	/* the page-th page asked for (pages count from 1) */
+	SPOD_TRY(spod_wire_enc_list(frame, sizeof(frame), &len,
+	                            HOST_CTL_RID(e->index, HOST_STEP_LIST + e->sync->page - 1),
+	                            cursor, SPOD_LIST_MAX_ITEMS));
+	return host_enclave_send(e, frame, len);
+}
+
+/* Keeps LOAD_WINDOW key.load requests in flight; asks for the key list once all answered. */
+static int pump_loads(struct host_enclave *e)
+{
+	struct host_reconcile *r = e->sync;
+	uint8_t frame[SPOD_HDR_BYTES + SPOD_BLOB_MAX_BYTES];
+	size_t len;
+
+	while (r->loads_out < LOAD_WINDOW && r->next_load < r->n) {
+		const struct sync_key *k = &r->keys[r->next_load];
+
+		if (k->blob_len > 0) {
+			SPOD_TRY(spod_wire_enc_item(
+			    frame, sizeof(frame), &len, SPOD_OP_KEY_LOAD,
+			    HOST_CTL_RID(e->index, HOST_STEP_LOAD + r->next_load),
+			    r->blobs + k->blob_off, k->blob_len));
+			SPOD_TRY(host_enclave_send(e, frame, len));
+			r->loads_out++;
+		}
+		r->next_load++;
+	}
+	if (r->loads_out == 0 && r->next_load == r->n && r->page == 0) {
+		r->page = 1;
+		return send_list(e, 0);
+	}
+	return SPOD_OK;
+}
+
+int host_reconcile_begin(struct host_enclave *e)
+{
+	struct host_reconcile *r;
+	int rc;
+
+	host_reconcile_free(e);
+	r = e->sync = calloc(1, sizeof(*e->sync));
+	if (r == NULL)
+		return SPOD_E_NOMEM;
+	e->stage = HOST_ENCLAVE_SYNCING;
+	rc = spod_store_key_list_sealed(e->h->store, snapshot_one, r);
+	if (rc < 0) {
+		/* Serving goes on: the records are checked again at the next (re)connection. */
+		spod_warn("key records: cannot read them (%s); sealed keys not replayed",
+		          spod_store_last_error(e->h->store));
+		r->n = 0;
+	}
+	if (r->n > 1)
+		qsort(r->keys, r->n, sizeof(*r->keys), by_id);
+	/* the blob offsets moved with their keys: sorting kept each key's (off, len) */
+	return pump_loads(e);
+}
+
+static const char *lost_why(const struct sync_key *k)
+{
+	switch (k->load_rc) {
+	case 1:
+		return "the enclave does not hold this key and there is no sealed copy of it";
+	case SPOD_E_WRONG_SEAL_KEY:
+		return "its sealed copy is under another seal key (an earlier enclave boot in "
+		       "ephemeral mode, or other custodians)";
+	case SPOD_E_BAD_BLOB:
+		return "its sealed copy does not open: tampered, truncated or another key's";
+	default:
+		return "its sealed copy did not load";
+	}
+}
+
 /* Marks one record lost or found, with its audit record. */
 static void apply_one(struct spod_host *h, const struct sync_key *k)
 {
 	int lose = !k->seen && !k->lost;
 	int rc = lose ? spod_store_key_mark_lost(h->store, k->id, host_wall_ms())
 	              : spod_store_key_mark_found(h->store, k->id);
+	char detail[200];
 
 	if (rc == SPOD_E_KEY_NOT_FOUND)
 		return; /* changed meanwhile (deleted, or another connection got here first) */
@@ -107,12 +200,14 @@ static void apply_one(struct spod_host *h, const struct sync_key *k)
 		          spod_store_last_error(h->store));
 		return;
 	}
-	rc = host_journal_record(h, lose ? "key.lost" : "key.found", k->id, NULL, NULL, SPOD_OK,
-	                         lose ? "the enclave does not hold this key (it restarted in "
-	                                "ephemeral mode): its record is kept as lost, its "
-	                                "label freed"
-	                              : "the enclave holds this key again");
-	if (rc < 0)
+	if (lose)
+		snprintf(detail, sizeof(detail), "%s; the record is kept as lost, its label freed",
+		         lost_why(k));
+	else
+		snprintf(detail, sizeof(detail), "the enclave holds this key again");
+	if (host_journal_record(
+	        h, lose ? "key.lost" : "key.found", k->id, NULL, NULL,
+	        lose ? (k->load_rc < 0 ? k->load_rc : SPOD_E_KEY_NOT_FOUND) : SPOD_OK, detail) < 0)
 		spod_error("audit: cannot queue a record: out of memory");
 }
 
@@ -129,32 +224,35 @@ static void apply(struct host_enclave *e)
 			found += k->seen;
 		}
 	}
-	if (lost > 0 || found > 0)
-		spod_warn("key records follow the enclave: %u key(s) lost, %u found again", lost,
-		          found);
+	spod_info("enclave connection %u: %u sealed key(s) loaded, %u refused; records: %u lost, "
+	          "%u found again",
+	          e->index, r->loaded, r->failed, lost, found);
 }
 
-/* The info answer: reconcile only an enclave whose keys die with it (ephemeral mode). */
-static int on_info(struct host_enclave *e, const struct spod_frame *f)
+static int on_load(struct host_enclave *e, const struct spod_frame *f, uint64_t i)
 {
-	struct spod_info_view info;
-	int rc;
+	struct host_reconcile *r = e->sync;
+	struct sync_key *k;
 
-	SPOD_TRY(spod_wire_info_resp(&info, f));
-	if (!(info.flags & SPOD_INFO_EPHEMERAL))
-		return 1;
-	rc = spod_store_key_list(e->h->store, SPOD_STORE_KEYS_HELD, snapshot_one, e->sync);
-	if (rc < 0) {
-		/* Serving goes on: the records are checked again at the next (re)connection. */
-		spod_warn("key records: cannot read them (%s); not reconciled with the enclave",
-		          spod_store_last_error(e->h->store));
-		return 1;
+	if (i >= r->n || r->loads_out == 0)
+		return SPOD_E_PROTOCOL;
+	k = &r->keys[i];
+	r->loads_out--;
+	if (f->hdr.status == 0) {
+		struct spod_key_view v;
+		SPOD_TRY(spod_wire_key_resp(&v, f));
+		if (memcmp(v.key_id, k->id, SPOD_KEY_ID_BYTES) != 0)
+			return SPOD_E_PROTOCOL;
+		k->seen = 1;
+		k->load_rc = 0;
+		r->loaded++;
+	} else {
+		k->load_rc = (int16_t)spod_err_from_status(f->hdr.status);
+		r->failed++;
+		if (k->load_rc == SPOD_E_NOT_PROVISIONED)
+			return SPOD_E_NOT_PROVISIONED; /* the seal key went away: start over */
 	}
-	if (e->sync->n > 1)
-		qsort(e->sync->keys, e->sync->n, sizeof(*e->sync->keys), by_id);
-	e->sync->step++;
-	SPOD_TRY(send_step(e, SPOD_OP_KEY_LIST, 0));
-	return 0;
+	return pump_loads(e);
 }
 
 static int on_list(struct host_enclave *e, const struct spod_frame *f)
@@ -172,8 +270,8 @@ static int on_list(struct host_enclave *e, const struct spod_frame *f)
 			s->seen = 1;
 	}
 	if (v.next_cursor != 0) {
-		e->sync->step++;
-		SPOD_TRY(send_step(e, SPOD_OP_KEY_LIST, v.next_cursor));
+		e->sync->page++;
+		SPOD_TRY(send_list(e, v.next_cursor));
 		return 0;
 	}
 	apply(e);
@@ -182,16 +280,19 @@ static int on_list(struct host_enclave *e, const struct spod_frame *f)
 
 int host_reconcile_answer(struct host_enclave *e, const struct spod_frame *f)
 {
+	uint64_t step = HOST_CTL_STEP(f->hdr.request_id);
 	int rc;
 
-	if (e->sync == NULL || f->hdr.request_id != HOST_CTL_RID(e->index, e->sync->step)) {
-		spod_error("enclave connection %u: unexpected answer while reconciling keys",
-		           e->index);
-		return SPOD_E_PROTOCOL;
-	}
-	rc = e->sync->step == STEP_INFO ? on_info(e, f) : on_list(e, f);
+	if (e->sync == NULL || HOST_CTL_RID(e->index, step) != f->hdr.request_id)
+		rc = SPOD_E_PROTOCOL;
+	else if (step >= HOST_STEP_LOAD && step < HOST_STEP_DELETE)
+		rc = on_load(e, f, step - HOST_STEP_LOAD);
+	else if (step == HOST_STEP_LIST + e->sync->page - 1 && e->sync->page > 0)
+		rc = on_list(e, f);
+	else
+		rc = SPOD_E_PROTOCOL;
 	if (rc < 0)
-		spod_error("enclave connection %u: reconciling keys failed: %s", e->index,
+		spod_error("enclave connection %u: replaying sealed keys failed: %s", e->index,
 		           spod_strerror(rc));
 	if (rc != 0)
 		host_reconcile_free(e);

@@ -1,7 +1,8 @@
 /*
- * Answers to application connections: writing an answer or an error into a client's send
- * buffer (within the credit its request reserved), counting it, and closing a connection.
- * Everything above this file that answers a client goes through here.
+ * Writing into send buffers: answers and errors to application connections (within the
+ * credit each request reserved), counted; closing an application connection; and the
+ * host's own requests to an enclave connection. Everything above this file that answers a
+ * client, or asks the enclave something itself, goes through here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,5 +100,17 @@ int host_client_answer(struct host_client *cl, const uint8_t *frame, size_t len,
 	spod_conn_tx_commit(&cl->c, len);
 	host_client_mark_dirty(cl);
 	host_answer_count(cl->h, opcode, status);
+	return SPOD_OK;
+}
+
+int host_enclave_send(struct host_enclave *e, const uint8_t *frame, size_t len)
+{
+	uint8_t *out = spod_conn_tx_reserve(&e->c, len);
+
+	if (out == NULL)
+		return SPOD_E_INTERNAL; /* the buffer is full: the caller retries or gives up */
+	memcpy(out, frame, len);
+	spod_conn_tx_commit(&e->c, len);
+	host_enclave_mark_dirty(e);
 	return SPOD_OK;
 }

@@ -88,6 +88,63 @@ int spod_store_key_put(struct spod_store *s, const struct spod_store_key *k)
 	return store_step_done(s, st, "insert key");
 }
 
+int spod_store_key_put_sealed(struct spod_store *s, const struct spod_store_key *k,
+                              const uint8_t *blob, size_t blob_len)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	s->err[0] = '\0';
+	if (blob_len == 0 || blob_len > SPOD_STORE_BLOB_MAX_BYTES)
+		return store_error(s, SPOD_E_BAD_ARG, "sealed blob of %zu bytes", blob_len);
+	SPOD_TRY(store_begin(s));
+	rc = spod_store_key_put(s, k);
+	if (rc == SPOD_OK) {
+		st = store_stmt(s, ST_BLOB_PUT);
+		if ((rc = sqlite3_bind_blob(st, 1, k->id, sizeof k->id, SQLITE_STATIC)) !=
+		        SQLITE_OK ||
+		    (rc = sqlite3_bind_blob(st, 2, blob, (int)blob_len, SQLITE_STATIC)) !=
+		        SQLITE_OK ||
+		    (rc = sqlite3_bind_int64(st, 3, k->created_ms)) != SQLITE_OK)
+			rc = store_fail(s, rc, "bind sealed blob");
+		else
+			rc = store_step_done(s, st, "insert sealed blob");
+	}
+	if (rc == SPOD_OK)
+		rc = store_commit(s);
+	if (rc < 0)
+		store_rollback(s);
+	return rc;
+}
+
+int spod_store_key_list_sealed(struct spod_store *s,
+                               int (*cb)(void *ctx, const struct spod_store_key *k,
+                                         const uint8_t *blob, size_t blob_len),
+                               void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_KEY_LIST_SEALED);
+	struct spod_store_key k;
+	int rc, err = SPOD_OK;
+
+	s->err[0] = '\0';
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const uint8_t *blob = sqlite3_column_blob(st, 7);
+		size_t len = (size_t)sqlite3_column_bytes(st, 7);
+
+		SPOD_GUARD(err, row_key(s, &k, st));
+		if (len > SPOD_STORE_BLOB_MAX_BYTES) {
+			err = store_error(s, SPOD_E_IO, "malformed row in table sealed_blobs");
+			goto out;
+		}
+		SPOD_GUARD(err, cb(ctx, &k, len > 0 ? blob : NULL, len));
+	}
+	if (rc != SQLITE_DONE)
+		err = store_fail(s, rc, "list sealed keys");
+out:
+	sqlite3_reset(st);
+	return err;
+}
+
 /* Steps a single-row query and hands the row to fill; SPOD_E_KEY_NOT_FOUND without one. */
 static int get_one(struct spod_store *s, sqlite3_stmt *st, const char *what, void *out,
                    int (*fill)(struct spod_store *, void *, sqlite3_stmt *))

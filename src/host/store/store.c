@@ -82,6 +82,12 @@ static const char *const stmt_sql[ST__COUNT] = {
                     " WHERE id = ?1 AND deleted_ms IS NULL AND lost_ms IS NULL",
     [ST_KEY_FIND] = "UPDATE keys SET lost_ms = NULL"
                     " WHERE id = ?1 AND deleted_ms IS NULL AND lost_ms IS NOT NULL",
+    [ST_BLOB_PUT] = "INSERT OR REPLACE INTO sealed_blobs (key_id, blob, created_ms)"
+                    " VALUES (?1, ?2, ?3)",
+    [ST_KEY_LIST_SEALED] = "SELECT k.id, k.alg, k.public_key, k.label, k.created_ms, k.deleted_ms,"
+                           " k.lost_ms, b.blob FROM keys k LEFT JOIN sealed_blobs b"
+                           " ON b.key_id = k.id WHERE k.deleted_ms IS NULL"
+                           " ORDER BY k.created_ms, k.rowid",
     [ST_TOKEN_INSERT] = "INSERT INTO tokens (id, hash, scopes, expires_ms, revoked_ms,"
                         " created_ms, rate_per_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_TOKEN_FIND_HASH] = "SELECT id, hash, scopes, expires_ms, revoked_ms, created_ms,"

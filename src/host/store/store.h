@@ -180,6 +180,21 @@ int spod_store_key_list(struct spod_store *s, enum spod_store_keys which,
     __attribute__((warn_unused_result, nonnull(1, 3)));
 int spod_store_key_mark_deleted(struct spod_store *s, const uint8_t id[static SPOD_KEY_ID_BYTES],
                                 int64_t time_ms) __attribute__((warn_unused_result, nonnull));
+/*
+ * Sealed keys (docs/keys.md): the enclave's blob of a key, stored with it. put_sealed inserts
+ * the key record and its blob (1..SPOD_STORE_BLOB_MAX_BYTES) in one transaction: both or
+ * neither (errors as spod_store_key_put). list_sealed calls cb for every key that is not
+ * deleted, in created order, with its blob (NULL and 0 when it has none); a negative return
+ * from cb stops the walk and is returned; k and blob are valid during the call only.
+ */
+#define SPOD_STORE_BLOB_MAX_BYTES 512u
+int spod_store_key_put_sealed(struct spod_store *s, const struct spod_store_key *k,
+                              const uint8_t *blob, size_t blob_len)
+    __attribute__((warn_unused_result, nonnull));
+int spod_store_key_list_sealed(struct spod_store *s,
+                               int (*cb)(void *ctx, const struct spod_store_key *k,
+                                         const uint8_t *blob, size_t blob_len),
+                               void *ctx) __attribute__((warn_unused_result, nonnull(1, 2)));
 int spod_store_key_mark_lost(struct spod_store *s, const uint8_t id[static SPOD_KEY_ID_BYTES],
                              int64_t time_ms) __attribute__((warn_unused_result, nonnull));
 int spod_store_key_mark_found(struct spod_store *s, const uint8_t id[static SPOD_KEY_ID_BYTES])

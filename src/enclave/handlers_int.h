@@ -1,0 +1,35 @@
+/*
+ * Handlers shared between handlers.c (the dispatch and the key and signing opcodes) and
+ * handlers_seal.c (sealing, loading, importing, custodians). Each validates f and writes
+ * one response into out[0..cap), returning SPOD_OK with *len or an error to answer with.
+ */
+#ifndef SPOD_ENCLAVE_HANDLERS_INT_H
+#define SPOD_ENCLAVE_HANDLERS_INT_H
+
+#include "enclave/handlers.h"
+
+typedef int (*handler_fn)(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+                          size_t cap, size_t *len);
+
+int spod_enclave_do_load(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+                         size_t cap, size_t *len);
+int spod_enclave_do_import(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+                           size_t cap, size_t *len);
+/* seal.setup and seal.status */
+int spod_enclave_do_seal(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+                         size_t cap, size_t *len);
+int spod_enclave_do_share(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+                          size_t cap, size_t *len);
+
+/* Seals k under seal_key and answers f with the key and its blob. */
+int spod_enclave_put_sealed(struct spod_enclave_state *st, uint8_t *out, size_t cap, size_t *len,
+                            const struct spod_frame *f, const struct spod_key_entry *k,
+                            const uint8_t *seal_key);
+
+/* Deletes a key that was just made but cannot be handed out (its blob could not be written). */
+void spod_enclave_drop_key(struct spod_enclave_state *st, const struct spod_key_entry *k);
+
+/* SPOD_INFO_EPHEMERAL / CUSTODIANS / SEALED for the current seal state. */
+uint32_t spod_enclave_info_flags(const struct spod_enclave_state *st);
+
+#endif
