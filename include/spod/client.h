@@ -153,6 +153,41 @@ int spod_client_check_pod(struct spod_client *c, struct spod_attest_result *res,
                           size_t cap, const struct spod_attest_policy *pol, const uint8_t *key_id)
     __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
 
+/* The enclave's seal state (docs/keys.md), as seal.status answers it. */
+struct spod_seal_info {
+	uint8_t mode;            /* enum spod_seal_mode: unset, ephemeral or custodians */
+	uint8_t ready;           /* 1 when the seal key is present: keys can be made and loaded */
+	uint8_t threshold;       /* custodians: K shares needed (0 until the first share arrived) */
+	uint8_t shares;          /* custodians: N shares in the set */
+	uint8_t present;         /* custodians: valid distinct shares received this boot */
+	uint8_t seal_key_id[16]; /* all zero while unknown */
+	uint32_t key_count;
+};
+
+/* Asks for the seal state. Returns SPOD_OK or a transport / pod error. */
+int spod_client_seal_status(struct spod_client *c, struct spod_seal_info *out)
+    __attribute__((warn_unused_result, nonnull));
+
+/*
+ * Hands a custodian's share, already encrypted to the enclave's attested provisioning key
+ * (a provisioning envelope, docs/keys.md; `spod custodian provision` makes one), to the
+ * enclave. *out gets the seal state after it. Returns SPOD_OK; SPOD_E_BAD_SHARE,
+ * SPOD_E_WRONG_SEAL_KEY, SPOD_E_REPLAYED, SPOD_E_MODE_CONFLICT, SPOD_E_BAD_FIELD (the envelope
+ * does not open) with spod_client_last_error() saying why; or a transport / pod error.
+ */
+int spod_client_custodian_share(struct spod_client *c, struct spod_seal_info *out,
+                                const uint8_t *envelope, size_t len)
+    __attribute__((warn_unused_result, nonnull));
+
+/*
+ * Imports a private key sent in a provisioning envelope (purpose import). *out gets the new
+ * key (its id, public key and label). Returns SPOD_OK, SPOD_E_BAD_KEY (not a valid key for
+ * its algorithm), SPOD_E_LABEL_TAKEN, SPOD_E_REPLAYED, SPOD_E_BAD_FIELD, or a transport / pod
+ * error.
+ */
+int spod_client_import(struct spod_client *c, struct spod_key_info *out, const uint8_t *envelope,
+                       size_t len) __attribute__((warn_unused_result, nonnull));
+
 /* Round trip with an echoed body (measures transport cost). */
 int spod_client_echo(struct spod_client *c, const uint8_t *data, size_t len)
     __attribute__((warn_unused_result, nonnull(1)));

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "client/client_int.h"
 #include "common/hex.h"
 #include "transport/conn.h"
 #include "transport/socket.h"
@@ -16,14 +17,6 @@
 #define CLIENT_RX_BYTES    (4u * SPOD_FRAME_MAX_BYTES)
 #define CLIENT_TX_BYTES    (4u * SPOD_FRAME_MAX_BYTES)
 #define DEFAULT_TIMEOUT_MS 30000
-
-struct spod_client {
-	struct spod_conn c;
-	int timeout_ms;
-	uint64_t next_rid;
-	size_t in_flight;
-	char last_error[SPOD_ERRMSG_MAX_BYTES + 1];
-};
 
 static int64_t now_ms(void)
 {
@@ -147,11 +140,7 @@ static int take_error(struct spod_client *c, const struct spod_frame *f)
 	return err;
 }
 
-/*
- * Sends the frame queued in tx and waits for the response with request id rid.
- * On SPOD_OK *f views rx until the next call on this client.
- */
-static int roundtrip(struct spod_client *c, struct spod_frame *f, uint64_t rid)
+int client_roundtrip(struct spod_client *c, struct spod_frame *f, uint64_t rid)
 {
 	int64_t deadline = now_ms() + c->timeout_ms;
 	int rc, waited = 0;
@@ -177,21 +166,13 @@ static int roundtrip(struct spod_client *c, struct spod_frame *f, uint64_t rid)
 	return SPOD_OK;
 }
 
-/* Reserves a whole frame of at most need bytes in tx for a synchronous call. */
-static uint8_t *sync_begin(struct spod_client *c, size_t need, uint64_t *rid)
+uint8_t *client_sync_begin(struct spod_client *c, size_t need, uint64_t *rid)
 {
 	if (c->in_flight > 0)
 		return NULL; /* synchronous calls need an idle pipeline */
 	*rid = c->next_rid++;
 	return spod_conn_tx_reserve(&c->c, need);
 }
-
-#define SYNC_BEGIN(c, need, rid, out)                                                              \
-	do {                                                                                       \
-		(out) = sync_begin((c), (need), &(rid));                                           \
-		if ((out) == NULL)                                                                 \
-			return (c)->in_flight > 0 ? SPOD_E_BUSY : SPOD_E_TOO_LARGE;                \
-	} while (0)
 
 int spod_client_info(struct spod_client *c, struct spod_pod_info *out)
 {
@@ -205,7 +186,7 @@ int spod_client_info(struct spod_client *c, struct spod_pod_info *out)
 	SYNC_BEGIN(c, SPOD_HDR_BYTES, rid, buf);
 	SPOD_TRY(spod_wire_enc_empty(buf, SPOD_HDR_BYTES, &len, SPOD_OP_INFO, rid));
 	spod_conn_tx_commit(&c->c, len);
-	SPOD_TRY(roundtrip(c, &f, rid));
+	SPOD_TRY(client_roundtrip(c, &f, rid));
 	SPOD_TRY(spod_wire_info_resp(&v, &f));
 	out->proto_version = v.proto_version;
 	out->alg_mask = v.alg_mask;
@@ -218,7 +199,7 @@ int spod_client_info(struct spod_client *c, struct spod_pod_info *out)
 	return SPOD_OK;
 }
 
-static void copy_key(struct spod_key_info *out, const struct spod_key_view *v)
+void client_copy_key(struct spod_key_info *out, const struct spod_key_view *v)
 {
 	memcpy(out->id, v->key_id, SPOD_KEY_ID_BYTES);
 	out->alg = v->alg;
@@ -249,9 +230,9 @@ static int key_call(struct spod_client *c, struct spod_key_info *out, uint8_t op
 	else
 		SPOD_TRY(spod_wire_enc_key(buf, need, &len, opcode, rid, key_id));
 	spod_conn_tx_commit(&c->c, len);
-	SPOD_TRY(roundtrip(c, &f, rid));
+	SPOD_TRY(client_roundtrip(c, &f, rid));
 	SPOD_TRY(spod_wire_key_resp(&v, &f));
-	copy_key(out, &v);
+	client_copy_key(out, &v);
 	return SPOD_OK;
 }
 
@@ -286,7 +267,7 @@ int spod_client_hello(struct spod_client *c, const char *token, struct spod_hell
 	if (rc < 0)
 		return rc;
 	spod_conn_tx_commit(&c->c, len);
-	rc = roundtrip(c, &f, rid);
+	rc = client_roundtrip(c, &f, rid);
 	/* The token is a secret: no copy stays behind in the send buffer. */
 	explicit_bzero(buf, len);
 	if (rc < 0)
@@ -332,7 +313,7 @@ int spod_client_delete(struct spod_client *c, const uint8_t key_id[SPOD_KEY_ID_B
 	SPOD_TRY(spod_wire_enc_key(buf, SPOD_HDR_BYTES + SPOD_KEY_ID_BYTES, &len,
 	                           SPOD_OP_KEY_DELETE, rid, key_id));
 	spod_conn_tx_commit(&c->c, len);
-	SPOD_TRY(roundtrip(c, &f, rid));
+	SPOD_TRY(client_roundtrip(c, &f, rid));
 	if (f.hdr.opcode != SPOD_OP_KEY_DELETE || f.body_len != 0)
 		return SPOD_E_PROTOCOL;
 	return SPOD_OK;
@@ -355,13 +336,13 @@ int spod_client_list(struct spod_client *c, struct spod_key_info *out, size_t ca
 	SYNC_BEGIN(c, SPOD_HDR_BYTES + 8, rid, buf);
 	SPOD_TRY(spod_wire_enc_list(buf, SPOD_HDR_BYTES + 8, &len, rid, *cursor, max));
 	spod_conn_tx_commit(&c->c, len);
-	SPOD_TRY(roundtrip(c, &f, rid));
+	SPOD_TRY(client_roundtrip(c, &f, rid));
 	SPOD_TRY(spod_wire_list_resp(&v, &f));
 	if (v.count > max)
 		return SPOD_E_PROTOCOL;
 	for (uint32_t i = 0; i < v.count; i++) {
 		spod_wire_list_item(&k, &v, i);
-		copy_key(&out[i], &k);
+		client_copy_key(&out[i], &k);
 	}
 	*n = v.count;
 	*cursor = v.next_cursor;
@@ -393,7 +374,7 @@ int spod_client_sign(struct spod_client *c, struct spod_signature *out,
 	SPOD_TRY(
 	    spod_wire_enc_sign(buf, need, &len, rid, key_id, mode, data ? data : buf, data_len));
 	spod_conn_tx_commit(&c->c, len);
-	SPOD_TRY(roundtrip(c, &f, rid));
+	SPOD_TRY(client_roundtrip(c, &f, rid));
 	SPOD_TRY(spod_wire_sig_resp(&v, &f));
 	copy_sig(out, &v);
 	return SPOD_OK;
@@ -421,7 +402,7 @@ int spod_client_sign_batch(struct spod_client *c, struct spod_signature *out, in
 		                             items[i].data_len));
 	SPOD_TRY(spod_wire_batch_finish(&e, &len));
 	spod_conn_tx_commit(&c->c, len);
-	SPOD_TRY(roundtrip(c, &f, rid));
+	SPOD_TRY(client_roundtrip(c, &f, rid));
 	SPOD_TRY(spod_wire_batch_resp(&v, &f));
 	if (v.count != n)
 		return SPOD_E_PROTOCOL;
@@ -449,7 +430,7 @@ int spod_client_attest(struct spod_client *c, uint8_t *doc, size_t cap, size_t *
 	SYNC_BEGIN(c, need, rid, buf);
 	SPOD_TRY(spod_wire_enc_attest(buf, need, &len, rid, key_id, nonce, nonce_len));
 	spod_conn_tx_commit(&c->c, len);
-	SPOD_TRY(roundtrip(c, &f, rid));
+	SPOD_TRY(client_roundtrip(c, &f, rid));
 	SPOD_TRY(spod_wire_doc_resp(&v, &f));
 	if (v.doc_len > cap)
 		return SPOD_E_TOO_LARGE;
@@ -483,7 +464,7 @@ int spod_client_echo(struct spod_client *c, const uint8_t *data, size_t len)
 	SYNC_BEGIN(c, need, rid, buf);
 	SPOD_TRY(spod_wire_enc_echo(buf, need, &n, rid, data, len));
 	spod_conn_tx_commit(&c->c, n);
-	SPOD_TRY(roundtrip(c, &f, rid));
+	SPOD_TRY(client_roundtrip(c, &f, rid));
 	if (f.hdr.opcode != SPOD_OP_ECHO || f.body_len != len ||
 	    (len > 0 && memcmp(f.body, data, len) != 0))
 		return SPOD_E_PROTOCOL;
