@@ -1,6 +1,6 @@
 /*
- * The HTTP API's JSON body parsers (src/host/http/json_req.c) and base64 (src/host/http/b64.c):
- * good bodies for every route, and each class of bad input with the field its message names.
+ * The HTTP API's JSON body parsers (src/host/http/json_req.c): good bodies for every route,
+ * and each class of bad input with the field its message names.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +12,6 @@
 
 #include <cmocka.h>
 
-#include "host/http/b64.h"
 #include "host/http/json_req.h"
 #include "spod/err.h"
 #include "spod/wire.h"
@@ -498,64 +497,6 @@ static void test_key_id_parse(void **state)
 	assert_int_equal(spod_http_key_id_parse(id, NULL, 0), SPOD_E_BAD_HEX);
 }
 
-/* RFC 4648 section 10 vectors, both ways. */
-static void test_base64_vectors(void **state)
-{
-	static const char *const vec[][2] = {
-	    {"", ""},
-	    {"f", "Zg=="},
-	    {"fo", "Zm8="},
-	    {"foo", "Zm9v"},
-	    {"foob", "Zm9vYg=="},
-	    {"fooba", "Zm9vYmE="},
-	    {"foobar", "Zm9vYmFy"},
-	};
-	char enc[16];
-	uint8_t dec[8];
-	size_t n;
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
-		size_t len = strlen(vec[i][0]);
-
-		assert_int_equal(
-		    spod_http_b64_encode(enc, sizeof(enc), (const uint8_t *)vec[i][0], len),
-		    SPOD_OK);
-		assert_string_equal(enc, vec[i][1]);
-		assert_int_equal(spod_http_b64_len(len), strlen(vec[i][1]));
-		assert_int_equal(
-		    spod_http_b64_decode(dec, sizeof(dec), &n, vec[i][1], strlen(vec[i][1])),
-		    SPOD_OK);
-		assert_int_equal(n, len);
-		assert_memory_equal(dec, vec[i][0], len);
-	}
-	assert_int_equal(spod_http_b64_encode(enc, 8, (const uint8_t *)"foobar", 6),
-	                 SPOD_E_TOO_LARGE);
-	assert_int_equal(spod_http_b64_decode(dec, 5, &n, BODY("Zm9vYmFy")), SPOD_E_TOO_LARGE);
-	assert_int_equal(n, 0);
-	assert_int_equal(spod_http_b64_decode(dec, sizeof(dec), &n, BODY("+/+/")), SPOD_OK);
-	assert_int_equal(dec[0], 0xfb);
-}
-
-static void test_base64_strict(void **state)
-{
-	static const char *const bad[] = {
-	    "Zg",    "Zg=",    "Zg===", "====", "Z===",     "Zh==", "Zm9=",
-	    "Zm 9v", "Zm9v\n", "Zm-v",  "Zm_v", "Zg==Zg==", "=Zm9",
-	};
-	uint8_t dec[16];
-	size_t n;
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		n = 99;
-		if (spod_http_b64_decode(dec, sizeof(dec), &n, bad[i], strlen(bad[i])) !=
-		    SPOD_E_BAD_ARG)
-			fail_msg("\"%s\" was accepted", bad[i]);
-		assert_int_equal(n, 0);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,8 +514,6 @@ int main(void)
 	    cmocka_unit_test(test_batch_data_budget),
 	    cmocka_unit_test(test_attest),
 	    cmocka_unit_test(test_key_id_parse),
-	    cmocka_unit_test(test_base64_vectors),
-	    cmocka_unit_test(test_base64_strict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /*
  * The HTTP layer's pure parts besides the JSON bodies: the route table and matcher
  * (src/host/http/routes.c), header and query parsing (params.c), the status mapping and error
- * bodies (reply.c) and the Prometheus rendering of its counters (metrics.c).
+ * bodies (reply.c), the Prometheus rendering of its counters (metrics.c) and base64 (b64.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "host/http/b64.h"
 #include "host/http/http.h"
 #include "host/http/metrics.h"
 #include "host/http/params.h"
@@ -20,6 +21,8 @@
 #include "host/http/routes.h"
 #include "spod/err.h"
 #include "spod/wire.h"
+
+#define BODY(text) text, sizeof(text) - 1
 
 static void test_route_match(void **state)
 {
@@ -327,6 +330,64 @@ static void test_metrics_render(void **state)
 	assert_int_equal(spod_http_metrics_render(&m, NULL, 0), need);
 }
 
+/* RFC 4648 section 10 vectors, both ways. */
+static void test_base64_vectors(void **state)
+{
+	static const char *const vec[][2] = {
+	    {"", ""},
+	    {"f", "Zg=="},
+	    {"fo", "Zm8="},
+	    {"foo", "Zm9v"},
+	    {"foob", "Zm9vYg=="},
+	    {"fooba", "Zm9vYmE="},
+	    {"foobar", "Zm9vYmFy"},
+	};
+	char enc[16];
+	uint8_t dec[8];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+		size_t len = strlen(vec[i][0]);
+
+		assert_int_equal(
+		    spod_http_b64_encode(enc, sizeof(enc), (const uint8_t *)vec[i][0], len),
+		    SPOD_OK);
+		assert_string_equal(enc, vec[i][1]);
+		assert_int_equal(spod_http_b64_len(len), strlen(vec[i][1]));
+		assert_int_equal(
+		    spod_http_b64_decode(dec, sizeof(dec), &n, vec[i][1], strlen(vec[i][1])),
+		    SPOD_OK);
+		assert_int_equal(n, len);
+		assert_memory_equal(dec, vec[i][0], len);
+	}
+	assert_int_equal(spod_http_b64_encode(enc, 8, (const uint8_t *)"foobar", 6),
+	                 SPOD_E_TOO_LARGE);
+	assert_int_equal(spod_http_b64_decode(dec, 5, &n, BODY("Zm9vYmFy")), SPOD_E_TOO_LARGE);
+	assert_int_equal(n, 0);
+	assert_int_equal(spod_http_b64_decode(dec, sizeof(dec), &n, BODY("+/+/")), SPOD_OK);
+	assert_int_equal(dec[0], 0xfb);
+}
+
+static void test_base64_strict(void **state)
+{
+	static const char *const bad[] = {
+	    "Zg",    "Zg=",    "Zg===", "====", "Z===",     "Zh==", "Zm9=",
+	    "Zm 9v", "Zm9v\n", "Zm-v",  "Zm_v", "Zg==Zg==", "=Zm9",
+	};
+	uint8_t dec[16];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = 99;
+		if (spod_http_b64_decode(dec, sizeof(dec), &n, bad[i], strlen(bad[i])) !=
+		    SPOD_E_BAD_ARG)
+			fail_msg("\"%s\" was accepted", bad[i]);
+		assert_int_equal(n, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +401,8 @@ int main(void)
 	    cmocka_unit_test(test_status_mapping),
 	    cmocka_unit_test(test_reply_error),
 	    cmocka_unit_test(test_metrics_render),
+	    cmocka_unit_test(test_base64_vectors),
+	    cmocka_unit_test(test_base64_strict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
