@@ -1,9 +1,9 @@
 /*
  * The HTTP server (src/host/http/server.c, cache.c, handlers.c) over 127.0.0.1, against a fake
- * binary backend in a thread of this process: every HTTP-level refusal, the answers that
- * need no token, the status codes of the pod's errors, and the connection cache (one hello
- * per token, no caching of a refused token, LRU eviction, a retry when the backend closed a
- * cached connection, 503 when it is gone).
+ * binary backend in a thread of this process (http_fake.c): every HTTP-level refusal, the
+ * answers that need no token, the status codes of the pod's errors, and the connection cache
+ * (one hello per token, no caching of a refused token, LRU eviction, a retry when the backend
+ * closed a cached connection, 503 when it is gone).
  */
 #include <errno.h>
 #include <poll.h>
@@ -26,32 +26,13 @@
 #include <cmocka.h>
 
 #include "common/log.h"
+#include "http_fake.h"
 #include "host/http/http.h"
 #include "spod/err.h"
 #include "spod/wire.h"
 
-#define MAX_BODY      4096u
-#define FAKE_CONNS    32
-#define FAKE_RX_BYTES 4096u
-#define REPLY_BYTES   (256u * 1024u)
-#define WAIT_S        5
-#define KEY_MISSING   0xee /* first byte of a key id the fake does not know */
-#define KEY_FORBIDDEN 0xfb /* first byte of a key id the fake refuses to delete */
-
-/* A stand-in for spod-host's binary listener: hello, key.public, key.delete. */
-struct fake {
-	char dir[64];
-	char uri[128];
-	int lfd;
-	pthread_t thread;
-	atomic_int stop;
-	atomic_int hellos;      /* hellos answered (accepted or refused) */
-	atomic_int open_conns;  /* connections open now */
-	atomic_int close_after; /* 1: close each connection after its first non-hello answer */
-	int fds[FAKE_CONNS];
-	uint8_t rx[FAKE_CONNS][FAKE_RX_BYTES];
-	size_t rx_len[FAKE_CONNS];
-};
+#define MAX_BODY 4096u
+#define WAIT_S   5
 
 struct fixture {
 	struct fake fake;
@@ -61,189 +42,6 @@ struct fixture {
 };
 
 static struct fixture *fx_global;
-
-/* cmocka's asserts must not run in the fake's thread: it aborts instead. */
-#define FAKE_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
-
-static int send_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static void fake_close(struct fake *f, int i)
-{
-	close(f->fds[i]);
-	f->fds[i] = -1;
-	f->rx_len[i] = 0;
-	atomic_fetch_sub(&f->open_conns, 1);
-}
-
-/* Answers one frame; returns 1 when the connection must be closed afterwards. */
-static int fake_answer(struct fake *f, int fd, const struct spod_frame *fr, uint8_t *out)
-{
-	static const uint8_t zero_id[SPOD_KEY_ID_BYTES];
-	static const uint8_t pub[32] = {0x42};
-	struct spod_hello_req hello;
-	struct spod_key_req key;
-	uint64_t rid = fr->hdr.request_id;
-	size_t n = 0;
-	int close_now = 0, rc;
-
-	switch (fr->hdr.opcode) {
-	case SPOD_OP_HELLO:
-		atomic_fetch_add(&f->hellos, 1);
-		FAKE_CHECK(spod_wire_hello_req(&hello, fr) == SPOD_OK);
-		if (hello.token_len >= 3 && memcmp(hello.token, "bad", 3) == 0) {
-			rc = spod_wire_put_error(out, REPLY_BYTES, &n, SPOD_OP_HELLO, rid,
-			                         SPOD_E_UNAUTHENTICATED, "unknown token");
-			close_now = 1;
-		} else {
-			rc = spod_wire_put_hello(out, REPLY_BYTES, &n, rid, zero_id,
-			                         SPOD_HELLO_AUTH, 0x3f);
-		}
-		break;
-	case SPOD_OP_KEY_PUBLIC:
-	case SPOD_OP_KEY_DELETE:
-		FAKE_CHECK(spod_wire_key_req(&key, fr) == SPOD_OK);
-		if (key.key_id[0] == KEY_MISSING)
-			rc = spod_wire_put_error(out, REPLY_BYTES, &n, fr->hdr.opcode, rid,
-			                         SPOD_E_KEY_NOT_FOUND, "fake: no such key");
-		else if (fr->hdr.opcode == SPOD_OP_KEY_DELETE && key.key_id[0] == KEY_FORBIDDEN)
-			rc = spod_wire_put_error(out, REPLY_BYTES, &n, fr->hdr.opcode, rid,
-			                         SPOD_E_FORBIDDEN, "fake: not in the token's keys");
-		else if (fr->hdr.opcode == SPOD_OP_KEY_DELETE)
-			rc = spod_wire_put_empty(out, REPLY_BYTES, &n, SPOD_OP_KEY_DELETE, rid);
-		else
-			rc = spod_wire_put_key(out, REPLY_BYTES, &n, SPOD_OP_KEY_PUBLIC, rid,
-			                       key.key_id, SPOD_ALG_ED25519, pub, sizeof(pub),
-			                       "fake-key", 8);
-		close_now = atomic_load(&f->close_after);
-		break;
-	default:
-		rc = spod_wire_put_error(out, REPLY_BYTES, &n, fr->hdr.opcode, rid,
-		                         SPOD_E_UNKNOWN_OP, "fake: not implemented");
-		break;
-	}
-	FAKE_CHECK(rc == SPOD_OK);
-	if (send_all(fd, out, n) < 0)
-		return 1;
-	return close_now;
-}
-
-static void fake_read(struct fake *f, int i, uint8_t *out)
-{
-	struct spod_frame fr;
-	ssize_t n = recv(f->fds[i], f->rx[i] + f->rx_len[i], FAKE_RX_BYTES - f->rx_len[i], 0);
-	size_t off = 0;
-
-	if (n <= 0) {
-		fake_close(f, i);
-		return;
-	}
-	f->rx_len[i] += (size_t)n;
-	while (spod_wire_frame(&fr, f->rx[i] + off, f->rx_len[i] - off) == SPOD_OK) {
-		off += fr.frame_len;
-		if (fake_answer(f, f->fds[i], &fr, out)) {
-			fake_close(f, i);
-			return;
-		}
-	}
-	memmove(f->rx[i], f->rx[i] + off, f->rx_len[i] - off);
-	f->rx_len[i] -= off;
-}
-
-static void *fake_run(void *arg)
-{
-	struct fake *f = arg;
-	uint8_t *out = malloc(REPLY_BYTES);
-
-	FAKE_CHECK(out != NULL);
-	while (!atomic_load(&f->stop)) {
-		struct pollfd p[FAKE_CONNS + 1];
-		int idx[FAKE_CONNS + 1], np = 0;
-
-		p[np] = (struct pollfd){.fd = f->lfd, .events = POLLIN};
-		idx[np++] = -1;
-		for (int i = 0; i < FAKE_CONNS; i++)
-			if (f->fds[i] >= 0) {
-				p[np] = (struct pollfd){.fd = f->fds[i], .events = POLLIN};
-				idx[np++] = i;
-			}
-		if (poll(p, (nfds_t)np, 20) <= 0)
-			continue;
-		for (int k = 0; k < np; k++) {
-			if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (idx[k] >= 0) {
-				fake_read(f, idx[k], out);
-				continue;
-			}
-			int fd = accept(f->lfd, NULL, NULL);
-			int slot = 0;
-
-			while (slot < FAKE_CONNS && f->fds[slot] >= 0)
-				slot++;
-			if (fd < 0)
-				continue;
-			if (slot == FAKE_CONNS) {
-				close(fd);
-				continue;
-			}
-			f->fds[slot] = fd;
-			atomic_fetch_add(&f->open_conns, 1);
-		}
-	}
-	for (int i = 0; i < FAKE_CONNS; i++)
-		if (f->fds[i] >= 0)
-			fake_close(f, i);
-	free(out);
-	return NULL;
-}
-
-static void fake_start(struct fake *f)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
-	strcpy(f->dir, "/tmp/spod-http-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/host.sock", f->dir);
-	snprintf(f->uri, sizeof(f->uri), "unix://%s", sa.sun_path);
-	for (int i = 0; i < FAKE_CONNS; i++)
-		f->fds[i] = -1;
-	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(f->lfd >= 0);
-	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(f->lfd, 64), 0);
-	assert_int_equal(pthread_create(&f->thread, NULL, fake_run, f), 0);
-}
-
-static void fake_stop(struct fake *f)
-{
-	char path[128];
-
-	atomic_store(&f->stop, 1);
-	pthread_join(f->thread, NULL);
-	close(f->lfd);
-	snprintf(path, sizeof(path), "%s/host.sock", f->dir);
-	unlink(path);
-	rmdir(f->dir);
-}
 
 static int ready_cb(void *ctx)
 {
@@ -365,7 +163,7 @@ static void request(struct resp *r, const char *method, const char *path, const 
 		             "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s\r\n",
 		             method, path, headers);
 	assert_true(n > 0 && (size_t)n < sizeof(text));
-	assert_int_equal(send_all(fd, text, (size_t)n), 0);
+	assert_int_equal(fake_send_all(fd, text, (size_t)n), 0);
 	read_resp(fd, r);
 	close(fd);
 }
@@ -478,7 +276,7 @@ static void test_body_limit(void **state)
 	             "POST /v1/attest HTTP/1.1\r\nHost: x\r\n" TOKEN_A JSON
 	             "Content-Length: %u\r\n\r\n",
 	             MAX_BODY + 1);
-	assert_int_equal(send_all(fd, head, (size_t)n), 0);
+	assert_int_equal(fake_send_all(fd, head, (size_t)n), 0);
 	read_resp(fd, &r);
 	close(fd);
 	expect_error(&r, 413, "TOO_LARGE");
@@ -492,9 +290,9 @@ static void test_body_limit(void **state)
 	             "POST /v1/attest HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" TOKEN_A JSON
 	             "Transfer-Encoding: chunked\r\n\r\n%zx\r\n",
 	             sizeof(big));
-	assert_int_equal(send_all(fd, head, (size_t)n), 0);
-	assert_int_equal(send_all(fd, big, sizeof(big)), 0);
-	assert_int_equal(send_all(fd, "\r\n0\r\n\r\n", 7), 0);
+	assert_int_equal(fake_send_all(fd, head, (size_t)n), 0);
+	assert_int_equal(fake_send_all(fd, big, sizeof(big)), 0);
+	assert_int_equal(fake_send_all(fd, "\r\n0\r\n\r\n", 7), 0);
 	read_resp(fd, &r);
 	close(fd);
 	expect_error(&r, 413, "TOO_LARGE");
@@ -516,7 +314,7 @@ static void test_garbage_then_serving(void **state)
 	char buf[512];
 	int fd = connect_http(fx->port);
 
-	assert_int_equal(send_all(fd, junk, sizeof(junk) - 1), 0);
+	assert_int_equal(fake_send_all(fd, junk, sizeof(junk) - 1), 0);
 	while (recv(fd, buf, sizeof(buf), 0) > 0)
 		;
 	close(fd);
