@@ -13,12 +13,14 @@
 
 #include <cmocka.h>
 
+#include "host/core/forward.h"
 #include "host/http/b64.h"
 #include "host/http/http.h"
 #include "host/http/metrics.h"
 #include "host/http/params.h"
 #include "host/http/reply.h"
 #include "host/http/routes.h"
+#include "host/http/seal_json.h"
 #include "spod/err.h"
 #include "spod/wire.h"
 
@@ -330,6 +332,128 @@ static void test_metrics_render(void **state)
 	assert_int_equal(spod_http_metrics_render(&m, NULL, 0), need);
 }
 
+static char *dump(json_t *obj)
+{
+	char *text;
+
+	assert_non_null(obj);
+	text = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	assert_non_null(text);
+	return text;
+}
+
+static void test_seal_object(void **state)
+{
+	struct spod_seal_info s = {.mode = SPOD_SEAL_CUSTODIANS,
+	                           .ready = 0,
+	                           .threshold = 2,
+	                           .shares = 3,
+	                           .present = 1,
+	                           .key_count = 7};
+	char *text;
+
+	(void)state;
+	memset(s.seal_key_id, 0xa5, sizeof(s.seal_key_id));
+	text = dump(spod_http_seal_object(&s));
+	assert_string_equal(text, "{\"mode\":\"custodians\",\"ready\":false,\"seal_key_id\":"
+	                          "\"a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5\",\"shares_present\":1,"
+	                          "\"shares_needed\":2,\"shares_total\":3,\"keys\":7}");
+	free(text);
+
+	/* An all-zero seal key id is not known yet: null. */
+	s = (struct spod_seal_info){
+	    .mode = SPOD_SEAL_EPHEMERAL, .ready = 1, .key_count = 4294967295u};
+	text = dump(spod_http_seal_object(&s));
+	assert_string_equal(text, "{\"mode\":\"ephemeral\",\"ready\":true,\"seal_key_id\":null,"
+	                          "\"shares_present\":0,\"shares_needed\":0,\"shares_total\":0,"
+	                          "\"keys\":4294967295}");
+	free(text);
+	s.mode = SPOD_SEAL_UNSET;
+	text = dump(spod_http_seal_object(&s));
+	assert_non_null(strstr(text, "\"mode\":\"unset\""));
+	free(text);
+}
+
+/* What the readyz callbacks below report. */
+static struct {
+	int ready;
+	struct spod_host_seal seal;
+} host;
+
+static int host_ready(void *ctx)
+{
+	assert_ptr_equal(ctx, &host);
+	return host.ready;
+}
+
+static void host_seal(void *ctx, struct spod_host_seal *out)
+{
+	assert_ptr_equal(ctx, &host);
+	*out = host.seal;
+}
+
+static void expect_readyz(unsigned status, const char *body)
+{
+	struct spod_http_reply r = {0};
+
+	spod_http_reply_readyz(&r, host_ready, host_seal, &host);
+	assert_int_equal(r.status, status);
+	assert_string_equal(r.content_type, SPOD_HTTP_JSON_TYPE);
+	assert_string_equal(r.body, body);
+	spod_http_reply_free(&r);
+}
+
+static void test_readyz(void **state)
+{
+	struct spod_http_reply r = {0};
+
+	(void)state;
+	host.ready = 1;
+	host.seal = (struct spod_host_seal){.known = 1, .mode = SPOD_SEAL_EPHEMERAL, .ready = 1};
+	memset(host.seal.seal_key_id, 0x3c, sizeof(host.seal.seal_key_id));
+	expect_readyz(200, "{\"mode\":\"ephemeral\",\"ready\":true,\"seal_key_id\":"
+	                   "\"3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c\",\"shares_present\":0,"
+	                   "\"shares_needed\":0,\"shares_total\":0}");
+
+	/* Custodian mode, one share of two in: the same members, 503 and why. */
+	host.ready = 0;
+	host.seal = (struct spod_host_seal){
+	    .known = 1, .mode = SPOD_SEAL_CUSTODIANS, .threshold = 2, .shares = 3, .present = 1};
+	memset(host.seal.seal_key_id, 0x3c, sizeof(host.seal.seal_key_id));
+	expect_readyz(503, "{\"mode\":\"custodians\",\"ready\":false,\"seal_key_id\":"
+	                   "\"3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c\",\"shares_present\":1,"
+	                   "\"shares_needed\":2,\"shares_total\":3,\"error\":{\"code\":"
+	                   "\"NOT_PROVISIONED\",\"message\":\"waiting for the custodians' shares "
+	                   "of the seal key: 1 of 2 received\"}}");
+	host.seal = (struct spod_host_seal){.known = 1, .mode = SPOD_SEAL_CUSTODIANS};
+	expect_readyz(503, "{\"mode\":\"custodians\",\"ready\":false,\"seal_key_id\":null,"
+	                   "\"shares_present\":0,\"shares_needed\":0,\"shares_total\":0,"
+	                   "\"error\":{\"code\":\"NOT_PROVISIONED\",\"message\":\"waiting for the "
+	                   "custodians' shares of the seal key: none received yet\"}}");
+
+	/* The seal key is there but no connection is ready (replaying keys, or lost). */
+	host.seal.ready = 1;
+	expect_readyz(503, "{\"mode\":\"custodians\",\"ready\":false,\"seal_key_id\":null,"
+	                   "\"shares_present\":0,\"shares_needed\":0,\"shares_total\":0,"
+	                   "\"error\":{\"code\":\"UNAVAILABLE\",\"message\":\"no enclave "
+	                   "connection is ready\"}}");
+
+	/* Never seen: whatever else the snapshot holds is not shown. */
+	host.seal = (struct spod_host_seal){.known = 0, .mode = SPOD_SEAL_CUSTODIANS, .present = 9};
+	expect_readyz(503, "{\"mode\":\"unset\",\"ready\":false,\"seal_key_id\":null,"
+	                   "\"shares_present\":0,\"shares_needed\":0,\"shares_total\":0,"
+	                   "\"error\":{\"code\":\"UNAVAILABLE\",\"message\":\"no enclave "
+	                   "connection is ready\"}}");
+
+	/* No callbacks: ready, state unknown. */
+	spod_http_reply_readyz(&r, NULL, NULL, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"mode\":\"unset\",\"ready\":true,\"seal_key_id\":null,"
+	                            "\"shares_present\":0,\"shares_needed\":0,\"shares_total\":0}");
+	spod_http_reply_free(&r);
+}
+
 /* RFC 4648 section 10 vectors, both ways. */
 static void test_base64_vectors(void **state)
 {
@@ -401,6 +525,8 @@ int main(void)
 	    cmocka_unit_test(test_status_mapping),
 	    cmocka_unit_test(test_reply_error),
 	    cmocka_unit_test(test_metrics_render),
+	    cmocka_unit_test(test_seal_object),
+	    cmocka_unit_test(test_readyz),
 	    cmocka_unit_test(test_base64_vectors),
 	    cmocka_unit_test(test_base64_strict),
 	};

@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "common/log.h"
+#include "host/core/forward.h"
 #include "http_fake.h"
 #include "host/http/http.h"
 #include "spod/err.h"
@@ -38,6 +39,8 @@ struct fixture {
 	struct fake fake;
 	struct spod_http *http;
 	atomic_int ready;
+	pthread_mutex_t seal_lock; /* the HTTP thread reads seal through seal_cb */
+	struct spod_host_seal seal;
 	uint16_t port;
 };
 
@@ -46,6 +49,22 @@ static struct fixture *fx_global;
 static int ready_cb(void *ctx)
 {
 	return atomic_load(&((struct fixture *)ctx)->ready);
+}
+
+static void seal_cb(void *ctx, struct spod_host_seal *out)
+{
+	struct fixture *fx = ctx;
+
+	pthread_mutex_lock(&fx->seal_lock);
+	*out = fx->seal;
+	pthread_mutex_unlock(&fx->seal_lock);
+}
+
+static void set_seal(struct fixture *fx, const struct spod_host_seal *s)
+{
+	pthread_mutex_lock(&fx->seal_lock);
+	fx->seal = *s;
+	pthread_mutex_unlock(&fx->seal_lock);
 }
 
 static size_t metrics_cb(void *ctx, char *buf, size_t cap)
@@ -67,10 +86,11 @@ static int setup(void **state)
 	    .max_body_bytes = MAX_BODY,
 	    .threads = 1, /* one worker: one connection cache, so hellos can be counted */
 	    .ready = ready_cb,
+	    .seal = seal_cb,
 	    .metrics = metrics_cb,
 	};
 
-	if (fx == NULL)
+	if (fx == NULL || pthread_mutex_init(&fx->seal_lock, NULL) != 0)
 		return -1;
 	spod_log_init("test_http_server", SPOD_LOG_ERROR);
 	fake_start(&fx->fake);
@@ -91,6 +111,7 @@ static int teardown(void **state)
 
 	spod_http_stop(fx->http);
 	fake_stop(&fx->fake);
+	pthread_mutex_destroy(&fx->seal_lock);
 	free(fx);
 	return 0;
 }
@@ -200,14 +221,36 @@ static void test_open_routes(void **state)
 	assert_string_equal(r.body, "{\"status\":\"ok\"}");
 	assert_true(has_header(&r, "Cache-Control: no-store\r\n"));
 
+	/* /readyz: the host's seal snapshot, and readiness from the host, never the backend. */
 	request(&r, "GET", "/readyz", "", NULL);
 	assert_int_equal(r.status, 200);
-	assert_string_equal(r.body, "{\"ready\":true}");
+	assert_string_equal(r.body, "{\"mode\":\"unset\",\"ready\":true,\"seal_key_id\":null,"
+	                            "\"shares_present\":0,\"shares_needed\":0,\"shares_total\":0}");
+	set_seal(fx, &(struct spod_host_seal){.known = 1,
+	                                      .mode = SPOD_SEAL_EPHEMERAL,
+	                                      .ready = 1,
+	                                      .seal_key_id = {0x5e, [15] = 0x11}});
+	request(&r, "GET", "/readyz", "", NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"mode\":\"ephemeral\",\"ready\":true,\"seal_key_id\":"
+	                            "\"5e000000000000000000000000000011\",\"shares_present\":0,"
+	                            "\"shares_needed\":0,\"shares_total\":0}");
 	atomic_store(&fx->ready, 0);
 	request(&r, "GET", "/readyz", "", NULL);
 	assert_int_equal(r.status, 503);
-	assert_non_null(strstr(r.body, "\"ready\":false"));
+	assert_non_null(strstr(r.body, "{\"mode\":\"ephemeral\",\"ready\":false,"));
 	assert_non_null(strstr(r.body, "\"code\":\"UNAVAILABLE\""));
+	set_seal(fx, &(struct spod_host_seal){.known = 1,
+	                                      .mode = SPOD_SEAL_CUSTODIANS,
+	                                      .threshold = 3,
+	                                      .shares = 5,
+	                                      .present = 2});
+	request(&r, "GET", "/readyz", "", NULL);
+	assert_int_equal(r.status, 503);
+	assert_non_null(
+	    strstr(r.body, "\"shares_present\":2,\"shares_needed\":3,\"shares_total\":5"));
+	assert_non_null(strstr(r.body, "\"code\":\"NOT_PROVISIONED\""));
+	assert_non_null(strstr(r.body, "2 of 3 received"));
 	atomic_store(&fx->ready, 1);
 
 	request(&r, "GET", "/metrics", "", NULL);
@@ -215,7 +258,7 @@ static void test_open_routes(void **state)
 	assert_true(has_header(&r, "Content-Type: text/plain; version=0.0.4"));
 	assert_int_equal(strncmp(r.body, "# HELP host_up Host.\n", 21), 0);
 	assert_non_null(strstr(r.body, "spod_http_requests_total{route=\"/readyz\",method=\"GET\","
-	                               "code=\"503\"} 1\n"));
+	                               "code=\"503\"} 2\n"));
 	assert_non_null(strstr(r.body,
 	                       "spod_http_request_duration_seconds_count{route=\"/healthz\","
 	                       "method=\"GET\"} 1\n"));
