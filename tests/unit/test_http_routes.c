@@ -57,6 +57,26 @@ static void test_route_match(void **state)
 	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_SIGN_BATCH);
 	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/attest"), SPOD_HTTP_MATCH_OK);
 	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_ATTEST);
+	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/keys/import"), SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_KEYS_IMPORT);
+	assert_null(m.id);
+	assert_int_equal(m.route->flags, SPOD_HTTP_ROUTE_TOKEN | SPOD_HTTP_ROUTE_BODY);
+	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/custodian/shares"),
+	                 SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_CUSTODIAN_SHARES);
+	assert_int_equal(m.route->flags, SPOD_HTTP_ROUTE_TOKEN | SPOD_HTTP_ROUTE_BODY);
+	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/custodian/status"),
+	                 SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_CUSTODIAN_STATUS);
+	assert_int_equal(m.route->flags, SPOD_HTTP_ROUTE_TOKEN);
+	/* A literal segment where a key id could stand is not taken for one... */
+	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/keys/import/sign"),
+	                 SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_KEY_SIGN);
+	assert_memory_equal(m.id, "import", 6);
+	/* ...only a whole path a literal template matches. */
+	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/keys/imports"), SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_KEY_GET);
 	assert_int_equal(spod_http_route_match(&m, "GET", "/healthz"), SPOD_HTTP_MATCH_OK);
 	assert_int_equal(m.route->flags & SPOD_HTTP_ROUTE_TOKEN, 0);
 	assert_int_equal(spod_http_route_match(&m, "GET", "/readyz"), SPOD_HTTP_MATCH_OK);
@@ -68,9 +88,25 @@ static void test_route_match(void **state)
 static void test_route_no_match(void **state)
 {
 	static const char *const paths[] = {
-	    "",          "/",         "/v1",          "/v1/keys/",        "/v1/keys//sign",
-	    "/v1/keysx", "/V1/keys",  "/v1/keys/a/b", "/v1/keys/a/sign/", "/v1/sign",
-	    "/healthz/", "/metricsx", "//v1/keys",    "/v1/keys/a/signs", "/v1/attest/x",
+	    "",
+	    "/",
+	    "/v1",
+	    "/v1/keys/",
+	    "/v1/keys//sign",
+	    "/v1/keysx",
+	    "/V1/keys",
+	    "/v1/keys/a/b",
+	    "/v1/keys/a/sign/",
+	    "/v1/sign",
+	    "/healthz/",
+	    "/metricsx",
+	    "//v1/keys",
+	    "/v1/keys/a/signs",
+	    "/v1/attest/x",
+	    "/v1/custodian",
+	    "/v1/custodian/",
+	    "/v1/custodian/shares/",
+	    "/v1/custodian/share",
 	};
 	struct spod_http_match m;
 
@@ -99,6 +135,21 @@ static void test_route_wrong_method(void **state)
 	assert_int_equal(spod_http_route_match(&m, "get", "/healthz"), SPOD_HTTP_MATCH_NO_METHOD);
 	assert_string_equal(m.allow, "GET");
 	assert_int_equal(spod_http_route_match(&m, "HEAD", "/metrics"), SPOD_HTTP_MATCH_NO_METHOD);
+	/* /v1/keys/import is not a key: GET and DELETE on it are 405, not key operations. */
+	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/keys/import"),
+	                 SPOD_HTTP_MATCH_NO_METHOD);
+	assert_null(m.route);
+	assert_null(m.id);
+	assert_string_equal(m.allow, "POST");
+	assert_int_equal(spod_http_route_match(&m, "DELETE", "/v1/keys/import"),
+	                 SPOD_HTTP_MATCH_NO_METHOD);
+	assert_string_equal(m.allow, "POST");
+	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/custodian/status"),
+	                 SPOD_HTTP_MATCH_NO_METHOD);
+	assert_string_equal(m.allow, "GET");
+	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/custodian/shares"),
+	                 SPOD_HTTP_MATCH_NO_METHOD);
+	assert_string_equal(m.allow, "POST");
 }
 
 static void test_list_routes(void **state)
@@ -113,11 +164,14 @@ static void test_list_routes(void **state)
 	fclose(f);
 	assert_string_equal(text, "POST /v1/keys\n"
 	                          "GET /v1/keys\n"
+	                          "POST /v1/keys/import\n"
 	                          "GET /v1/keys/{id}\n"
 	                          "DELETE /v1/keys/{id}\n"
 	                          "POST /v1/keys/{id}/sign\n"
 	                          "POST /v1/sign/batch\n"
 	                          "POST /v1/attest\n"
+	                          "POST /v1/custodian/shares\n"
+	                          "GET /v1/custodian/status\n"
 	                          "GET /healthz\n"
 	                          "GET /readyz\n"
 	                          "GET /metrics\n");
@@ -239,6 +293,13 @@ static void test_status_mapping(void **state)
 	assert_int_equal(spod_http_status(SPOD_E_CRYPTO), 500);
 	assert_int_equal(spod_http_status(SPOD_E_NOMEM), 500);
 	assert_int_equal(spod_http_status(SPOD_E_PROTOCOL), 502);
+	/* Provisioning: the pod waits for shares; a share or an envelope conflicts or is bad. */
+	assert_int_equal(spod_http_status(SPOD_E_NOT_PROVISIONED), 503);
+	assert_int_equal(spod_http_status(SPOD_E_REPLAYED), 409);
+	assert_int_equal(spod_http_status(SPOD_E_MODE_CONFLICT), 409);
+	assert_int_equal(spod_http_status(SPOD_E_WRONG_SEAL_KEY), 409);
+	assert_int_equal(spod_http_status(SPOD_E_LABEL_TAKEN), 409);
+	assert_int_equal(spod_http_status(SPOD_E_BAD_SHARE), 400);
 	static const int input[] = {SPOD_E_BAD_ARG,     SPOD_E_BAD_FIELD, SPOD_E_BAD_HEX,
 	                            SPOD_E_UNKNOWN_ALG, SPOD_E_BAD_MODE,  SPOD_E_BAD_DIGEST,
 	                            SPOD_E_BAD_LENGTH,  SPOD_E_BAD_KEY,   SPOD_E_BAD_REF};
@@ -290,6 +351,7 @@ static void test_metrics_render(void **state)
 	spod_http_metrics_record(&m, SPOD_HTTP_ROUTE_KEY_SIGN, 404, 5000000000); /* 5 s */
 	spod_http_metrics_record(&m, SPOD_HTTP_METRIC_UNMATCHED, 405, 1000);
 	spod_http_metrics_record(&m, SPOD_HTTP_ROUTE_HEALTHZ, 299, 1000);
+	spod_http_metrics_record(&m, SPOD_HTTP_ROUTE_CUSTODIAN_SHARES, 409, 1000);
 
 	need = spod_http_metrics_render(&m, small, sizeof(small));
 	assert_true(need > sizeof(small));
@@ -309,6 +371,8 @@ static void test_metrics_render(void **state)
 	                            "code=\"405\"} 1\n"));
 	assert_non_null(strstr(buf, "spod_http_requests_total{route=\"/healthz\",method=\"GET\","
 	                            "code=\"other\"} 1\n"));
+	assert_non_null(strstr(buf, "spod_http_requests_total{route=\"/v1/custodian/shares\","
+	                            "method=\"POST\",code=\"409\"} 1\n"));
 	/* Zero counters are left out. */
 	assert_null(strstr(buf, "code=\"201\""));
 	assert_non_null(strstr(buf,

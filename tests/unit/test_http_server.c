@@ -389,6 +389,91 @@ static void test_pod_errors(void **state)
 	assert_int_equal(atomic_load(&fx->fake.hellos), 1);
 }
 
+#define ENVELOPE(b64) "{\"envelope\":\"" b64 "\"}"
+
+static void test_custodian_routes(void **state)
+{
+	static const struct {
+		const char *body;
+		int status;
+		const char *code, *message;
+	} refused[] = {
+	    {ENVELOPE("4QAA"), 409, "MODE_CONFLICT", "fake: this enclave is not in custodian mode"},
+	    {ENVELOPE("4gAA"), 409, "REPLAYED", "fake: the envelope's attestation nonce was used"},
+	    {ENVELOPE("4wAA"), 409, "WRONG_SEAL_KEY", "fake: a share of another seal key"},
+	    {ENVELOPE("5AAA"), 400, "BAD_SHARE", "fake: share 3 is here already"},
+	    {ENVELOPE("5QAA"), 403, "FORBIDDEN", "fake: the token lacks the op"},
+	    {ENVELOPE("vwAA"), 400, "BAD_FIELD", "fake: the envelope does not open"},
+	};
+	struct fixture *fx = *state;
+	struct resp r;
+
+	request(&r, "GET", "/v1/custodian/status", TOKEN_A, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"mode\":\"ephemeral\",\"ready\":true,\"seal_key_id\":"
+	                            "\"5ea1000000000000000000000000000d\",\"shares_present\":0,"
+	                            "\"shares_needed\":0,\"shares_total\":0,\"keys\":3}");
+	request(&r, "POST", "/v1/custodian/shares", TOKEN_A JSON, ENVELOPE("AQAA"));
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"mode\":\"custodians\",\"ready\":false,\"seal_key_id\":"
+	                            "\"5ea1000000000000000000000000000d\",\"shares_present\":1,"
+	                            "\"shares_needed\":2,\"shares_total\":3,\"keys\":0}");
+	request(&r, "POST", "/v1/custodian/shares", TOKEN_A JSON, ENVELOPE("AgAA"));
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"ready\":true,"));
+	assert_non_null(strstr(r.body, "\"shares_present\":2,"));
+	/* The pod's refusals, with its message, through the one error table. */
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		request(&r, "POST", "/v1/custodian/shares", TOKEN_A JSON, refused[i].body);
+		expect_error(&r, refused[i].status, refused[i].code);
+		assert_non_null(strstr(r.body, refused[i].message));
+	}
+	/* Errors of the pod leave the connection usable: one hello for all of it. */
+	assert_int_equal(atomic_load(&fx->fake.hellos), 1);
+}
+
+static void test_import_route(void **state)
+{
+	static char big[MAX_BODY + 64];
+	struct fixture *fx = *state;
+	struct resp r;
+	size_t len;
+
+	request(&r, "POST", "/v1/keys/import", TOKEN_A JSON, ENVELOPE("AQAA"));
+	assert_int_equal(r.status, 201);
+	assert_string_equal(r.body, "{\"id\":\"1d00000000000000000000000000001d\",\"alg\":"
+	                            "\"secp256k1\",\"public_key\":\"0477000000000000000000000000"
+	                            "000000000000000000000000000000000000000000000000000000000000"
+	                            "000000000000000000000000000000000000000000\",\"label\":"
+	                            "\"imported\"}");
+	request(&r, "POST", "/v1/keys/import", TOKEN_A JSON, ENVELOPE("vwAA"));
+	expect_error(&r, 400, "BAD_FIELD");
+	assert_non_null(strstr(r.body, "fake: the envelope does not open"));
+	request(&r, "POST", "/v1/keys/import", TOKEN_A JSON, ENVELOPE("4gAA"));
+	expect_error(&r, 409, "REPLAYED");
+	assert_int_equal(atomic_load(&fx->fake.hellos), 1);
+
+	/* Refused before the backend: a bad body, GET on the route, a body over the limit. */
+	request(&r, "POST", "/v1/keys/import", TOKEN_A JSON, ENVELOPE(""));
+	expect_error(&r, 400, "BAD_ARG");
+	assert_non_null(strstr(r.body, "envelope: must not be empty"));
+	request(&r, "POST", "/v1/custodian/shares", TOKEN_A JSON,
+	        "{\"envelope\":\"00ff\",\"k\":1}");
+	expect_error(&r, 400, "BAD_ARG");
+	assert_non_null(strstr(r.body, "k: unknown field"));
+	request(&r, "GET", "/v1/keys/import", TOKEN_A, NULL);
+	expect_error(&r, 405, "METHOD_NOT_ALLOWED");
+	assert_true(has_header(&r, "Allow: POST\r\n"));
+	len = (size_t)snprintf(big, sizeof(big), "{\"envelope\":\"");
+	memset(big + len, 'A', sizeof(big) - len - 3);
+	memcpy(big + sizeof(big) - 3, "\"}", 3);
+	request(&r, "POST", "/v1/keys/import", TOKEN_A JSON, big);
+	expect_error(&r, 413, "TOO_LARGE");
+	request(&r, "POST", "/v1/keys/import", JSON, ENVELOPE("AQAA"));
+	expect_error(&r, 401, "UNAUTHENTICATED");
+	assert_int_equal(atomic_load(&fx->fake.hellos), 1);
+}
+
 static void test_cache(void **state)
 {
 	struct fixture *fx = *state;
@@ -501,6 +586,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_body_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_garbage_then_serving, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pod_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_custodian_routes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_import_route, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_after_close, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backend_gone, setup, teardown),
