@@ -3,7 +3,8 @@
 # are the same set; keys, signatures, batches and attestation over keep-alive; HTTP and the
 # binary path give the same signatures and the same audit trail; every class of bad input
 # gets its 4xx with a JSON error and the server keeps serving; /metrics moves with the
-# traffic; /readyz follows the enclave; a locked database is a 503 that loses nothing.
+# traffic; the provisioning routes answer and refuse as documented (ephemeral mode); /readyz
+# follows the enclave and shows its seal state; a locked database is a 503 that loses nothing.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -67,6 +68,10 @@ log "$OUT"
 FAILS1=$(metric 'spod_requests_total{op="sign",status="FORBIDDEN"}')
 ((FAILS1 > FAILS0)) || fail "refused requests are not counted"
 
+# Provisioning routes in ephemeral mode (a real import and real shares: the CLI's tests).
+run api provision
+log "$OUT"
+
 # A token limited to some keys lists just those, in pages.
 for i in 1 2 3; do
 	run "$SPOD" --json keys generate --alg ed25519 --label "page-$i"
@@ -98,18 +103,29 @@ run api status POST "/v1/keys/$KEY/sign" '{"message":"aa"}'
 [[ $OUT == 200* ]] || fail "signing after the lock: $OUT"
 run "$SPOD" audit verify
 
-# /readyz follows the enclave.
+# /readyz follows the enclave, and shows each boot's ephemeral seal key.
 [[ $(api ready) == 200 ]] || fail "not ready with the enclave up"
 [[ $(metric spod_enclave_connections_ready) -ge 1 ]] || fail "ready gauge"
+seal_id() { json_get 'd["seal_key_id"]' <<<"${1#* }"; }
+run api readyz
+SEAL1=$(seal_id "$OUT")
+[[ $SEAL1 =~ ^[0-9a-f]{32}$ ]] || fail "/readyz seal_key_id: $OUT"
 kill -TERM "$ENCLAVE_PID"
 wait "$ENCLAVE_PID" || fail "enclave exited uncleanly"
 not_ready() { [[ $(api ready) == 503 ]]; }
 wait_until 10 not_ready || fail "/readyz still 200 without an enclave"
+run api readyz
+[[ $OUT == 503* && $OUT == *'"ready":false'* && $OUT == *'"code":"UNAVAILABLE"'* ]] ||
+	fail "/readyz without an enclave: $OUT"
 run api status POST "/v1/keys/$KEY/sign" '{"message":"aa"}'
 [[ $OUT == 503* ]] || fail "sign without an enclave: $OUT"
 start_enclave
 ready() { [[ $(api ready) == 200 ]]; }
 wait_until 15 ready || fail "/readyz not back after the enclave restarted"
+run api readyz
+SEAL2=$(seal_id "$OUT")
+[[ $SEAL2 =~ ^[0-9a-f]{32}$ && $SEAL2 != "$SEAL1" ]] ||
+	fail "a new ephemeral enclave boot kept seal key $SEAL1: $OUT"
 pod_alive || fail "a daemon died"
 
 # HTTPS: a second host with a self-signed certificate serves the same API over TLS.
