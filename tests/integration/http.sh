@@ -153,4 +153,33 @@ for _ in range(2):  # keep-alive over TLS
 PY
 kill -TERM "$TLS_PID"
 wait "$TLS_PID" || fail "the HTTPS host exited uncleanly"
-log "HTTP API: routes, same signatures as binary, errors, metrics, storage 503, readiness, TLS: ok"
+# Custodian mode: a second pod waits for its custodians' shares. /readyz says so (503
+# NOT_PROVISIONED, from spod-host's snapshot), the seal status is served, keys are not, and a
+# share envelope is opened (so refused as not one) rather than refused for the mode.
+CDIR=$T_DIR/custodians
+mkdir -m 700 "$CDIR"
+"$SPOD_ENCLAVE" --listen "unix://$CDIR/enclave.sock" >"$CDIR/enclave.log" 2>&1 &
+C_ENCLAVE_PID=$!
+T_BG_PIDS+=("$C_ENCLAVE_PID")
+"$SPOD_HOST" --data-dir "$CDIR" --listen "unix://$CDIR/spod.sock" --enclave "unix://$CDIR/enclave.sock" \
+	--seal custodians --http 127.0.0.1:0 >"$CDIR/host.log" 2>&1 &
+C_HOST_PID=$!
+T_BG_PIDS+=("$C_HOST_PID")
+c_url() { grep -oE 'HTTP API on http://[^ ]+' "$CDIR/host.log" | sed -e 's/^HTTP API on //' -e 's|/$||'; }
+c_api() { ADMIN=$(<"$CDIR/admin.token") "$PY" "$SPOD_SRC/tests/integration/http_api.py" "$1" "$(c_url)" "$SPOD_SRC" "${@:2}"; }
+c_waiting() { [[ -n $(c_url) && -s $CDIR/admin.token && $(c_api readyz) == *'"mode":"custodians"'* ]]; }
+wait_until 15 c_waiting || fail "the custodian-mode pod never reported its mode: $(cat "$CDIR/host.log")"
+run c_api readyz
+[[ $OUT == '503 {"mode":"custodians","ready":false,"seal_key_id":null,"shares_present":0,"shares_needed":0,"shares_total":0,"error":{"code":"NOT_PROVISIONED",'* ]] ||
+	fail "/readyz of a pod waiting for custodians: $OUT"
+run c_api status GET /v1/custodian/status
+[[ $OUT == '200 {"mode":"custodians","ready":false,"seal_key_id":null,"shares_present":0,"shares_needed":0,"shares_total":0,"keys":0}' ]] ||
+	fail "seal status of a pod waiting for custodians: $OUT"
+run c_api status POST /v1/keys '{"alg":"ed25519"}'
+[[ $OUT == 503*'"code":"NOT_PROVISIONED"'* ]] || fail "a key made before the seal key: $OUT"
+run c_api status POST /v1/custodian/shares "{\"envelope\":\"$(head -c 120 /dev/zero | base64 -w0)\"}"
+[[ $OUT == 400*'"code":"BAD_FIELD"'* ]] || fail "a garbage share in custodian mode: $OUT"
+kill -TERM "$C_HOST_PID" "$C_ENCLAVE_PID"
+wait "$C_HOST_PID" || fail "the custodian-mode host exited uncleanly"
+wait "$C_ENCLAVE_PID" || fail "the custodian-mode enclave exited uncleanly"
+log "HTTP API: routes, same signatures as binary, errors, metrics, storage 503, readiness, TLS, provisioning: ok"
