@@ -26,6 +26,7 @@ static struct spod_http_generate gen;
 static struct spod_http_sign sign;
 static struct spod_http_batch batch;
 static struct spod_http_attest att;
+static struct spod_http_envelope env;
 static uint8_t decoded[SPOD_MSG_MAX_BYTES];
 
 static void check_refusal(int rc, const struct spod_http_perr *err)
@@ -97,6 +98,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		check_refusal(rc, &err);
 		CHECK(att.nonce_len == 0 && att.has_key_id == 0);
+	}
+
+	rc = spod_http_json_envelope(&env, &err, text, size);
+	if (rc == SPOD_OK) {
+		CHECK(env.len >= 1 && env.len <= SPOD_ENVELOPE_MAX_WIRE_BYTES);
+	} else {
+		check_refusal(rc, &err);
+		CHECK(env.len == 0);
 	}
 
 	rc = spod_http_key_id_parse(id, text, size);

@@ -3,7 +3,8 @@
 # are the same set; keys, signatures, batches and attestation over keep-alive; HTTP and the
 # binary path give the same signatures and the same audit trail; every class of bad input
 # gets its 4xx with a JSON error and the server keeps serving; /metrics moves with the
-# traffic; /readyz follows the enclave; a locked database is a 503 that loses nothing.
+# traffic; the provisioning routes answer and refuse as documented (ephemeral mode); /readyz
+# follows the enclave and shows its seal state; a locked database is a 503 that loses nothing.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -67,6 +68,10 @@ log "$OUT"
 FAILS1=$(metric 'spod_requests_total{op="sign",status="FORBIDDEN"}')
 ((FAILS1 > FAILS0)) || fail "refused requests are not counted"
 
+# Provisioning routes in ephemeral mode (a real import and real shares: the CLI's tests).
+run api provision
+log "$OUT"
+
 # A token limited to some keys lists just those, in pages.
 for i in 1 2 3; do
 	run "$SPOD" --json keys generate --alg ed25519 --label "page-$i"
@@ -98,18 +103,29 @@ run api status POST "/v1/keys/$KEY/sign" '{"message":"aa"}'
 [[ $OUT == 200* ]] || fail "signing after the lock: $OUT"
 run "$SPOD" audit verify
 
-# /readyz follows the enclave.
+# /readyz follows the enclave, and shows each boot's ephemeral seal key.
 [[ $(api ready) == 200 ]] || fail "not ready with the enclave up"
 [[ $(metric spod_enclave_connections_ready) -ge 1 ]] || fail "ready gauge"
+seal_id() { json_get 'd["seal_key_id"]' <<<"${1#* }"; }
+run api readyz
+SEAL1=$(seal_id "$OUT")
+[[ $SEAL1 =~ ^[0-9a-f]{32}$ ]] || fail "/readyz seal_key_id: $OUT"
 kill -TERM "$ENCLAVE_PID"
 wait "$ENCLAVE_PID" || fail "enclave exited uncleanly"
 not_ready() { [[ $(api ready) == 503 ]]; }
 wait_until 10 not_ready || fail "/readyz still 200 without an enclave"
+run api readyz
+[[ $OUT == 503* && $OUT == *'"ready":false'* && $OUT == *'"code":"UNAVAILABLE"'* ]] ||
+	fail "/readyz without an enclave: $OUT"
 run api status POST "/v1/keys/$KEY/sign" '{"message":"aa"}'
 [[ $OUT == 503* ]] || fail "sign without an enclave: $OUT"
 start_enclave
 ready() { [[ $(api ready) == 200 ]]; }
 wait_until 15 ready || fail "/readyz not back after the enclave restarted"
+run api readyz
+SEAL2=$(seal_id "$OUT")
+[[ $SEAL2 =~ ^[0-9a-f]{32}$ && $SEAL2 != "$SEAL1" ]] ||
+	fail "a new ephemeral enclave boot kept seal key $SEAL1: $OUT"
 pod_alive || fail "a daemon died"
 
 # HTTPS: a second host with a self-signed certificate serves the same API over TLS.
@@ -137,4 +153,33 @@ for _ in range(2):  # keep-alive over TLS
 PY
 kill -TERM "$TLS_PID"
 wait "$TLS_PID" || fail "the HTTPS host exited uncleanly"
-log "HTTP API: routes, same signatures as binary, errors, metrics, storage 503, readiness, TLS: ok"
+# Custodian mode: a second pod waits for its custodians' shares. /readyz says so (503
+# NOT_PROVISIONED, from spod-host's snapshot), the seal status is served, keys are not, and a
+# share envelope is opened (so refused as not one) rather than refused for the mode.
+CDIR=$T_DIR/custodians
+mkdir -m 700 "$CDIR"
+"$SPOD_ENCLAVE" --listen "unix://$CDIR/enclave.sock" >"$CDIR/enclave.log" 2>&1 &
+C_ENCLAVE_PID=$!
+T_BG_PIDS+=("$C_ENCLAVE_PID")
+"$SPOD_HOST" --data-dir "$CDIR" --listen "unix://$CDIR/spod.sock" --enclave "unix://$CDIR/enclave.sock" \
+	--seal custodians --http 127.0.0.1:0 >"$CDIR/host.log" 2>&1 &
+C_HOST_PID=$!
+T_BG_PIDS+=("$C_HOST_PID")
+c_url() { grep -oE 'HTTP API on http://[^ ]+' "$CDIR/host.log" | sed -e 's/^HTTP API on //' -e 's|/$||'; }
+c_api() { ADMIN=$(<"$CDIR/admin.token") "$PY" "$SPOD_SRC/tests/integration/http_api.py" "$1" "$(c_url)" "$SPOD_SRC" "${@:2}"; }
+c_waiting() { [[ -n $(c_url) && -s $CDIR/admin.token && $(c_api readyz) == *'"mode":"custodians"'* ]]; }
+wait_until 15 c_waiting || fail "the custodian-mode pod never reported its mode: $(cat "$CDIR/host.log")"
+run c_api readyz
+[[ $OUT == '503 {"mode":"custodians","ready":false,"seal_key_id":null,"shares_present":0,"shares_needed":0,"shares_total":0,"error":{"code":"NOT_PROVISIONED",'* ]] ||
+	fail "/readyz of a pod waiting for custodians: $OUT"
+run c_api status GET /v1/custodian/status
+[[ $OUT == '200 {"mode":"custodians","ready":false,"seal_key_id":null,"shares_present":0,"shares_needed":0,"shares_total":0,"keys":0}' ]] ||
+	fail "seal status of a pod waiting for custodians: $OUT"
+run c_api status POST /v1/keys '{"alg":"ed25519"}'
+[[ $OUT == 503*'"code":"NOT_PROVISIONED"'* ]] || fail "a key made before the seal key: $OUT"
+run c_api status POST /v1/custodian/shares "{\"envelope\":\"$(head -c 120 /dev/zero | base64 -w0)\"}"
+[[ $OUT == 400*'"code":"BAD_FIELD"'* ]] || fail "a garbage share in custodian mode: $OUT"
+kill -TERM "$C_HOST_PID" "$C_ENCLAVE_PID"
+wait "$C_HOST_PID" || fail "the custodian-mode host exited uncleanly"
+wait "$C_ENCLAVE_PID" || fail "the custodian-mode enclave exited uncleanly"
+log "HTTP API: routes, same signatures as binary, errors, metrics, storage 503, readiness, TLS, provisioning: ok"

@@ -8,11 +8,16 @@ usage: http_api.py CASE BASE_URL SRC [ARGS...]   (tokens come from the environme
                        prints JSON lines the shell compares with the CLI (binary path)
   errors               each bad input gets its specific 4xx and a JSON error; the server keeps
                        serving
+  provision            the provisioning routes in ephemeral mode: seal status (any token),
+                       /readyz's JSON, a garbage import envelope, a share refused for the
+                       mode, tokens without the provision/import ops, oversized envelopes
   metric NAME          prints the value of one metric line (exact text before the value)
   ready                prints the /readyz status code
+  readyz               prints the /readyz status code and body
   status METHOD PATH [BODY]  prints the status code and body of one request with $ADMIN
 Every request has a timeout; every error body must be {"error": {"code", "message"}}.
 """
+import base64
 import http.client
 import json
 import os
@@ -236,6 +241,68 @@ def case_errors(base, src):
     print(f"{len(cases)} bad requests answered with their 4xx; rate limit {codes}")
 
 
+SEAL_FIELDS = ("mode", "ready", "seal_key_id", "shares_present", "shares_needed", "shares_total")
+
+
+def case_provision(base, src):
+    c = Client(base)
+    tok, list_only = os.environ["ADMIN"], os.environ["LIST_ONLY"]
+    st, _ = expect(c, 200, "GET", "/v1/custodian/status", "seal status", token=tok)
+    if set(st) != set(SEAL_FIELDS) | {"keys"} or st["mode"] != "ephemeral" \
+            or st["ready"] is not True or not re.fullmatch(r"[0-9a-f]{32}", st["seal_key_id"] or "") \
+            or st["shares_present"] != 0 or st["shares_needed"] != 0 or st["shares_total"] != 0 \
+            or not isinstance(st["keys"], int) or st["keys"] < 1:
+        fail(f"seal status in ephemeral mode: {st}")
+    st2, _ = expect(c, 200, "GET", "/v1/custodian/status", "seal status, list-only token", token=list_only)
+    if st2["seal_key_id"] != st["seal_key_id"]:
+        fail(f"seal status differs by token: {st} vs {st2}")
+    rz, _ = expect(Client(base), 200, "GET", "/readyz", "readyz")
+    if set(rz) != set(SEAL_FIELDS) or rz["ready"] is not True \
+            or any(rz[k] != st[k] for k in SEAL_FIELDS):
+        fail(f"/readyz does not match the seal status: {rz} vs {st}")
+    garbage = {"envelope": base64.b64encode(b"\x5a" * 200).decode()}
+    share = "/v1/custodian/shares"
+    cases = [
+        # The enclave cannot open it: an input error from the pod, with its message.
+        (400, ("BAD_FIELD",), "POST", "/v1/keys/import", dict(body=garbage, token=tok)),
+        (409, ("MODE_CONFLICT",), "POST", share, dict(body=garbage, token=tok)),
+        (403, ("FORBIDDEN",), "POST", share, dict(body=garbage, token=list_only)),
+        (403, ("FORBIDDEN",), "POST", "/v1/keys/import", dict(body=garbage, token=list_only)),
+        (400, ("BAD_ARG",), "POST", "/v1/keys/import", dict(body={"envelope": "zz"}, token=tok)),
+        (400, ("BAD_ARG",), "POST", share, dict(body={"envelope": "", "x": 1}, token=tok)),
+        (400, ("BAD_ARG",), "POST", share, dict(body={"envelope": base64.b64encode(bytes(4097)).decode()}, token=tok)),
+        (400, ("BAD_ARG",), "POST", "/v1/keys/import", dict(body={"envelope": base64.b64encode(bytes(4097)).decode()}, token=tok)),
+        (405, ("METHOD_NOT_ALLOWED",), "GET", "/v1/keys/import", dict(token=tok)),
+        (401, ("UNAUTHENTICATED",), "GET", "/v1/custodian/status", dict()),
+    ]
+    said = []
+    for i, (status, codes, method, path, kw) in enumerate(cases):
+        d, _ = expect(Client(base), status, method, path, f"provision case {i}", **kw)
+        if d["error"]["code"] not in codes:
+            fail(f"provision case {i}: {method} {path}: code {d['error']['code']}, want one of {codes}")
+        said.append(f"{status} {d['error']['code']}: {d['error']['message']}")
+    # The pod's own messages, not the error table's generic text.
+    from_pod = said[0:2]
+    if any("reserved field" in m or "differs from the one asked" in m for m in from_pod):
+        fail(f"the pod's message was lost: {from_pod}")
+    # An envelope in a body over the server's limit is refused from the headers.
+    u = urllib.parse.urlsplit(base)
+    with socket.create_connection((u.hostname, u.port), timeout=TIMEOUT) as sk:
+        sk.sendall((f"POST /v1/keys/import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tok}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {2 << 20}\r\n\r\n").encode())
+        r = http.client.HTTPResponse(sk)
+        r.begin()
+        body = r.read()
+        if r.status != 413 or json.loads(body)["error"]["code"] != "TOO_LARGE":
+            fail(f"oversized import body: {r.status} {body[:200]!r}")
+    c = Client(base)
+    st3, _ = expect(c, 200, "GET", "/v1/custodian/status", "seal status after refusals", token=tok)
+    if st3 != st:
+        fail(f"refused envelopes changed the seal status: {st} -> {st3}")
+    print(f"seal status {st['mode']} {st['seal_key_id']}; {len(cases)} provisioning refusals: "
+          + "; ".join(from_pod))
+
+
 def case_metric(base, src, name):
     status, _, payload, _ = Client(base).req("GET", "/metrics")
     if status != 200:
@@ -255,10 +322,15 @@ def main():
         case_api(base, src)
     elif case == "errors":
         case_errors(base, src)
+    elif case == "provision":
+        case_provision(base, src)
     elif case == "metric":
         case_metric(base, src, sys.argv[4])
     elif case == "ready":
         print(Client(base).req("GET", "/readyz")[0])
+    elif case == "readyz":
+        st, _, payload, _ = Client(base).req("GET", "/readyz")
+        print(st, payload.decode(errors="replace"))
     elif case == "status":
         body = json.loads(sys.argv[6]) if len(sys.argv) > 6 else None
         st, _, payload, _ = Client(base).req(sys.argv[4], sys.argv[5], body=body, token=os.environ["ADMIN"])

@@ -1,7 +1,7 @@
 /*
  * The HTTP layer's pure parts besides the JSON bodies: the route table and matcher
  * (src/host/http/routes.c), header and query parsing (params.c), the status mapping and error
- * bodies (reply.c) and the Prometheus rendering of its counters (metrics.c).
+ * bodies (reply.c), the Prometheus rendering of its counters (metrics.c) and base64 (b64.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,13 +13,18 @@
 
 #include <cmocka.h>
 
+#include "host/core/forward.h"
+#include "host/http/b64.h"
 #include "host/http/http.h"
 #include "host/http/metrics.h"
 #include "host/http/params.h"
 #include "host/http/reply.h"
 #include "host/http/routes.h"
+#include "host/http/seal_json.h"
 #include "spod/err.h"
 #include "spod/wire.h"
+
+#define BODY(text) text, sizeof(text) - 1
 
 static void test_route_match(void **state)
 {
@@ -52,6 +57,26 @@ static void test_route_match(void **state)
 	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_SIGN_BATCH);
 	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/attest"), SPOD_HTTP_MATCH_OK);
 	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_ATTEST);
+	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/keys/import"), SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_KEYS_IMPORT);
+	assert_null(m.id);
+	assert_int_equal(m.route->flags, SPOD_HTTP_ROUTE_TOKEN | SPOD_HTTP_ROUTE_BODY);
+	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/custodian/shares"),
+	                 SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_CUSTODIAN_SHARES);
+	assert_int_equal(m.route->flags, SPOD_HTTP_ROUTE_TOKEN | SPOD_HTTP_ROUTE_BODY);
+	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/custodian/status"),
+	                 SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_CUSTODIAN_STATUS);
+	assert_int_equal(m.route->flags, SPOD_HTTP_ROUTE_TOKEN);
+	/* A literal segment where a key id could stand is not taken for one... */
+	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/keys/import/sign"),
+	                 SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_KEY_SIGN);
+	assert_memory_equal(m.id, "import", 6);
+	/* ...only a whole path a literal template matches. */
+	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/keys/imports"), SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_KEY_GET);
 	assert_int_equal(spod_http_route_match(&m, "GET", "/healthz"), SPOD_HTTP_MATCH_OK);
 	assert_int_equal(m.route->flags & SPOD_HTTP_ROUTE_TOKEN, 0);
 	assert_int_equal(spod_http_route_match(&m, "GET", "/readyz"), SPOD_HTTP_MATCH_OK);
@@ -63,9 +88,25 @@ static void test_route_match(void **state)
 static void test_route_no_match(void **state)
 {
 	static const char *const paths[] = {
-	    "",          "/",         "/v1",          "/v1/keys/",        "/v1/keys//sign",
-	    "/v1/keysx", "/V1/keys",  "/v1/keys/a/b", "/v1/keys/a/sign/", "/v1/sign",
-	    "/healthz/", "/metricsx", "//v1/keys",    "/v1/keys/a/signs", "/v1/attest/x",
+	    "",
+	    "/",
+	    "/v1",
+	    "/v1/keys/",
+	    "/v1/keys//sign",
+	    "/v1/keysx",
+	    "/V1/keys",
+	    "/v1/keys/a/b",
+	    "/v1/keys/a/sign/",
+	    "/v1/sign",
+	    "/healthz/",
+	    "/metricsx",
+	    "//v1/keys",
+	    "/v1/keys/a/signs",
+	    "/v1/attest/x",
+	    "/v1/custodian",
+	    "/v1/custodian/",
+	    "/v1/custodian/shares/",
+	    "/v1/custodian/share",
 	};
 	struct spod_http_match m;
 
@@ -94,6 +135,21 @@ static void test_route_wrong_method(void **state)
 	assert_int_equal(spod_http_route_match(&m, "get", "/healthz"), SPOD_HTTP_MATCH_NO_METHOD);
 	assert_string_equal(m.allow, "GET");
 	assert_int_equal(spod_http_route_match(&m, "HEAD", "/metrics"), SPOD_HTTP_MATCH_NO_METHOD);
+	/* /v1/keys/import is not a key: GET and DELETE on it are 405, not key operations. */
+	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/keys/import"),
+	                 SPOD_HTTP_MATCH_NO_METHOD);
+	assert_null(m.route);
+	assert_null(m.id);
+	assert_string_equal(m.allow, "POST");
+	assert_int_equal(spod_http_route_match(&m, "DELETE", "/v1/keys/import"),
+	                 SPOD_HTTP_MATCH_NO_METHOD);
+	assert_string_equal(m.allow, "POST");
+	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/custodian/status"),
+	                 SPOD_HTTP_MATCH_NO_METHOD);
+	assert_string_equal(m.allow, "GET");
+	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/custodian/shares"),
+	                 SPOD_HTTP_MATCH_NO_METHOD);
+	assert_string_equal(m.allow, "POST");
 }
 
 static void test_list_routes(void **state)
@@ -108,11 +164,14 @@ static void test_list_routes(void **state)
 	fclose(f);
 	assert_string_equal(text, "POST /v1/keys\n"
 	                          "GET /v1/keys\n"
+	                          "POST /v1/keys/import\n"
 	                          "GET /v1/keys/{id}\n"
 	                          "DELETE /v1/keys/{id}\n"
 	                          "POST /v1/keys/{id}/sign\n"
 	                          "POST /v1/sign/batch\n"
 	                          "POST /v1/attest\n"
+	                          "POST /v1/custodian/shares\n"
+	                          "GET /v1/custodian/status\n"
 	                          "GET /healthz\n"
 	                          "GET /readyz\n"
 	                          "GET /metrics\n");
@@ -234,6 +293,13 @@ static void test_status_mapping(void **state)
 	assert_int_equal(spod_http_status(SPOD_E_CRYPTO), 500);
 	assert_int_equal(spod_http_status(SPOD_E_NOMEM), 500);
 	assert_int_equal(spod_http_status(SPOD_E_PROTOCOL), 502);
+	/* Provisioning: the pod waits for shares; a share or an envelope conflicts or is bad. */
+	assert_int_equal(spod_http_status(SPOD_E_NOT_PROVISIONED), 503);
+	assert_int_equal(spod_http_status(SPOD_E_REPLAYED), 409);
+	assert_int_equal(spod_http_status(SPOD_E_MODE_CONFLICT), 409);
+	assert_int_equal(spod_http_status(SPOD_E_WRONG_SEAL_KEY), 409);
+	assert_int_equal(spod_http_status(SPOD_E_LABEL_TAKEN), 409);
+	assert_int_equal(spod_http_status(SPOD_E_BAD_SHARE), 400);
 	static const int input[] = {SPOD_E_BAD_ARG,     SPOD_E_BAD_FIELD, SPOD_E_BAD_HEX,
 	                            SPOD_E_UNKNOWN_ALG, SPOD_E_BAD_MODE,  SPOD_E_BAD_DIGEST,
 	                            SPOD_E_BAD_LENGTH,  SPOD_E_BAD_KEY,   SPOD_E_BAD_REF};
@@ -285,6 +351,7 @@ static void test_metrics_render(void **state)
 	spod_http_metrics_record(&m, SPOD_HTTP_ROUTE_KEY_SIGN, 404, 5000000000); /* 5 s */
 	spod_http_metrics_record(&m, SPOD_HTTP_METRIC_UNMATCHED, 405, 1000);
 	spod_http_metrics_record(&m, SPOD_HTTP_ROUTE_HEALTHZ, 299, 1000);
+	spod_http_metrics_record(&m, SPOD_HTTP_ROUTE_CUSTODIAN_SHARES, 409, 1000);
 
 	need = spod_http_metrics_render(&m, small, sizeof(small));
 	assert_true(need > sizeof(small));
@@ -304,6 +371,8 @@ static void test_metrics_render(void **state)
 	                            "code=\"405\"} 1\n"));
 	assert_non_null(strstr(buf, "spod_http_requests_total{route=\"/healthz\",method=\"GET\","
 	                            "code=\"other\"} 1\n"));
+	assert_non_null(strstr(buf, "spod_http_requests_total{route=\"/v1/custodian/shares\","
+	                            "method=\"POST\",code=\"409\"} 1\n"));
 	/* Zero counters are left out. */
 	assert_null(strstr(buf, "code=\"201\""));
 	assert_non_null(strstr(buf,
@@ -327,6 +396,186 @@ static void test_metrics_render(void **state)
 	assert_int_equal(spod_http_metrics_render(&m, NULL, 0), need);
 }
 
+static char *dump(json_t *obj)
+{
+	char *text;
+
+	assert_non_null(obj);
+	text = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	assert_non_null(text);
+	return text;
+}
+
+static void test_seal_object(void **state)
+{
+	struct spod_seal_info s = {.mode = SPOD_SEAL_CUSTODIANS,
+	                           .ready = 0,
+	                           .threshold = 2,
+	                           .shares = 3,
+	                           .present = 1,
+	                           .key_count = 7};
+	char *text;
+
+	(void)state;
+	memset(s.seal_key_id, 0xa5, sizeof(s.seal_key_id));
+	text = dump(spod_http_seal_object(&s));
+	assert_string_equal(text, "{\"mode\":\"custodians\",\"ready\":false,\"seal_key_id\":"
+	                          "\"a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5\",\"shares_present\":1,"
+	                          "\"shares_needed\":2,\"shares_total\":3,\"keys\":7}");
+	free(text);
+
+	/* An all-zero seal key id is not known yet: null. */
+	s = (struct spod_seal_info){
+	    .mode = SPOD_SEAL_EPHEMERAL, .ready = 1, .key_count = 4294967295u};
+	text = dump(spod_http_seal_object(&s));
+	assert_string_equal(text, "{\"mode\":\"ephemeral\",\"ready\":true,\"seal_key_id\":null,"
+	                          "\"shares_present\":0,\"shares_needed\":0,\"shares_total\":0,"
+	                          "\"keys\":4294967295}");
+	free(text);
+	s.mode = SPOD_SEAL_UNSET;
+	text = dump(spod_http_seal_object(&s));
+	assert_non_null(strstr(text, "\"mode\":\"unset\""));
+	free(text);
+}
+
+/* What the readyz callbacks below report. */
+static struct {
+	int ready;
+	struct spod_host_seal seal;
+} host;
+
+static int host_ready(void *ctx)
+{
+	assert_ptr_equal(ctx, &host);
+	return host.ready;
+}
+
+static void host_seal(void *ctx, struct spod_host_seal *out)
+{
+	assert_ptr_equal(ctx, &host);
+	*out = host.seal;
+}
+
+static void expect_readyz(unsigned status, const char *body)
+{
+	struct spod_http_reply r = {0};
+
+	spod_http_reply_readyz(&r, host_ready, host_seal, &host);
+	assert_int_equal(r.status, status);
+	assert_string_equal(r.content_type, SPOD_HTTP_JSON_TYPE);
+	assert_string_equal(r.body, body);
+	spod_http_reply_free(&r);
+}
+
+static void test_readyz(void **state)
+{
+	struct spod_http_reply r = {0};
+
+	(void)state;
+	host.ready = 1;
+	host.seal = (struct spod_host_seal){.known = 1, .mode = SPOD_SEAL_EPHEMERAL, .ready = 1};
+	memset(host.seal.seal_key_id, 0x3c, sizeof(host.seal.seal_key_id));
+	expect_readyz(200, "{\"mode\":\"ephemeral\",\"ready\":true,\"seal_key_id\":"
+	                   "\"3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c\",\"shares_present\":0,"
+	                   "\"shares_needed\":0,\"shares_total\":0}");
+
+	/* Custodian mode, one share of two in: the same members, 503 and why. */
+	host.ready = 0;
+	host.seal = (struct spod_host_seal){
+	    .known = 1, .mode = SPOD_SEAL_CUSTODIANS, .threshold = 2, .shares = 3, .present = 1};
+	memset(host.seal.seal_key_id, 0x3c, sizeof(host.seal.seal_key_id));
+	expect_readyz(503, "{\"mode\":\"custodians\",\"ready\":false,\"seal_key_id\":"
+	                   "\"3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c\",\"shares_present\":1,"
+	                   "\"shares_needed\":2,\"shares_total\":3,\"error\":{\"code\":"
+	                   "\"NOT_PROVISIONED\",\"message\":\"waiting for the custodians' shares "
+	                   "of the seal key: 1 of 2 received\"}}");
+	host.seal = (struct spod_host_seal){.known = 1, .mode = SPOD_SEAL_CUSTODIANS};
+	expect_readyz(503, "{\"mode\":\"custodians\",\"ready\":false,\"seal_key_id\":null,"
+	                   "\"shares_present\":0,\"shares_needed\":0,\"shares_total\":0,"
+	                   "\"error\":{\"code\":\"NOT_PROVISIONED\",\"message\":\"waiting for the "
+	                   "custodians' shares of the seal key: none received yet\"}}");
+
+	/* The seal key is there but no connection is ready (replaying keys, or lost). */
+	host.seal.ready = 1;
+	expect_readyz(503, "{\"mode\":\"custodians\",\"ready\":false,\"seal_key_id\":null,"
+	                   "\"shares_present\":0,\"shares_needed\":0,\"shares_total\":0,"
+	                   "\"error\":{\"code\":\"UNAVAILABLE\",\"message\":\"no enclave "
+	                   "connection is ready\"}}");
+
+	/* Never seen: whatever else the snapshot holds is not shown. */
+	host.seal = (struct spod_host_seal){.known = 0, .mode = SPOD_SEAL_CUSTODIANS, .present = 9};
+	expect_readyz(503, "{\"mode\":\"unset\",\"ready\":false,\"seal_key_id\":null,"
+	                   "\"shares_present\":0,\"shares_needed\":0,\"shares_total\":0,"
+	                   "\"error\":{\"code\":\"UNAVAILABLE\",\"message\":\"no enclave "
+	                   "connection is ready\"}}");
+
+	/* No callbacks: ready, state unknown. */
+	spod_http_reply_readyz(&r, NULL, NULL, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"mode\":\"unset\",\"ready\":true,\"seal_key_id\":null,"
+	                            "\"shares_present\":0,\"shares_needed\":0,\"shares_total\":0}");
+	spod_http_reply_free(&r);
+}
+
+/* RFC 4648 section 10 vectors, both ways. */
+static void test_base64_vectors(void **state)
+{
+	static const char *const vec[][2] = {
+	    {"", ""},
+	    {"f", "Zg=="},
+	    {"fo", "Zm8="},
+	    {"foo", "Zm9v"},
+	    {"foob", "Zm9vYg=="},
+	    {"fooba", "Zm9vYmE="},
+	    {"foobar", "Zm9vYmFy"},
+	};
+	char enc[16];
+	uint8_t dec[8];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+		size_t len = strlen(vec[i][0]);
+
+		assert_int_equal(
+		    spod_http_b64_encode(enc, sizeof(enc), (const uint8_t *)vec[i][0], len),
+		    SPOD_OK);
+		assert_string_equal(enc, vec[i][1]);
+		assert_int_equal(spod_http_b64_len(len), strlen(vec[i][1]));
+		assert_int_equal(
+		    spod_http_b64_decode(dec, sizeof(dec), &n, vec[i][1], strlen(vec[i][1])),
+		    SPOD_OK);
+		assert_int_equal(n, len);
+		assert_memory_equal(dec, vec[i][0], len);
+	}
+	assert_int_equal(spod_http_b64_encode(enc, 8, (const uint8_t *)"foobar", 6),
+	                 SPOD_E_TOO_LARGE);
+	assert_int_equal(spod_http_b64_decode(dec, 5, &n, BODY("Zm9vYmFy")), SPOD_E_TOO_LARGE);
+	assert_int_equal(n, 0);
+	assert_int_equal(spod_http_b64_decode(dec, sizeof(dec), &n, BODY("+/+/")), SPOD_OK);
+	assert_int_equal(dec[0], 0xfb);
+}
+
+static void test_base64_strict(void **state)
+{
+	static const char *const bad[] = {
+	    "Zg",    "Zg=",    "Zg===", "====", "Z===",     "Zh==", "Zm9=",
+	    "Zm 9v", "Zm9v\n", "Zm-v",  "Zm_v", "Zg==Zg==", "=Zm9",
+	};
+	uint8_t dec[16];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = 99;
+		if (spod_http_b64_decode(dec, sizeof(dec), &n, bad[i], strlen(bad[i])) !=
+		    SPOD_E_BAD_ARG)
+			fail_msg("\"%s\" was accepted", bad[i]);
+		assert_int_equal(n, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +589,10 @@ int main(void)
 	    cmocka_unit_test(test_status_mapping),
 	    cmocka_unit_test(test_reply_error),
 	    cmocka_unit_test(test_metrics_render),
+	    cmocka_unit_test(test_seal_object),
+	    cmocka_unit_test(test_readyz),
+	    cmocka_unit_test(test_base64_vectors),
+	    cmocka_unit_test(test_base64_strict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,9 @@
 /*
  * The HTTP server (src/host/http/server.c, cache.c, handlers.c) over 127.0.0.1, against a fake
- * binary backend in a thread of this process: every HTTP-level refusal, the answers that
- * need no token, the status codes of the pod's errors, and the connection cache (one hello
- * per token, no caching of a refused token, LRU eviction, a retry when the backend closed a
- * cached connection, 503 when it is gone).
+ * binary backend in a thread of this process (http_fake.c): every HTTP-level refusal, the
+ * answers that need no token, the status codes of the pod's errors, and the connection cache
+ * (one hello per token, no caching of a refused token, LRU eviction, a retry when the backend
+ * closed a cached connection, 503 when it is gone).
  */
 #include <errno.h>
 #include <poll.h>
@@ -26,228 +26,45 @@
 #include <cmocka.h>
 
 #include "common/log.h"
+#include "host/core/forward.h"
+#include "http_fake.h"
 #include "host/http/http.h"
 #include "spod/err.h"
 #include "spod/wire.h"
 
-#define MAX_BODY      4096u
-#define FAKE_CONNS    32
-#define FAKE_RX_BYTES 4096u
-#define REPLY_BYTES   (256u * 1024u)
-#define WAIT_S        5
-#define KEY_MISSING   0xee /* first byte of a key id the fake does not know */
-#define KEY_FORBIDDEN 0xfb /* first byte of a key id the fake refuses to delete */
-
-/* A stand-in for spod-host's binary listener: hello, key.public, key.delete. */
-struct fake {
-	char dir[64];
-	char uri[128];
-	int lfd;
-	pthread_t thread;
-	atomic_int stop;
-	atomic_int hellos;      /* hellos answered (accepted or refused) */
-	atomic_int open_conns;  /* connections open now */
-	atomic_int close_after; /* 1: close each connection after its first non-hello answer */
-	int fds[FAKE_CONNS];
-	uint8_t rx[FAKE_CONNS][FAKE_RX_BYTES];
-	size_t rx_len[FAKE_CONNS];
-};
+#define MAX_BODY 4096u
+#define WAIT_S   5
 
 struct fixture {
 	struct fake fake;
 	struct spod_http *http;
 	atomic_int ready;
+	pthread_mutex_t seal_lock; /* the HTTP thread reads seal through seal_cb */
+	struct spod_host_seal seal;
 	uint16_t port;
 };
 
 static struct fixture *fx_global;
 
-/* cmocka's asserts must not run in the fake's thread: it aborts instead. */
-#define FAKE_CHECK(cond)                                                                           \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
-
-static int send_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static void fake_close(struct fake *f, int i)
-{
-	close(f->fds[i]);
-	f->fds[i] = -1;
-	f->rx_len[i] = 0;
-	atomic_fetch_sub(&f->open_conns, 1);
-}
-
-/* Answers one frame; returns 1 when the connection must be closed afterwards. */
-static int fake_answer(struct fake *f, int fd, const struct spod_frame *fr, uint8_t *out)
-{
-	static const uint8_t zero_id[SPOD_KEY_ID_BYTES];
-	static const uint8_t pub[32] = {0x42};
-	struct spod_hello_req hello;
-	struct spod_key_req key;
-	uint64_t rid = fr->hdr.request_id;
-	size_t n = 0;
-	int close_now = 0, rc;
-
-	switch (fr->hdr.opcode) {
-	case SPOD_OP_HELLO:
-		atomic_fetch_add(&f->hellos, 1);
-		FAKE_CHECK(spod_wire_hello_req(&hello, fr) == SPOD_OK);
-		if (hello.token_len >= 3 && memcmp(hello.token, "bad", 3) == 0) {
-			rc = spod_wire_put_error(out, REPLY_BYTES, &n, SPOD_OP_HELLO, rid,
-			                         SPOD_E_UNAUTHENTICATED, "unknown token");
-			close_now = 1;
-		} else {
-			rc = spod_wire_put_hello(out, REPLY_BYTES, &n, rid, zero_id,
-			                         SPOD_HELLO_AUTH, 0x3f);
-		}
-		break;
-	case SPOD_OP_KEY_PUBLIC:
-	case SPOD_OP_KEY_DELETE:
-		FAKE_CHECK(spod_wire_key_req(&key, fr) == SPOD_OK);
-		if (key.key_id[0] == KEY_MISSING)
-			rc = spod_wire_put_error(out, REPLY_BYTES, &n, fr->hdr.opcode, rid,
-			                         SPOD_E_KEY_NOT_FOUND, "fake: no such key");
-		else if (fr->hdr.opcode == SPOD_OP_KEY_DELETE && key.key_id[0] == KEY_FORBIDDEN)
-			rc = spod_wire_put_error(out, REPLY_BYTES, &n, fr->hdr.opcode, rid,
-			                         SPOD_E_FORBIDDEN, "fake: not in the token's keys");
-		else if (fr->hdr.opcode == SPOD_OP_KEY_DELETE)
-			rc = spod_wire_put_empty(out, REPLY_BYTES, &n, SPOD_OP_KEY_DELETE, rid);
-		else
-			rc = spod_wire_put_key(out, REPLY_BYTES, &n, SPOD_OP_KEY_PUBLIC, rid,
-			                       key.key_id, SPOD_ALG_ED25519, pub, sizeof(pub),
-			                       "fake-key", 8);
-		close_now = atomic_load(&f->close_after);
-		break;
-	default:
-		rc = spod_wire_put_error(out, REPLY_BYTES, &n, fr->hdr.opcode, rid,
-		                         SPOD_E_UNKNOWN_OP, "fake: not implemented");
-		break;
-	}
-	FAKE_CHECK(rc == SPOD_OK);
-	if (send_all(fd, out, n) < 0)
-		return 1;
-	return close_now;
-}
-
-static void fake_read(struct fake *f, int i, uint8_t *out)
-{
-	struct spod_frame fr;
-	ssize_t n = recv(f->fds[i], f->rx[i] + f->rx_len[i], FAKE_RX_BYTES - f->rx_len[i], 0);
-	size_t off = 0;
-
-	if (n <= 0) {
-		fake_close(f, i);
-		return;
-	}
-	f->rx_len[i] += (size_t)n;
-	while (spod_wire_frame(&fr, f->rx[i] + off, f->rx_len[i] - off) == SPOD_OK) {
-		off += fr.frame_len;
-		if (fake_answer(f, f->fds[i], &fr, out)) {
-			fake_close(f, i);
-			return;
-		}
-	}
-	memmove(f->rx[i], f->rx[i] + off, f->rx_len[i] - off);
-	f->rx_len[i] -= off;
-}
-
-static void *fake_run(void *arg)
-{
-	struct fake *f = arg;
-	uint8_t *out = malloc(REPLY_BYTES);
-
-	FAKE_CHECK(out != NULL);
-	while (!atomic_load(&f->stop)) {
-		struct pollfd p[FAKE_CONNS + 1];
-		int idx[FAKE_CONNS + 1], np = 0;
-
-		p[np] = (struct pollfd){.fd = f->lfd, .events = POLLIN};
-		idx[np++] = -1;
-		for (int i = 0; i < FAKE_CONNS; i++)
-			if (f->fds[i] >= 0) {
-				p[np] = (struct pollfd){.fd = f->fds[i], .events = POLLIN};
-				idx[np++] = i;
-			}
-		if (poll(p, (nfds_t)np, 20) <= 0)
-			continue;
-		for (int k = 0; k < np; k++) {
-			if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (idx[k] >= 0) {
-				fake_read(f, idx[k], out);
-				continue;
-			}
-			int fd = accept(f->lfd, NULL, NULL);
-			int slot = 0;
-
-			while (slot < FAKE_CONNS && f->fds[slot] >= 0)
-				slot++;
-			if (fd < 0)
-				continue;
-			if (slot == FAKE_CONNS) {
-				close(fd);
-				continue;
-			}
-			f->fds[slot] = fd;
-			atomic_fetch_add(&f->open_conns, 1);
-		}
-	}
-	for (int i = 0; i < FAKE_CONNS; i++)
-		if (f->fds[i] >= 0)
-			fake_close(f, i);
-	free(out);
-	return NULL;
-}
-
-static void fake_start(struct fake *f)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
-	strcpy(f->dir, "/tmp/spod-http-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/host.sock", f->dir);
-	snprintf(f->uri, sizeof(f->uri), "unix://%s", sa.sun_path);
-	for (int i = 0; i < FAKE_CONNS; i++)
-		f->fds[i] = -1;
-	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(f->lfd >= 0);
-	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(f->lfd, 64), 0);
-	assert_int_equal(pthread_create(&f->thread, NULL, fake_run, f), 0);
-}
-
-static void fake_stop(struct fake *f)
-{
-	char path[128];
-
-	atomic_store(&f->stop, 1);
-	pthread_join(f->thread, NULL);
-	close(f->lfd);
-	snprintf(path, sizeof(path), "%s/host.sock", f->dir);
-	unlink(path);
-	rmdir(f->dir);
-}
-
 static int ready_cb(void *ctx)
 {
 	return atomic_load(&((struct fixture *)ctx)->ready);
+}
+
+static void seal_cb(void *ctx, struct spod_host_seal *out)
+{
+	struct fixture *fx = ctx;
+
+	pthread_mutex_lock(&fx->seal_lock);
+	*out = fx->seal;
+	pthread_mutex_unlock(&fx->seal_lock);
+}
+
+static void set_seal(struct fixture *fx, const struct spod_host_seal *s)
+{
+	pthread_mutex_lock(&fx->seal_lock);
+	fx->seal = *s;
+	pthread_mutex_unlock(&fx->seal_lock);
 }
 
 static size_t metrics_cb(void *ctx, char *buf, size_t cap)
@@ -269,10 +86,11 @@ static int setup(void **state)
 	    .max_body_bytes = MAX_BODY,
 	    .threads = 1, /* one worker: one connection cache, so hellos can be counted */
 	    .ready = ready_cb,
+	    .seal = seal_cb,
 	    .metrics = metrics_cb,
 	};
 
-	if (fx == NULL)
+	if (fx == NULL || pthread_mutex_init(&fx->seal_lock, NULL) != 0)
 		return -1;
 	spod_log_init("test_http_server", SPOD_LOG_ERROR);
 	fake_start(&fx->fake);
@@ -293,6 +111,7 @@ static int teardown(void **state)
 
 	spod_http_stop(fx->http);
 	fake_stop(&fx->fake);
+	pthread_mutex_destroy(&fx->seal_lock);
 	free(fx);
 	return 0;
 }
@@ -365,7 +184,7 @@ static void request(struct resp *r, const char *method, const char *path, const 
 		             "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s\r\n",
 		             method, path, headers);
 	assert_true(n > 0 && (size_t)n < sizeof(text));
-	assert_int_equal(send_all(fd, text, (size_t)n), 0);
+	assert_int_equal(fake_send_all(fd, text, (size_t)n), 0);
 	read_resp(fd, r);
 	close(fd);
 }
@@ -402,14 +221,36 @@ static void test_open_routes(void **state)
 	assert_string_equal(r.body, "{\"status\":\"ok\"}");
 	assert_true(has_header(&r, "Cache-Control: no-store\r\n"));
 
+	/* /readyz: the host's seal snapshot, and readiness from the host, never the backend. */
 	request(&r, "GET", "/readyz", "", NULL);
 	assert_int_equal(r.status, 200);
-	assert_string_equal(r.body, "{\"ready\":true}");
+	assert_string_equal(r.body, "{\"mode\":\"unset\",\"ready\":true,\"seal_key_id\":null,"
+	                            "\"shares_present\":0,\"shares_needed\":0,\"shares_total\":0}");
+	set_seal(fx, &(struct spod_host_seal){.known = 1,
+	                                      .mode = SPOD_SEAL_EPHEMERAL,
+	                                      .ready = 1,
+	                                      .seal_key_id = {0x5e, [15] = 0x11}});
+	request(&r, "GET", "/readyz", "", NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"mode\":\"ephemeral\",\"ready\":true,\"seal_key_id\":"
+	                            "\"5e000000000000000000000000000011\",\"shares_present\":0,"
+	                            "\"shares_needed\":0,\"shares_total\":0}");
 	atomic_store(&fx->ready, 0);
 	request(&r, "GET", "/readyz", "", NULL);
 	assert_int_equal(r.status, 503);
-	assert_non_null(strstr(r.body, "\"ready\":false"));
+	assert_non_null(strstr(r.body, "{\"mode\":\"ephemeral\",\"ready\":false,"));
 	assert_non_null(strstr(r.body, "\"code\":\"UNAVAILABLE\""));
+	set_seal(fx, &(struct spod_host_seal){.known = 1,
+	                                      .mode = SPOD_SEAL_CUSTODIANS,
+	                                      .threshold = 3,
+	                                      .shares = 5,
+	                                      .present = 2});
+	request(&r, "GET", "/readyz", "", NULL);
+	assert_int_equal(r.status, 503);
+	assert_non_null(
+	    strstr(r.body, "\"shares_present\":2,\"shares_needed\":3,\"shares_total\":5"));
+	assert_non_null(strstr(r.body, "\"code\":\"NOT_PROVISIONED\""));
+	assert_non_null(strstr(r.body, "2 of 3 received"));
 	atomic_store(&fx->ready, 1);
 
 	request(&r, "GET", "/metrics", "", NULL);
@@ -417,7 +258,7 @@ static void test_open_routes(void **state)
 	assert_true(has_header(&r, "Content-Type: text/plain; version=0.0.4"));
 	assert_int_equal(strncmp(r.body, "# HELP host_up Host.\n", 21), 0);
 	assert_non_null(strstr(r.body, "spod_http_requests_total{route=\"/readyz\",method=\"GET\","
-	                               "code=\"503\"} 1\n"));
+	                               "code=\"503\"} 2\n"));
 	assert_non_null(strstr(r.body,
 	                       "spod_http_request_duration_seconds_count{route=\"/healthz\","
 	                       "method=\"GET\"} 1\n"));
@@ -478,7 +319,7 @@ static void test_body_limit(void **state)
 	             "POST /v1/attest HTTP/1.1\r\nHost: x\r\n" TOKEN_A JSON
 	             "Content-Length: %u\r\n\r\n",
 	             MAX_BODY + 1);
-	assert_int_equal(send_all(fd, head, (size_t)n), 0);
+	assert_int_equal(fake_send_all(fd, head, (size_t)n), 0);
 	read_resp(fd, &r);
 	close(fd);
 	expect_error(&r, 413, "TOO_LARGE");
@@ -492,9 +333,9 @@ static void test_body_limit(void **state)
 	             "POST /v1/attest HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" TOKEN_A JSON
 	             "Transfer-Encoding: chunked\r\n\r\n%zx\r\n",
 	             sizeof(big));
-	assert_int_equal(send_all(fd, head, (size_t)n), 0);
-	assert_int_equal(send_all(fd, big, sizeof(big)), 0);
-	assert_int_equal(send_all(fd, "\r\n0\r\n\r\n", 7), 0);
+	assert_int_equal(fake_send_all(fd, head, (size_t)n), 0);
+	assert_int_equal(fake_send_all(fd, big, sizeof(big)), 0);
+	assert_int_equal(fake_send_all(fd, "\r\n0\r\n\r\n", 7), 0);
 	read_resp(fd, &r);
 	close(fd);
 	expect_error(&r, 413, "TOO_LARGE");
@@ -516,7 +357,7 @@ static void test_garbage_then_serving(void **state)
 	char buf[512];
 	int fd = connect_http(fx->port);
 
-	assert_int_equal(send_all(fd, junk, sizeof(junk) - 1), 0);
+	assert_int_equal(fake_send_all(fd, junk, sizeof(junk) - 1), 0);
 	while (recv(fd, buf, sizeof(buf), 0) > 0)
 		;
 	close(fd);
@@ -545,6 +386,91 @@ static void test_pod_errors(void **state)
 	assert_int_equal(r.status, 204);
 	assert_int_equal(r.body_len, 0);
 	/* Errors of the pod leave the connection usable: still one hello. */
+	assert_int_equal(atomic_load(&fx->fake.hellos), 1);
+}
+
+#define ENVELOPE(b64) "{\"envelope\":\"" b64 "\"}"
+
+static void test_custodian_routes(void **state)
+{
+	static const struct {
+		const char *body;
+		int status;
+		const char *code, *message;
+	} refused[] = {
+	    {ENVELOPE("4QAA"), 409, "MODE_CONFLICT", "fake: this enclave is not in custodian mode"},
+	    {ENVELOPE("4gAA"), 409, "REPLAYED", "fake: the envelope's attestation nonce was used"},
+	    {ENVELOPE("4wAA"), 409, "WRONG_SEAL_KEY", "fake: a share of another seal key"},
+	    {ENVELOPE("5AAA"), 400, "BAD_SHARE", "fake: share 3 is here already"},
+	    {ENVELOPE("5QAA"), 403, "FORBIDDEN", "fake: the token lacks the op"},
+	    {ENVELOPE("vwAA"), 400, "BAD_FIELD", "fake: the envelope does not open"},
+	};
+	struct fixture *fx = *state;
+	struct resp r;
+
+	request(&r, "GET", "/v1/custodian/status", TOKEN_A, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"mode\":\"ephemeral\",\"ready\":true,\"seal_key_id\":"
+	                            "\"5ea1000000000000000000000000000d\",\"shares_present\":0,"
+	                            "\"shares_needed\":0,\"shares_total\":0,\"keys\":3}");
+	request(&r, "POST", "/v1/custodian/shares", TOKEN_A JSON, ENVELOPE("AQAA"));
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"mode\":\"custodians\",\"ready\":false,\"seal_key_id\":"
+	                            "\"5ea1000000000000000000000000000d\",\"shares_present\":1,"
+	                            "\"shares_needed\":2,\"shares_total\":3,\"keys\":0}");
+	request(&r, "POST", "/v1/custodian/shares", TOKEN_A JSON, ENVELOPE("AgAA"));
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"ready\":true,"));
+	assert_non_null(strstr(r.body, "\"shares_present\":2,"));
+	/* The pod's refusals, with its message, through the one error table. */
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		request(&r, "POST", "/v1/custodian/shares", TOKEN_A JSON, refused[i].body);
+		expect_error(&r, refused[i].status, refused[i].code);
+		assert_non_null(strstr(r.body, refused[i].message));
+	}
+	/* Errors of the pod leave the connection usable: one hello for all of it. */
+	assert_int_equal(atomic_load(&fx->fake.hellos), 1);
+}
+
+static void test_import_route(void **state)
+{
+	static char big[MAX_BODY + 64];
+	struct fixture *fx = *state;
+	struct resp r;
+	size_t len;
+
+	request(&r, "POST", "/v1/keys/import", TOKEN_A JSON, ENVELOPE("AQAA"));
+	assert_int_equal(r.status, 201);
+	assert_string_equal(r.body, "{\"id\":\"1d00000000000000000000000000001d\",\"alg\":"
+	                            "\"secp256k1\",\"public_key\":\"0477000000000000000000000000"
+	                            "000000000000000000000000000000000000000000000000000000000000"
+	                            "000000000000000000000000000000000000000000\",\"label\":"
+	                            "\"imported\"}");
+	request(&r, "POST", "/v1/keys/import", TOKEN_A JSON, ENVELOPE("vwAA"));
+	expect_error(&r, 400, "BAD_FIELD");
+	assert_non_null(strstr(r.body, "fake: the envelope does not open"));
+	request(&r, "POST", "/v1/keys/import", TOKEN_A JSON, ENVELOPE("4gAA"));
+	expect_error(&r, 409, "REPLAYED");
+	assert_int_equal(atomic_load(&fx->fake.hellos), 1);
+
+	/* Refused before the backend: a bad body, GET on the route, a body over the limit. */
+	request(&r, "POST", "/v1/keys/import", TOKEN_A JSON, ENVELOPE(""));
+	expect_error(&r, 400, "BAD_ARG");
+	assert_non_null(strstr(r.body, "envelope: must not be empty"));
+	request(&r, "POST", "/v1/custodian/shares", TOKEN_A JSON,
+	        "{\"envelope\":\"00ff\",\"k\":1}");
+	expect_error(&r, 400, "BAD_ARG");
+	assert_non_null(strstr(r.body, "k: unknown field"));
+	request(&r, "GET", "/v1/keys/import", TOKEN_A, NULL);
+	expect_error(&r, 405, "METHOD_NOT_ALLOWED");
+	assert_true(has_header(&r, "Allow: POST\r\n"));
+	len = (size_t)snprintf(big, sizeof(big), "{\"envelope\":\"");
+	memset(big + len, 'A', sizeof(big) - len - 3);
+	memcpy(big + sizeof(big) - 3, "\"}", 3);
+	request(&r, "POST", "/v1/keys/import", TOKEN_A JSON, big);
+	expect_error(&r, 413, "TOO_LARGE");
+	request(&r, "POST", "/v1/keys/import", JSON, ENVELOPE("AQAA"));
+	expect_error(&r, 401, "UNAUTHENTICATED");
 	assert_int_equal(atomic_load(&fx->fake.hellos), 1);
 }
 
@@ -660,6 +586,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_body_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_garbage_then_serving, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pod_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_custodian_routes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_import_route, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_after_close, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backend_gone, setup, teardown),

@@ -32,6 +32,7 @@ static int start_http(struct spod_http **out, const struct host_options *o,
 	    .tls_cert = o->tls_cert[0] ? o->tls_cert : NULL,
 	    .tls_key = o->tls_key[0] ? o->tls_key : NULL,
 	    .ready = spod_host_ready,
+	    .seal = spod_host_seal,
 	    .metrics = spod_host_metrics,
 	    .ctx = h,
 	};

@@ -6,6 +6,7 @@
 
 #include "common/hex.h"
 #include "host/http/b64.h"
+#include "host/http/seal_json.h"
 #include "spod/err.h"
 
 #define SIG_HALF_BYTES (SPOD_SIG_MAX_BYTES / 2)
@@ -25,6 +26,9 @@ int spod_http_call_parse(struct spod_http_call *call, struct spod_http_perr *err
 		return spod_http_json_batch(&call->in.batch, err, body, len);
 	case SPOD_HTTP_ROUTE_ATTEST:
 		return spod_http_json_attest(&call->in.attest, err, body, len);
+	case SPOD_HTTP_ROUTE_KEYS_IMPORT:
+	case SPOD_HTTP_ROUTE_CUSTODIAN_SHARES:
+		return spod_http_json_envelope(&call->in.envelope, err, body, len);
 	default:
 		return SPOD_OK;
 	}
@@ -52,6 +56,7 @@ int spod_http_call_exec(struct spod_http_call *call, struct spod_client *c)
 {
 	const struct spod_http_generate *gen = &call->in.generate;
 	const struct spod_http_attest *att = &call->in.attest;
+	const struct spod_http_envelope *env = &call->in.envelope;
 
 	switch (call->route) {
 	case SPOD_HTTP_ROUTE_KEYS_CREATE:
@@ -75,6 +80,12 @@ int spod_http_call_exec(struct spod_http_call *call, struct spod_client *c)
 		return spod_client_attest(c, call->out.doc.doc, sizeof(call->out.doc.doc),
 		                          &call->out.doc.len, att->has_key_id ? att->key_id : NULL,
 		                          att->nonce, att->nonce_len);
+	case SPOD_HTTP_ROUTE_KEYS_IMPORT:
+		return spod_client_import(c, &call->out.key, env->data, env->len);
+	case SPOD_HTTP_ROUTE_CUSTODIAN_SHARES:
+		return spod_client_custodian_share(c, &call->out.seal, env->data, env->len);
+	case SPOD_HTTP_ROUTE_CUSTODIAN_STATUS:
+		return spod_client_seal_status(c, &call->out.seal);
 	default:
 		return SPOD_E_INTERNAL;
 	}
@@ -208,6 +219,7 @@ void spod_http_call_reply(struct spod_http_reply *r, const struct spod_http_call
 {
 	switch (call->route) {
 	case SPOD_HTTP_ROUTE_KEYS_CREATE:
+	case SPOD_HTTP_ROUTE_KEYS_IMPORT:
 		reply_object(r, 201, key_object(&call->out.key));
 		return;
 	case SPOD_HTTP_ROUTE_KEYS_LIST:
@@ -228,6 +240,10 @@ void spod_http_call_reply(struct spod_http_reply *r, const struct spod_http_call
 		return;
 	case SPOD_HTTP_ROUTE_ATTEST:
 		reply_doc(r, call);
+		return;
+	case SPOD_HTTP_ROUTE_CUSTODIAN_SHARES:
+	case SPOD_HTTP_ROUTE_CUSTODIAN_STATUS:
+		spod_http_reply_json(r, 200, spod_http_seal_object(&call->out.seal));
 		return;
 	default:
 		spod_http_reply_failure(r, SPOD_E_INTERNAL, NULL);

@@ -28,9 +28,11 @@ struct spod_http_call {
 		struct spod_http_sign sign;         /* POST /v1/keys/{id}/sign */
 		struct spod_http_batch batch;       /* POST /v1/sign/batch */
 		struct spod_http_attest attest;     /* POST /v1/attest */
+		struct spod_http_envelope envelope; /* POST /v1/keys/import, /v1/custodian/shares */
 	} in;
 	union {
-		struct spod_key_info key; /* generate, get */
+		struct spod_key_info key;   /* generate, import, get */
+		struct spod_seal_info seal; /* custodian shares and status */
 		struct {
 			size_t n;
 			uint32_t next_cursor; /* 0: that was the last page */
@@ -66,8 +68,8 @@ int spod_http_call_exec(struct spod_http_call *call, struct spod_client *c)
 
 /*
  * Renders a call that spod_http_call_exec completed as its success answer (201 for a new
- * key, 204 for a delete, 200 otherwise). An answer that cannot be rendered (unknown
- * algorithm, wrong signature length) becomes a 502 PROTOCOL error.
+ * key, generated or imported; 204 for a delete; 200 otherwise). An answer that cannot be
+ * rendered (unknown algorithm, wrong signature length) becomes a 502 PROTOCOL error.
  */
 void spod_http_call_reply(struct spod_http_reply *r, const struct spod_http_call *call)
     __attribute__((nonnull));

@@ -18,6 +18,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* spod-host's snapshot of the enclave's seal state (src/host/core/forward.h). */
+struct spod_host_seal;
+
 struct spod_http_config {
 	const char *addr;        /* IPv4 or IPv6 literal to bind, e.g. "127.0.0.1" */
 	uint16_t port;           /* 0: the kernel picks one (see spod_http_port) */
@@ -28,11 +31,13 @@ struct spod_http_config {
 	const char *tls_key;     /* PEM file */
 	/*
 	 * Callbacks into spod-host, called from HTTP threads (so they must be thread-safe):
-	 * ready returns 1 when requests can reach an enclave; metrics writes the host's
-	 * Prometheus text into buf[0..cap) and returns its length, or the length it needs
-	 * when that is more than cap.
+	 * ready returns 1 when requests can reach an enclave; seal copies what spod-host last
+	 * saw of the enclave's seal state (for /readyz, which never waits for the enclave;
+	 * NULL: unknown); metrics writes the host's Prometheus text into buf[0..cap) and
+	 * returns its length, or the length it needs when that is more than cap.
 	 */
 	int (*ready)(void *ctx);
+	void (*seal)(void *ctx, struct spod_host_seal *out);
 	size_t (*metrics)(void *ctx, char *buf, size_t cap);
 	void *ctx;
 };

@@ -370,6 +370,36 @@ out:
 	return rc;
 }
 
+int spod_http_json_envelope(struct spod_http_envelope *out, struct spod_http_perr *err,
+                            const char *body, size_t len)
+{
+	const json_t *envelope = NULL;
+	const struct place at = {"", "body"};
+	const struct field fields[] = {{"envelope", &envelope}};
+	json_t *root;
+	int rc;
+
+	out->len = 0;
+	SPOD_TRY(load_object(&root, err, body, len));
+	SPOD_GUARD(rc, take_fields(root, fields, 1, &at, err));
+	if (envelope == NULL) {
+		rc = refuse(err, SPOD_E_BAD_ARG, "envelope: required");
+		goto out;
+	}
+	rc = decode_bytes(out->data, sizeof(out->data), &out->len, envelope, 1, &at, "envelope",
+	                  err);
+	if (rc == SPOD_E_TOO_LARGE)
+		rc = refuse(err, SPOD_E_BAD_ARG, "envelope: longer than %u bytes",
+		            SPOD_ENVELOPE_MAX_WIRE_BYTES);
+	else if (rc == SPOD_OK && out->len == 0)
+		rc = refuse(err, SPOD_E_BAD_ARG, "envelope: must not be empty");
+out:
+	json_decref(root);
+	if (rc < 0)
+		out->len = 0;
+	return rc;
+}
+
 int spod_http_key_id_parse(uint8_t id[SPOD_KEY_ID_BYTES], const char *text, size_t len)
 {
 	if (text != NULL && spod_hex_decode_exact(id, SPOD_KEY_ID_BYTES, text, len) == SPOD_OK)

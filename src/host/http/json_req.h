@@ -9,8 +9,8 @@
  *
  * Rules common to every body: the text is one JSON object (duplicate keys rejected); every
  * field has one JSON type; unknown fields are an error; byte strings are hex (either case, an
- * optional "0x" prefix) unless "encoding" says "base64" (strict RFC 4648 with padding); key
- * ids are exactly 32 hex digits.
+ * optional "0x" prefix) unless "encoding" says "base64" (strict RFC 4648 with padding), and
+ * provisioning envelopes are always base64; key ids are exactly 32 hex digits.
  *
  * Every parser returns SPOD_OK, SPOD_E_BAD_ARG (err->code "BAD_JSON" when the text is not
  * JSON, "BAD_ARG" when it is JSON of the wrong shape) or SPOD_E_NOMEM (err->code "NOMEM").
@@ -74,6 +74,15 @@ struct spod_http_attest {
 	uint8_t nonce[SPOD_NONCE_MAX_BYTES];
 };
 
+/*
+ * POST /v1/custodian/shares and POST /v1/keys/import: a provisioning envelope (docs/keys.md),
+ * opaque to spod-host: only the enclave can open it.
+ */
+struct spod_http_envelope {
+	size_t len; /* 1..SPOD_ENVELOPE_MAX_WIRE_BYTES */
+	uint8_t data[SPOD_ENVELOPE_MAX_WIRE_BYTES];
+};
+
 /* {"alg": "ed25519" | "secp256k1" | "p256", "label": optional string or null} */
 int spod_http_json_generate(struct spod_http_generate *out, struct spod_http_perr *err,
                             const char *body, size_t len)
@@ -98,6 +107,14 @@ int spod_http_json_batch(struct spod_http_batch *out, struct spod_http_perr *err
 /* {"nonce": optional hex, 0..SPOD_NONCE_MAX_BYTES bytes; "key_id": optional key id} */
 int spod_http_json_attest(struct spod_http_attest *out, struct spod_http_perr *err,
                           const char *body, size_t len)
+    __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/*
+ * {"envelope": base64 of 1..SPOD_ENVELOPE_MAX_WIRE_BYTES bytes}, always base64 (no
+ * "encoding"). The bytes are not looked into.
+ */
+int spod_http_json_envelope(struct spod_http_envelope *out, struct spod_http_perr *err,
+                            const char *body, size_t len)
     __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /*

@@ -7,7 +7,7 @@
 
 /* The status codes the server answers with, by counter slot; the last slot is "other". */
 static const unsigned codes[SPOD_HTTP_METRIC_CODES - 1] = {
-    200, 201, 204, 400, 401, 403, 404, 405, 413, 415, 429, 500, 502, 503, 504, 507,
+    200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 429, 500, 502, 503, 504, 507,
 };
 
 /* Upper bounds of the latency buckets, in nanoseconds (50 us .. 1 s). */

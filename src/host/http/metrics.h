@@ -16,7 +16,7 @@
 /* Route slots: one per route, then one for requests that matched none (404, 405). */
 #define SPOD_HTTP_METRIC_ROUTES    (SPOD_HTTP_ROUTE__COUNT + 1)
 #define SPOD_HTTP_METRIC_UNMATCHED SPOD_HTTP_ROUTE__COUNT
-#define SPOD_HTTP_METRIC_CODES     17u /* the status codes the server answers, then "other" */
+#define SPOD_HTTP_METRIC_CODES     18u /* the status codes the server answers, then "other" */
 #define SPOD_HTTP_LAT_BUCKETS      14u /* upper bounds in metrics.c (50 us .. 1 s), then +Inf */
 
 struct spod_http_metrics {

@@ -24,6 +24,7 @@
 #include "host/http/params.h"
 #include "host/http/reply.h"
 #include "host/http/routes.h"
+#include "host/http/seal_json.h"
 #include "spod/err.h"
 
 #define HTTP_BODY_FIRST_BYTES    4096u         /* first body buffer, then doubled */
@@ -165,18 +166,6 @@ static void serve_call(struct spod_http *h, struct request *rq, struct MHD_Conne
 			return;
 		spod_http_reply_free(r);
 	}
-}
-
-static void reply_readyz(struct spod_http *h, struct spod_http_reply *r)
-{
-	if (h->ready == NULL || h->ready(h->ctx)) {
-		spod_http_reply_json(r, 200, json_pack("{s:b}", "ready", 1));
-		return;
-	}
-	spod_http_reply_json(r, 503,
-	                     json_pack("{s:b,s:{s:s,s:s}}", "ready", 0, "error", "code",
-	                               spod_err_name(SPOD_E_UNAVAILABLE), "message",
-	                               "no enclave connection is ready"));
 }
 
 /* The host's Prometheus text, then the HTTP layer's own counters. */
@@ -367,7 +356,7 @@ static void finish(struct spod_http *h, struct request *rq, struct MHD_Connectio
 		spod_http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
 		return;
 	case SPOD_HTTP_ROUTE_READYZ:
-		reply_readyz(h, r);
+		spod_http_reply_readyz(r, h->ready, h->seal, h->ctx);
 		return;
 	case SPOD_HTTP_ROUTE_METRICS:
 		reply_metrics(h, r);

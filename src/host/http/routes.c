@@ -12,6 +12,8 @@
 const struct spod_http_route spod_http_routes[SPOD_HTTP_ROUTE__COUNT] = {
     [SPOD_HTTP_ROUTE_KEYS_CREATE] = {SPOD_HTTP_ROUTE_KEYS_CREATE, "POST", "/v1/keys", TOKEN | BODY},
     [SPOD_HTTP_ROUTE_KEYS_LIST] = {SPOD_HTTP_ROUTE_KEYS_LIST, "GET", "/v1/keys", TOKEN},
+    [SPOD_HTTP_ROUTE_KEYS_IMPORT] = {SPOD_HTTP_ROUTE_KEYS_IMPORT, "POST", "/v1/keys/import",
+                                     TOKEN | BODY},
     [SPOD_HTTP_ROUTE_KEY_GET] = {SPOD_HTTP_ROUTE_KEY_GET, "GET", "/v1/keys/{id}", TOKEN | KEY},
     [SPOD_HTTP_ROUTE_KEY_DELETE] = {SPOD_HTTP_ROUTE_KEY_DELETE, "DELETE", "/v1/keys/{id}",
                                     TOKEN | KEY},
@@ -20,6 +22,10 @@ const struct spod_http_route spod_http_routes[SPOD_HTTP_ROUTE__COUNT] = {
     [SPOD_HTTP_ROUTE_SIGN_BATCH] = {SPOD_HTTP_ROUTE_SIGN_BATCH, "POST", "/v1/sign/batch",
                                     TOKEN | BODY},
     [SPOD_HTTP_ROUTE_ATTEST] = {SPOD_HTTP_ROUTE_ATTEST, "POST", "/v1/attest", TOKEN | BODY},
+    [SPOD_HTTP_ROUTE_CUSTODIAN_SHARES] = {SPOD_HTTP_ROUTE_CUSTODIAN_SHARES, "POST",
+                                          "/v1/custodian/shares", TOKEN | BODY},
+    [SPOD_HTTP_ROUTE_CUSTODIAN_STATUS] = {SPOD_HTTP_ROUTE_CUSTODIAN_STATUS, "GET",
+                                          "/v1/custodian/status", TOKEN},
     [SPOD_HTTP_ROUTE_HEALTHZ] = {SPOD_HTTP_ROUTE_HEALTHZ, "GET", "/healthz", 0},
     [SPOD_HTTP_ROUTE_READYZ] = {SPOD_HTTP_ROUTE_READYZ, "GET", "/readyz", 0},
     [SPOD_HTTP_ROUTE_METRICS] = {SPOD_HTTP_ROUTE_METRICS, "GET", "/metrics", 0},
@@ -77,22 +83,26 @@ enum spod_http_match_result spod_http_route_match(struct spod_http_match *m, con
 	int path_known = 0;
 
 	memset(m, 0, sizeof(*m));
-	for (size_t i = 0; i < SPOD_HTTP_ROUTE__COUNT; i++) {
-		const struct spod_http_route *r = &spod_http_routes[i];
-		const char *id;
-		size_t id_len;
+	/* Templates without {id} first: a path one of them matches is not tried as a key id. */
+	for (int with_id = 0; with_id < 2 && !path_known; with_id++) {
+		for (size_t i = 0; i < SPOD_HTTP_ROUTE__COUNT; i++) {
+			const struct spod_http_route *r = &spod_http_routes[i];
+			const char *id;
+			size_t id_len;
 
-		if (!path_match(r->path, path, &id, &id_len))
-			continue;
-		path_known = 1;
-		if (strcmp(r->method, method) == 0) {
-			m->route = r;
-			m->id = id;
-			m->id_len = id_len;
-			m->allow[0] = '\0';
-			return SPOD_HTTP_MATCH_OK;
+			if (((r->flags & KEY) != 0) != with_id ||
+			    !path_match(r->path, path, &id, &id_len))
+				continue;
+			path_known = 1;
+			if (strcmp(r->method, method) == 0) {
+				m->route = r;
+				m->id = id;
+				m->id_len = id_len;
+				m->allow[0] = '\0';
+				return SPOD_HTTP_MATCH_OK;
+			}
+			allow_add(m->allow, sizeof(m->allow), r->method);
 		}
-		allow_add(m->allow, sizeof(m->allow), r->method);
 	}
 	return path_known ? SPOD_HTTP_MATCH_NO_METHOD : SPOD_HTTP_MATCH_NO_PATH;
 }

@@ -9,16 +9,19 @@
 #include <stddef.h>
 
 enum spod_http_route_id {
-	SPOD_HTTP_ROUTE_KEYS_CREATE, /* POST /v1/keys */
-	SPOD_HTTP_ROUTE_KEYS_LIST,   /* GET /v1/keys */
-	SPOD_HTTP_ROUTE_KEY_GET,     /* GET /v1/keys/{id} */
-	SPOD_HTTP_ROUTE_KEY_DELETE,  /* DELETE /v1/keys/{id} */
-	SPOD_HTTP_ROUTE_KEY_SIGN,    /* POST /v1/keys/{id}/sign */
-	SPOD_HTTP_ROUTE_SIGN_BATCH,  /* POST /v1/sign/batch */
-	SPOD_HTTP_ROUTE_ATTEST,      /* POST /v1/attest */
-	SPOD_HTTP_ROUTE_HEALTHZ,     /* GET /healthz */
-	SPOD_HTTP_ROUTE_READYZ,      /* GET /readyz */
-	SPOD_HTTP_ROUTE_METRICS,     /* GET /metrics */
+	SPOD_HTTP_ROUTE_KEYS_CREATE,      /* POST /v1/keys */
+	SPOD_HTTP_ROUTE_KEYS_LIST,        /* GET /v1/keys */
+	SPOD_HTTP_ROUTE_KEYS_IMPORT,      /* POST /v1/keys/import */
+	SPOD_HTTP_ROUTE_KEY_GET,          /* GET /v1/keys/{id} */
+	SPOD_HTTP_ROUTE_KEY_DELETE,       /* DELETE /v1/keys/{id} */
+	SPOD_HTTP_ROUTE_KEY_SIGN,         /* POST /v1/keys/{id}/sign */
+	SPOD_HTTP_ROUTE_SIGN_BATCH,       /* POST /v1/sign/batch */
+	SPOD_HTTP_ROUTE_ATTEST,           /* POST /v1/attest */
+	SPOD_HTTP_ROUTE_CUSTODIAN_SHARES, /* POST /v1/custodian/shares */
+	SPOD_HTTP_ROUTE_CUSTODIAN_STATUS, /* GET /v1/custodian/status */
+	SPOD_HTTP_ROUTE_HEALTHZ,          /* GET /healthz */
+	SPOD_HTTP_ROUTE_READYZ,           /* GET /readyz */
+	SPOD_HTTP_ROUTE_METRICS,          /* GET /metrics */
 	SPOD_HTTP_ROUTE__COUNT
 };
 
@@ -54,7 +57,9 @@ struct spod_http_match {
 
 /*
  * Finds the route for method and path (the URL path, without its query string). Matching is
- * exact: no trailing slash, no empty {id}. Never fails otherwise; *m is always filled.
+ * exact: no trailing slash, no empty {id}. A path that a template without {id} matches is
+ * decided by those templates alone: "/v1/keys/import" is never a key id, so GET on it is
+ * 405, not a key lookup. Never fails otherwise; *m is always filled.
  */
 enum spod_http_match_result spod_http_route_match(struct spod_http_match *m, const char *method,
                                                   const char *path) __attribute__((nonnull));

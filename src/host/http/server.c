@@ -108,6 +108,7 @@ static int configure(struct spod_http *h, const struct spod_http_config *cfg)
 		return SPOD_E_NOMEM;
 	h->max_body_bytes = cfg->max_body_bytes;
 	h->ready = cfg->ready;
+	h->seal = cfg->seal;
 	h->host_metrics = cfg->metrics;
 	h->ctx = cfg->ctx;
 	if (cfg->tls_cert == NULL)
