@@ -442,7 +442,7 @@ static void test_seal_object(void **state)
 /* What the readyz callbacks below report. */
 static struct {
 	int ready;
-	struct spod_host_seal seal;
+	struct spod_http_seal seal;
 } host;
 
 static int host_ready(void *ctx)
@@ -451,7 +451,7 @@ static int host_ready(void *ctx)
 	return host.ready;
 }
 
-static void host_seal(void *ctx, struct spod_host_seal *out)
+static void host_seal(void *ctx, struct spod_http_seal *out)
 {
 	assert_ptr_equal(ctx, &host);
 	*out = host.seal;
@@ -474,7 +474,7 @@ static void test_readyz(void **state)
 
 	(void)state;
 	host.ready = 1;
-	host.seal = (struct spod_host_seal){.known = 1, .mode = SPOD_SEAL_EPHEMERAL, .ready = 1};
+	host.seal = (struct spod_http_seal){.known = 1, .mode = SPOD_SEAL_EPHEMERAL, .ready = 1};
 	memset(host.seal.seal_key_id, 0x3c, sizeof(host.seal.seal_key_id));
 	expect_readyz(200, "{\"mode\":\"ephemeral\",\"ready\":true,\"seal_key_id\":"
 	                   "\"3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c\",\"shares_present\":0,"
@@ -482,7 +482,7 @@ static void test_readyz(void **state)
 
 	/* Custodian mode, one share of two in: the same members, 503 and why. */
 	host.ready = 0;
-	host.seal = (struct spod_host_seal){
+	host.seal = (struct spod_http_seal){
 	    .known = 1, .mode = SPOD_SEAL_CUSTODIANS, .threshold = 2, .shares = 3, .present = 1};
 	memset(host.seal.seal_key_id, 0x3c, sizeof(host.seal.seal_key_id));
 	expect_readyz(503, "{\"mode\":\"custodians\",\"ready\":false,\"seal_key_id\":"
@@ -490,7 +490,7 @@ static void test_readyz(void **state)
 	                   "\"shares_needed\":2,\"shares_total\":3,\"error\":{\"code\":"
 	                   "\"NOT_PROVISIONED\",\"message\":\"waiting for the custodians' shares "
 	                   "of the seal key: 1 of 2 received\"}}");
-	host.seal = (struct spod_host_seal){.known = 1, .mode = SPOD_SEAL_CUSTODIANS};
+	host.seal = (struct spod_http_seal){.known = 1, .mode = SPOD_SEAL_CUSTODIANS};
 	expect_readyz(503, "{\"mode\":\"custodians\",\"ready\":false,\"seal_key_id\":null,"
 	                   "\"shares_present\":0,\"shares_needed\":0,\"shares_total\":0,"
 	                   "\"error\":{\"code\":\"NOT_PROVISIONED\",\"message\":\"waiting for the "
@@ -504,7 +504,7 @@ static void test_readyz(void **state)
 	                   "connection is ready\"}}");
 
 	/* Never seen: whatever else the snapshot holds is not shown. */
-	host.seal = (struct spod_host_seal){.known = 0, .mode = SPOD_SEAL_CUSTODIANS, .present = 9};
+	host.seal = (struct spod_http_seal){.known = 0, .mode = SPOD_SEAL_CUSTODIANS, .present = 9};
 	expect_readyz(503, "{\"mode\":\"unset\",\"ready\":false,\"seal_key_id\":null,"
 	                   "\"shares_present\":0,\"shares_needed\":0,\"shares_total\":0,"
 	                   "\"error\":{\"code\":\"UNAVAILABLE\",\"message\":\"no enclave "

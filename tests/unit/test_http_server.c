@@ -40,7 +40,7 @@ struct fixture {
 	struct spod_http *http;
 	atomic_int ready;
 	pthread_mutex_t seal_lock; /* the HTTP thread reads seal through seal_cb */
-	struct spod_host_seal seal;
+	struct spod_http_seal seal;
 	uint16_t port;
 };
 
@@ -51,7 +51,7 @@ static int ready_cb(void *ctx)
 	return atomic_load(&((struct fixture *)ctx)->ready);
 }
 
-static void seal_cb(void *ctx, struct spod_host_seal *out)
+static void seal_cb(void *ctx, struct spod_http_seal *out)
 {
 	struct fixture *fx = ctx;
 
@@ -60,7 +60,7 @@ static void seal_cb(void *ctx, struct spod_host_seal *out)
 	pthread_mutex_unlock(&fx->seal_lock);
 }
 
-static void set_seal(struct fixture *fx, const struct spod_host_seal *s)
+static void set_seal(struct fixture *fx, const struct spod_http_seal *s)
 {
 	pthread_mutex_lock(&fx->seal_lock);
 	fx->seal = *s;
@@ -226,7 +226,7 @@ static void test_open_routes(void **state)
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "{\"mode\":\"unset\",\"ready\":true,\"seal_key_id\":null,"
 	                            "\"shares_present\":0,\"shares_needed\":0,\"shares_total\":0}");
-	set_seal(fx, &(struct spod_host_seal){.known = 1,
+	set_seal(fx, &(struct spod_http_seal){.known = 1,
 	                                      .mode = SPOD_SEAL_EPHEMERAL,
 	                                      .ready = 1,
 	                                      .seal_key_id = {0x5e, [15] = 0x11}});
@@ -240,7 +240,7 @@ static void test_open_routes(void **state)
 	assert_int_equal(r.status, 503);
 	assert_non_null(strstr(r.body, "{\"mode\":\"ephemeral\",\"ready\":false,"));
 	assert_non_null(strstr(r.body, "\"code\":\"UNAVAILABLE\""));
-	set_seal(fx, &(struct spod_host_seal){.known = 1,
+	set_seal(fx, &(struct spod_http_seal){.known = 1,
 	                                      .mode = SPOD_SEAL_CUSTODIANS,
 	                                      .threshold = 3,
 	                                      .shares = 5,

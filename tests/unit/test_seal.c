@@ -148,6 +148,7 @@ static void test_refusals(void **state)
 	struct sealed a, b;
 	uint8_t other_key[32] = {9}, other_id[16] = {9};
 	uint8_t buf[SPOD_SEAL_MAX_BYTES + 1];
+	size_t out_len;
 
 	(void)state;
 	make(&a, SPOD_ALG_ED25519, "a");
@@ -167,11 +168,11 @@ static void test_refusals(void **state)
 	       SPOD_SEAL_CT_BYTES);
 	assert_int_equal(open_blob(buf, a.len, seal_key, seal_id), SPOD_E_BAD_BLOB);
 	/* a label outside the charset, even when authenticated */
-	assert_int_equal(spod_seal(buf, sizeof(buf), &(size_t){0}, seal_key, seal_id, a.sk, key_id,
+	assert_int_equal(spod_seal(buf, sizeof(buf), &out_len, seal_key, seal_id, a.sk, key_id,
 	                           a.pub, a.pub_len, "no space", 8),
 	                 SPOD_E_BAD_ARG);
-	assert_int_equal(spod_seal(buf, a.len - 1, &(size_t){0}, seal_key, seal_id, a.sk, key_id,
-	                           a.pub, a.pub_len, "a", 1),
+	assert_int_equal(spod_seal(buf, a.len - 1, &out_len, seal_key, seal_id, a.sk, key_id, a.pub,
+	                           a.pub_len, "a", 1),
 	                 SPOD_E_TOO_LARGE);
 	done(&a);
 	done(&b);

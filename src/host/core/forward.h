@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "host/http/http.h"
 #include "spod/attest.h"
 #include "transport/uri.h"
 
@@ -67,17 +68,8 @@ void spod_host_free(struct spod_host *h);
  */
 int spod_host_ready(void *h);
 
-/* The enclave's seal state as the host last saw it (known 0 before any enclave answered). */
-struct spod_host_seal {
-	int known;
-	uint8_t mode;      /* enum spod_seal_mode */
-	uint8_t ready;     /* the seal key is present */
-	uint8_t threshold; /* custodians: K (0 until the first share) */
-	uint8_t shares;    /* custodians: N */
-	uint8_t present;   /* custodians: shares received */
-	uint8_t seal_key_id[16];
-};
-void spod_host_seal(void *h, struct spod_host_seal *out);
+/* The enclave's seal state as the host last saw it (src/host/http/http.h). */
+void spod_host_seal(void *h, struct spod_http_seal *out);
 size_t spod_host_metrics(void *h, char *buf, size_t cap);
 
 #endif

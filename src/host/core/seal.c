@@ -90,13 +90,13 @@ int host_seal_answer(struct host_enclave *e, const struct spod_frame *f)
 	return v.ready ? 1 : 0;
 }
 
-void spod_host_seal(void *arg, struct spod_host_seal *out)
+void spod_host_seal(void *arg, struct spod_http_seal *out)
 {
 	struct spod_host *h = arg;
 	struct host_seal_state *s = &h->seal;
 
 	pthread_mutex_lock(&s->lock);
-	*out = (struct spod_host_seal){
+	*out = (struct spod_http_seal){
 	    .known = s->known,
 	    .mode = s->mode,
 	    .ready = s->ready,

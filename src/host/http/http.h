@@ -18,8 +18,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* spod-host's snapshot of the enclave's seal state (src/host/core/forward.h). */
-struct spod_host_seal;
+/*
+ * The enclave's seal state as spod-host last saw it (known 0 before any enclave answered),
+ * for /readyz and the custodian routes; spod-host fills it (spod_host_seal).
+ */
+struct spod_http_seal {
+	int known;
+	uint8_t mode;      /* enum spod_seal_mode */
+	uint8_t ready;     /* the seal key is present */
+	uint8_t threshold; /* custodians: K (0 until the first share) */
+	uint8_t shares;    /* custodians: N */
+	uint8_t present;   /* custodians: shares received */
+	uint8_t seal_key_id[16];
+};
 
 struct spod_http_config {
 	const char *addr;        /* IPv4 or IPv6 literal to bind, e.g. "127.0.0.1" */
@@ -37,7 +48,7 @@ struct spod_http_config {
 	 * returns its length, or the length it needs when that is more than cap.
 	 */
 	int (*ready)(void *ctx);
-	void (*seal)(void *ctx, struct spod_host_seal *out);
+	void (*seal)(void *ctx, struct spod_http_seal *out);
 	size_t (*metrics)(void *ctx, char *buf, size_t cap);
 	void *ctx;
 };

@@ -5,11 +5,6 @@
 
 #include "common/bytes.h"
 #include "common/hex.h"
-/*
- * Only for the layout of struct spod_host_seal, the snapshot spod-host hands its HTTP layer
- * through the seal callback (http.h); nothing of the daemon core is called or linked.
- */
-#include "host/core/forward.h"
 #include "spod/err.h"
 
 #define SEAL_KEY_ID_BYTES 16u /* docs/keys.md */
@@ -57,7 +52,7 @@ json_t *spod_http_seal_object(const struct spod_seal_info *s)
 }
 
 /* Why /readyz is 503: the code and message of its "error" member. */
-static json_t *not_ready_error(const struct spod_host_seal *s)
+static json_t *not_ready_error(const struct spod_http_seal *s)
 {
 	char msg[128];
 
@@ -76,16 +71,16 @@ static json_t *not_ready_error(const struct spod_host_seal *s)
 }
 
 void spod_http_reply_readyz(struct spod_http_reply *r, int (*ready)(void *ctx),
-                            void (*seal)(void *ctx, struct spod_host_seal *out), void *ctx)
+                            void (*seal)(void *ctx, struct spod_http_seal *out), void *ctx)
 {
-	struct spod_host_seal s = {0};
+	struct spod_http_seal s = {0};
 	int is_ready = ready == NULL || ready(ctx);
 	json_t *obj;
 
 	if (seal != NULL)
 		seal(ctx, &s);
 	if (!s.known)
-		s = (struct spod_host_seal){0};
+		s = (struct spod_http_seal){0};
 	obj = seal_fields(s.mode, is_ready, s.seal_key_id, s.present, s.threshold, s.shares);
 	if (obj != NULL && !is_ready &&
 	    json_object_set_new(obj, "error", not_ready_error(&s)) < 0) {

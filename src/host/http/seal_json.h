@@ -30,7 +30,7 @@ json_t *spod_http_seal_object(const struct spod_seal_info *s) __attribute__((non
  * when no enclave connection is ready. Both callbacks must be quick and thread-safe.
  */
 void spod_http_reply_readyz(struct spod_http_reply *r, int (*ready)(void *ctx),
-                            void (*seal)(void *ctx, struct spod_host_seal *out), void *ctx)
+                            void (*seal)(void *ctx, struct spod_http_seal *out), void *ctx)
     __attribute__((nonnull(1)));
 
 #endif

@@ -32,7 +32,7 @@ struct spod_http {
 	char *backend_uri;
 	size_t max_body_bytes;
 	int (*ready)(void *ctx);
-	void (*seal)(void *ctx, struct spod_host_seal *out);
+	void (*seal)(void *ctx, struct spod_http_seal *out);
 	size_t (*host_metrics)(void *ctx, char *buf, size_t cap);
 	void *ctx;
 	char *tls_cert; /* PEM text, NUL-terminated; MHD reads it while it runs */
