@@ -114,7 +114,7 @@ static int has_share_files(int dfd, char found[256])
 /* Creates DIR (0700) if it is missing and opens it; refuses one with share files in it. */
 static int open_out_dir(const struct cli *cli, struct plan *p)
 {
-	char found[256];
+	char found[256] = "";
 	int any;
 
 	if (mkdir(p->dir, S_IRWXU) == 0)
@@ -123,10 +123,15 @@ static int open_out_dir(const struct cli *cli, struct plan *p)
 		return custodian_fail(cli, SPOD_E_BAD_ARG, "custodian init", p->dir,
 		                      strerror(errno));
 	p->dfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (p->dfd < 0)
-		return custodian_fail(cli, SPOD_E_BAD_ARG, "custodian init", p->dir,
-		                      errno == ENOTDIR || errno == ELOOP ? "not a directory"
-		                                                         : strerror(errno));
+	if (p->dfd < 0) {
+		struct stat st;
+		const char *why = strerror(errno);
+		if (lstat(p->dir, &st) == 0)
+			why = S_ISLNK(st.st_mode)    ? "a symbolic link: name the directory itself"
+			      : !S_ISDIR(st.st_mode) ? "not a directory"
+			                             : why;
+		return custodian_fail(cli, SPOD_E_BAD_ARG, "custodian init", p->dir, why);
+	}
 	any = has_share_files(p->dfd, found);
 	if (any != 0) {
 		char why[400];
@@ -260,7 +265,11 @@ static void print_init(const struct cli *cli, const struct plan *p)
 	}
 	printf("seal key id  %s\n", id);
 	printf("threshold    %u of %u shares rebuild the seal key\n", p->k, p->n);
-	printf("wrote        %s/share-1.json ... share-%u.json (mode 0600)\n\n", p->dir, p->n);
+	if (p->n == 1)
+		printf("wrote        %s/share-1.json (mode 0600)\n\n", p->dir);
+	else
+		printf("wrote        %s/share-1.json ... share-%u.json (mode 0600)\n\n", p->dir,
+		       p->n);
 	printf("Next steps:\n"
 	       "  1. Give each custodian exactly one file, over a channel you trust, and delete\n"
 	       "     the others from this machine: any %u of them are the seal key.\n"
@@ -365,7 +374,12 @@ static int custodian_inspect(const struct cli *cli)
 	}
 	if (fflush(stdout) != 0)
 		return spod_err_exit_code(SPOD_E_IO);
-	return info.share_matches ? 0 : spod_err_exit_code(SPOD_E_BAD_SHARE);
+	if (!info.share_matches)
+		return custodian_fail(
+		    cli, SPOD_E_BAD_SHARE, "custodian inspect", path,
+		    "the share does not match its commitment: the file was damaged "
+		    "or altered");
+	return 0;
 }
 
 int cmd_custodian(struct cli *cli)

@@ -151,6 +151,10 @@ json.dump(d, open(sys.argv[2], "w"))
 PY
 expect_exit 5 "$SPOD" custodian inspect "$T"
 grep -q "DOES NOT MATCH its commitment" <<<"$OUT" || fail "tampered share: $OUT"
+grep -q "BAD_SHARE" <<<"$ERR" || fail "tampered share, no error line: $ERR"
+ln -s "$C" "$T_DIR/link"
+expect_exit 2 "$SPOD" custodian init --threshold 1 --shares 1 --out "$T_DIR/link"
+grep -q "symbolic link" <<<"$ERR" || fail "symlinked --out: $ERR"
 expect_exit 5 "$SPOD" --json custodian inspect "$T"
 [[ $(json_get 'd["share_matches"]' <<<"$OUT") == false ]] || fail "tampered --json: $OUT"
 head -c 100 "$C/share-3.json" >"$T_DIR/cut.json"
