@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,54 +22,68 @@
 /*
  * jansson's working memory while one file is parsed: nothing is reused, so it is the sum of
  * every allocation. A 32-share file needs under 6 KiB, however it is laid out (its strings
- * have fixed lengths and other members are refused). A hostile 16 KiB file that needs more
- * is refused as malformed when an allocation fails, which jansson reports as an error.
+ * have fixed lengths and other members are refused).
+ *
+ * The arena never runs out: what does not fit goes to the ordinary heap with a header that
+ * records its length, and is wiped when jansson frees it. Only a file far more complex than
+ * any share file gets there. An allocation that fails is not an option, as jansson 2.14
+ * does not survive one in its lexer (lex_save ignores it; the assertion in lex_unget_unsave
+ * then aborts: found by fuzz_share on a deep nest of arrays).
  */
 #define ARENA_BYTES (32u * 1024u)
 #define ARENA_ALIGN 16u
+#define SPILL_HEAD  16u /* the length of a heap block, keeping the pointer 16-aligned */
 
 #define OFF_SHARE       20u
 #define OFF_COMMITMENTS 52u
+
+_Static_assert(sizeof(size_t) <= SPILL_HEAD, "a spilled block's header holds its length");
 
 struct arena {
 	uint8_t *base; /* ARENA_BYTES of locked memory */
 	size_t used;
 };
 
-/* The arena of the parse in progress, and the allocator it displaced. */
+/*
+ * The arena of the parse in progress. jansson's allocator is ours only between the two
+ * json_set_alloc_funcs calls of parse_json, and no jansson value outlives them, so every
+ * pointer arena_free sees came from arena_malloc.
+ */
 static struct arena *cur_arena;
-static json_malloc_t prev_malloc;
-static json_free_t prev_free;
 
 static void *arena_malloc(size_t n)
 {
 	struct arena *a = cur_arena;
-	size_t r;
-	void *p;
+	size_t r = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	uint8_t *p;
 
-	if (a == NULL)
-		return prev_malloc(n);
-	if (n > ARENA_BYTES)
+	if (n <= ARENA_BYTES && r <= ARENA_BYTES - a->used) {
+		p = a->base + a->used;
+		a->used += r;
+		return p;
+	}
+	if (n > SIZE_MAX - SPILL_HEAD)
 		return NULL;
-	r = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-	if (r > ARENA_BYTES - a->used)
+	p = malloc(n + SPILL_HEAD);
+	if (p == NULL)
 		return NULL;
-	p = a->base + a->used;
-	a->used += r;
-	return p;
+	memcpy(p, &n, sizeof n);
+	return p + SPILL_HEAD;
 }
 
-static void arena_free(void *p)
+static void arena_free(void *ptr)
 {
 	const struct arena *a = cur_arena;
-	uintptr_t u = (uintptr_t)p, base;
+	uintptr_t u = (uintptr_t)ptr, base = (uintptr_t)a->base;
+	uint8_t *head;
+	size_t n;
 
-	if (p == NULL)
-		return;
-	base = a != NULL ? (uintptr_t)a->base : 0;
-	if (a != NULL && u >= base && u - base < ARENA_BYTES)
+	if (ptr == NULL || (u >= base && u - base < ARENA_BYTES))
 		return; /* the whole arena is wiped and freed at the end of the parse */
-	prev_free(p);
+	head = (uint8_t *)ptr - SPILL_HEAD;
+	memcpy(&n, head, sizeof n);
+	sodium_memzero(head, n + SPILL_HEAD);
+	free(head);
 }
 
 static const char malformed_json[] = "share file: not a JSON object (malformed, or too complex)";
@@ -204,6 +219,8 @@ static int decode(uint8_t *p, size_t *len, const json_t *root, const char **why)
 static int parse_json(uint8_t *p, size_t *plen, const uint8_t *data, size_t len, const char **why)
 {
 	struct arena arena = {0};
+	json_malloc_t prev_malloc;
+	json_free_t prev_free;
 	json_error_t jerr;
 	json_t *root;
 	int rc;

@@ -19,8 +19,9 @@
  * message. Hex digits may be upper or lower case (the writer uses lower case).
  *
  * Secrets: the file's bytes, the JSON parser's working memory (jansson's allocations are
- * served from one locked arena while a file is parsed) and the payload all live in locked
- * memory, wiped on every path. jansson's allocator is switched for the length of a parse
+ * served from one locked arena while a file is parsed; only a file far more complex than a
+ * share file spills past it, to heap blocks wiped when freed) and the payload all live in
+ * locked memory, wiped on every path. jansson's allocator is switched for the length of a parse
  * and restored after it, so these functions must not run while another thread uses jansson.
  * Nothing here prints or logs; no message contains the share.
  */

@@ -10,7 +10,8 @@ Python) and hashlib, independently of the C code: whole sets that rebuild, a dup
 sets of one seal key mixed, a made-up set whose shares match their own commitments but not
 each other, truncated and out-of-range payloads; share files as the writer lays them out,
 compact, with 32 shares, and with a share that fails its commitment. Output is
-deterministic (the coefficients come from SHA-256 of a label).
+deterministic (the coefficients come from SHA-256 of a label). Crash reproducers
+(crash-*) live beside these seeds and are not written here.
 """
 import hashlib
 import json

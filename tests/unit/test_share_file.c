@@ -228,6 +228,25 @@ static void test_not_json(void **state)
 	for (size_t i = 0; i < sizeof deep; i += 2)
 		memcpy(deep + i, "[0", 2);
 	assert_int_equal(parse_text(deep, sizeof deep, &why), SPOD_E_BAD_SHARE);
+	/*
+	 * fuzz_share's crash: a member nested deep enough to fill the locked arena. jansson 2.14
+	 * aborts if an allocation fails in its lexer, so the arena spills to the heap instead.
+	 */
+	for (size_t levels = 100; levels < 600; levels++) {
+		memcpy(deep, "{\"format\": ", 11);
+		memset(deep + 11, '[', levels);
+		/* a word longer than the lexer's 16-byte buffer, then a non-letter: the lexer
+		 * grows its buffer as the arena runs out, and ungets the ']' */
+		memset(deep + 11 + levels, 'U', 130);
+		deep[11 + levels + 130] = ']';
+		assert_int_equal(parse_text(deep, 11 + levels + 131, &why), SPOD_E_BAD_SHARE);
+		assert_string_equal(why,
+		                    "share file: not a JSON object (malformed, or too complex)");
+	}
+	memset(deep + 11, '[', 1500); /* under jansson's depth limit of 2048 */
+	memset(deep + 1511, ']', 1500);
+	memcpy(deep + 3011, "}", 1);
+	assert_int_equal(parse_text(deep, 3012, &why), SPOD_E_BAD_SHARE);
 	deep[0] = '{';
 	memcpy(deep + 1, "\"a\":[", 5);
 	for (size_t i = 6; i + 2 <= sizeof deep; i += 2)
