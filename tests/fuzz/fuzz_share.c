@@ -1,7 +1,9 @@
 /*
  * libFuzzer target for custodian shares: the share payload parser and the enclave's collector
  * (src/crypto/share.c), and the share file reader (src/cli/share_file*.c). The first byte of
- * an input picks the mode (modulo 3); seeds are written by make_share_corpus.py.
+ * an input picks the mode (modulo 3); seeds are written by make_share_corpus.py. To fuzz some
+ * modes only, list them in SPOD_FUZZ_SHARE_MODES (e.g. "1"; the selector byte then picks
+ * among those).
  *
  *   0  payloads: the rest is chunks of [2-byte little-endian length][payload], each parsed
  *      and, if valid, encoded again (the same bytes) and added to one collector, which then
@@ -37,10 +39,24 @@
 
 #define MAX_CHUNKS 40u
 
+/* The modes a run may use: all three, or those SPOD_FUZZ_SHARE_MODES lists ("1", "02"). */
+static unsigned modes[3] = {0, 1, 2};
+static unsigned mode_count = 3;
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	const char *only = getenv("SPOD_FUZZ_SHARE_MODES");
+
 	(void)argc;
 	(void)argv;
+	if (only != NULL && only[0] != '\0') {
+		mode_count = 0;
+		for (; *only != '\0' && mode_count < 3; only++)
+			if (*only >= '0' && *only <= '2')
+				modes[mode_count++] = (unsigned)(*only - '0');
+		if (mode_count == 0)
+			return -1;
+	}
 	return sodium_init() < 0 ? -1 : 0;
 }
 
@@ -223,7 +239,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	switch (data[0] % 3) {
+	switch (modes[data[0] % mode_count]) {
 	case 0:
 		fuzz_payloads(data + 1, size - 1);
 		break;
