@@ -39,6 +39,8 @@ enum cli_opt {
 	OPT_DB,
 	OPT_LIMIT,
 	OPT_CHAIN_ID,
+	OPT_THRESHOLD,
+	OPT_SHARES,
 	OPT_HELP,
 	OPT_VERSION,
 	OPT__COUNT
@@ -115,5 +117,6 @@ int cmd_sign(struct cli *cli);
 int cmd_verify(struct cli *cli);
 int cmd_token(struct cli *cli);
 int cmd_audit(struct cli *cli);
+int cmd_custodian(struct cli *cli);
 
 #endif

@@ -26,6 +26,8 @@ static const char overview[] =
     "  measure               PCR0/1/2 of an enclave image (EIF), as nitro-cli\n"
     "  token                 API tokens: create, list, revoke (on the database)\n"
     "  audit                 the hash-chained audit log: verify, tail (on the database)\n"
+    "  custodian             offline seal-key ceremony: split a new seal key into share\n"
+    "                        files (init), check a share file (inspect)\n"
     "\n"
     "global options:\n"
     "  --uri URI             the pod: unix:///path, tcp://127.0.0.1:PORT (else $SPOD_URI,\n"
@@ -151,13 +153,33 @@ static const char help_audit[] =
     "  tail     the newest N records (1..1000000, default 20), oldest first; the text shows\n"
     "           the first 8 hex digits of token ids, --json the whole ids.\n";
 
+static const char help_custodian[] =
+    "usage: spod custodian init --threshold K --shares N --out DIR\n"
+    "       spod custodian inspect FILE\n"
+    "\n"
+    "Offline: no pod is contacted (docs/keys.md).\n"
+    "\n"
+    "  init      makes a new 32-byte seal key in locked memory, splits it into N shares of\n"
+    "            which any K rebuild it (Shamir over GF(256); 1 <= K <= N <= 32), writes\n"
+    "            DIR/share-1.json ... share-N.json (mode 0600; DIR is created 0700 if\n"
+    "            missing and must not hold share-*.json files already), reads them back and\n"
+    "            rebuilds the key from them as the enclave will, then prints the seal key id\n"
+    "            and the next steps. The seal key is never written or shown. K > N is a\n"
+    "            usage error (exit 2); K = 1 makes every file the seal key itself.\n"
+    "  inspect   a share file's seal key id, K, N, index, and whether its share matches its\n"
+    "            commitment (exit 5 if not, or if the file is malformed); never the share.\n"
+    "\n"
+    "Give each custodian one file and keep no two in one place. --json prints seal_key_id,\n"
+    "threshold, shares, dir and files (init); file, seal_key_id, threshold, shares, index\n"
+    "and share_matches (inspect).\n";
+
 static const struct {
 	const char *name;
 	const char *text;
 } pages[] = {
     {"info", help_info},     {"keys", help_keys},     {"sign", help_sign},
     {"verify", help_verify}, {"attest", help_attest}, {"measure", help_measure},
-    {"token", help_token},   {"audit", help_audit},
+    {"token", help_token},   {"audit", help_audit},   {"custodian", help_custodian},
 };
 
 void cli_help_overview(FILE *out)

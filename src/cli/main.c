@@ -37,6 +37,8 @@ static const char *const opt_names[OPT__COUNT] = {
     [OPT_DB] = "db",
     [OPT_LIMIT] = "limit",
     [OPT_CHAIN_ID] = "chain-id",
+    [OPT_THRESHOLD] = "threshold",
+    [OPT_SHARES] = "shares",
     [OPT_HELP] = "help",
     [OPT_VERSION] = "version",
 };
@@ -58,6 +60,8 @@ int cli_usage_error(const char *fmt, ...)
 		fputs(" (see spod --help)\n", stderr);
 	return 2;
 }
+
+_Static_assert(OPT__COUNT <= 32, "cli_only's masks have one bit per option in an unsigned");
 
 int cli_only(const struct cli *cli, unsigned allowed_mask, const char *cmd)
 {
@@ -303,7 +307,7 @@ int main(int argc, char **argv)
 	} commands[] = {
 	    {"info", cmd_info},     {"keys", cmd_keys},     {"sign", cmd_sign},
 	    {"verify", cmd_verify}, {"attest", cmd_attest}, {"measure", cmd_measure},
-	    {"token", cmd_token},   {"audit", cmd_audit},
+	    {"token", cmd_token},   {"audit", cmd_audit},   {"custodian", cmd_custodian},
 	};
 	struct cli cli = {0};
 	const char *cmd;

@@ -22,22 +22,12 @@
 _Static_assert(OFF_COMMITMENTS == SPOD_SHARE_PAYLOAD_HEAD_BYTES, "layout v1: 52-byte head");
 _Static_assert(SPOD_SHARES_MAX == 32u, "the index tables and the present mask have 32 entries");
 
+/* clang-format off */
 #define SHARE_INDEXES(M)                                                                           \
-	M(1)                                                                                       \
-	M(2)                                                                                       \
-	M(3)                                                                                       \
-	M(4)                                                                                       \
-	M(5)                                                                                       \
-	M(6)                                                                                       \
-	M(7)                                                                                       \
-	M(8)                                                                                       \
-	M(9)                                                                                       \
-	M(10)                                                                                      \
-	M(11)                                                                                      \
-	M(12)                                                                                      \
-	M(13)                                                                                      \
-	M(14) M(15) M(16) M(17) M(18) M(19) M(20) M(21) M(22) M(23) M(24) M(25) M(26) M(27) M(28)  \
-	    M(29) M(30) M(31) M(32)
+	M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11) M(12) M(13) M(14) M(15) M(16)     \
+	M(17) M(18) M(19) M(20) M(21) M(22) M(23) M(24) M(25) M(26) M(27) M(28) M(29) M(30)        \
+	M(31) M(32)
+/* clang-format on */
 
 #define MISMATCH_MSG(i)  [i] = "share " #i " does not match its commitment",
 #define DUPLICATE_MSG(i) [i] = "share " #i " is here already",

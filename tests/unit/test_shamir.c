@@ -105,7 +105,7 @@ static void test_digests(void **state)
 /* A random k-subset of 1..n, in random order. */
 static void random_subset(uint8_t *xs, unsigned k, unsigned n)
 {
-	uint8_t all[SPOD_SHARES_MAX];
+	uint8_t all[SPOD_SHARES_MAX] = {0};
 
 	for (unsigned i = 0; i < n; i++)
 		all[i] = (uint8_t)(i + 1);
