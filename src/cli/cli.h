@@ -41,6 +41,9 @@ enum cli_opt {
 	OPT_CHAIN_ID,
 	OPT_THRESHOLD,
 	OPT_SHARES,
+	OPT_SHARE,
+	OPT_KEY_FILE,
+	OPT_PASSPHRASE_FILE,
 	OPT_HELP,
 	OPT_VERSION,
 	OPT__COUNT
@@ -62,7 +65,7 @@ struct cli {
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Fails with a usage error if an option outside allowed_mask (1 << OPT_*) was given. */
-int cli_only(const struct cli *cli, unsigned allowed_mask, const char *cmd);
+int cli_only(const struct cli *cli, uint64_t allowed_mask, const char *cmd);
 
 /*
  * Connects to the pod and, when a token is found, authenticates with it: --token-file FILE,
@@ -99,6 +102,26 @@ int cli_read_payload(const struct cli *cli, uint8_t *buf, size_t *len, uint8_t *
  */
 int cli_check_pod(struct cli *cli, const uint8_t *key_id, uint8_t alg, const uint8_t *pub,
                   size_t pub_len);
+
+/*
+ * The same check, required (--expect-pcr0 must be given): *res gets the verified document's
+ * view into doc[0..cap), whose public_key is the enclave's provisioning key and whose
+ * user_data says how it seals (res->user_data). Returns 0, or the exit code after saying
+ * why: nothing may be sent to a pod whose document did not verify.
+ */
+int cli_attest_pod(struct cli *cli, struct spod_attest_result *res, uint8_t *doc, size_t cap,
+                   const uint8_t *key_id, uint8_t alg, const uint8_t *pub, size_t pub_len);
+
+/*
+ * A key as "ID  ALG  PUBLIC[  LABEL]", or as JSON with the HTTP API's names (one object,
+ * followed by a comma unless last).
+ */
+void cli_print_key(const struct cli *cli, const struct spod_key_info *k, int last);
+
+/* spod keys import, spod custodian provision, spod custodian status (cmd_provision.c). */
+int cli_keys_import(struct cli *cli);
+int cli_custodian_provision(struct cli *cli);
+int cli_custodian_status(struct cli *cli);
 
 /* The overview of every command (spod --help). */
 void cli_help_overview(FILE *out);

@@ -18,7 +18,7 @@
 #include "common/paths.h"
 #include "host/store/store.h"
 
-#define OPT(o) (1u << (o))
+#define OPT(o) (1ull << (o))
 
 static int64_t wall_ms(void)
 {

@@ -15,7 +15,7 @@
 #include "nsm/nsm.h"
 #include "spod/attest.h"
 
-#define OPT(o)          (1u << (o))
+#define OPT(o)          (1ull << (o))
 #define ROOT_MAX_BYTES  (16u * 1024u)
 #define CHECK_MAX_AGE_S 300u
 
@@ -307,19 +307,21 @@ int cmd_attest(struct cli *cli)
 	return attest_fetch(cli);
 }
 
-int cli_check_pod(struct cli *cli, const uint8_t *key_id, uint8_t alg, const uint8_t *pub,
-                  size_t pub_len)
+int cli_attest_pod(struct cli *cli, struct spod_attest_result *res, uint8_t *doc, size_t cap,
+                   const uint8_t *key_id, uint8_t alg, const uint8_t *pub, size_t pub_len)
 {
-	static uint8_t doc[SPOD_ATTEST_DOC_MAX_BYTES], rootbuf[ROOT_MAX_BYTES];
+	static uint8_t rootbuf[ROOT_MAX_BYTES];
 	uint8_t pcr0[SPOD_ATTEST_PCR_MAX_BYTES];
 	struct spod_attest_pcr_expect expect;
 	struct spod_attest_policy pol = {0};
-	struct spod_attest_result res;
 	size_t n;
 	int rc;
 
+	memset(res, 0, sizeof(*res));
 	if (cli->opt[OPT_EXPECT_PCR0] == NULL)
-		return 0;
+		return cli_usage_error(
+		    "--expect-pcr0 HEX is required: the PCR0 of the enclave image "
+		    "you trust (make run prints it; docs/keys.md)");
 	if (spod_hex_decode(pcr0, sizeof(pcr0), &n, cli->opt[OPT_EXPECT_PCR0]) < 0 || n == 0)
 		return cli_usage_error("--expect-pcr0 must be hex (48 bytes)");
 	if ((rc = load_root(cli, &pol.root, rootbuf, sizeof(rootbuf) - 1)) != 0)
@@ -333,12 +335,23 @@ int cli_check_pod(struct cli *cli, const uint8_t *key_id, uint8_t alg, const uin
 		pol.key_alg = alg;
 		pol.key_pub = (struct spod_bytes){pub, pub_len};
 	}
-	rc = spod_client_check_pod(cli->client, &res, doc, sizeof(doc), &pol, key_id);
+	rc = spod_client_check_pod(cli->client, res, doc, cap, &pol, key_id);
 	if (rc == SPOD_OK)
 		return 0;
-	if (rc != SPOD_E_BAD_SIGNATURE && res.status == SPOD_ATTEST_OK)
+	if (rc != SPOD_E_BAD_SIGNATURE && res->status == SPOD_ATTEST_OK)
 		return cli_fail(cli, rc, "attestation check"); /* never got a document */
 	fprintf(stderr, "spod: the pod failed its attestation check [%s]: %s\n",
-	        spod_attest_status_name(res.status), res.message);
+	        spod_attest_status_name(res->status), res->message);
 	return spod_err_exit_code(SPOD_E_BAD_SIGNATURE);
+}
+
+int cli_check_pod(struct cli *cli, const uint8_t *key_id, uint8_t alg, const uint8_t *pub,
+                  size_t pub_len)
+{
+	static uint8_t doc[SPOD_ATTEST_DOC_MAX_BYTES];
+	struct spod_attest_result res;
+
+	if (cli->opt[OPT_EXPECT_PCR0] == NULL)
+		return 0;
+	return cli_attest_pod(cli, &res, doc, sizeof(doc), key_id, alg, pub, pub_len);
 }

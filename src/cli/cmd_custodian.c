@@ -26,7 +26,7 @@
 #include "crypto/shamir.h"
 #include "crypto/share.h"
 
-#define OPT(o)          (1u << (o))
+#define OPT(o)          (1ull << (o))
 #define FILE_NAME_BYTES 32u /* "share-32.json" and a NUL fit easily */
 
 /* Everything secret of a ceremony, in one locked allocation. */
@@ -390,5 +390,10 @@ int cmd_custodian(struct cli *cli)
 		return custodian_init(cli);
 	if (strcmp(sub, "inspect") == 0)
 		return custodian_inspect(cli);
-	return cli_usage_error("'custodian' needs a subcommand: init or inspect");
+	if (strcmp(sub, "provision") == 0)
+		return cli_custodian_provision(cli);
+	if (strcmp(sub, "status") == 0)
+		return cli_custodian_status(cli);
+	return cli_usage_error(
+	    "'custodian' needs a subcommand: init, inspect, provision or status");
 }

@@ -10,7 +10,7 @@
 #include "common/hex.h"
 #include "crypto/sign.h"
 
-#define OPT(o) (1u << (o))
+#define OPT(o) (1ull << (o))
 
 #define ETH_V_LEGACY  27u /* v = 27 + recid */
 #define ETH_V_EIP155  35u /* v = chain_id * 2 + 35 + recid */

@@ -7,7 +7,7 @@
 #include "common/hex.h"
 #include "crypto/sign.h"
 
-#define OPT(o) (1u << (o))
+#define OPT(o) (1ull << (o))
 
 /*
  * The fields of a key as the HTTP API names them (docs/openapi.yaml, Key): "id", "alg",
@@ -31,7 +31,7 @@ static void print_key_json(const struct spod_key_info *k)
  * A key as "ID  ALG  PUBLIC[  LABEL]", or as JSON with the HTTP API's names; "public" is
  * the CLI's old name for public_key, kept as an alias for one release (docs/cli.md).
  */
-static void print_key(const struct cli *cli, const struct spod_key_info *k, int last)
+void cli_print_key(const struct cli *cli, const struct spod_key_info *k, int last)
 {
 	char id[2 * SPOD_KEY_ID_BYTES + 1];
 
@@ -139,7 +139,7 @@ static int keys_generate(struct cli *cli)
 	rc = spod_client_generate_label(cli->client, &k, alg, cli->opt[OPT_LABEL]);
 	if (rc < 0)
 		return cli_fail(cli, rc, "keys generate");
-	print_key(cli, &k, 1);
+	cli_print_key(cli, &k, 1);
 	if (cli->json)
 		putchar('\n');
 	return 0;
@@ -170,7 +170,7 @@ static int keys_list(struct cli *cli)
 		for (size_t i = 0; i < n; i++) {
 			if (cli->json && !first)
 				putchar(',');
-			print_key(cli, &page[i], 1);
+			cli_print_key(cli, &page[i], 1);
 			first = 0;
 		}
 	} while (cursor != 0);
@@ -267,7 +267,9 @@ int cmd_keys(struct cli *cli)
 		return keys_public(cli);
 	if (strcmp(sub, "delete") == 0)
 		return keys_delete(cli);
-	return cli_usage_error("'keys' needs generate, list, public or delete");
+	if (strcmp(sub, "import") == 0)
+		return cli_keys_import(cli);
+	return cli_usage_error("'keys' needs generate, import, list, public or delete");
 }
 
 static int read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)

@@ -39,6 +39,9 @@ static const char *const opt_names[OPT__COUNT] = {
     [OPT_CHAIN_ID] = "chain-id",
     [OPT_THRESHOLD] = "threshold",
     [OPT_SHARES] = "shares",
+    [OPT_SHARE] = "share",
+    [OPT_KEY_FILE] = "key-file",
+    [OPT_PASSPHRASE_FILE] = "passphrase-file",
     [OPT_HELP] = "help",
     [OPT_VERSION] = "version",
 };
@@ -61,16 +64,17 @@ int cli_usage_error(const char *fmt, ...)
 	return 2;
 }
 
-_Static_assert(OPT__COUNT <= 32, "cli_only's masks have one bit per option in an unsigned");
+_Static_assert(OPT__COUNT <= 64, "cli_only's masks have one bit per option in a uint64_t");
 
-int cli_only(const struct cli *cli, unsigned allowed_mask, const char *cmd)
+int cli_only(const struct cli *cli, uint64_t allowed_mask, const char *cmd)
 {
-	allowed_mask |= 1u << OPT_URI | 1u << OPT_JSON | 1u << OPT_TIMEOUT | 1u << OPT_TOKEN_FILE;
+	allowed_mask |=
+	    1ull << OPT_URI | 1ull << OPT_JSON | 1ull << OPT_TIMEOUT | 1ull << OPT_TOKEN_FILE;
 	/* An end-to-end attestation check can guard any command that talks to the pod. */
-	if (allowed_mask & (1u << OPT_EXPECT_PCR0))
-		allowed_mask |= 1u << OPT_ROOT;
+	if (allowed_mask & (1ull << OPT_EXPECT_PCR0))
+		allowed_mask |= 1ull << OPT_ROOT;
 	for (int i = 0; i < OPT__COUNT; i++)
-		if (cli->opt[i] != NULL && !(allowed_mask & (1u << i)))
+		if (cli->opt[i] != NULL && !(allowed_mask & (1ull << i)))
 			return cli_usage_error("'%s' does not take --%s", cmd, opt_names[i]);
 	return 0;
 }

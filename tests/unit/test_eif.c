@@ -924,11 +924,11 @@ int cli_usage_error(const char *fmt, ...)
 	return 2;
 }
 
-int cli_only(const struct cli *cli, unsigned allowed_mask, const char *cmd)
+int cli_only(const struct cli *cli, uint64_t allowed_mask, const char *cmd)
 {
-	allowed_mask |= 1u << OPT_URI | 1u << OPT_JSON | 1u << OPT_TIMEOUT;
+	allowed_mask |= 1ull << OPT_URI | 1ull << OPT_JSON | 1ull << OPT_TIMEOUT;
 	for (int i = 0; i < OPT__COUNT; i++)
-		if (cli->opt[i] != NULL && !(allowed_mask & (1u << i)))
+		if (cli->opt[i] != NULL && !(allowed_mask & (1ull << i)))
 			return cli_usage_error("'%s' does not take option %d", cmd, i);
 	return 0;
 }
