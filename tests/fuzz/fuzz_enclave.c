@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/secmem.h"
 #include "crypto/sign.h"
 #include "enclave/handlers.h"
 #include "spod/wire.h"
@@ -35,7 +36,10 @@ static void keys_begin(void)
 			memset(known_ids[i], 0xa0 + i, SPOD_KEY_ID_BYTES);
 		crypto_ready = 1;
 	}
-	if (spod_keystore_new(&st.keys, FUZZ_CAPACITY) < 0)
+	if (spod_keystore_new(&st.keys, FUZZ_CAPACITY) < 0 || spod_enclave_seal_init(&st.seal) < 0)
+		abort();
+	st.scratch = spod_secmem_alloc(SPOD_ENVELOPE_PAYLOAD_MAX);
+	if (st.scratch == NULL)
 		abort();
 	for (uint8_t a = SPOD_ALG_ED25519; a <= SPOD_ALG_P256; a++)
 		if (spod_keystore_import(st.keys, &k, known_ids[a - 1], a, secret, sizeof(secret)) <
@@ -47,6 +51,9 @@ static void keys_end(void)
 {
 	spod_keystore_free(st.keys);
 	st.keys = NULL;
+	spod_enclave_seal_free(&st.seal);
+	spod_secmem_free(st.scratch);
+	st.scratch = NULL;
 }
 
 /* Points the 16-byte id at p to a known key when its first byte selects one. */

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -276,12 +277,67 @@ static void test_import_payload(void **state)
 	                 SPOD_E_BAD_ARG);
 }
 
+/*
+ * Blobs and envelopes written by tests/fuzz/make_seal_corpus.py, an independent Python
+ * implementation of both formats (python3-cryptography, pycryptodome), open here.
+ */
+static int read_seed(const char *name, uint8_t *buf, size_t cap, size_t *len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/seal/%s", SPOD_FUZZ_CORPUS, name);
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return -1;
+	*len = fread(buf, 1, cap, f);
+	fclose(f);
+	return 0;
+}
+
+static void test_python_seeds(void **state)
+{
+	static const uint8_t py_seal_key[32] = {0x5e, 0xa1, 0x5e, 0xa1, 1,  2,  3,  4,  5,  6,  7,
+	                                        8,    9,    10,   11,   12, 13, 14, 15, 16, 17, 18,
+	                                        19,   20,   21,   22,   23, 24, 25, 26, 27, 28};
+	static const uint8_t py_enclave_secret[32] = {0xe4, 0xc1, 0xa7, 0xe0, 9, 9, 9, 9, 9, 9,   9,
+	                                              9,    9,    9,    9,    9, 9, 9, 9, 9, 9,   9,
+	                                              9,    9,    9,    9,    9, 9, 9, 9, 9, 0x40};
+	static const char *const names[] = {"blob_1",       "blob_2",        "blob_3",
+	                                    "blob_2_label", "env_import_1",  "env_import_2",
+	                                    "env_import_3", "env_long_nonce"};
+	uint8_t buf[SPOD_ENVELOPE_MAX_BYTES + 1], id[SPOD_SEAL_KEY_ID_BYTES], pub[32];
+	uint8_t *secret = spod_secmem_alloc(32), *payload = spod_secmem_alloc(4096);
+	struct spod_envelope_view ev;
+	struct spod_import_view iv;
+	size_t len = 0, plen;
+	const char *why;
+
+	(void)state;
+	memcpy(secret, py_enclave_secret, 32);
+	assert_int_equal(crypto_scalarmult_base(pub, secret), 0);
+	spod_seal_key_id(id, py_seal_key);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_int_equal(read_seed(names[i], buf, sizeof(buf), &len), 0);
+		if (names[i][0] == 'b') {
+			assert_int_equal(open_blob(buf + 1, len - 1, py_seal_key, id), SPOD_OK);
+			continue;
+		}
+		assert_int_equal(spod_envelope_parse(&ev, &why, buf + 1, len - 1), SPOD_OK);
+		assert_int_equal(spod_envelope_open(payload, 4096, &plen, &why, &ev, secret, pub),
+		                 SPOD_OK);
+		assert_int_equal(spod_import_payload_parse(&iv, &why, payload, plen), SPOD_OK);
+	}
+	spod_secmem_free(secret);
+	spod_secmem_free(payload);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_every_bit),
 	    cmocka_unit_test(test_refusals),       cmocka_unit_test(test_envelope),
-	    cmocka_unit_test(test_import_payload),
+	    cmocka_unit_test(test_import_payload), cmocka_unit_test(test_python_seeds),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
