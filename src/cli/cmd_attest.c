@@ -81,6 +81,47 @@ static int parse_u64(uint64_t *out, const char *s)
 	return 0;
 }
 
+static const char *seal_mode(uint8_t mode)
+{
+	return mode == 1 ? "ephemeral" : mode == 2 ? "custodians" : "unset";
+}
+
+/* spod's user_data (key binding, seal record) as JSON members. */
+static void json_user_data(const struct spod_attest_user_data *ud)
+{
+	if (ud->has_key) {
+		char id[2 * SPOD_KEY_ID_BYTES + 1];
+		spod_key_id_text(id, ud->key_id);
+		printf(",\"binds_key\":{\"id\":\"%s\",\"alg\":\"%s\",\"public_key\":\"", id,
+		       spod_alg_name(ud->key_alg) ? spod_alg_name(ud->key_alg) : "?");
+		cli_hex(stdout, ud->key_pub.ptr, ud->key_pub.len);
+		printf("\"}");
+	}
+	if (ud->has_seal) {
+		printf(",\"seal\":{\"mode\":\"%s\",\"ready\":%s,\"seal_key_id\":\"",
+		       seal_mode(ud->seal.mode), ud->seal.ready ? "true" : "false");
+		cli_hex(stdout, ud->seal.seal_key_id, sizeof(ud->seal.seal_key_id));
+		printf("\",\"shares_present\":%u,\"shares_needed\":%u,\"shares_total\":%u}",
+		       ud->seal.present, ud->seal.threshold, ud->seal.shares);
+	}
+}
+
+static void print_user_data(const struct spod_attest_user_data *ud)
+{
+	if (ud->has_key) {
+		char id[2 * SPOD_KEY_ID_BYTES + 1];
+		spod_key_id_text(id, ud->key_id);
+		printf("  binds key:  %s (%s)\n", id,
+		       spod_alg_name(ud->key_alg) ? spod_alg_name(ud->key_alg) : "?");
+	}
+	if (ud->has_seal) {
+		printf("  seal:       %s, %s, seal key id ", seal_mode(ud->seal.mode),
+		       ud->seal.ready ? "ready" : "NOT ready");
+		cli_hex(stdout, ud->seal.seal_key_id, sizeof(ud->seal.seal_key_id));
+		printf(", shares %u of %u\n", ud->seal.present, ud->seal.threshold);
+	}
+}
+
 static void print_result(const struct cli *cli, const struct spod_attest_result *res, int ok)
 {
 	const struct spod_attest_doc *d = &res->doc;
@@ -114,6 +155,7 @@ static void print_result(const struct cli *cli, const struct spod_attest_result 
 			if (d->public_key.ptr)
 				cli_hex(stdout, d->public_key.ptr, d->public_key.len);
 			putchar('"');
+			json_user_data(&res->user_data);
 		}
 		printf("}\n");
 		return;
@@ -133,14 +175,7 @@ static void print_result(const struct cli *cli, const struct spod_attest_result 
 		cli_hex(stdout, d->pcrs[i].ptr, d->pcrs[i].len);
 		putchar('\n');
 	}
-	if (d->user_data.ptr && d->user_data.len >= SPOD_ATTEST_BINDING_HEADER_BYTES &&
-	    memcmp(d->user_data.ptr, SPOD_ATTEST_BINDING_MAGIC, 8) == 0) {
-		char id[2 * SPOD_KEY_ID_BYTES + 1];
-		spod_key_id_text(id, d->user_data.ptr + 9);
-		printf("  binds key:  %s (%s)\n", id,
-		       spod_alg_name(d->user_data.ptr[8]) ? spod_alg_name(d->user_data.ptr[8])
-		                                          : "?");
-	}
+	print_user_data(&res->user_data);
 }
 
 /* Chooses the algorithm of a bare public key for the key-binding check. */

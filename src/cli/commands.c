@@ -57,10 +57,66 @@ static const char *nsm_name(uint32_t flags)
 	return (flags & SPOD_INFO_NSM_SIM) ? "sim" : "none";
 }
 
+static const char *seal_mode_name(uint8_t mode)
+{
+	return mode == SPOD_SEAL_EPHEMERAL    ? "ephemeral"
+	       : mode == SPOD_SEAL_CUSTODIANS ? "custodians"
+	                                      : "unset";
+}
+
+static void info_json(const struct cli *cli, const struct spod_pod_info *info,
+                      const struct spod_seal_info *seal, int have_seal)
+{
+	printf("{\"version\":");
+	cli_json_str(stdout, info->version, strlen(info->version));
+	printf(",\"protocol\":%u,\"algorithms\":[", info->proto_version);
+	for (uint8_t a = SPOD_ALG_ED25519, first = 1; a <= SPOD_ALG_P256; a++) {
+		if (info->alg_mask & (1u << a)) {
+			printf("%s\"%s\"", first ? "" : ",", spod_alg_name(a));
+			first = 0;
+		}
+	}
+	printf("],\"nsm\":\"%s\"", nsm_name(info->flags));
+	printf(",\"keys\":%u,\"capacity\":%u,\"ephemeral\":%s", info->key_count, info->key_capacity,
+	       (info->flags & SPOD_INFO_EPHEMERAL) ? "true" : "false");
+	if (have_seal) {
+		printf(",\"seal\":{\"mode\":\"%s\",\"ready\":%s,\"seal_key_id\":\"",
+		       seal_mode_name(seal->mode), seal->ready ? "true" : "false");
+		cli_hex(stdout, seal->seal_key_id, sizeof(seal->seal_key_id));
+		printf("\",\"shares_present\":%u,\"shares_needed\":%u,\"shares_total\":%u}",
+		       seal->present, seal->threshold, seal->shares);
+	}
+	printf(",\"uri\":");
+	cli_json_str(stdout, cli->uri, strlen(cli->uri));
+	printf("}\n");
+}
+
+static void info_seal_text(const struct spod_seal_info *seal)
+{
+	printf("seal:       %s", seal_mode_name(seal->mode));
+	if (seal->mode == SPOD_SEAL_EPHEMERAL)
+		printf(" - EPHEMERAL: a random seal key for this enclave boot; every key is lost "
+		       "when the enclave stops\n");
+	else if (seal->mode == SPOD_SEAL_CUSTODIANS && seal->ready)
+		printf(" - seal key rebuilt from %u of %u custodians' shares\n", seal->threshold,
+		       seal->shares);
+	else if (seal->mode == SPOD_SEAL_CUSTODIANS)
+		printf(" - NOT READY: %u of %u shares present (spod custodian provision)\n",
+		       seal->present, seal->threshold);
+	else
+		printf(" - not chosen yet\n");
+	if (seal->ready) {
+		printf("seal key:   ");
+		cli_hex(stdout, seal->seal_key_id, sizeof(seal->seal_key_id));
+		putchar('\n');
+	}
+}
+
 int cmd_info(struct cli *cli)
 {
 	struct spod_pod_info info;
-	int rc;
+	struct spod_seal_info seal;
+	int rc, have_seal;
 
 	if ((rc = cli_only(cli, OPT(OPT_EXPECT_PCR0), "info")) != 0)
 		return rc;
@@ -71,21 +127,9 @@ int cmd_info(struct cli *cli)
 	rc = spod_client_info(cli->client, &info);
 	if (rc < 0)
 		return cli_fail(cli, rc, "info");
+	have_seal = spod_client_seal_status(cli->client, &seal) == SPOD_OK;
 	if (cli->json) {
-		printf("{\"version\":");
-		cli_json_str(stdout, info.version, strlen(info.version));
-		printf(",\"protocol\":%u,\"algorithms\":[", info.proto_version);
-		for (uint8_t a = SPOD_ALG_ED25519, first = 1; a <= SPOD_ALG_P256; a++) {
-			if (info.alg_mask & (1u << a)) {
-				printf("%s\"%s\"", first ? "" : ",", spod_alg_name(a));
-				first = 0;
-			}
-		}
-		printf("],\"nsm\":\"%s\"", nsm_name(info.flags));
-		printf(",\"keys\":%u,\"capacity\":%u,\"ephemeral\":%s,\"uri\":", info.key_count,
-		       info.key_capacity, (info.flags & SPOD_INFO_EPHEMERAL) ? "true" : "false");
-		cli_json_str(stdout, cli->uri, strlen(cli->uri));
-		printf("}\n");
+		info_json(cli, &info, &seal, have_seal);
 		return 0;
 	}
 	printf("pod:        %s\n", cli->uri);
@@ -102,9 +146,8 @@ int cmd_info(struct cli *cli)
 		       "not AWS\n");
 	else
 		printf("attestation: none\n");
-	if (info.flags & SPOD_INFO_EPHEMERAL)
-		printf("mode:       EPHEMERAL - keys live only in enclave memory and are lost when "
-		       "it stops\n");
+	if (have_seal)
+		info_seal_text(&seal);
 	return 0;
 }
 
