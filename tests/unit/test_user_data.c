@@ -103,7 +103,7 @@ static void test_malformed(void **state)
 	static const struct {
 		size_t off;
 		uint8_t val;
-	} flips[] = {{5, 1}, {0, 3}, {1, 2}, {3, 1}};
+	} flips[] = {{5, 1}, {0, 3}, {1, 2}, {4, 1}};
 	for (size_t i = 0; i < sizeof(flips) / sizeof(flips[0]); i++) {
 		memcpy(bad, buf, len);
 		bad[seal_at + 3 + flips[i].off] = flips[i].val;
