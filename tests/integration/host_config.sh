@@ -9,7 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 
 SETTINGS=(config data-dir listen enclave enclave-conns max-clients expect-pcr attest-root
-	log-level db audit-sync token-file http http-threads http-max-body tls-cert tls-key)
+	log-level db audit-sync seal token-file http http-threads http-max-body tls-cert tls-key)
 
 # ---- --help and --list-routes ----
 run "$SPOD_HOST" --help
@@ -50,6 +50,9 @@ expect_bad "$T_DIR/unknown-section.ini:3: unknown section [enclave]" \
 printf '# pool\nenclave-conns = 99\n' >"$T_DIR/bad-value.ini"
 expect_bad "$T_DIR/bad-value.ini:2: enclave-conns: '99' is not a number in 1..16" \
 	"$SPOD_HOST" --config "$T_DIR/bad-value.ini"
+printf 'seal = shamir\n' >"$T_DIR/bad-seal.ini"
+expect_bad "$T_DIR/bad-seal.ini:1: seal: 'shamir' is not ephemeral or custodians" \
+	"$SPOD_HOST" --config "$T_DIR/bad-seal.ini"
 printf 'audit-sync = always\n' >"$T_DIR/bad-sync.ini"
 expect_bad "$T_DIR/bad-sync.ini:1: audit-sync: 'always'" \
 	env SPOD_HOST_CONFIG="$T_DIR/bad-sync.ini" "$SPOD_HOST"
