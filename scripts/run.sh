@@ -51,10 +51,9 @@ msg=$(printf 'hello from spod' | od -An -tx1 | tr -d ' \n')
 json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 
 # demo_key ALG LABEL: sets key to the id of the key this script signs with for ALG. A live
-# key with that label, from an earlier make run, is reused. Otherwise a new one is made: the
-# ids made are kept in demo-keys, because after a restart the enclave has lost them while
-# spod-host's records still hold their labels; deleting the old id closes its record (the
-# enclave answers KEY_NOT_FOUND) and frees the label.
+# key with that label, from an earlier make run, is reused. Otherwise a new one is made (in
+# ephemeral mode an enclave restart loses the old one: spod-host marks its record lost and
+# frees the label; the old id kept in demo-keys is deleted too, to close its record).
 keys_made=$SPOD_DATA_DIR/demo-keys
 demo_key() {
 	local alg=$1 label=$2 old
@@ -135,9 +134,18 @@ print(r.status, r.read().decode())
 PY
 step "$spod" audit tail --limit 4
 
+# The PCR0 of the running enclave image, which --expect-pcr0 pins (custodian provision, keys
+# import, any command): from a fresh document, verified against the development root.
+"$spod" attest --nonce 0a0b0c0d --out "$SPOD_DATA_DIR/pcr0.cbor" >/dev/null 2>&1
+pcr0=$("$spod" --json attest verify "$SPOD_DATA_DIR/pcr0.cbor" --root dev --nonce 0a0b0c0d |
+	json 'd["pcrs"]["0"]')
+
 cat <<MSG
 
-${bold}The pod is running${plain} (keys live only in the enclave's memory: this is ephemeral mode).
+${bold}The pod is running in EPHEMERAL mode: every key dies when the enclave stops.${plain}
+  (Keys that last: spod-host --seal custodians and K custodians' shares, docs/keys.md.)
+  PCR0:      $pcr0
+             (what --expect-pcr0 pins; with the simulated NSM add --root dev)
   call it:   export SPOD_DATA_DIR=$SPOD_DATA_DIR PATH=$bin:\$PATH
              spod info; spod keys generate --alg p256; spod --help
   HTTP API:  $url  (docs/openapi.yaml; Authorization: Bearer <token>)

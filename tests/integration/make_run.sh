@@ -3,7 +3,8 @@
 # (SPOD_RUN_DIR) with the HTTP API on a port the kernel picks (HTTP=127.0.0.1:0, as `make
 # run HTTP=...` passes it): a second run reuses the keys and the token the first one made
 # and says so; stop leaves no socket behind; a run after a stop (a fresh enclave, whose keys
-# are gone) makes new keys under the same labels and still reuses the token.
+# are gone) makes new keys under the same labels and still reuses the token. It says the pod
+# is ephemeral and prints the PCR0 a client pins with --expect-pcr0, which verifies.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -39,6 +40,11 @@ K1=$(key_id demo-secp256k1)
 [[ $(pod --json info | json_get 'd["keys"]') == 2 ]] || fail "keys after one run"
 TOKENS=$(token_count)
 [[ $RUN1 == *"200 {"* ]] || fail "the HTTP demo did not sign: $RUN1"
+# It says loudly that keys die with the enclave, and prints the PCR0 that --expect-pcr0 pins.
+[[ $RUN1 == *"EPHEMERAL mode: every key dies"* ]] || fail "make run does not say ephemeral: $RUN1"
+[[ $RUN1 =~ PCR0:\ +([0-9a-f]{96}) ]] || fail "make run prints no PCR0: $RUN1"
+expect_exit 0 pod --expect-pcr0 "${BASH_REMATCH[1]}" --root dev info
+expect_exit 6 pod --expect-pcr0 "$(flip_hex "${BASH_REMATCH[1]}" 5)" --root dev info
 
 log "second make run, the pod still up: the same keys and token"
 make_run
