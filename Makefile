@@ -6,6 +6,7 @@ ASAN_BUILD   ?= build-asan
 FUZZ_BUILD   ?= build-fuzz
 BENCH_BUILD  ?= build-release
 BENCH_VSOCK  ?= 1
+BENCH_UNSEAL_KEYS ?= 10000
 FUZZ_SECONDS ?= 60
 FUZZ_LONG_SECONDS ?= 600
 JOBS         ?= $(shell nproc)
@@ -59,6 +60,7 @@ bench: deps
 	cmake -S . -B $(BENCH_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
 	ninja -C $(BENCH_BUILD)
 	./bench/run.sh $(BENCH_BUILD) $(BENCH_ARGS)
+	./bench/unseal.sh $(BENCH_BUILD) $(BENCH_UNSEAL_KEYS)
 	@if [ "$(BENCH_VSOCK)" != 0 ]; then ./bench/vsock.sh $(BENCH_BUILD) $(BENCH_VSOCK_ARGS); \
 	 else echo "bench: vsock guest rows skipped (BENCH_VSOCK=0)"; fi
 
