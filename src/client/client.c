@@ -174,19 +174,25 @@ uint8_t *client_sync_begin(struct spod_client *c, size_t need, uint64_t *rid)
 	return spod_conn_tx_reserve(&c->c, need);
 }
 
-int spod_client_info(struct spod_client *c, struct spod_pod_info *out)
+int client_empty_call(struct spod_client *c, struct spod_frame *f, uint8_t opcode)
 {
-	struct spod_info_view v;
-	struct spod_frame f;
 	uint64_t rid;
 	uint8_t *buf;
 	size_t len;
 
-	memset(out, 0, sizeof(*out));
 	SYNC_BEGIN(c, SPOD_HDR_BYTES, rid, buf);
-	SPOD_TRY(spod_wire_enc_empty(buf, SPOD_HDR_BYTES, &len, SPOD_OP_INFO, rid));
+	SPOD_TRY(spod_wire_enc_empty(buf, SPOD_HDR_BYTES, &len, opcode, rid));
 	spod_conn_tx_commit(&c->c, len);
-	SPOD_TRY(client_roundtrip(c, &f, rid));
+	return client_roundtrip(c, f, rid);
+}
+
+int spod_client_info(struct spod_client *c, struct spod_pod_info *out)
+{
+	struct spod_info_view v;
+	struct spod_frame f;
+
+	memset(out, 0, sizeof(*out));
+	SPOD_TRY(client_empty_call(c, &f, SPOD_OP_INFO));
 	SPOD_TRY(spod_wire_info_resp(&v, &f));
 	out->proto_version = v.proto_version;
 	out->alg_mask = v.alg_mask;

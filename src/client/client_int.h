@@ -27,6 +27,9 @@ uint8_t *client_sync_begin(struct spod_client *c, size_t need, uint64_t *rid);
  */
 int client_roundtrip(struct spod_client *c, struct spod_frame *f, uint64_t rid);
 
+/* A synchronous request with an empty body; the answer in *f as client_roundtrip gives it. */
+int client_empty_call(struct spod_client *c, struct spod_frame *f, uint8_t opcode);
+
 void client_copy_key(struct spod_key_info *out, const struct spod_key_view *v);
 
 #define SYNC_BEGIN(c, need, rid, out)                                                              \

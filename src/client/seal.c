@@ -23,15 +23,9 @@ int spod_client_seal_status(struct spod_client *c, struct spod_seal_info *out)
 {
 	struct spod_seal_view v;
 	struct spod_frame f;
-	uint64_t rid;
-	uint8_t *buf;
-	size_t len;
 
 	memset(out, 0, sizeof(*out));
-	SYNC_BEGIN(c, SPOD_HDR_BYTES, rid, buf);
-	SPOD_TRY(spod_wire_enc_empty(buf, SPOD_HDR_BYTES, &len, SPOD_OP_SEAL_STATUS, rid));
-	spod_conn_tx_commit(&c->c, len);
-	SPOD_TRY(client_roundtrip(c, &f, rid));
+	SPOD_TRY(client_empty_call(c, &f, SPOD_OP_SEAL_STATUS));
 	SPOD_TRY(spod_wire_seal_resp(&v, &f));
 	copy_seal(out, &v);
 	return SPOD_OK;

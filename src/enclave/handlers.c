@@ -46,15 +46,11 @@ static int do_generate(struct spod_enclave_state *st, const struct spod_frame *f
 	const struct spod_key_entry *k;
 	const uint8_t *seal_key;
 	const char *why;
-	int rc;
 
 	SPOD_TRY(spod_wire_generate_req(&req, f));
 	SPOD_TRY(spod_enclave_seal_key(&st->seal, &seal_key, &why));
 	SPOD_TRY(spod_keystore_generate(st->keys, &k, req.alg, req.label, req.label_len));
-	rc = spod_enclave_put_sealed(st, out, cap, len, f, k, seal_key);
-	if (rc < 0)
-		spod_enclave_drop_key(st, k); /* never a key without its blob */
-	return rc;
+	return spod_enclave_put_sealed(st, out, cap, len, f, k, seal_key);
 }
 
 static int do_public(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,

@@ -21,7 +21,8 @@ int spod_enclave_do_seal(struct spod_enclave_state *st, const struct spod_frame 
 int spod_enclave_do_share(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
                           size_t cap, size_t *len);
 
-/* Seals k under seal_key and answers f with the key and its blob. */
+/* Seals k under seal_key and answers f with the key and its blob; when that fails, deletes k
+ * (a key nobody holds a sealed copy of must not stay usable) and returns the error. */
 int spod_enclave_put_sealed(struct spod_enclave_state *st, uint8_t *out, size_t cap, size_t *len,
                             const struct spod_frame *f, const struct spod_key_entry *k,
                             const uint8_t *seal_key);

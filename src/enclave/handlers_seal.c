@@ -28,6 +28,15 @@ uint32_t spod_enclave_info_flags(const struct spod_enclave_state *st)
 	return flags;
 }
 
+void spod_enclave_drop_key(struct spod_enclave_state *st, const struct spod_key_entry *k)
+{
+	uint8_t id[SPOD_KEY_ID_BYTES];
+
+	memcpy(id, k->id, sizeof(id)); /* the entry is wiped by the delete */
+	if (spod_keystore_delete(st->keys, id) < 0)
+		abort(); /* the key was just made: it must be there */
+}
+
 int spod_enclave_put_sealed(struct spod_enclave_state *st, uint8_t *out, size_t cap, size_t *len,
                             const struct spod_frame *f, const struct spod_key_entry *k,
                             const uint8_t *seal_key)
@@ -44,19 +53,15 @@ int spod_enclave_put_sealed(struct spod_enclave_state *st, uint8_t *out, size_t 
 	    .blob = blob,
 	};
 
-	SPOD_TRY(spod_seal(blob, sizeof(blob), &blob_len, seal_key, st->seal.key_id, &k->sk, k->id,
-	                   k->pub, k->pub_len, k->label, k->label_len));
+	int rc = spod_seal(blob, sizeof(blob), &blob_len, seal_key, st->seal.key_id, &k->sk, k->id,
+	                   k->pub, k->pub_len, k->label, k->label_len);
+
 	v.blob_len = (uint32_t)blob_len;
-	return spod_wire_put_sealed_key(out, cap, len, f->hdr.opcode, f->hdr.request_id, &v);
-}
-
-void spod_enclave_drop_key(struct spod_enclave_state *st, const struct spod_key_entry *k)
-{
-	uint8_t id[SPOD_KEY_ID_BYTES];
-
-	memcpy(id, k->id, sizeof(id)); /* the entry is wiped by the delete */
-	if (spod_keystore_delete(st->keys, id) < 0)
-		abort(); /* the key was just made: it must be there */
+	if (rc == SPOD_OK)
+		rc = spod_wire_put_sealed_key(out, cap, len, f->hdr.opcode, f->hdr.request_id, &v);
+	if (rc < 0)
+		spod_enclave_drop_key(st, k); /* never a key without its blob */
+	return rc;
 }
 
 static int put_key(const struct spod_frame *f, uint8_t *out, size_t cap, size_t *len,
@@ -166,10 +171,7 @@ int spod_enclave_do_import(struct spod_enclave_state *st, const struct spod_fram
 		rc = import_key(st, &k, &v);
 	spod_secmem_wipe(st->scratch, SPOD_ENVELOPE_PAYLOAD_MAX);
 	SPOD_TRY(rc);
-	rc = spod_enclave_put_sealed(st, out, cap, len, f, k, seal_key);
-	if (rc < 0)
-		spod_enclave_drop_key(st, k); /* never a key without its blob */
-	return rc;
+	return spod_enclave_put_sealed(st, out, cap, len, f, k, seal_key);
 }
 
 static int put_status(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
