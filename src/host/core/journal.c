@@ -3,13 +3,13 @@
  * from each request in flight, group commit of audit records, and answers held back until
  * their records are durable.
  *
- * When the enclave answers an audited request (sign, sign.batch, key.generate, key.delete),
- * the answer is not sent: its audit records are queued and the frame is copied aside. Once
- * per event-loop wake-up (host_tick) every queued record is appended in one transaction, and
- * only after that commit returned are the held answers written to their clients. If the
- * commit fails, each held answer becomes an UNAVAILABLE error: a signature is never handed
- * out without its audit record. The client's send-buffer credit for a held answer stays
- * reserved until then, so flow control is unchanged.
+ * When the enclave answers an audited request (sign, sign.batch, key.generate, key.import,
+ * key.delete, custodian.share), the answer is not sent: its audit records are queued and the
+ * frame is copied aside. Once per event-loop wake-up (host_tick) every queued record is
+ * appended in one transaction, and only after that commit returned are the held answers
+ * written to their clients. If the commit fails, each held answer becomes an UNAVAILABLE
+ * error: a signature is never handed out without its audit record. The client's send-buffer
+ * credit for a held answer stays reserved until then, so flow control is unchanged.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,9 +336,9 @@ void host_journal_lost(struct spod_host *h, const struct host_audit *a)
 {
 	static const char detail[] =
 	    "answer lost (enclave connection or client gone); outcome unknown";
-	const char *kind = a->opcode == SPOD_OP_KEY_GENERATE ? "key.generate"
-	                   : a->opcode == SPOD_OP_KEY_DELETE ? "key.delete"
-	                                                     : "sign";
+	const char *kind = a->opcode == SPOD_OP_SIGN || a->opcode == SPOD_OP_SIGN_BATCH
+	                       ? "sign"
+	                       : spod_wire_op_name(a->opcode);
 	uint32_t n = a->n ? a->n : 1;
 
 	for (uint32_t i = 0; i < n; i++) {
