@@ -290,12 +290,17 @@ static int record_key(struct spod_host *h, const struct inflight *in, const stru
 		}
 		a = in->audit;
 	}
-	snprintf(detail, sizeof(detail), "alg=%s%s%.*s",
-	         result == SPOD_OK       ? spod_alg_name(k.alg)
-	         : spod_alg_name(a->alg) ? spod_alg_name(a->alg)
-	                                 : "?",
-	         result == SPOD_OK ? (k.label[0] ? " label=" : "") : (a->label[0] ? " label=" : ""),
-	         SPOD_LABEL_MAX_BYTES, result == SPOD_OK ? k.label : a->label);
+	if (k.public_key_len == 0 && f->hdr.status != 0 && a->opcode == SPOD_OP_KEY_IMPORT)
+		/* nothing of an import is known before the enclave opens it: its reason */
+		snprintf(detail, sizeof(detail), "%.*s", (int)f->body_len, (const char *)f->body);
+	else if (k.public_key_len > 0) /* the key the enclave made, recorded or not */
+		snprintf(detail, sizeof(detail), "alg=%s%s%.*s",
+		         spod_alg_name(k.alg) ? spod_alg_name(k.alg) : "?",
+		         k.label[0] ? " label=" : "", SPOD_LABEL_MAX_BYTES, k.label);
+	else
+		snprintf(detail, sizeof(detail), "alg=%s%s%.*s",
+		         spod_alg_name(a->alg) ? spod_alg_name(a->alg) : "?",
+		         a->label[0] ? " label=" : "", SPOD_LABEL_MAX_BYTES, a->label);
 	return host_journal_record(h, kind, result == SPOD_OK ? k.id : NULL, a->token_id, NULL,
 	                           result, detail);
 }
