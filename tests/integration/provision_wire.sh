@@ -55,6 +55,10 @@ imp = [r for r in recs if r["kind"] == "key.import"]
 ok = [r for r in imp if r["result"] == "OK"]
 assert len(ok) == 2, ok
 assert {r["result"] for r in imp} >= {"OK", "REPLAYED", "BAD_FIELD", "BAD_KEY"}, {r["result"] for r in imp}
+# a refusal says why (the enclave's reason), an import names its key
+assert any("used already" in (r["detail"] or "") for r in imp if r["result"] == "REPLAYED"), imp[:5]
+assert any("out of range" in (r["detail"] or "") for r in imp if r["result"] == "BAD_KEY"), imp[-12:]
+assert {r["detail"] for r in ok} == {"alg=ed25519 label=py-import", "alg=p256 label=py-flip"}, ok
 shares = [r for r in recs if r["kind"] == "custodian.share"]
 assert any(r["result"] == "BAD_FIELD" for r in shares), shares
 print(f"{len(imp)} key.import records, {len(shares)} custodian.share records")
