@@ -143,7 +143,7 @@ sign_check_all "$OTHERS"
 expect_exit 4 "$SPOD" sign "$A" --message 00
 expect_exit 4 "$SPOD" sign "$B" --digest "$(random_hex 32)"
 [[ $(json_get "sorted({r['key_id'] for r in d if r['result'] == 'BAD_BLOB'} & {'$A', '$B'})" <<<"$(audit_of key.lost)") == \
-	$(json_get 'sorted(d)' <<<"[\"$A\", \"$B\"]") ]] || fail "key.lost records for the swapped keys: $(audit_of key.lost)"
+	"$(json_get 'sorted(d)' <<<"[\"$A\", \"$B\"]")" ]] || fail "key.lost records for the swapped keys: $(audit_of key.lost)"
 sql "UPDATE sealed_blobs SET blob = ? WHERE key_id = ?" "$BLOB_A" "$A" >/dev/null
 sql "UPDATE sealed_blobs SET blob = ? WHERE key_id = ?" "$BLOB_B" "$B" >/dev/null
 restart_provisioned "$SH/share-3.json" "$SH/share-2.json"

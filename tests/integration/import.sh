@@ -146,7 +146,7 @@ expect_exit 2 "$SPOD" keys import --key-file "$K/solana-bad.json" --expect-pcr0 
 log "solana keypair with a foreign public half: $ERR"
 
 log "refusals that send nothing"
-[[ $(imports_seen) == $((SEEN + 3)) ]] || fail "key.import requests: $(imports_seen), want $((SEEN + 3))"
+[[ $(imports_seen) == "$((SEEN + 3))" ]] || fail "key.import requests: $(imports_seen), want $((SEEN + 3))"
 SEEN=$(imports_seen)
 COUNT=$(key_count)
 expect_exit 6 "$SPOD" keys import --key-file "$K/ed.hex" --alg ed25519 \
@@ -203,7 +203,7 @@ wait_until 20 keys_served || fail "keys not served after provisioning"
 # the ephemeral boot's keys are gone: sealed under another seal key
 run "$SPOD" --json audit tail --limit 100
 [[ $(json_get 'sum(r["kind"] == "key.lost" and "another seal key" in r["detail"] for r in d)' <<<"$OUT") == \
-	$(json_get 'len(d)' <<<"$EPHEMERAL_KEYS") ]] || fail "ephemeral keys not recorded as lost: $OUT"
+	"$(json_get 'len(d)' <<<"$EPHEMERAL_KEYS")" ]] || fail "ephemeral keys not recorded as lost: $OUT"
 [[ $(keys_json) == "[]" ]] || fail "keys of the ephemeral boot still listed: $(keys_json)"
 import_key "$K/ed.hex" --alg ed25519 --label rfc8032-2
 [[ $ERR != *WARNING* ]] || fail "a warning in custodian mode: $ERR"
