@@ -44,6 +44,13 @@ readyz_is() {
 	fi
 }
 
+# the help pages name the provisioning commands
+run "$SPOD" custodian --help
+[[ $OUT == *"custodian provision --share FILE --expect-pcr0 HEX"* && $OUT == *"custodian status"* ]] ||
+	fail "custodian --help: $OUT"
+run "$SPOD" keys --help
+[[ $OUT == *"keys import --key-file FILE"* ]] || fail "keys --help: $OUT"
+
 # ---- waiting for the custodians
 log "no share yet: not ready"
 expect_exit 3 "$SPOD" keys generate --alg ed25519
