@@ -64,7 +64,8 @@ ROWS=$(sql "SELECT count(*) FROM keys")
 BLOBS=$(sql "SELECT count(*) FROM sealed_blobs")
 # Empty the WAL (an outside TRUNCATE checkpoint), so that the next commit must grow it; then
 # spod-host may not write past the WAL's current size.
-[[ $(sql "PRAGMA wal_checkpoint(TRUNCATE)") == "0 0 0" ]] || fail "the WAL could not be emptied"
+wal_emptied() { [[ $(sql "PRAGMA wal_checkpoint(TRUNCATE)") == "0 0 0" ]]; }
+wait_until 10 wal_emptied || fail "the WAL could not be emptied"
 WAL_SIZE=$(stat -c %s "$DB-wal")
 prlimit --fsize="$WAL_SIZE": --pid "$HOST_PID" || fail "prlimit"
 expect_exit 3 "$SPOD" keys generate --alg p256 --label full-disk
