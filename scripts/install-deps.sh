@@ -15,6 +15,9 @@ packages=(
   python3 python3-cryptography python3-ecdsa python3-pycryptodome python3-cbor2 python3-yaml sqlite3
   # libgfshare's own gfsplit/gfcombine: a second opinion on spod's Shamir shares (tests/unit/test_shamir.c)
   libgfshare-bin
+  # gdb's gcore: tests/integration/secrets_scan.sh takes a core of the running spod-host and
+  # searches it for private keys, shares and the seal key
+  gdb
   # tooling: make format / make lint
   clang-format cppcheck
   # tests/vsock: QEMU (provides qemu-system-x86_64; TCG, no KVM needed), a static busybox and

@@ -164,10 +164,11 @@ wait_ready() {
 	done
 }
 
-# Starts the pod and waits until it serves requests.
+# Starts the pod and waits until it serves requests; arguments go to spod-host (start_pod
+# --seal custodians: the pod answers info, but no key request until its custodians provision).
 start_pod() {
 	start_enclave
-	start_host
+	start_host "$@"
 	wait_ready
 	# libspod programs (it_pipeline, the example, spod-bench) take their token from here;
 	# the CLI finds the same admin token in $SPOD_DATA_DIR by itself.
@@ -203,6 +204,63 @@ kill9_enclave() {
 	kill -KILL "$ENCLAVE_PID"
 	wait "$ENCLAVE_PID" 2>/dev/null || true
 	ENCLAVE_PID=""
+}
+
+# ---- custodian mode (docs/keys.md) ----
+
+# The PCR0 the running enclave attests, from a document verified under the development root
+# (what `--expect-pcr0` is given; the dev setup has no published image measurement).
+pod_pcr0() {
+	"$SPOD" attest --nonce "$(random_hex 16)" --out "$T_DIR/.pcr0.cbor" >/dev/null 2>"$T_DIR/.pcr0.err" &&
+		"$SPOD" --json attest verify "$T_DIR/.pcr0.cbor" --root dev | json_get 'd["pcrs"]["0"]'
+}
+
+# seal_get EXPR: EXPR over `spod --json custodian status` (the enclave's own answer, through
+# spod-host); fails while the pod does not answer.
+seal_get() {
+	local s
+	s=$("$SPOD" --timeout 5000 --json custodian status 2>/dev/null) || return 1
+	json_get "$1" <<<"$s"
+}
+
+# A new enclave boot in custodian mode is connected and waits for its first share.
+seal_waiting() {
+	[[ $(seal_get '[d["mode"], d["ready"], d["shares_present"]]' 2>/dev/null) == \
+		'["custodians", false, 0]' ]]
+}
+
+# provision FILE: one custodian's share, to the attested enclave ($PCR0, development root).
+provision() {
+	run "$SPOD" custodian provision --share "$1" --expect-pcr0 "$PCR0" --root dev
+}
+
+# Key requests are served (the seal key is rebuilt and spod-host replayed the sealed keys).
+keys_served() { "$SPOD" --timeout 5000 keys list >/dev/null 2>&1; }
+
+# keys_json: every live key as sorted JSON (id, alg, public_key, label), to compare pods.
+keys_json() {
+	"$SPOD" --json keys list | "$PY" -c 'import json, sys
+print(json.dumps(sorted(({k: x[k] for k in ("id", "alg", "public_key", "label")}
+                         for x in json.load(sys.stdin)), key=lambda x: x["id"])))'
+}
+
+# sign_check ID ALG PUBLIC: signs a fresh random message with key ID and verifies the
+# signature offline (spod verify) against PUBLIC; ECDSA keys sign its SHA-256.
+sign_check() {
+	local id=$1 alg=$2 pub=$3 msg sig hash=()
+	msg=$(random_hex 40)
+	[[ $alg == ed25519 ]] || hash=(--hash sha256)
+	run "$SPOD" --json sign "$id" --message "$msg" "${hash[@]}"
+	sig=$(json_get 'd["signature"]' <<<"$OUT")
+	run "$SPOD" verify --alg "$alg" --public "$pub" --message "$msg" "${hash[@]}" --signature "$sig"
+}
+
+# sign_check_all KEYS_JSON: sign_check for every key of a keys_json list.
+sign_check_all() {
+	local id alg pub
+	while read -r id alg pub; do
+		sign_check "$id" "$alg" "$pub"
+	done < <(json_get '"\n".join(" ".join((k["id"], k["alg"], k["public_key"])) for k in d)' <<<"$1")
 }
 
 t_cleanup() {

@@ -198,6 +198,19 @@ static int admit_list(struct host_client *cl, const struct spod_frame *f, struct
 	return SPOD_OK;
 }
 
+/*
+ * key.import, custodian.share: the request is an envelope only the enclave can open, so
+ * nothing of it is captured here; but the answer is audited like key.generate's (and an
+ * imported key is recorded with its sealed blob before the answer goes out).
+ */
+static int admit_envelope(struct host_client *cl, const struct spod_frame *f,
+                          struct host_audit **audit, const char **what)
+{
+	(void)what;
+	*audit = host_audit_new(cl->h, f->hdr.opcode, 0, cl->tok->id);
+	return *audit != NULL ? SPOD_OK : SPOD_E_NOMEM;
+}
+
 typedef int (*admit_fn)(struct host_client *cl, const struct spod_frame *f,
                         struct host_audit **audit, const char **what);
 
@@ -209,6 +222,8 @@ static const admit_fn admit_fns[SPOD_OPS_COUNT] = {
     [SPOD_SLOT_KEY_LIST] = admit_list,
     [SPOD_SLOT_SIGN] = admit_sign,
     [SPOD_SLOT_SIGN_BATCH] = admit_sign,
+    [SPOD_SLOT_KEY_IMPORT] = admit_envelope,
+    [SPOD_SLOT_CUSTODIAN_SHARE] = admit_envelope,
 };
 
 /* "token lacks the 'sign' op"; the event loop is the only caller, so one buffer serves. */

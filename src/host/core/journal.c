@@ -3,13 +3,13 @@
  * from each request in flight, group commit of audit records, and answers held back until
  * their records are durable.
  *
- * When the enclave answers an audited request (sign, sign.batch, key.generate, key.delete),
- * the answer is not sent: its audit records are queued and the frame is copied aside. Once
- * per event-loop wake-up (host_tick) every queued record is appended in one transaction, and
- * only after that commit returned are the held answers written to their clients. If the
- * commit fails, each held answer becomes an UNAVAILABLE error: a signature is never handed
- * out without its audit record. The client's send-buffer credit for a held answer stays
- * reserved until then, so flow control is unchanged.
+ * When the enclave answers an audited request (sign, sign.batch, key.generate, key.import,
+ * key.delete, custodian.share), the answer is not sent: its audit records are queued and the
+ * frame is copied aside. Once per event-loop wake-up (host_tick) every queued record is
+ * appended in one transaction, and only after that commit returned are the held answers
+ * written to their clients. If the commit fails, each held answer becomes an UNAVAILABLE
+ * error: a signature is never handed out without its audit record. The client's send-buffer
+ * credit for a held answer stays reserved until then, so flow control is unchanged.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,12 +290,17 @@ static int record_key(struct spod_host *h, const struct inflight *in, const stru
 		}
 		a = in->audit;
 	}
-	snprintf(detail, sizeof(detail), "alg=%s%s%.*s",
-	         result == SPOD_OK       ? spod_alg_name(k.alg)
-	         : spod_alg_name(a->alg) ? spod_alg_name(a->alg)
-	                                 : "?",
-	         result == SPOD_OK ? (k.label[0] ? " label=" : "") : (a->label[0] ? " label=" : ""),
-	         SPOD_LABEL_MAX_BYTES, result == SPOD_OK ? k.label : a->label);
+	if (k.public_key_len == 0 && f->hdr.status != 0 && a->opcode == SPOD_OP_KEY_IMPORT)
+		/* nothing of an import is known before the enclave opens it: its reason */
+		snprintf(detail, sizeof(detail), "%.*s", (int)f->body_len, (const char *)f->body);
+	else if (k.public_key_len > 0) /* the key the enclave made, recorded or not */
+		snprintf(detail, sizeof(detail), "alg=%s%s%.*s",
+		         spod_alg_name(k.alg) ? spod_alg_name(k.alg) : "?",
+		         k.label[0] ? " label=" : "", SPOD_LABEL_MAX_BYTES, k.label);
+	else
+		snprintf(detail, sizeof(detail), "alg=%s%s%.*s",
+		         spod_alg_name(a->alg) ? spod_alg_name(a->alg) : "?",
+		         a->label[0] ? " label=" : "", SPOD_LABEL_MAX_BYTES, a->label);
 	return host_journal_record(h, kind, result == SPOD_OK ? k.id : NULL, a->token_id, NULL,
 	                           result, detail);
 }
@@ -336,9 +341,9 @@ void host_journal_lost(struct spod_host *h, const struct host_audit *a)
 {
 	static const char detail[] =
 	    "answer lost (enclave connection or client gone); outcome unknown";
-	const char *kind = a->opcode == SPOD_OP_KEY_GENERATE ? "key.generate"
-	                   : a->opcode == SPOD_OP_KEY_DELETE ? "key.delete"
-	                                                     : "sign";
+	const char *kind = a->opcode == SPOD_OP_SIGN || a->opcode == SPOD_OP_SIGN_BATCH
+	                       ? "sign"
+	                       : spod_wire_op_name(a->opcode);
 	uint32_t n = a->n ? a->n : 1;
 
 	for (uint32_t i = 0; i < n; i++) {

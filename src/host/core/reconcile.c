@@ -23,12 +23,20 @@
 #include "host/core/host_int.h"
 
 #define LOAD_WINDOW 256u /* key.load requests in flight on one connection */
+/*
+ * A sealed blob names its key in its clear header (src/crypto/seal.h: the key id at byte 8),
+ * and the enclave answers a key.load with that key. A row whose blob names another key (rows
+ * swapped, or a blob written to the wrong row) is refused here, never sent: loading it would
+ * bring that other key back under this row's record.
+ */
+#define BLOB_KEY_ID_OFF 8u
+#define LOAD_OTHER_KEY  2 /* sync_key.load_rc: the row's blob names another key */
 
 struct sync_key {
 	uint8_t id[SPOD_KEY_ID_BYTES];
-	uint8_t lost;                /* lost in the records */
-	uint8_t seen;                /* held by the enclave (loaded, or in its list) */
-	int16_t load_rc;             /* the key.load answer's status: 0 ok, < 0 error, 1 no blob */
+	uint8_t lost;    /* lost in the records */
+	uint8_t seen;    /* held by the enclave (loaded, or in its list) */
+	int16_t load_rc; /* key.load's status: 0 ok, < 0 error, 1 no blob, LOAD_OTHER_KEY */
 	uint32_t blob_off, blob_len; /* in blobs */
 };
 
@@ -128,9 +136,14 @@ static int pump_loads(struct host_enclave *e)
 	size_t len;
 
 	while (r->loads_out < LOAD_WINDOW && r->next_load < r->n) {
-		const struct sync_key *k = &r->keys[r->next_load];
+		struct sync_key *k = &r->keys[r->next_load];
 
-		if (k->blob_len > 0) {
+		if (k->blob_len >= BLOB_KEY_ID_OFF + SPOD_KEY_ID_BYTES &&
+		    memcmp(r->blobs + k->blob_off + BLOB_KEY_ID_OFF, k->id, SPOD_KEY_ID_BYTES) !=
+		        0) {
+			k->load_rc = LOAD_OTHER_KEY;
+			r->failed++;
+		} else if (k->blob_len > 0) {
 			SPOD_TRY(spod_wire_enc_item(
 			    frame, sizeof(frame), &len, SPOD_OP_KEY_LOAD,
 			    HOST_CTL_RID(e->index, HOST_STEP_LOAD + r->next_load),
@@ -180,9 +193,19 @@ static const char *lost_why(const struct sync_key *k)
 		       "ephemeral mode, or other custodians)";
 	case SPOD_E_BAD_BLOB:
 		return "its sealed copy does not open: tampered, truncated or another key's";
+	case LOAD_OTHER_KEY:
+		return "its stored sealed copy is another key's (not sent to the enclave)";
 	default:
 		return "its sealed copy did not load";
 	}
+}
+
+/* The result of a key.lost record: why the blob did not load, else KEY_NOT_FOUND. */
+static int lost_result(const struct sync_key *k)
+{
+	if (k->load_rc == LOAD_OTHER_KEY)
+		return SPOD_E_BAD_BLOB;
+	return k->load_rc < 0 ? k->load_rc : SPOD_E_KEY_NOT_FOUND;
 }
 
 /* Marks one record lost or found, with its audit record. */
@@ -205,9 +228,8 @@ static void apply_one(struct spod_host *h, const struct sync_key *k)
 		         lost_why(k));
 	else
 		snprintf(detail, sizeof(detail), "the enclave holds this key again");
-	if (host_journal_record(
-	        h, lose ? "key.lost" : "key.found", k->id, NULL, NULL,
-	        lose ? (k->load_rc < 0 ? k->load_rc : SPOD_E_KEY_NOT_FOUND) : SPOD_OK, detail) < 0)
+	if (host_journal_record(h, lose ? "key.lost" : "key.found", k->id, NULL, NULL,
+	                        lose ? lost_result(k) : SPOD_OK, detail) < 0)
 		spod_error("audit: cannot queue a record: out of memory");
 }
 
