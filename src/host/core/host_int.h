@@ -139,6 +139,7 @@ struct host_enclave {
 	struct spod_host *h;
 	enum host_enclave_stage stage;
 	int refused; /* last attestation failed: retry slowly */
+	int served;  /* reached WAITING or READY since it connected: backoff starts over */
 	uint8_t admit_nonce[32];
 	unsigned index;
 	uint32_t inflight;
@@ -198,6 +199,10 @@ struct spod_host {
 	uint32_t nrecs, recs_cap;
 	struct spod_audit_rec *rec_views; /* what spod_store_audit_append reads, per commit */
 	uint32_t rec_views_cap;
+	struct host_pending_key *pkeys; /* new keys and blobs, stored with the next commit */
+	uint32_t npkeys, pkeys_cap;
+	struct spod_store_sealed *sealed_views; /* what spod_store_commit_batch reads */
+	uint32_t sealed_views_cap;
 	struct host_seal_state seal;
 	uint64_t audit_err_ns;    /* when a failed commit was last logged */
 	uint64_t audit_err_quiet; /* failed commits not logged since */

@@ -31,6 +31,14 @@ struct host_rec {
 	char detail[200];
 };
 
+/* A key the enclave made, with its sealed blob, waiting for the commit of its audit record. */
+struct host_pending_key {
+	struct spod_store_key key;
+	uint8_t blob[SPOD_STORE_BLOB_MAX_BYTES];
+	size_t blob_len;
+	uint16_t enclave;
+};
+
 /* An answer waiting for the commit: the frame, or (err < 0) an error message, in held_bytes. */
 struct host_held {
 	uint64_t client_rid;
@@ -125,11 +133,22 @@ void host_audit_free(struct spod_host *h, struct host_audit *a)
 	free(a);
 }
 
+/* Whether a key waiting for the next commit has this label. */
+static int label_pending(const struct spod_host *h, const char *label)
+{
+	for (uint32_t i = 0; i < h->npkeys; i++)
+		if (strcmp(h->pkeys[i].key.label, label) == 0)
+			return 1;
+	return 0;
+}
+
 int host_audit_claim_label(struct spod_host *h, struct host_audit *a)
 {
 	struct spod_store_key k;
 	int rc;
 
+	if (label_pending(h, a->label))
+		return SPOD_E_LABEL_TAKEN;
 	for (const struct host_audit *p = h->pending_labels; p != NULL; p = p->next_label)
 		if (strcmp(p->label, a->label) == 0)
 			return SPOD_E_LABEL_TAKEN;
@@ -246,12 +265,30 @@ static void drop_unrecorded(struct spod_host *h, uint16_t enclave, const uint8_t
 		    "a key made without a stored record stays in the enclave until it restarts");
 }
 
+/* Queues a new key and its blob for the next commit (with the audit records). */
+static int queue_key(struct spod_host *h, const struct spod_store_key *k,
+                     const struct spod_key_view *v, uint16_t enclave)
+{
+	struct host_pending_key *p;
+
+	if (v->blob_len > sizeof(p->blob))
+		return SPOD_E_PROTOCOL;
+	SPOD_TRY(grow((void **)&h->pkeys, &h->pkeys_cap, h->npkeys + 1, sizeof(*h->pkeys)));
+	p = &h->pkeys[h->npkeys++];
+	p->key = *k;
+	memcpy(p->blob, v->blob, v->blob_len);
+	p->blob_len = v->blob_len;
+	p->enclave = enclave;
+	return SPOD_OK;
+}
+
 /*
- * key.generate, key.import: the new key's record and its sealed blob go to the store, in one
- * transaction, before the answer is released. When storing fails, *stored is that error and
- * msg says so (the answer becomes that error), and the enclave is told to delete the key:
- * a key nobody has a record or a sealed copy of must not stay usable. Returns SPOD_OK, or
- * the error of queueing the audit record.
+ * key.generate, key.import: the new key's record and its sealed blob are stored in the same
+ * transaction as the audit records, before the answer is released (host_journal_commit); if
+ * that commit fails the answer becomes an error and the enclave is told to delete the key: a
+ * key nobody has a record or a sealed copy of must not stay usable. A label another live key
+ * (or a key waiting for this commit) has is refused here, the same way. *stored and msg get
+ * such a refusal. Returns SPOD_OK, or the error of queueing.
  */
 static int record_key(struct spod_host *h, const struct inflight *in, const struct spod_frame *f,
                       int *stored, char *msg, size_t cap)
@@ -272,23 +309,22 @@ static int record_key(struct spod_host *h, const struct inflight *in, const stru
 		k.public_key_len = v.pub_len;
 		memcpy(k.label, v.label != NULL ? v.label : "", v.label_len);
 		k.created_ms = host_wall_ms();
-		result = spod_store_key_put_sealed(h->store, &k, v.blob, v.blob_len);
+		if (k.label[0] != '\0' &&
+		    (label_pending(h, k.label) ||
+		     spod_store_key_find_label(h->store, &(struct spod_store_key){0}, k.label) ==
+		         SPOD_OK))
+			result = SPOD_E_LABEL_TAKEN;
+		else
+			result = queue_key(h, &k, &v, in->enclave);
 		if (result < 0) {
-			if (result == SPOD_E_BAD_ARG && k.label[0] != '\0' &&
-			    spod_store_key_find_label(h->store, &(struct spod_store_key){0},
-			                              k.label) == SPOD_OK)
-				result = SPOD_E_LABEL_TAKEN;
 			*stored = result;
 			snprintf(msg, cap,
-			         "%s: key made but its record not stored (%s); the enclave "
-			         "drops it",
-			         kind,
+			         "%s: key made but not recorded (%s); the enclave drops it", kind,
 			         result == SPOD_E_LABEL_TAKEN ? "label already used by a live key"
-			                                      : spod_store_last_error(h->store));
+			                                      : spod_strerror(result));
 			spod_error("%s", msg);
 			drop_unrecorded(h, in->enclave, k.id);
 		}
-		a = in->audit;
 	}
 	if (k.public_key_len == 0 && f->hdr.status != 0 && a->opcode == SPOD_OP_KEY_IMPORT)
 		/* nothing of an import is known before the enclave opens it: its reason */
@@ -438,15 +474,27 @@ static void log_failure(struct spod_host *h, const char *msg)
 	h->audit_err_quiet = 0;
 }
 
+/* New keys with their blobs and the audit records, in one transaction. */
+static int commit_keys_and_records(struct spod_host *h)
+{
+	SPOD_TRY(grow((void **)&h->sealed_views, &h->sealed_views_cap, h->npkeys,
+	              sizeof(*h->sealed_views)));
+	for (uint32_t i = 0; i < h->npkeys; i++)
+		h->sealed_views[i] = (struct spod_store_sealed){h->pkeys[i].key, h->pkeys[i].blob,
+		                                                h->pkeys[i].blob_len};
+	return spod_store_commit_batch(h->store, h->sealed_views, h->npkeys, h->rec_views,
+	                               h->nrecs);
+}
+
 int host_journal_commit(struct spod_host *h)
 {
 	char msg[SPOD_ERRMSG_MAX_BYTES];
 	uint64_t t0;
 	int rc = SPOD_OK;
 
-	if (h->nrecs == 0 && h->nheld == 0)
+	if (h->nrecs == 0 && h->nheld == 0 && h->npkeys == 0)
 		return SPOD_OK;
-	if (h->nrecs > 0) {
+	if (h->nrecs > 0 || h->npkeys > 0) {
 		rc = grow((void **)&h->rec_views, &h->rec_views_cap, h->nrecs,
 		          sizeof(*h->rec_views));
 		if (rc == SPOD_OK) {
@@ -464,7 +512,7 @@ int host_journal_commit(struct spod_host *h)
 				};
 			}
 			t0 = host_now_ns();
-			rc = spod_store_audit_append(h->store, h->rec_views, h->nrecs);
+			rc = commit_keys_and_records(h);
 			host_metrics_add(&h->metrics.audit_commit_ns_sum, host_now_ns() - t0);
 		}
 		if (rc == SPOD_OK) {
@@ -476,7 +524,16 @@ int host_journal_commit(struct spod_host *h)
 			         rc == SPOD_E_NOMEM ? "out of memory"
 			                            : spod_store_last_error(h->store));
 			log_failure(h, msg);
+			/* Keys the enclave made whose records were not stored go again. */
+			for (uint32_t i = 0; i < h->npkeys; i++) {
+				spod_error("a key made but its record not stored (%s); the "
+				           "enclave drops it",
+				           rc == SPOD_E_NOMEM ? "out of memory"
+				                              : spod_store_last_error(h->store));
+				drop_unrecorded(h, h->pkeys[i].enclave, h->pkeys[i].key.id);
+			}
 		}
+		h->npkeys = 0;
 	}
 	for (uint32_t i = 0; i < h->nheld; i++) {
 		const struct host_held *hd = &h->held[i];
@@ -509,6 +566,10 @@ int host_journal_commit(struct spod_host *h)
 
 void host_journal_free(struct spod_host *h)
 {
+	free(h->pkeys);
+	free(h->sealed_views);
+	h->pkeys = NULL;
+	h->sealed_views = NULL;
 	audit_spares_free(h);
 	free(h->recs);
 	free(h->rec_views);

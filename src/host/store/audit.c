@@ -197,36 +197,61 @@ static int insert_one(struct spod_store *s, const struct audit_fields *f,
 	return rc == SQLITE_DONE ? SPOD_OK : store_fail(s, rc, "insert audit record");
 }
 
-int spod_store_audit_append(struct spod_store *s, const struct spod_audit_rec *recs, size_t n)
+/* The audit part of a commit, inside the caller's transaction. */
+static int audit_insert(struct spod_store *s, const struct spod_audit_rec *recs, size_t n)
 {
 	uint8_t prev[SPOD_STORE_HASH_BYTES], hash[SPOD_STORE_HASH_BYTES];
-	uint8_t scratch[SPOD_AUDIT_ENC_MAX_BYTES];
 	struct audit_fields f;
 	uint64_t head;
-	size_t len;
-	int err;
 
-	s->err[0] = '\0';
 	if (n == 0)
 		return SPOD_OK;
+	SPOD_TRY(read_head(s, &head, prev));
+	if (n > (uint64_t)INT64_MAX - head)
+		return store_error(s, SPOD_E_INTERNAL, "audit seq exhausted");
+	for (size_t i = 0; i < n; i++) {
+		SPOD_TRY(rec_fields(&f, head + 1 + i, &recs[i]));
+		SPOD_TRY(hash_fields(hash, prev, &f));
+		SPOD_TRY(insert_one(s, &f, prev, hash));
+		memcpy(prev, hash, sizeof prev);
+	}
+	return SPOD_OK;
+}
+
+static int check_recs(struct spod_store *s, const struct spod_audit_rec *recs, size_t n)
+{
+	uint8_t scratch[SPOD_AUDIT_ENC_MAX_BYTES];
+	struct audit_fields f;
+	size_t len;
+
 	for (size_t i = 0; i < n; i++) {
 		if (rec_fields(&f, 1, &recs[i]) < 0 ||
 		    encode_fields(scratch, sizeof scratch, &len, &f) < 0)
 			return store_error(s, SPOD_E_BAD_ARG,
 			                   "audit record %zu of %zu out of range", i + 1, n);
 	}
+	return SPOD_OK;
+}
+
+int spod_store_audit_append(struct spod_store *s, const struct spod_audit_rec *recs, size_t n)
+{
+	return spod_store_commit_batch(s, NULL, 0, recs, n);
+}
+
+int spod_store_commit_batch(struct spod_store *s, const struct spod_store_sealed *keys,
+                            size_t nkeys, const struct spod_audit_rec *recs, size_t n)
+{
+	int err;
+
+	s->err[0] = '\0';
+	if (n == 0 && nkeys == 0)
+		return SPOD_OK;
+	SPOD_TRY(check_recs(s, recs, n));
 	SPOD_TRY(store_begin(s));
-	SPOD_GUARD(err, read_head(s, &head, prev));
-	if (n > (uint64_t)INT64_MAX - head) {
-		err = store_error(s, SPOD_E_INTERNAL, "audit seq exhausted");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		SPOD_GUARD(err, rec_fields(&f, head + 1 + i, &recs[i]));
-		SPOD_GUARD(err, hash_fields(hash, prev, &f));
-		SPOD_GUARD(err, insert_one(s, &f, prev, hash));
-		memcpy(prev, hash, sizeof prev);
-	}
+	for (size_t i = 0; i < nkeys; i++)
+		SPOD_GUARD(
+		    err, store_key_insert_sealed(s, &keys[i].key, keys[i].blob, keys[i].blob_len));
+	SPOD_GUARD(err, audit_insert(s, recs, n));
 	err = store_commit(s);
 out:
 	if (err < 0)

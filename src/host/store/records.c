@@ -88,33 +88,29 @@ int spod_store_key_put(struct spod_store *s, const struct spod_store_key *k)
 	return store_step_done(s, st, "insert key");
 }
 
-int spod_store_key_put_sealed(struct spod_store *s, const struct spod_store_key *k,
-                              const uint8_t *blob, size_t blob_len)
+int store_key_insert_sealed(struct spod_store *s, const struct spod_store_key *k,
+                            const uint8_t *blob, size_t blob_len)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	s->err[0] = '\0';
 	if (blob_len == 0 || blob_len > SPOD_STORE_BLOB_MAX_BYTES)
 		return store_error(s, SPOD_E_BAD_ARG, "sealed blob of %zu bytes", blob_len);
-	SPOD_TRY(store_begin(s));
-	rc = spod_store_key_put(s, k);
-	if (rc == SPOD_OK) {
-		st = store_stmt(s, ST_BLOB_PUT);
-		if ((rc = sqlite3_bind_blob(st, 1, k->id, sizeof k->id, SQLITE_STATIC)) !=
-		        SQLITE_OK ||
-		    (rc = sqlite3_bind_blob(st, 2, blob, (int)blob_len, SQLITE_STATIC)) !=
-		        SQLITE_OK ||
-		    (rc = sqlite3_bind_int64(st, 3, k->created_ms)) != SQLITE_OK)
-			rc = store_fail(s, rc, "bind sealed blob");
-		else
-			rc = store_step_done(s, st, "insert sealed blob");
-	}
-	if (rc == SPOD_OK)
-		rc = store_commit(s);
-	if (rc < 0)
-		store_rollback(s);
-	return rc;
+	SPOD_TRY(spod_store_key_put(s, k));
+	st = store_stmt(s, ST_BLOB_PUT);
+	if ((rc = sqlite3_bind_blob(st, 1, k->id, sizeof k->id, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_blob(st, 2, blob, (int)blob_len, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(st, 3, k->created_ms)) != SQLITE_OK)
+		return store_fail(s, rc, "bind sealed blob");
+	return store_step_done(s, st, "insert sealed blob");
+}
+
+int spod_store_key_put_sealed(struct spod_store *s, const struct spod_store_key *k,
+                              const uint8_t *blob, size_t blob_len)
+{
+	const struct spod_store_sealed one = {*k, blob, blob_len};
+
+	return spod_store_commit_batch(s, &one, 1, NULL, 0);
 }
 
 int spod_store_key_list_sealed(struct spod_store *s,

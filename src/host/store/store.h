@@ -191,6 +191,19 @@ int spod_store_key_mark_deleted(struct spod_store *s, const uint8_t id[static SP
 int spod_store_key_put_sealed(struct spod_store *s, const struct spod_store_key *k,
                               const uint8_t *blob, size_t blob_len)
     __attribute__((warn_unused_result, nonnull));
+/*
+ * One transaction for what the host's journal commits together: new keys with their sealed
+ * blobs and a batch of audit records (as spod_store_audit_append). All of it is stored, or
+ * none (errors as those functions). keys may be NULL when nkeys is 0, recs when n is 0.
+ */
+struct spod_store_sealed {
+	struct spod_store_key key;
+	const uint8_t *blob;
+	size_t blob_len;
+};
+int spod_store_commit_batch(struct spod_store *s, const struct spod_store_sealed *keys,
+                            size_t nkeys, const struct spod_audit_rec *recs, size_t n)
+    __attribute__((warn_unused_result, nonnull(1)));
 int spod_store_key_list_sealed(struct spod_store *s,
                                int (*cb)(void *ctx, const struct spod_store_key *k,
                                          const uint8_t *blob, size_t blob_len),

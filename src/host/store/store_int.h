@@ -59,6 +59,10 @@ int store_begin(struct spod_store *s);
 int store_commit(struct spod_store *s);
 void store_rollback(struct spod_store *s);
 
+/* Inserts a key record and its sealed blob inside the caller's transaction. */
+int store_key_insert_sealed(struct spod_store *s, const struct spod_store_key *k,
+                            const uint8_t *blob, size_t blob_len);
+
 /* The connection, for tests that need raw SQL on the same handle. */
 sqlite3 *store_db(struct spod_store *s);
 
