@@ -115,31 +115,35 @@ int spod_seal(uint8_t *out, size_t cap, size_t *out_len,
 	return SPOD_OK;
 }
 
-int spod_unseal(struct spod_secret_key *sk, const char **why, const struct spod_blob_view *v,
-                const uint8_t seal_key[SPOD_SEAL_KEY_BYTES],
-                const uint8_t seal_key_id[SPOD_SEAL_KEY_ID_BYTES])
+int spod_blob_open(uint8_t secret[32], const char **why, const struct spod_blob_view *v,
+                   const uint8_t seal_key[SPOD_SEAL_KEY_BYTES],
+                   const uint8_t seal_key_id[SPOD_SEAL_KEY_ID_BYTES])
 {
-	uint8_t *secret = NULL;
-	uint8_t pub[SPOD_PUB_MAX_BYTES];
-	size_t pub_len = 0;
-	int rc;
-
 	*why = NULL;
 	if (sodium_memcmp(v->seal_key_id, seal_key_id, SPOD_SEAL_KEY_ID_BYTES) != 0) {
 		*why = "sealed under another seal key";
 		return SPOD_E_WRONG_SEAL_KEY;
 	}
-	/* Decrypted into the key's own (locked) memory, then made a key in place. */
-	secret = sk->secret;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(secret, NULL, NULL, v->ciphertext,
 	                                               SPOD_SEAL_CT_BYTES, v->blob, v->ad_len,
 	                                               v->nonce, seal_key) != 0) {
-		sodium_memzero(sk->secret, sizeof(sk->secret));
+		sodium_memzero(secret, SECRET_BYTES);
 		*why = "sealed blob does not authenticate: tampered, truncated or another key's";
 		return SPOD_E_BAD_BLOB;
 	}
-	rc = spod_key_load(sk, pub, &pub_len, v->alg);
-	if (rc < 0) {
+	return SPOD_OK;
+}
+
+int spod_unseal(struct spod_secret_key *sk, const char **why, const struct spod_blob_view *v,
+                const uint8_t seal_key[SPOD_SEAL_KEY_BYTES],
+                const uint8_t seal_key_id[SPOD_SEAL_KEY_ID_BYTES])
+{
+	uint8_t pub[SPOD_PUB_MAX_BYTES];
+	size_t pub_len = 0;
+
+	/* Decrypted into the key's own (locked) memory, then made a key in place. */
+	SPOD_TRY(spod_blob_open(sk->secret, why, v, seal_key, seal_key_id));
+	if (spod_key_load(sk, pub, &pub_len, v->alg) < 0) {
 		*why = "sealed secret is not a valid key";
 		return SPOD_E_BAD_BLOB;
 	}

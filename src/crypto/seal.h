@@ -77,6 +77,16 @@ int spod_seal(uint8_t *out, size_t cap, size_t *out_len,
     __attribute__((warn_unused_result, nonnull(1, 3, 4, 5, 6, 7, 8)));
 
 /*
+ * Decrypts a validated blob's secret into secret (32 bytes of the caller's locked memory)
+ * without making a key of it. Returns SPOD_OK, SPOD_E_WRONG_SEAL_KEY or SPOD_E_BAD_BLOB (it
+ * does not authenticate) with *why; secret is wiped on failure.
+ */
+int spod_blob_open(uint8_t secret[32], const char **why, const struct spod_blob_view *v,
+                   const uint8_t seal_key[SPOD_SEAL_KEY_BYTES],
+                   const uint8_t seal_key_id[SPOD_SEAL_KEY_ID_BYTES])
+    __attribute__((warn_unused_result, nonnull));
+
+/*
  * Opens a validated blob under seal_key into *sk (which must live in secure memory and hold
  * no key) and checks that the secret derives exactly the public key the blob names.
  * Returns SPOD_OK; SPOD_E_WRONG_SEAL_KEY when the blob names another seal key id;

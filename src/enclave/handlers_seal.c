@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "crypto/seal.h"
 #include "crypto/secmem.h"
 #include "enclave/handlers_int.h"
@@ -71,16 +73,30 @@ static int put_key(const struct spod_frame *f, uint8_t *out, size_t cap, size_t 
 	                         k->pub, k->pub_len, k->label, k->label_len);
 }
 
-/* A blob for a key already held: the same key (a second replay) is fine, another is not. */
+/*
+ * A blob for a key already held (each pool connection replays): it must describe the same
+ * key and still open to the same secret, so a blob damaged in storage is noticed now, not at
+ * the next enclave restart.
+ */
 static int load_again(struct spod_enclave_state *st, const struct spod_key_entry *k,
-                      const struct spod_blob_view *b)
+                      const struct spod_blob_view *b, const uint8_t *seal_key)
 {
-	if (k->sk.alg == b->alg && k->pub_len == b->pub_len &&
-	    memcmp(k->pub, b->pub, b->pub_len) == 0 && k->label_len == b->label_len &&
-	    (b->label_len == 0 || memcmp(k->label, b->label, b->label_len) == 0))
-		return SPOD_OK;
-	st->why = "another key with this id is loaded already";
-	return SPOD_E_BAD_BLOB;
+	int same;
+
+	if (!(k->sk.alg == b->alg && k->pub_len == b->pub_len &&
+	      memcmp(k->pub, b->pub, b->pub_len) == 0 && k->label_len == b->label_len &&
+	      (b->label_len == 0 || memcmp(k->label, b->label, b->label_len) == 0))) {
+		st->why = "another key with this id is loaded already";
+		return SPOD_E_BAD_BLOB;
+	}
+	SPOD_TRY(spod_blob_open(st->scratch, &st->why, b, seal_key, st->seal.key_id));
+	same = sodium_memcmp(st->scratch, k->sk.secret, 32) == 0;
+	spod_secmem_wipe(st->scratch, 32);
+	if (!same) {
+		st->why = "the blob opens to another secret than the key held under its id";
+		return SPOD_E_BAD_BLOB;
+	}
+	return SPOD_OK;
 }
 
 int spod_enclave_do_load(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
@@ -99,7 +115,7 @@ int spod_enclave_do_load(struct spod_enclave_state *st, const struct spod_frame 
 	SPOD_TRY(spod_blob_parse(&b, &st->why, req.data, req.len));
 	held = spod_keystore_find(st->keys, b.key_id);
 	if (held != NULL) {
-		SPOD_TRY(load_again(st, held, &b));
+		SPOD_TRY(load_again(st, held, &b, seal_key));
 		return put_key(f, out, cap, len, held);
 	}
 	SPOD_TRY(spod_keystore_claim(st->keys, &e, b.key_id));

@@ -8,7 +8,9 @@
 #     of it, and the next key works;
 #  b) the enclave killed mid-provisioning (1 of 2 shares in): the new boot needs both shares
 #     again and the pod is not ready until then;
-#  c) one byte of one key's sealed blob flipped in the database: after an enclave restart that
+#  c) one byte of one key's sealed blob flipped in the database: a spod-host restart replays it
+#     to the enclave that still holds the key, which opens it anyway and refuses it, so the host
+#     warns by key id while the key still serves; after an enclave restart that
 #     key is lost (key.lost, BAD_BLOB, "does not open") and signs no more, every other key loads
 #     and signs; with the byte restored and another restart it is found again (key.found) and
 #     signs;
@@ -33,9 +35,12 @@ SH=$T_DIR/shares
 start_enclave
 # spod-host's log goes through a pipe: a file-size limit on the host must hit its database
 # files only, not its log.
-"$SPOD_HOST" --listen "$HOST_URI" --enclave "$ENCLAVE_URI" --log-level info --http off \
-	--seal custodians > >(exec cat >>"$T_DIR/host.log") 2>&1 &
-HOST_PID=$!
+start_fault_host() {
+	"$SPOD_HOST" --listen "$HOST_URI" --enclave "$ENCLAVE_URI" --log-level info --http off \
+		--seal custodians > >(exec cat >>"$T_DIR/host.log") 2>&1 &
+	HOST_PID=$!
+}
+start_fault_host
 wait_ready
 PCR0=$(pod_pcr0)
 provision "$SH/share-1.json"
@@ -113,6 +118,14 @@ ORIG=$(sql "SELECT blob FROM sealed_blobs WHERE key_id = ?" "$VICTIM")
 [[ ${ORIG:0:8} == 53505342 ]] || fail "not a sealed blob: $ORIG"
 BYTE=$((${#ORIG} / 2 - 30)) # inside the ciphertext
 sql "UPDATE sealed_blobs SET blob = ? WHERE key_id = ?" "$(flip_hex "$ORIG" "$BYTE")" "$VICTIM" >/dev/null
+# spod-host restarted first: the enclave still holds the key, its replay opens the blob anyway
+kill "$HOST_PID"
+wait "$HOST_PID" 2>/dev/null || true
+start_fault_host
+wait_until 20 keys_served || fail "keys not served after a spod-host restart"
+[[ $(keys_json) == "$KEYS" ]] || fail "keys held by the enclave after a host restart: $(keys_json)"
+grep -q "key $VICTIM: its sealed copy does not open.*still holds the key" "$T_DIR/host.log" ||
+	fail "no warning that a held key's stored blob does not open"
 restart_provisioned "$SH/share-2.json" "$SH/share-3.json"
 OTHERS=$(json_get "[k for k in d if k['id'] != '$VICTIM']" <<<"$KEYS")
 [[ $(keys_json) == "$OTHERS" ]] || fail "keys with one blob tampered: $(keys_json), want $OTHERS"

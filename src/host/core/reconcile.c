@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "host/core/host_int.h"
 
@@ -233,10 +234,16 @@ static void apply_one(struct spod_host *h, const struct sync_key *k)
 		spod_error("audit: cannot queue a record: out of memory");
 }
 
+#define DAMAGED_LOGGED 16u /* held keys with a bad blob named one by one in the log */
+
+/*
+ * Marks records lost or found; and says which keys the enclave still holds although their
+ * stored blob did not load (damaged in storage: noticed now, not when the enclave restarts).
+ */
 static void apply(struct host_enclave *e)
 {
 	struct host_reconcile *r = e->sync;
-	uint32_t lost = 0, found = 0;
+	uint32_t lost = 0, found = 0, damaged = 0;
 
 	for (uint32_t i = 0; i < r->n; i++) {
 		const struct sync_key *k = &r->keys[i];
@@ -245,7 +252,18 @@ static void apply(struct host_enclave *e)
 			lost += !k->seen;
 			found += k->seen;
 		}
+		if (k->seen && k->load_rc < 0 && damaged++ < DAMAGED_LOGGED) {
+			char hex[2 * SPOD_KEY_ID_BYTES + 1];
+			if (spod_hex_encode(hex, sizeof(hex), k->id, sizeof(k->id)) == SPOD_OK)
+				spod_warn(
+				    "key %s: %s; the enclave still holds the key, but loses it "
+				    "at its next restart unless the stored blob is restored",
+				    hex, lost_why(k));
+		}
 	}
+	if (damaged > DAMAGED_LOGGED)
+		spod_warn("%u more held keys with a sealed copy that does not load",
+		          damaged - DAMAGED_LOGGED);
 	spod_info("enclave connection %u: %u sealed key(s) loaded, %u refused; records: %u lost, "
 	          "%u found again",
 	          e->index, r->loaded, r->failed, lost, found);
