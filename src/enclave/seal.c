@@ -139,8 +139,8 @@ int spod_enclave_seal_add_share(struct spod_enclave_seal *s, const uint8_t *payl
 		return SPOD_E_MODE_CONFLICT;
 	}
 	if (s->key != NULL) {
-		*why = NULL;
-		return SPOD_OK; /* rebuilt already: a late share changes nothing */
+		*why = "the seal key is rebuilt already: this share is not needed";
+		return SPOD_E_BAD_SHARE;
 	}
 	SPOD_TRY(spod_share_parse(&v, payload, len, why));
 	SPOD_TRY(spod_share_set_add(&s->shares, &progress, &v, why));

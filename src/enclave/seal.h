@@ -18,7 +18,9 @@
 #include "crypto/share.h"
 #include "spod/wire.h"
 
-#define SPOD_ATTESTED_NONCES 64u /* attestation nonces remembered for envelopes */
+/* Attestation nonces remembered for envelopes: enough that a flood of attest requests
+ * between a custodian's attest and send is unlikely to push its nonce out (33 bytes each). */
+#define SPOD_ATTESTED_NONCES 1024u
 
 struct spod_enclave_seal {
 	uint8_t mode; /* enum spod_seal_mode; SPOD_SEAL_UNSET until chosen */
@@ -76,8 +78,9 @@ int spod_enclave_seal_open(struct spod_enclave_seal *s, uint8_t *payload, size_t
 /*
  * A custodian's share payload (opened from its envelope): stored, and once the threshold is
  * reached the seal key is rebuilt and checked against its id. Returns SPOD_OK (stored, or the
- * key rebuilt), SPOD_E_MODE_CONFLICT (not in custodian mode), or the share set's errors with
- * *why (SPOD_E_BAD_SHARE, SPOD_E_WRONG_SEAL_KEY).
+ * key rebuilt), SPOD_E_MODE_CONFLICT (not in custodian mode), SPOD_E_BAD_SHARE once the key is
+ * rebuilt already (not needed), or the share set's errors with *why (SPOD_E_BAD_SHARE,
+ * SPOD_E_WRONG_SEAL_KEY).
  */
 int spod_enclave_seal_add_share(struct spod_enclave_seal *s, const uint8_t *payload, size_t len,
                                 const char **why) __attribute__((warn_unused_result, nonnull));
