@@ -109,8 +109,17 @@ void host_enclave_down(struct host_enclave *e, const char *why)
 	e->dirty = 0;
 	host_reconcile_free(e);
 	fail_inflight(e);
-	/* An enclave that failed attestation is not hammered with new attempts. */
-	e->backoff_ms = e->refused ? BACKOFF_MAX_MS : BACKOFF_MIN_MS;
+	/*
+	 * An enclave that failed attestation is not hammered with new attempts; one that fails
+	 * its set-up in another way waits twice as long each time; one that served starts over.
+	 */
+	if (e->refused)
+		e->backoff_ms = BACKOFF_MAX_MS;
+	else if (!e->served)
+		e->backoff_ms =
+		    e->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff_ms * 2;
+	else
+		e->backoff_ms = BACKOFF_MIN_MS;
 	e->retry_ns = host_now_ns() + (uint64_t)e->backoff_ms * NS_PER_MS;
 	note_readiness(h);
 	host_arm_timer(h);
@@ -137,6 +146,7 @@ static int setup_answer(struct host_enclave *e, const struct spod_frame *f)
 			return rc;
 		if (rc == 0) {
 			e->stage = HOST_ENCLAVE_WAITING;
+			e->served = 1;
 			spod_warn("enclave connection %u: NOT READY, waiting for the custodians' "
 			          "shares of the seal key (spod custodian provision)",
 			          e->index);
@@ -148,6 +158,7 @@ static int setup_answer(struct host_enclave *e, const struct spod_frame *f)
 		rc = host_reconcile_answer(e, f);
 		if (rc == 1) {
 			e->stage = HOST_ENCLAVE_READY;
+			e->served = 1;
 			note_readiness(e->h);
 		}
 		return rc < 0 ? rc : SPOD_OK;
@@ -240,7 +251,7 @@ int host_enclave_connect(struct host_enclave *e)
 		spod_conn_free(&e->c);
 		return rc;
 	}
-	e->backoff_ms = BACKOFF_MIN_MS;
+	e->served = 0;
 	rc = h->cfg.admit ? host_admission_begin(e) : host_seal_begin(e);
 	if (rc < 0) {
 		spod_loop_del(h->loop, fd);
