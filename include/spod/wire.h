@@ -198,8 +198,13 @@ struct spod_item_req {
 };
 int spod_wire_item_req(struct spod_item_req *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
-/* seal.setup: the mode (SPOD_SEAL_EPHEMERAL or SPOD_SEAL_CUSTODIANS), then 7 zero bytes. */
-int spod_wire_seal_setup_req(uint8_t *mode, const struct spod_frame *f)
+/*
+ * seal.setup: the mode (SPOD_SEAL_EPHEMERAL or SPOD_SEAL_CUSTODIANS), 7 zero bytes, and the
+ * 16-byte seal key id the custodians' shares must rebuild. *seal_key_id points at it in the
+ * frame, or is NULL when it is all zero (none expected); an id with ephemeral mode is
+ * SPOD_E_BAD_FIELD.
+ */
+int spod_wire_seal_setup_req(uint8_t *mode, const uint8_t **seal_key_id, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 /* info, echo, and any opcode whose body must be empty */
 int spod_wire_empty_req(const struct spod_frame *f) __attribute__((warn_unused_result, nonnull));
@@ -235,8 +240,10 @@ int spod_wire_enc_sign(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
 int spod_wire_enc_item(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
                        const uint8_t *item, size_t len)
     __attribute__((warn_unused_result, nonnull));
-int spod_wire_enc_seal_setup(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, uint8_t mode)
-    __attribute__((warn_unused_result, nonnull));
+/* seal_key_id NULL: none expected (it must be NULL for ephemeral mode: SPOD_E_BAD_ARG). */
+int spod_wire_enc_seal_setup(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, uint8_t mode,
+                             const uint8_t *seal_key_id)
+    __attribute__((warn_unused_result, nonnull(1, 3)));
 
 /* Incremental sign.batch encoder: begin, add items, finish. */
 struct spod_batch_enc {

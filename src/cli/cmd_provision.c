@@ -146,9 +146,15 @@ static int check_custodian_enclave(const struct spod_attest_result *res,
 	}
 	if (!all_zero(ud->seal.seal_key_id, 16) &&
 	    memcmp(ud->seal.seal_key_id, share->seal_key_id, 16) != 0) {
+		char want[33] = "", have[33] = "";
+		if (spod_hex_encode(want, sizeof(want), ud->seal.seal_key_id, 16) < 0 ||
+		    spod_hex_encode(have, sizeof(have), share->seal_key_id, 16) < 0)
+			want[0] = have[0] = '\0';
 		fprintf(stderr,
-		        "spod: refused to send the share: the enclave is rebuilding another "
-		        "seal key than this share's\n");
+		        "spod: refused to send the share: the pod's keys are sealed under seal key "
+		        "%s, this share is of seal key %s (another custodian ceremony) "
+		        "[WRONG_SEAL_KEY]\n",
+		        want, have);
 		return spod_err_exit_code(SPOD_E_WRONG_SEAL_KEY);
 	}
 	return 0;

@@ -167,6 +167,25 @@ int spod_share_set_init(struct spod_share_set *set, const uint8_t *seal_key_id)
 	return SPOD_OK;
 }
 
+int spod_share_set_expect(struct spod_share_set *set,
+                          const uint8_t seal_key_id[static SPOD_SEAL_KEY_ID_BYTES],
+                          unsigned *dropped)
+{
+	const int same = sodium_memcmp(set->seal_key_id, seal_key_id, SPOD_SEAL_KEY_ID_BYTES) == 0;
+
+	*dropped = 0;
+	if (set->id_fixed)
+		return same ? SPOD_OK : SPOD_E_WRONG_SEAL_KEY;
+	if (set->have_id && !same) {
+		*dropped = (unsigned)__builtin_popcount(set->present);
+		set_empty(set);
+	}
+	memcpy(set->seal_key_id, seal_key_id, SPOD_SEAL_KEY_ID_BYTES);
+	set->id_fixed = 1;
+	set->have_id = 1;
+	return SPOD_OK;
+}
+
 void spod_share_set_free(struct spod_share_set *set)
 {
 	spod_secmem_free(set->shares);

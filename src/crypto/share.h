@@ -135,6 +135,16 @@ int spod_share_set_add(struct spod_share_set *set, struct spod_share_progress *p
 int spod_share_set_rebuild(struct spod_share_set *set, uint8_t seal_key[static SPOD_SEAL_KEY_BYTES],
                            const char **why) __attribute__((warn_unused_result, nonnull));
 
+/*
+ * Fixes the id the shares must rebuild after the set was made (as spod_share_set_init with
+ * seal_key_id). Shares already held of another id are wiped and the set emptied; *dropped says
+ * how many. A set with a fixed id keeps it (SPOD_E_WRONG_SEAL_KEY, nothing changes, when
+ * seal_key_id differs). Returns SPOD_OK or SPOD_E_WRONG_SEAL_KEY.
+ */
+int spod_share_set_expect(struct spod_share_set *set,
+                          const uint8_t seal_key_id[static SPOD_SEAL_KEY_ID_BYTES],
+                          unsigned *dropped) __attribute__((warn_unused_result, nonnull));
+
 /* Wipes and frees the shares and zero-fills *set. Safe on a zero-filled set. */
 void spod_share_set_free(struct spod_share_set *set) __attribute__((nonnull));
 

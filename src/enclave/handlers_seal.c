@@ -203,11 +203,12 @@ static int put_status(struct spod_enclave_state *st, const struct spod_frame *f,
 int spod_enclave_do_seal(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
                          size_t cap, size_t *len)
 {
+	const uint8_t *expect;
 	uint8_t mode;
 
 	if (f->hdr.opcode == SPOD_OP_SEAL_SETUP) {
-		SPOD_TRY(spod_wire_seal_setup_req(&mode, f));
-		SPOD_TRY(spod_enclave_seal_setup(&st->seal, mode));
+		SPOD_TRY(spod_wire_seal_setup_req(&mode, &expect, f));
+		SPOD_TRY(spod_enclave_seal_setup(&st->seal, mode, expect, &st->why));
 	} else {
 		SPOD_TRY(spod_wire_empty_req(f));
 	}

@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "crypto/hash.h"
 #include "crypto/secmem.h"
@@ -34,13 +35,50 @@ static const char *mode_name(uint8_t mode)
 	                                      : "unset";
 }
 
-int spod_enclave_seal_setup(struct spod_enclave_seal *s, uint8_t mode)
+/* The seal key spod-host's keys are sealed under: only its shares are taken from now on. */
+static int expect_key(struct spod_enclave_seal *s, const uint8_t *id, const char **why)
 {
+	char hex[2 * SPOD_SEAL_KEY_ID_BYTES + 1];
+	unsigned dropped;
+
+	if (s->key != NULL) {
+		if (sodium_memcmp(s->key_id, id, SPOD_SEAL_KEY_ID_BYTES) == 0)
+			return SPOD_OK;
+		*why = "this enclave's seal key was rebuilt from another set of custodians' shares "
+		       "than the seal key spod-host's keys are sealed under";
+		spod_warn("%s; refused", *why);
+		return SPOD_E_MODE_CONFLICT;
+	}
+	if (spod_share_set_expect(&s->shares, id, &dropped) < 0) {
+		*why = "another seal key is expected already";
+		spod_warn("%s; refused", *why);
+		return SPOD_E_MODE_CONFLICT;
+	}
+	if (spod_hex_encode(hex, sizeof(hex), id, SPOD_SEAL_KEY_ID_BYTES) < 0)
+		hex[0] = '\0';
+	if (dropped > 0)
+		spod_warn("%u custodian share(s) of another seal key dropped: spod-host's keys are "
+		          "sealed under seal key %s",
+		          dropped, hex);
+	spod_info("custodian shares must rebuild seal key %s (spod-host's record)", hex);
+	return SPOD_OK;
+}
+
+int spod_enclave_seal_setup(struct spod_enclave_seal *s, uint8_t mode, const uint8_t *expect_id,
+                            const char **why)
+{
+	*why = NULL;
+	if (expect_id != NULL && mode != SPOD_SEAL_CUSTODIANS) {
+		*why = "a seal key id is expected only in custodian mode";
+		return SPOD_E_BAD_FIELD;
+	}
 	if (s->mode == mode)
-		return SPOD_OK;
+		return expect_id != NULL ? expect_key(s, expect_id, why) : SPOD_OK;
 	if (s->mode != SPOD_SEAL_UNSET) {
 		spod_warn("seal mode %s asked for, but this enclave is in %s mode; refused",
 		          mode_name(mode), mode_name(s->mode));
+		*why = s->mode == SPOD_SEAL_EPHEMERAL ? "this enclave is in ephemeral mode"
+		                                      : "this enclave is in custodian mode";
 		return SPOD_E_MODE_CONFLICT;
 	}
 	if (mode == SPOD_SEAL_EPHEMERAL) {
@@ -58,7 +96,7 @@ int spod_enclave_seal_setup(struct spod_enclave_seal *s, uint8_t mode)
 		    "can be made or loaded until they arrive");
 	}
 	s->mode = mode;
-	return SPOD_OK;
+	return expect_id != NULL ? expect_key(s, expect_id, why) : SPOD_OK;
 }
 
 int spod_enclave_seal_key(struct spod_enclave_seal *s, const uint8_t **key, const char **why)
@@ -66,7 +104,7 @@ int spod_enclave_seal_key(struct spod_enclave_seal *s, const uint8_t **key, cons
 	*key = NULL;
 	*why = NULL;
 	if (s->mode == SPOD_SEAL_UNSET)
-		SPOD_TRY(spod_enclave_seal_setup(s, SPOD_SEAL_EPHEMERAL));
+		SPOD_TRY(spod_enclave_seal_setup(s, SPOD_SEAL_EPHEMERAL, NULL, why));
 	if (s->key == NULL) {
 		*why = "the seal key is not rebuilt yet: custodians' shares are missing";
 		return SPOD_E_NOT_PROVISIONED;

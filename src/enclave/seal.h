@@ -48,9 +48,15 @@ void spod_enclave_seal_free(struct spod_enclave_seal *s) __attribute__((nonnull)
  * Chooses the seal mode, once per boot: ephemeral makes a random seal key now; custodians
  * waits for shares. Asking again for the same mode is SPOD_OK; for the other one,
  * SPOD_E_MODE_CONFLICT (nothing changes). SPOD_E_NOMEM otherwise.
+ *
+ * expect_id (custodian mode only, else SPOD_E_BAD_FIELD; NULL: none) is the seal key spod-host's
+ * keys are sealed under: from then on only shares of that key are taken (others are
+ * SPOD_E_WRONG_SEAL_KEY), and shares of another key held already are dropped. A seal key
+ * rebuilt already, or another id expected already, that differs is SPOD_E_MODE_CONFLICT.
+ * *why names the fault on failure (NULL otherwise).
  */
-int spod_enclave_seal_setup(struct spod_enclave_seal *s, uint8_t mode)
-    __attribute__((warn_unused_result, nonnull));
+int spod_enclave_seal_setup(struct spod_enclave_seal *s, uint8_t mode, const uint8_t *expect_id,
+                            const char **why) __attribute__((warn_unused_result, nonnull(1, 4)));
 
 /*
  * The seal key for making or loading a key. A request before any seal.setup chooses ephemeral

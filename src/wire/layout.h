@@ -125,7 +125,8 @@
 /* seal.setup request */
 #define SETUP_MODE     0
 #define SETUP_RESERVED 1 /* 7 bytes */
-#define SETUP_FIXED    8
+#define SETUP_KEY_ID   8 /* 16 bytes: the seal key id expected, all zero for none */
+#define SETUP_FIXED    24
 
 /* seal.status, seal.setup, custodian.share response */
 #define SEAL_MODE      0

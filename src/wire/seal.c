@@ -20,17 +20,23 @@ int spod_wire_item_req(struct spod_item_req *v, const struct spod_frame *f)
 	return SPOD_OK;
 }
 
-int spod_wire_seal_setup_req(uint8_t *mode, const struct spod_frame *f)
+int spod_wire_seal_setup_req(uint8_t *mode, const uint8_t **seal_key_id, const struct spod_frame *f)
 {
+	const uint8_t *id = f->body + SETUP_KEY_ID;
+
 	*mode = 0;
+	*seal_key_id = NULL;
 	if (f->body_len != SETUP_FIXED)
 		return SPOD_E_BAD_LENGTH;
-	if (!spod_all_zero(f->body + SETUP_RESERVED, SETUP_FIXED - SETUP_RESERVED))
+	if (!spod_all_zero(f->body + SETUP_RESERVED, SETUP_KEY_ID - SETUP_RESERVED))
 		return SPOD_E_BAD_FIELD;
 	if (f->body[SETUP_MODE] != SPOD_SEAL_EPHEMERAL &&
 	    f->body[SETUP_MODE] != SPOD_SEAL_CUSTODIANS)
 		return SPOD_E_BAD_FIELD;
+	if (f->body[SETUP_MODE] == SPOD_SEAL_EPHEMERAL && !spod_all_zero(id, 16))
+		return SPOD_E_BAD_FIELD;
 	*mode = f->body[SETUP_MODE];
+	*seal_key_id = spod_all_zero(id, 16) ? NULL : id;
 	return SPOD_OK;
 }
 
@@ -47,13 +53,18 @@ int spod_wire_enc_item(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode
 	return SPOD_OK;
 }
 
-int spod_wire_enc_seal_setup(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, uint8_t mode)
+int spod_wire_enc_seal_setup(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid, uint8_t mode,
+                             const uint8_t *seal_key_id)
 {
 	*out_len = 0;
+	if (seal_key_id != NULL && mode != SPOD_SEAL_CUSTODIANS)
+		return SPOD_E_BAD_ARG;
 	SPOD_TRY(wire_room(cap, SETUP_FIXED));
 	spod_wire_put_hdr(out, SPOD_OP_SEAL_SETUP, 0, rid, 0, SETUP_FIXED);
 	memset(out + SPOD_HDR_BYTES, 0, SETUP_FIXED);
 	out[SPOD_HDR_BYTES + SETUP_MODE] = mode;
+	if (seal_key_id != NULL)
+		memcpy(out + SPOD_HDR_BYTES + SETUP_KEY_ID, seal_key_id, 16);
 	*out_len = SPOD_HDR_BYTES + SETUP_FIXED;
 	return SPOD_OK;
 }

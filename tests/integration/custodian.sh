@@ -9,7 +9,10 @@
 # of every algorithm (one labelled) sign and verify offline. Then the enclave restarts three
 # times: SIGKILL and SIGTERM, each followed by two shares (another pair each time), after which
 # every key is back with its id, public key and label and signs; and once with one share only,
-# which leaves the pod waiting and saying one share is missing. The audit log holds the
+# which leaves the pod waiting and saying one share is missing. Before that, a share of another
+# ceremony sent first after a restart is refused (WRONG_SEAL_KEY, nothing sent: spod-host
+# recorded the seal key at the first rebuild and the new boot expects it from the start), and
+# the pod's own shares still make it ready. The audit log holds the
 # provisioning (custodian.share, accepted and refused) and seal.state records, and verifies.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -135,6 +138,30 @@ log "enclave SIGKILL, shares 3 and 1"
 restart_enclave KILL "$S/share-3.json" "$S/share-1.json"
 log "enclave SIGTERM, shares 2 and 3"
 restart_enclave TERM "$S/share-2.json" "$S/share-3.json"
+log "another ceremony's share, first after a restart: refused, the pod's own shares still work"
+run "$SPOD" custodian init --threshold 2 --shares 2 --out "$T_DIR/other"
+OTHER_ID=$(json_get 'd["seal_key_id"]' <"$T_DIR/other/share-1.json")
+kill9_enclave
+start_enclave
+wait_until 30 seal_waiting || fail "the new enclave boot is not waiting for shares"
+# spod-host recorded the seal key its keys are sealed under: the new boot expects it at once
+[[ $(seal_get '[d["shares_present"], d["seal_key_id"]]') == "[0, \"$SEAL_ID\"]" ]] ||
+	fail "the new boot does not expect the pod's seal key: $(seal_get 'd')"
+SENT0=$(shares_sent)
+expect_exit 5 "$SPOD" custodian provision --share "$T_DIR/other/share-1.json" \
+	--expect-pcr0 "$PCR0" --root dev
+[[ $ERR == *WRONG_SEAL_KEY* && $ERR == *"$SEAL_ID"* && $ERR == *"$OTHER_ID"* ]] ||
+	fail "another ceremony's share: $ERR"
+[[ $(shares_sent) == "$SENT0" ]] || fail "another ceremony's share was sent"
+[[ $(seal_get 'd["shares_present"]') == 0 ]] || fail "another ceremony's share was taken"
+for f in "$S/share-1.json" "$S/share-3.json"; do
+	provision "$f"
+done
+wait_until 20 keys_served || fail "keys not served after the pod's own shares"
+[[ $(keys_json) == "$KEYS" ]] || fail "keys after the foreign share: $(keys_json), want $KEYS"
+grep -q "seal key $SEAL_ID recorded as this pod's" "$T_DIR/host.log" ||
+	fail "spod-host did not record the seal key"
+
 log "enclave SIGKILL, one share only"
 restart_enclave KILL
 provision "$S/share-2.json"
@@ -154,12 +181,14 @@ seal_id = sys.argv[2]
 shares = [r for r in recs if r["kind"] == "custodian.share"]
 ok = [r for r in shares if r["result"] == "OK"]
 bad = [r for r in shares if r["result"] == "BAD_SHARE"]
-# 2 + 2 + 2 + 1 accepted, share 1 refused once; the wrong-PCR0 attempt never reached the pod
-assert len(ok) == 7 and len(bad) == 1 and len(shares) == 8, shares
-assert sum("seal key rebuilt" in (r["detail"] or "") for r in ok) == 3, ok
+# 2 + 2 + 2 + 2 + 1 accepted, share 1 refused once; the wrong-PCR0 attempt and the other
+# ceremony's share never reached the pod
+assert len(ok) == 9 and len(bad) == 1 and len(shares) == 10, shares
+assert sum("seal key rebuilt" in (r["detail"] or "") for r in ok) == 4, ok
 assert all(r["token_id"] for r in shares), shares
 states = [r["detail"] for r in recs if r["kind"] == "seal.state"]
-assert sum(f"ready=1 seal_key_id={seal_id}" in s for s in states) == 3, states
+assert sum(f"ready=1 seal_key_id={seal_id}" in s for s in states) == 4, states
+assert sum(f"seal key {seal_id} recorded as this pod's" in s for s in states) == 1, states
 assert sum("mode=custodians ready=0" in s for s in states) >= 4, states
 gens = [r for r in recs if r["kind"] == "key.generate" and r["result"] == "OK"]
 assert len(gens) == 3, gens

@@ -354,8 +354,8 @@ def main():
     # --- spod-host's own requests, from an application connection
     for what, op, body in [("key.load with a real blob", OP_LOAD, blob or b"\0"),
                            ("key.load with garbage", OP_LOAD, os.urandom(100)),
-                           ("seal.setup custodians", OP_SEAL_SETUP, bytes([2]) + bytes(7)),
-                           ("seal.setup ephemeral", OP_SEAL_SETUP, bytes([1]) + bytes(7))]:
+                           ("seal.setup custodians", OP_SEAL_SETUP, bytes([2]) + bytes(23)),
+                           ("seal.setup ephemeral", OP_SEAL_SETUP, bytes([1]) + bytes(23))]:
         expect(pod, op, body, "FORBIDDEN", what)
 
     # --- a share after the seal key is rebuilt is refused and changes nothing

@@ -432,15 +432,49 @@ static void test_migrate_from_1(void **state)
 	sql(fx->s, "DROP INDEX keys_live_label;"
 	           "ALTER TABLE keys DROP COLUMN lost_ms;"
 	           "CREATE UNIQUE INDEX keys_live_label ON keys(label) WHERE deleted_ms IS NULL;"
-	           "DELETE FROM schema_version WHERE version = 2;"
+	           "DROP TABLE settings;"
+	           "DELETE FROM schema_version WHERE version >= 2;"
 	           "INSERT INTO keys VALUES (x'00112233445566778899aabbccddeeff', 2, x'04', 'old',"
 	           " 1000, NULL);");
 	reopen(fx);
-	assert_int_equal(sql_int(fx->s, "SELECT max(version) FROM schema_version"), 2);
+	assert_int_equal(sql_int(fx->s, "SELECT max(version) FROM schema_version"),
+	                 SPOD_STORE_SCHEMA_VERSION);
 	assert_int_equal(spod_store_key_find_label(fx->s, &got, "old"), SPOD_OK);
 	assert_int_equal(got.lost_ms, 0);
 	assert_int_equal(spod_store_key_mark_lost(fx->s, got.id, 2000), SPOD_OK);
 	assert_int_equal(spod_store_key_find_label(fx->s, &got, "old"), SPOD_E_KEY_NOT_FOUND);
+}
+
+/* Settings: absent until put, replaced by a later put, kept across a reopen, bounded. */
+static void test_settings(void **state)
+{
+	struct fixture *fx = *state;
+	static const uint8_t a[16] = {1, 2, 3}, b[16] = {9, [15] = 9};
+	uint8_t big[SPOD_SETTING_MAX_BYTES + 1] = {0}, got[SPOD_SETTING_MAX_BYTES];
+	size_t len = 99;
+
+	assert_int_equal(
+	    spod_store_setting_get(fx->s, SPOD_SETTING_SEAL_KEY_ID, got, sizeof got, &len), 0);
+	assert_int_equal(len, 0);
+	assert_int_equal(spod_store_setting_put(fx->s, SPOD_SETTING_SEAL_KEY_ID, a, 16, 1000),
+	                 SPOD_OK);
+	assert_int_equal(
+	    spod_store_setting_get(fx->s, SPOD_SETTING_SEAL_KEY_ID, got, sizeof got, &len), 1);
+	assert_int_equal(len, 16);
+	assert_memory_equal(got, a, 16);
+	assert_int_equal(spod_store_setting_put(fx->s, SPOD_SETTING_SEAL_KEY_ID, b, 16, 2000),
+	                 SPOD_OK);
+	reopen(fx);
+	assert_int_equal(
+	    spod_store_setting_get(fx->s, SPOD_SETTING_SEAL_KEY_ID, got, sizeof got, &len), 1);
+	assert_memory_equal(got, b, 16);
+	assert_int_equal(sql_int(fx->s, "SELECT count(*) FROM settings"), 1);
+	/* a value too long to read into the caller's buffer, or to store */
+	assert_int_equal(spod_store_setting_get(fx->s, SPOD_SETTING_SEAL_KEY_ID, got, 15, &len),
+	                 SPOD_E_IO);
+	assert_int_equal(spod_store_setting_put(fx->s, "x", big, sizeof big, 1), SPOD_E_BAD_ARG);
+	assert_int_equal(spod_store_setting_put(fx->s, "x", big, 0, 1), SPOD_E_BAD_ARG);
+	assert_int_equal(spod_store_setting_get(fx->s, "x", got, sizeof got, &len), 0);
 }
 
 static int count_tokens(void *ctx, const struct spod_store_token *t)
@@ -880,6 +914,7 @@ int main(void)
 	    T(test_genesis),
 	    T(test_migrate_from_empty),
 	    T(test_newer_schema_refused),
+	    T(test_settings),
 	    T(test_not_a_database),
 	    T(test_open_existing),
 	    T(test_keys),

@@ -17,9 +17,9 @@
 #include "wire/ops.h"
 
 _Static_assert(KEY_BLOB_OFF == 32 && KEY_BLOB_LEN == 36 && KEY_RESP_FIXED == 40 &&
-                   SETUP_MODE == 0 && SETUP_FIXED == 8 && SEAL_MODE == 0 && SEAL_READY == 1 &&
-                   SEAL_THRESHOLD == 2 && SEAL_SHARES == 3 && SEAL_PRESENT == 4 &&
-                   SEAL_KEY_ID == 8 && SEAL_KEYS == 24 && SEAL_FIXED == 32,
+                   SETUP_MODE == 0 && SETUP_KEY_ID == 8 && SETUP_FIXED == 24 && SEAL_MODE == 0 &&
+                   SEAL_READY == 1 && SEAL_THRESHOLD == 2 && SEAL_SHARES == 3 &&
+                   SEAL_PRESENT == 4 && SEAL_KEY_ID == 8 && SEAL_KEYS == 24 && SEAL_FIXED == 32,
                "layouts of docs/protocol.md");
 
 static uint8_t g_out[SPOD_FRAME_MAX_BYTES];
@@ -91,6 +91,8 @@ static void test_items(void **state)
 	static uint8_t item[SPOD_ENVELOPE_MAX_WIRE_BYTES + 1];
 	struct spod_item_req v;
 	struct spod_frame f;
+	static const uint8_t expect[16] = {0x5e, 0xa1, [15] = 0x01};
+	const uint8_t *id;
 	uint8_t mode;
 	size_t n;
 
@@ -121,22 +123,48 @@ static void test_items(void **state)
 	spod_wire_put_hdr(g_out, SPOD_OP_CUSTODIAN_SHARE, 0, 1, 0, 0);
 	frame(&f, g_out, SPOD_HDR_BYTES);
 	assert_int_equal(spod_wire_item_req(&v, &f), SPOD_E_BAD_LENGTH);
-	/* seal.setup: the two modes, nothing else, reserved bytes zero */
+	/* seal.setup: the two modes, nothing else, reserved bytes zero, an expected id */
 	assert_int_equal(
-	    spod_wire_enc_seal_setup(g_out, sizeof(g_out), &n, 4, SPOD_SEAL_CUSTODIANS), SPOD_OK);
-	assert_int_equal(n, SPOD_HDR_BYTES + 8);
+	    spod_wire_enc_seal_setup(g_out, sizeof(g_out), &n, 4, SPOD_SEAL_CUSTODIANS, NULL),
+	    SPOD_OK);
+	assert_int_equal(n, SPOD_HDR_BYTES + 24);
 	frame(&f, g_out, n);
-	assert_int_equal(spod_wire_seal_setup_req(&mode, &f), SPOD_OK);
+	assert_int_equal(spod_wire_seal_setup_req(&mode, &id, &f), SPOD_OK);
 	assert_int_equal(mode, SPOD_SEAL_CUSTODIANS);
+	assert_null(id);
 	g_out[SPOD_HDR_BYTES + 7] = 1;
 	frame(&f, g_out, n);
-	assert_int_equal(spod_wire_seal_setup_req(&mode, &f), SPOD_E_BAD_FIELD);
+	assert_int_equal(spod_wire_seal_setup_req(&mode, &id, &f), SPOD_E_BAD_FIELD);
 	for (unsigned m = 0; m < 256; m++) {
 		g_out[SPOD_HDR_BYTES + 7] = 0;
 		g_out[SPOD_HDR_BYTES] = (uint8_t)m;
 		frame(&f, g_out, n);
-		assert_int_equal(spod_wire_seal_setup_req(&mode, &f),
+		assert_int_equal(spod_wire_seal_setup_req(&mode, &id, &f),
 		                 m == 1 || m == 2 ? SPOD_OK : SPOD_E_BAD_FIELD);
+	}
+	assert_int_equal(
+	    spod_wire_enc_seal_setup(g_out, sizeof(g_out), &n, 4, SPOD_SEAL_CUSTODIANS, expect),
+	    SPOD_OK);
+	frame(&f, g_out, n);
+	assert_int_equal(spod_wire_seal_setup_req(&mode, &id, &f), SPOD_OK);
+	assert_ptr_equal(id, f.body + 8);
+	assert_memory_equal(id, expect, 16);
+	/* an expected id only in custodian mode, both ways */
+	assert_int_equal(
+	    spod_wire_enc_seal_setup(g_out, sizeof(g_out), &n, 4, SPOD_SEAL_EPHEMERAL, expect),
+	    SPOD_E_BAD_ARG);
+	assert_int_equal(n, 0);
+	g_out[SPOD_HDR_BYTES] = SPOD_SEAL_EPHEMERAL; /* the custodian frame above, made ephemeral */
+	frame(&f, g_out, SPOD_HDR_BYTES + 24);
+	assert_int_equal(spod_wire_seal_setup_req(&mode, &id, &f), SPOD_E_BAD_FIELD);
+	assert_null(id);
+	/* the old 8-byte body, and one byte more */
+	for (size_t len = 8; len <= 25; len += 17) {
+		spod_wire_put_hdr(g_out, SPOD_OP_SEAL_SETUP, 0, 4, 0, (uint32_t)len);
+		memset(g_out + SPOD_HDR_BYTES, 0, len);
+		g_out[SPOD_HDR_BYTES] = SPOD_SEAL_CUSTODIANS;
+		frame(&f, g_out, SPOD_HDR_BYTES + len);
+		assert_int_equal(spod_wire_seal_setup_req(&mode, &id, &f), SPOD_E_BAD_LENGTH);
 	}
 }
 

@@ -20,16 +20,61 @@ static const char *mode_name(uint8_t mode)
 	                                      : "unset";
 }
 
+/*
+ * The custodians' seal key this pod's keys are sealed under, once it was first rebuilt:
+ * 1 with id, 0 when none is recorded yet, or a store error.
+ */
+static int recorded_key_id(struct spod_host *h, uint8_t id[16])
+{
+	size_t len;
+	int rc = spod_store_setting_get(h->store, SPOD_SETTING_SEAL_KEY_ID, id, 16, &len);
+
+	if (rc == 1 && len != 16)
+		rc = SPOD_E_IO;
+	if (rc < 0)
+		spod_error("the recorded seal key id cannot be read: %s",
+		           spod_store_last_error(h->store));
+	return rc;
+}
+
 int host_seal_begin(struct host_enclave *e)
 {
-	uint8_t frame[SPOD_HDR_BYTES + 8];
+	uint8_t frame[SPOD_HDR_BYTES + 24], id[16];
+	int have = 0;
 	size_t len;
 
 	e->stage = HOST_ENCLAVE_SETUP;
+	if (e->h->cfg.seal_mode == SPOD_SEAL_CUSTODIANS) {
+		have = recorded_key_id(e->h, id);
+		if (have < 0)
+			return have;
+	}
 	SPOD_TRY(spod_wire_enc_seal_setup(frame, sizeof(frame), &len,
 	                                  HOST_CTL_RID(e->index, HOST_STEP_SETUP),
-	                                  e->h->cfg.seal_mode));
+	                                  e->h->cfg.seal_mode, have ? id : NULL));
 	return host_enclave_send(e, frame, len);
+}
+
+/* The first custodians' seal key rebuilt for this database is recorded as its own. */
+static void record_key_id(struct spod_host *h, const struct spod_seal_view *v, const char *hex)
+{
+	uint8_t id[16];
+	char detail[128];
+	int rc = recorded_key_id(h, id);
+
+	if (rc != 0)
+		return; /* recorded already (the enclave refuses another key), or unreadable */
+	if (spod_store_setting_put(h->store, SPOD_SETTING_SEAL_KEY_ID, v->seal_key_id, 16,
+	                           host_wall_ms()) < 0) {
+		spod_error("the seal key id cannot be recorded: %s",
+		           spod_store_last_error(h->store));
+		return;
+	}
+	snprintf(detail, sizeof(detail),
+	         "seal key %s recorded as this pod's: only its custodians' shares are taken", hex);
+	spod_info("%s", detail);
+	if (host_journal_record(h, "seal.state", NULL, NULL, NULL, SPOD_OK, detail) < 0)
+		spod_error("audit: cannot queue a record: out of memory");
 }
 
 void host_seal_note(struct spod_host *h, const struct spod_seal_view *v)
@@ -58,6 +103,8 @@ void host_seal_note(struct spod_host *h, const struct spod_seal_view *v)
 	spod_info("enclave seal state: %s", detail);
 	if (host_journal_record(h, "seal.state", NULL, NULL, NULL, SPOD_OK, detail) < 0)
 		spod_error("audit: cannot queue a record: out of memory");
+	if (v->mode == SPOD_SEAL_CUSTODIANS && v->ready)
+		record_key_id(h, v, id);
 }
 
 int host_seal_answer(struct host_enclave *e, const struct spod_frame *f)
@@ -72,13 +119,14 @@ int host_seal_answer(struct host_enclave *e, const struct spod_frame *f)
 	}
 	rc = spod_wire_seal_resp(&v, f);
 	if (rc == SPOD_E_MODE_CONFLICT) {
+		char why[160];
+
 		e->refused = 1;
-		spod_error(
-		    "enclave connection %u REFUSED: the enclave is in another seal mode than "
-		    "--seal %s; restart the enclave or change the setting",
-		    e->index, mode_name(e->h->cfg.seal_mode));
-		(void)host_journal_record(e->h, "seal.setup", NULL, NULL, NULL, rc,
-		                          "the enclave's seal mode differs from spod-host's");
+		snprintf(why, sizeof(why), "%.*s", (int)f->body_len, (const char *)f->body);
+		spod_error("enclave connection %u REFUSED (--seal %s): %s; restart the enclave or "
+		           "change spod-host's --seal or database",
+		           e->index, mode_name(e->h->cfg.seal_mode), why);
+		(void)host_journal_record(e->h, "seal.setup", NULL, NULL, NULL, rc, why);
 		return rc;
 	}
 	if (rc < 0) {

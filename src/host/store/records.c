@@ -261,6 +261,58 @@ int spod_store_key_mark_found(struct spod_store *s, const uint8_t id[static SPOD
 	return update_one(s, st, "mark key found");
 }
 
+int spod_store_setting_get(struct spod_store *s, const char *name, uint8_t *value, size_t cap,
+                           size_t *len)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_SETTING_GET);
+	const void *b;
+	size_t n;
+	int rc;
+
+	s->err[0] = '\0';
+	*len = 0;
+	if ((rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC)) != SQLITE_OK)
+		return store_fail(s, rc, "bind setting name");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = store_fail(s, rc, "read setting");
+		sqlite3_reset(st);
+		return rc;
+	}
+	b = sqlite3_column_blob(st, 0);
+	n = (size_t)sqlite3_column_bytes(st, 0);
+	if (b == NULL || n == 0 || n > cap) {
+		sqlite3_reset(st);
+		return store_error(s, SPOD_E_IO, "setting %s: a stored value of %zu bytes", name,
+		                   n);
+	}
+	memcpy(value, b, n);
+	*len = n;
+	sqlite3_reset(st);
+	return 1;
+}
+
+int spod_store_setting_put(struct spod_store *s, const char *name, const uint8_t *value, size_t len,
+                           int64_t time_ms)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_SETTING_PUT);
+	int rc;
+
+	s->err[0] = '\0';
+	if (len == 0 || len > SPOD_SETTING_MAX_BYTES)
+		return store_error(s, SPOD_E_BAD_ARG, "setting %s: a value of %zu bytes", name,
+		                   len);
+	if ((rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_blob(st, 2, value, (int)len, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(st, 3, time_ms)) != SQLITE_OK)
+		return store_fail(s, rc, "bind setting");
+	return store_step_done(s, st, "write setting");
+}
+
 static int row_token(struct spod_store *s, struct spod_store_token *t, sqlite3_stmt *st)
 {
 	int64_t rate = sqlite3_column_int64(st, 6);

@@ -62,6 +62,12 @@ static const char *const migrations[SPOD_STORE_SCHEMA_VERSION] = {
     "DROP INDEX keys_live_label;"
     "CREATE UNIQUE INDEX keys_live_label ON keys(label)"
     " WHERE deleted_ms IS NULL AND lost_ms IS NULL;",
+    /* 3: what the pod remembers between runs (the custodians' seal key id). */
+    "CREATE TABLE settings ("
+    " name TEXT PRIMARY KEY NOT NULL,"
+    " value BLOB NOT NULL,"
+    " updated_ms INTEGER NOT NULL"
+    ") STRICT;",
 };
 
 #define KEY_COLUMNS "id, alg, public_key, label, created_ms, deleted_ms, lost_ms"
@@ -104,6 +110,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_AUDIT_TAIL] = "SELECT * FROM (SELECT seq, time_ms, kind, key_id, token_id, digest,"
                       " result, detail, prev_hash, hash FROM audit ORDER BY seq DESC"
                       " LIMIT ?1) ORDER BY seq",
+    [ST_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",
+    [ST_SETTING_PUT] = "INSERT INTO settings (name, value, updated_ms) VALUES (?1, ?2, ?3)"
+                       " ON CONFLICT (name) DO UPDATE SET value = ?2, updated_ms = ?3",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",

@@ -28,7 +28,7 @@
 #define SPOD_AUDIT_DIGEST_MAX_BYTES 64u
 #define SPOD_AUDIT_DETAIL_MAX_BYTES 1024u /* without the NUL */
 #define SPOD_STORE_BUSY_TIMEOUT_MS  1000  /* wait for another connection's lock, then fail */
-#define SPOD_STORE_SCHEMA_VERSION   2     /* newest schema this code knows */
+#define SPOD_STORE_SCHEMA_VERSION   3     /* newest schema this code knows */
 
 /* Largest canonical encoding of one audit record (see spod_store_audit_encode). */
 #define SPOD_AUDIT_ENC_MAX_BYTES                                                                   \
@@ -204,6 +204,19 @@ struct spod_store_sealed {
 int spod_store_commit_batch(struct spod_store *s, const struct spod_store_sealed *keys,
                             size_t nkeys, const struct spod_audit_rec *recs, size_t n)
     __attribute__((warn_unused_result, nonnull(1)));
+/*
+ * Settings the pod remembers between runs, by name (SPOD_SETTING_*), as opaque values of up
+ * to SPOD_SETTING_MAX_BYTES. get: 1 with the value in value[0..*len), 0 when the setting was
+ * never put, or SPOD_E_IO (a stored value longer than cap) / a database error. put: SPOD_OK,
+ * replacing any earlier value, or SPOD_E_BAD_ARG (len 0 or too long) / a database error.
+ */
+#define SPOD_SETTING_MAX_BYTES   256u
+#define SPOD_SETTING_SEAL_KEY_ID "custodian_seal_key_id" /* 16 bytes: custodian mode's key */
+int spod_store_setting_get(struct spod_store *s, const char *name, uint8_t *value, size_t cap,
+                           size_t *len) __attribute__((warn_unused_result, nonnull));
+int spod_store_setting_put(struct spod_store *s, const char *name, const uint8_t *value, size_t len,
+                           int64_t time_ms) __attribute__((warn_unused_result, nonnull));
+
 int spod_store_key_list_sealed(struct spod_store *s,
                                int (*cb)(void *ctx, const struct spod_store_key *k,
                                          const uint8_t *blob, size_t blob_len),
