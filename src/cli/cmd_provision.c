@@ -74,7 +74,7 @@ static void print_seal(const struct cli *cli, const struct spod_seal_info *s, co
 			printf("shares:      none received yet\n");
 		else
 			printf("shares:      %u of %u needed present (%u more)\n", s->present,
-			       s->threshold, s->threshold - s->present);
+			       s->threshold, (unsigned)(s->threshold - s->present));
 	}
 	printf("ready:       %s\n", s->ready ? "yes: keys can be made and loaded"
 	                                     : "NO: waiting for the custodians' shares");
