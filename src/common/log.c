@@ -3,6 +3,7 @@
 #include "spod/err.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -29,17 +30,15 @@ int spod_log_level_parse(enum spod_log_level *out, const char *name)
 	return SPOD_E_BAD_ARG;
 }
 
-void spod_log(enum spod_log_level level, const char *fmt, ...)
+/* Writes one line: the time, the process tag, the level, the message and an optional tail. */
+static void log_line(enum spod_log_level level, const char *tail, const char *fmt, va_list ap)
 {
 	static const char *const names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 	char line[512];
 	struct timespec ts;
 	struct tm tm;
-	va_list ap;
 	int n;
 
-	if (level < log_min)
-		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s ",
@@ -47,8 +46,45 @@ void spod_log(enum spod_log_level level, const char *fmt, ...)
 	             ts.tv_nsec / 1000000, log_proc, names[level]);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = 0;
-	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	fprintf(stderr, "%s%s\n", line, tail);
+}
+
+void spod_log(enum spod_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level < log_min)
+		return;
+	va_start(ap, fmt);
+	log_line(level, "", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s\n", line);
+}
+
+void spod_log_limited(struct spod_log_limit *lim, unsigned interval_ms, enum spod_log_level level,
+                      const char *fmt, ...)
+{
+	unsigned long long now, next, held;
+	struct timespec ts;
+	char tail[64] = "";
+	va_list ap;
+
+	if (level < log_min)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+	next = atomic_load(&lim->next_ns);
+	/* One thread wins the interval; the others count themselves as held back. */
+	if (now < next ||
+	    !atomic_compare_exchange_strong(&lim->next_ns, &next,
+	                                    now + (unsigned long long)interval_ms * 1000000ull)) {
+		atomic_fetch_add(&lim->held, 1);
+		return;
+	}
+	held = atomic_exchange(&lim->held, 0);
+	if (held > 0)
+		snprintf(tail, sizeof(tail), "; %llu more like this in between", held);
+	va_start(ap, fmt);
+	log_line(level, tail, fmt, ap);
+	va_end(ap);
 }
