@@ -134,7 +134,7 @@ static void on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg
 	int cfd;
 
 	(void)events;
-	while (spod_accept(&cfd, fd) == SPOD_OK) {
+	while (spod_accept(&cfd, fd, NULL) == SPOD_OK) {
 		if (srv->nconns >= ENCLAVE_MAX_CONNS) {
 			spod_warn("refusing connection: %d already open", ENCLAVE_MAX_CONNS);
 			close(cfd);

@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,7 +17,7 @@
 
 #include "spod/err.h"
 
-#define LISTEN_BACKLOG 128
+#define LISTEN_BACKLOG SOMAXCONN /* the kernel caps it at net.core.somaxconn */
 
 _Static_assert(SPOD_URI_VSOCK_CID_ANY == VMADDR_CID_ANY, "vsock CID any must match the kernel's");
 
@@ -212,7 +213,57 @@ int spod_listen_port(uint32_t *port, int fd)
 	return SPOD_E_IO;
 }
 
-int spod_accept(int *fd, int listen_fd)
+int spod_peer_same(const struct spod_peer *a, const struct spod_peer *b)
+{
+	if (a->family != b->family)
+		return 0;
+	switch (a->family) {
+	case AF_UNIX:
+		return a->uid == b->uid;
+	case AF_INET:
+		return memcmp(a->addr, b->addr, 4) == 0;
+	case AF_INET6:
+		return memcmp(a->addr, b->addr, 16) == 0;
+	default:
+		return 0;
+	}
+}
+
+void spod_peer_text(char *buf, size_t cap, const struct spod_peer *p)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	if (p->family == AF_UNIX)
+		snprintf(buf, cap, "uid %u", (unsigned)p->uid);
+	else if (is_inet((sa_family_t)p->family) &&
+	         inet_ntop(p->family, p->addr, addr, sizeof(addr)) != NULL)
+		snprintf(buf, cap, "%s", addr);
+	else
+		snprintf(buf, cap, "an unknown peer");
+}
+
+static void peer_of(struct spod_peer *peer, int s, const union sock_addr *a)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	memset(peer, 0, sizeof(*peer));
+	peer->family = AF_UNSPEC;
+	if (a->sa.sa_family == AF_UNIX) {
+		if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+			peer->family = AF_UNIX;
+			peer->uid = (uint32_t)cred.uid;
+		}
+	} else if (a->sa.sa_family == AF_INET) {
+		peer->family = AF_INET;
+		memcpy(peer->addr, &a->in.sin_addr, 4);
+	} else if (a->sa.sa_family == AF_INET6) {
+		peer->family = AF_INET6;
+		memcpy(peer->addr, &a->in6.sin6_addr, 16);
+	}
+}
+
+int spod_accept(int *fd, int listen_fd, struct spod_peer *peer)
 {
 	union sock_addr a;
 	socklen_t alen = sizeof(a);
@@ -228,12 +279,16 @@ int spod_accept(int *fd, int listen_fd)
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
 		    errno == ECONNABORTED || errno == EPROTO)
 			return SPOD_E_AGAIN;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			return SPOD_E_BUSY;
 		return SPOD_E_IO;
 	}
 	if (is_inet(a.sa.sa_family) && set_nodelay(s) < 0) {
 		close(s);
 		return SPOD_E_IO;
 	}
+	if (peer != NULL)
+		peer_of(peer, s, &a);
 	*fd = s;
 	return SPOD_OK;
 }
@@ -248,8 +303,9 @@ static int connect_errno(int e)
 	case EHOSTUNREACH:
 	case ENETUNREACH: /* vsock: no transport to that CID */
 	case ENODEV:      /* vsock: no transport loaded */
-	case EAGAIN:      /* unix: listener backlog full */
 		return SPOD_E_UNAVAILABLE;
+	case EAGAIN: /* unix: listener backlog full */
+		return SPOD_E_BUSY;
 	case ETIMEDOUT:
 		return SPOD_E_TIMEOUT;
 	}
@@ -293,6 +349,29 @@ static int wait_connected(int fd, int timeout_ms)
 	return err == 0 ? SPOD_OK : connect_errno(err);
 }
 
+/*
+ * A unix listener's queue of new connections is full (EAGAIN): unlike TCP there is nothing
+ * to wait on, so connect again after 1, 2, 4 ... 32 ms until timeout_ms (a second when it is
+ * unbounded) has passed. SPOD_OK, SPOD_E_BUSY when it stayed full, or connect_errno's.
+ */
+static int connect_unix_again(int s, const union sock_addr *a, socklen_t alen, int timeout_ms)
+{
+	int64_t deadline = now_ms() + (timeout_ms >= 0 ? timeout_ms : 1000);
+	int pause = 1;
+
+	for (;;) {
+		if (now_ms() + pause > deadline)
+			return SPOD_E_BUSY;
+		poll(NULL, 0, pause);
+		if (pause < 32)
+			pause *= 2;
+		if (connect(s, &a->sa, alen) == 0)
+			return SPOD_OK;
+		if (errno != EAGAIN && errno != EINTR)
+			return connect_errno(errno);
+	}
+}
+
 int spod_connect(int *fd, const struct spod_uri *u, int timeout_ms)
 {
 	union sock_addr a;
@@ -310,12 +389,14 @@ int spod_connect(int *fd, const struct spod_uri *u, int timeout_ms)
 	if (u->kind == SPOD_URI_TCP)
 		SPOD_GUARD(rc, set_nodelay(s));
 	if (connect(s, &a.sa, alen) < 0) {
+		if (u->kind == SPOD_URI_UNIX && errno == EAGAIN)
+			SPOD_GUARD(rc, connect_unix_again(s, &a, alen, timeout_ms));
 		/* EINTR: the connection still completes asynchronously, like EINPROGRESS. */
-		if (errno != EINPROGRESS && errno != EINTR) {
+		else if (errno != EINPROGRESS && errno != EINTR) {
 			rc = connect_errno(errno);
 			goto out;
-		}
-		SPOD_GUARD(rc, wait_connected(s, timeout_ms));
+		} else
+			SPOD_GUARD(rc, wait_connected(s, timeout_ms));
 	}
 	*fd = s;
 	s = -1;

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -107,7 +109,7 @@ static int accept_one(int lfd)
 	int fd = -1;
 
 	wait_fd(lfd, POLLIN);
-	assert_int_equal(spod_accept(&fd, lfd), SPOD_OK);
+	assert_int_equal(spod_accept(&fd, lfd, NULL), SPOD_OK);
 	assert_true(fd >= 0);
 	assert_nonblock_cloexec(fd);
 	return fd;
@@ -144,7 +146,7 @@ static void test_unix_listen_connect(void **state)
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(spod_listen_port(&port, lfd), SPOD_E_IO);
 
-	assert_int_equal(spod_accept(&sfd, lfd), SPOD_E_AGAIN);
+	assert_int_equal(spod_accept(&sfd, lfd, NULL), SPOD_E_AGAIN);
 	assert_int_equal(sfd, -1);
 
 	assert_int_equal(spod_connect(&cfd, &u, WAIT_MS), SPOD_OK);
@@ -241,7 +243,7 @@ static void test_tcp_listen_connect(void **state)
 	assert_nonblock_cloexec(lfd);
 	assert_int_equal(spod_listen_port(&port, lfd), SPOD_OK);
 	assert_true(port > 0 && port <= 65535);
-	assert_int_equal(spod_accept(&sfd, lfd), SPOD_E_AGAIN);
+	assert_int_equal(spod_accept(&sfd, lfd, NULL), SPOD_E_AGAIN);
 
 	snprintf(text, sizeof(text), "tcp://127.0.0.1:%u", (unsigned)port);
 	assert_int_equal(spod_uri_parse(&u, text), SPOD_OK);
@@ -254,6 +256,75 @@ static void test_tcp_listen_connect(void **state)
 
 	close(cfd);
 	close(sfd);
+	close(lfd);
+}
+
+/* Who connected: a unix peer's uid, a TCP peer's source address (127.0.0.2 here). */
+static void test_accept_peer(void **state)
+{
+	struct sockaddr_in src = {.sin_family = AF_INET}, dst = {.sin_family = AF_INET};
+	struct spod_peer p1, p2;
+	struct spod_uri u;
+	char path[128], text[48];
+	socklen_t len = sizeof(dst);
+	int lfd, cfd, sfd;
+
+	unix_uri(&u, path, sizeof(path), state, "peer.sock");
+	assert_int_equal(spod_listen(&lfd, &u), SPOD_OK);
+	assert_int_equal(spod_connect(&cfd, &u, WAIT_MS), SPOD_OK);
+	wait_fd(lfd, POLLIN);
+	assert_int_equal(spod_accept(&sfd, lfd, &p1), SPOD_OK);
+	assert_int_equal(p1.family, AF_UNIX);
+	assert_int_equal(p1.uid, (uint32_t)getuid());
+	spod_peer_text(text, sizeof(text), &p1);
+	assert_true(strncmp(text, "uid ", 4) == 0);
+	assert_true(spod_peer_same(&p1, &p1));
+	close(cfd);
+	close(sfd);
+	close(lfd);
+
+	assert_int_equal(spod_uri_parse(&u, "tcp://127.0.0.1:0"), SPOD_OK);
+	assert_int_equal(spod_listen(&lfd, &u), SPOD_OK);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&dst, &len), 0);
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(cfd >= 0);
+	assert_int_equal(inet_pton(AF_INET, "127.0.0.2", &src.sin_addr), 1);
+	assert_int_equal(bind(cfd, (struct sockaddr *)&src, sizeof(src)), 0);
+	assert_int_equal(connect(cfd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	wait_fd(lfd, POLLIN);
+	assert_int_equal(spod_accept(&sfd, lfd, &p2), SPOD_OK);
+	assert_int_equal(p2.family, AF_INET);
+	spod_peer_text(text, sizeof(text), &p2);
+	assert_string_equal(text, "127.0.0.2");
+	assert_false(spod_peer_same(&p1, &p2));
+	p1 = p2;
+	p1.addr[3] = 3; /* 127.0.0.3 */
+	assert_false(spod_peer_same(&p1, &p2));
+	close(sfd);
+
+	/* Out of descriptors: SPOD_E_BUSY, and the connection stays queued for later. */
+	{
+		struct rlimit old, low;
+		int probe = dup(0), c2;
+
+		assert_true(probe >= 0);
+		close(probe); /* every descriptor below probe is in use */
+		c2 = socket(AF_INET, SOCK_STREAM, 0);
+		assert_true(c2 >= 0);
+		assert_int_equal(connect(c2, (struct sockaddr *)&dst, sizeof(dst)), 0);
+		wait_fd(lfd, POLLIN);
+		assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+		low = old;
+		low.rlim_cur = (rlim_t)c2 + 1; /* nothing free above c2 either */
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+		assert_int_equal(spod_accept(&sfd, lfd, NULL), SPOD_E_BUSY);
+		assert_int_equal(sfd, -1);
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+		assert_int_equal(spod_accept(&sfd, lfd, NULL), SPOD_OK);
+		close(sfd);
+		close(c2);
+	}
+	close(cfd);
 	close(lfd);
 }
 
@@ -859,6 +930,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unix_regular_file_kept, tmp_setup, tmp_teardown),
 	    cmocka_unit_test(test_tcp_listen_connect),
 	    cmocka_unit_test(test_tcp_refused),
+	    cmocka_unit_test_setup_teardown(test_accept_peer, tmp_setup, tmp_teardown),
 	    cmocka_unit_test(test_bad_uri_struct),
 	    cmocka_unit_test(test_conn_init_bad_arg),
 	    cmocka_unit_test(test_conn_byte_at_a_time),
