@@ -57,7 +57,8 @@ struct spod_sign_item {
 /*
  * Connects to uri (unix://, tcp://, vsock://). timeout_ms bounds the connect and every
  * later synchronous call (<= 0: 30 s). Returns SPOD_OK with *out set, SPOD_E_BAD_URI,
- * SPOD_E_UNAVAILABLE, SPOD_E_TIMEOUT, SPOD_E_IO or SPOD_E_NOMEM.
+ * SPOD_E_UNAVAILABLE, SPOD_E_TIMEOUT, SPOD_E_BUSY (the listener's queue of new connections
+ * stayed full), SPOD_E_IO or SPOD_E_NOMEM.
  */
 int spod_client_connect(struct spod_client **out, const char *uri, int timeout_ms)
     __attribute__((warn_unused_result, nonnull));
@@ -80,8 +81,10 @@ int spod_client_hello(struct spod_client *c, const char *token, struct spod_hell
     __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /*
- * spod_client_connect, then spod_client_hello when token is not NULL. On failure nothing is
- * left open and *out is NULL.
+ * spod_client_connect, then spod_client_hello when token is not NULL. A connection the pod
+ * closes before answering the hello is opened again, up to 4 times within timeout_ms (under
+ * a flood of connections that never authenticate, spod-host closes the oldest silent ones:
+ * docs/host.md). On failure nothing is left open and *out is NULL.
  */
 int spod_client_open(struct spod_client **out, const char *uri, const char *token, int timeout_ms)
     __attribute__((warn_unused_result, nonnull(1, 2)));

@@ -165,6 +165,12 @@ static int find_token(const struct cli *cli, char *buf, size_t cap, const char *
 	return 1;
 }
 
+/* The errors of spod_client_open that mean the pod was not reached at all. */
+static int unreachable(int rc)
+{
+	return rc == SPOD_E_UNAVAILABLE || rc == SPOD_E_BAD_URI || rc == SPOD_E_BUSY;
+}
+
 int cli_connect(struct cli *cli)
 {
 	char token[SPOD_TOKEN_MAX_BYTES + 2];
@@ -176,12 +182,10 @@ int cli_connect(struct cli *cli)
 		explicit_bzero(token, sizeof(token));
 		return SPOD_E_BAD_ARG;
 	}
-	rc = spod_client_connect(&cli->client, cli->uri, cli->timeout_ms);
-	if (rc == SPOD_OK && have)
-		rc = spod_client_hello(cli->client, token, NULL);
+	rc = spod_client_open(&cli->client, cli->uri, have ? token : NULL, cli->timeout_ms);
 	/* The token is a secret: no copy stays on the stack, whatever happened. */
 	explicit_bzero(token, sizeof(token));
-	if (rc < 0 && have && cli->client != NULL) { /* connected, then refused */
+	if (rc < 0 && have && !unreachable(rc)) { /* connected, then refused */
 		char action[400];
 		snprintf(action, sizeof(action), "authenticating with the token from %s", from);
 		(void)cli_fail(cli, rc, action);
@@ -201,6 +205,8 @@ int cli_connect(struct cli *cli)
 			if (rc == SPOD_E_UNAVAILABLE)
 				why = "nothing is listening there (is spod-host running? make run "
 				      "starts it; SPOD_URI or --uri pick another pod)";
+			else if (rc == SPOD_E_BUSY)
+				why = "its queue of new connections stayed full";
 			fprintf(stderr, "spod: cannot reach the pod at %s: %s [%s]\n", cli->uri,
 			        why, spod_err_name(rc));
 		}

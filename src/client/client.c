@@ -287,19 +287,35 @@ int spod_client_hello(struct spod_client *c, const char *token, struct spod_hell
 	return SPOD_OK;
 }
 
+#define OPEN_RETRIES    4 /* connections closed before the hello was answered */
+#define OPEN_BACKOFF_MS 5 /* then 10, 20, 40 */
+
 int spod_client_open(struct spod_client **out, const char *uri, const char *token, int timeout_ms)
 {
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS);
 	int rc;
 
-	SPOD_TRY(spod_client_connect(out, uri, timeout_ms));
-	if (token == NULL)
-		return SPOD_OK;
-	rc = spod_client_hello(*out, token, NULL);
-	if (rc < 0) {
+	for (int attempt = 0;; attempt++) {
+		int left = remaining(deadline), pause = OPEN_BACKOFF_MS << attempt;
+
+		SPOD_TRY(spod_client_connect(out, uri, left > 0 ? left : 1));
+		if (token == NULL)
+			return SPOD_OK;
+		rc = spod_client_hello(*out, token, NULL);
+		if (rc == SPOD_OK)
+			return SPOD_OK;
 		spod_client_close(*out);
 		*out = NULL;
+		/*
+		 * Closed before the hello was answered: spod-host under a flood of connections
+		 * that never authenticate displaces the oldest silent ones (docs/host.md); a
+		 * client descheduled between connecting and sending may have been one.
+		 */
+		if ((rc != SPOD_E_CLOSED && rc != SPOD_E_IO) || attempt == OPEN_RETRIES ||
+		    remaining(deadline) <= pause)
+			return rc;
+		poll(NULL, 0, pause);
 	}
-	return rc;
 }
 
 int spod_client_public(struct spod_client *c, struct spod_key_info *out,
