@@ -17,8 +17,10 @@ void host_route_answer(struct host_enclave *e, const struct spod_frame *f)
 
 	in = host_slot_lookup(h, f->hdr.request_id, &slot);
 	if (in == NULL || in->enclave != e->index) {
-		spod_warn("enclave sent a response for unknown request %llu (status %u)",
-		          (unsigned long long)f->hdr.request_id, f->hdr.status);
+		static struct spod_log_limit unknown;
+		spod_log_limited(&unknown, SPOD_LOG_EVERY_MS, SPOD_LOG_WARN,
+		                 "enclave sent a response for unknown request %llu (status %u)",
+		                 (unsigned long long)f->hdr.request_id, f->hdr.status);
 		return;
 	}
 	e->inflight--;

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -70,7 +71,8 @@ static int forward_request(struct host_client *cl, const struct spod_frame *f, s
 	memcpy(out, f->body - SPOD_HDR_BYTES, f->frame_len);
 	spod_wire_set_request_id(out, host_slot_rid(h, slot));
 	spod_conn_tx_commit(&e->c, f->frame_len);
-	e->inflight++;
+	if (e->inflight++ == 0)
+		e->progress_ns = t0_ns; /* the enclave's clock to answer starts now */
 	cl->inflight++;
 	cl->reserved += reserve;
 	host_enclave_mark_dirty(e);
@@ -140,10 +142,43 @@ static int client_finish(struct host_client *cl)
 	return 1;
 }
 
+/* Reads what the client sent and acts on it. Returns 1 when the client was closed. */
+static int client_read(struct host_client *cl)
+{
+	static struct spod_log_limit unframeable;
+	long n = spod_conn_fill(&cl->c);
+	int rc;
+
+	if (n == SPOD_E_IO) {
+		host_client_close(cl);
+		return 1;
+	}
+	if (n == SPOD_E_CLOSED) {
+		/* Half-close: the requests already sent still get their answers. */
+		client_set_waiting(cl, cl->paused, 1);
+		host_client_mark_dirty(cl);
+	}
+	rc = client_pump(cl);
+	if (rc < 0) {
+		/* Unframeable input: say why, then close once the error is written. */
+		if (rc == SPOD_E_BAD_MAGIC || rc == SPOD_E_TOO_LARGE)
+			(void)host_client_error(cl, 0, 0, rc, "frame");
+		(void)host_client_flush(cl); /* best effort: the error, then close */
+		spod_log_limited(&unframeable, SPOD_LOG_EVERY_MS, SPOD_LOG_WARN,
+		                 "closing client %u: %s", cl->index, spod_strerror(rc));
+		host_client_close(cl);
+		return 1;
+	}
+	if (client_update_events(cl) < 0) {
+		host_client_close(cl);
+		return 1;
+	}
+	return 0;
+}
+
 static void on_client(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct host_client *cl = arg;
-	int rc;
 
 	(void)loop;
 	(void)fd;
@@ -154,32 +189,8 @@ static void on_client(struct spod_loop *loop, int fd, uint32_t events, void *arg
 	}
 	if (events & SPOD_EV_WRITE)
 		host_client_mark_dirty(cl);
-	if ((events & (SPOD_EV_READ | SPOD_EV_HUP)) && !cl->paused && !cl->eof) {
-		long n = spod_conn_fill(&cl->c);
-		if (n == SPOD_E_IO) {
-			host_client_close(cl);
-			return;
-		}
-		if (n == SPOD_E_CLOSED) {
-			/* Half-close: the requests already sent still get their answers. */
-			client_set_waiting(cl, cl->paused, 1);
-			host_client_mark_dirty(cl);
-		}
-		rc = client_pump(cl);
-		if (rc < 0) {
-			/* Unframeable input: say why, then close once the error is written. */
-			if (rc == SPOD_E_BAD_MAGIC || rc == SPOD_E_TOO_LARGE)
-				(void)host_client_error(cl, 0, 0, rc, "frame");
-			(void)host_client_flush(cl); /* best effort: the error, then close */
-			spod_warn("closing client %u: %s", cl->index, spod_strerror(rc));
-			host_client_close(cl);
-			return;
-		}
-		if (client_update_events(cl) < 0) {
-			host_client_close(cl);
-			return;
-		}
-	}
+	if ((events & (SPOD_EV_READ | SPOD_EV_HUP)) && !cl->paused && !cl->eof)
+		(void)client_read(cl);
 	/* Writes happen once per wake-up, in host_tick. */
 }
 
@@ -202,43 +213,178 @@ void host_resume_waiting(struct spod_host *h)
 	}
 }
 
+/* Whether bytes the host has not read yet wait on the connection (a hello on its way). */
+static int has_input(const struct host_client *cl)
+{
+	int n = 0;
+
+	return cl->c.rx_end > cl->c.rx_start || (ioctl(cl->c.fd, FIONREAD, &n) == 0 && n > 0);
+}
+
+/*
+ * The unauthenticated connection to close to make room (of peer only, when peer is not
+ * NULL): the oldest that has sent nothing, else the oldest that has sent part of a hello.
+ * One with bytes waiting is read first: a complete hello takes it off the list, so a client
+ * with a token is never displaced by connections opened after it, however fast they come.
+ * NULL when there is none.
+ */
+static struct host_client *pick_victim(struct spod_host *h, const struct spod_peer *peer)
+{
+	struct host_client *talking = NULL, *next;
+
+	for (struct host_client *c = h->unauth_head; c != NULL; c = next) {
+		next = c->unauth_next; /* c may leave the list or close below; next stays */
+		if (peer != NULL && !spod_peer_same(&c->peer, peer))
+			continue;
+		if (!has_input(c))
+			return c;
+		if (c->closing || c->paused || c->eof || client_read(c) || !c->unauth)
+			continue; /* answered, closed, or authenticated now */
+		if (talking == NULL)
+			talking = c;
+	}
+	return talking;
+}
+
+/*
+ * Room for a newcomer from peer among the connections that have not said hello (docs/host.md,
+ * "Hostile clients"): at most max_unauth of them, max_unauth_per_peer from one peer, and
+ * max_clients in all. When a limit is reached an unauthenticated connection (of that peer,
+ * for the per-peer limit) is closed (pick_victim). Returns SPOD_OK, or SPOD_E_BUSY: refuse
+ * the newcomer (every connection is authenticated).
+ */
+static int limits_hit(const struct spod_host *h, const struct spod_peer *peer, int *per_peer)
+{
+	uint32_t same = 0;
+
+	for (const struct host_client *c = h->unauth_head; c != NULL; c = c->unauth_next)
+		same += spod_peer_same(&c->peer, peer);
+	*per_peer = same >= h->cfg.max_unauth_per_peer;
+	return *per_peer || h->nunauth >= h->cfg.max_unauth || h->nclients >= h->cfg.max_clients;
+}
+
+static int make_room(struct spod_host *h, const struct spod_peer *peer)
+{
+	static struct spod_log_limit displaced, refused;
+	struct host_client *victim;
+	int per_peer;
+	char who[48];
+
+	if (!limits_hit(h, peer, &per_peer))
+		return SPOD_OK;
+	victim = pick_victim(h, per_peer ? peer : NULL);
+	if (!limits_hit(h, peer, &per_peer))
+		return SPOD_OK; /* reading the waiting ones made room */
+	spod_peer_text(who, sizeof(who), peer);
+	if (victim == NULL) {
+		host_metrics_add(&h->metrics.conns_refused, 1);
+		spod_log_limited(&refused, SPOD_LOG_EVERY_MS, SPOD_LOG_WARN,
+		                 "refusing a connection from %s: %u open, %u of them not "
+		                 "authenticated (max-clients %u)",
+		                 who, h->nclients, h->nunauth, h->cfg.max_clients);
+		return SPOD_E_BUSY;
+	}
+	host_metrics_add(&h->metrics.unauth_displaced, 1);
+	spod_log_limited(&displaced, SPOD_LOG_EVERY_MS, SPOD_LOG_WARN,
+	                 "closing an unauthenticated connection to make room for one from %s "
+	                 "(%u not authenticated%s)",
+	                 who, h->nunauth, per_peer ? "; max-unauth-per-peer reached" : "");
+	host_client_close(victim);
+	return SPOD_OK;
+}
+
+/* Out of descriptors: the listeners rest instead of waking the loop again at once. */
+static void pause_accepting(struct spod_host *h, uint64_t now)
+{
+	static struct spod_log_limit out_of_fds;
+
+	if (h->accept_resume_ns != 0)
+		return;
+	for (unsigned i = 0; i < h->cfg.nlisten; i++)
+		if (spod_loop_mod(h->loop, h->listen_fd[i], 0) < 0)
+			spod_error("cannot rest listener %u", i);
+	h->accept_resume_ns = now + (uint64_t)HOST_ACCEPT_PAUSE_MS * 1000000u;
+	host_metrics_add(&h->metrics.accept_pauses, 1);
+	spod_log_limited(&out_of_fds, SPOD_LOG_EVERY_MS, SPOD_LOG_ERROR,
+	                 "out of file descriptors (%u connections open): not accepting for %u ms",
+	                 h->nclients, HOST_ACCEPT_PAUSE_MS);
+}
+
+static int add_client(struct spod_host *h, int cfd, const struct spod_peer *peer, uint64_t now)
+{
+	struct host_client *cl;
+	uint32_t idx;
+
+	for (idx = 0; idx < h->cfg.max_clients && h->clients[idx] != NULL; idx++)
+		;
+	if (idx == h->cfg.max_clients)
+		return SPOD_E_BUSY; /* cannot happen: make_room kept one free */
+	cl = calloc(1, sizeof(*cl));
+	if (cl == NULL)
+		return SPOD_E_NOMEM;
+	if (spod_conn_init(&cl->c, cfd, CLIENT_RX_BYTES, CLIENT_TX_BYTES) < 0) {
+		free(cl);
+		return SPOD_E_IO; /* cfd closed by spod_conn_init */
+	}
+	cl->h = h;
+	cl->events = SPOD_EV_READ;
+	cl->index = idx;
+	cl->gen = h->client_gen[idx];
+	cl->peer = *peer;
+	cl->accepted_ns = now;
+	if (spod_loop_add(h->loop, cfd, SPOD_EV_READ, on_client, cl) < 0) {
+		spod_conn_free(&cl->c); /* closes cfd */
+		free(cl);
+		return SPOD_E_IO;
+	}
+	h->clients[idx] = cl;
+	h->nclients++;
+	host_metrics_set(&h->metrics.clients, h->nclients);
+	host_client_unauth_add(cl);
+	return SPOD_OK;
+}
+
 void host_on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct spod_host *h = arg;
-	struct host_client *cl;
-	uint32_t idx;
-	int cfd;
+	struct spod_peer peer;
+	uint64_t now = host_now_ns();
+	int cfd, rc;
 
+	(void)loop;
 	(void)events;
-	while (spod_accept(&cfd, fd) == SPOD_OK) {
-		for (idx = 0; idx < h->cfg.max_clients && h->clients[idx] != NULL; idx++)
-			;
-		if (idx == h->cfg.max_clients) {
-			spod_warn("refusing client: %u connections open", h->cfg.max_clients);
+	for (unsigned n = 0;
+	     n < HOST_ACCEPT_BATCH && (rc = spod_accept(&cfd, fd, &peer)) == SPOD_OK; n++) {
+		rc = make_room(h, &peer);
+		if (rc == SPOD_OK)
+			rc = add_client(h, cfd, &peer, now);
+		if (rc == SPOD_E_BUSY || rc == SPOD_E_NOMEM)
 			close(cfd);
-			continue;
-		}
-		cl = calloc(1, sizeof(*cl));
-		if (cl == NULL) {
-			close(cfd);
-			continue;
-		}
-		if (spod_conn_init(&cl->c, cfd, CLIENT_RX_BYTES, CLIENT_TX_BYTES) < 0) {
-			free(cl);
-			continue;
-		}
-		cl->h = h;
-		cl->events = SPOD_EV_READ;
-		cl->index = idx;
-		cl->gen = h->client_gen[idx];
-		if (spod_loop_add(loop, cfd, SPOD_EV_READ, on_client, cl) < 0) {
-			spod_conn_free(&cl->c);
-			free(cl);
-			continue;
-		}
-		h->clients[idx] = cl;
-		h->nclients++;
-		host_metrics_set(&h->metrics.clients, h->nclients);
+	}
+	if (rc == SPOD_E_BUSY)
+		pause_accepting(h, now);
+}
+
+void host_clients_watch(struct spod_host *h, uint64_t now)
+{
+	static struct spod_log_limit timeouts;
+	const uint64_t limit = (uint64_t)h->cfg.hello_timeout_ms * 1000000u;
+
+	while (h->unauth_head != NULL && now - h->unauth_head->accepted_ns >= limit) {
+		char who[48];
+
+		spod_peer_text(who, sizeof(who), &h->unauth_head->peer);
+		host_metrics_add(&h->metrics.hello_timeouts, 1);
+		spod_log_limited(&timeouts, SPOD_LOG_EVERY_MS, SPOD_LOG_WARN,
+		                 "closing a connection from %s: no hello within %u ms", who,
+		                 h->cfg.hello_timeout_ms);
+		host_client_close(h->unauth_head);
+	}
+	if (h->accept_resume_ns != 0 && now >= h->accept_resume_ns) {
+		h->accept_resume_ns = 0;
+		for (unsigned i = 0; i < h->cfg.nlisten; i++)
+			if (spod_loop_mod(h->loop, h->listen_fd[i], SPOD_EV_READ) < 0)
+				spod_error("cannot watch listener %u again", i);
 	}
 }
 

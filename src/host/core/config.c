@@ -339,6 +339,10 @@ int host_options_load(struct host_options *o, int argc, char **argv, char *err, 
 	memset(o, 0, sizeof(*o));
 	o->enclave_conns = 2;
 	o->max_clients = 1024;
+	o->max_unauth = 256;
+	o->max_unauth_per_peer = 64;
+	o->hello_timeout_ms = 5000;
+	o->enclave_timeout_ms = 5000;
 	o->log_level = SPOD_LOG_INFO;
 	o->audit_sync = HOST_AUDIT_SYNC_NORMAL;
 	o->seal_mode = SPOD_SEAL_EPHEMERAL;
@@ -371,6 +375,11 @@ int host_options_to_config(const struct host_options *o, struct spod_host_config
 	cfg->enclave = o->enclave;
 	cfg->enclave_conns = o->enclave_conns;
 	cfg->max_clients = o->max_clients;
+	cfg->max_unauth = o->max_unauth < o->max_clients ? o->max_unauth : o->max_clients;
+	cfg->max_unauth_per_peer =
+	    o->max_unauth_per_peer < cfg->max_unauth ? o->max_unauth_per_peer : cfg->max_unauth;
+	cfg->hello_timeout_ms = o->hello_timeout_ms;
+	cfg->enclave_timeout_ms = o->enclave_timeout_ms;
 	cfg->connect_timeout_ms = 500;
 	cfg->admit = o->npcrs > 0;
 	cfg->pcrs = o->pcrs;

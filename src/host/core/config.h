@@ -35,6 +35,8 @@
 #define HOST_OPT_HTTP_DEFAULT_PORT 8790
 #define HOST_OPT_HTTP_MAX_THREADS  64
 #define HOST_OPT_MAX_CLIENTS       65536
+#define HOST_OPT_MIN_TIMEOUT_MS    100u              /* durations: hello-timeout, enclave-timeout */
+#define HOST_OPT_MAX_TIMEOUT_MS    3600000u          /* one hour */
 #define HOST_OPT_HTTP_MIN_BODY     ((size_t)1 << 10) /* bytes */
 #define HOST_OPT_HTTP_MAX_BODY     ((size_t)64 << 20)
 
@@ -66,6 +68,11 @@ struct host_options {
 	struct spod_uri enclave;
 	unsigned enclave_conns; /* 1..SPOD_HOST_MAX_ENCLAVE_CONNS */
 	unsigned max_clients;   /* 1..HOST_OPT_MAX_CLIENTS */
+	/* Connections that have not said hello yet (docs/host.md, "Hostile clients"). */
+	unsigned max_unauth;          /* 1..max_clients */
+	unsigned max_unauth_per_peer; /* 1..max_unauth */
+	unsigned hello_timeout_ms;    /* HOST_OPT_MIN_TIMEOUT_MS..HOST_OPT_MAX_TIMEOUT_MS */
+	unsigned enclave_timeout_ms;  /* the same range */
 
 	/* Admission: on when npcrs > 0. Distinct indices, each 0..31. */
 	struct spod_attest_pcr_expect pcrs[SPOD_ATTEST_MAX_PCRS];

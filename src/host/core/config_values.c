@@ -148,6 +148,46 @@ static int set_max_clients(struct loader *l, enum opt_id id, const char *v)
 	return set_uint(l, id, &l->o->max_clients, v, 1, HOST_OPT_MAX_CLIENTS);
 }
 
+static int set_max_unauth(struct loader *l, enum opt_id id, const char *v)
+{
+	return set_uint(l, id, &l->o->max_unauth, v, 1, HOST_OPT_MAX_CLIENTS);
+}
+
+static int set_max_unauth_per_peer(struct loader *l, enum opt_id id, const char *v)
+{
+	return set_uint(l, id, &l->o->max_unauth_per_peer, v, 1, HOST_OPT_MAX_CLIENTS);
+}
+
+/* A duration: a number with the unit ms or s (500ms, 5s), in the bounds of config.h. */
+static int set_duration_ms(struct loader *l, enum opt_id id, unsigned *out, const char *v)
+{
+	const char *end;
+	uint64_t n;
+
+	if (parse_dec(&n, v, &end, HOST_OPT_MAX_TIMEOUT_MS) < 0)
+		goto bad;
+	if (strcmp(end, "s") == 0)
+		n *= 1000;
+	else if (strcmp(end, "ms") != 0)
+		goto bad;
+	if (n < HOST_OPT_MIN_TIMEOUT_MS || n > HOST_OPT_MAX_TIMEOUT_MS)
+		goto bad;
+	*out = (unsigned)n;
+	return SPOD_OK;
+bad:
+	return BAD(l, id, "'%s' is not a duration of 100ms..3600s (a number with ms or s)", v);
+}
+
+static int set_hello_timeout(struct loader *l, enum opt_id id, const char *v)
+{
+	return set_duration_ms(l, id, &l->o->hello_timeout_ms, v);
+}
+
+static int set_enclave_timeout(struct loader *l, enum opt_id id, const char *v)
+{
+	return set_duration_ms(l, id, &l->o->enclave_timeout_ms, v);
+}
+
 static int set_http_threads(struct loader *l, enum opt_id id, const char *v)
 {
 	return set_uint(l, id, &l->o->http_threads, v, 1, HOST_OPT_HTTP_MAX_THREADS);
@@ -278,6 +318,24 @@ const struct setting host_settings[OPT__COUNT] = {
 	[OPT_MAX_CLIENTS] = {"max-clients", "N", "1024",
 		"application connections at once, 1.." STR(HOST_OPT_MAX_CLIENTS),
 		0, set_max_clients, 0},
+	[OPT_MAX_UNAUTH] = {"max-unauth", "N", "256",
+		"connections that have not authenticated yet, at once; when full (or\n"
+		"max-clients is), the oldest of them that has sent nothing is closed to\n"
+		"make room (one with a hello waiting is read first), so a client with a\n"
+		"token still gets in",
+		0, set_max_unauth, 0},
+	[OPT_MAX_UNAUTH_PER_PEER] = {"max-unauth-per-peer", "N", "64",
+		"of those, from one peer (a unix socket's uid, a TCP address)",
+		0, set_max_unauth_per_peer, 0},
+	[OPT_HELLO_TIMEOUT] = {"hello-timeout", "DURATION", "5s",
+		"a connection that has not authenticated (hello) by then is closed;\n"
+		"DURATION is a number with ms or s",
+		0, set_hello_timeout, 0},
+	[OPT_ENCLAVE_TIMEOUT] = {"enclave-timeout", "DURATION", "5s",
+		"an enclave connection that answers nothing for this long while requests\n"
+		"wait is taken as stalled: closed, its requests answered UNAVAILABLE\n"
+		"(audited as outcome unknown), and connected again with backoff",
+		0, set_enclave_timeout, 0},
 	[OPT_EXPECT_PCR] = {"expect-pcr", "N=HEX", "none (admission off)",
 		"admission: serve through an enclave connection only after a fresh\n"
 		"attestation with this value of PCR N (0..31) verifies; repeatable",

@@ -22,17 +22,34 @@ static void on_refresh(struct spod_loop *loop, int fd, uint32_t events, void *ar
 	host_tokens_refresh(arg);
 }
 
-static int refresh_timer(struct spod_host *h)
+/* Every HOST_WATCH_MS: hello deadlines, stalled enclave connections, an accept pause. */
+static void on_watch(struct spod_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct spod_host *h = arg;
+	uint64_t ticks, now;
+
+	(void)loop;
+	(void)events;
+	if (read(fd, &ticks, sizeof(ticks)) < 0) {
+		/* spurious wake-up */
+	}
+	now = host_now_ns();
+	host_clients_watch(h, now);
+	host_pool_watch(h, now);
+}
+
+/* A periodic timer of ms milliseconds calling cb, in *fd. */
+static int periodic_timer(struct spod_host *h, int *fd, unsigned ms, spod_loop_cb cb)
 {
 	struct itimerspec its = {
-	    .it_interval = {HOST_REFRESH_MS / 1000, (HOST_REFRESH_MS % 1000) * 1000000L},
-	    .it_value = {HOST_REFRESH_MS / 1000, (HOST_REFRESH_MS % 1000) * 1000000L},
+	    .it_interval = {ms / 1000, (long)(ms % 1000) * 1000000L},
+	    .it_value = {ms / 1000, (long)(ms % 1000) * 1000000L},
 	};
 
-	h->refresh_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (h->refresh_fd < 0 || timerfd_settime(h->refresh_fd, 0, &its, NULL) < 0)
+	*fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (*fd < 0 || timerfd_settime(*fd, 0, &its, NULL) < 0)
 		return SPOD_E_IO;
-	return spod_loop_add(h->loop, h->refresh_fd, SPOD_EV_READ, on_refresh, h);
+	return spod_loop_add(h->loop, *fd, SPOD_EV_READ, cb, h);
 }
 
 /* One write per connection that got data, enclave connections first. */
@@ -50,7 +67,8 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 	*out = NULL;
 	if (cfg->nlisten == 0 || cfg->nlisten > SPOD_HOST_MAX_LISTENERS ||
 	    cfg->enclave_conns == 0 || cfg->enclave_conns > SPOD_HOST_MAX_ENCLAVE_CONNS ||
-	    cfg->max_clients == 0)
+	    cfg->max_clients == 0 || cfg->max_unauth == 0 || cfg->max_unauth_per_peer == 0 ||
+	    cfg->hello_timeout_ms == 0 || cfg->enclave_timeout_ms == 0)
 		return SPOD_E_BAD_ARG;
 	h = calloc(1, sizeof(*h));
 	if (h == NULL)
@@ -60,6 +78,7 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 	h->signal_fd = -1;
 	h->timer_fd = -1;
 	h->refresh_fd = -1;
+	h->watch_fd = -1;
 	host_metrics_set(&h->metrics.enclave_conns, cfg->enclave_conns);
 	for (unsigned i = 0; i < SPOD_HOST_MAX_LISTENERS; i++)
 		h->listen_fd[i] = -1;
@@ -91,7 +110,8 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 		goto out;
 	}
 	SPOD_GUARD(rc, spod_loop_add(h->loop, h->timer_fd, SPOD_EV_READ, host_on_timer, h));
-	SPOD_GUARD(rc, refresh_timer(h));
+	SPOD_GUARD(rc, periodic_timer(h, &h->refresh_fd, HOST_REFRESH_MS, on_refresh));
+	SPOD_GUARD(rc, periodic_timer(h, &h->watch_fd, HOST_WATCH_MS, on_watch));
 	for (unsigned i = 0; i < cfg->enclave_conns; i++) {
 		struct host_enclave *e = &h->enclave[i];
 		e->h = h;
@@ -171,6 +191,8 @@ void spod_host_free(struct spod_host *h)
 		close(h->timer_fd);
 	if (h->refresh_fd >= 0)
 		close(h->refresh_fd);
+	if (h->watch_fd >= 0)
+		close(h->watch_fd);
 	spod_loop_free(h->loop);
 	for (uint32_t s = 0; h->slots && s < INFLIGHT_SLOTS; s++)
 		host_audit_free(h, h->slots[s].audit);

@@ -25,6 +25,14 @@ struct spod_host_config {
 	struct spod_uri enclave;
 	unsigned enclave_conns; /* 1..SPOD_HOST_MAX_ENCLAVE_CONNS */
 	unsigned max_clients;   /* connections accepted at once */
+	/*
+	 * Connections without a token yet (docs/host.md, "Hostile clients"): at most
+	 * max_unauth of them (max_unauth_per_peer from one uid or address), each closed when it
+	 * has not said hello within hello_timeout_ms; at capacity the oldest one goes first.
+	 */
+	unsigned max_unauth, max_unauth_per_peer, hello_timeout_ms;
+	/* An enclave connection silent this long while answers are owed is closed as stalled. */
+	unsigned enclave_timeout_ms;
 	int connect_timeout_ms; /* per enclave connect attempt */
 	/*
 	 * Admission: when admit is set, every enclave connection must first present a fresh

@@ -40,6 +40,7 @@
 #include "spod/wire.h"
 #include "transport/conn.h"
 #include "transport/loop.h"
+#include "transport/socket.h"
 
 #define CLIENT_RX_BYTES  (2u * SPOD_FRAME_MAX_BYTES)
 #define CLIENT_TX_BYTES  (8u * SPOD_FRAME_MAX_BYTES) /* a client this far behind is dropped */
@@ -111,7 +112,16 @@ struct host_client {
 	int paused;             /* out of credit: not reading until answers drain */
 	int eof;                /* peer shut down its writing side: answer, then close */
 	int closing; /* refused (authentication): read nothing more, close when answered */
+	/* Until its hello succeeds: on h's list of such connections, oldest first (reply.c). */
+	int unauth;
+	struct host_client *unauth_prev, *unauth_next;
+	uint64_t accepted_ns;
+	struct spod_peer peer;
 };
+
+#define HOST_ACCEPT_BATCH    64  /* accepts per listener wake-up, so hellos interleave */
+#define HOST_WATCH_MS        100 /* deadlines are checked this often (forward.c) */
+#define HOST_ACCEPT_PAUSE_MS 100 /* listeners rest this long when out of descriptors */
 
 /* Where an enclave connection is on its way to carrying requests (pool.c). */
 enum host_enclave_stage {
@@ -145,7 +155,8 @@ struct host_enclave {
 	uint32_t inflight;
 	int dirty;
 	int backoff_ms;
-	uint64_t retry_ns; /* host_now_ns() of the next connection attempt, while DOWN */
+	uint64_t retry_ns;    /* host_now_ns() of the next connection attempt, while DOWN */
+	uint64_t progress_ns; /* last sign of life: connected, bytes read, first request sent */
 	struct host_reconcile *sync;
 };
 
@@ -179,6 +190,10 @@ struct spod_host {
 	struct host_client **dirty_clients;
 	uint32_t ndirty;
 	uint32_t nwaiting; /* clients paused or half-closed, revisited after each wake-up */
+	struct host_client *unauth_head, *unauth_tail; /* no token yet, oldest first */
+	uint32_t nunauth;
+	uint64_t accept_resume_ns; /* listeners paused (out of descriptors) until then; 0: not */
+	int watch_fd;
 	int was_ready;
 	int refresh_fd;
 	struct host_metrics metrics;
@@ -221,6 +236,10 @@ struct inflight *host_slot_lookup(struct spod_host *h, uint64_t rid, uint32_t *s
 /* ---- reply.c ---- */
 struct host_client *host_client_get(struct spod_host *h, uint32_t index, uint32_t gen);
 void host_client_close(struct host_client *cl);
+/* The list of connections without a token, oldest first: a new one joins at the tail; one
+ * leaves when its hello succeeds or it closes (host_client_close does it). */
+void host_client_unauth_add(struct host_client *cl);
+void host_client_unauth_remove(struct host_client *cl);
 void host_client_mark_dirty(struct host_client *cl);
 /* Writes the client's send buffer now; SPOD_OK, SPOD_E_AGAIN (partly written) or an error. */
 int host_client_flush(struct host_client *cl);
@@ -341,9 +360,14 @@ void host_arm_timer(struct spod_host *h);
 void host_on_timer(struct spod_loop *loop, int fd, uint32_t events, void *arg);
 /* Writes every enclave connection that got data this wake-up (once each). */
 void host_pool_flush(struct spod_host *h);
+/* Every HOST_WATCH_MS: closes enclave connections silent for enclave_timeout_ms while they
+ * owe answers (their requests fail with UNAVAILABLE; reconnected with backoff). */
+void host_pool_watch(struct spod_host *h, uint64_t now);
 
 /* ---- clients.c ---- */
 void host_on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg);
+/* Every HOST_WATCH_MS: closes connections past their hello deadline; ends an accept pause. */
+void host_clients_watch(struct spod_host *h, uint64_t now);
 void host_resume_waiting(struct spod_host *h);
 /* Writes every client connection that got answers this wake-up (once each). */
 void host_clients_flush(struct spod_host *h);

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "common/log.h"
 #include "common/paths.h"
@@ -62,6 +63,55 @@ static int start_http(struct spod_http **out, const struct host_options *o,
 	return SPOD_OK;
 }
 
+/*
+ * Descriptors spod-host keeps for itself whatever the clients do: stdio, the event loop and
+ * its timers and signals, the listeners, SQLite's files for two connections (the main one and
+ * the checkpointer's), the enclave pool; and for HTTP, its connections (libmicrohttpd's limit)
+ * and each worker's cached connections to the binary listener.
+ */
+#define FD_RESERVE         64u
+#define HTTP_FD_CONNS      256u /* libmicrohttpd connections counted against the budget */
+#define HTTP_BACKEND_CACHE 8u   /* cached binary connections per HTTP worker (cache.h) */
+#define MIN_CLIENTS        16u
+
+/*
+ * Raises the soft RLIMIT_NOFILE to the hard limit and keeps max-clients within what that
+ * leaves after FD_RESERVE, the enclave pool and HTTP: running out of descriptors then means
+ * refusing a connection (clients.c), never failing to open the database or an enclave
+ * connection.
+ */
+static void fit_descriptors(struct spod_host_config *cfg, const struct host_options *o)
+{
+	struct rlimit rl;
+	uint64_t reserve = FD_RESERVE + cfg->enclave_conns, budget;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max;
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (o->http_enabled)
+		reserve += HTTP_FD_CONNS + 2ull * o->http_threads * HTTP_BACKEND_CACHE;
+	budget = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > reserve + HOST_OPT_MAX_CLIENTS
+	             ? HOST_OPT_MAX_CLIENTS
+	             : (rl.rlim_cur > reserve + MIN_CLIENTS ? rl.rlim_cur - reserve : MIN_CLIENTS);
+	if (cfg->max_clients > budget) {
+		spod_warn("max-clients %u lowered to %llu: spod-host may open %llu file "
+		          "descriptors (RLIMIT_NOFILE) and keeps %llu for the database, the "
+		          "enclave and HTTP",
+		          cfg->max_clients, (unsigned long long)budget,
+		          (unsigned long long)rl.rlim_cur, (unsigned long long)reserve);
+		cfg->max_clients = (unsigned)budget;
+		if (cfg->max_unauth > cfg->max_clients)
+			cfg->max_unauth = cfg->max_clients;
+		if (cfg->max_unauth_per_peer > cfg->max_unauth)
+			cfg->max_unauth_per_peer = cfg->max_unauth;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static struct host_options opts; /* cfg points into it */
@@ -99,6 +149,7 @@ int main(int argc, char **argv)
 	}
 	if (host_options_to_config(&opts, &cfg) < 0)
 		return 2;
+	fit_descriptors(&cfg, &opts);
 	if (opts.config[0] != '\0')
 		spod_info("settings from %s", opts.config);
 

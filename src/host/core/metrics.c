@@ -103,6 +103,24 @@ size_t host_metrics_render(const struct host_metrics *m, char *buf, size_t cap)
 	}
 	gauge(&o, "spod_clients", "Application connections open on the binary listeners.",
 	      get(&m->clients));
+	gauge(&o, "spod_clients_unauthenticated",
+	      "Application connections that have not authenticated (hello) yet.",
+	      get(&m->clients_unauth));
+	counter(&o, "spod_hello_timeouts_total",
+	        "Connections closed because they did not authenticate within hello-timeout.",
+	        get(&m->hello_timeouts));
+	counter(&o, "spod_unauthenticated_displaced_total",
+	        "Unauthenticated connections closed to make room for a new one.",
+	        get(&m->unauth_displaced));
+	counter(&o, "spod_connections_refused_total",
+	        "New connections closed at once: no room (every slot authenticated or too new).",
+	        get(&m->conns_refused));
+	counter(&o, "spod_accept_pauses_total",
+	        "Times the listeners stopped accepting for a moment: out of descriptors.",
+	        get(&m->accept_pauses));
+	counter(&o, "spod_enclave_stalls_total",
+	        "Enclave connections closed because they answered nothing for enclave-timeout.",
+	        get(&m->enclave_stalls));
 	gauge(&o, "spod_enclave_connections", "Enclave connections configured.",
 	      get(&m->enclave_conns));
 	gauge(&o, "spod_enclave_connections_up", "Enclave connections established.",

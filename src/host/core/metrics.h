@@ -38,6 +38,12 @@ struct host_metrics {
 	atomic_uint_fast64_t audit_commits;       /* batches committed */
 	atomic_uint_fast64_t audit_failures;      /* batches that failed */
 	atomic_uint_fast64_t audit_commit_ns_sum; /* time spent in commits */
+	atomic_uint_fast64_t clients_unauth;      /* connections without a token yet */
+	atomic_uint_fast64_t hello_timeouts;      /* closed: no hello in time */
+	atomic_uint_fast64_t unauth_displaced;    /* closed to make room for a newcomer */
+	atomic_uint_fast64_t conns_refused;       /* newcomers closed at once: no room */
+	atomic_uint_fast64_t accept_pauses;       /* listeners rested: out of descriptors */
+	atomic_uint_fast64_t enclave_stalls;      /* enclave connections closed as stalled */
 };
 
 /* Counts one answer to the client: op by opcode, status SPOD_OK or a SPOD_E_* code. */

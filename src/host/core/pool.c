@@ -2,6 +2,7 @@
  * The pool of pipelined enclave connections: connect, set each one up (attestation, then the
  * key records), fail fast on loss, reconnect with backoff.
  */
+#include <stdio.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -219,6 +220,8 @@ static void on_enclave(struct spod_loop *loop, int fd, uint32_t events, void *ar
 		host_enclave_down(e, n == SPOD_E_CLOSED ? "closed by enclave" : "read failed");
 		return;
 	}
+	if (n > 0)
+		e->progress_ns = host_now_ns();
 	while ((rc = spod_conn_next(&e->c, &f)) == SPOD_OK) {
 		if (!HOST_CTL(f.hdr.request_id)) {
 			/* an application request's answer, whatever the stage */
@@ -252,6 +255,7 @@ int host_enclave_connect(struct host_enclave *e)
 		return rc;
 	}
 	e->served = 0;
+	e->progress_ns = host_now_ns();
 	rc = h->cfg.admit ? host_admission_begin(e) : host_seal_begin(e);
 	if (rc < 0) {
 		spod_loop_del(h->loop, fd);
@@ -309,6 +313,35 @@ void host_on_timer(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 		e->retry_ns = now + (uint64_t)e->backoff_ms * NS_PER_MS;
 	}
 	host_arm_timer(h);
+}
+
+/* Whether the connection owes answers: its set-up's, or forwarded requests'. */
+static int awaiting(const struct host_enclave *e)
+{
+	return e->stage == HOST_ENCLAVE_ATTESTING || e->stage == HOST_ENCLAVE_SETUP ||
+	       e->stage == HOST_ENCLAVE_SYNCING || e->inflight > 0;
+}
+
+void host_pool_watch(struct spod_host *h, uint64_t now)
+{
+	const uint64_t limit = (uint64_t)h->cfg.enclave_timeout_ms * NS_PER_MS;
+	int down = 0;
+
+	for (unsigned i = 0; i < h->cfg.enclave_conns; i++) {
+		struct host_enclave *e = &h->enclave[i];
+		char why[96];
+
+		if (e->stage == HOST_ENCLAVE_DOWN || !awaiting(e) || now - e->progress_ns < limit)
+			continue;
+		snprintf(why, sizeof(why),
+		         "no answer for %u ms with %u request(s) waiting: stalled",
+		         h->cfg.enclave_timeout_ms, e->inflight);
+		host_metrics_add(&h->metrics.enclave_stalls, 1);
+		host_enclave_down(e, why);
+		down = 1;
+	}
+	if (down)
+		host_arm_timer(h);
 }
 
 void host_pool_flush(struct spod_host *h)

@@ -17,10 +17,47 @@ struct host_client *host_client_get(struct spod_host *h, uint32_t index, uint32_
 	return h->clients[index];
 }
 
+void host_client_unauth_add(struct host_client *cl)
+{
+	struct spod_host *h = cl->h;
+
+	cl->unauth = 1;
+	cl->unauth_next = NULL;
+	cl->unauth_prev = h->unauth_tail;
+	if (h->unauth_tail != NULL)
+		h->unauth_tail->unauth_next = cl;
+	else
+		h->unauth_head = cl;
+	h->unauth_tail = cl;
+	h->nunauth++;
+	host_metrics_set(&h->metrics.clients_unauth, h->nunauth);
+}
+
+void host_client_unauth_remove(struct host_client *cl)
+{
+	struct spod_host *h = cl->h;
+
+	if (!cl->unauth)
+		return;
+	if (cl->unauth_prev != NULL)
+		cl->unauth_prev->unauth_next = cl->unauth_next;
+	else
+		h->unauth_head = cl->unauth_next;
+	if (cl->unauth_next != NULL)
+		cl->unauth_next->unauth_prev = cl->unauth_prev;
+	else
+		h->unauth_tail = cl->unauth_prev;
+	cl->unauth = 0;
+	cl->unauth_prev = cl->unauth_next = NULL;
+	h->nunauth--;
+	host_metrics_set(&h->metrics.clients_unauth, h->nunauth);
+}
+
 void host_client_close(struct host_client *cl)
 {
 	struct spod_host *h = cl->h;
 
+	host_client_unauth_remove(cl);
 	spod_loop_del(h->loop, cl->c.fd);
 	if (cl->tok != NULL)
 		cl->tok->refs--;

@@ -145,6 +145,7 @@ int host_token_hello(struct host_client *cl, const struct spod_frame *f, const c
 	host_client_mark_dirty(cl);
 	cl->tok = t;
 	t->refs++;
+	host_client_unauth_remove(cl); /* past the hello deadline and the displacement rules */
 	host_answer_count(h, SPOD_OP_HELLO, SPOD_OK);
 	return HOST_HANDLED;
 }
