@@ -10,7 +10,8 @@
 #     again and the pod is not ready until then;
 #  c) one byte of one key's sealed blob flipped in the database: a spod-host restart replays it
 #     to the enclave that still holds the key, which opens it anyway and refuses it, so the host
-#     warns by key id while the key still serves; after an enclave restart that
+#     warns by key id (and audits key.unseal, BAD_BLOB) while the key still serves; after an
+#     enclave restart that
 #     key is lost (key.lost, BAD_BLOB, "does not open") and signs no more, every other key loads
 #     and signs; with the byte restored and another restart it is found again (key.found) and
 #     signs;
@@ -126,6 +127,9 @@ wait_until 20 keys_served || fail "keys not served after a spod-host restart"
 [[ $(keys_json) == "$KEYS" ]] || fail "keys held by the enclave after a host restart: $(keys_json)"
 grep -q "key $VICTIM: its sealed copy does not open.*still holds the key" "$T_DIR/host.log" ||
 	fail "no warning that a held key's stored blob does not open"
+UNSEAL=$(audit_of key.unseal)
+[[ $(json_get "sorted(set((r['key_id'], r['result']) for r in d))" <<<"$UNSEAL") == "[[\"$VICTIM\", \"BAD_BLOB\"]]" ]] ||
+	fail "key.unseal records: $UNSEAL"
 restart_provisioned "$SH/share-2.json" "$SH/share-3.json"
 OTHERS=$(json_get "[k for k in d if k['id'] != '$VICTIM']" <<<"$KEYS")
 [[ $(keys_json) == "$OTHERS" ]] || fail "keys with one blob tampered: $(keys_json), want $OTHERS"

@@ -236,6 +236,21 @@ static void apply_one(struct spod_host *h, const struct sync_key *k)
 
 #define DAMAGED_LOGGED 16u /* held keys with a bad blob named one by one in the log */
 
+/* A key the enclave holds whose stored blob did not load: audited, and logged when log. */
+static void note_damaged(struct spod_host *h, const struct sync_key *k, int log)
+{
+	char hex[2 * SPOD_KEY_ID_BYTES + 1], detail[300];
+
+	snprintf(detail, sizeof(detail),
+	         "%s; the enclave still holds the key, but loses it at its next restart unless "
+	         "the stored blob is restored",
+	         lost_why(k));
+	if (host_journal_record(h, "key.unseal", k->id, NULL, NULL, lost_result(k), detail) < 0)
+		spod_error("audit: cannot queue a record: out of memory");
+	if (log && spod_hex_encode(hex, sizeof(hex), k->id, sizeof(k->id)) == SPOD_OK)
+		spod_warn("key %s: %s", hex, detail);
+}
+
 /*
  * Marks records lost or found; and says which keys the enclave still holds although their
  * stored blob did not load (damaged in storage: noticed now, not when the enclave restarts).
@@ -252,14 +267,8 @@ static void apply(struct host_enclave *e)
 			lost += !k->seen;
 			found += k->seen;
 		}
-		if (k->seen && k->load_rc < 0 && damaged++ < DAMAGED_LOGGED) {
-			char hex[2 * SPOD_KEY_ID_BYTES + 1];
-			if (spod_hex_encode(hex, sizeof(hex), k->id, sizeof(k->id)) == SPOD_OK)
-				spod_warn(
-				    "key %s: %s; the enclave still holds the key, but loses it "
-				    "at its next restart unless the stored blob is restored",
-				    hex, lost_why(k));
-		}
+		if (k->seen && k->load_rc < 0)
+			note_damaged(e->h, k, damaged++ < DAMAGED_LOGGED);
 	}
 	if (damaged > DAMAGED_LOGGED)
 		spod_warn("%u more held keys with a sealed copy that does not load",
