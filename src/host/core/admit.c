@@ -88,7 +88,7 @@ static int admit_sign(struct host_client *cl, const struct spod_frame *f, struct
 /*
  * keys-max (docs/auth.md): the token's live keys in the store, those waiting for the next
  * commit, and its key.generate / key.import requests in flight must leave room for one more.
- * Text: "the event loop is the only caller", so one buffer serves.
+ * The message lives in a static buffer: the event loop is the only caller.
  */
 static int keys_quota(struct host_client *cl, const char *op, const char **what)
 {
@@ -121,7 +121,7 @@ static int keys_quota(struct host_client *cl, const char *op, const char **what)
 	return SPOD_E_FORBIDDEN;
 }
 
-/* labels=: a new key's label must match one of the token's patterns. */
+/* labels=: a new key's label must match one of the token's patterns (static message, as above). */
 static int label_allowed(const struct host_token *t, const char *label, const char **what)
 {
 	static char text[SPOD_LABEL_MAX_BYTES + 80];
