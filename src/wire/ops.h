@@ -35,13 +35,16 @@ enum spod_op_slot {
 #define SPOD_RESP_AS_REQUEST UINT32_MAX /* echo: the answer is as large as the request */
 /* need: spod-host sends it itself; an application connection may not, whatever its token. */
 #define SPOD_OPS_HOST_ONLY 0x80000000u
+/* key_scoped: names at most one key, optionally (attest's binding); checked when it does. */
+#define SPOD_OPS_KEY_OPTIONAL 2u
 
 struct spod_op_def {
 	uint8_t opcode;
 	uint8_t slot;       /* enum spod_op_slot */
 	const char *name;   /* "key.generate"; also the metrics label */
 	uint32_t need;      /* SPOD_HELLO_OP_* bit a token needs; 0: any authenticated token */
-	uint8_t key_scoped; /* names keys, each of which must be in the token's key set */
+	uint8_t key_scoped; /* 1: names keys, each of which must be in the token's key set;
+	                       SPOD_OPS_KEY_OPTIONAL: may name one, which then must be */
 	uint8_t audited;    /* its answers are held until their audit records commit */
 	uint32_t resp_body; /* largest answer body (error bodies aside), or SPOD_RESP_AS_REQUEST */
 };

@@ -156,7 +156,55 @@ static const struct scope_case scope_cases[] = {
     {"ops=attest;keys=*;rate=1000000", 1, NULL},
     {"ops=sign;keys=label:A.b_c-9", 1, NULL},
     {"ops=sign;keys=label:x,id:" ID_A, 1, NULL},
+    /* quotas: labels=, keys-max=, audit-rate= */
+    {"ops=generate;keys=*;keys-max=3", 1, NULL},
+    {"ops=generate;keys=*;keys-max=1", 1, NULL},
+    {"ops=generate;keys=*;keys-max=1000000", 1, NULL},
+    {"ops=generate;keys=*;labels=hot-*", 1, NULL},
+    {"ops=generate;keys=*;labels=hot-*,cold,A.b_c-9*", 1, NULL},
+    {"ops=generate;keys=*;labels=hot,hot*", 1, NULL},
+    {"ops=sign;keys=*;audit-rate=5", 1, NULL},
+    {"ops=sign;keys=*;audit-rate=1", 1, NULL},
+    {"ops=sign;keys=*;audit-rate=1000000", 1, NULL},
+    {"ops=sign,generate;keys=*;labels=hot-*;keys-max=100;rate=50;audit-rate=50", 1, NULL},
+    {"audit-rate=5;keys-max=3;labels=x*;rate=2;keys=*;ops=sign", 1,
+     "ops=sign;keys=*;labels=x*;keys-max=3;rate=2;audit-rate=5"},
+    {"ops=admin;labels=b,a*;keys=id:" ID_A ";audit-rate=9", 1,
+     "ops=admin;keys=id:" ID_A ";labels=b,a*;audit-rate=9"},
     /* rejected */
+    {"ops=generate;keys=*;keys-max=0", 0, NULL},
+    {"ops=generate;keys=*;keys-max=01", 0, NULL},
+    {"ops=generate;keys=*;keys-max=1000001", 0, NULL},
+    {"ops=generate;keys=*;keys-max=", 0, NULL},
+    {"ops=generate;keys=*;keys-max=-1", 0, NULL},
+    {"ops=generate;keys=*;keys-max=3x", 0, NULL},
+    {"ops=generate;keys=*;keys-max=1;keys-max=2", 0, NULL},
+    {"ops=generate;keys=*;keysmax=1", 0, NULL},
+    {"ops=generate;keys=*;keys_max=1", 0, NULL},
+    {"ops=generate;keys=*;Keys-max=1", 0, NULL},
+    {"ops=generate;keys=*;keys-max =1", 0, NULL},
+    {"ops=generate;keys=*;labels=", 0, NULL},
+    {"ops=generate;keys=*;labels=*", 0, NULL},
+    {"ops=generate;keys=*;labels=hot**", 0, NULL},
+    {"ops=generate;keys=*;labels=*hot", 0, NULL},
+    {"ops=generate;keys=*;labels=h*t", 0, NULL},
+    {"ops=generate;keys=*;labels=hot,hot", 0, NULL},
+    {"ops=generate;keys=*;labels=hot*,hot*", 0, NULL},
+    {"ops=generate;keys=*;labels=a,", 0, NULL},
+    {"ops=generate;keys=*;labels=,a", 0, NULL},
+    {"ops=generate;keys=*;labels=a,,b", 0, NULL},
+    {"ops=generate;keys=*;labels=hot wallet", 0, NULL},
+    {"ops=generate;keys=*;labels=a:b", 0, NULL},
+    {"ops=generate;keys=*;labels=label:a", 0, NULL},
+    {"ops=generate;keys=*;labels=a=b", 0, NULL},
+    {"ops=generate;keys=*;labels=x;labels=y", 0, NULL},
+    {"ops=sign;keys=*;audit-rate=0", 0, NULL},
+    {"ops=sign;keys=*;audit-rate=1000001", 0, NULL},
+    {"ops=sign;keys=*;audit-rate=", 0, NULL},
+    {"ops=sign;keys=*;audit-rate=1.5", 0, NULL},
+    {"ops=sign;keys=*;audit-rate=1;audit-rate=1", 0, NULL},
+    {"ops=sign;keys=*;audit_rate=1", 0, NULL},
+    {"ops=sign;keys=*;auditrate=1", 0, NULL},
     {"", 0, NULL},
     {";", 0, NULL},
     {"ops=sign", 0, NULL},
@@ -268,6 +316,45 @@ static void test_scopes_fields(void **state)
 	assert_int_equal(spod_auth_scopes_parse(&s, &why, "ops=sign;keys=*\0", 16), SPOD_E_BAD_ARG);
 }
 
+static void test_scopes_quota_fields(void **state)
+{
+	struct spod_auth_scopes s;
+	const char *why;
+	const char *t = "ops=generate;keys=*;labels=hot-*,cold;keys-max=3;audit-rate=7";
+
+	(void)state;
+	assert_int_equal(spod_auth_scopes_parse(&s, &why, t, strlen(t)), SPOD_OK);
+	assert_int_equal(s.nlabels, 2);
+	assert_int_equal(s.labels[0].prefix, 1);
+	assert_string_equal(s.labels[0].text, "hot-");
+	assert_int_equal(s.labels[1].prefix, 0);
+	assert_string_equal(s.labels[1].text, "cold");
+	assert_int_equal(s.keys_max, 3);
+	assert_int_equal(s.audit_rate, 7);
+	assert_int_equal(s.rate_per_s, 0);
+	/* Absent: no limit. */
+	t = "ops=generate;keys=*";
+	assert_int_equal(spod_auth_scopes_parse(&s, &why, t, strlen(t)), SPOD_OK);
+	assert_int_equal(s.nlabels + s.keys_max + s.audit_rate, 0);
+	/* Each refusal says what was wrong. */
+	t = "ops=generate;keys=*;labels=a,a";
+	assert_int_equal(spod_auth_scopes_parse(&s, &why, t, strlen(t)), SPOD_E_BAD_ARG);
+	assert_string_equal(why, "labels: entry listed twice");
+	t = "ops=generate;keys=*;keys-max=1;keys-max=1";
+	assert_int_equal(spod_auth_scopes_parse(&s, &why, t, strlen(t)), SPOD_E_BAD_ARG);
+	assert_string_equal(why, "keys-max given twice");
+	t = "ops=generate;keys=*;keys-max=0";
+	assert_int_equal(spod_auth_scopes_parse(&s, &why, t, strlen(t)), SPOD_E_BAD_ARG);
+	assert_string_equal(why, "keys-max: not a number in 1..1000000");
+	t = "ops=sign;keys=*;audit-rate=2000000";
+	assert_int_equal(spod_auth_scopes_parse(&s, &why, t, strlen(t)), SPOD_E_BAD_ARG);
+	assert_string_equal(why, "audit-rate: not a number in 1..1000000");
+	t = "ops=sign;keys=*;labels=*";
+	assert_int_equal(spod_auth_scopes_parse(&s, &why, t, strlen(t)), SPOD_E_BAD_ARG);
+	assert_non_null(strstr(why, "labels: "));
+	assert_int_equal(s.keys_max + s.nlabels, 0);
+}
+
 /* Writes "ops=sign;keys=label:00xx..,label:01xx..,..." with n labels of label_len chars. */
 static size_t labels_text(char *out, size_t cap, size_t n, size_t label_len)
 {
@@ -328,6 +415,113 @@ static void test_scopes_limits(void **state)
 	assert_int_equal(spod_auth_scopes_parse(&s, &why, text, n), SPOD_E_BAD_ARG);
 }
 
+/* Writes "ops=generate;keys=*;labels=00*,01*,..." with n patterns. */
+static size_t patterns_text(char *out, size_t cap, size_t n)
+{
+	size_t off = (size_t)snprintf(out, cap, "ops=generate;keys=*;labels=");
+
+	for (size_t i = 0; i < n; i++)
+		off += (size_t)snprintf(out + off, cap - off, "%s%02zu*", i ? "," : "", i);
+	return off;
+}
+
+static void test_scopes_label_limits(void **state)
+{
+	struct spod_auth_scopes s;
+	char text[4096], buf[SPOD_AUTH_SCOPES_MAX_BYTES + 1], label[200];
+	const char *why;
+	size_t n, len;
+
+	(void)state;
+	/* 64 patterns are allowed, 65 are not. */
+	n = patterns_text(text, sizeof text, 64);
+	assert_int_equal(spod_auth_scopes_parse(&s, &why, text, n), SPOD_OK);
+	assert_int_equal(s.nlabels, 64);
+	assert_int_equal(spod_auth_scopes_format(buf, sizeof buf, &len, &s), SPOD_OK);
+	assert_string_equal(buf, text);
+	n = patterns_text(text, sizeof text, 65);
+	assert_int_equal(spod_auth_scopes_parse(&s, &why, text, n), SPOD_E_BAD_ARG);
+	assert_string_equal(why, "labels: more than 64 entries");
+	/* 128 characters before the star are allowed, 129 are not. */
+	memset(label, 'a', sizeof label);
+	n = (size_t)snprintf(text, sizeof text, "ops=generate;keys=*;labels=%.128s*", label);
+	assert_int_equal(spod_auth_scopes_parse(&s, &why, text, n), SPOD_OK);
+	assert_int_equal(strlen(s.labels[0].text), 128);
+	assert_int_equal(s.labels[0].prefix, 1);
+	n = (size_t)snprintf(text, sizeof text, "ops=generate;keys=*;labels=%.129s*", label);
+	assert_int_equal(spod_auth_scopes_parse(&s, &why, text, n), SPOD_E_BAD_ARG);
+	n = (size_t)snprintf(text, sizeof text, "ops=generate;keys=*;labels=%.129s", label);
+	assert_int_equal(spod_auth_scopes_parse(&s, &why, text, n), SPOD_E_BAD_ARG);
+}
+
+static void test_scopes_format_quota_invalid(void **state)
+{
+	struct spod_auth_scopes s;
+	char buf[128];
+	size_t len;
+
+	(void)state;
+	memset(&s, 0, sizeof s);
+	s.ops = SPOD_AUTH_OP_GENERATE;
+	s.all_keys = 1;
+	s.keys_max = SPOD_AUTH_KEYS_MAX + 1;
+	assert_int_equal(spod_auth_scopes_format(buf, sizeof buf, &len, &s), SPOD_E_BAD_ARG);
+	s.keys_max = 4;
+	s.audit_rate = SPOD_AUTH_AUDIT_RATE_MAX + 1;
+	assert_int_equal(spod_auth_scopes_format(buf, sizeof buf, &len, &s), SPOD_E_BAD_ARG);
+	s.audit_rate = 12;
+	assert_int_equal(spod_auth_scopes_format(buf, sizeof buf, &len, &s), SPOD_OK);
+	assert_string_equal(buf, "ops=generate;keys=*;keys-max=4;audit-rate=12");
+	s.nlabels = 1; /* an empty pattern */
+	assert_int_equal(spod_auth_scopes_format(buf, sizeof buf, &len, &s), SPOD_E_BAD_ARG);
+	strcpy(s.labels[0].text, "a*b");
+	assert_int_equal(spod_auth_scopes_format(buf, sizeof buf, &len, &s), SPOD_E_BAD_ARG);
+	strcpy(s.labels[0].text, "ab");
+	s.labels[0].prefix = 2;
+	assert_int_equal(spod_auth_scopes_format(buf, sizeof buf, &len, &s), SPOD_E_BAD_ARG);
+	s.labels[0].prefix = 1;
+	assert_int_equal(spod_auth_scopes_format(buf, sizeof buf, &len, &s), SPOD_OK);
+	assert_string_equal(buf, "ops=generate;keys=*;labels=ab*;keys-max=4;audit-rate=12");
+	s.nlabels = 2;
+	s.labels[1] = s.labels[0];
+	assert_int_equal(spod_auth_scopes_format(buf, sizeof buf, &len, &s), SPOD_E_BAD_ARG);
+	s.labels[1].prefix = 0;
+	assert_int_equal(spod_auth_scopes_format(buf, sizeof buf, &len, &s), SPOD_OK);
+	assert_string_equal(buf, "ops=generate;keys=*;labels=ab*,ab;keys-max=4;audit-rate=12");
+	s.nlabels = SPOD_AUTH_MAX_LABELS + 1;
+	assert_int_equal(spod_auth_scopes_format(buf, sizeof buf, &len, &s), SPOD_E_BAD_ARG);
+}
+
+static void test_label_allowed(void **state)
+{
+	struct spod_auth_scopes s;
+	const char *why;
+	const char *t = "ops=generate;keys=*";
+
+	(void)state;
+	/* Without labels=, any label. */
+	assert_int_equal(spod_auth_scopes_parse(&s, &why, t, strlen(t)), SPOD_OK);
+	assert_true(spod_auth_label_allowed(&s, "anything"));
+	assert_true(spod_auth_label_allowed(&s, NULL));
+	t = "ops=generate,admin;keys=*;labels=hot-*,cold";
+	assert_int_equal(spod_auth_scopes_parse(&s, &why, t, strlen(t)), SPOD_OK);
+	assert_true(spod_auth_label_allowed(&s, "hot-1"));
+	assert_true(spod_auth_label_allowed(&s, "hot-")); /* the star matches nothing too */
+	assert_true(spod_auth_label_allowed(&s, "hot-wallet.2"));
+	assert_true(spod_auth_label_allowed(&s, "cold"));
+	/* Unlabelled keys: allowed (no label: entry can match them). */
+	assert_true(spod_auth_label_allowed(&s, NULL));
+	assert_true(spod_auth_label_allowed(&s, ""));
+	/* Outside, admin or not. */
+	assert_false(spod_auth_label_allowed(&s, "hot"));
+	assert_false(spod_auth_label_allowed(&s, "Hot-1"));
+	assert_false(spod_auth_label_allowed(&s, "xhot-1"));
+	assert_false(spod_auth_label_allowed(&s, "cold1"));
+	assert_false(spod_auth_label_allowed(&s, "col"));
+	assert_false(spod_auth_label_allowed(&s, "cold-1"));
+}
+
+/* Writes "ops=sign;keys=label:00xx..,label:01xx..,..." with n labels of label_len chars. */
 static void test_scopes_format_invalid(void **state)
 {
 	struct spod_auth_scopes s;
@@ -401,8 +595,11 @@ static uint32_t expected_need(uint8_t opcode)
 	}
 }
 
+/* 1: names keys; 2: may name one (attest binding a key). */
 static int expected_key_scoped(uint8_t opcode)
 {
+	if (opcode == SPOD_OP_ATTEST)
+		return 2;
 	return opcode == SPOD_OP_SIGN || opcode == SPOD_OP_SIGN_BATCH ||
 	       opcode == SPOD_OP_KEY_DELETE || opcode == SPOD_OP_KEY_PUBLIC;
 }
@@ -423,6 +620,7 @@ static void test_check_matrix(void **state)
 			int admin = (ops & SPOD_AUTH_OP_ADMIN) != 0;
 			int op_ok = !host_only(op) && (admin || (ops & need) == need);
 			int want_other = op_ok && (admin || !expected_key_scoped(op));
+			int want_unnamed = op_ok && (admin || expected_key_scoped(op) != 1);
 
 			memset(&s, 0, sizeof s);
 			s.ops = ops;
@@ -441,7 +639,7 @@ static void test_check_matrix(void **state)
 			assert_int_equal(spod_auth_check(&s, op, other, "x"),
 			                 want_other ? SPOD_OK : SPOD_AUTH_E_FORBIDDEN);
 			assert_int_equal(spod_auth_check(&s, op, NULL, NULL),
-			                 want_other ? SPOD_OK : SPOD_AUTH_E_FORBIDDEN);
+			                 want_unnamed ? SPOD_OK : SPOD_AUTH_E_FORBIDDEN);
 		}
 	}
 	/* Undefined opcodes are not authorized for anyone, admin included. */
@@ -492,6 +690,30 @@ static void test_check_id_label(void **state)
 	assert_int_equal(spod_auth_check(&s, SPOD_OP_KEY_DELETE, a, NULL), SPOD_AUTH_E_FORBIDDEN);
 	assert_true(spod_auth_key_allowed(&s, a, NULL));
 	assert_false(spod_auth_key_allowed(&s, b, NULL));
+}
+
+/* attest: unbound for every token with the op; bound only to a key in the token's set. */
+static void test_check_attest(void **state)
+{
+	static const char *const t = "ops=attest;keys=id:" ID_A ",label:hot";
+	uint8_t a[16], b[16];
+	struct spod_auth_scopes s;
+	const char *why;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(spod_hex_decode(a, sizeof a, &n, ID_A), SPOD_OK);
+	assert_int_equal(spod_hex_decode(b, sizeof b, &n, ID_B), SPOD_OK);
+	assert_int_equal(spod_auth_scopes_parse(&s, &why, t, strlen(t)), SPOD_OK);
+	assert_int_equal(spod_auth_check(&s, SPOD_OP_ATTEST, NULL, NULL), SPOD_OK);
+	assert_int_equal(spod_auth_check(&s, SPOD_OP_ATTEST, a, NULL), SPOD_OK);
+	assert_int_equal(spod_auth_check(&s, SPOD_OP_ATTEST, b, "hot"), SPOD_OK);
+	assert_int_equal(spod_auth_check(&s, SPOD_OP_ATTEST, b, NULL), SPOD_AUTH_E_FORBIDDEN);
+	assert_int_equal(spod_auth_check(&s, SPOD_OP_ATTEST, b, "cold"), SPOD_AUTH_E_FORBIDDEN);
+	s.all_keys = 1;
+	s.nkeys = 0;
+	memset(s.keys, 0, sizeof s.keys);
+	assert_int_equal(spod_auth_check(&s, SPOD_OP_ATTEST, b, NULL), SPOD_OK);
 }
 
 static void test_token_valid(void **state)
@@ -582,6 +804,38 @@ static void test_bucket_edges(void **state)
 	assert_int_equal(b.rate, SPOD_AUTH_RATE_MAX);
 }
 
+/* n tokens at once (audit-rate and sign.batch): all or none; never more than the rate. */
+static void test_bucket_take_n(void **state)
+{
+	struct spod_auth_bucket b;
+	uint64_t t = 3 * S_NS;
+
+	(void)state;
+	spod_auth_bucket_init(&b, 5, t);
+	assert_int_equal(spod_auth_bucket_take_n(&b, t, 6), SPOD_AUTH_E_RATE_LIMITED);
+	assert_int_equal(b.level, 5 * S_NS); /* nothing taken */
+	assert_int_equal(spod_auth_bucket_take_n(&b, t, 3), SPOD_OK);
+	assert_int_equal(spod_auth_bucket_take_n(&b, t, 3), SPOD_AUTH_E_RATE_LIMITED);
+	assert_int_equal(spod_auth_bucket_take_n(&b, t, 2), SPOD_OK);
+	assert_int_equal(spod_auth_bucket_take(&b, t), SPOD_AUTH_E_RATE_LIMITED);
+	assert_int_equal(spod_auth_bucket_take_n(&b, t, 0), SPOD_OK);
+	/* 5/s: 400 ms refill two. */
+	assert_int_equal(spod_auth_bucket_take_n(&b, t + 400000000, 3), SPOD_AUTH_E_RATE_LIMITED);
+	assert_int_equal(spod_auth_bucket_take_n(&b, t + 400000000, 2), SPOD_OK);
+	/* A full bucket still never holds more than the rate. */
+	assert_int_equal(spod_auth_bucket_take_n(&b, t + 60 * S_NS, 6), SPOD_AUTH_E_RATE_LIMITED);
+	assert_int_equal(spod_auth_bucket_take_n(&b, t + 60 * S_NS, 5), SPOD_OK);
+	/* The largest rate and batch: no overflow. */
+	spod_auth_bucket_init(&b, SPOD_AUTH_RATE_MAX, 0);
+	assert_int_equal(spod_auth_bucket_take_n(&b, 0, SPOD_AUTH_RATE_MAX), SPOD_OK);
+	assert_int_equal(b.level, 0);
+	assert_int_equal(spod_auth_bucket_take_n(&b, UINT64_MAX, UINT32_MAX),
+	                 SPOD_AUTH_E_RATE_LIMITED);
+	/* rate 0: no limit, whatever n. */
+	spod_auth_bucket_init(&b, 0, 0);
+	assert_int_equal(spod_auth_bucket_take_n(&b, 0, UINT32_MAX), SPOD_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -593,11 +847,17 @@ int main(void)
 	    cmocka_unit_test(test_scopes_fields),
 	    cmocka_unit_test(test_scopes_limits),
 	    cmocka_unit_test(test_scopes_format_invalid),
+	    cmocka_unit_test(test_scopes_quota_fields),
+	    cmocka_unit_test(test_scopes_label_limits),
+	    cmocka_unit_test(test_scopes_format_quota_invalid),
+	    cmocka_unit_test(test_label_allowed),
+	    cmocka_unit_test(test_check_attest),
 	    cmocka_unit_test(test_check_matrix),
 	    cmocka_unit_test(test_check_id_label),
 	    cmocka_unit_test(test_token_valid),
 	    cmocka_unit_test(test_bucket_burst_refill),
 	    cmocka_unit_test(test_bucket_edges),
+	    cmocka_unit_test(test_bucket_take_n),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -429,7 +429,9 @@ static void test_migrate_from_1(void **state)
 	struct spod_store_key got;
 
 	/* Back to what schema 1 wrote: no lost_ms, the old label index. */
-	sql(fx->s, "DROP INDEX keys_live_label;"
+	sql(fx->s, "DROP INDEX keys_created_by;"
+	           "ALTER TABLE keys DROP COLUMN created_by;"
+	           "DROP INDEX keys_live_label;"
 	           "ALTER TABLE keys DROP COLUMN lost_ms;"
 	           "CREATE UNIQUE INDEX keys_live_label ON keys(label) WHERE deleted_ms IS NULL;"
 	           "DROP TABLE settings;"
@@ -443,6 +445,95 @@ static void test_migrate_from_1(void **state)
 	assert_int_equal(got.lost_ms, 0);
 	assert_int_equal(spod_store_key_mark_lost(fx->s, got.id, 2000), SPOD_OK);
 	assert_int_equal(spod_store_key_find_label(fx->s, &got, "old"), SPOD_E_KEY_NOT_FOUND);
+}
+
+/* A database of schema 3 (before keys-max) is migrated with its keys intact, no creators. */
+static void test_migrate_from_3(void **state)
+{
+	struct fixture *fx = *state;
+	struct spod_store_key a = test_key(1, "old"), b = test_key(2, ""), got;
+	static const uint8_t tok[16] = {7, 7, 7};
+	uint64_t n = 99;
+
+	assert_int_equal(spod_store_key_put_sealed(fx->s, &a, (const uint8_t *)"blob", 4), SPOD_OK);
+	assert_int_equal(spod_store_key_put(fx->s, &b), SPOD_OK);
+	assert_int_equal(spod_store_key_mark_lost(fx->s, b.id, 1500), SPOD_OK);
+	/* Back to what schema 3 wrote. */
+	sql(fx->s, "DROP INDEX keys_created_by;"
+	           "ALTER TABLE keys DROP COLUMN created_by;"
+	           "DELETE FROM schema_version WHERE version >= 4;");
+	reopen(fx);
+	assert_int_equal(sql_int(fx->s, "SELECT max(version) FROM schema_version"),
+	                 SPOD_STORE_SCHEMA_VERSION);
+	assert_int_equal(sql_int(fx->s, "SELECT count(*) FROM sqlite_schema"
+	                                " WHERE type = 'index' AND name = 'keys_created_by'"),
+	                 1);
+	assert_int_equal(sql_int(fx->s, "SELECT count(*) FROM keys WHERE created_by IS NULL"), 2);
+	assert_int_equal(spod_store_key_find_label(fx->s, &got, "old"), SPOD_OK);
+	assert_memory_equal(&got, &a, sizeof got);
+	assert_int_equal(got.has_creator, 0);
+	assert_int_equal(spod_store_key_get(fx->s, &got, b.id), SPOD_OK);
+	assert_int_equal(got.lost_ms, 1500);
+	assert_int_equal(sql_int(fx->s, "SELECT length(blob) FROM sealed_blobs"), 4);
+	/* Old keys count for no token. */
+	assert_int_equal(spod_store_key_count_created(fx->s, &n, tok), SPOD_OK);
+	assert_int_equal(n, 0);
+}
+
+static int count_created(struct spod_store *s, const uint8_t tok[16])
+{
+	uint64_t n = 99;
+
+	assert_int_equal(spod_store_key_count_created(s, &n, tok), SPOD_OK);
+	return (int)n;
+}
+
+/* created_by is stored and read back; the count is of live keys by that creator only. */
+static void test_keys_created_by(void **state)
+{
+	struct fixture *fx = *state;
+	static const uint8_t ta[16] = {0xaa, [15] = 1}, tb[16] = {0xbb}, none[16] = {0};
+	struct spod_store_key k[6], got;
+	struct spod_store_sealed batch[2];
+
+	for (uint8_t i = 0; i < 6; i++) {
+		k[i] = test_key((uint8_t)(i + 1), "");
+		k[i].has_creator = i < 5;
+		memcpy(k[i].created_by, i < 4 ? ta : tb, 16);
+	}
+	memset(k[5].created_by, 0, 16);
+	assert_int_equal(count_created(fx->s, ta), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(spod_store_key_put(fx->s, &k[i]), SPOD_OK);
+	batch[0] = (struct spod_store_sealed){k[4], (const uint8_t *)"b4", 2};
+	batch[1] = (struct spod_store_sealed){k[5], (const uint8_t *)"b5", 2};
+	assert_int_equal(spod_store_commit_batch(fx->s, batch, 2, NULL, 0), SPOD_OK);
+	assert_int_equal(count_created(fx->s, ta), 4);
+	assert_int_equal(count_created(fx->s, tb), 1);
+	assert_int_equal(count_created(fx->s, none), 0); /* no creator is not the zero token */
+	assert_int_equal(spod_store_key_get(fx->s, &got, k[4].id), SPOD_OK);
+	assert_memory_equal(&got, &k[4], sizeof got);
+	assert_int_equal(spod_store_key_get(fx->s, &got, k[5].id), SPOD_OK);
+	assert_int_equal(got.has_creator, 0);
+	/* Deleted and lost keys do not count; a key found again does. */
+	assert_int_equal(spod_store_key_mark_deleted(fx->s, k[0].id, 5000), SPOD_OK);
+	assert_int_equal(spod_store_key_mark_lost(fx->s, k[1].id, 5000), SPOD_OK);
+	assert_int_equal(count_created(fx->s, ta), 2);
+	assert_int_equal(spod_store_key_mark_found(fx->s, k[1].id), SPOD_OK);
+	assert_int_equal(count_created(fx->s, ta), 3);
+	/* The column holds 16-byte ids or NULL only. */
+	assert_int_equal(
+	    sqlite3_exec(store_db(fx->s),
+	                 "UPDATE keys SET created_by = x'00' WHERE created_by IS NOT NULL", NULL,
+	                 NULL, NULL) &
+	        0xff,
+	    SQLITE_CONSTRAINT);
+	assert_int_equal(count_created(fx->s, ta), 3);
+	/* A row edited by hand past the check is refused when read. */
+	sql(fx->s, "PRAGMA ignore_check_constraints = ON;"
+	           "UPDATE keys SET created_by = x'00' WHERE label IS NULL AND created_by IS NULL;"
+	           "PRAGMA ignore_check_constraints = OFF;");
+	assert_int_equal(spod_store_key_get(fx->s, &got, k[5].id), SPOD_E_IO);
 }
 
 /* Settings: absent until put, replaced by a later put, kept across a reopen, bounded. */
@@ -920,6 +1011,8 @@ int main(void)
 	    T(test_keys),
 	    T(test_keys_lost),
 	    T(test_migrate_from_1),
+	    T(test_migrate_from_3),
+	    T(test_keys_created_by),
 	    T(test_tokens),
 	    T(test_audit_batches),
 	    T(test_audit_bad_records),

@@ -39,6 +39,9 @@
 #define SPOD_AUTH_MAX_KEYS         64u      /* entries in a keys= list */
 #define SPOD_AUTH_LABEL_MAX_BYTES  128u     /* = SPOD_STORE_LABEL_MAX_BYTES */
 #define SPOD_AUTH_RATE_MAX         1000000u /* requests per second */
+#define SPOD_AUTH_MAX_LABELS       64u      /* patterns in a labels= list */
+#define SPOD_AUTH_KEYS_MAX         1000000u /* keys-max */
+#define SPOD_AUTH_AUDIT_RATE_MAX   1000000u /* audit records per second */
 
 /*
  * Creates a token: writes its NUL-terminated text to text (shown to the user once, never
@@ -84,20 +87,26 @@ int spod_auth_token_valid(int64_t expires_ms, int64_t revoked_ms, int64_t now_ms
  * spaces, at most SPOD_AUTH_SCOPES_MAX_BYTES bytes:
  *
  *   scopes = field *( ";" field )      ; each field name at most once, in any order
- *   field  = "ops=" op *( "," op ) / "keys=" keys / "rate=" rate
+ *   field  = "ops=" op *( "," op ) / "keys=" keys / "labels=" labels /
+ *            "keys-max=" count / "rate=" count / "audit-rate=" count
  *   op     = "sign" / "generate" / "delete" / "list" / "attest" / "admin" / "provision" /
  *            "import"
  *   keys   = "*" / key *( "," key )    ; 1..SPOD_AUTH_MAX_KEYS entries, no duplicates
  *   key    = "id:" 32lowhex / "label:" 1*128labelchar
+ *   labels = pattern *( "," pattern )  ; 1..SPOD_AUTH_MAX_LABELS entries, no duplicates
+ *   pattern = 1*128labelchar [ "*" ]   ; a label, or a label prefix with a trailing "*"
  *   lowhex = DIGIT / %x61-66           ; lowercase only
  *   labelchar = ALPHA / DIGIT / "." / "_" / "-"
- *   rate   = %x31-39 *DIGIT            ; 1..1000000 requests per second, no leading zero
+ *   count  = %x31-39 *DIGIT            ; 1..1000000, no leading zero
  *
  * ops and keys are required (a list of no operations, or of no keys, is an error, not an
- * empty grant); rate is optional (absent = no limit). An op listed twice is an error.
- * Canonical form (spod_auth_scopes_format): fields in the order ops, keys, rate; ops in the
- * order above; keys in the order given. Parsing canonical text and formatting it again gives
- * the same text; any accepted text formats to text of the same length.
+ * empty grant); the others are optional, absent meaning no limit: labels (the labels the
+ * token may give new keys), keys-max (live keys the token created), rate (requests per
+ * second), audit-rate (audit records per second the token's requests cause). An op listed
+ * twice is an error. Canonical form (spod_auth_scopes_format): fields in the order ops,
+ * keys, labels, keys-max, rate, audit-rate; ops in the order above; keys and labels in the
+ * order given. Parsing canonical text and formatting it again gives the same text; any
+ * accepted text formats to text of the same length.
  */
 enum spod_auth_op {
 	SPOD_AUTH_OP_SIGN = 1u << 0,
@@ -125,12 +134,22 @@ struct spod_auth_key_sel {
 	char label[SPOD_AUTH_LABEL_MAX_BYTES + 1]; /* kind LABEL, NUL-terminated; zero otherwise */
 };
 
+/* One labels= pattern: the label itself, or (prefix) every label that starts with text. */
+struct spod_auth_label_pat {
+	uint8_t prefix;                           /* 1 when written with a trailing "*" */
+	char text[SPOD_AUTH_LABEL_MAX_BYTES + 1]; /* 1..128 label characters, NUL-terminated */
+};
+
 struct spod_auth_scopes {
 	uint32_t ops;        /* SPOD_AUTH_OP_* bits, non-zero */
 	int all_keys;        /* 1 for keys=*, then nkeys is 0 */
 	size_t nkeys;        /* 1..SPOD_AUTH_MAX_KEYS unless all_keys */
+	size_t nlabels;      /* 0 = any label, else 1..SPOD_AUTH_MAX_LABELS patterns */
+	uint32_t keys_max;   /* 0 = no quota, else 1..SPOD_AUTH_KEYS_MAX */
 	uint32_t rate_per_s; /* 0 = no limit, else 1..SPOD_AUTH_RATE_MAX */
+	uint32_t audit_rate; /* 0 = no limit, else 1..SPOD_AUTH_AUDIT_RATE_MAX */
 	struct spod_auth_key_sel keys[SPOD_AUTH_MAX_KEYS];
+	struct spod_auth_label_pat labels[SPOD_AUTH_MAX_LABELS];
 };
 
 /*
@@ -162,6 +181,15 @@ int spod_auth_key_allowed(const struct spod_auth_scopes *s, const uint8_t *key_i
                           const char *label) __attribute__((warn_unused_result, nonnull(1)));
 
 /*
+ * Whether a token with scopes s may give a new key (key.generate, key.import) this label:
+ * 1 when s has no labels= field, when label is NULL or "" (an unlabelled key: no label:
+ * entry of any token can match it), or when a pattern matches it (equal to the label, or,
+ * written with a trailing "*", a prefix of it). Applies to admin tokens too. Returns 1 or 0.
+ */
+int spod_auth_label_allowed(const struct spod_auth_scopes *s, const char *label)
+    __attribute__((warn_unused_result, nonnull(1)));
+
+/*
  * Whether a request with this opcode may be served for a token with scopes s, by the opcode
  * table (src/wire/ops.h: each opcode's op and whether it names keys):
  *   sign, sign.batch          -> sign     (key-scoped)
@@ -170,13 +198,15 @@ int spod_auth_key_allowed(const struct spod_auth_scopes *s, const uint8_t *key_i
  *   key.list, info            -> list     (the host filters key.list pages with
  *                                          spod_auth_key_allowed)
  *   key.generate              -> generate
- *   attest                    -> attest
+ *   attest                    -> attest   (key-scoped when it binds a key)
  *   custodian.share           -> provision
  *   key.import                -> import
  *   echo, hello, seal.status  -> any authenticated token
  *   key.load, seal.setup      -> nobody: spod-host sends them itself (FORBIDDEN, admin too)
  * admin implies every op on every key. For key-scoped opcodes the target key must pass
- * spod_auth_key_allowed(s, key_id, label); other opcodes ignore key_id and label.
+ * spod_auth_key_allowed(s, key_id, label); attest checks its key only when it names one
+ * (key_id or label not NULL); other opcodes ignore key_id and label. The limits that depend
+ * on the host's state (labels, keys-max, rate, audit-rate) are not checked here.
  * Returns SPOD_OK, SPOD_AUTH_E_FORBIDDEN, or SPOD_E_UNKNOWN_OP for an undefined opcode.
  */
 int spod_auth_check(const struct spod_auth_scopes *s, uint8_t opcode, const uint8_t *key_id,
@@ -204,6 +234,14 @@ void spod_auth_bucket_init(struct spod_auth_bucket *b, uint32_t rate, uint64_t n
  * taken). Always SPOD_OK when rate is 0.
  */
 int spod_auth_bucket_take(struct spod_auth_bucket *b, uint64_t now_ns)
+    __attribute__((warn_unused_result, nonnull));
+
+/*
+ * The same for n tokens at once (a sign.batch of n items under audit-rate): all n, or none.
+ * Returns SPOD_AUTH_E_RATE_LIMITED when fewer than n are left, and always when n exceeds
+ * the rate (the bucket never holds that many). Always SPOD_OK when rate is 0.
+ */
+int spod_auth_bucket_take_n(struct spod_auth_bucket *b, uint64_t now_ns, uint32_t n)
     __attribute__((warn_unused_result, nonnull));
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * Request admission on spod-host's binary listeners (docs/auth.md): before a request is
  * forwarded, its connection's token must still be valid, within its rate, and allowed the
- * opcode's operation (from the opcode table, src/wire/ops.h) on every key the request names.
+ * opcode's operation (from the opcode table, src/wire/ops.h) on every key the request names;
+ * a new key must fit the token's keys-max and labels=, and the audit records the request
+ * will cause its audit-rate.
  * What the audit needs of a request that is let through is captured here, while its frame
  * is still in the receive buffer.
  */
@@ -83,21 +85,75 @@ static int admit_sign(struct host_client *cl, const struct spod_frame *f, struct
 	return SPOD_OK;
 }
 
+/*
+ * keys-max (docs/auth.md): the token's live keys in the store, those waiting for the next
+ * commit, and its key.generate / key.import requests in flight must leave room for one more.
+ * The message lives in a static buffer: the event loop is the only caller.
+ */
+static int keys_quota(struct host_client *cl, const char *op, const char **what)
+{
+	static char text[160];
+	const struct host_token *t = cl->tok;
+	uint64_t stored = 0, live;
+	uint32_t making;
+	int rc;
+
+	if (t->scopes.keys_max == 0)
+		return SPOD_OK;
+	rc = spod_store_key_count_created(cl->h->store, &stored, t->id);
+	if (rc < 0) {
+		*what = "keys-max: key records unavailable";
+		return rc;
+	}
+	making = t->keys_pending + host_keys_queued(cl->h, t->id);
+	live = stored + making;
+	if (live < t->scopes.keys_max)
+		return SPOD_OK;
+	if (making == 0)
+		snprintf(text, sizeof(text),
+		         "%s: keys-max %u reached: this token has %llu live keys", op,
+		         t->scopes.keys_max, (unsigned long long)live);
+	else
+		snprintf(text, sizeof(text),
+		         "%s: keys-max %u reached: this token has %llu live keys (%u being made)",
+		         op, t->scopes.keys_max, (unsigned long long)live, making);
+	*what = text;
+	return SPOD_E_FORBIDDEN;
+}
+
+/* labels=: a new key's label must match one of the token's patterns (static message, as above). */
+static int label_allowed(const struct host_token *t, const char *label, const char **what)
+{
+	static char text[SPOD_LABEL_MAX_BYTES + 80];
+
+	if (spod_auth_label_allowed(&t->scopes, label))
+		return SPOD_OK;
+	snprintf(text, sizeof(text),
+	         "key.generate: label '%s' is outside the token's labels=", label);
+	*what = text;
+	return SPOD_E_FORBIDDEN;
+}
+
 static int admit_generate(struct host_client *cl, const struct spod_frame *f,
                           struct host_audit **audit, const char **what)
 {
 	struct spod_host *h = cl->h;
 	struct spod_generate_req r;
+	char label[SPOD_LABEL_MAX_BYTES + 1] = "";
 	int rc;
 
 	SPOD_TRY(spod_wire_generate_req(&r, f));
+	memcpy(label, r.label != NULL ? r.label : "", r.label_len);
+	SPOD_TRY(label_allowed(cl->tok, label, what));
+	SPOD_TRY(keys_quota(cl, "key.generate", what));
 	*audit = host_audit_new(h, f->hdr.opcode, 0, cl->tok->id);
 	if (*audit == NULL)
 		return SPOD_E_NOMEM;
+	host_audit_set_creator(*audit, cl->tok);
 	(*audit)->alg = r.alg;
 	if (r.label_len == 0)
 		return SPOD_OK;
-	memcpy((*audit)->label, r.label, r.label_len);
+	memcpy((*audit)->label, label, sizeof(label));
 	rc = host_audit_claim_label(h, *audit);
 	if (rc < 0) {
 		*what = rc == SPOD_E_LABEL_TAKEN ? "key.generate"
@@ -106,6 +162,24 @@ static int admit_generate(struct host_client *cl, const struct spod_frame *f,
 		host_audit_free(h, *audit);
 		*audit = NULL;
 	}
+	return rc;
+}
+
+/* attest: a key binding names a key, which must be in the token's key set. */
+static int admit_attest(struct host_client *cl, const struct spod_frame *f,
+                        struct host_audit **audit, const char **what)
+{
+	struct spod_attest_req r;
+	int rc;
+
+	(void)audit;
+	SPOD_TRY(spod_wire_attest_req(&r, f));
+	if (r.key_id == NULL)
+		return SPOD_OK;
+	rc = key_allowed(cl->h, cl->tok, r.key_id);
+	if (rc < 0)
+		*what = rc == SPOD_E_FORBIDDEN ? "attest: the bound key is outside the token's keys"
+		                               : "attest: key records unavailable";
 	return rc;
 }
 
@@ -206,9 +280,17 @@ static int admit_list(struct host_client *cl, const struct spod_frame *f, struct
 static int admit_envelope(struct host_client *cl, const struct spod_frame *f,
                           struct host_audit **audit, const char **what)
 {
-	(void)what;
+	int import = f->hdr.opcode == SPOD_OP_KEY_IMPORT;
+
+	if (import)
+		SPOD_TRY(keys_quota(cl, "key.import", what));
 	*audit = host_audit_new(cl->h, f->hdr.opcode, 0, cl->tok->id);
-	return *audit != NULL ? SPOD_OK : SPOD_E_NOMEM;
+	if (*audit == NULL)
+		return SPOD_E_NOMEM;
+	/* Its label is checked against labels= when the enclave answers (journal.c). */
+	if (import)
+		host_audit_set_creator(*audit, cl->tok);
+	return SPOD_OK;
 }
 
 typedef int (*admit_fn)(struct host_client *cl, const struct spod_frame *f,
@@ -222,9 +304,37 @@ static const admit_fn admit_fns[SPOD_OPS_COUNT] = {
     [SPOD_SLOT_KEY_LIST] = admit_list,
     [SPOD_SLOT_SIGN] = admit_sign,
     [SPOD_SLOT_SIGN_BATCH] = admit_sign,
+    [SPOD_SLOT_ATTEST] = admit_attest,
     [SPOD_SLOT_KEY_IMPORT] = admit_envelope,
     [SPOD_SLOT_CUSTODIAN_SHARE] = admit_envelope,
 };
+
+/*
+ * audit-rate: a request let through costs one token of the audit bucket per audit record it
+ * will cause (n for a sign.batch of n items). A batch larger than the bucket never fits.
+ */
+static int take_audit_rate(struct host_client *cl, struct host_audit **audit, const char **what)
+{
+	static char text[120];
+	struct host_token *t = cl->tok;
+	uint32_t n = (*audit)->n > 1 ? (*audit)->n : 1;
+	int rc = SPOD_OK;
+
+	if (n > t->scopes.audit_rate && t->scopes.audit_rate != 0) {
+		snprintf(text, sizeof(text), "%s of %u items exceeds the token's audit-rate %u",
+		         spod_wire_op_name((*audit)->opcode), n, t->scopes.audit_rate);
+		*what = text;
+		rc = SPOD_E_FORBIDDEN;
+	} else if (spod_auth_bucket_take_n(&t->audit_bucket, host_now_ns(), n) < 0) {
+		*what = "token over its audit-rate";
+		rc = SPOD_E_RATE_LIMITED;
+	}
+	if (rc < 0) {
+		host_audit_free(cl->h, *audit);
+		*audit = NULL;
+	}
+	return rc;
+}
 
 /* "token lacks the 'sign' op"; the event loop is the only caller, so one buffer serves. */
 static const char *lacks(uint32_t need)
@@ -241,6 +351,7 @@ int host_admit(struct host_client *cl, const struct spod_frame *f, struct host_a
 {
 	const struct spod_op_def *op = spod_wire_op(f->hdr.opcode);
 	struct host_token *t = cl->tok;
+	int rc;
 
 	*audit = NULL;
 	*what = "request";
@@ -273,5 +384,8 @@ int host_admit(struct host_client *cl, const struct spod_frame *f, struct host_a
 		*what = "token over its rate";
 		return SPOD_E_RATE_LIMITED;
 	}
-	return admit_fns[op->slot] != NULL ? admit_fns[op->slot](cl, f, audit, what) : SPOD_OK;
+	rc = admit_fns[op->slot] != NULL ? admit_fns[op->slot](cl, f, audit, what) : SPOD_OK;
+	if (rc == SPOD_OK && *audit != NULL)
+		rc = take_audit_rate(cl, audit, what);
+	return rc;
 }

@@ -7,8 +7,9 @@
  *   inflight.c   the table that maps enclave request ids back to clients
  *   reply.c      writing answers into an application connection's send buffer; closing one;
  *                the host's own requests to an enclave connection
- *   journal.c    audit facts of requests in flight, audit records, answers held until their
- *                records commit (group commit)
+ *   facts.c      audit facts of requests in flight, with the label and keys-max place each
+ *                key.generate / key.import holds until it is answered
+ *   journal.c    audit records, answers held until their records commit (group commit)
  *   tokens.c     the token cache and the hello that authenticates a connection
  *   admit.c      request admission: the token's validity, rate and scopes per request, and
  *                the audit facts it captures
@@ -71,7 +72,10 @@ struct host_token {
 	int revoked;
 	int has_labels; /* some keys= entry names a label: look keys' labels up */
 	uint32_t refs;
-	struct spod_auth_bucket bucket;
+	/* key.generate / key.import admitted and not yet answered (keys-max counts them) */
+	uint32_t keys_pending;
+	struct spod_auth_bucket bucket;       /* rate= */
+	struct spod_auth_bucket audit_bucket; /* audit-rate= */
 	struct spod_auth_scopes scopes;
 };
 #define HOST_REFRESH_MS 1000
@@ -95,6 +99,10 @@ struct host_audit {
 	uint8_t alg;                          /* key.generate */
 	char label[SPOD_LABEL_MAX_BYTES + 1]; /* key.generate; "" for none */
 	uint8_t token_id[SPOD_STORE_TOKEN_ID_BYTES];
+	/* key.generate, key.import: the token, whose keys_pending counts this request until
+	 * the audit is freed, and whose labels= the enclave's answer must obey. Token cache
+	 * entries live as long as the host. */
+	struct host_token *creator;
 	uint32_t n;
 	struct host_audit_item items[]; /* n of them */
 };
@@ -276,14 +284,34 @@ static inline void host_enclave_mark_dirty(struct host_enclave *e)
 /* Writes an encoded control request into e's send buffer; SPOD_OK or SPOD_E_INTERNAL. */
 int host_enclave_send(struct host_enclave *e, const uint8_t *frame, size_t len);
 
-/* ---- journal.c ---- */
+/* A key the enclave made, with its sealed blob, waiting for the commit of its audit record. */
+struct host_pending_key {
+	struct spod_store_key key;
+	uint8_t blob[SPOD_STORE_BLOB_MAX_BYTES];
+	size_t blob_len;
+	uint16_t enclave;
+};
+
+/* ---- facts.c ---- */
 /* Audit facts for a request with n items (0 for key.generate); NULL when out of memory. */
 struct host_audit *host_audit_new(struct spod_host *h, uint8_t opcode, uint32_t n,
                                   const uint8_t token_id[SPOD_STORE_TOKEN_ID_BYTES]);
+/* Releases a's label and keys-max place, and a itself (kept for reuse when small). */
 void host_audit_free(struct spod_host *h, struct host_audit *a);
+void host_audit_spares_free(struct spod_host *h);
+/* Counts a's request in t->keys_pending until a is freed; the journal checks the answer's
+ * label against t's labels=. */
+void host_audit_set_creator(struct host_audit *a, struct host_token *t);
+/* Whether a key waiting for the next commit has this label. */
+int host_label_queued(const struct spod_host *h, const char *label);
+/* How many keys waiting for the next commit the token with this id made. */
+uint32_t host_keys_queued(const struct spod_host *h,
+                          const uint8_t token_id[SPOD_STORE_TOKEN_ID_BYTES]);
 /* Reserves a's label for its key.generate until the answer; SPOD_E_LABEL_TAKEN when a live
  * key or another generate in flight has it. */
 int host_audit_claim_label(struct spod_host *h, struct host_audit *a);
+
+/* ---- journal.c ---- */
 int host_journal_record(struct spod_host *h, const char *kind, const uint8_t *key_id,
                         const uint8_t *token_id, const uint8_t *digest, int result,
                         const char *detail);

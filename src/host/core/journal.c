@@ -1,7 +1,7 @@
 /*
- * The audit journal of spod-host (docs/storage.md, "Audit log"): the audit facts captured
- * from each request in flight, group commit of audit records, and answers held back until
- * their records are durable.
+ * The audit journal of spod-host (docs/storage.md, "Audit log"): group commit of audit
+ * records (from the audit facts each request in flight captured, facts.c), and answers held
+ * back until their records are durable.
  *
  * When the enclave answers an audited request (sign, sign.batch, key.generate, key.import,
  * key.delete, custodian.share), the answer is not sent: its audit records are queued and the
@@ -29,14 +29,6 @@ struct host_rec {
 	uint8_t token_id[SPOD_STORE_TOKEN_ID_BYTES];
 	uint8_t digest[SPOD_DIGEST_BYTES];
 	char detail[200];
-};
-
-/* A key the enclave made, with its sealed blob, waiting for the commit of its audit record. */
-struct host_pending_key {
-	struct spod_store_key key;
-	uint8_t blob[SPOD_STORE_BLOB_MAX_BYTES];
-	size_t blob_len;
-	uint16_t enclave;
 };
 
 /* An answer waiting for the commit: the frame, or (err < 0) an error message, in held_bytes. */
@@ -84,92 +76,6 @@ static int hold_bytes(struct spod_host *h, size_t *off, const void *data, size_t
 	*off = h->held_len;
 	h->held_len += len;
 	return SPOD_OK;
-}
-
-#define AUDIT_SPARE_MAX 4096 /* single-item audits kept for reuse */
-
-/*
- * Single-item audit facts (every sign, generate and delete) come from a free list, so the
- * signing path does not allocate per request.
- */
-struct host_audit *host_audit_new(struct spod_host *h, uint8_t opcode, uint32_t n,
-                                  const uint8_t token_id[SPOD_STORE_TOKEN_ID_BYTES])
-{
-	size_t size =
-	    sizeof(struct host_audit) + (size_t)(n > 1 ? n : 1) * sizeof(struct host_audit_item);
-	struct host_audit *a = h->spare_audits;
-
-	if (n <= 1 && a != NULL) {
-		h->spare_audits = a->next_label;
-		h->nspare_audits--;
-		memset(a, 0, size);
-	} else {
-		a = calloc(1, size);
-		if (a == NULL)
-			return NULL;
-	}
-	a->opcode = opcode;
-	a->n = n;
-	memcpy(a->token_id, token_id, sizeof(a->token_id));
-	return a;
-}
-
-void host_audit_free(struct spod_host *h, struct host_audit *a)
-{
-	if (a == NULL)
-		return;
-	if (a->label[0] != '\0')
-		for (struct host_audit **p = &h->pending_labels; *p != NULL; p = &(*p)->next_label)
-			if (*p == a) {
-				*p = a->next_label;
-				break;
-			}
-	if (a->n <= 1 && h->nspare_audits < AUDIT_SPARE_MAX) {
-		a->next_label = h->spare_audits;
-		h->spare_audits = a;
-		h->nspare_audits++;
-		return;
-	}
-	free(a);
-}
-
-/* Whether a key waiting for the next commit has this label. */
-static int label_pending(const struct spod_host *h, const char *label)
-{
-	for (uint32_t i = 0; i < h->npkeys; i++)
-		if (strcmp(h->pkeys[i].key.label, label) == 0)
-			return 1;
-	return 0;
-}
-
-int host_audit_claim_label(struct spod_host *h, struct host_audit *a)
-{
-	struct spod_store_key k;
-	int rc;
-
-	if (label_pending(h, a->label))
-		return SPOD_E_LABEL_TAKEN;
-	for (const struct host_audit *p = h->pending_labels; p != NULL; p = p->next_label)
-		if (strcmp(p->label, a->label) == 0)
-			return SPOD_E_LABEL_TAKEN;
-	rc = spod_store_key_find_label(h->store, &k, a->label);
-	if (rc == SPOD_OK)
-		return SPOD_E_LABEL_TAKEN;
-	if (rc != SPOD_E_KEY_NOT_FOUND)
-		return rc;
-	a->next_label = h->pending_labels;
-	h->pending_labels = a;
-	return SPOD_OK;
-}
-
-static void audit_spares_free(struct spod_host *h)
-{
-	while (h->spare_audits != NULL) {
-		struct host_audit *a = h->spare_audits;
-		h->spare_audits = a->next_label;
-		free(a);
-	}
-	h->nspare_audits = 0;
 }
 
 int host_journal_record(struct spod_host *h, const char *kind, const uint8_t *key_id,
@@ -283,12 +189,34 @@ static int queue_key(struct spod_host *h, const struct spod_store_key *k,
 }
 
 /*
- * key.generate, key.import: the new key's record and its sealed blob are stored in the same
- * transaction as the audit records, before the answer is released (host_journal_commit); if
- * that commit fails the answer becomes an error and the enclave is told to delete the key: a
- * key nobody has a record or a sealed copy of must not stay usable. A label another live key
- * (or a key waiting for this commit) has is refused here, the same way. *stored and msg get
- * such a refusal. Returns SPOD_OK, or the error of queueing.
+ * Why a key the enclave made may not be recorded: a label another live key (or a key waiting
+ * for this commit) has, or one outside the labels= of the token that asked for it (an
+ * import's label is inside its envelope: the host sees it first here). SPOD_OK when it may.
+ */
+static int key_refused(struct spod_host *h, const struct host_audit *a,
+                       const struct spod_store_key *k, const char **why)
+{
+	if (k->label[0] == '\0')
+		return SPOD_OK;
+	if (a->creator != NULL && !spod_auth_label_allowed(&a->creator->scopes, k->label)) {
+		*why = "its label is outside the token's labels=";
+		return SPOD_E_FORBIDDEN;
+	}
+	if (host_label_queued(h, k->label) ||
+	    spod_store_key_find_label(h->store, &(struct spod_store_key){0}, k->label) == SPOD_OK) {
+		*why = "label already used by a live key";
+		return SPOD_E_LABEL_TAKEN;
+	}
+	return SPOD_OK;
+}
+
+/*
+ * key.generate, key.import: the new key's record (with the token that made it) and its sealed
+ * blob are stored in the same transaction as the audit records, before the answer is released
+ * (host_journal_commit); if that commit fails the answer becomes an error and the enclave is
+ * told to delete the key: a key nobody has a record or a sealed copy of must not stay usable.
+ * A key key_refused refuses goes the same way. *stored and msg get such a refusal. Returns
+ * SPOD_OK, or the error of queueing.
  */
 static int record_key(struct spod_host *h, const struct inflight *in, const struct spod_frame *f,
                       int *stored, char *msg, size_t cap)
@@ -303,25 +231,24 @@ static int record_key(struct spod_host *h, const struct inflight *in, const stru
 	if (result == SPOD_OK && (spod_wire_key_resp(&v, f) < 0 || v.blob_len == 0))
 		result = SPOD_E_PROTOCOL;
 	if (result == SPOD_OK) {
+		const char *why = NULL;
+
 		memcpy(k.id, v.key_id, sizeof(k.id));
 		k.alg = v.alg;
 		memcpy(k.public_key, v.pub, v.pub_len);
 		k.public_key_len = v.pub_len;
 		memcpy(k.label, v.label != NULL ? v.label : "", v.label_len);
 		k.created_ms = host_wall_ms();
-		if (k.label[0] != '\0' &&
-		    (label_pending(h, k.label) ||
-		     spod_store_key_find_label(h->store, &(struct spod_store_key){0}, k.label) ==
-		         SPOD_OK))
-			result = SPOD_E_LABEL_TAKEN;
-		else
+		k.has_creator = 1;
+		memcpy(k.created_by, a->token_id, sizeof(k.created_by));
+		result = key_refused(h, a, &k, &why);
+		if (result == SPOD_OK)
 			result = queue_key(h, &k, &v, in->enclave);
 		if (result < 0) {
 			*stored = result;
 			snprintf(msg, cap,
 			         "%s: key made but not recorded (%s); the enclave drops it", kind,
-			         result == SPOD_E_LABEL_TAKEN ? "label already used by a live key"
-			                                      : spod_strerror(result));
+			         why != NULL ? why : spod_strerror(result));
 			spod_error("%s", msg);
 			drop_unrecorded(h, in->enclave, k.id);
 		}
@@ -570,7 +497,7 @@ void host_journal_free(struct spod_host *h)
 	free(h->sealed_views);
 	h->pkeys = NULL;
 	h->sealed_views = NULL;
-	audit_spares_free(h);
+	host_audit_spares_free(h);
 	free(h->recs);
 	free(h->rec_views);
 	free(h->held);

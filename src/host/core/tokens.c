@@ -55,8 +55,10 @@ int host_token_get(struct spod_host *h, struct host_token **out,
 			free(t);
 			return rc;
 		}
-		/* Kept while the host runs, so reconnecting does not refill the bucket. */
+		/* Kept while the host runs, so reconnecting does not refill the buckets (nor
+		 * forget the token's key requests in flight); audits point to it. */
 		spod_auth_bucket_init(&t->bucket, t->scopes.rate_per_s, host_now_ns());
+		spod_auth_bucket_init(&t->audit_bucket, t->scopes.audit_rate, host_now_ns());
 		t->next = h->tokens;
 		h->tokens = t;
 	} else {

@@ -58,6 +58,13 @@ static int row_key(struct spod_store *s, struct spod_store_key *k, sqlite3_stmt 
 	k->created_ms = sqlite3_column_int64(st, 4);
 	k->deleted_ms = sqlite3_column_int64(st, 5);
 	k->lost_ms = sqlite3_column_int64(st, 6);
+	if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+		if (column_fixed(k->created_by, sizeof k->created_by, st, 7) < 0) {
+			memset(k, 0, sizeof *k);
+			return store_error(s, SPOD_E_IO, "malformed row in table keys");
+		}
+		k->has_creator = 1;
+	}
 	return SPOD_OK;
 }
 
@@ -83,7 +90,10 @@ int spod_store_key_put(struct spod_store *s, const struct spod_store_key *k)
 	    (rc = k->label[0] ? sqlite3_bind_text(st, 4, k->label, -1, SQLITE_STATIC)
 	                      : sqlite3_bind_null(st, 4)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int64(st, 5, k->created_ms)) != SQLITE_OK ||
-	    (rc = bind_opt_ms(st, 6, k->deleted_ms)) != SQLITE_OK)
+	    (rc = bind_opt_ms(st, 6, k->deleted_ms)) != SQLITE_OK ||
+	    (rc = k->has_creator
+	              ? sqlite3_bind_blob(st, 7, k->created_by, sizeof k->created_by, SQLITE_STATIC)
+	              : sqlite3_bind_null(st, 7)) != SQLITE_OK)
 		return store_fail(s, rc, "bind key");
 	return store_step_done(s, st, "insert key");
 }
@@ -124,8 +134,8 @@ int spod_store_key_list_sealed(struct spod_store *s,
 
 	s->err[0] = '\0';
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const uint8_t *blob = sqlite3_column_blob(st, 7);
-		size_t len = (size_t)sqlite3_column_bytes(st, 7);
+		const uint8_t *blob = sqlite3_column_blob(st, 8);
+		size_t len = (size_t)sqlite3_column_bytes(st, 8);
 
 		SPOD_GUARD(err, row_key(s, &k, st));
 		if (len > SPOD_STORE_BLOB_MAX_BYTES) {
@@ -209,6 +219,28 @@ int spod_store_key_list(struct spod_store *s, enum spod_store_keys which,
 out:
 	sqlite3_reset(st);
 	return err;
+}
+
+int spod_store_key_count_created(struct spod_store *s, uint64_t *n,
+                                 const uint8_t token_id[static SPOD_STORE_TOKEN_ID_BYTES])
+{
+	sqlite3_stmt *st = store_stmt(s, ST_KEY_COUNT_CREATED);
+	int rc;
+
+	s->err[0] = '\0';
+	*n = 0;
+	rc = sqlite3_bind_blob(st, 1, token_id, SPOD_STORE_TOKEN_ID_BYTES, SQLITE_STATIC);
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc, "bind token id");
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		rc = store_fail(s, rc, "count a token's keys");
+		sqlite3_reset(st);
+		return rc;
+	}
+	*n = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return SPOD_OK;
 }
 
 /* Runs an UPDATE on one id; SPOD_E_KEY_NOT_FOUND when it changed no row. */

@@ -68,13 +68,17 @@ static const char *const migrations[SPOD_STORE_SCHEMA_VERSION] = {
     " value BLOB NOT NULL,"
     " updated_ms INTEGER NOT NULL"
     ") STRICT;",
+    /* 4: the token that created each key, for keys-max quotas (docs/auth.md). */
+    "ALTER TABLE keys ADD COLUMN created_by BLOB"
+    " CHECK (created_by IS NULL OR length(created_by) = 16);"
+    "CREATE INDEX keys_created_by ON keys(created_by);",
 };
 
-#define KEY_COLUMNS "id, alg, public_key, label, created_ms, deleted_ms, lost_ms"
+#define KEY_COLUMNS "id, alg, public_key, label, created_ms, deleted_ms, lost_ms, created_by"
 
 static const char *const stmt_sql[ST__COUNT] = {
-    [ST_KEY_PUT] = "INSERT INTO keys (id, alg, public_key, label, created_ms, deleted_ms)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_KEY_PUT] = "INSERT INTO keys (id, alg, public_key, label, created_ms, deleted_ms,"
+                   " created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_KEY_GET] = "SELECT " KEY_COLUMNS " FROM keys WHERE id = ?1",
     [ST_KEY_FIND_LABEL] = "SELECT " KEY_COLUMNS " FROM keys"
                           " WHERE label = ?1 AND deleted_ms IS NULL AND lost_ms IS NULL",
@@ -83,6 +87,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_KEY_LIST_HELD] = "SELECT " KEY_COLUMNS " FROM keys"
                          " WHERE deleted_ms IS NULL ORDER BY created_ms, rowid",
     [ST_KEY_LIST_ALL] = "SELECT " KEY_COLUMNS " FROM keys ORDER BY created_ms, rowid",
+    [ST_KEY_COUNT_CREATED] = "SELECT count(*) FROM keys"
+                             " WHERE created_by = ?1 AND deleted_ms IS NULL AND lost_ms IS NULL",
     [ST_KEY_DELETE] = "UPDATE keys SET deleted_ms = ?2 WHERE id = ?1 AND deleted_ms IS NULL",
     [ST_KEY_LOSE] = "UPDATE keys SET lost_ms = ?2"
                     " WHERE id = ?1 AND deleted_ms IS NULL AND lost_ms IS NULL",
@@ -91,7 +97,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_BLOB_PUT] = "INSERT OR REPLACE INTO sealed_blobs (key_id, blob, created_ms)"
                     " VALUES (?1, ?2, ?3)",
     [ST_KEY_LIST_SEALED] = "SELECT k.id, k.alg, k.public_key, k.label, k.created_ms, k.deleted_ms,"
-                           " k.lost_ms, b.blob FROM keys k LEFT JOIN sealed_blobs b"
+                           " k.lost_ms, k.created_by, b.blob FROM keys k LEFT JOIN sealed_blobs b"
                            " ON b.key_id = k.id WHERE k.deleted_ms IS NULL"
                            " ORDER BY k.created_ms, k.rowid",
     [ST_TOKEN_INSERT] = "INSERT INTO tokens (id, hash, scopes, expires_ms, revoked_ms,"

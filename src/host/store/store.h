@@ -28,7 +28,7 @@
 #define SPOD_AUDIT_DIGEST_MAX_BYTES 64u
 #define SPOD_AUDIT_DETAIL_MAX_BYTES 1024u /* without the NUL */
 #define SPOD_STORE_BUSY_TIMEOUT_MS  1000  /* wait for another connection's lock, then fail */
-#define SPOD_STORE_SCHEMA_VERSION   3     /* newest schema this code knows */
+#define SPOD_STORE_SCHEMA_VERSION   4     /* newest schema this code knows */
 
 /* Largest canonical encoding of one audit record (see spod_store_audit_encode). */
 #define SPOD_AUDIT_ENC_MAX_BYTES                                                                   \
@@ -47,6 +47,10 @@ struct spod_store_key {
 	int64_t created_ms;
 	int64_t deleted_ms; /* 0 = not deleted */
 	int64_t lost_ms;    /* 0 = the enclave holds it; else when it was found missing */
+	/* The token whose key.generate or key.import made it (schema 4, keys-max quotas);
+	 * has_creator 0 = unknown: keys recorded before schema 4, created_by all zero. */
+	uint8_t has_creator;
+	uint8_t created_by[SPOD_STORE_TOKEN_ID_BYTES];
 };
 
 /* A token record: what the host stores about an API token (never the secret itself). */
@@ -180,6 +184,13 @@ int spod_store_key_list(struct spod_store *s, enum spod_store_keys which,
     __attribute__((warn_unused_result, nonnull(1, 3)));
 int spod_store_key_mark_deleted(struct spod_store *s, const uint8_t id[static SPOD_KEY_ID_BYTES],
                                 int64_t time_ms) __attribute__((warn_unused_result, nonnull));
+/*
+ * *n = the number of live keys (neither deleted nor lost) the token created (created_by
+ * equal to token_id). Returns SPOD_OK (*n may be 0) or a storage error (*n = 0).
+ */
+int spod_store_key_count_created(struct spod_store *s, uint64_t *n,
+                                 const uint8_t token_id[static SPOD_STORE_TOKEN_ID_BYTES])
+    __attribute__((warn_unused_result, nonnull));
 /*
  * Sealed keys (docs/keys.md): the enclave's blob of a key, stored with it. put_sealed inserts
  * the key record and its blob (1..SPOD_STORE_BLOB_MAX_BYTES) in one transaction: both or
