@@ -26,6 +26,8 @@ fail() {
 	exit 1
 }
 build() { bash "$SPOD_SRC/image/build.sh" "$SPOD_BIN" "$@"; }
+# clone DIR DEST: hard links where the file system allows, else a copy.
+clone() { cp -al "$1" "$2" 2>/dev/null || { rm -rf "$2" && cp -a "$1" "$2"; }; }
 t0=$SECONDS
 
 log "make image: the locked image and image/expected-pcrs.json"
@@ -59,7 +61,7 @@ deb=${name}_${ver//:/%3a}_${arch}.deb
 
 log "another version of libssl3 in the cache must be refused by its sha256"
 mkdir -p "$T/c1"
-cp -al "$CACHE/debs" "$T/c1/debs"
+clone "$CACHE/debs" "$T/c1/debs"
 rm "$T/c1/debs/$deb"
 other=$(apt-cache madison libssl3 2>/dev/null | awk -v v="$ver" '$3 != v {print $3; exit}')
 if [[ -n $other ]] && (cd "$T" && apt-get -o APT::Sandbox::User=root -q download "libssl3=$other" >/dev/null 2>&1); then
@@ -81,7 +83,7 @@ grep -q "refusing .*$deb: its sha256 is .*libssl3 $ver" "$T/b.log" || fail "the 
 log "a locked version Debian does not serve: exit 3, its name and make image-lock"
 sed "s/^root libsodium23 [^ ]* /root libsodium23 9.9.9-0spodtest /" "$SPOD_SRC/image/lock" >"$T/lock.gone"
 mkdir -p "$T/c2"
-cp -al "$CACHE/debs" "$T/c2/debs"
+clone "$CACHE/debs" "$T/c2/debs"
 rc=0
 SPOD_IMAGE_CACHE=$T/c2 SPOD_IMAGE_LOCK=$T/lock.gone build "$T/c" >"$T/c.log" 2>&1 || rc=$?
 cat "$T/c.log" >&2
@@ -115,7 +117,7 @@ tarball=$(SPOD_IMAGE_CACHE=$CACHE bash "$SPOD_SRC/image/inputs.sh" "$T/inputs" 2
 }
 mkdir -p "$T/c3"
 for d in "$CACHE"/root-* "$CACHE"/app-* "$CACHE"/kernel; do # what the packages were made into
-	cp -al "$d" "$T/c3/"
+	clone "$d" "$T/c3/${d##*/}"
 done
 rc=0
 SPOD_IMAGE_CACHE=$T/c3 build "$T/e" --inputs "$tarball" >"$T/e.log" 2>&1 || rc=$?
