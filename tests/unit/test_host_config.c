@@ -144,6 +144,8 @@ static void test_defaults(void **state)
 	path_in_tmp(want, sizeof(want), "", "spod.db");
 	assert_string_equal(opts.db, want);
 	assert_int_equal(opts.audit_sync, HOST_AUDIT_SYNC_NORMAL);
+	assert_int_equal(opts.disk_warn_free_bytes, (uint64_t)1 << 30);
+	assert_int_equal(opts.disk_warn_free_pct, 0);
 	path_in_tmp(want, sizeof(want), "", "admin.token");
 	assert_string_equal(opts.token_file, want);
 	assert_true(opts.http_enabled);
@@ -166,7 +168,39 @@ static void test_defaults(void **state)
 	assert_null(cfg.root.ptr);
 	assert_string_equal(cfg.db_path, opts.db);
 	assert_false(cfg.audit_sync_full);
+	assert_int_equal(cfg.disk_warn_free_bytes, (uint64_t)1 << 30);
+	assert_int_equal(cfg.disk_warn_free_pct, 0);
 	assert_string_equal(cfg.token_file, opts.token_file);
+}
+
+/* disk-warn-free: a size, a percentage of the file system, or off; from every source. */
+static void test_disk_warn_free(void **state)
+{
+	(void)state;
+	assert_int_equal(load("--disk-warn-free", "512M", (char *)NULL), SPOD_OK);
+	assert_int_equal(opts.disk_warn_free_bytes, (uint64_t)512 << 20);
+	assert_int_equal(opts.disk_warn_free_pct, 0);
+	assert_int_equal(load("--disk-warn-free", "5%", (char *)NULL), SPOD_OK);
+	assert_int_equal(opts.disk_warn_free_bytes, 0);
+	assert_int_equal(opts.disk_warn_free_pct, 5);
+	assert_int_equal(load("--disk-warn-free", "off", (char *)NULL), SPOD_OK);
+	assert_int_equal(opts.disk_warn_free_bytes, 0);
+	assert_int_equal(opts.disk_warn_free_pct, 0);
+	assert_int_equal(load("--disk-warn-free", "4096", (char *)NULL), SPOD_OK);
+	assert_int_equal(opts.disk_warn_free_bytes, 4096);
+	assert_int_equal(load("--disk-warn-free", "2t", (char *)NULL), SPOD_OK);
+	assert_int_equal(opts.disk_warn_free_bytes, (uint64_t)2 << 40);
+	setenv("SPOD_HOST_DISK_WARN_FREE", "3G", 1);
+	assert_int_equal(load(NULL), SPOD_OK);
+	assert_int_equal(opts.disk_warn_free_bytes, (uint64_t)3 << 30);
+	assert_load_fails(("--disk-warn-free", "0", (char *)NULL), "--disk-warn-free: ", "'0'");
+	assert_load_fails(("--disk-warn-free", "0%", (char *)NULL), "--disk-warn-free: ");
+	assert_load_fails(("--disk-warn-free", "100%", (char *)NULL), "--disk-warn-free: ");
+	assert_load_fails(("--disk-warn-free", "1GB", (char *)NULL), "--disk-warn-free: ");
+	assert_load_fails(("--disk-warn-free", "5%x", (char *)NULL), "--disk-warn-free: ");
+	assert_load_fails(("--disk-warn-free", "16777216T", (char *)NULL), "--disk-warn-free: ");
+	assert_load_fails(("--disk-warn-free", "-1G", (char *)NULL),
+	                  "--disk-warn-free: ", "N% (1..99) or off");
 }
 
 /* Without SPOD_DATA_DIR the data directory is spod_data_dir()'s: XDG_RUNTIME_DIR or /tmp. */
@@ -450,10 +484,10 @@ static void test_help_and_routes(void **state)
 static void test_usage_mentions_everything(void **state)
 {
 	static const char *const names[] = {
-	    "config",      "data-dir",   "listen",      "enclave",      "enclave-conns",
-	    "max-clients", "expect-pcr", "attest-root", "log-level",    "db",
-	    "audit-sync",  "token-file", "http",        "http-threads", "http-max-body",
-	    "tls-cert",    "tls-key",
+	    "config",      "data-dir",   "listen",         "enclave",      "enclave-conns",
+	    "max-clients", "expect-pcr", "attest-root",    "log-level",    "db",
+	    "audit-sync",  "token-file", "http",           "http-threads", "http-max-body",
+	    "tls-cert",    "tls-key",    "disk-warn-free",
 	};
 	char text[16384], want[96];
 	FILE *f = fmemopen(text, sizeof(text), "w");
@@ -642,6 +676,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_data_dir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_http_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_disk_warn_free, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_env, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),

@@ -345,6 +345,7 @@ int host_options_load(struct host_options *o, int argc, char **argv, char *err, 
 	o->enclave_timeout_ms = 5000;
 	o->log_level = SPOD_LOG_INFO;
 	o->audit_sync = HOST_AUDIT_SYNC_NORMAL;
+	o->disk_warn_free_bytes = HOST_OPT_DISK_WARN_DEFAULT;
 	o->seal_mode = SPOD_SEAL_EPHEMERAL;
 	o->http_enabled = 1;
 	snprintf(o->http_addr, sizeof(o->http_addr), "127.0.0.1");
@@ -388,6 +389,8 @@ int host_options_to_config(const struct host_options *o, struct spod_host_config
 	                                      : (struct spod_bytes){NULL, 0};
 	cfg->db_path = o->db;
 	cfg->audit_sync_full = o->audit_sync == HOST_AUDIT_SYNC_FULL;
+	cfg->disk_warn_free_bytes = o->disk_warn_free_bytes;
+	cfg->disk_warn_free_pct = o->disk_warn_free_pct;
 	cfg->seal_mode = o->seal_mode;
 	cfg->token_file = o->token_file;
 	return SPOD_OK;

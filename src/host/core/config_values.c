@@ -235,6 +235,43 @@ static int set_audit_sync(struct loader *l, enum opt_id id, const char *v)
 	return SPOD_OK;
 }
 
+/* off, N% (1..99 % of the file system's size), or a size: bytes or N with K, M, G or T. */
+static int set_disk_warn_free(struct loader *l, enum opt_id id, const char *v)
+{
+	static const char units[] = "KMGT";
+	const char *end, *u;
+	uint64_t n;
+
+	l->o->disk_warn_free_bytes = 0;
+	l->o->disk_warn_free_pct = 0;
+	if (strcmp(v, "off") == 0)
+		return SPOD_OK;
+	if (parse_dec(&n, v, &end, UINT64_MAX) < 0)
+		goto bad;
+	if (end[0] == '%' && end[1] == '\0' && n >= 1 && n <= 99) {
+		l->o->disk_warn_free_pct = (unsigned)n;
+		return SPOD_OK;
+	}
+	if (end[0] != '\0' && (u = strchr(units, toupper((unsigned char)end[0]))) != NULL &&
+	    end[1] == '\0') {
+		unsigned shift = 10u * (unsigned)(u - units + 1);
+		if (n > (UINT64_MAX >> shift))
+			goto bad;
+		n <<= shift;
+	} else if (end[0] != '\0') {
+		goto bad;
+	}
+	if (n == 0)
+		goto bad;
+	l->o->disk_warn_free_bytes = n;
+	return SPOD_OK;
+bad:
+	return BAD(l, id,
+	           "'%s' is not a size (bytes, or with suffix K, M, G or T), N%% (1..99) "
+	           "or off",
+	           v);
+}
+
 static int set_seal(struct loader *l, enum opt_id id, const char *v)
 {
 	if (strcmp(v, "ephemeral") == 0)
@@ -354,6 +391,12 @@ const struct setting host_settings[OPT__COUNT] = {
 		"normal or full: full makes every audit-log commit durable (fsync)\n"
 		"before the request is answered",
 		0, set_audit_sync, 0},
+	[OPT_DISK_WARN_FREE] = {"disk-warn-free", "SIZE|N%|off", "1G",
+		"warn (in the log, at most once a minute) while the database's file\n"
+		"system has less free space than this for spod-host: a size (bytes, or\n"
+		"with suffix K, M, G or T) or N% of the file system; at full disk every\n"
+		"signature is withheld. /metrics shows the gauges (docs/host.md)",
+		0, set_disk_warn_free, 0},
 	[OPT_SEAL] = {"seal", "MODE", "ephemeral",
 		"where the enclave's seal key comes from (docs/keys.md): ephemeral (a\n"
 		"random key per enclave boot: keys die with the enclave) or custodians\n"
