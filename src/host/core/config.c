@@ -352,6 +352,11 @@ int host_options_load(struct host_options *o, int argc, char **argv, char *err, 
 	o->http_port = HOST_OPT_HTTP_DEFAULT_PORT;
 	o->http_threads = 2;
 	o->http_max_body = (size_t)1 << 20;
+	o->http_max_connections = SPOD_HTTP_DEFAULT_MAX_CONNECTIONS;
+	o->http_max_per_address = SPOD_HTTP_DEFAULT_MAX_PER_ADDRESS;
+	o->http_idle_timeout_s = SPOD_HTTP_DEFAULT_IDLE_TIMEOUT_S;
+	o->http_header_timeout_ms = SPOD_HTTP_DEFAULT_HEADER_MS;
+	o->http_call_timeout_ms = SPOD_HTTP_DEFAULT_CALL_MS;
 
 	SPOD_TRY(read_flags(&l, argc, argv, 0));
 	if (o->action != HOST_ACTION_RUN)
