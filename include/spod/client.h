@@ -89,6 +89,12 @@ int spod_client_hello(struct spod_client *c, const char *token, struct spod_hell
 int spod_client_open(struct spod_client **out, const char *uri, const char *token, int timeout_ms)
     __attribute__((warn_unused_result, nonnull(1, 2)));
 
+/*
+ * Changes the bound on every later synchronous call (the timeout_ms of spod_client_connect;
+ * <= 0: 30 s), e.g. to give each call what is left of a deadline.
+ */
+void spod_client_set_timeout(struct spod_client *c, int timeout_ms) __attribute__((nonnull));
+
 /* Closes the connection and frees the client (NULL allowed). */
 void spod_client_close(struct spod_client *c);
 

@@ -44,6 +44,10 @@ enum cli_opt {
 	OPT_SHARE,
 	OPT_KEY_FILE,
 	OPT_PASSPHRASE_FILE,
+	OPT_UPTO,
+	OPT_FILE,
+	OPT_EXPORTED,
+	OPT_VACUUM, /* a flag: no value */
 	OPT_HELP,
 	OPT_VERSION,
 	OPT__COUNT
@@ -122,6 +126,18 @@ void cli_print_key(const struct cli *cli, const struct spod_key_info *k, int las
 int cli_keys_import(struct cli *cli);
 int cli_custodian_provision(struct cli *cli);
 int cli_custodian_status(struct cli *cli);
+
+/*
+ * The database commands (cmd_admin.c): cli_open_db opens the existing database named by
+ * --db, $SPOD_DB or the data directory's spod.db (never creating one) and returns 0 or the
+ * exit code after saying why; cli_store_fail reports a failed store call with the store's
+ * message and returns the exit code; cli_print_time prints milliseconds since the epoch as
+ * UTC ISO 8601 ("-" for 0) on stdout.
+ */
+struct spod_store;
+int cli_open_db(const struct cli *cli, struct spod_store **s);
+int cli_store_fail(struct spod_store *s, int rc, const char *action);
+void cli_print_time(int64_t ms);
 
 /* The overview of every command (spod --help). */
 void cli_help_overview(FILE *out);

@@ -1,9 +1,10 @@
 /*
- * `spod token ...` and `spod audit ...`: operator commands that work on spod-host's database
- * directly (docs/auth.md, docs/storage.md). Whoever can open the database file (mode 0600 in
- * the data directory) already controls the host, so these need no API token; they work with
- * the host running (SQLite serialises the writers) or stopped. A running host sees a new
- * token at its next hello and a revocation within HOST_REFRESH_MS (1 s).
+ * `spod token ...`, and the database access `spod audit ...` shares (cmd_audit.c): operator
+ * commands that work on spod-host's database directly (docs/auth.md, docs/storage.md).
+ * Whoever can open the database file (mode 0600 in the data directory) already controls the
+ * host, so these need no API token; they work with the host running (SQLite serialises the
+ * writers) or stopped. A running host sees a new token at its next hello and a revocation
+ * within HOST_REFRESH_MS (1 s).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -57,7 +58,7 @@ static int no_database(const char *path, const char *from)
  * Opens the existing database named by --db, $SPOD_DB or the data directory's spod.db: a
  * mistyped path must not quietly become a new, empty database.
  */
-static int open_db(const struct cli *cli, struct spod_store **s)
+int cli_open_db(const struct cli *cli, struct spod_store **s)
 {
 	char path[320];
 	const char *p = cli->opt[OPT_DB], *from = "--db";
@@ -89,7 +90,7 @@ static int open_db(const struct cli *cli, struct spod_store **s)
 	return 0;
 }
 
-static int store_fail(struct spod_store *s, int rc, const char *action)
+int cli_store_fail(struct spod_store *s, int rc, const char *action)
 {
 	fprintf(stderr, "spod: %s failed: %s [%s]\n", action, spod_store_last_error(s),
 	        spod_err_name(rc));
@@ -116,7 +117,7 @@ static int parse_duration(int64_t *ms, const char *text)
 	return -1;
 }
 
-static void print_time(int64_t ms)
+void cli_print_time(int64_t ms)
 {
 	char buf[32];
 	time_t t = (time_t)(ms / 1000);
@@ -180,7 +181,7 @@ static int token_create(struct cli *cli, struct spod_store *s)
 	}
 	if (rc < 0) {
 		explicit_bzero(text, sizeof(text));
-		return store_fail(s, rc, "token create");
+		return cli_store_fail(s, rc, "token create");
 	}
 	if (cli->json) {
 		printf("{\"token\":\"%s\",\"id\":\"", text);
@@ -193,7 +194,7 @@ static int token_create(struct cli *cli, struct spod_store *s)
 		printf("token   %s\nid      ", text);
 		cli_hex(stdout, t.id, sizeof(t.id));
 		printf("\nscopes  %s\nexpires ", t.scopes);
-		print_time(t.expires_ms);
+		cli_print_time(t.expires_ms);
 		printf("\n(the token is shown only now: store it; spod keeps only its hash)\n");
 	}
 	explicit_bzero(text, sizeof(text));
@@ -233,9 +234,9 @@ static int print_token(void *arg, const struct spod_store_token *t)
 	} else {
 		cli_hex(stdout, t->id, sizeof(t->id));
 		printf("  ");
-		print_time(t->created_ms);
+		cli_print_time(t->created_ms);
 		printf("  expires ");
-		print_time(t->expires_ms);
+		cli_print_time(t->expires_ms);
 		printf("  %-7s  %s\n", strcmp(state, "revoked") == 0 ? "REVOKED" : state,
 		       t->scopes);
 	}
@@ -253,7 +254,7 @@ static int token_list(struct cli *cli, struct spod_store *s)
 	rc = spod_store_token_list(s, print_token, &ctx);
 	if (cli->json)
 		printf("]\n");
-	return rc < 0 ? store_fail(s, rc, "token list") : 0;
+	return rc < 0 ? cli_store_fail(s, rc, "token list") : 0;
 }
 
 #define TOKEN_PREFIX_MIN_HEX 8 /* as many as audit tail shows */
@@ -305,7 +306,7 @@ static int token_by_prefix(struct spod_store *s, uint8_t id[SPOD_STORE_TOKEN_ID_
 		    (char)(text[i] >= 'A' && text[i] <= 'F' ? text[i] - 'A' + 'a' : text[i]);
 	rc = spod_store_token_list(s, match_prefix, &m);
 	if (rc < 0)
-		return store_fail(s, rc, "token revoke");
+		return cli_store_fail(s, rc, "token revoke");
 	if (m.found == 0) {
 		fprintf(stderr, "spod: no token id starts with %s\n", prefix);
 		return spod_err_exit_code(SPOD_E_KEY_NOT_FOUND);
@@ -342,7 +343,7 @@ static int token_revoke(struct cli *cli, struct spod_store *s)
 	if (rc == SPOD_OK)
 		rc = spod_store_audit_append(s, &rec, 1);
 	if (rc < 0)
-		return store_fail(s, rc, "token revoke");
+		return cli_store_fail(s, rc, "token revoke");
 	if (cli->json)
 		printf("{\"revoked\":\"%s\"}\n", hex);
 	else
@@ -366,7 +367,7 @@ int cmd_token(struct cli *cli)
 		return rc;
 	if (strcmp(sub, "revoke") != 0 && cli->npos != 1)
 		return cli_usage_error("'token %s' takes no arguments", sub);
-	if ((rc = open_db(cli, &s)) != 0)
+	if ((rc = cli_open_db(cli, &s)) != 0)
 		return rc;
 	if (strcmp(sub, "create") == 0)
 		rc = token_create(cli, s);
@@ -376,149 +377,4 @@ int cmd_token(struct cli *cli)
 		rc = token_revoke(cli, s);
 	spod_store_close(s);
 	return rc;
-}
-
-static int print_record(void *arg, const struct spod_audit_entry *e)
-{
-	struct list_ctx *ctx = arg;
-	const struct spod_audit_rec *r = &e->rec;
-
-	if (ctx->json) {
-		printf("%s{\"seq\":%" PRIu64 ",\"time_ms\":%" PRId64 ",\"kind\":",
-		       ctx->first ? "" : ",", e->seq, r->time_ms);
-		cli_json_str(stdout, r->kind, strlen(r->kind));
-		printf(",\"result\":\"%s\",\"key_id\":", spod_err_name(r->result));
-		if (r->key_id) {
-			printf("\"");
-			cli_hex(stdout, r->key_id, SPOD_KEY_ID_BYTES);
-			printf("\"");
-		} else {
-			printf("null");
-		}
-		printf(",\"token_id\":");
-		if (r->token_id) {
-			printf("\"");
-			cli_hex(stdout, r->token_id, SPOD_STORE_TOKEN_ID_BYTES);
-			printf("\"");
-		} else {
-			printf("null");
-		}
-		printf(",\"digest\":");
-		if (r->digest) {
-			printf("\"");
-			cli_hex(stdout, r->digest, r->digest_len);
-			printf("\"");
-		} else {
-			printf("null");
-		}
-		printf(",\"detail\":");
-		if (r->detail)
-			cli_json_str(stdout, r->detail, strlen(r->detail));
-		else
-			printf("null");
-		printf(",\"hash\":\"");
-		cli_hex(stdout, e->hash, SPOD_STORE_HASH_BYTES);
-		printf("\"}");
-	} else {
-		printf("%6" PRIu64 "  ", e->seq);
-		print_time(r->time_ms);
-		printf("  %-12s %-15s key ", r->kind, spod_err_name(r->result));
-		if (r->key_id)
-			cli_hex(stdout, r->key_id, SPOD_KEY_ID_BYTES);
-		else
-			printf("%32s", "-");
-		printf("  token ");
-		if (r->token_id)
-			cli_hex(stdout, r->token_id, 4);
-		else
-			printf("-");
-		if (r->digest) {
-			printf("  digest ");
-			cli_hex(stdout, r->digest, 8);
-			printf("..");
-		}
-		if (r->detail)
-			printf("  %s", r->detail);
-		printf("\n");
-	}
-	ctx->first = 0;
-	return SPOD_OK;
-}
-
-int cmd_audit(struct cli *cli)
-{
-	const char *sub = cli->npos > 0 ? cli->pos[0] : "";
-	struct spod_store *s = NULL;
-	uint64_t bad = 0, count = 0, seq;
-	uint8_t head[SPOD_STORE_HASH_BYTES];
-	int rc;
-
-	if (strcmp(sub, "verify") == 0)
-		rc = cli_only(cli, OPT(OPT_DB), "audit verify");
-	else if (strcmp(sub, "tail") == 0)
-		rc = cli_only(cli, OPT(OPT_DB) | OPT(OPT_LIMIT), "audit tail");
-	else
-		return cli_usage_error("audit takes verify or tail");
-	if (rc != 0)
-		return rc;
-	if (cli->npos != 1)
-		return cli_usage_error("'audit %s' takes no arguments", sub);
-	if ((rc = open_db(cli, &s)) != 0)
-		return rc;
-	if (strcmp(sub, "tail") == 0) {
-		struct list_ctx ctx = {cli->json, 1, wall_ms()};
-		long n = 20;
-		if (cli->opt[OPT_LIMIT] != NULL) {
-			char *end;
-			n = strtol(cli->opt[OPT_LIMIT], &end, 10);
-			if (*end != '\0' || n < 1 || n > 1000000) {
-				spod_store_close(s);
-				return cli_usage_error("--limit must be 1..1000000");
-			}
-		}
-		if (cli->json)
-			printf("[");
-		rc = spod_store_audit_tail(s, (size_t)n, print_record, &ctx);
-		if (cli->json)
-			printf("]\n");
-		rc = rc < 0 ? store_fail(s, rc, "audit tail") : 0;
-		spod_store_close(s);
-		return rc;
-	}
-	rc = spod_store_audit_verify(s, &bad, &count);
-	if (rc == SPOD_E_BAD_SIGNATURE) {
-		if (cli->json) {
-			printf("{\"intact\":false,\"first_bad_seq\":%" PRIu64
-			       ",\"intact_records\":%" PRIu64 ",\"reason\":",
-			       bad, count);
-			cli_json_str(stdout, spod_store_last_error(s),
-			             strlen(spod_store_last_error(s)));
-			printf("}\n");
-		} else {
-			printf("audit log BROKEN at seq %" PRIu64 ": %s (%" PRIu64
-			       " intact records before it)\n",
-			       bad, spod_store_last_error(s), count);
-		}
-		spod_store_close(s);
-		return spod_err_exit_code(rc);
-	}
-	if (rc == SPOD_OK)
-		rc = spod_store_audit_head(s, &seq, head);
-	if (rc < 0) {
-		rc = store_fail(s, rc, "audit verify");
-		spod_store_close(s);
-		return rc;
-	}
-	if (cli->json) {
-		printf("{\"intact\":true,\"records\":%" PRIu64 ",\"head\":\"", count);
-		cli_hex(stdout, head, sizeof(head));
-		printf("\"}\n");
-	} else {
-		printf("audit log intact: %" PRIu64 " records, head seq %" PRIu64 " hash ", count,
-		       seq);
-		cli_hex(stdout, head, sizeof(head));
-		printf("\n");
-	}
-	spod_store_close(s);
-	return 0;
 }

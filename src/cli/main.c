@@ -42,6 +42,10 @@ static const char *const opt_names[OPT__COUNT] = {
     [OPT_SHARE] = "share",
     [OPT_KEY_FILE] = "key-file",
     [OPT_PASSPHRASE_FILE] = "passphrase-file",
+    [OPT_UPTO] = "upto",
+    [OPT_FILE] = "file",
+    [OPT_EXPORTED] = "exported",
+    [OPT_VACUUM] = "vacuum",
     [OPT_HELP] = "help",
     [OPT_VERSION] = "version",
 };
@@ -236,7 +240,7 @@ static int parse_args(struct cli *cli, int argc, char **argv, const char **cmd)
 			;
 		if (o == OPT__COUNT)
 			return cli_usage_error("unknown option %s", a);
-		if (o == OPT_JSON || o == OPT_HELP || o == OPT_VERSION) {
+		if (o == OPT_JSON || o == OPT_HELP || o == OPT_VERSION || o == OPT_VACUUM) {
 			cli->opt[o] = "";
 			continue;
 		}

@@ -58,6 +58,11 @@ int spod_client_connect(struct spod_client **out, const char *uri, int timeout_m
 	return SPOD_OK;
 }
 
+void spod_client_set_timeout(struct spod_client *c, int timeout_ms)
+{
+	c->timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS;
+}
+
 void spod_client_close(struct spod_client *c)
 {
 	if (c == NULL)

@@ -2,9 +2,10 @@
  * Integration helper for tests/integration/audit_crash.sh: which signatures did the pod
  * acknowledge before it died?
  *
- *   it_acked URI KEY_ID OUT_FILE MAX_SECONDS
+ *   it_acked URI KEY_ID OUT_FILE MAX_SECONDS [STOP_FILE]
  *       Keeps up to 64 raw-mode sign requests for the Ed25519 key KEY_ID in flight (each
- *       message distinct) until the connection fails or MAX_SECONDS pass. For every
+ *       message distinct) until the connection fails, MAX_SECONDS pass or STOP_FILE exists
+ *       (tests/integration/audit_retention.sh signs for as long as its prune takes). For every
  *       signature received, verified against the key, it appends the hex SHA-256 of the
  *       message — the digest spod-host's audit log records — as one line to OUT_FILE,
  *       written through at once, so the file lists exactly the acknowledged signatures.
@@ -82,8 +83,8 @@ int main(int argc, char **argv)
 	uint64_t n = 0;
 	int rc;
 
-	if (argc != 5 || spod_key_id_parse(id, argv[2]) < 0) {
-		fprintf(stderr, "usage: it_acked URI KEY_ID OUT_FILE MAX_SECONDS\n");
+	if ((argc != 5 && argc != 6) || spod_key_id_parse(id, argv[2]) < 0) {
+		fprintf(stderr, "usage: it_acked URI KEY_ID OUT_FILE MAX_SECONDS [STOP_FILE]\n");
 		return 2;
 	}
 	cx.out = fopen(argv[3], "w");
@@ -97,7 +98,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "it_acked: connect / key: %s\n", spod_err_name(rc));
 		return 1;
 	}
-	while (time(NULL) < end) {
+	while (time(NULL) < end && (argc == 5 || access(argv[5], F_OK) != 0)) {
 		size_t got;
 
 		while (cx.in_flight < WINDOW) {

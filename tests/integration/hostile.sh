@@ -26,6 +26,8 @@ prlimit --nofile=1024:1024 "$SPOD_HOST" --listen "$HOST_URI" --listen "tcp://127
 HOST_PID=$!
 wait_ready
 URL=$(http_url)
+grep -q "max-clients 1024 lowered to" "$T_DIR/host.log" ||
+	fail "max-clients was not fitted to the 1024 descriptors"
 run "$SPOD" --json keys generate --alg ed25519
 KEY=$(json_get 'd["id"]' <<<"$OUT")
 

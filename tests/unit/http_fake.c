@@ -172,6 +172,10 @@ static int fake_answer(struct fake *f, int fd, const struct spod_frame *fr, uint
 		break;
 	case SPOD_OP_KEY_PUBLIC:
 	case SPOD_OP_KEY_DELETE:
+		if (atomic_load(&f->stall)) {
+			atomic_fetch_add(&f->stalled, 1);
+			return 0;
+		}
 		rc = answer_key(fr, out, &n);
 		close_now = atomic_load(&f->close_after);
 		break;

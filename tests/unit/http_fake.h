@@ -2,7 +2,8 @@
  * A stand-in for spod-host's binary listener, for tests/unit/test_http_server.c: a thread of
  * the test process accepts libspod connections on a unix socket in a new temporary directory
  * and answers hello, key.public, key.delete, seal.status, custodian.share and key.import from
- * fixed data, steered by the token text and the first byte of the key id or the envelope.
+ * fixed data, steered by the token text and the first byte of the key id or the envelope, or
+ * stalls (a stopped enclave, as far as the HTTP server can tell).
  */
 #ifndef SPOD_TEST_HTTP_FAKE_H
 #define SPOD_TEST_HTTP_FAKE_H
@@ -38,6 +39,8 @@ struct fake {
 	atomic_int hellos;      /* hellos answered (accepted or refused) */
 	atomic_int open_conns;  /* connections open now */
 	atomic_int close_after; /* 1: close each connection after its first non-hello answer */
+	atomic_int stall;       /* 1: key.public and key.delete are read, never answered */
+	atomic_int stalled;     /* requests left unanswered so */
 	int fds[FAKE_CONNS];
 	uint8_t rx[FAKE_CONNS][FAKE_RX_BYTES];
 	size_t rx_len[FAKE_CONNS];

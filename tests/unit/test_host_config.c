@@ -144,6 +144,8 @@ static void test_defaults(void **state)
 	path_in_tmp(want, sizeof(want), "", "spod.db");
 	assert_string_equal(opts.db, want);
 	assert_int_equal(opts.audit_sync, HOST_AUDIT_SYNC_NORMAL);
+	assert_int_equal(opts.disk_warn_free_bytes, (uint64_t)1 << 30);
+	assert_int_equal(opts.disk_warn_free_pct, 0);
 	path_in_tmp(want, sizeof(want), "", "admin.token");
 	assert_string_equal(opts.token_file, want);
 	assert_true(opts.http_enabled);
@@ -151,6 +153,11 @@ static void test_defaults(void **state)
 	assert_int_equal(opts.http_port, 8790);
 	assert_int_equal(opts.http_threads, 2);
 	assert_int_equal(opts.http_max_body, 1 << 20);
+	assert_int_equal(opts.http_max_connections, 256);
+	assert_int_equal(opts.http_max_per_address, 32);
+	assert_int_equal(opts.http_idle_timeout_s, 30);
+	assert_int_equal(opts.http_header_timeout_ms, 10000);
+	assert_int_equal(opts.http_call_timeout_ms, 5000);
 	assert_string_equal(opts.tls_cert, "");
 	assert_string_equal(opts.tls_key, "");
 
@@ -166,7 +173,39 @@ static void test_defaults(void **state)
 	assert_null(cfg.root.ptr);
 	assert_string_equal(cfg.db_path, opts.db);
 	assert_false(cfg.audit_sync_full);
+	assert_int_equal(cfg.disk_warn_free_bytes, (uint64_t)1 << 30);
+	assert_int_equal(cfg.disk_warn_free_pct, 0);
 	assert_string_equal(cfg.token_file, opts.token_file);
+}
+
+/* disk-warn-free: a size, a percentage of the file system, or off; from every source. */
+static void test_disk_warn_free(void **state)
+{
+	(void)state;
+	assert_int_equal(load("--disk-warn-free", "512M", (char *)NULL), SPOD_OK);
+	assert_int_equal(opts.disk_warn_free_bytes, (uint64_t)512 << 20);
+	assert_int_equal(opts.disk_warn_free_pct, 0);
+	assert_int_equal(load("--disk-warn-free", "5%", (char *)NULL), SPOD_OK);
+	assert_int_equal(opts.disk_warn_free_bytes, 0);
+	assert_int_equal(opts.disk_warn_free_pct, 5);
+	assert_int_equal(load("--disk-warn-free", "off", (char *)NULL), SPOD_OK);
+	assert_int_equal(opts.disk_warn_free_bytes, 0);
+	assert_int_equal(opts.disk_warn_free_pct, 0);
+	assert_int_equal(load("--disk-warn-free", "4096", (char *)NULL), SPOD_OK);
+	assert_int_equal(opts.disk_warn_free_bytes, 4096);
+	assert_int_equal(load("--disk-warn-free", "2t", (char *)NULL), SPOD_OK);
+	assert_int_equal(opts.disk_warn_free_bytes, (uint64_t)2 << 40);
+	setenv("SPOD_HOST_DISK_WARN_FREE", "3G", 1);
+	assert_int_equal(load(NULL), SPOD_OK);
+	assert_int_equal(opts.disk_warn_free_bytes, (uint64_t)3 << 30);
+	assert_load_fails(("--disk-warn-free", "0", (char *)NULL), "--disk-warn-free: ", "'0'");
+	assert_load_fails(("--disk-warn-free", "0%", (char *)NULL), "--disk-warn-free: ");
+	assert_load_fails(("--disk-warn-free", "100%", (char *)NULL), "--disk-warn-free: ");
+	assert_load_fails(("--disk-warn-free", "1GB", (char *)NULL), "--disk-warn-free: ");
+	assert_load_fails(("--disk-warn-free", "5%x", (char *)NULL), "--disk-warn-free: ");
+	assert_load_fails(("--disk-warn-free", "16777216T", (char *)NULL), "--disk-warn-free: ");
+	assert_load_fails(("--disk-warn-free", "-1G", (char *)NULL),
+	                  "--disk-warn-free: ", "N% (1..99) or off");
 }
 
 /* Without SPOD_DATA_DIR the data directory is spod_data_dir()'s: XDG_RUNTIME_DIR or /tmp. */
@@ -291,6 +330,46 @@ static void test_http_values(void **state)
 	assert_load_fails(("--http-threads", "65", (char *)NULL), "--http-threads: ", "1..64");
 }
 
+static void test_http_limits(void **state)
+{
+	(void)state;
+	assert_int_equal(load("--http-max-connections", "1", "--http-max-per-address", "65536",
+	                      "--http-idle-timeout", "3600s", "--http-header-timeout", "100ms",
+	                      "--http-call-timeout", "600", (char *)NULL),
+	                 SPOD_OK);
+	assert_int_equal(opts.http_max_connections, 1);
+	assert_int_equal(opts.http_max_per_address, 65536);
+	assert_int_equal(opts.http_idle_timeout_s, 3600);
+	assert_int_equal(opts.http_header_timeout_ms, 100);
+	assert_int_equal(opts.http_call_timeout_ms, 600000);
+	assert_int_equal(load("--http-idle-timeout", "5", "--http-header-timeout", "2s",
+	                      "--http-call-timeout", "1500ms", (char *)NULL),
+	                 SPOD_OK);
+	assert_int_equal(opts.http_idle_timeout_s, 5);
+	assert_int_equal(opts.http_header_timeout_ms, 2000);
+	assert_int_equal(opts.http_call_timeout_ms, 1500);
+
+	assert_load_fails(("--http-max-connections", "0", (char *)NULL),
+	                  "--http-max-connections: ", "1..65536");
+	assert_load_fails(("--http-max-per-address", "65537", (char *)NULL),
+	                  "--http-max-per-address: ");
+	assert_load_fails(("--http-idle-timeout", "0", (char *)NULL),
+	                  "--http-idle-timeout: ", "1..3600");
+	assert_load_fails(("--http-idle-timeout", "1500ms", (char *)NULL),
+	                  "--http-idle-timeout: ", "whole number of seconds");
+	assert_load_fails(("--http-idle-timeout", "3601", (char *)NULL), "--http-idle-timeout: ");
+	assert_load_fails(("--http-header-timeout", "99ms", (char *)NULL),
+	                  "--http-header-timeout: ", "100ms..600s");
+	assert_load_fails(("--http-header-timeout", "601s", (char *)NULL),
+	                  "--http-header-timeout: ");
+	assert_load_fails(("--http-header-timeout", "10m", (char *)NULL),
+	                  "--http-header-timeout: ", "'10m'");
+	assert_load_fails(("--http-call-timeout", "5 s", (char *)NULL), "--http-call-timeout: ");
+	assert_load_fails(("--http-call-timeout", "s", (char *)NULL), "--http-call-timeout: ");
+	assert_load_fails(("--http-call-timeout", "99999999999999999999", (char *)NULL),
+	                  "--http-call-timeout: ");
+}
+
 static void test_env(void **state)
 {
 	(void)state;
@@ -300,7 +379,9 @@ static void test_env(void **state)
 	setenv("SPOD_HOST_LISTEN", "unix:///a.sock,tcp://127.0.0.1:9", 1);
 	setenv("SPOD_HOST_EXPECT_PCR", "1=aa,2=bbbb", 1);
 	setenv("SPOD_HOST_DATA_DIR", "/var/lib/spod", 1);
+	setenv("SPOD_HOST_HTTP_CALL_TIMEOUT", "750ms", 1);
 	assert_int_equal(load(NULL), SPOD_OK);
+	assert_int_equal(opts.http_call_timeout_ms, 750);
 	assert_int_equal(opts.enclave_conns, 5);
 	assert_false(opts.http_enabled);
 	assert_int_equal(opts.audit_sync, HOST_AUDIT_SYNC_FULL);
@@ -327,6 +408,7 @@ static const char full_ini[] = "; spod-host settings\n"
                                "expect-pcr = 4=0102\n"
                                "http = 127.0.0.1:0\n"
                                "http-max-body = 512K\n"
+                               "http-header-timeout = 250ms\n"
                                "log-level = warn\n"
                                "tls-cert = /cert.pem\n"
                                "tls-key = /key.pem\n"
@@ -347,6 +429,7 @@ static void test_config_file(void **state)
 	assert_int_equal(opts.pcrs[0].index, 4);
 	assert_int_equal(opts.http_port, 0);
 	assert_int_equal(opts.http_max_body, 512 << 10);
+	assert_int_equal(opts.http_header_timeout_ms, 250);
 	assert_int_equal(opts.log_level, SPOD_LOG_WARN);
 	assert_string_equal(opts.tls_cert, "/cert.pem");
 	assert_string_equal(opts.db, "/file.db");
@@ -450,10 +533,10 @@ static void test_help_and_routes(void **state)
 static void test_usage_mentions_everything(void **state)
 {
 	static const char *const names[] = {
-	    "config",      "data-dir",   "listen",      "enclave",      "enclave-conns",
-	    "max-clients", "expect-pcr", "attest-root", "log-level",    "db",
-	    "audit-sync",  "token-file", "http",        "http-threads", "http-max-body",
-	    "tls-cert",    "tls-key",
+	    "config",      "data-dir",   "listen",         "enclave",      "enclave-conns",
+	    "max-clients", "expect-pcr", "attest-root",    "log-level",    "db",
+	    "audit-sync",  "token-file", "http",           "http-threads", "http-max-body",
+	    "tls-cert",    "tls-key",    "disk-warn-free",
 	};
 	char text[16384], want[96];
 	FILE *f = fmemopen(text, sizeof(text), "w");
@@ -642,6 +725,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_data_dir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_http_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_disk_warn_free, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_http_limits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_env, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),

@@ -52,6 +52,7 @@ static void test_route_match(void **state)
 	assert_true(m.route->flags & SPOD_HTTP_ROUTE_TOKEN);
 	assert_true(m.route->flags & SPOD_HTTP_ROUTE_BODY);
 	assert_true(m.route->flags & SPOD_HTTP_ROUTE_KEY);
+	assert_true(m.route->flags & SPOD_HTTP_ROUTE_READY);
 
 	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/sign/batch"), SPOD_HTTP_MATCH_OK);
 	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_SIGN_BATCH);
@@ -60,7 +61,8 @@ static void test_route_match(void **state)
 	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/keys/import"), SPOD_HTTP_MATCH_OK);
 	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_KEYS_IMPORT);
 	assert_null(m.id);
-	assert_int_equal(m.route->flags, SPOD_HTTP_ROUTE_TOKEN | SPOD_HTTP_ROUTE_BODY);
+	assert_int_equal(m.route->flags,
+	                 SPOD_HTTP_ROUTE_TOKEN | SPOD_HTTP_ROUTE_BODY | SPOD_HTTP_ROUTE_READY);
 	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/custodian/shares"),
 	                 SPOD_HTTP_MATCH_OK);
 	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_CUSTODIAN_SHARES);
@@ -69,6 +71,11 @@ static void test_route_match(void **state)
 	                 SPOD_HTTP_MATCH_OK);
 	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_CUSTODIAN_STATUS);
 	assert_int_equal(m.route->flags, SPOD_HTTP_ROUTE_TOKEN);
+	/* A waiting pod serves attestation and its own key list (docs/host.md). */
+	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/attest"), SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->flags & SPOD_HTTP_ROUTE_READY, 0);
+	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/keys"), SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->flags & SPOD_HTTP_ROUTE_READY, 0);
 	/* A literal segment where a key id could stand is not taken for one... */
 	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/keys/import/sign"),
 	                 SPOD_HTTP_MATCH_OK);
@@ -353,11 +360,11 @@ static void test_metrics_render(void **state)
 	spod_http_metrics_record(&m, SPOD_HTTP_ROUTE_HEALTHZ, 299, 1000);
 	spod_http_metrics_record(&m, SPOD_HTTP_ROUTE_CUSTODIAN_SHARES, 409, 1000);
 
-	need = spod_http_metrics_render(&m, small, sizeof(small));
+	need = spod_http_metrics_render(&m, NULL, small, sizeof(small));
 	assert_true(need > sizeof(small));
 	buf = malloc(need + 1);
 	assert_non_null(buf);
-	len = spod_http_metrics_render(&m, buf, need + 1);
+	len = spod_http_metrics_render(&m, NULL, buf, need + 1);
 	assert_int_equal(len, need);
 	assert_int_equal(strlen(buf), len);
 
@@ -392,8 +399,28 @@ static void test_metrics_render(void **state)
 	                       "sign\",method=\"POST\"} 3\n"));
 	assert_non_null(strstr(buf, "spod_http_request_duration_seconds_sum{route=\"/v1/keys/{id}/"
 	                            "sign\",method=\"POST\"} 5.002040000\n"));
+	/* Every drop reason, zero or not; the gauges only when given. */
+	assert_non_null(
+	    strstr(buf, "spod_http_connections_dropped_total{reason=\"per_address\"} 0\n"));
+	assert_null(strstr(buf, "spod_http_connections "));
 	free(buf);
-	assert_int_equal(spod_http_metrics_render(&m, NULL, 0), need);
+	assert_int_equal(spod_http_metrics_render(&m, NULL, NULL, 0), need);
+
+	spod_http_metrics_drop(&m, SPOD_HTTP_DROP_HEADER_TIMEOUT, 3);
+	spod_http_metrics_drop(&m, SPOD_HTTP_DROP_MADE_ROOM, 1);
+	need = spod_http_metrics_render(&m, &(struct spod_http_gauges){7, 2}, NULL, 0);
+	buf = malloc(need + 1);
+	assert_non_null(buf);
+	assert_int_equal(
+	    spod_http_metrics_render(&m, &(struct spod_http_gauges){7, 2}, buf, need + 1), need);
+	assert_non_null(
+	    strstr(buf, "spod_http_connections_dropped_total{reason=\"header_timeout\"} 3\n"));
+	assert_non_null(
+	    strstr(buf, "spod_http_connections_dropped_total{reason=\"made_room\"} 1\n"));
+	assert_non_null(
+	    strstr(buf, "# TYPE spod_http_connections gauge\nspod_http_connections 7\n"));
+	assert_non_null(strstr(buf, "spod_http_calls_waiting 2\n"));
+	free(buf);
 }
 
 static char *dump(json_t *obj)

@@ -3,7 +3,11 @@
  * binary backend in a thread of this process (http_fake.c): every HTTP-level refusal, the
  * answers that need no token, the status codes of the pod's errors, and the connection cache
  * (one hello per token, no caching of a refused token, LRU eviction, a retry when the backend
- * closed a cached connection, 503 when it is gone).
+ * closed a cached connection, 503 when it is gone). Then the defences (gate.c, conns.c,
+ * exec.c): header deadlines for new and kept-alive connections, the per-address limit, the
+ * 431 of an over-long header, key requests refused at once while the pod is not ready, a
+ * stalled backend answered 503 within the call timeout while health checks go on, and a
+ * full call queue answered 503 BUSY.
  */
 #include <errno.h>
 #include <poll.h>
@@ -19,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -32,8 +37,13 @@
 #include "spod/err.h"
 #include "spod/wire.h"
 
-#define MAX_BODY 4096u
-#define WAIT_S   5
+#define MAX_BODY  4096u
+#define WAIT_S    5
+#define PER_ADDR  40    /* above the 33 calls test_busy keeps waiting */
+#define HEADER_MS 500u  /* header_timeout_ms */
+#define IDLE_S    1u    /* idle_timeout_s */
+#define CALL_MS   2000u /* call_timeout_ms */
+#define QUEUE     32    /* HTTP_QUEUE_PER_THREAD, one thread */
 
 struct fixture {
 	struct fake fake;
@@ -85,6 +95,10 @@ static int setup(void **state)
 	    .port = 0,
 	    .max_body_bytes = MAX_BODY,
 	    .threads = 1, /* one worker: one connection cache, so hellos can be counted */
+	    .max_per_address = PER_ADDR,
+	    .idle_timeout_s = IDLE_S,
+	    .header_timeout_ms = HEADER_MS,
+	    .call_timeout_ms = CALL_MS,
 	    .ready = ready_cb,
 	    .seal = seal_cb,
 	    .metrics = metrics_cb,
@@ -547,6 +561,283 @@ static void test_backend_gone(void **state)
 	fake_start(&fx->fake);
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A new connection that sent text and nothing more. */
+static int open_sending(const char *text)
+{
+	int fd = connect_http(fx_global->port);
+
+	assert_int_equal(fake_send_all(fd, text, strlen(text)), 0);
+	return fd;
+}
+
+/* Reads and counts what comes until the server closes fd (a timeout fails the test). */
+static size_t read_to_close(int fd)
+{
+	char buf[4096];
+	size_t got = 0;
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == ECONNRESET)
+			return got;
+		assert_true(n >= 0);
+		if (n == 0)
+			return got;
+		got += (size_t)n;
+	}
+}
+
+/* Reads until text has come (a timeout or the end of the stream fails the test). */
+static void read_until(int fd, const char *text)
+{
+	char buf[4096];
+	size_t len = 0;
+
+	while (memmem(buf, len, text, strlen(text)) == NULL) {
+		ssize_t n = recv(fd, buf + len, sizeof(buf) - len, 0);
+
+		assert_true(n > 0);
+		len += (size_t)n;
+		assert_true(len < sizeof(buf));
+	}
+}
+
+/* The value of one line of /metrics (its exact text before the value). */
+static long metric(const char *name)
+{
+	char line[160];
+	struct resp r;
+	const char *p;
+
+	snprintf(line, sizeof(line), "\n%s", name);
+	request(&r, "GET", "/metrics", "", NULL);
+	assert_int_equal(r.status, 200);
+	p = strstr(r.body, line);
+	if (p == NULL)
+		fail_msg("no %s in /metrics", name);
+	return strtol(p + strlen(line), NULL, 10);
+}
+
+static void wait_for(atomic_int *v, int want)
+{
+	for (int waited_ms = 0; atomic_load(v) != want; waited_ms += 10) {
+		assert_true(waited_ms < WAIT_S * 1000);
+		poll(NULL, 0, 10);
+	}
+}
+
+static void test_header_deadline(void **state)
+{
+	int64_t t0 = now_ms(), took;
+	struct resp r;
+	int fd;
+
+	(void)state;
+	/* A header that never ends: closed unanswered at its deadline, however it trickles. */
+	fd = open_sending("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+	assert_int_equal(read_to_close(fd), 0);
+	took = now_ms() - t0;
+	close(fd);
+	assert_true(took >= HEADER_MS);
+	assert_int_equal(metric("spod_http_connections_dropped_total{reason=\"header_timeout\"} "),
+	                 1);
+	/* A header in pieces that is whole in time is served. */
+	fd = open_sending("GET /healthz HTTP/1.1\r\n");
+	poll(NULL, 0, 50);
+	assert_int_equal(fake_send_all(fd, "Host: x\r\nConnection: close\r\n", 28), 0);
+	poll(NULL, 0, 50);
+	assert_int_equal(fake_send_all(fd, "\r\n", 2), 0);
+	read_resp(fd, &r);
+	close(fd);
+	assert_int_equal(r.status, 200);
+}
+
+static void test_keepalive_deadline(void **state)
+{
+	int64_t t0, took = 0;
+	int fd, closed = 0;
+
+	(void)state;
+	fd = open_sending("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+	read_until(fd, "{\"status\":\"ok\"}");
+	/* The next header, a byte at a time: each byte restarts libmicrohttpd's idle timer,
+	 * but not the deadline of idle + header time from the answer. */
+	t0 = now_ms();
+	assert_int_equal(fake_send_all(fd, "GET /healthz HTTP/1.1\r\n", 23), 0);
+	while (!closed) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		char c;
+
+		took = now_ms() - t0;
+		assert_true(took < (int64_t)(IDLE_S * 1000 + HEADER_MS) + WAIT_S * 1000);
+		if (poll(&p, 1, 100) == 1)
+			closed = recv(fd, &c, 1, 0) <= 0;
+		else
+			closed = send(fd, "X", 1, MSG_NOSIGNAL) != 1;
+	}
+	close(fd);
+	assert_true(took >= (int64_t)(IDLE_S * 1000 + HEADER_MS) - 100);
+}
+
+static void test_per_address_limit(void **state)
+{
+	int fds[PER_ADDR], fd;
+	int64_t t0;
+	struct resp r;
+
+	(void)state;
+	for (int i = 0; i < PER_ADDR; i++)
+		fds[i] = open_sending("GET /healthz HTTP/1.1\r\n");
+	/* One more from the same address is closed at once, long before any deadline. */
+	t0 = now_ms();
+	fd = connect_http(fx_global->port);
+	assert_int_equal(read_to_close(fd), 0);
+	assert_true(now_ms() - t0 < HEADER_MS);
+	close(fd);
+	for (int i = 0; i < PER_ADDR; i++)
+		close(fds[i]);
+	/* The closed ones are uncounted (the server sees them go a little later). */
+	for (int waited_ms = 0;; waited_ms += 10) {
+		int fd2 = connect_http(fx_global->port);
+		char text[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+		assert_int_equal(fake_send_all(fd2, text, sizeof(text) - 1), 0);
+		if (read_to_close(fd2) > 0) {
+			close(fd2);
+			break;
+		}
+		close(fd2);
+		assert_true(waited_ms < WAIT_S * 1000);
+		poll(NULL, 0, 10);
+	}
+	request(&r, "GET", "/healthz", "", NULL);
+	assert_int_equal(r.status, 200);
+	assert_true(metric("spod_http_connections_dropped_total{reason=\"per_address\"} ") >= 1);
+}
+
+static void test_header_too_long(void **state)
+{
+	static char text[17000];
+	struct resp r;
+	int fd;
+
+	(void)state;
+	memset(text, 'a', sizeof(text) - 1);
+	memcpy(text, "GET /healthz HTTP/1.1\r\nX-Long: ", 31);
+	fd = open_sending(text);
+	read_resp(fd, &r);
+	close(fd);
+	expect_error(&r, 431, "TOO_LARGE");
+}
+
+static void test_not_ready(void **state)
+{
+	struct fixture *fx = *state;
+	struct resp r;
+
+	/* Key requests are refused at once, without a connection to the host. */
+	atomic_store(&fx->ready, 0);
+	request(&r, "GET", KEY_GOOD, TOKEN_A, NULL);
+	expect_error(&r, 503, "UNAVAILABLE");
+	request(&r, "POST", KEY_GOOD "/sign", TOKEN_A JSON, "{\"message\":\"00\"}");
+	expect_error(&r, 503, "UNAVAILABLE");
+	set_seal(fx, &(struct spod_http_seal){.known = 1,
+	                                      .mode = SPOD_SEAL_CUSTODIANS,
+	                                      .threshold = 2,
+	                                      .shares = 3,
+	                                      .present = 1});
+	request(&r, "DELETE", KEY_GOOD, TOKEN_A, NULL);
+	expect_error(&r, 503, "NOT_PROVISIONED");
+	assert_non_null(strstr(r.body, "1 of 2 received"));
+	/* Still 401 without a token; the custodian routes still reach the host. */
+	request(&r, "GET", KEY_GOOD, "", NULL);
+	expect_error(&r, 401, "UNAUTHENTICATED");
+	assert_int_equal(atomic_load(&fx->fake.hellos), 0);
+	request(&r, "GET", "/v1/custodian/status", TOKEN_A, NULL);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(atomic_load(&fx->fake.hellos), 1);
+	atomic_store(&fx->ready, 1);
+	request(&r, "GET", KEY_GOOD, TOKEN_A, NULL);
+	assert_int_equal(r.status, 200);
+}
+
+static void test_stalled_backend(void **state)
+{
+	static const char get[] =
+	    "GET " KEY_GOOD " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" TOKEN_A "\r\n";
+	struct fixture *fx = *state;
+	int64_t t0 = now_ms();
+	struct resp r;
+	int fd;
+
+	atomic_store(&fx->fake.stall, 1);
+	fd = open_sending(get);
+	wait_for(&fx->fake.stalled, 1);
+	/* The one HTTP thread is not waiting for the backend. */
+	request(&r, "GET", "/healthz", "", NULL);
+	assert_int_equal(r.status, 200);
+	request(&r, "GET", "/readyz", "", NULL);
+	assert_int_equal(r.status, 200);
+	read_resp(fd, &r);
+	close(fd);
+	expect_error(&r, 503, "UNAVAILABLE");
+	assert_non_null(strstr(r.body, "did not answer within 2000 ms"));
+	assert_true(now_ms() - t0 >= CALL_MS);
+	/* Its connection was closed (an answer could still come on it): a new hello. */
+	atomic_store(&fx->fake.stall, 0);
+	request(&r, "GET", KEY_GOOD, TOKEN_A, NULL);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(atomic_load(&fx->fake.hellos), 2);
+}
+
+static void test_busy(void **state)
+{
+	static const char get[] =
+	    "GET " KEY_GOOD " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" TOKEN_A "\r\n";
+	struct fixture *fx = *state;
+	int fds[QUEUE + 1];
+	struct resp r;
+
+	atomic_store(&fx->fake.stall, 1);
+	/* One call runs (the fake holds it)... */
+	fds[0] = open_sending(get);
+	wait_for(&fx->fake.stalled, 1);
+	/* ...and QUEUE wait for the thread. */
+	for (int i = 1; i <= QUEUE; i++)
+		fds[i] = open_sending(get);
+	for (int waited_ms = 0; metric("spod_http_calls_waiting ") < QUEUE; waited_ms += 10) {
+		assert_true(waited_ms < WAIT_S * 1000);
+		poll(NULL, 0, 10);
+	}
+	/* The next is refused at once. */
+	request(&r, "GET", KEY_GOOD, TOKEN_A, NULL);
+	expect_error(&r, 503, "BUSY");
+	atomic_store(&fx->fake.stall, 0);
+	/* The held call times out; those that waited are carried out if time is left. */
+	read_resp(fds[0], &r);
+	close(fds[0]);
+	expect_error(&r, 503, "UNAVAILABLE");
+	for (int i = 1; i <= QUEUE; i++) {
+		read_resp(fds[i], &r);
+		close(fds[i]);
+		if (r.status != 200)
+			expect_error(&r, 503, "UNAVAILABLE");
+	}
+	request(&r, "GET", KEY_GOOD, TOKEN_A, NULL);
+	assert_int_equal(r.status, 200);
+}
+
 static void test_start_refusals(void **state)
 {
 	struct spod_http_config cfg = {.addr = "127.0.0.1",
@@ -591,6 +882,13 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_after_close, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backend_gone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_header_deadline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keepalive_deadline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_per_address_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_header_too_long, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_not_ready, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stalled_backend, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
 	    cmocka_unit_test(test_start_refusals),
 	};
 

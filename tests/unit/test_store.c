@@ -2,6 +2,7 @@
  * spod-host's store: schema migrations, key and token records, and the hash-chained audit
  * log (batches, tamper and gap detection, storage failures, crash durability).
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -52,17 +53,24 @@ static int setup(void **state)
 	return 0;
 }
 
+/* Removes the database and whatever else a test left in its directory (export files). */
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-	char p[128];
+	DIR *d;
+	struct dirent *de;
+	char p[384];
 
 	spod_store_close(fx->s);
-	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-		snprintf(p, sizeof p, "%s%s", fx->path, suffix[i]);
+	d = opendir(fx->dir);
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof p, "%s/%s", fx->dir, de->d_name);
 		unlink(p);
 	}
+	if (d != NULL)
+		closedir(d);
 	rmdir(fx->dir);
 	free(fx);
 	return 0;
@@ -145,9 +153,10 @@ static int append_n(struct spod_store *s, size_t n)
 
 static void assert_chain(struct spod_store *s, uint64_t want_count)
 {
+	struct spod_audit_segment seg;
 	uint64_t bad = 99, count = 0;
 
-	assert_int_equal(spod_store_audit_verify(s, &bad, &count), SPOD_OK);
+	assert_int_equal(spod_store_audit_verify(s, &bad, &count, &seg), SPOD_OK);
 	assert_int_equal(bad, 0);
 	assert_int_equal(count, want_count);
 }
@@ -697,9 +706,10 @@ static void test_audit_bad_records(void **state)
 
 static void assert_broken(struct spod_store *s, uint64_t want_bad)
 {
+	struct spod_audit_segment seg;
 	uint64_t bad = 0, count = 0;
 
-	assert_int_equal(spod_store_audit_verify(s, &bad, &count), SPOD_E_BAD_SIGNATURE);
+	assert_int_equal(spod_store_audit_verify(s, &bad, &count, &seg), SPOD_E_BAD_SIGNATURE);
 	assert_int_equal(bad, want_bad);
 	assert_int_equal(count, want_bad - 1);
 	assert_true(strlen(spod_store_last_error(s)) > 0);
@@ -904,6 +914,7 @@ static uint64_t read_ack(int fd)
 static void test_crash_durability(void **state)
 {
 	struct fixture *fx = *state;
+	struct spod_audit_segment seg;
 	uint64_t acked = 0, head, bad, count;
 	uint8_t hash[32];
 
@@ -942,7 +953,7 @@ static void test_crash_durability(void **state)
 		assert_int_equal(spod_store_open(&fx->s, fx->path), SPOD_OK);
 		assert_int_equal(spod_store_audit_head(fx->s, &head, hash), SPOD_OK);
 		assert_true(head >= acked);
-		assert_int_equal(spod_store_audit_verify(fx->s, &bad, &count), SPOD_OK);
+		assert_int_equal(spod_store_audit_verify(fx->s, &bad, &count, &seg), SPOD_OK);
 		assert_int_equal(bad, 0);
 		assert_int_equal(count, head);
 		acked = head;
@@ -996,6 +1007,460 @@ static void test_second_connection_keeps_locks(void **state)
 	spod_store_close(second);
 }
 
+/* ---- retention: the anchor, export files, prune ---- */
+
+/* A schema-3 database (before quotas and retention) is migrated with its records; the chain
+ * verifies. */
+static void test_migrate_retention(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_equal(append_n(fx->s, 20), SPOD_OK);
+	sql(fx->s, "DROP TRIGGER audit_no_delete;"
+	           "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+	           " BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+	           "DROP INDEX keys_created_by;"
+	           "ALTER TABLE keys DROP COLUMN created_by;"
+	           "DELETE FROM schema_version WHERE version >= 4;");
+	reopen(fx);
+	assert_int_equal(sql_int(fx->s, "SELECT max(version) FROM schema_version"),
+	                 SPOD_STORE_SCHEMA_VERSION);
+	assert_int_equal(sql_int(fx->s, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"
+	                                " AND name = 'audit_no_delete'"
+	                                " AND sql LIKE '%audit_anchor%'"),
+	                 1);
+	assert_chain(fx->s, 20);
+	assert_int_not_equal(
+	    sqlite3_exec(store_db(fx->s), "DELETE FROM audit WHERE seq = 1", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(append_n(fx->s, 1), SPOD_OK);
+	assert_chain(fx->s, 21);
+}
+
+static void file_in(char *out, size_t cap, const struct fixture *fx, const char *name)
+{
+	snprintf(out, cap, "%s/%s", fx->dir, name);
+}
+
+/* The whole file, NUL-terminated; the caller frees it. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	buf[n] = '\0';
+	*len = (size_t)n;
+	return buf;
+}
+
+static void spit(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Offset of the line of record seq in an export's text, and of the line after it. */
+static size_t line_at(const char *text, uint64_t seq, size_t *end)
+{
+	char key[48];
+	const char *p;
+
+	snprintf(key, sizeof key, "\n{\"seq\":%llu,", (unsigned long long)seq);
+	p = strstr(text, key);
+	assert_non_null(p);
+	*end = (size_t)(strchr(p + 1, '\n') - text) + 1;
+	return (size_t)(p - text) + 1;
+}
+
+static void db_hash(struct spod_store *s, uint64_t seq, uint8_t out[32])
+{
+	sqlite3_stmt *st;
+
+	assert_int_equal(
+	    sqlite3_prepare_v2(store_db(s), "SELECT hash FROM audit WHERE seq = ?1", -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_bind_int64(st, 1, (int64_t)seq), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	memcpy(out, sqlite3_column_blob(st, 0), 32);
+	sqlite3_finalize(st);
+}
+
+/* Records 1..upto exported from the fixture's database to the file name in its directory. */
+static void export_to(struct fixture *fx, char *path, size_t cap, const char *name, uint64_t upto)
+{
+	struct spod_audit_segment seg;
+
+	file_in(path, cap, fx, name);
+	assert_int_equal(spod_store_audit_export(fx->s, &seg, path, upto), SPOD_OK);
+	assert_int_equal(seg.last_seq, upto);
+}
+
+/* An export holds every field and hash: it re-verifies alone, read-only, mode 0600. */
+static void test_export_verify(void **state)
+{
+	struct fixture *fx = *state;
+	struct spod_audit_file_check c;
+	struct spod_audit_segment seg;
+	uint8_t h60[32];
+	char path[160], other[160];
+	struct stat st;
+
+	assert_int_equal(append_n(fx->s, 100), SPOD_OK);
+	file_in(path, sizeof path, fx, "a.jsonl");
+	assert_int_equal(spod_store_audit_export(fx->s, &seg, path, 60), SPOD_OK);
+	assert_int_equal(seg.first_seq, 1);
+	assert_int_equal(seg.last_seq, 60);
+	assert_true(spod_all_zero(seg.prev_hash, 32));
+	db_hash(fx->s, 60, h60);
+	assert_memory_equal(seg.last_hash, h60, 32);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	assert_int_equal(spod_audit_file_verify(&c, path, 0), SPOD_OK);
+	assert_int_equal(c.records, 60);
+	assert_int_equal(c.seg.first_seq, 1);
+	assert_int_equal(c.seg.last_seq, 60);
+	assert_memory_equal(c.seg.last_hash, h60, 32);
+	assert_true(c.at_found && spod_all_zero(c.at_hash, 32));
+	assert_int_equal(spod_audit_file_verify(&c, path, 60), SPOD_OK);
+	assert_true(c.at_found);
+	assert_memory_equal(c.at_hash, h60, 32);
+
+	/* never over an existing file; upto must be a record; nothing left behind on failure */
+	assert_int_equal(spod_store_audit_export(fx->s, &seg, path, 70), SPOD_E_BAD_ARG);
+	assert_int_equal(spod_audit_file_verify(&c, path, 0), SPOD_OK);
+	assert_int_equal(c.seg.last_seq, 60);
+	file_in(other, sizeof other, fx, "b.jsonl");
+	assert_int_equal(spod_store_audit_export(fx->s, &seg, other, 101), SPOD_E_BAD_ARG);
+	assert_int_equal(spod_store_audit_export(fx->s, &seg, other, 0), SPOD_E_BAD_ARG);
+	assert_int_equal(access(other, F_OK), -1);
+	/* every record, in a database with nothing pruned yet */
+	assert_int_equal(spod_store_audit_export(fx->s, &seg, other, 100), SPOD_OK);
+	assert_int_equal(spod_audit_file_verify(&c, other, 0), SPOD_OK);
+	assert_int_equal(c.records, 100);
+}
+
+/* A copy of the export at src with data[off..end) replaced by repl, verified: the failure. */
+static void assert_tampered(const char *src, const char *dst, size_t off, size_t end,
+                            const char *repl, int want_rc, uint64_t want_bad)
+{
+	struct spod_audit_file_check c;
+	size_t len;
+	char *text = slurp(src, &len), *out = malloc(len + strlen(repl) + 1);
+
+	assert_non_null(out);
+	memcpy(out, text, off);
+	memcpy(out + off, repl, strlen(repl));
+	memcpy(out + off + strlen(repl), text + end, len - end);
+	spit(dst, out, off + strlen(repl) + len - end);
+	assert_int_equal(spod_audit_file_verify(&c, dst, 0), want_rc);
+	assert_int_equal(c.first_bad_seq, want_bad);
+	assert_true(strlen(c.why) > 0);
+	free(text);
+	free(out);
+}
+
+/* Every kind of change to an export file is caught, and such a file prunes nothing. */
+static void test_export_tamper(void **state)
+{
+	struct fixture *fx = *state;
+	char path[160], bad[160], line[2][4096];
+	size_t len, off, end, off2, end2;
+	uint64_t deleted = 99;
+	char *text, *p;
+
+	assert_int_equal(append_n(fx->s, 100), SPOD_OK);
+	export_to(fx, path, sizeof path, "a.jsonl", 60);
+	file_in(bad, sizeof bad, fx, "bad.jsonl");
+	text = slurp(path, &len);
+
+	/* one byte of a detail (odd seqs have "mode=ecdsa") */
+	off = line_at(text, 37, &end);
+	p = strstr(text + off, "mode=ecdsa");
+	assert_true(p != NULL && (size_t)(p - text) < end);
+	assert_tampered(path, bad, (size_t)(p - text) + 9, (size_t)(p - text) + 10, "b",
+	                SPOD_E_BAD_SIGNATURE, 37);
+	assert_int_equal(spod_store_audit_prune(fx->s, &deleted, bad, 60), SPOD_E_BAD_SIGNATURE);
+	assert_int_equal(deleted, 0);
+	/* a dropped line */
+	off = line_at(text, 20, &end);
+	assert_tampered(path, bad, off, end, "", SPOD_E_BAD_SIGNATURE, 20);
+	assert_int_equal(spod_store_audit_prune(fx->s, &deleted, bad, 60), SPOD_E_BAD_SIGNATURE);
+	/* two lines swapped */
+	off = line_at(text, 30, &end);
+	off2 = line_at(text, 31, &end2);
+	snprintf(line[0], sizeof line[0], "%.*s%.*s", (int)(end2 - off2), text + off2,
+	         (int)(end - off), text + off);
+	assert_tampered(path, bad, off, end2, line[0], SPOD_E_BAD_SIGNATURE, 30);
+	/* the last record dropped, or cut short, or one more after it */
+	off = line_at(text, 60, &end);
+	assert_tampered(path, bad, off, end, "", SPOD_E_BAD_SIGNATURE, 60);
+	assert_tampered(path, bad, end - 1, end, "", SPOD_E_BAD_SIGNATURE, 60);
+	snprintf(line[1], sizeof line[1], "%.*s", (int)(end - off), text + off);
+	assert_tampered(path, bad, end, end, line[1], SPOD_E_BAD_SIGNATURE, 61);
+	/* the header's last_hash */
+	p = strstr(text, "\"last_hash\":\"");
+	assert_non_null(p);
+	p += strlen("\"last_hash\":\"");
+	assert_tampered(path, bad, (size_t)(p - text), (size_t)(p - text) + 1,
+	                *p == '0' ? "1" : "0", SPOD_E_BAD_SIGNATURE, 60);
+	/* not an export at all, or no file */
+	assert_tampered(path, bad, 0, len, "{\"hello\":1}\n", SPOD_E_BAD_ARG, 0);
+	assert_int_equal(spod_store_audit_prune(fx->s, &deleted, bad, 60), SPOD_E_BAD_ARG);
+	unlink(bad);
+	assert_int_equal(spod_store_audit_prune(fx->s, &deleted, bad, 60), SPOD_E_BAD_ARG);
+	free(text);
+	assert_chain(fx->s, 100);
+	assert_int_equal(sql_int(fx->s, "SELECT min(seq) FROM audit"), 1);
+}
+
+/* Prune deletes only what a matching export holds; verify and append go on from the anchor. */
+static void test_prune(void **state)
+{
+	struct fixture *fx = *state;
+	struct spod_audit_segment seg;
+	struct spod_audit_file_check c;
+	uint8_t h60[32], hash[32];
+	uint64_t deleted = 0, seq, bad, count;
+	char first[160], second[160];
+
+	assert_int_equal(append_n(fx->s, 100), SPOD_OK);
+	db_hash(fx->s, 60, h60);
+	export_to(fx, first, sizeof first, "1-60.jsonl", 60);
+	assert_int_equal(spod_store_audit_anchor(fx->s, &seq, hash), 0);
+	/* upto must be the file's last record */
+	assert_int_equal(spod_store_audit_prune(fx->s, &deleted, first, 50), SPOD_E_BAD_ARG);
+	assert_int_equal(spod_store_audit_prune(fx->s, &deleted, first, 70), SPOD_E_BAD_ARG);
+	assert_chain(fx->s, 100);
+
+	assert_int_equal(spod_store_audit_prune(fx->s, &deleted, first, 60), SPOD_OK);
+	assert_int_equal(deleted, 60);
+	assert_int_equal(spod_store_audit_anchor(fx->s, &seq, hash), 1);
+	assert_int_equal(seq, 60);
+	assert_memory_equal(hash, h60, 32);
+	assert_int_equal(sql_int(fx->s, "SELECT min(seq) FROM audit"), 61);
+	/* verify goes on from the anchor; the prune itself is the newest record */
+	assert_int_equal(spod_store_audit_verify(fx->s, &bad, &count, &seg), SPOD_OK);
+	assert_int_equal(count, 41);
+	assert_int_equal(seg.first_seq, 61);
+	assert_memory_equal(seg.prev_hash, h60, 32);
+	assert_int_equal(seg.last_seq, 101);
+	assert_int_equal(sql_int(fx->s, "SELECT count(*) FROM audit WHERE seq = 101"
+	                                " AND kind = 'audit.prune'"),
+	                 1);
+	/* appends continue the chain */
+	assert_int_equal(append_n(fx->s, 10), SPOD_OK);
+	assert_chain(fx->s, 51);
+
+	/* the next export starts at the anchor and chains to the first file */
+	export_to(fx, second, sizeof second, "61-90.jsonl", 90);
+	assert_int_equal(spod_audit_file_verify(&c, second, 60), SPOD_OK);
+	assert_int_equal(c.seg.first_seq, 61);
+	assert_memory_equal(c.seg.prev_hash, h60, 32);
+	assert_true(c.at_found);
+	assert_int_equal(spod_store_audit_export(fx->s, &seg, first, 50), SPOD_E_BAD_ARG);
+	/* the first file again: already pruned */
+	assert_int_equal(spod_store_audit_prune(fx->s, &deleted, first, 90), SPOD_E_BAD_ARG);
+	assert_int_equal(spod_store_audit_prune(fx->s, &deleted, second, 90), SPOD_OK);
+	assert_int_equal(deleted, 30);
+	assert_chain(fx->s, 22); /* 91..110, the two audit.prune records */
+}
+
+/* An export of another database's chain, or one that skips records, prunes nothing. */
+static void test_prune_foreign(void **state)
+{
+	struct fixture *fx = *state;
+	struct spod_audit_rec other = {.time_ms = 5, .kind = "token.create"};
+	struct spod_store *s2;
+	uint64_t deleted = 0;
+	char path2[160], file[160], path[160];
+
+	file_in(path2, sizeof path2, fx, "other.db");
+	assert_int_equal(spod_store_open(&s2, path2), SPOD_OK);
+	assert_int_equal(append_n(fx->s, 100), SPOD_OK);
+	/* the same records after a different first one: every hash differs */
+	assert_int_equal(spod_store_audit_append(s2, &other, 1), SPOD_OK);
+	assert_int_equal(append_n(s2, 99), SPOD_OK);
+	file_in(file, sizeof file, fx, "other.jsonl");
+	assert_int_equal(spod_store_audit_export(s2, &(struct spod_audit_segment){0}, file, 60),
+	                 SPOD_OK);
+	assert_int_equal(spod_store_audit_prune(fx->s, &deleted, file, 60), SPOD_E_BAD_ARG);
+	assert_chain(fx->s, 100);
+
+	/* s2 pruned to 30 exports 31..60: that file does not hold fx's records 1..30 */
+	spod_store_close(s2);
+	unlink(file);
+	unlink(path2);
+	assert_int_equal(spod_store_open(&s2, path2), SPOD_OK);
+	assert_int_equal(append_n(s2, 100), SPOD_OK);
+	file_in(file, sizeof file, fx, "s2-1-30.jsonl");
+	assert_int_equal(spod_store_audit_export(s2, &(struct spod_audit_segment){0}, file, 30),
+	                 SPOD_OK);
+	assert_int_equal(spod_store_audit_prune(s2, &deleted, file, 30), SPOD_OK);
+	file_in(path, sizeof path, fx, "s2-31-60.jsonl");
+	assert_int_equal(spod_store_audit_export(s2, &(struct spod_audit_segment){0}, path, 60),
+	                 SPOD_OK);
+	assert_int_equal(spod_store_audit_prune(fx->s, &deleted, path, 60), SPOD_E_BAD_ARG);
+	assert_non_null(strstr(spod_store_last_error(fx->s), "no export"));
+	assert_chain(fx->s, 100);
+	spod_store_close(s2);
+}
+
+/* Plain SQL may delete records up to the anchor, never one after it. */
+static void test_prune_trigger(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t deleted;
+	char path[160];
+
+	assert_int_equal(append_n(fx->s, 100), SPOD_OK);
+	assert_int_not_equal(
+	    sqlite3_exec(store_db(fx->s), "DELETE FROM audit WHERE seq = 1", NULL, NULL, NULL),
+	    SQLITE_OK);
+	export_to(fx, path, sizeof path, "a.jsonl", 40);
+	assert_int_equal(spod_store_audit_prune(fx->s, &deleted, path, 40), SPOD_OK);
+	assert_int_not_equal(
+	    sqlite3_exec(store_db(fx->s), "DELETE FROM audit WHERE seq = 41", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_not_equal(
+	    sqlite3_exec(store_db(fx->s), "DELETE FROM audit WHERE seq = 100", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(store_db(fx->s), "DELETE FROM audit", NULL, NULL, NULL),
+	                     SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(store_db(fx->s),
+	                                  "UPDATE audit SET detail = 'x'"
+	                                  " WHERE seq = 50",
+	                                  NULL, NULL, NULL),
+	                     SQLITE_OK);
+	assert_chain(fx->s, 61);
+}
+
+/*
+ * A prune cut short after its first transaction leaves records at or below the anchor:
+ * verify and export skip them, and a prune with the same file finishes the job. With every
+ * record gone, the head is the anchor and appends go on from it.
+ */
+static void test_prune_resume(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t h60[32], hash[32];
+	char path[160], text[120], hex[65];
+	uint64_t deleted = 0, seq;
+
+	assert_int_equal(append_n(fx->s, 100), SPOD_OK);
+	export_to(fx, path, sizeof path, "a.jsonl", 60);
+	db_hash(fx->s, 60, h60);
+	assert_int_equal(spod_hex_encode(hex, sizeof hex, h60, 32), SPOD_OK);
+	snprintf(text, sizeof text, "60 %s", hex);
+	assert_int_equal(spod_store_setting_put(fx->s, SPOD_SETTING_AUDIT_ANCHOR,
+	                                        (const uint8_t *)text, strlen(text), 1),
+	                 SPOD_OK);
+	assert_chain(fx->s, 40);
+	assert_int_equal(spod_store_audit_prune(fx->s, &deleted, path, 60), SPOD_OK);
+	assert_int_equal(deleted, 60);
+	assert_int_equal(sql_int(fx->s, "SELECT count(*) FROM audit"), 40);
+
+	/* every record gone (the trigger allows it up to the anchor) */
+	db_hash(fx->s, 100, hash);
+	assert_int_equal(spod_hex_encode(hex, sizeof hex, hash, 32), SPOD_OK);
+	snprintf(text, sizeof text, "100 %s", hex);
+	assert_int_equal(spod_store_setting_put(fx->s, SPOD_SETTING_AUDIT_ANCHOR,
+	                                        (const uint8_t *)text, strlen(text), 1),
+	                 SPOD_OK);
+	sql(fx->s, "DELETE FROM audit");
+	assert_int_equal(spod_store_audit_head(fx->s, &seq, h60), SPOD_OK);
+	assert_int_equal(seq, 100);
+	assert_memory_equal(h60, hash, 32);
+	assert_chain(fx->s, 0);
+	assert_int_equal(append_n(fx->s, 5), SPOD_OK);
+	assert_int_equal(sql_int(fx->s, "SELECT min(seq) FROM audit"), 101);
+	assert_chain(fx->s, 5);
+}
+
+/* A large prune goes in batches; tampering after it is still caught from the anchor. */
+static void test_prune_batches(void **state)
+{
+	struct fixture *fx = *state;
+	struct spod_audit_segment seg;
+	uint64_t deleted = 0, n = 2 * SPOD_STORE_PRUNE_BATCH + 500, bad, count;
+	char path[160];
+
+	assert_int_equal(append_n(fx->s, n), SPOD_OK);
+	export_to(fx, path, sizeof path, "big.jsonl", n - 100);
+	assert_int_equal(spod_store_audit_prune(fx->s, &deleted, path, n - 100), SPOD_OK);
+	assert_int_equal(deleted, n - 100);
+	assert_chain(fx->s, 101);
+	sql(fx->s, "DROP TRIGGER audit_no_update");
+	sql(fx->s, "UPDATE audit SET prev_hash = randomblob(32) WHERE seq = (SELECT min(seq)"
+	           " FROM audit)");
+	assert_int_equal(spod_store_audit_verify(fx->s, &bad, &count, &seg), SPOD_E_BAD_SIGNATURE);
+	assert_int_equal(bad, n - 99);
+	assert_int_equal(count, 0);
+}
+
+/*
+ * Export files written by an independent implementation (tests/fuzz/make_audit_corpus.py:
+ * every optional field absent and present, bytes above 0x7f and control characters in
+ * details, the longest kind and detail) verify; its broken ones break where it broke them.
+ */
+static void test_export_interop(void **state)
+{
+	static const struct {
+		const char *name;
+		int rc;
+		uint64_t records, first, bad;
+	} files[] = {
+	    {"genesis-12", SPOD_OK, 12, 1, 0},
+	    {"anchored-6", SPOD_OK, 6, 1001, 0},
+	    {"one-record", SPOD_OK, 1, 1, 0},
+	    {"changed-byte", SPOD_E_BAD_SIGNATURE, 2, 1, 3},
+	    {"dropped-line", SPOD_E_BAD_SIGNATURE, 4, 1, 5},
+	    {"swapped-lines", SPOD_E_BAD_SIGNATURE, 4, 1, 5},
+	    {"extra-line", SPOD_E_BAD_SIGNATURE, 12, 1, 13},
+	    {"cut-short", SPOD_E_BAD_SIGNATURE, 11, 1, 12},
+	    {"not-a-header", SPOD_E_BAD_ARG, 0, 0, 0},
+	};
+	struct spod_audit_file_check c;
+	char path[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/audit_file/%s", SPOD_FUZZ_CORPUS, files[i].name);
+		assert_int_equal(spod_audit_file_verify(&c, path, 0), files[i].rc);
+		assert_int_equal(c.records, files[i].records);
+		assert_int_equal(c.seg.first_seq, files[i].first);
+		assert_int_equal(c.first_bad_seq, files[i].bad);
+	}
+}
+
+/* A malformed anchor is an I/O error, not a fresh chain. */
+static void test_anchor_malformed(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t hash[32];
+	uint64_t seq;
+
+	assert_int_equal(append_n(fx->s, 3), SPOD_OK);
+	assert_int_equal(spod_store_setting_put(fx->s, SPOD_SETTING_AUDIT_ANCHOR,
+	                                        (const uint8_t *)"2 abc", 5, 1),
+	                 SPOD_OK);
+	assert_int_equal(spod_store_audit_anchor(fx->s, &seq, hash), SPOD_E_IO);
+	assert_int_equal(seq, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1026,6 +1491,16 @@ int main(void)
 	    T(test_locked),
 	    T(test_crash_durability),
 	    T(test_second_connection_keeps_locks),
+	    T(test_migrate_retention),
+	    T(test_export_verify),
+	    T(test_export_tamper),
+	    T(test_prune),
+	    T(test_prune_foreign),
+	    T(test_prune_trigger),
+	    T(test_prune_resume),
+	    T(test_prune_batches),
+	    T(test_anchor_malformed),
+	    cmocka_unit_test(test_export_interop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

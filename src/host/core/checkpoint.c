@@ -7,6 +7,8 @@
  * writes that never catches up, so once the WAL holds HOST_WAL_RESTART_FRAMES pages a RESTART
  * checkpoint holds the writer back for one copy and fsync and the WAL starts over: one stall
  * of a few milliseconds per ~4 000 commits instead of one per few hundred.
+ * Every HOST_DBSTAT_MS the same thread samples the storage gauges (dbstat.c) with its
+ * connection: a few system calls that must stay off the signing path.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,6 +25,8 @@ struct host_checkpointer {
 	pthread_cond_t wake;
 	int stop;
 	struct spod_store *store;
+	struct host_dbstat stat;
+	uint64_t next_stat_ns; /* host_now_ns() of the next sample */
 };
 
 static void *run(void *arg)
@@ -56,13 +60,18 @@ static void *run(void *arg)
 		} else if (rc == SPOD_OK) {
 			warned = 0;
 		}
+		if (host_now_ns() >= c->next_stat_ns) {
+			host_dbstat_sample(&c->stat, c->store);
+			c->next_stat_ns = host_now_ns() + (uint64_t)HOST_DBSTAT_MS * 1000000u;
+		}
 		pthread_mutex_lock(&c->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return NULL;
 }
 
-int host_checkpointer_start(struct host_checkpointer **out, const char *db_path)
+int host_checkpointer_start(struct host_checkpointer **out, const struct spod_host_config *cfg,
+                            struct host_metrics *m)
 {
 	struct host_checkpointer *c = calloc(1, sizeof(*c));
 	sigset_t all, old;
@@ -71,11 +80,16 @@ int host_checkpointer_start(struct host_checkpointer **out, const char *db_path)
 	*out = NULL;
 	if (c == NULL)
 		return SPOD_E_NOMEM;
-	rc = spod_store_open(&c->store, db_path);
+	rc = host_dbstat_init(&c->stat, cfg, m);
+	if (rc == SPOD_OK)
+		rc = spod_store_open(&c->store, cfg->db_path);
 	if (rc < 0) {
 		free(c);
 		return rc;
 	}
+	/* The first sample now: /metrics has the gauges from the first scrape on. */
+	host_dbstat_sample(&c->stat, c->store);
+	c->next_stat_ns = host_now_ns() + (uint64_t)HOST_DBSTAT_MS * 1000000u;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
 	/* Signals are the event loop's (signalfd): the thread must never take one. */

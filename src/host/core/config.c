@@ -345,12 +345,18 @@ int host_options_load(struct host_options *o, int argc, char **argv, char *err, 
 	o->enclave_timeout_ms = 5000;
 	o->log_level = SPOD_LOG_INFO;
 	o->audit_sync = HOST_AUDIT_SYNC_NORMAL;
+	o->disk_warn_free_bytes = HOST_OPT_DISK_WARN_DEFAULT;
 	o->seal_mode = SPOD_SEAL_EPHEMERAL;
 	o->http_enabled = 1;
 	snprintf(o->http_addr, sizeof(o->http_addr), "127.0.0.1");
 	o->http_port = HOST_OPT_HTTP_DEFAULT_PORT;
 	o->http_threads = 2;
 	o->http_max_body = (size_t)1 << 20;
+	o->http_max_connections = SPOD_HTTP_DEFAULT_MAX_CONNECTIONS;
+	o->http_max_per_address = SPOD_HTTP_DEFAULT_MAX_PER_ADDRESS;
+	o->http_idle_timeout_s = SPOD_HTTP_DEFAULT_IDLE_TIMEOUT_S;
+	o->http_header_timeout_ms = SPOD_HTTP_DEFAULT_HEADER_MS;
+	o->http_call_timeout_ms = SPOD_HTTP_DEFAULT_CALL_MS;
 
 	SPOD_TRY(read_flags(&l, argc, argv, 0));
 	if (o->action != HOST_ACTION_RUN)
@@ -388,6 +394,8 @@ int host_options_to_config(const struct host_options *o, struct spod_host_config
 	                                      : (struct spod_bytes){NULL, 0};
 	cfg->db_path = o->db;
 	cfg->audit_sync_full = o->audit_sync == HOST_AUDIT_SYNC_FULL;
+	cfg->disk_warn_free_bytes = o->disk_warn_free_bytes;
+	cfg->disk_warn_free_pct = o->disk_warn_free_pct;
 	cfg->seal_mode = o->seal_mode;
 	cfg->token_file = o->token_file;
 	return SPOD_OK;

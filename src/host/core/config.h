@@ -39,6 +39,11 @@
 #define HOST_OPT_MAX_TIMEOUT_MS    3600000u          /* one hour */
 #define HOST_OPT_HTTP_MIN_BODY     ((size_t)1 << 10) /* bytes */
 #define HOST_OPT_HTTP_MAX_BODY     ((size_t)64 << 20)
+#define HOST_OPT_DISK_WARN_DEFAULT ((uint64_t)1 << 30) /* 1 GiB; --help says "1G" */
+#define HOST_OPT_HTTP_MAX_CONNS    65536
+#define HOST_OPT_HTTP_MAX_IDLE_S   3600u
+#define HOST_OPT_HTTP_MIN_WAIT_MS  100u /* header and call timeouts */
+#define HOST_OPT_HTTP_MAX_WAIT_MS  600000u
 
 /* What main should do once the options are loaded. */
 enum host_action {
@@ -86,6 +91,10 @@ struct host_options {
 
 	char db[HOST_OPT_PATH_BYTES];
 	enum host_audit_sync audit_sync;
+	/* Warn below this much free disk: bytes, or a percentage of the file system (1..99);
+	 * both 0: never. */
+	uint64_t disk_warn_free_bytes;
+	unsigned disk_warn_free_pct;
 	uint8_t seal_mode; /* SPOD_SEAL_EPHEMERAL or SPOD_SEAL_CUSTODIANS */
 	char token_file[HOST_OPT_PATH_BYTES];
 
@@ -93,7 +102,12 @@ struct host_options {
 	char http_addr[HOST_OPT_HTTP_ADDR_BYTES]; /* IP literal without brackets */
 	uint16_t http_port;                       /* 0: the kernel picks */
 	unsigned http_threads;                    /* 1..HOST_OPT_HTTP_MAX_THREADS */
-	size_t http_max_body;               /* HOST_OPT_HTTP_MIN_BODY..HOST_OPT_HTTP_MAX_BODY */
+	size_t http_max_body;            /* HOST_OPT_HTTP_MIN_BODY..HOST_OPT_HTTP_MAX_BODY */
+	unsigned http_max_connections;   /* 1..HOST_OPT_HTTP_MAX_CONNS */
+	unsigned http_max_per_address;   /* 1..HOST_OPT_HTTP_MAX_CONNS */
+	unsigned http_idle_timeout_s;    /* 1..HOST_OPT_HTTP_MAX_IDLE_S */
+	unsigned http_header_timeout_ms; /* HOST_OPT_HTTP_MIN_WAIT_MS..HOST_OPT_HTTP_MAX_WAIT_MS */
+	unsigned http_call_timeout_ms;   /* the same range */
 	char tls_cert[HOST_OPT_PATH_BYTES]; /* "" with tls_key "": plain HTTP */
 	char tls_key[HOST_OPT_PATH_BYTES];
 };
@@ -118,8 +132,8 @@ void host_options_usage(FILE *out) __attribute__((nonnull));
 
 /*
  * Fills cfg's listeners, enclave, pool size, client limit, connect timeout, admission and
- * storage (db_path, audit_sync_full, token_file); the HTTP settings have no field there yet
- * and other fields are left as they are. cfg->pcrs, cfg->root, cfg->db_path and
+ * storage (db_path, audit_sync_full, disk warning, token_file); the HTTP settings have no field
+ * there yet and other fields are left as they are. cfg->pcrs, cfg->root, cfg->db_path and
  * cfg->token_file point into o, which must outlive cfg. Returns SPOD_OK.
  */
 int host_options_to_config(const struct host_options *o, struct spod_host_config *cfg)

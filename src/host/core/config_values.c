@@ -235,6 +235,43 @@ static int set_audit_sync(struct loader *l, enum opt_id id, const char *v)
 	return SPOD_OK;
 }
 
+/* off, N% (1..99 % of the file system's size), or a size: bytes or N with K, M, G or T. */
+static int set_disk_warn_free(struct loader *l, enum opt_id id, const char *v)
+{
+	static const char units[] = "KMGT";
+	const char *end, *u;
+	uint64_t n;
+
+	l->o->disk_warn_free_bytes = 0;
+	l->o->disk_warn_free_pct = 0;
+	if (strcmp(v, "off") == 0)
+		return SPOD_OK;
+	if (parse_dec(&n, v, &end, UINT64_MAX) < 0)
+		goto bad;
+	if (end[0] == '%' && end[1] == '\0' && n >= 1 && n <= 99) {
+		l->o->disk_warn_free_pct = (unsigned)n;
+		return SPOD_OK;
+	}
+	if (end[0] != '\0' && (u = strchr(units, toupper((unsigned char)end[0]))) != NULL &&
+	    end[1] == '\0') {
+		unsigned shift = 10u * (unsigned)(u - units + 1);
+		if (n > (UINT64_MAX >> shift))
+			goto bad;
+		n <<= shift;
+	} else if (end[0] != '\0') {
+		goto bad;
+	}
+	if (n == 0)
+		goto bad;
+	l->o->disk_warn_free_bytes = n;
+	return SPOD_OK;
+bad:
+	return BAD(l, id,
+	           "'%s' is not a size (bytes, or with suffix K, M, G or T), N%% (1..99) "
+	           "or off",
+	           v);
+}
+
 static int set_seal(struct loader *l, enum opt_id id, const char *v)
 {
 	if (strcmp(v, "ephemeral") == 0)
@@ -290,6 +327,70 @@ static int set_http_max_body(struct loader *l, enum opt_id id, const char *v)
 	return SPOD_OK;
 bad:
 	return BAD(l, id, "'%s' is not a size in 1K..64M (bytes, or with suffix K or M)", v);
+}
+
+static int set_http_max_connections(struct loader *l, enum opt_id id, const char *v)
+{
+	return set_uint(l, id, &l->o->http_max_connections, v, 1, HOST_OPT_HTTP_MAX_CONNS);
+}
+
+static int set_http_max_per_address(struct loader *l, enum opt_id id, const char *v)
+{
+	return set_uint(l, id, &l->o->http_max_per_address, v, 1, HOST_OPT_HTTP_MAX_CONNS);
+}
+
+/* A duration: N or Ns (seconds), or Nms (milliseconds), in lo_ms..hi_ms. */
+static int parse_ms(uint64_t *out, const char *v, uint64_t lo_ms, uint64_t hi_ms)
+{
+	const char *end;
+	uint64_t n;
+
+	if (parse_dec(&n, v, &end, hi_ms) < 0)
+		return SPOD_E_BAD_ARG;
+	if (strcmp(end, "ms") != 0) {
+		if (strcmp(end, "s") != 0 && *end != '\0')
+			return SPOD_E_BAD_ARG;
+		if (n > hi_ms / 1000)
+			return SPOD_E_BAD_ARG;
+		n *= 1000;
+	}
+	if (n < lo_ms)
+		return SPOD_E_BAD_ARG;
+	*out = n;
+	return SPOD_OK;
+}
+
+static int set_wait_ms(struct loader *l, enum opt_id id, unsigned *out, const char *v)
+{
+	uint64_t ms;
+
+	if (parse_ms(&ms, v, HOST_OPT_HTTP_MIN_WAIT_MS, HOST_OPT_HTTP_MAX_WAIT_MS) < 0)
+		return BAD(l, id, "'%s' is not a time in %ums..%us (N or Ns seconds, Nms)", v,
+		           HOST_OPT_HTTP_MIN_WAIT_MS, HOST_OPT_HTTP_MAX_WAIT_MS / 1000);
+	*out = (unsigned)ms;
+	return SPOD_OK;
+}
+
+static int set_http_header_timeout(struct loader *l, enum opt_id id, const char *v)
+{
+	return set_wait_ms(l, id, &l->o->http_header_timeout_ms, v);
+}
+
+static int set_http_call_timeout(struct loader *l, enum opt_id id, const char *v)
+{
+	return set_wait_ms(l, id, &l->o->http_call_timeout_ms, v);
+}
+
+/* Whole seconds (libmicrohttpd counts its idle timeout in seconds). */
+static int set_http_idle_timeout(struct loader *l, enum opt_id id, const char *v)
+{
+	uint64_t ms;
+
+	if (parse_ms(&ms, v, 1000, (uint64_t)HOST_OPT_HTTP_MAX_IDLE_S * 1000) < 0 || ms % 1000 != 0)
+		return BAD(l, id, "'%s' is not a whole number of seconds in 1..%u (N or Ns)", v,
+		           HOST_OPT_HTTP_MAX_IDLE_S);
+	l->o->http_idle_timeout_s = (unsigned)(ms / 1000);
+	return SPOD_OK;
 }
 
 /* clang-format off */
@@ -354,6 +455,12 @@ const struct setting host_settings[OPT__COUNT] = {
 		"normal or full: full makes every audit-log commit durable (fsync)\n"
 		"before the request is answered",
 		0, set_audit_sync, 0},
+	[OPT_DISK_WARN_FREE] = {"disk-warn-free", "SIZE|N%|off", "1G",
+		"warn (in the log, at most once a minute) while the database's file\n"
+		"system has less free space than this for spod-host: a size (bytes, or\n"
+		"with suffix K, M, G or T) or N% of the file system; at full disk every\n"
+		"signature is withheld. /metrics shows the gauges (docs/host.md)",
+		0, set_disk_warn_free, 0},
 	[OPT_SEAL] = {"seal", "MODE", "ephemeral",
 		"where the enclave's seal key comes from (docs/keys.md): ephemeral (a\n"
 		"random key per enclave boot: keys die with the enclave) or custodians\n"
@@ -368,11 +475,36 @@ const struct setting host_settings[OPT__COUNT] = {
 		"tls-key: API tokens must not cross the network in clear text",
 		0, set_http, 0},
 	[OPT_HTTP_THREADS] = {"http-threads", "N", "2",
-		"HTTP worker threads, 1.." STR(HOST_OPT_HTTP_MAX_THREADS),
+		"HTTP threads, and as many threads carrying HTTP requests to the pod,\n"
+		"1.." STR(HOST_OPT_HTTP_MAX_THREADS),
 		0, set_http_threads, 0},
 	[OPT_HTTP_MAX_BODY] = {"http-max-body", "SIZE", "1M",
 		"largest HTTP request body, 1K..64M: bytes, or with suffix K or M",
 		0, set_http_max_body, 0},
+	[OPT_HTTP_MAX_CONNECTIONS] = {"http-max-connections", "N", "256",
+		"HTTP connections at once, 1.." STR(HOST_OPT_HTTP_MAX_CONNS) ", counting those still\n"
+		"sending their header; when all are taken, the one waiting longest for\n"
+		"its header is closed to make room. Keep it well below the descriptor\n"
+		"limit (ulimit -n)",
+		0, set_http_max_connections, 0},
+	[OPT_HTTP_MAX_PER_ADDRESS] = {"http-max-per-address", "N", "32",
+		"HTTP connections at once from one client address, 1.." STR(HOST_OPT_HTTP_MAX_CONNS) ";\n"
+		"an application beside the pod connects from one loopback address",
+		0, set_http_max_per_address, 0},
+	[OPT_HTTP_IDLE_TIMEOUT] = {"http-idle-timeout", "TIME", "30s",
+		"an HTTP connection idle this long is closed; a kept-alive one must\n"
+		"send its next whole request header within this plus\n"
+		"http-header-timeout of the last answer. Whole seconds, 1..3600",
+		0, set_http_idle_timeout, 0},
+	[OPT_HTTP_HEADER_TIMEOUT] = {"http-header-timeout", "TIME", "10s",
+		"a new HTTP connection must send its whole request header (over TLS,\n"
+		"its ClientHello, then the handshake and header) within this, or it is\n"
+		"closed: N or Ns seconds, or Nms, 100ms..600s",
+		0, set_http_header_timeout, 0},
+	[OPT_HTTP_CALL_TIMEOUT] = {"http-call-timeout", "TIME", "5s",
+		"an HTTP request the pod has not answered within this gets 503\n"
+		"UNAVAILABLE (its connection to the pod is closed): 100ms..600s",
+		0, set_http_call_timeout, 0},
 	[OPT_TLS_CERT] = {"tls-cert", "FILE", "none (plain HTTP)",
 		"PEM certificate chain for HTTPS; give tls-key too",
 		0, NULL, offsetof(struct host_options, tls_cert)},

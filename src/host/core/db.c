@@ -114,7 +114,7 @@ int host_db_open(struct spod_host *h)
 		spod_error("store: %s", spod_store_last_error(h->store));
 		return rc;
 	}
-	SPOD_TRY(host_checkpointer_start(&h->checkpointer, h->cfg.db_path));
+	SPOD_TRY(host_checkpointer_start(&h->checkpointer, &h->cfg, &h->metrics));
 	return bootstrap_token(h);
 }
 

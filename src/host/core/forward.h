@@ -53,6 +53,13 @@ struct spod_host_config {
 	 */
 	const char *db_path;
 	int audit_sync_full;
+	/*
+	 * The low-disk warning (docs/host.md): logged while the database's file system has less
+	 * than disk_warn_free_bytes, or disk_warn_free_pct % of its size, free for spod-host;
+	 * both 0: never.
+	 */
+	uint64_t disk_warn_free_bytes;
+	unsigned disk_warn_free_pct;
 	/* The seal mode the host asks every enclave boot for (SPOD_SEAL_*; docs/keys.md). */
 	uint8_t seal_mode;
 	const char *token_file;

@@ -13,7 +13,8 @@
  *   tokens.c     the token cache and the hello that authenticates a connection
  *   admit.c      request admission: the token's validity, rate and scopes per request, and
  *                the audit facts it captures
- *   checkpoint.c the WAL checkpointer thread
+ *   dbstat.c     storage gauges (database size, free disk, audit head), the low-disk warning
+ *   checkpoint.c the WAL checkpointer thread, which also samples the storage gauges
  *   db.c         the database: opening it with its checkpointer; the bootstrap admin token
  *   seal.c       the seal mode asked of each enclave boot; the seal state the host knows
  *   admission.c  an enclave connection proves what it runs (attestation)
@@ -343,11 +344,34 @@ void host_tokens_free(struct spod_host *h);
 int host_admit(struct host_client *cl, const struct spod_frame *f, struct host_audit **audit,
                const char **what);
 
+/* ---- dbstat.c ---- */
+#define HOST_DBSTAT_MS         2000  /* the storage gauges are sampled this often */
+#define HOST_DISK_WARN_MS      60000 /* the low-disk warning is logged at most this often */
+#define HOST_DBSTAT_PATH_BYTES 520u
+struct host_dbstat {
+	struct host_metrics *m;
+	char db[HOST_DBSTAT_PATH_BYTES], wal[HOST_DBSTAT_PATH_BYTES], dir[HOST_DBSTAT_PATH_BYTES];
+	uint64_t warn_bytes; /* cfg->disk_warn_free_bytes */
+	unsigned warn_pct;   /* cfg->disk_warn_free_pct */
+	int low;             /* free space was below the threshold at the last sample */
+};
+/* Sets d up for cfg's database and the metrics m; SPOD_E_BAD_ARG when the path is too long. */
+int host_dbstat_init(struct host_dbstat *d, const struct spod_host_config *cfg,
+                     struct host_metrics *m);
+/*
+ * One sample into d->m: file sizes, the file system's free space (and the warning when it
+ * is below the threshold), the audit head and anchor read through s. A few system calls and
+ * two indexed reads: for a thread of its own (the checkpointer), never the signing path.
+ */
+void host_dbstat_sample(struct host_dbstat *d, struct spod_store *s);
+
 /* ---- checkpoint.c, db.c ---- */
 #define HOST_CHECKPOINT_MS      200
 #define HOST_WAL_RESTART_FRAMES 4096 /* pages; with 4 KiB pages SPOD_STORE_WAL_LIMIT */
 struct host_checkpointer;
-int host_checkpointer_start(struct host_checkpointer **out, const char *db_path);
+/* Opens cfg's database for the thread, samples the storage gauges once, starts the thread. */
+int host_checkpointer_start(struct host_checkpointer **out, const struct spod_host_config *cfg,
+                            struct host_metrics *m);
 void host_checkpointer_stop(struct host_checkpointer *c);
 int host_db_open(struct spod_host *h);
 void host_db_close(struct spod_host *h);

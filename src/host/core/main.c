@@ -32,6 +32,11 @@ static int start_http(struct spod_http **out, const struct host_options *o,
 	    .threads = o->http_threads,
 	    .tls_cert = o->tls_cert[0] ? o->tls_cert : NULL,
 	    .tls_key = o->tls_key[0] ? o->tls_key : NULL,
+	    .max_connections = o->http_max_connections,
+	    .max_per_address = o->http_max_per_address,
+	    .idle_timeout_s = o->http_idle_timeout_s,
+	    .header_timeout_ms = o->http_header_timeout_ms,
+	    .call_timeout_ms = o->http_call_timeout_ms,
 	    .ready = spod_host_ready,
 	    .seal = spod_host_seal,
 	    .metrics = spod_host_metrics,
@@ -66,45 +71,62 @@ static int start_http(struct spod_http **out, const struct host_options *o,
 /*
  * Descriptors spod-host keeps for itself whatever the clients do: stdio, the event loop and
  * its timers and signals, the listeners, SQLite's files for two connections (the main one and
- * the checkpointer's), the enclave pool; and for HTTP, its connections (libmicrohttpd's limit)
- * and each worker's cached connections to the binary listener.
+ * the checkpointer's), the HTTP gate, the enclave pool; and each HTTP executor thread's
+ * cached connections to the binary listener (both ends).
  */
 #define FD_RESERVE         64u
-#define HTTP_FD_CONNS      256u /* libmicrohttpd connections counted against the budget */
-#define HTTP_BACKEND_CACHE 8u   /* cached binary connections per HTTP worker (cache.h) */
-#define MIN_CLIENTS        16u
+#define HTTP_BACKEND_CACHE 8u /* cached binary connections per HTTP executor (cache.h) */
+#define MIN_CONNS          16u
+
+static uint64_t fit(uint64_t want, uint64_t room)
+{
+	return want < room ? want : (room > MIN_CONNS ? room : MIN_CONNS);
+}
 
 /*
- * Raises the soft RLIMIT_NOFILE to the hard limit and keeps max-clients within what that
- * leaves after FD_RESERVE, the enclave pool and HTTP: running out of descriptors then means
- * refusing a connection (clients.c), never failing to open the database or an enclave
- * connection.
+ * Raises the soft RLIMIT_NOFILE to the hard limit, then fits the connections clients can
+ * open into what is left after the reserve: HTTP connections (http-max-connections) get at
+ * most a quarter of it, binary ones (max-clients) the rest. A setting lowered is said with
+ * the numbers. Running out of descriptors then means refusing a connection, never failing to
+ * open the database or an enclave connection.
  */
-static void fit_descriptors(struct spod_host_config *cfg, const struct host_options *o)
+static void fit_descriptors(struct spod_host_config *cfg, struct host_options *o)
 {
 	struct rlimit rl;
-	uint64_t reserve = FD_RESERVE + cfg->enclave_conns, budget;
+	uint64_t reserve = FD_RESERVE + cfg->enclave_conns, room, http = 0, clients;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return;
 	if (rl.rlim_cur < rl.rlim_max) {
-		rlim_t want = rl.rlim_max;
-		rl.rlim_cur = want;
+		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (o->http_enabled)
-		reserve += HTTP_FD_CONNS + 2ull * o->http_threads * HTTP_BACKEND_CACHE;
-	budget = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > reserve + HOST_OPT_MAX_CLIENTS
-	             ? HOST_OPT_MAX_CLIENTS
-	             : (rl.rlim_cur > reserve + MIN_CLIENTS ? rl.rlim_cur - reserve : MIN_CLIENTS);
-	if (cfg->max_clients > budget) {
-		spod_warn("max-clients %u lowered to %llu: spod-host may open %llu file "
-		          "descriptors (RLIMIT_NOFILE) and keeps %llu for the database, the "
-		          "enclave and HTTP",
-		          cfg->max_clients, (unsigned long long)budget,
-		          (unsigned long long)rl.rlim_cur, (unsigned long long)reserve);
-		cfg->max_clients = (unsigned)budget;
+		reserve += 2ull * o->http_threads * HTTP_BACKEND_CACHE;
+	room = rl.rlim_cur == RLIM_INFINITY ? UINT32_MAX
+	       : rl.rlim_cur > reserve      ? rl.rlim_cur - reserve
+	                                    : 0;
+	if (o->http_enabled) {
+		http = fit(o->http_max_connections, room / 4);
+		if (http < o->http_max_connections)
+			spod_warn(
+			    "http-max-connections %u lowered to %llu to fit RLIMIT_NOFILE %llu",
+			    o->http_max_connections, (unsigned long long)http,
+			    (unsigned long long)rl.rlim_cur);
+		o->http_max_connections = (unsigned)http;
+		if (o->http_max_per_address > o->http_max_connections)
+			o->http_max_per_address = o->http_max_connections;
+	}
+	clients = fit(cfg->max_clients, room > http ? room - http : 0);
+	if (clients < cfg->max_clients) {
+		spod_warn(
+		    "max-clients %u lowered to %llu: spod-host may open %llu file descriptors "
+		    "(RLIMIT_NOFILE), keeps %llu for the database, the enclave and HTTP's "
+		    "backend connections, and %llu for HTTP connections",
+		    cfg->max_clients, (unsigned long long)clients, (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)reserve, (unsigned long long)http);
+		cfg->max_clients = (unsigned)clients;
 		if (cfg->max_unauth > cfg->max_clients)
 			cfg->max_unauth = cfg->max_clients;
 		if (cfg->max_unauth_per_peer > cfg->max_unauth)

@@ -143,5 +143,16 @@ size_t host_metrics_render(const struct host_metrics *m, char *buf, size_t cap)
 	    "# TYPE spod_audit_commit_seconds_total counter\nspod_audit_commit_seconds_total "
 	    "%.6f\n",
 	    (double)get(&m->audit_commit_ns_sum) / 1e9);
+	gauge(&o, "spod_audit_head_seq", "Seq of the newest audit record.",
+	      get(&m->audit_head_seq));
+	gauge(&o, "spod_audit_records",
+	      "Audit records in the database (after the anchor of the last prune).",
+	      get(&m->audit_held));
+	gauge(&o, "spod_db_bytes", "Size of the database file and its WAL.", get(&m->db_bytes));
+	gauge(&o, "spod_disk_free_bytes", "Free space for spod-host on the database's file system.",
+	      get(&m->disk_free));
+	gauge(&o, "spod_disk_warn_free_bytes",
+	      "Below this much free space spod-host warns (disk-warn-free); 0: never.",
+	      get(&m->disk_warn_free));
 	return o.len;
 }

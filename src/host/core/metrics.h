@@ -1,8 +1,9 @@
 /*
  * spod-host's metrics: counters and histograms the event loop updates and the HTTP thread
- * renders as Prometheus text (GET /metrics). Writers are the event loop only; readers may be
- * any thread, so every value is a relaxed C11 atomic: a reader sees each value whole, not
- * a snapshot of all of them at one instant, which is what Prometheus expects.
+ * renders as Prometheus text (GET /metrics). Writers are the event loop, and the checkpointer
+ * thread for the storage gauges (dbstat.c); readers may be any thread, so every value is a
+ * relaxed C11 atomic: a reader sees each value whole, not a snapshot of all of them at one
+ * instant, which is what Prometheus expects.
  */
 #ifndef SPOD_HOST_METRICS_H
 #define SPOD_HOST_METRICS_H
@@ -44,6 +45,12 @@ struct host_metrics {
 	atomic_uint_fast64_t conns_refused;       /* newcomers closed at once: no room */
 	atomic_uint_fast64_t accept_pauses;       /* listeners rested: out of descriptors */
 	atomic_uint_fast64_t enclave_stalls;      /* enclave connections closed as stalled */
+	/* storage gauges, sampled every HOST_DBSTAT_MS off the signing path (dbstat.c) */
+	atomic_uint_fast64_t db_bytes;       /* database file + WAL */
+	atomic_uint_fast64_t disk_free;      /* bytes of the file system free for us */
+	atomic_uint_fast64_t disk_warn_free; /* the warning threshold in bytes; 0: off */
+	atomic_uint_fast64_t audit_head_seq; /* the newest record's seq */
+	atomic_uint_fast64_t audit_held;     /* records in the database after the anchor */
 };
 
 /* Counts one answer to the client: op by opcode, status SPOD_OK or a SPOD_E_* code. */

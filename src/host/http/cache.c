@@ -20,7 +20,6 @@ struct cache_entry {
 
 struct spod_http_cache {
 	char *uri;
-	int timeout_ms;
 	uint64_t tick;
 	struct cache_entry e[SPOD_HTTP_CACHE_ENTRIES];
 };
@@ -33,7 +32,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int spod_http_cache_new(struct spod_http_cache **out, const char *uri, int timeout_ms)
+int spod_http_cache_new(struct spod_http_cache **out, const char *uri)
 {
 	struct spod_http_cache *cache = calloc(1, sizeof(*cache));
 
@@ -45,7 +44,6 @@ int spod_http_cache_new(struct spod_http_cache **out, const char *uri, int timeo
 		free(cache);
 		return SPOD_E_NOMEM;
 	}
-	cache->timeout_ms = timeout_ms;
 	*out = cache;
 	return SPOD_OK;
 }
@@ -83,7 +81,7 @@ static struct cache_entry *victim(struct spod_http_cache *cache)
 }
 
 int spod_http_cache_get(struct spod_http_cache *cache, struct spod_client **out, int *reused,
-                        const char *token, size_t token_len)
+                        const char *token, size_t token_len, int timeout_ms)
 {
 	uint8_t hash[TOKEN_HASH_BYTES];
 	struct cache_entry *slot = NULL;
@@ -110,7 +108,7 @@ int spod_http_cache_get(struct spod_http_cache *cache, struct spod_client **out,
 	}
 	if (slot != NULL)
 		entry_close(slot);
-	rc = spod_client_open(&c, cache->uri, token, cache->timeout_ms);
+	rc = spod_client_open(&c, cache->uri, token, timeout_ms);
 	if (rc < 0)
 		return rc;
 	slot = victim(cache);

@@ -1,6 +1,7 @@
 /*
- * Authenticated libspod connections to spod-host's binary listener, cached per HTTP worker
- * thread and per token so that a keep-alive client pays the connect and the hello once.
+ * Authenticated libspod connections to spod-host's binary listener, cached per executor
+ * thread (exec.h) and per token so that a keep-alive client pays the connect and the hello
+ * once.
  *
  * A cache belongs to one thread and is not locked. Entries are keyed by SHA-256 of the token
  * text, compared in constant time; the token text itself is never stored. At most
@@ -21,25 +22,23 @@
 
 struct spod_http_cache;
 
-/*
- * A cache of connections to uri (copied), each call on them bounded by timeout_ms. Returns
- * SPOD_OK with *out set, or SPOD_E_NOMEM.
- */
-int spod_http_cache_new(struct spod_http_cache **out, const char *uri, int timeout_ms)
+/* A cache of connections to uri (copied). Returns SPOD_OK with *out set, or SPOD_E_NOMEM. */
+int spod_http_cache_new(struct spod_http_cache **out, const char *uri)
     __attribute__((warn_unused_result, nonnull));
 
 /* Closes every connection and frees the cache. NULL is ignored. */
 void spod_http_cache_free(struct spod_http_cache *cache);
 
 /*
- * A connection authenticated with token (NUL-terminated, token_len bytes). *reused is 1 when
- * it came from the cache, 0 when it was just opened. The cache keeps owning it: the caller
- * uses it for one request and hands it back with spod_http_cache_drop if it broke. Returns
- * SPOD_OK, or an error of spod_client_open (SPOD_E_UNAUTHENTICATED when the hello was
- * refused; such a connection is never cached).
+ * A connection authenticated with token (NUL-terminated, token_len bytes); a new one is
+ * opened (connect and hello) within timeout_ms. *reused is 1 when it came from the cache, 0
+ * when it was just opened. The cache keeps owning it: the caller uses it for one request
+ * (setting its timeout, spod_client_set_timeout) and hands it back with spod_http_cache_drop
+ * if it broke. Returns SPOD_OK, or an error of spod_client_open (SPOD_E_UNAUTHENTICATED when
+ * the hello was refused; such a connection is never cached).
  */
 int spod_http_cache_get(struct spod_http_cache *cache, struct spod_client **out, int *reused,
-                        const char *token, size_t token_len)
+                        const char *token, size_t token_len, int timeout_ms)
     __attribute__((warn_unused_result, nonnull));
 
 /* Closes c, which spod_http_cache_get returned, and forgets it. */

@@ -17,7 +17,7 @@
 
 /*
  * One request of a token route: what the client asked and what the pod answered. Large
- * (about 400 KiB), so the server keeps one per HTTP thread and reuses it.
+ * (about 400 KiB), so the executor keeps one per thread and reuses it.
  */
 struct spod_http_call {
 	enum spod_http_route_id route;

@@ -6,8 +6,9 @@
  * connection to spod-host's own binary listener (backend_uri), and the request is carried
  * out over it. Authentication, scopes, rate limits, the audit log and the per-op metrics are
  * therefore the binary path's, applied in one place (src/host/core/tokens.c, admit.c); HTTP adds
- * parsing, status codes and its own request counters. Connections are cached per HTTP thread and
- * per token, so a keep-alive client pays the hello once.
+ * parsing, status codes and its own request counters. The calls run on a few executor threads
+ * (exec.h) while libmicrohttpd's threads go on serving; their connections are cached per
+ * executor thread and per token, so a keep-alive client pays the hello once.
  *
  * Every function that can fail returns SPOD_OK or a negative SPOD_E_* code.
  */
@@ -32,14 +33,34 @@ struct spod_http_seal {
 	uint8_t seal_key_id[16];
 };
 
+/* The defaults of the limits below (docs/host.md names each setting). */
+#define SPOD_HTTP_DEFAULT_MAX_CONNECTIONS 256u
+#define SPOD_HTTP_DEFAULT_MAX_PER_ADDRESS 32u
+#define SPOD_HTTP_DEFAULT_IDLE_TIMEOUT_S  30u
+#define SPOD_HTTP_DEFAULT_HEADER_MS       10000u
+#define SPOD_HTTP_DEFAULT_CALL_MS         5000u
+
 struct spod_http_config {
 	const char *addr;        /* IPv4 or IPv6 literal to bind, e.g. "127.0.0.1" */
 	uint16_t port;           /* 0: the kernel picks one (see spod_http_port) */
 	const char *backend_uri; /* spod-host's binary listener, e.g. unix:///run/spod/spod.sock */
 	size_t max_body_bytes;   /* larger request bodies get 413 */
-	unsigned threads;        /* worker threads, 1..64 */
+	unsigned threads;        /* libmicrohttpd's threads, and as many executor threads, 1..64 */
 	const char *tls_cert;    /* PEM file; NULL with tls_key NULL: plain HTTP */
 	const char *tls_key;     /* PEM file */
+	/*
+	 * Limits against hostile clients and a stalled pod; 0 takes the default above. A
+	 * connection counts from its accept, before its header is whole; a request header must
+	 * be whole within header_timeout_ms of the accept, and on a kept-alive connection within
+	 * idle_timeout_s + header_timeout_ms of the previous answer; a connection idle for
+	 * idle_timeout_s is closed; a token route's call that the pod has not answered within
+	 * call_timeout_ms is answered 503 UNAVAILABLE.
+	 */
+	unsigned max_connections;
+	unsigned max_per_address;
+	unsigned idle_timeout_s;
+	unsigned header_timeout_ms;
+	unsigned call_timeout_ms;
 	/*
 	 * Callbacks into spod-host, called from HTTP threads (so they must be thread-safe):
 	 * ready returns 1 when requests can reach an enclave; seal copies what spod-host last

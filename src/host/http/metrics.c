@@ -25,6 +25,8 @@ void spod_http_metrics_init(struct spod_http_metrics *m)
 			atomic_init(&m->lat[r][b], 0);
 		atomic_init(&m->lat_sum_ns[r], 0);
 	}
+	for (size_t d = 0; d < SPOD_HTTP_DROP__COUNT; d++)
+		atomic_init(&m->dropped[d], 0);
 }
 
 static void add(atomic_uint_fast64_t *v, uint64_t x)
@@ -53,6 +55,41 @@ void spod_http_metrics_record(struct spod_http_metrics *m, unsigned route, unsig
 	add(&m->lat_sum_ns[route], ns);
 }
 
+void spod_http_metrics_drop(struct spod_http_metrics *m, enum spod_http_drop why, uint64_t n)
+{
+	if ((unsigned)why < SPOD_HTTP_DROP__COUNT)
+		add(&m->dropped[why], n);
+}
+
+/* The connection counters and gauges. */
+static void render_connections(struct spod_strbuf *o, const struct spod_http_metrics *m,
+                               const struct spod_http_gauges *g)
+{
+	static const char *const reasons[SPOD_HTTP_DROP__COUNT] = {
+	    "per_address", "full", "made_room", "header_timeout", "header_too_long",
+	};
+
+	spod_strbuf_put(o, "# HELP spod_http_connections_dropped_total HTTP connections closed "
+	                   "unanswered, by reason (docs/host.md).\n"
+	                   "# TYPE spod_http_connections_dropped_total counter\n");
+	for (unsigned d = 0; d < SPOD_HTTP_DROP__COUNT; d++)
+		spod_strbuf_put(o, "spod_http_connections_dropped_total{reason=\"%s\"} %llu\n",
+		                reasons[d], (unsigned long long)get(&m->dropped[d]));
+	if (g == NULL)
+		return;
+	spod_strbuf_put(
+	    o,
+	    "# HELP spod_http_connections HTTP connections open, those still sending "
+	    "their header included.\n"
+	    "# TYPE spod_http_connections gauge\n"
+	    "spod_http_connections %llu\n"
+	    "# HELP spod_http_calls_waiting HTTP requests waiting for a thread to carry "
+	    "their call to the pod.\n"
+	    "# TYPE spod_http_calls_waiting gauge\n"
+	    "spod_http_calls_waiting %llu\n",
+	    (unsigned long long)g->connections, (unsigned long long)g->calls_waiting);
+}
+
 /* The route and method labels of a slot. */
 static void labels(unsigned r, const char **route, const char **method)
 {
@@ -65,7 +102,8 @@ static void labels(unsigned r, const char **route, const char **method)
 	*method = spod_http_routes[r].method;
 }
 
-size_t spod_http_metrics_render(const struct spod_http_metrics *m, char *buf, size_t cap)
+size_t spod_http_metrics_render(const struct spod_http_metrics *m, const struct spod_http_gauges *g,
+                                char *buf, size_t cap)
 {
 	struct spod_strbuf o = {buf, cap, 0};
 	const char *route, *method;
@@ -126,5 +164,6 @@ size_t spod_http_metrics_render(const struct spod_http_metrics *m, char *buf, si
 		    "spod_http_request_duration_seconds_count{route=\"%s\",method=\"%s\"} %llu\n",
 		    route, method, (unsigned long long)cum);
 	}
+	render_connections(&o, m, g);
 	return o.len;
 }

@@ -8,19 +8,24 @@
  * carries a body is answered at once, before its body is read (MHD then closes the
  * connection); one without a body is answered at its last call, which keeps the connection
  * alive. The body is accumulated up to max_body_bytes and no further; beyond it the rest is
- * read and dropped, and the answer is 413. The last call parses the body, carries the
- * request out over this thread's cached libspod connection for the token (handlers.h,
- * cache.h) and queues the answer.
+ * read and dropped, and the answer is 413.
+ *
+ * At the last call /healthz, /readyz and /metrics are answered from spod-host's state, in
+ * this thread. A token route that needs a ready enclave is answered 503 at once while there
+ * is none; otherwise its call goes to the executor (exec.h) and the connection is suspended
+ * until the executor has the answer (MHD_suspend_connection / MHD_resume_connection), so no
+ * HTTP thread ever waits for the pod. A full executor queue is 503 BUSY at once.
  */
 #include "host/http/server_int.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/log.h"
+#include "host/http/clock.h"
 #include "host/http/params.h"
 #include "host/http/reply.h"
 #include "host/http/routes.h"
@@ -45,132 +50,18 @@ struct request {
 	int nomem;     /* the body buffer could not grow */
 	int refused;   /* refusal holds the answer, given at the last call */
 	struct spod_http_reply refusal;
+	struct MHD_Connection *conn; /* while the executor has the job */
+	int done;                    /* the executor answered: job.reply holds it */
+	struct spod_http_job job;    /* the call of a token route */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* This thread's worker, made on its first request. */
-static int worker_get(struct spod_http *h, struct spod_http_worker **out)
-{
-	struct spod_http_worker *w = pthread_getspecific(h->worker_key);
-
-	*out = NULL;
-	if (w != NULL) {
-		*out = w;
-		return SPOD_OK;
-	}
-	w = calloc(1, sizeof(*w));
-	if (w == NULL)
-		return SPOD_E_NOMEM;
-	w->call = malloc(sizeof(*w->call));
-	if (w->call == NULL ||
-	    spod_http_cache_new(&w->cache, h->backend_uri, HTTP_BACKEND_TIMEOUT_MS) < 0 ||
-	    pthread_setspecific(h->worker_key, w) != 0) {
-		spod_http_cache_free(w->cache);
-		free(w->call);
-		free(w);
-		return SPOD_E_NOMEM;
-	}
-	pthread_mutex_lock(&h->lock);
-	w->next = h->workers;
-	h->workers = w;
-	pthread_mutex_unlock(&h->lock);
-	*out = w;
-	return SPOD_OK;
-}
-
-/* Transport failures: the connection is gone, and a request on a new one may succeed. */
-static int is_transport_error(int rc)
-{
-	return rc == SPOD_E_CLOSED || rc == SPOD_E_IO || rc == SPOD_E_TIMEOUT;
-}
-
-/*
- * Failures worth one retry on a new connection: the cached one was found closed (the host
- * restarted, or dropped it while idle). Not a timeout: the host may still carry the request
- * out, and a retried generate or delete would then act twice.
- */
-static int is_retryable(int rc)
-{
-	return rc == SPOD_E_CLOSED || rc == SPOD_E_IO;
-}
-
-/* Failures after which a connection must not be used again. */
-static int is_broken(int rc)
-{
-	/* After a refused token the host closes; after PROTOCOL nothing on it can be trusted. */
-	return is_transport_error(rc) || rc == SPOD_E_PROTOCOL || rc == SPOD_E_UNAUTHENTICATED;
-}
-
-/*
- * A token route's last step: parse the body, carry the call out over this thread's
- * connection for the token, render. A transport error on a cached connection (the host may
- * have closed it while it sat idle) is retried once on a new one.
- */
-static void serve_call(struct spod_http *h, struct request *rq, struct MHD_Connection *conn,
-                       struct spod_http_reply *r)
-{
-	struct spod_http_perr err;
-	struct spod_http_call *call;
-	struct spod_client *c;
-	struct spod_http_worker *w;
-	const char *token;
-	size_t token_len;
-	int rc, reused;
-
-	if (worker_get(h, &w) < 0) {
-		spod_http_reply_failure(r, SPOD_E_NOMEM, NULL);
-		return;
-	}
-	call = w->call;
-	call->route = rq->route->id;
-	memcpy(call->key_id, rq->key_id, sizeof(call->key_id));
-	call->list = rq->list;
-	rc = spod_http_call_parse(call, &err, rq->body, rq->body_len);
-	if (rc < 0) {
-		spod_http_reply_error(r, spod_http_status(rc), err.code, err.msg);
-		return;
-	}
-	/* Checked on the first call; the header text lives as long as the request. */
-	if (spod_http_bearer(&token, &token_len,
-	                     MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	                                                 MHD_HTTP_HEADER_AUTHORIZATION)) < 0) {
-		spod_http_reply_failure(r, SPOD_E_UNAUTHENTICATED, NULL);
-		return;
-	}
-	for (int attempt = 0;; attempt++) {
-		rc = spod_http_cache_get(w->cache, &c, &reused, token, token_len);
-		if (rc < 0) {
-			if (rc != SPOD_E_UNAUTHENTICATED)
-				spod_warn("http: no connection to %s: %s", h->backend_uri,
-				          spod_strerror(rc));
-			spod_http_reply_failure(r, rc, NULL);
-			return;
-		}
-		rc = spod_http_call_exec(call, c);
-		if (rc == SPOD_OK) {
-			spod_http_call_reply(r, call);
-			return;
-		}
-		spod_http_reply_failure(r, rc, spod_client_last_error(c));
-		if (!is_broken(rc))
-			return;
-		spod_http_cache_drop(w->cache, c);
-		if (!reused || attempt > 0 || !is_retryable(rc))
-			return;
-		spod_http_reply_free(r);
-	}
-}
 
 /* The host's Prometheus text, then the HTTP layer's own counters. */
 static void reply_metrics(struct spod_http *h, struct spod_http_reply *r)
 {
+	struct spod_http_gauges g = {
+	    .connections = spod_http_conns_count(spod_http_gate_conns(h->gate)),
+	    .calls_waiting = spod_http_exec_waiting(h->exec),
+	};
 	size_t cap = HTTP_METRICS_FIRST_BYTES;
 	char *buf = NULL;
 
@@ -188,7 +79,7 @@ static void reply_metrics(struct spod_http *h, struct spod_http_reply *r)
 			cap = host_len + HTTP_METRICS_FIRST_BYTES;
 			continue;
 		}
-		own_len = spod_http_metrics_render(&h->metrics, buf + host_len, cap - host_len);
+		own_len = spod_http_metrics_render(&h->metrics, &g, buf + host_len, cap - host_len);
 		if (own_len >= cap - host_len) {
 			cap = host_len + own_len + HTTP_METRICS_FIRST_BYTES;
 			continue;
@@ -333,37 +224,89 @@ static void take_body(struct spod_http *h, struct request *rq, const char *data,
 	rq->body_len += n;
 }
 
-/* The last call of a request: the whole body is in. */
-static void finish(struct spod_http *h, struct request *rq, struct MHD_Connection *conn,
-                   struct spod_http_reply *r)
+/* The executor's callback (an executor thread): the answer is in job->reply. */
+static void on_job_done(struct spod_http_job *job)
+{
+	struct request *rq =
+	    (struct request *)(void *)((char *)job - offsetof(struct request, job));
+
+	rq->done = 1;
+	/* MHD's lock in resume orders the writes above before the access handler's reads. */
+	MHD_resume_connection(rq->conn);
+}
+
+/*
+ * A token route's last call: 503 at once while the pod is not ready for it, else the call
+ * goes to the executor and the connection is suspended until it answers (or, when the queue
+ * is full, resumed at once with a 503 BUSY). Returns 1 with r filled when answered now, 0
+ * when suspended.
+ */
+static int submit(struct spod_http *h, struct request *rq, struct MHD_Connection *conn,
+                  struct spod_http_reply *r)
+{
+	struct spod_http_job *job = &rq->job;
+
+	if ((rq->route->flags & SPOD_HTTP_ROUTE_READY) && h->ready != NULL && !h->ready(h->ctx)) {
+		spod_http_reply_not_ready(r, h->seal, h->ctx);
+		return 1;
+	}
+	/* Checked on the first call; the header text lives as long as the request. */
+	if (spod_http_bearer(&job->token, &job->token_len,
+	                     MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                                 MHD_HTTP_HEADER_AUTHORIZATION)) < 0) {
+		spod_http_reply_failure(r, SPOD_E_UNAUTHENTICATED, NULL);
+		return 1;
+	}
+	job->route = rq->route->id;
+	memcpy(job->key_id, rq->key_id, sizeof(job->key_id));
+	job->list = rq->list;
+	job->body = rq->body;
+	job->body_len = rq->body_len;
+	job->timeout_ms = h->call_timeout_ms;
+	job->deadline_ns = spod_http_now_ns() + (uint64_t)h->call_timeout_ms * SPOD_HTTP_NS_PER_MS;
+	job->done = on_job_done;
+	rq->conn = conn;
+	/* Suspended first: the executor may resume it before submit returns. */
+	MHD_suspend_connection(conn);
+	if (spod_http_exec_submit(h->exec, job) < 0) {
+		spod_http_reply_failure(&job->reply, SPOD_E_BUSY,
+		                        "too many HTTP requests are waiting for the pod");
+		rq->done = 1;
+		MHD_resume_connection(conn);
+	}
+	return 0;
+}
+
+/* The last call of a request: the whole body is in. Returns 1 with r filled, 0 suspended. */
+static int finish(struct spod_http *h, struct request *rq, struct MHD_Connection *conn,
+                  struct spod_http_reply *r)
 {
 	if (rq->refused) {
 		*r = rq->refusal;
 		memset(&rq->refusal, 0, sizeof(rq->refusal));
 		rq->refused = 0;
-		return;
+		return 1;
 	}
 	if (rq->too_large) {
 		reply_too_large(h, r);
-		return;
+		return 1;
 	}
 	if (rq->nomem) {
 		spod_http_reply_failure(r, SPOD_E_NOMEM, NULL);
-		return;
+		return 1;
 	}
 	switch (rq->route->id) {
 	case SPOD_HTTP_ROUTE_HEALTHZ:
 		spod_http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
-		return;
+		return 1;
 	case SPOD_HTTP_ROUTE_READYZ:
 		spod_http_reply_readyz(r, h->ready, h->seal, h->ctx);
-		return;
+		return 1;
 	case SPOD_HTTP_ROUTE_METRICS:
 		reply_metrics(h, r);
-		return;
+		return 1;
 	default:
-		serve_call(h, rq, conn, r);
-		return;
+		return submit(h, rq, conn, r);
 	}
 }
 
@@ -396,6 +339,7 @@ static int add_headers(struct MHD_Response *resp, const struct spod_http_reply *
 static enum MHD_Result answer(struct spod_http *h, struct request *rq, struct MHD_Connection *conn,
                               struct spod_http_reply *r)
 {
+	static struct spod_log_limit lim;
 	unsigned route = rq->route != NULL ? (unsigned)rq->route->id : SPOD_HTTP_METRIC_UNMATCHED;
 	struct MHD_Response *resp;
 	enum MHD_Result ok;
@@ -416,10 +360,12 @@ static enum MHD_Result answer(struct spod_http *h, struct request *rq, struct MH
 	}
 	ok = add_headers(resp, r) ? MHD_queue_response(conn, r->status, resp) : MHD_NO;
 	MHD_destroy_response(resp);
-	ns = now_ns() - rq->start_ns;
+	ns = spod_http_now_ns() - rq->start_ns;
 	spod_http_metrics_record(&h->metrics, route, r->status, ns);
-	spod_debug("http: %s %s %u (%.3f ms)", rq->route != NULL ? rq->route->method : "-",
-	           rq->route != NULL ? rq->route->path : "unmatched", r->status, (double)ns / 1e6);
+	spod_log_limited(&lim, SPOD_LOG_EVERY_MS, SPOD_LOG_DEBUG, "http: %s %s %u (%.3f ms)",
+	                 rq->route != NULL ? rq->route->method : "-",
+	                 rq->route != NULL ? rq->route->path : "unmatched", r->status,
+	                 (double)ns / 1e6);
 	spod_http_reply_free(r);
 	return ok;
 }
@@ -450,7 +396,8 @@ enum MHD_Result spod_http_on_request(void *cls, struct MHD_Connection *conn, con
 		rq = calloc(1, sizeof(*rq));
 		if (rq == NULL)
 			return MHD_NO;
-		rq->start_ns = now_ns();
+		rq->start_ns = spod_http_now_ns();
+		spod_http_header_seen(conn);
 		*req_cls = rq;
 		if (!begin(h, rq, conn, url, method, &r))
 			return MHD_YES;
@@ -465,7 +412,14 @@ enum MHD_Result spod_http_on_request(void *cls, struct MHD_Connection *conn, con
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	finish(h, rq, conn, &r);
+	if (rq->done) {
+		r = rq->job.reply;
+		memset(&rq->job.reply, 0, sizeof(rq->job.reply));
+		rq->done = 0;
+		return answer(h, rq, conn, &r);
+	}
+	if (!finish(h, rq, conn, &r))
+		return MHD_YES; /* suspended: the executor resumes it */
 	return answer(h, rq, conn, &r);
 }
 
@@ -475,11 +429,12 @@ void spod_http_on_completed(void *cls, struct MHD_Connection *conn, void **req_c
 	struct request *rq = *req_cls;
 
 	(void)cls;
-	(void)conn;
 	(void)toe;
+	spod_http_answered(conn);
 	if (rq == NULL)
 		return;
 	spod_http_reply_free(&rq->refusal);
+	spod_http_reply_free(&rq->job.reply);
 	free(rq->body);
 	free(rq);
 	*req_cls = NULL;

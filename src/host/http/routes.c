@@ -8,19 +8,22 @@
 #define TOKEN SPOD_HTTP_ROUTE_TOKEN
 #define BODY  SPOD_HTTP_ROUTE_BODY
 #define KEY   SPOD_HTTP_ROUTE_KEY
+#define READY SPOD_HTTP_ROUTE_READY
 
 const struct spod_http_route spod_http_routes[SPOD_HTTP_ROUTE__COUNT] = {
-    [SPOD_HTTP_ROUTE_KEYS_CREATE] = {SPOD_HTTP_ROUTE_KEYS_CREATE, "POST", "/v1/keys", TOKEN | BODY},
+    [SPOD_HTTP_ROUTE_KEYS_CREATE] = {SPOD_HTTP_ROUTE_KEYS_CREATE, "POST", "/v1/keys",
+                                     TOKEN | BODY | READY},
     [SPOD_HTTP_ROUTE_KEYS_LIST] = {SPOD_HTTP_ROUTE_KEYS_LIST, "GET", "/v1/keys", TOKEN},
     [SPOD_HTTP_ROUTE_KEYS_IMPORT] = {SPOD_HTTP_ROUTE_KEYS_IMPORT, "POST", "/v1/keys/import",
-                                     TOKEN | BODY},
-    [SPOD_HTTP_ROUTE_KEY_GET] = {SPOD_HTTP_ROUTE_KEY_GET, "GET", "/v1/keys/{id}", TOKEN | KEY},
+                                     TOKEN | BODY | READY},
+    [SPOD_HTTP_ROUTE_KEY_GET] = {SPOD_HTTP_ROUTE_KEY_GET, "GET", "/v1/keys/{id}",
+                                 TOKEN | KEY | READY},
     [SPOD_HTTP_ROUTE_KEY_DELETE] = {SPOD_HTTP_ROUTE_KEY_DELETE, "DELETE", "/v1/keys/{id}",
-                                    TOKEN | KEY},
+                                    TOKEN | KEY | READY},
     [SPOD_HTTP_ROUTE_KEY_SIGN] = {SPOD_HTTP_ROUTE_KEY_SIGN, "POST", "/v1/keys/{id}/sign",
-                                  TOKEN | KEY | BODY},
+                                  TOKEN | KEY | BODY | READY},
     [SPOD_HTTP_ROUTE_SIGN_BATCH] = {SPOD_HTTP_ROUTE_SIGN_BATCH, "POST", "/v1/sign/batch",
-                                    TOKEN | BODY},
+                                    TOKEN | BODY | READY},
     [SPOD_HTTP_ROUTE_ATTEST] = {SPOD_HTTP_ROUTE_ATTEST, "POST", "/v1/attest", TOKEN | BODY},
     [SPOD_HTTP_ROUTE_CUSTODIAN_SHARES] = {SPOD_HTTP_ROUTE_CUSTODIAN_SHARES, "POST",
                                           "/v1/custodian/shares", TOKEN | BODY},

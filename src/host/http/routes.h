@@ -28,6 +28,13 @@ enum spod_http_route_id {
 #define SPOD_HTTP_ROUTE_TOKEN 0x1u /* needs "Authorization: Bearer <token>" */
 #define SPOD_HTTP_ROUTE_BODY  0x2u /* takes a JSON body (Content-Type application/json) */
 #define SPOD_HTTP_ROUTE_KEY   0x4u /* the path has a {id} segment: a key id */
+/*
+ * Needs an enclave connection ready for key operations (spod-host's pool, docs/host.md):
+ * while there is none the route is answered 503 at once, without asking spod-host. The
+ * other token routes either work without one (a token's own key list) or are what a pod
+ * waiting for its custodians serves (attestation, the custodian routes).
+ */
+#define SPOD_HTTP_ROUTE_READY 0x8u
 
 struct spod_http_route {
 	enum spod_http_route_id id;

@@ -89,3 +89,17 @@ void spod_http_reply_readyz(struct spod_http_reply *r, int (*ready)(void *ctx),
 	}
 	spod_http_reply_json(r, is_ready ? 200 : 503, obj);
 }
+
+void spod_http_reply_not_ready(struct spod_http_reply *r,
+                               void (*seal)(void *ctx, struct spod_http_seal *out), void *ctx)
+{
+	struct spod_http_seal s = {0};
+	json_t *err;
+
+	if (seal != NULL)
+		seal(ctx, &s);
+	if (!s.known)
+		s = (struct spod_http_seal){0};
+	err = not_ready_error(&s);
+	spod_http_reply_json(r, 503, err != NULL ? json_pack("{s:o}", "error", err) : NULL);
+}

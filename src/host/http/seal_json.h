@@ -33,4 +33,13 @@ void spod_http_reply_readyz(struct spod_http_reply *r, int (*ready)(void *ctx),
                             void (*seal)(void *ctx, struct spod_http_seal *out), void *ctx)
     __attribute__((nonnull(1)));
 
+/*
+ * Fills r with the 503 of a key request while no enclave connection is ready: the "error" of
+ * /readyz's answer alone (NOT_PROVISIONED while the custodians' shares are awaited, else
+ * UNAVAILABLE), from seal(ctx) (NULL: unknown).
+ */
+void spod_http_reply_not_ready(struct spod_http_reply *r,
+                               void (*seal)(void *ctx, struct spod_http_seal *out), void *ctx)
+    __attribute__((nonnull(1)));
+
 #endif

@@ -1,11 +1,13 @@
 /*
- * spod-host's HTTP server (http.h): starting and stopping libmicrohttpd.
+ * spod-host's HTTP server (http.h): starting and stopping it, and following its connections.
  *
- * MHD runs an internal pool of cfg->threads worker threads (epoll where the kernel has it),
- * keep-alive on, idle connections closed after HTTP_IDLE_TIMEOUT_S; with tls_cert/tls_key it
- * speaks HTTPS from the PEM files. request.c serves each request. Each worker thread makes
- * its own connection cache and scratch call on its first request and registers them here,
- * so that spod_http_stop, after MHD has joined its threads, closes every cached connection.
+ * Three parts: the gate (gate.h) listens, accepts and holds each connection until its request
+ * header is whole; libmicrohttpd, started without a listening socket of its own
+ * (MHD_USE_NO_LISTEN_SOCKET), serves the connections the gate hands it on cfg->threads
+ * worker threads (epoll where the kernel has it), keep-alive on, idle connections closed
+ * after idle_timeout_s, suspending a connection while its call runs; the executor (exec.h)
+ * carries the calls out. With tls_cert/tls_key it speaks HTTPS from the PEM files.
+ * libmicrohttpd's connection notices keep the gate's registry (conns.h) current.
  */
 #include "host/http/server_int.h"
 
@@ -25,9 +27,8 @@
 #include "common/log.h"
 #include "spod/err.h"
 
-#define HTTP_MAX_THREADS    64u
-#define HTTP_IDLE_TIMEOUT_S 30u             /* an idle connection is closed */
-#define HTTP_PEM_MAX_BYTES  (1024u * 1024u) /* a TLS certificate chain or key */
+#define HTTP_MAX_THREADS   64u
+#define HTTP_PEM_MAX_BYTES (1024u * 1024u) /* a TLS certificate chain or key */
 
 /* Reads a PEM file into a NUL-terminated heap string. */
 static int read_pem(char **out, size_t *out_len, const char *path)
@@ -77,8 +78,10 @@ out:
 	return rc;
 }
 
+/* libmicrohttpd's messages: one line a second at most (some repeat per connection). */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	static struct spod_log_limit lim;
 	char line[256];
 	size_t n;
 
@@ -87,7 +90,12 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(line);
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
-	spod_warn("http: libmicrohttpd: %s", line);
+	spod_log_limited(&lim, SPOD_LOG_EVERY_MS, SPOD_LOG_WARN, "http: libmicrohttpd: %s", line);
+}
+
+static unsigned or_default(unsigned v, unsigned dflt)
+{
+	return v != 0 ? v : dflt;
 }
 
 /* Checks cfg and copies what outlives the call into h. */
@@ -103,10 +111,8 @@ static int configure(struct spod_http *h, const struct spod_http_config *cfg)
 		spod_error("http: TLS needs both a certificate and a key file");
 		return SPOD_E_BAD_ARG;
 	}
-	h->backend_uri = strdup(cfg->backend_uri);
-	if (h->backend_uri == NULL)
-		return SPOD_E_NOMEM;
 	h->max_body_bytes = cfg->max_body_bytes;
+	h->call_timeout_ms = or_default(cfg->call_timeout_ms, SPOD_HTTP_DEFAULT_CALL_MS);
 	h->ready = cfg->ready;
 	h->seal = cfg->seal;
 	h->host_metrics = cfg->metrics;
@@ -122,67 +128,99 @@ static int configure(struct spod_http *h, const struct spod_http_config *cfg)
 	return read_pem(&h->tls_key, &h->tls_key_len, cfg->tls_key);
 }
 
-/*
- * After MHD could not start: whether that is because something else listens on the address.
- * Probes with a socket bound the way MHD binds (SO_REUSEADDR), closed at once.
- */
-static int addr_in_use(const struct sockaddr *sa, socklen_t len)
+/* The record conns.h keeps for conn (NULL when there was no memory for one). */
+static struct spod_http_conn *conn_record(struct MHD_Connection *conn)
 {
-	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, in_use;
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
-	if (fd < 0)
-		return 0;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	in_use = bind(fd, sa, len) != 0 && errno == EADDRINUSE;
-	close(fd);
-	return in_use;
+	return info != NULL ? info->socket_context : NULL;
 }
 
-int spod_http_start(struct spod_http **out, const struct spod_http_config *cfg)
+/* MHD_OPTION_NOTIFY_CONNECTION: counts the connection and follows its header deadlines. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
 {
-	union {
-		struct sockaddr sa;
-		struct sockaddr_in v4;
-		struct sockaddr_in6 v6;
-	} addr;
-	struct MHD_OptionItem opts[4];
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
-	const union MHD_DaemonInfo *info;
-	struct spod_http *h;
-	size_t n = 0;
-	int rc;
+	struct spod_http *h = cls;
+	const union MHD_ConnectionInfo *fd, *addr;
+	socklen_t len;
 
-	*out = NULL;
-	memset(&addr, 0, sizeof(addr));
-	h = calloc(1, sizeof(*h));
-	if (h == NULL)
-		return SPOD_E_NOMEM;
-	spod_http_metrics_init(&h->metrics);
-	if (pthread_mutex_init(&h->lock, NULL) != 0) {
-		free(h);
-		return SPOD_E_NOMEM;
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (*socket_context != NULL)
+			spod_http_conns_closed(*socket_context);
+		*socket_context = NULL;
+		return;
 	}
-	if (pthread_key_create(&h->worker_key, NULL) != 0) {
-		rc = SPOD_E_NOMEM;
-		goto fail;
+	fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (fd == NULL || addr == NULL || addr->client_addr == NULL)
+		return;
+	len = addr->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                               : sizeof(struct sockaddr_in);
+	*socket_context = spod_http_conns_started(spod_http_gate_conns(h->gate), fd->connect_fd,
+	                                          addr->client_addr, len);
+}
+
+void spod_http_header_seen(struct MHD_Connection *conn)
+{
+	struct spod_http_conn *c = conn_record(conn);
+
+	if (c != NULL)
+		spod_http_conns_header(c);
+}
+
+void spod_http_answered(struct MHD_Connection *conn)
+{
+	struct spod_http_conn *c = conn_record(conn);
+
+	if (c != NULL)
+		spod_http_conns_answered(c);
+}
+
+/* The listening address of cfg into addr. Returns SPOD_OK or SPOD_E_BAD_ARG (logged). */
+static int parse_addr(struct sockaddr_storage *addr, socklen_t *len, const char *text,
+                      uint16_t port)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)addr;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
+
+	memset(addr, 0, sizeof(*addr));
+	if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons(port);
+		*len = sizeof(*v4);
+		return SPOD_OK;
 	}
-	h->worker_key_made = 1;
-	rc = configure(h, cfg);
-	if (rc < 0)
-		goto fail;
-	if (inet_pton(AF_INET, cfg->addr, &addr.v4.sin_addr) == 1) {
-		addr.v4.sin_family = AF_INET;
-		addr.v4.sin_port = htons(cfg->port);
-	} else if (inet_pton(AF_INET6, cfg->addr, &addr.v6.sin6_addr) == 1) {
-		addr.v6.sin6_family = AF_INET6;
-		addr.v6.sin6_port = htons(cfg->port);
+	if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons(port);
+		*len = sizeof(*v6);
+		return SPOD_OK;
+	}
+	spod_error("http: %s is not an IPv4 or IPv6 address", text);
+	return SPOD_E_BAD_ARG;
+}
+
+/* Starts libmicrohttpd on the connections the gate will hand it. */
+static int start_mhd(struct spod_http *h, const struct spod_http_config *cfg, int ipv6)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+	                 MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME;
+	struct MHD_OptionItem opts[6];
+	size_t n = 0;
+
+	if (ipv6)
 		flags |= MHD_USE_IPv6;
-	} else {
-		spod_error("http: %s is not an IPv4 or IPv6 address", cfg->addr);
-		rc = SPOD_E_BAD_ARG;
-		goto fail;
-	}
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr.sa};
+	/* Backstops: the gate enforces the same limits first (conns.h). */
+	opts[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    (intptr_t)or_default(cfg->max_connections, SPOD_HTTP_DEFAULT_MAX_CONNECTIONS), NULL};
+	opts[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (intptr_t)or_default(cfg->max_per_address, SPOD_HTTP_DEFAULT_MAX_PER_ADDRESS), NULL};
+	if (cfg->threads > 1)
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
+		                                    (intptr_t)cfg->threads, NULL};
 	if (h->tls_cert != NULL) {
 		flags |= MHD_USE_TLS;
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert};
@@ -190,30 +228,74 @@ int spod_http_start(struct spod_http **out, const struct spod_http_config *cfg)
 	}
 	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	h->daemon = MHD_start_daemon(
-	    flags, cfg->port, NULL, NULL, spod_http_on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
-	    on_mhd_log, h, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT,
-	    HTTP_IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, spod_http_on_completed, h,
-	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	    flags, 0, NULL, NULL, spod_http_on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+	    h, MHD_OPTION_CONNECTION_TIMEOUT,
+	    or_default(cfg->idle_timeout_s, SPOD_HTTP_DEFAULT_IDLE_TIMEOUT_S),
+	    MHD_OPTION_NOTIFY_COMPLETED, spod_http_on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (h->daemon == NULL) {
-		rc = cfg->port != 0 &&
-		             addr_in_use(&addr.sa, addr.sa.sa_family == AF_INET ? sizeof(addr.v4)
-		                                                                : sizeof(addr.v6))
-		         ? SPOD_E_UNAVAILABLE
-		         : SPOD_E_IO;
-		if (rc == SPOD_E_IO)
+		spod_error("http: libmicrohttpd did not start");
+		return SPOD_E_IO;
+	}
+	return SPOD_OK;
+}
+
+/* The gate's settings from cfg (defaults filled in). */
+static struct spod_http_gate_config gate_config(struct spod_http *h,
+                                                const struct spod_http_config *cfg,
+                                                const struct sockaddr_storage *addr, socklen_t len)
+{
+	return (struct spod_http_gate_config){
+	    .metrics = &h->metrics,
+	    .addr = (const struct sockaddr *)addr,
+	    .addr_len = len,
+	    .tls = cfg->tls_cert != NULL,
+	    .max_connections = or_default(cfg->max_connections, SPOD_HTTP_DEFAULT_MAX_CONNECTIONS),
+	    .max_per_address = or_default(cfg->max_per_address, SPOD_HTTP_DEFAULT_MAX_PER_ADDRESS),
+	    .header_ms = or_default(cfg->header_timeout_ms, SPOD_HTTP_DEFAULT_HEADER_MS),
+	    .idle_ms = 1000u * or_default(cfg->idle_timeout_s, SPOD_HTTP_DEFAULT_IDLE_TIMEOUT_S),
+	};
+}
+
+int spod_http_start(struct spod_http **out, const struct spod_http_config *cfg)
+{
+	struct spod_http_gate_config gc;
+	struct sockaddr_storage addr;
+	struct spod_http *h;
+	socklen_t len = 0;
+	int rc;
+
+	*out = NULL;
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return SPOD_E_NOMEM;
+	spod_http_metrics_init(&h->metrics);
+	rc = configure(h, cfg);
+	if (rc == SPOD_OK)
+		rc = parse_addr(&addr, &len, cfg->addr, cfg->port);
+	if (rc == SPOD_OK) {
+		gc = gate_config(h, cfg, &addr, len);
+		rc = spod_http_gate_new(&h->gate, &gc);
+	}
+	if (rc == SPOD_OK)
+		rc = spod_http_exec_new(&h->exec, cfg->backend_uri, cfg->threads,
+		                        cfg->threads * HTTP_QUEUE_PER_THREAD);
+	if (rc == SPOD_OK)
+		rc = start_mhd(h, cfg, addr.ss_family == AF_INET6);
+	if (rc == SPOD_OK)
+		rc = spod_http_gate_start(h->gate, h->daemon);
+	if (rc < 0) {
+		if (rc == SPOD_E_IO && h->gate == NULL)
 			spod_error("http: cannot serve on %s port %u", cfg->addr,
 			           (unsigned)cfg->port);
-		goto fail;
+		spod_http_stop(h);
+		return rc;
 	}
-	info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	h->port = info != NULL ? info->port : cfg->port;
+	h->port = spod_http_gate_port(h->gate);
 	spod_debug("http: serving %s on %s port %u, %u threads", h->tls_cert ? "HTTPS" : "HTTP",
 	           cfg->addr, (unsigned)h->port, cfg->threads);
 	*out = h;
 	return SPOD_OK;
-fail:
-	spod_http_stop(h);
-	return rc;
 }
 
 uint16_t spod_http_port(const struct spod_http *h)
@@ -225,24 +307,18 @@ void spod_http_stop(struct spod_http *h)
 {
 	if (h == NULL)
 		return;
-	/* Joins MHD's threads: no request runs after this, so the workers can go. */
+	/* No new connection; then every call answered and its connection resumed, as MHD
+	 * refuses to stop with a connection suspended; then MHD's threads joined. */
+	if (h->gate != NULL)
+		spod_http_gate_stop(h->gate);
+	spod_http_exec_stop(h->exec);
 	if (h->daemon != NULL)
 		MHD_stop_daemon(h->daemon);
-	while (h->workers != NULL) {
-		struct spod_http_worker *w = h->workers;
-
-		h->workers = w->next;
-		spod_http_cache_free(w->cache);
-		free(w->call);
-		free(w);
-	}
-	if (h->worker_key_made)
-		pthread_key_delete(h->worker_key);
-	pthread_mutex_destroy(&h->lock);
+	spod_http_exec_free(h->exec);
+	spod_http_gate_free(h->gate);
 	if (h->tls_key != NULL)
 		OPENSSL_cleanse(h->tls_key, h->tls_key_len);
 	free(h->tls_key);
 	free(h->tls_cert);
-	free(h->backend_uri);
 	free(h);
 }

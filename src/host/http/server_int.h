@@ -1,36 +1,31 @@
 /*
- * What the HTTP server's two files share: the server's state (server.c starts and stops it)
- * and the MHD callbacks that serve each request (request.c). Private to src/http.
+ * What the HTTP server's files share: the server's state (server.c starts and stops it, and
+ * follows each connection for conns.h) and the MHD callbacks that serve each request
+ * (request.c). Private to src/host/http.
  */
 #ifndef SPOD_HTTP_SERVER_INT_H
 #define SPOD_HTTP_SERVER_INT_H
 
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <microhttpd.h>
 
-#include "host/http/cache.h"
-#include "host/http/handlers.h"
+#include "host/http/exec.h"
+#include "host/http/gate.h"
 #include "host/http/http.h"
 #include "host/http/metrics.h"
 
-#define HTTP_BACKEND_TIMEOUT_MS 10000 /* connect and each binary call */
-
-/* What one MHD worker thread keeps: its connection cache and its scratch call. */
-struct spod_http_worker {
-	struct spod_http_cache *cache;
-	struct spod_http_call *call;
-	struct spod_http_worker *next;
-};
+#define HTTP_QUEUE_PER_THREAD 32u /* calls waiting for an executor thread, per thread */
 
 /* A running server (http.h). */
 struct spod_http {
 	struct MHD_Daemon *daemon;
+	struct spod_http_gate *gate;
+	struct spod_http_exec *exec;
 	uint16_t port;
-	char *backend_uri;
 	size_t max_body_bytes;
+	unsigned call_timeout_ms;
 	int (*ready)(void *ctx);
 	void (*seal)(void *ctx, struct spod_http_seal *out);
 	size_t (*host_metrics)(void *ctx, char *buf, size_t cap);
@@ -39,12 +34,14 @@ struct spod_http {
 	size_t tls_cert_len;
 	char *tls_key;
 	size_t tls_key_len;
-	pthread_key_t worker_key; /* the calling thread's struct spod_http_worker */
-	int worker_key_made;
-	pthread_mutex_t lock; /* guards workers */
-	struct spod_http_worker *workers;
 	struct spod_http_metrics metrics;
 };
+
+/* A request header was whole on conn: its header deadline is off while it is served. */
+void spod_http_header_seen(struct MHD_Connection *conn) __attribute__((nonnull));
+
+/* The answer on conn went out (or the request ended): the next header's deadline starts. */
+void spod_http_answered(struct MHD_Connection *conn) __attribute__((nonnull));
 
 /* MHD's access handler: h is the struct spod_http (MHD_start_daemon's cls). */
 enum MHD_Result spod_http_on_request(void *h, struct MHD_Connection *conn, const char *url,

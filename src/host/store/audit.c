@@ -152,6 +152,15 @@ static int read_head(struct spod_store *s, uint64_t *seq,
 		err = store_fail(s, rc, "read audit head");
 	}
 	sqlite3_reset(st);
+	/* Every record pruned: the chain goes on from the anchor, not from genesis. */
+	if (err == SPOD_OK && rc == SQLITE_DONE) {
+		int found = store_anchor_get(s, seq, hash);
+		err = found < 0 ? found : SPOD_OK;
+	}
+	if (err < 0) {
+		*seq = 0;
+		memset(hash, 0, SPOD_STORE_HASH_BYTES);
+	}
 	return err;
 }
 
@@ -197,8 +206,7 @@ static int insert_one(struct spod_store *s, const struct audit_fields *f,
 	return rc == SQLITE_DONE ? SPOD_OK : store_fail(s, rc, "insert audit record");
 }
 
-/* The audit part of a commit, inside the caller's transaction. */
-static int audit_insert(struct spod_store *s, const struct spod_audit_rec *recs, size_t n)
+int store_audit_insert(struct spod_store *s, const struct spod_audit_rec *recs, size_t n)
 {
 	uint8_t prev[SPOD_STORE_HASH_BYTES], hash[SPOD_STORE_HASH_BYTES];
 	struct audit_fields f;
@@ -218,7 +226,7 @@ static int audit_insert(struct spod_store *s, const struct spod_audit_rec *recs,
 	return SPOD_OK;
 }
 
-static int check_recs(struct spod_store *s, const struct spod_audit_rec *recs, size_t n)
+int store_audit_check(struct spod_store *s, const struct spod_audit_rec *recs, size_t n)
 {
 	uint8_t scratch[SPOD_AUDIT_ENC_MAX_BYTES];
 	struct audit_fields f;
@@ -246,12 +254,12 @@ int spod_store_commit_batch(struct spod_store *s, const struct spod_store_sealed
 	s->err[0] = '\0';
 	if (n == 0 && nkeys == 0)
 		return SPOD_OK;
-	SPOD_TRY(check_recs(s, recs, n));
+	SPOD_TRY(store_audit_check(s, recs, n));
 	SPOD_TRY(store_begin(s));
 	for (size_t i = 0; i < nkeys; i++)
 		SPOD_GUARD(
 		    err, store_key_insert_sealed(s, &keys[i].key, keys[i].blob, keys[i].blob_len));
-	SPOD_GUARD(err, audit_insert(s, recs, n));
+	SPOD_GUARD(err, store_audit_insert(s, recs, n));
 	err = store_commit(s);
 out:
 	if (err < 0)
@@ -317,33 +325,131 @@ static int check_row(struct spod_store *s, sqlite3_stmt *st, uint64_t expect,
 	return SPOD_OK;
 }
 
-int spod_store_audit_verify(struct spod_store *s, uint64_t *first_bad_seq, uint64_t *count)
+/*
+ * The entry view of the row st is on (fields f): SPOD_E_IO when a column does not fit it, or
+ * kind or detail holds a NUL byte (the entry's strings end at the first one).
+ */
+static int row_entry(struct spod_store *s, struct spod_audit_entry *e, const struct audit_fields *f,
+                     sqlite3_stmt *st)
 {
-	sqlite3_stmt *st = store_stmt(s, ST_AUDIT_ALL);
-	uint8_t prev[SPOD_STORE_HASH_BYTES] = {0};
-	uint64_t n = 0;
-	int rc, err = SPOD_OK;
+	memset(e, 0, sizeof *e);
+	e->seq = f->seq;
+	e->prev_hash = sqlite3_column_blob(st, 8);
+	e->hash = sqlite3_column_blob(st, 9);
+	if (f->kind_len == 0 || (f->key_id_len != 0 && f->key_id_len != SPOD_KEY_ID_BYTES) ||
+	    (f->token_id_len != 0 && f->token_id_len != SPOD_STORE_TOKEN_ID_BYTES) ||
+	    memchr(f->kind, 0, f->kind_len) != NULL ||
+	    (f->detail_len != 0 && memchr(f->detail, 0, f->detail_len) != NULL) ||
+	    e->prev_hash == NULL || sqlite3_column_bytes(st, 8) != SPOD_STORE_HASH_BYTES ||
+	    e->hash == NULL || sqlite3_column_bytes(st, 9) != SPOD_STORE_HASH_BYTES)
+		return store_error(s, SPOD_E_IO, "audit record %llu malformed",
+		                   (unsigned long long)f->seq);
+	e->rec.time_ms = f->time_ms;
+	e->rec.kind = (const char *)f->kind;
+	e->rec.key_id = f->key_id_len ? f->key_id : NULL;
+	e->rec.token_id = f->token_id_len ? f->token_id : NULL;
+	e->rec.digest = f->digest_len ? f->digest : NULL;
+	e->rec.digest_len = f->digest_len;
+	e->rec.result = f->result;
+	e->rec.detail = f->detail_len ? (const char *)f->detail : NULL;
+	return SPOD_OK;
+}
+
+/* One read transaction of store_audit_walk: up to AUDIT_WALK_CHUNK records after w->seq. */
+static int walk_chunk(struct spod_store *s, struct store_walk *w, uint64_t upto, int *more)
+{
+	uint8_t anchor[SPOD_STORE_HASH_BYTES];
+	sqlite3_stmt *st = store_stmt(s, ST_AUDIT_FROM);
+	struct spod_audit_entry e;
+	struct audit_fields f;
+	uint64_t anchor_seq, n = 0;
+	int rc, err;
+
+	*more = 0;
+	SPOD_GUARD(err, store_anchor_get(s, &anchor_seq, anchor));
+	if (anchor_seq != w->anchor_seq || memcmp(anchor, w->anchor_hash, sizeof anchor) != 0) {
+		w->pruned = 1;
+		err = store_error(s, SPOD_E_UNAVAILABLE, "the audit log was pruned meanwhile");
+		goto out;
+	}
+	if ((rc = sqlite3_bind_int64(st, 1, (int64_t)w->seq)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(st, 2, (int64_t)upto)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(st, 3, AUDIT_WALK_CHUNK)) != SQLITE_OK) {
+		err = store_fail(s, rc, "bind audit range");
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		err = check_row(s, st, w->seq + 1, w->hash);
+		if (err == SPOD_E_BAD_SIGNATURE)
+			w->first_bad = w->seq + 1;
+		if (err < 0)
+			goto out;
+		w->seq++;
+		w->count++;
+		n++;
+		if (w->cb != NULL) {
+			row_fields(&f, st);
+			SPOD_GUARD(err, row_entry(s, &e, &f, st));
+			SPOD_GUARD(err, w->cb(w->ctx, &e));
+		}
+	}
+	err = rc == SQLITE_DONE ? SPOD_OK : store_fail(s, rc, "read audit log");
+	*more = err == SPOD_OK && n == AUDIT_WALK_CHUNK;
+out:
+	sqlite3_reset(st);
+	return err;
+}
+
+int store_audit_walk(struct spod_store *s, struct store_walk *w, uint64_t upto)
+{
+	int more = 1, err = SPOD_OK;
+
+	w->seq = w->anchor_seq;
+	memcpy(w->hash, w->anchor_hash, sizeof w->hash);
+	w->count = 0;
+	w->first_bad = 0;
+	w->pruned = 0;
+	if (upto > INT64_MAX)
+		upto = INT64_MAX;
+	while (more && err == SPOD_OK) {
+		SPOD_TRY(store_begin_read(s));
+		err = walk_chunk(s, w, upto, &more);
+		if (err == SPOD_OK)
+			err = store_commit(s);
+		if (err < 0)
+			store_rollback(s);
+	}
+	return err;
+}
+
+int spod_store_audit_verify(struct spod_store *s, uint64_t *first_bad_seq, uint64_t *count,
+                            struct spod_audit_segment *seg)
+{
+	struct store_walk w = {0};
+	int err = SPOD_OK;
 
 	s->err[0] = '\0';
 	*first_bad_seq = 0;
 	*count = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		err = check_row(s, st, n + 1, prev);
-		if (err == SPOD_E_BAD_SIGNATURE) {
-			*first_bad_seq = n + 1;
-			*count = n;
-			goto out;
-		}
-		if (err < 0)
-			goto out;
-		n++;
+	memset(seg, 0, sizeof *seg);
+	/* A prune under the walk moves the anchor: start over from the new one. */
+	for (int tries = 0; tries < AUDIT_WALK_TRIES; tries++) {
+		err = store_anchor_get(s, &w.anchor_seq, w.anchor_hash);
+		if (err >= 0)
+			err = store_audit_walk(s, &w, INT64_MAX);
+		if (!w.pruned)
+			break;
 	}
-	if (rc != SQLITE_DONE)
-		err = store_fail(s, rc, "read audit log");
-	else
-		*count = n;
-out:
-	sqlite3_reset(st);
+	if (err == SPOD_E_BAD_SIGNATURE) {
+		*first_bad_seq = w.first_bad;
+		*count = w.count;
+	} else if (err == SPOD_OK) {
+		*count = w.count;
+		seg->first_seq = w.anchor_seq + 1;
+		seg->last_seq = w.seq;
+		memcpy(seg->prev_hash, w.anchor_hash, sizeof seg->prev_hash);
+		memcpy(seg->last_hash, w.hash, sizeof seg->last_hash);
+	}
 	return err;
 }
 
@@ -361,26 +467,7 @@ int spod_store_audit_tail(struct spod_store *s, size_t n,
 		return store_fail(s, rc, "bind tail count");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		row_fields(&f, st);
-		memset(&e, 0, sizeof e);
-		e.seq = f.seq;
-		e.prev_hash = sqlite3_column_blob(st, 8);
-		e.hash = sqlite3_column_blob(st, 9);
-		if (f.kind_len == 0 || (f.key_id_len != 0 && f.key_id_len != SPOD_KEY_ID_BYTES) ||
-		    (f.token_id_len != 0 && f.token_id_len != SPOD_STORE_TOKEN_ID_BYTES) ||
-		    e.prev_hash == NULL || sqlite3_column_bytes(st, 8) != SPOD_STORE_HASH_BYTES ||
-		    e.hash == NULL || sqlite3_column_bytes(st, 9) != SPOD_STORE_HASH_BYTES) {
-			err = store_error(s, SPOD_E_IO, "audit record %llu malformed",
-			                  (unsigned long long)f.seq);
-			goto out;
-		}
-		e.rec.time_ms = f.time_ms;
-		e.rec.kind = (const char *)f.kind;
-		e.rec.key_id = f.key_id_len ? f.key_id : NULL;
-		e.rec.token_id = f.token_id_len ? f.token_id : NULL;
-		e.rec.digest = f.digest_len ? f.digest : NULL;
-		e.rec.digest_len = f.digest_len;
-		e.rec.result = f.result;
-		e.rec.detail = f.detail_len ? (const char *)f.detail : NULL;
+		SPOD_GUARD(err, row_entry(s, &e, &f, st));
 		SPOD_GUARD(err, cb(ctx, &e));
 	}
 	if (rc != SQLITE_DONE)

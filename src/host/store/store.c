@@ -72,6 +72,15 @@ static const char *const migrations[SPOD_STORE_SCHEMA_VERSION] = {
     "ALTER TABLE keys ADD COLUMN created_by BLOB"
     " CHECK (created_by IS NULL OR length(created_by) = 16);"
     "CREATE INDEX keys_created_by ON keys(created_by);",
+    /*
+     * 5, retention: records up to the anchor (setting audit_anchor, "SEQ HEX"; a prune
+     * records it before it deletes) may be deleted, no record after it.
+     */
+    "DROP TRIGGER audit_no_delete;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    " WHEN old.seq > coalesce((SELECT CAST(value AS INTEGER) FROM settings"
+    " WHERE name = 'audit_anchor'), 0)"
+    " BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;",
 };
 
 #define KEY_COLUMNS "id, alg, public_key, label, created_ms, deleted_ms, lost_ms, created_by"
@@ -111,15 +120,20 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_AUDIT_INSERT] = "INSERT INTO audit (seq, time_ms, kind, key_id, token_id, digest, result,"
                         " detail, prev_hash, hash)"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    [ST_AUDIT_ALL] = "SELECT seq, time_ms, kind, key_id, token_id, digest, result, detail,"
-                     " prev_hash, hash FROM audit ORDER BY seq",
+    [ST_AUDIT_FROM] = "SELECT seq, time_ms, kind, key_id, token_id, digest, result, detail,"
+                      " prev_hash, hash FROM audit WHERE seq > ?1 AND seq <= ?2"
+                      " ORDER BY seq LIMIT ?3",
     [ST_AUDIT_TAIL] = "SELECT * FROM (SELECT seq, time_ms, kind, key_id, token_id, digest,"
                       " result, detail, prev_hash, hash FROM audit ORDER BY seq DESC"
                       " LIMIT ?1) ORDER BY seq",
+    [ST_AUDIT_HASH_AT] = "SELECT hash FROM audit WHERE seq = ?1",
+    [ST_AUDIT_OLDEST] = "SELECT min(seq) FROM audit",
+    [ST_AUDIT_PRUNE] = "DELETE FROM audit WHERE seq <= ?1",
     [ST_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",
     [ST_SETTING_PUT] = "INSERT INTO settings (name, value, updated_ms) VALUES (?1, ?2, ?3)"
                        " ON CONFLICT (name) DO UPDATE SET value = ?2, updated_ms = ?3",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_BEGIN_READ] = "BEGIN",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
 };
@@ -203,6 +217,11 @@ int store_step_done(struct spod_store *s, sqlite3_stmt *st, const char *what)
 int store_begin(struct spod_store *s)
 {
 	return store_step_done(s, store_stmt(s, ST_BEGIN), "begin transaction");
+}
+
+int store_begin_read(struct spod_store *s)
+{
+	return store_step_done(s, store_stmt(s, ST_BEGIN_READ), "begin read transaction");
 }
 
 int store_commit(struct spod_store *s)
@@ -462,6 +481,12 @@ int spod_store_checkpoint(struct spod_store *s, int restart, int *wal_frames, in
 	    wal_frames, done_frames);
 
 	return rc == SQLITE_OK ? SPOD_OK : store_fail(s, rc, "checkpoint");
+}
+
+int spod_store_vacuum(struct spod_store *s)
+{
+	s->err[0] = '\0';
+	return exec(s, "VACUUM", "vacuum");
 }
 
 void spod_store_close(struct spod_store *s)

@@ -28,7 +28,7 @@
 #define SPOD_AUDIT_DIGEST_MAX_BYTES 64u
 #define SPOD_AUDIT_DETAIL_MAX_BYTES 1024u /* without the NUL */
 #define SPOD_STORE_BUSY_TIMEOUT_MS  1000  /* wait for another connection's lock, then fail */
-#define SPOD_STORE_SCHEMA_VERSION   4     /* newest schema this code knows */
+#define SPOD_STORE_SCHEMA_VERSION   5     /* newest schema this code knows */
 
 /* Largest canonical encoding of one audit record (see spod_store_audit_encode). */
 #define SPOD_AUDIT_ENC_MAX_BYTES                                                                   \
@@ -269,21 +269,39 @@ int spod_store_token_revoke(struct spod_store *s,
 int spod_store_audit_append(struct spod_store *s, const struct spod_audit_rec *recs, size_t n)
     __attribute__((warn_unused_result, nonnull(1)));
 
-/* Seq and hash of the newest audit record: 0 and 32 zero bytes when the log is empty. */
+/*
+ * Seq and hash of the newest audit record: 0 and 32 zero bytes when the log is empty; the
+ * anchor's (below) when every record was pruned.
+ */
 int spod_store_audit_head(struct spod_store *s, uint64_t *seq,
                           uint8_t hash[static SPOD_STORE_HASH_BYTES])
     __attribute__((warn_unused_result, nonnull));
 
 /*
- * Re-walks the whole log in seq order, recomputing every hash.
+ * A stretch of the chain: records first_seq..last_seq, linked to the record before them by
+ * prev_hash (32 zero bytes when first_seq is 1), last_hash the hash of record last_seq. It
+ * is empty when last_seq = first_seq - 1 (last_hash is then prev_hash).
+ */
+struct spod_audit_segment {
+	uint64_t first_seq;
+	uint64_t last_seq;
+	uint8_t prev_hash[SPOD_STORE_HASH_BYTES];
+	uint8_t last_hash[SPOD_STORE_HASH_BYTES];
+};
+
+/*
+ * Re-walks the log in seq order from the anchor (the genesis link, seq 0 and 32 zero bytes,
+ * when the log was never pruned), recomputing every hash, in one read transaction.
  * Returns SPOD_OK with *first_bad_seq = 0 when the chain is intact; *count is the number of
- * records. Returns SPOD_E_BAD_SIGNATURE when it is not, with *first_bad_seq the first seq
+ * records and *seg the segment the database holds (from anchor seq + 1 to the newest
+ * record). Returns SPOD_E_BAD_SIGNATURE when it is not, with *first_bad_seq the first seq
  * at which it breaks: a record whose stored hash or prev_hash does not match, or the first
  * missing seq of a gap; *count is the number of intact records before it, and
  * spod_store_last_error() says what is wrong. Storage failures as elsewhere (both outputs 0).
  * Removing the newest records leaves an intact chain: compare *count with a head seen before.
  */
-int spod_store_audit_verify(struct spod_store *s, uint64_t *first_bad_seq, uint64_t *count)
+int spod_store_audit_verify(struct spod_store *s, uint64_t *first_bad_seq, uint64_t *count,
+                            struct spod_audit_segment *seg)
     __attribute__((warn_unused_result, nonnull));
 
 /*
@@ -294,6 +312,83 @@ int spod_store_audit_verify(struct spod_store *s, uint64_t *first_bad_seq, uint6
 int spod_store_audit_tail(struct spod_store *s, size_t n,
                           int (*cb)(void *ctx, const struct spod_audit_entry *e), void *ctx)
     __attribute__((warn_unused_result, nonnull(1, 3)));
+
+/*
+ * Retention (docs/storage.md, "Retention"): old records move out of the database into
+ * export files, each a segment of the chain that verifies on its own, and are then pruned.
+ * The anchor is the seq and hash of the newest pruned record, kept in the settings table
+ * under SPOD_SETTING_AUDIT_ANCHOR as the text "SEQ HEX"; verify and append continue the
+ * chain from it, and the audit table's delete trigger allows deleting records up to it only.
+ *
+ * anchor: 1 with *seq and hash; 0 with seq 0 and 32 zero bytes (the genesis link) when the
+ * log was never pruned; SPOD_E_IO when the stored anchor is malformed; a storage error.
+ */
+#define SPOD_SETTING_AUDIT_ANCHOR "audit_anchor"
+int spod_store_audit_anchor(struct spod_store *s, uint64_t *seq,
+                            uint8_t hash[static SPOD_STORE_HASH_BYTES])
+    __attribute__((warn_unused_result, nonnull));
+
+/*
+ * Writes the records from the oldest the database holds (anchor seq + 1) up to upto into a
+ * new export file at path (mode 0600; an existing file is never replaced), checking every
+ * link and hash on the way as spod_store_audit_verify does; file and directory are fsync'ed
+ * before it returns. Safe beside a running spod-host: the records are read in short read
+ * transactions. *seg is the segment written.
+ * Returns SPOD_OK; SPOD_E_BAD_ARG when upto is not a record the database holds, or path
+ * exists or cannot be created or written (the file's errors are the caller's to fix, as
+ * any other argument's); SPOD_E_BAD_SIGNATURE when the chain is broken on the way;
+ * SPOD_E_UNAVAILABLE when a prune ran meanwhile; storage errors. On failure nothing is left
+ * at path.
+ */
+int spod_store_audit_export(struct spod_store *s, struct spod_audit_segment *seg, const char *path,
+                            uint64_t upto) __attribute__((warn_unused_result, nonnull));
+
+/* What spod_audit_file_verify found. */
+struct spod_audit_file_check {
+	struct spod_audit_segment seg; /* as the header names it */
+	uint64_t records;              /* records that verified, from seg.first_seq on */
+	uint64_t first_bad_seq;        /* 0, or the seq at which the file breaks */
+	unsigned long line;            /* line of the failure (1 = the header); 0 when none */
+	int at_found;                  /* the file reaches at_seq: its hash is at_hash */
+	uint8_t at_hash[SPOD_STORE_HASH_BYTES];
+	char why[200]; /* "" or what is wrong */
+};
+
+/*
+ * Re-walks the export file at path (docs/storage.md, "Export files"): from the header's
+ * prev_hash (32 zero bytes for seq 1) every record line must be the next seq, link to the
+ * hash before it and hash to its own hash, and the last must be the header's last_seq with
+ * its last_hash. at_seq names a record whose hash to report as well (first_seq - 1: the
+ * header's prev_hash), for a caller that must tie the file to an anchor. Needs no database.
+ * Returns SPOD_OK with the check filled; SPOD_E_BAD_ARG when path cannot be read or does not
+ * start with a version-1 header; SPOD_E_BAD_SIGNATURE when a line is malformed or a record
+ * altered, missing, out of order or extra (first_bad_seq, line and why say where).
+ */
+int spod_audit_file_verify(struct spod_audit_file_check *check, const char *path, uint64_t at_seq)
+    __attribute__((warn_unused_result, nonnull));
+
+/*
+ * Deletes the records up to upto from the database, only when the export file at path
+ * verifies, ends at upto with the hash the database holds for upto, and holds every record
+ * to be deleted (it reaches back to the anchor, with the anchor's hash). The transaction
+ * that records upto as the new anchor deletes the first SPOD_STORE_PRUNE_BATCH of them; the
+ * rest go in batches of as many, one transaction each, so spod-host's commits never wait
+ * long for the lock. A prune cut short is finished by the next one, also with upto the
+ * anchor itself; verify and export skip records at or below the anchor meanwhile.
+ * Returns SPOD_OK with *deleted the records deleted; SPOD_E_BAD_ARG when the file does not
+ * qualify or upto is not above the anchor or held by the database (spod_store_last_error
+ * says why); the errors of spod_audit_file_verify; storage errors.
+ */
+#define SPOD_STORE_PRUNE_BATCH 10000u
+int spod_store_audit_prune(struct spod_store *s, uint64_t *deleted, const char *path, uint64_t upto)
+    __attribute__((warn_unused_result, nonnull));
+
+/*
+ * VACUUM: rewrites the database without its free pages, giving the space of pruned records
+ * back to the file system. It needs free space of about the database's size and holds the
+ * write lock throughout (docs/storage.md). SPOD_OK or a storage error.
+ */
+int spod_store_vacuum(struct spod_store *s) __attribute__((warn_unused_result, nonnull));
 
 /*
  * The canonical encoding of one record, the input of the chain hash after prev_hash:
