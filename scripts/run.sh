@@ -40,9 +40,10 @@ if [ -f "$image" ]; then
 	image_args=(--image "$image")
 	pcr0_of="the image $image (make image; the simulated NSM measures it)"
 else
-	pcr0_of="this spod-enclave binary: no $image yet (make image builds the locked image,
-             whose PCR0 image/expected-pcrs.json holds)"
+	pcr0_of="this spod-enclave binary (no $image yet: make image builds it)"
 fi
+# The release's PCR0: that of the locked image (image/expected-pcrs.json, docs/image.md).
+release_pcr0=$(sed -n 's/^ *"PCR0": *"\([0-9a-f]*\)".*/\1/p' "$root/image/expected-pcrs.json" 2>/dev/null || true)
 start spod-enclave "$bin/spod-enclave" --listen "unix://$SPOD_DATA_DIR/enclave.sock" "${image_args[@]}"
 start spod-host "$bin/spod-host" ${HTTP:+--http "$HTTP"}
 
@@ -159,6 +160,8 @@ ${bold}The pod is running in EPHEMERAL mode: every key dies when the enclave sto
   PCR0:      $pcr0
              of $pcr0_of
              (what --expect-pcr0 pins; with the simulated NSM add --root dev)
+  release:   PCR0 ${release_pcr0:-unknown} of the locked image
+             (image/expected-pcrs.json: what users of this commit's enclave image pin)
   call it:   export SPOD_DATA_DIR=$SPOD_DATA_DIR PATH=$bin:\$PATH
              spod info; spod keys generate --alg p256; spod --help
   HTTP API:  $url  (docs/openapi.yaml; Authorization: Bearer <token>)

@@ -45,6 +45,9 @@ TOKENS=$(token_count)
 [[ $RUN1 =~ PCR0:\ +([0-9a-f]{96}) ]] || fail "make run prints no PCR0: $RUN1"
 expect_exit 0 pod --expect-pcr0 "${BASH_REMATCH[1]}" --root dev info
 expect_exit 6 pod --expect-pcr0 "$(flip_hex "${BASH_REMATCH[1]}" 5)" --root dev info
+# and the release's: the locked image's PCR0 committed in image/expected-pcrs.json.
+want=$(json_get 'd["PCR0"]' <"$SPOD_SRC/image/expected-pcrs.json")
+[[ $RUN1 == *"release:   PCR0 $want of the locked image"* ]] || fail "make run does not print the release PCR0 $want: $RUN1"
 
 log "second make run, the pod still up: the same keys and token"
 make_run
