@@ -1,15 +1,17 @@
 # shellcheck shell=bash
-# Shell functions shared by image/build.sh (the enclave image) and tests/vsock/build-guest.sh
-# (the plain QEMU guest): Debian's kernel package, its vsock modules, and copying a program
-# with the shared libraries it loads. Sourced, not run. The caller defines say and die and
-# sets CACHE (where the kernel package is kept) before calling fetch_kernel.
+# Shell functions shared by image/build.sh (the enclave image), image/lock.sh and
+# tests/vsock/build-guest.sh (the plain QEMU guest): Debian's kernel package, its vsock
+# modules, and copying a program with the shared libraries it loads. Sourced, not run. The
+# caller defines say and die and sets CACHE (where the kernel package is kept) before
+# calling fetch_kernel.
 #
-# The kernel is Debian's own: the package named by linux-image-amd64's Depends, fetched with
-# `apt-get download` into CACHE (never installed: nothing goes to /boot or /lib/modules of
-# this machine) and unpacked with dpkg-deb, of which only the image and the vsock modules
-# are extracted. A cached package is reused without network. The fetch and the unpacking
-# hold CACHE/.lock, so the image test and the vsock test of one build tree can share a
-# cache while ctest runs them in parallel.
+# fetch_kernel takes the kernel Debian ships today (the plain guest and `image/build.sh
+# --dev`; the locked image takes the lock's, image/lock.sh): the package named by
+# linux-image-amd64's Depends, fetched with `apt-get download` into CACHE (never installed:
+# nothing goes to /boot or /lib/modules of this machine) and unpacked with dpkg-deb, of
+# which only the image and the vsock modules are extracted. A cached package is reused
+# without network. The fetch and the unpacking hold CACHE/.lock, so the image test and the
+# vsock test of one build tree can share a cache while ctest runs them in parallel.
 
 SPOD_VSOCK_MODULES=(vsock vmw_vsock_virtio_transport_common vsock_loopback) # load order
 
@@ -117,15 +119,20 @@ kernel_prepare() {
 	flock -w 600 "$_spod_kernel_lock" || die "another build holds $CACHE/.lock"
 	fetch_kernel
 	unpack_kernel
+	kernel_found
+	if [[ ${1:-} == vmlinux ]] && [[ ! -s $KROOT/vmlinux || $KROOT/vmlinux -ot $VMLINUZ ]]; then
+		extract_vmlinux "$VMLINUZ" "$KROOT/vmlinux"
+	fi
+	exec {_spod_kernel_lock}>&-
+}
+
+# After unpack_kernel: sets KROOT (the unpacked tree), VMLINUZ (the bzImage) and KVER.
+kernel_found() {
 	KROOT=$CACHE/root
 	VMLINUZ=$(compgen -G "$KROOT/boot/vmlinuz-*" | head -n1 || true)
 	[[ -n $VMLINUZ ]] || die "no boot/vmlinuz-* in $KERNEL_DEB"
 	# shellcheck disable=SC2034 # for the caller
 	KVER=${VMLINUZ##*/vmlinuz-}
-	if [[ ${1:-} == vmlinux ]] && [[ ! -s $KROOT/vmlinux || $KROOT/vmlinux -ot $VMLINUZ ]]; then
-		extract_vmlinux "$VMLINUZ" "$KROOT/vmlinux"
-	fi
-	exec {_spod_kernel_lock}>&-
 }
 
 # copy_vsock_modules DIR: the vsock modules of KROOT as plain ELF DIR/NAME.ko (busybox insmod

@@ -25,6 +25,9 @@ packages=(
   # kernel package itself is not installed: tests/vsock/build-guest.sh fetches it with
   # `apt-get download` into the build tree.
   qemu-system-x86 busybox-static cpio xz-utils
+  # make image: the build root of the locked packages (image/lock.sh) is made with mmdebstrap
+  # from a local repository indexed with dpkg-scanpackages (dpkg-dev, part of build-essential)
+  mmdebstrap
 )
 
 missing=()

@@ -4,6 +4,9 @@
 # HTTP=ADDR:PORT (make run HTTP=127.0.0.1:8791) puts the HTTP API on another address than
 # spod-host's default 127.0.0.1:8790, e.g. for a second pod.
 # SPOD_RUN_DIR puts the pod somewhere else than ./.run (the tests do).
+# The simulated NSM measures the enclave image of `make image` (BUILD/image/spod-enclave.eif,
+# or SPOD_IMAGE) when there is one, so the PCR0 printed at the end is that image's: the one
+# image/expected-pcrs.json holds for the locked image, which --expect-pcr0 users pin.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
@@ -31,7 +34,17 @@ start() { # name, command...
 	echo "started $name (pid $!, log $SPOD_DATA_DIR/$name.log)"
 }
 
-start spod-enclave "$bin/spod-enclave" --listen "unix://$SPOD_DATA_DIR/enclave.sock"
+image=${SPOD_IMAGE:-$bin/image/spod-enclave.eif}
+image_args=()
+if [ -f "$image" ]; then
+	image_args=(--image "$image")
+	pcr0_of="the image $image (make image; the simulated NSM measures it)"
+else
+	pcr0_of="this spod-enclave binary (no $image yet: make image builds it)"
+fi
+# The release's PCR0: that of the locked image (image/expected-pcrs.json, docs/image.md).
+release_pcr0=$(sed -n 's/^ *"PCR0": *"\([0-9a-f]*\)".*/\1/p' "$root/image/expected-pcrs.json" 2>/dev/null || true)
+start spod-enclave "$bin/spod-enclave" --listen "unix://$SPOD_DATA_DIR/enclave.sock" "${image_args[@]}"
 start spod-host "$bin/spod-host" ${HTTP:+--http "$HTTP"}
 
 # Wait (bounded) until the pod answers.
@@ -145,7 +158,10 @@ cat <<MSG
 ${bold}The pod is running in EPHEMERAL mode: every key dies when the enclave stops.${plain}
   (Keys that last: spod-host --seal custodians and K custodians' shares, docs/keys.md.)
   PCR0:      $pcr0
+             of $pcr0_of
              (what --expect-pcr0 pins; with the simulated NSM add --root dev)
+  release:   PCR0 ${release_pcr0:-unknown} of the locked image
+             (image/expected-pcrs.json: what users of this commit's enclave image pin)
   call it:   export SPOD_DATA_DIR=$SPOD_DATA_DIR PATH=$bin:\$PATH
              spod info; spod keys generate --alg p256; spod --help
   HTTP API:  $url  (docs/openapi.yaml; Authorization: Bearer <token>)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make image` is reproducible (docs/image.md): image/build.sh runs twice from the same build
-# tree into two directories, the second time with another umask, time zone and working
+# The image tooling is reproducible (docs/image.md, "The development image"): image/build.sh
+# --dev (the build tree's binaries; the locked image is integration/image_lock's) runs twice
+# from the same build tree into two directories, the second time with another umask, time zone and working
 # directory and with the inputs' mtimes changed, and both runs must give byte-identical
 # ramdisks and EIFs and the same `spod measure` output. Also checks the EIF's structure: its
 # sections are exactly the kernel, the cmdline and the two ramdisks (extracted with
@@ -24,7 +25,7 @@ fail() {
 t0=$SECONDS
 
 log "build 1 -> $T/a"
-bash "$SPOD_SRC/image/build.sh" "$SPOD_BIN" "$T/a" >"$T/a.log" 2>&1 || {
+bash "$SPOD_SRC/image/build.sh" "$SPOD_BIN" "$T/a" --dev >"$T/a.log" 2>&1 || {
 	cat "$T/a.log" >&2
 	fail "image/build.sh failed"
 }
@@ -34,7 +35,7 @@ t1=$SECONDS
 touch "$SPOD_SRC/image/init.sh" 2>/dev/null || true
 log "build 2 -> $T/b (umask 077, TZ=Pacific/Kiritimati, from /)"
 (cd / && umask 077 && TZ=Pacific/Kiritimati LANG=C.UTF-8 \
-	bash "$SPOD_SRC/image/build.sh" "$SPOD_BIN" "$T/b" >"$T/b.log" 2>&1) || {
+	bash "$SPOD_SRC/image/build.sh" "$SPOD_BIN" "$T/b" --dev >"$T/b.log" 2>&1) || {
 	cat "$T/b.log" >&2
 	fail "image/build.sh failed (second run)"
 }
@@ -105,7 +106,7 @@ fi
 
 # Another SOURCE_DATE_EPOCH: the same kernel, other ramdisks (so the timestamps are the
 # only thing that moved).
-SOURCE_DATE_EPOCH=1000000000 bash "$SPOD_SRC/image/build.sh" "$SPOD_BIN" "$T/c" >"$T/c.log" 2>&1 ||
+SOURCE_DATE_EPOCH=1000000000 bash "$SPOD_SRC/image/build.sh" "$SPOD_BIN" "$T/c" --dev >"$T/c.log" 2>&1 ||
 	fail "image/build.sh with SOURCE_DATE_EPOCH=1000000000 failed"
 "$SPOD" --json measure "$T/c/spod-enclave.eif" >"$T/c.json"
 pcr() { sed -n "s/.*\"PCR$2\":\"\([0-9a-f]*\)\".*/\1/p" "$1"; }

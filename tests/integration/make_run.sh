@@ -45,6 +45,9 @@ TOKENS=$(token_count)
 [[ $RUN1 =~ PCR0:\ +([0-9a-f]{96}) ]] || fail "make run prints no PCR0: $RUN1"
 expect_exit 0 pod --expect-pcr0 "${BASH_REMATCH[1]}" --root dev info
 expect_exit 6 pod --expect-pcr0 "$(flip_hex "${BASH_REMATCH[1]}" 5)" --root dev info
+# and the release's: the locked image's PCR0 committed in image/expected-pcrs.json.
+want=$(json_get 'd["PCR0"]' <"$SPOD_SRC/image/expected-pcrs.json")
+[[ $RUN1 == *"release:   PCR0 $want of the locked image"* ]] || fail "make run does not print the release PCR0 $want: $RUN1"
 
 log "second make run, the pod still up: the same keys and token"
 make_run
@@ -65,8 +68,15 @@ done
 make_stop
 [[ $OUT == *"no pod running"* ]] || fail "second stop: $OUT"
 
-log "make run after make stop: a fresh enclave, new keys under the same labels, the same token"
-make_run
+log "make run after make stop, with an image: a fresh enclave, new keys under the same labels, the same token"
+# The simulated NSM measures the image make run names (BUILD/image/spod-enclave.eif after make
+# image; here one of the EIF corpus), and the PCR0 printed is that image's.
+IMAGE=$SPOD_SRC/tests/fuzz/corpus/eif/aws_layout.eif
+SPOD_IMAGE=$IMAGE make_run
+[[ $OUT =~ PCR0:\ +([0-9a-f]{96}) ]] || fail "make run prints no PCR0: $OUT"
+[[ ${BASH_REMATCH[1]} == "$("$SPOD" measure "$IMAGE" | sed -n 's/^PCR0: //p')" ]] ||
+	fail "the PCR0 make run prints is not the image's: $OUT"
+[[ $OUT == *"of the image $IMAGE"* ]] || fail "make run does not say which image it measured: $OUT"
 [[ $OUT == *"made key demo-ed25519"* && $OUT == *"reusing the application token"* ]] ||
 	fail "run after stop: $OUT"
 ED2=$(key_id demo-ed25519)

@@ -71,15 +71,17 @@ fail() {
 
 if [[ ${SPOD_SANITIZE:-OFF} =~ ^(ON|1|TRUE|YES)$ ]]; then
 	# The guest runs the ASan+UBSan binaries as they are (clang links the runtime
-	# statically); the run takes about three times as long, and leaks show up as a non-zero
-	# exit status of the daemons at shutdown.
-	log "sanitizer build: the guest runs the ASan+UBSan binaries"
+	# statically) beside the image's own spod-enclave (the locked one, built without
+	# sanitizers); the run takes longer, and leaks show up as a non-zero exit status of the
+	# daemons at shutdown.
+	log "sanitizer build: the guest runs the ASan+UBSan spod-host, CLI and helpers"
 	export SPOD_VSOCK_MEM=${SPOD_VSOCK_MEM:-1024}
 fi
 
 t0=$SECONDS
 log "building the enclave image and the guest in $OUT"
 bash "$HERE/build-image-guest.sh" "$OUT" || fail "could not build the guest (see above)"
+log "image: $(cat "$OUT/image/kind") ($OUT/image/spod-enclave.eif), $(grep '^PCR0' "$OUT/image/pcrs.txt")"
 
 # The kernel, the cmdline and the ramdisks are the EIF's sections (docs/image.md); the
 # test's archive comes after the ramdisks in the one initrd.
