@@ -307,7 +307,9 @@ static void fuzz_key_resp(const struct spod_frame *f)
 	int rc = spod_wire_key_resp(&v, f);
 
 	check_decoded(f, rc,
-	              f->hdr.opcode == SPOD_OP_KEY_GENERATE || f->hdr.opcode == SPOD_OP_KEY_PUBLIC);
+	              f->hdr.opcode == SPOD_OP_KEY_GENERATE ||
+	                  f->hdr.opcode == SPOD_OP_KEY_PUBLIC ||
+	                  f->hdr.opcode == SPOD_OP_KEY_IMPORT || f->hdr.opcode == SPOD_OP_KEY_LOAD);
 	if (rc != SPOD_OK) {
 		CHECK(is_zero(&v, sizeof(v)));
 		return;
