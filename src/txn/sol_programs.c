@@ -23,8 +23,8 @@ static const uint8_t token_2022_program[SPOD_SOL_PUBKEY_BYTES] = {
     0xb6, 0x1a, 0xfc, 0x4d, 0x83, 0xb9, 0x0d, 0x27, 0xfe, 0xbd, 0xf9, 0x28, 0xd8, 0xa1, 0x8b, 0xfc};
 /* ComputeBudget111111111111111111111111111111 */
 static const uint8_t compute_budget_program[SPOD_SOL_PUBKEY_BYTES] = {
-    0x03, 0x06, 0x46, 0x6f, 0xe5, 0x21, 0x17, 0x32, 0xff, 0xec, 0xad, 0xba, 0x72, 0xc3, 0x9b, 0x3a,
-    0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+    0x03, 0x06, 0x46, 0x6f, 0xe5, 0x21, 0x17, 0x32, 0xff, 0xec, 0xad, 0xba, 0x72, 0xc3, 0x9b, 0xe7,
+    0xbc, 0x8c, 0xe5, 0xbb, 0xc5, 0xf7, 0x12, 0x6b, 0x2c, 0x43, 0x9b, 0x3a, 0x40, 0x00, 0x00, 0x00};
 
 /* System Program instructions (solana_program::system_instruction), u32 discriminants. */
 #define SYS_CREATE_ACCOUNT           0
@@ -42,6 +42,9 @@ static const uint8_t compute_budget_program[SPOD_SOL_PUBKEY_BYTES] = {
 #define CB_SET_COMPUTE_UNIT_LIMIT      2 /* u32 units */
 #define CB_SET_COMPUTE_UNIT_PRICE      3 /* u64 micro-lamports */
 #define CB_SET_LOADED_ACCOUNTS_DATA_SZ 4 /* u32 bytes */
+
+/* A transfer whose instruction does not carry decimals (summary.h): native, SPL Transfer. */
+#define SOL_NO_DECIMALS 0xffu
 
 struct summarizer {
 	const struct sol_msg *m;
@@ -109,7 +112,7 @@ static int native(struct summarizer *s, const struct sol_ix *ix, size_t min_acco
 	if (ix->n_accounts < min_accounts)
 		return SPOD_E_BAD_FIELD;
 	return add_transfer(s, SPOD_ASSET_NATIVE, none, ix_account(s, ix, to_pos),
-	                    spod_le64(amount_at), 0);
+	                    spod_le64(amount_at), SOL_NO_DECIMALS);
 }
 
 /* The byte length of the bincode String at d[off..len), at most the seed limit. */
@@ -175,7 +178,7 @@ static int token_ix(struct summarizer *s, const struct sol_ix *ix)
 		if (ix->data_len != 1 + 8 || ix->n_accounts < 3)
 			return SPOD_E_BAD_FIELD;
 		return add_transfer(s, SPOD_ASSET_TOKEN, none, ix_account(s, ix, 1),
-		                    spod_le64(d + 1), 0xff);
+		                    spod_le64(d + 1), SOL_NO_DECIMALS);
 	case TOKEN_TRANSFER_CHECKED: /* amount u64, decimals u8; [source, mint, dest, owner...] */
 		if (ix->data_len != 1 + 8 + 1 || ix->n_accounts < 4)
 			return SPOD_E_BAD_FIELD;
