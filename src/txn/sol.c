@@ -185,8 +185,8 @@ static int split(const uint8_t *tx, size_t tx_len, size_t *sigs_off, size_t *n_s
 	*sigs_off = r.off;
 	SPOD_TRY(sol_read_bytes(&r, n * SPOD_SOL_SIG_BYTES, &p));
 	SPOD_TRY(required_signatures(tx + r.off, r.len - r.off, &required));
-	if (required != n)
-		return SPOD_E_BAD_FIELD;
+	if (required != n || n == 0)
+		return SPOD_E_BAD_FIELD; /* the fee payer always signs */
 	*n_sigs = n;
 	*msg_off = r.off;
 	*msg_len = r.len - r.off;

@@ -39,7 +39,7 @@
  * Returns SPOD_OK with *sigs_off, *n_sigs, *msg_off, *msg_len set; SPOD_E_TOO_LARGE when
  * tx_len exceeds SPOD_SOL_TX_MAX_BYTES or the count overflows 16 bits; SPOD_E_TRUNCATED when
  * the slots or the header are cut short; SPOD_E_BAD_FIELD for a non-minimal count, an
- * unknown message version, or a slot count that differs from num_required_signatures.
+ * unknown message version, no slot, or a slot count that differs from num_required_signatures.
  */
 int spod_txn_sol_split(const uint8_t *tx, size_t tx_len, size_t *sigs_off, size_t *n_sigs,
                        size_t *msg_off, size_t *msg_len)

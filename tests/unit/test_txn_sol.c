@@ -521,6 +521,10 @@ static void test_split(void **state)
 	/* Slot count differs from num_required_signatures. */
 	assert_int_equal(split_rc((const uint8_t[]){2}, 1, 2, &m), SPOD_E_BAD_FIELD);
 	assert_int_equal(split_rc((const uint8_t[]){0}, 1, 0, &m), SPOD_E_BAD_FIELD);
+	/* No slot for a message that requires none (summarize refuses that message too). */
+	m.b[0] = 0;
+	assert_int_equal(split_rc((const uint8_t[]){0}, 1, 0, &m), SPOD_E_BAD_FIELD);
+	m.b[0] = 1;
 	/* The count says 2, one slot present: the message header is read as a slot. */
 	assert_int_equal(split_rc((const uint8_t[]){2}, 1, 1, &empty), SPOD_E_TRUNCATED);
 	/* No header after the slots. */
