@@ -106,12 +106,14 @@ static void check_transfers(const struct spod_tx_summary *s, char *list)
 	size_t n = 0;
 	if (strcmp(list, "-") != 0) {
 		for (char *t = strtok(list, ";"); t != NULL; t = strtok(NULL, ";"), n++) {
-			char *part[5];
-			char *save = NULL;
+			char *part[5] = {NULL};
 			size_t k = 0;
-			for (char *p = strtok_r(t, ":", &save); p != NULL && k < 5;
-			     p = strtok_r(NULL, ":", &save))
-				part[k++] = p;
+			for (char *p = t; p != NULL && k < 5; k++) {
+				part[k] = p;
+				p = strchr(p, ':');
+				if (p != NULL)
+					*p++ = '\0';
+			}
 			assert_int_equal(k, 5);
 			assert_true(n < s->n_transfers);
 			const struct spod_tx_transfer *tr = &s->transfers[n];
