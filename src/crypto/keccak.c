@@ -89,6 +89,8 @@ void spod_keccak256_init(struct spod_keccak256_ctx *ctx)
 
 void spod_keccak256_update(struct spod_keccak256_ctx *ctx, const uint8_t *in, size_t len)
 {
+	if (len == 0)
+		return; /* in may be NULL */
 	if (ctx->n > 0) {
 		size_t take = KECCAK256_RATE_BYTES - ctx->n;
 		if (take > len)

@@ -446,8 +446,8 @@ static void test_malformed_typed(void **state)
 
 static void test_malformed_4844_7702(void **state)
 {
-	const char *f[] = {"01", "80", "01", "02", "825208",      ADDR,
-	                   "80", "80", "c0", "01", "e1" BLOB_HASH};
+	static const char blobs[] = "e1" BLOB_HASH; /* one hash */
+	const char *f[] = {"01", "80", "01", "02", "825208", ADDR, "80", "80", "c0", "01", blobs};
 	const char *g[] = {"01", "80", "01", "02", "825208", ADDR, "80", "80", "c0", NULL};
 	char auths[4096];
 	size_t off;
