@@ -82,20 +82,51 @@ static void absorb_block(uint64_t st[25], const uint8_t block[KECCAK256_RATE_BYT
 	keccak_f1600(st);
 }
 
+void spod_keccak256_init(struct spod_keccak256_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+}
+
+void spod_keccak256_update(struct spod_keccak256_ctx *ctx, const uint8_t *in, size_t len)
+{
+	if (len == 0)
+		return; /* in may be NULL */
+	if (ctx->n > 0) {
+		size_t take = KECCAK256_RATE_BYTES - ctx->n;
+		if (take > len)
+			take = len;
+		memcpy(ctx->buf + ctx->n, in, take);
+		ctx->n += take;
+		in += take;
+		len -= take;
+		if (ctx->n < KECCAK256_RATE_BYTES)
+			return;
+		absorb_block(ctx->st, ctx->buf);
+		ctx->n = 0;
+	}
+	for (; len >= KECCAK256_RATE_BYTES; in += KECCAK256_RATE_BYTES, len -= KECCAK256_RATE_BYTES)
+		absorb_block(ctx->st, in);
+	if (len > 0)
+		memcpy(ctx->buf, in, len);
+	ctx->n = len;
+}
+
+void spod_keccak256_final(struct spod_keccak256_ctx *ctx, uint8_t out[32])
+{
+	memset(ctx->buf + ctx->n, 0, KECCAK256_RATE_BYTES - ctx->n);
+	ctx->buf[ctx->n] ^= 0x01;
+	ctx->buf[KECCAK256_RATE_BYTES - 1] ^= 0x80;
+	absorb_block(ctx->st, ctx->buf);
+	for (unsigned i = 0; i < 4; i++)
+		spod_put_le64(out + 8 * i, ctx->st[i]);
+	spod_keccak256_init(ctx);
+}
+
 void spod_keccak256(uint8_t out[32], const uint8_t *in, size_t len)
 {
-	uint64_t st[25] = {0};
-	uint8_t last[KECCAK256_RATE_BYTES] = {0};
+	struct spod_keccak256_ctx ctx;
 
-	for (; len >= KECCAK256_RATE_BYTES; in += KECCAK256_RATE_BYTES, len -= KECCAK256_RATE_BYTES)
-		absorb_block(st, in);
-
-	if (len > 0)
-		memcpy(last, in, len);
-	last[len] ^= 0x01;
-	last[KECCAK256_RATE_BYTES - 1] ^= 0x80;
-	absorb_block(st, last);
-
-	for (unsigned i = 0; i < 4; i++)
-		spod_put_le64(out + 8 * i, st[i]);
+	spod_keccak256_init(&ctx);
+	spod_keccak256_update(&ctx, in, len);
+	spod_keccak256_final(&ctx, out);
 }

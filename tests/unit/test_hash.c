@@ -73,6 +73,43 @@ static void test_keccak256_blocks(void **state)
 	assert_digest(out, "80cdc8dd52cbb3dbaea8f383209893fa2bb52efbd5aedbb4b26dcfe307fcdc9b");
 }
 
+/*
+ * The incremental interface over the same 1000-byte message as above, split in three pieces
+ * at every pair of cut points that straddles the rate, must give the published digest.
+ */
+static void test_keccak256_incremental(void **state)
+{
+	static const size_t cuts[] = {0, 1, 135, 136, 137, 271, 272, 273, 500, 1000};
+	const size_t n_cuts = sizeof(cuts) / sizeof(cuts[0]);
+	struct spod_keccak256_ctx ctx;
+	uint8_t msg[1000];
+	uint8_t out[32];
+
+	(void)state;
+	for (size_t i = 0; i < 1000; i++)
+		msg[i] = (uint8_t)(i * 7 + 3);
+	for (size_t a = 0; a < n_cuts; a++) {
+		for (size_t b = a; b < n_cuts; b++) {
+			spod_keccak256_init(&ctx);
+			spod_keccak256_update(&ctx, msg, cuts[a]);
+			spod_keccak256_update(&ctx, msg + cuts[a], cuts[b] - cuts[a]);
+			spod_keccak256_update(&ctx, msg + cuts[b], 1000 - cuts[b]);
+			spod_keccak256_final(&ctx, out);
+			assert_digest(
+			    out,
+			    "80cdc8dd52cbb3dbaea8f383209893fa2bb52efbd5aedbb4b26dcfe307fcdc9b");
+		}
+	}
+	/* One byte at a time, and final leaves the context ready for "abc". */
+	for (size_t i = 0; i < 137; i++)
+		spod_keccak256_update(&ctx, (const uint8_t *)"a", 1);
+	spod_keccak256_final(&ctx, out);
+	assert_digest(out, "d869f639c7046b4929fc92a4d988a8b22c55fbadb802c0c66ebcd484f1915f39");
+	spod_keccak256_update(&ctx, (const uint8_t *)"abc", 3);
+	spod_keccak256_final(&ctx, out);
+	assert_digest(out, "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45");
+}
+
 /* FIPS 180-2 appendix B.1. */
 static void test_sha256_abc(void **state)
 {
@@ -86,9 +123,8 @@ static void test_sha256_abc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_keccak256_empty),
-	    cmocka_unit_test(test_keccak256_abc),
-	    cmocka_unit_test(test_keccak256_blocks),
+	    cmocka_unit_test(test_keccak256_empty),  cmocka_unit_test(test_keccak256_abc),
+	    cmocka_unit_test(test_keccak256_blocks), cmocka_unit_test(test_keccak256_incremental),
 	    cmocka_unit_test(test_sha256_abc),
 	};
 
