@@ -15,6 +15,9 @@
 # corp: Z/..." status line) it prints a markdown table and writes it to
 # BUILD-DIR/fuzz-report.md. Exit status 1 when any target had a finding (after all ran).
 #
+# FUZZ_TARGETS="fuzz_a fuzz_b" runs (or minimises) only those; FUZZ_ARGS adds libFuzzer flags
+# to every run (e.g. -dict=FILE, -rss_limit_mb=N).
+#
 # --minimize: for each target, merges its seeds and its working corpus (-merge=1) into a fresh
 # directory and replaces tests/fuzz/corpus/CORPUS/ with it. Every target owns its corpus
 # directory (no two share one), so what one target found is never dropped by another's merge.
@@ -39,14 +42,24 @@ report=$build/fuzz-report.md
 # "name corpus" per target, in the order of CMakeLists.txt.
 targets=$(sed -n 's/^spod_fuzz_target(\([a-z0-9_]*\) \([a-z0-9_]*\).*/\1 \2/p' \
 	"$src/CMakeLists.txt")
-count=$(printf '%s\n' "$targets" | grep -c .)
-if [ "$count" -eq 0 ]; then
-	echo "$0: no spod_fuzz_target in $src/CMakeLists.txt" >&2
-	exit 2
-fi
 shared=$(printf '%s\n' "$targets" | awk '{print $2}' | sort | uniq -d)
 if [ -n "$shared" ]; then
 	echo "$0: corpus directories used by more than one target: $shared" >&2
+	exit 2
+fi
+if [ -n "${FUZZ_TARGETS:-}" ]; then
+	for t in $FUZZ_TARGETS; do
+		printf '%s\n' "$targets" | grep -q "^$t " || {
+			echo "$0: FUZZ_TARGETS: no target $t" >&2
+			exit 2
+		}
+	done
+	pick=" $(echo $FUZZ_TARGETS) "
+	targets=$(printf '%s\n' "$targets" | awk -v pick="$pick" 'index(pick, " " $1 " ") > 0')
+fi
+count=$(printf '%s\n' "$targets" | grep -c .)
+if [ "$count" -eq 0 ]; then
+	echo "$0: no spod_fuzz_target in $src/CMakeLists.txt" >&2
 	exit 2
 fi
 cap=${FUZZ_CAP:-$((budget / count))}
@@ -67,7 +80,8 @@ if [ "$minimize" -eq 1 ]; then
 		fresh=$top/min/$name
 		rm -rf "$fresh"
 		mkdir -p "$fresh" "$work"
-		"$build/tests/fuzz/$name" -merge=1 -max_len=65536 -timeout=10 "$fresh" "$seeds" \
+		"$build/tests/fuzz/$name" -merge=1 -max_len=65536 -timeout=10 ${FUZZ_ARGS:-} \
+			"$fresh" "$seeds" \
 			"$work" >"$top/logs/$name.merge.log" 2>&1 || {
 			echo "$name: merge failed, see $top/logs/$name.merge.log" >&2
 			exit 1
@@ -101,11 +115,12 @@ for pair in $(printf '%s\n' "$targets" | tr ' ' ':'); do
 	start=$(date +%s)
 	rc=0
 	"$build/tests/fuzz/$name" -runs="$runs" -max_total_time="$cap" -max_len=65536 \
-		-timeout=10 -print_final_stats=1 -artifact_prefix="$art/" "$work" >"$log" 2>&1 ||
+		-timeout=10 -print_final_stats=1 -artifact_prefix="$art/" ${FUZZ_ARGS:-} "$work" \
+		>"$log" 2>&1 ||
 		rc=$?
 	wall=$(($(date +%s) - start))
 	# One row: target, runs, seconds, exec/s, cov, ft, corpus, result.
-	awk -v name="$name" -v rc="$rc" -v wall="$wall" -v want="$runs" -v log="$log" '
+	awk -v name="$name" -v rc="$rc" -v wall="$wall" -v want="$runs" -v logf="$log" '
 		/^Done [0-9]+ runs in [0-9]+ second/ { done_runs = $2; secs = $5 }
 		/^#[0-9]+\t/ {
 			last_runs = substr($1, 2)
@@ -115,19 +130,21 @@ for pair in $(printf '%s\n' "$targets" | tr ' ' ':'); do
 				if ($i == "corp:") { corp = $(i + 1); sub(/\/.*/, "", corp) }
 			}
 		}
+		/^stat::average_exec_per_sec:/ { avg = $2 }
 		/Test unit written to / { crash = $NF }
 		END {
 			n = done_runs != "" ? done_runs : last_runs
 			s = secs != "" ? secs : wall
 			if (n == "") n = 0
-			rate = s > 0 ? int(n / s) : n
+			# libFuzzer rounds to whole seconds: under one, the rate is only a bound.
+			rate = avg + 0 > 0 ? avg : (s > 0 ? int(n / s) : (n > 0 ? ">" n : "-"))
 			if (rc != 0 || crash != "")
-				res = "FINDING: " (crash != "" ? crash : "exit " rc ", see " log)
+				res = "FINDING: " (crash != "" ? crash : "exit " rc ", see " logf)
 			else if (n + 0 >= want + 0)
 				res = "ok"
 			else
 				res = "reached cap"
-			printf "| %s | %d | %d | %d | %s | %s | %s | %s |\n", name, n, s, rate,
+			printf "| %s | %d | %d | %s | %s | %s | %s | %s |\n", name, n, s, rate,
 			       cov == "" ? "-" : cov, ft == "" ? "-" : ft, corp == "" ? "-" : corp, res
 		}' "$log" >>"$rows"
 	tail -n 1 "$rows"
