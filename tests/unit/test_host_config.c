@@ -718,6 +718,43 @@ static void test_config_errors(void **state)
 	assert_int_equal(load("--config", ini, (char *)NULL), SPOD_OK);
 }
 
+/* The config file's text from memory: the file's parser, named as the caller says. */
+static void test_load_ini_text(void **state)
+{
+	static const char good[] = "[spod-host]\nenclave-conns = 3\nexpect-pcr = 4=0102\n"
+	                           "hello-timeout = 2s\n";
+	static const char bad[] = "enclave-conns = 2\n\nmax-clients = 0\n";
+	static const char nul[] = "log-level = warn\0\nseal = custodians\n";
+
+	(void)state;
+	assert_int_equal(
+	    host_options_load_ini(&opts, "mem.ini", good, sizeof(good) - 1, err, sizeof(err)),
+	    SPOD_OK);
+	assert_int_equal(opts.enclave_conns, 3);
+	assert_int_equal(opts.hello_timeout_ms, 2000);
+	assert_int_equal(opts.npcrs, 1);
+	assert_int_equal(opts.pcrs[0].index, 4);
+	assert_ptr_equal(opts.pcrs[0].value, opts.pcr_values[0]);
+	assert_int_equal(opts.max_clients, 1024); /* the default */
+	assert_string_equal(opts.config, "");
+
+	/* No NUL needed at the end: only len bytes are read. */
+	assert_int_equal(
+	    host_options_load_ini(&opts, "mem.ini", good, sizeof(good) - 5, err, sizeof(err)),
+	    SPOD_E_BAD_ARG);
+	assert_int_equal(
+	    host_options_load_ini(&opts, "mem.ini", bad, sizeof(bad) - 1, err, sizeof(err)),
+	    SPOD_E_BAD_ARG);
+	assert_non_null(strstr(err, "mem.ini:3: max-clients: "));
+	/* A NUL byte inside the text is refused, as in a file. */
+	assert_int_equal(
+	    host_options_load_ini(&opts, "mem.ini", nul, sizeof(nul) - 1, err, sizeof(err)),
+	    SPOD_E_BAD_ARG);
+	assert_non_null(strstr(err, "mem.ini:1: "));
+	assert_int_equal(host_options_load_ini(&opts, "mem.ini", "", 0, err, sizeof(err)), SPOD_OK);
+	assert_int_equal(opts.enclave_conns, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -740,6 +777,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_http_needs_tls_off_loopback, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_env, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_load_ini_text, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -108,31 +108,44 @@ static int ini_on_value(void *user, const char *section, const char *name, const
 	return 0; /* inih notes the error; ini_read_line then stops the parse */
 }
 
-static int read_config(struct loader *l)
+/*
+ * Parses the INI text of stream f, named name in messages, as source SRC_FILE. Both the
+ * config file (read_config) and host_options_load_ini (text in memory) come through here.
+ */
+static int read_ini(struct loader *l, FILE *f, const char *name)
 {
-	const char *path = l->o->config;
 	int rc;
 
-	l->f = fopen(path, "r");
-	if (l->f == NULL)
-		return BAD(l, OPT_CONFIG, "cannot read config file %s: %s", path, strerror(errno));
-	l->file = path;
+	l->f = f;
+	l->file = name;
 	l->src = SRC_FILE;
 	l->line = 0;
 	rc = ini_parse_stream(ini_read_line, l, ini_on_value, l);
 	if (l->failed)
 		rc = SPOD_E_BAD_ARG;
 	else if (ferror(l->f))
-		rc = BAD(l, OPT_CONFIG, "cannot read config file %s: %s", path, strerror(errno));
+		rc = BAD(l, OPT_CONFIG, "cannot read config file %s: %s", name, strerror(errno));
 	else if (rc > 0)
 		rc = config_fail(l,
 		                 "%s:%d: syntax error (expected 'key = value', a comment or [%s])",
-		                 path, rc, INI_SECTION);
+		                 name, rc, INI_SECTION);
 	else if (rc < 0)
-		rc = config_fail(l, "config file %s: cannot parse", path);
-	fclose(l->f);
+		rc = config_fail(l, "config file %s: cannot parse", name);
 	l->f = NULL;
 	l->line = 0;
+	return rc;
+}
+
+static int read_config(struct loader *l)
+{
+	const char *path = l->o->config;
+	FILE *f = fopen(path, "r");
+	int rc;
+
+	if (f == NULL)
+		return BAD(l, OPT_CONFIG, "cannot read config file %s: %s", path, strerror(errno));
+	rc = read_ini(l, f, path);
+	fclose(f);
 	return rc;
 }
 
@@ -324,18 +337,9 @@ static int finish(struct loader *l)
 	return SPOD_OK;
 }
 
-int host_options_load(struct host_options *o, int argc, char **argv, char *err, size_t errcap)
+/* Every setting at its default, before any source is read. */
+static void options_defaults(struct host_options *o)
 {
-	struct loader l = {.o = o, .err = err, .errcap = errcap};
-	const char *env_config;
-	char none[1];
-
-	if (errcap == 0) {
-		l.err = none;
-		l.errcap = sizeof(none);
-	}
-	l.err[0] = '\0';
-
 	memset(o, 0, sizeof(*o));
 	o->enclave_conns = 2;
 	o->max_clients = 1024;
@@ -357,7 +361,21 @@ int host_options_load(struct host_options *o, int argc, char **argv, char *err, 
 	o->http_idle_timeout_s = SPOD_HTTP_DEFAULT_IDLE_TIMEOUT_S;
 	o->http_header_timeout_ms = SPOD_HTTP_DEFAULT_HEADER_MS;
 	o->http_call_timeout_ms = SPOD_HTTP_DEFAULT_CALL_MS;
+}
 
+int host_options_load(struct host_options *o, int argc, char **argv, char *err, size_t errcap)
+{
+	struct loader l = {.o = o, .err = err, .errcap = errcap};
+	const char *env_config;
+	char none[1];
+
+	if (errcap == 0) {
+		l.err = none;
+		l.errcap = sizeof(none);
+	}
+	l.err[0] = '\0';
+
+	options_defaults(o);
 	SPOD_TRY(read_flags(&l, argc, argv, 0));
 	if (o->action != HOST_ACTION_RUN)
 		return SPOD_OK;
@@ -372,6 +390,31 @@ int host_options_load(struct host_options *o, int argc, char **argv, char *err, 
 	SPOD_TRY(read_env(&l));
 	SPOD_TRY(read_flags(&l, argc, argv, 1));
 	return finish(&l);
+}
+
+int host_options_load_ini(struct host_options *o, const char *name, const char *text, size_t len,
+                          char *err, size_t errcap)
+{
+	struct loader l = {.o = o, .err = err, .errcap = errcap};
+	char none[1];
+	FILE *f;
+	int rc;
+
+	if (errcap == 0) {
+		l.err = none;
+		l.errcap = sizeof(none);
+	}
+	l.err[0] = '\0';
+	options_defaults(o);
+	if (len == 0)
+		return SPOD_OK; /* fmemopen refuses an empty buffer; an empty file sets nothing */
+	f = fmemopen((void *)text, len, "r");
+	if (f == NULL)
+		return config_fail(&l, "%s: cannot open the text in memory: %s", name,
+		                   strerror(errno));
+	rc = read_ini(&l, f, name);
+	fclose(f);
+	return rc;
 }
 
 int host_options_to_config(const struct host_options *o, struct spod_host_config *cfg)

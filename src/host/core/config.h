@@ -127,6 +127,17 @@ struct host_options {
 int host_options_load(struct host_options *o, int argc, char **argv, char *err, size_t errcap)
     __attribute__((warn_unused_result, nonnull));
 
+/*
+ * The config file's part of host_options_load alone, from text[0..len) in memory (no NUL
+ * needed) named name in messages: *o gets the defaults, then the INI settings; no flags, no
+ * environment, and none of the defaults and cross-setting checks that follow the sources
+ * (data directory, tls-cert with tls-key, the attest-root file). host_options_load reads a
+ * config file through the same parser. Returns SPOD_OK or SPOD_E_BAD_ARG with a one-line
+ * message in err as host_options_load gives it ("NAME:LINE: ..."). Used by the fuzz target.
+ */
+int host_options_load_ini(struct host_options *o, const char *name, const char *text, size_t len,
+                          char *err, size_t errcap) __attribute__((warn_unused_result, nonnull));
+
 /* Prints the --help text: every setting with its flag, variable, key and default. */
 void host_options_usage(FILE *out) __attribute__((nonnull));
 

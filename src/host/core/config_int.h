@@ -65,7 +65,7 @@ struct loader {
 	enum opt_src set_by[OPT__COUNT]; /* strongest source that set each setting */
 	unsigned line_of[OPT__COUNT];    /* config-file line that set it (SRC_FILE) */
 	unsigned in_file[OPT__COUNT];    /* times each key appeared in the config file */
-	const char *file;                /* config file path while it is read */
+	const char *file;                /* config file path (or text name) once it is read */
 	FILE *f;
 	unsigned line; /* lines of the config file read so far */
 	int failed;    /* err holds a message: stop */

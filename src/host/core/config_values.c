@@ -52,7 +52,7 @@ void config_locate(struct loader *l, enum opt_id id)
 		snprintf(l->err, l->errcap, "%s: ", env);
 		break;
 	case SRC_FILE:
-		snprintf(l->err, l->errcap, "%s:%u: %s: ", l->o->config, l->line_of[id], name);
+		snprintf(l->err, l->errcap, "%s:%u: %s: ", l->file, l->line_of[id], name);
 		break;
 	default:
 		snprintf(l->err, l->errcap, "%s: ", name);
