@@ -457,6 +457,7 @@ static int get_rule(struct conv *c, json_t *o, struct spod_policy_rule *r)
 		            "\"id\" must be 1 to %u printable ASCII characters "
 		            "without spaces",
 		            SPOD_POLICY_ID_MAX_BYTES);
+	c->rule_id = s;
 	if (strcmp(s, "default") == 0)
 		return fail(c, SPOD_E_BAD_FIELD,
 		            "\"id\" \"default\" is reserved for the default deny");
