@@ -139,6 +139,27 @@ static void check_desk_example(void)
 	assert_string_equal(d.reason, "max_token_amount: 50000000000 base units would be exceeded");
 }
 
+/*
+ * tests/fuzz/make_policy_corpus.py encodes the same examples with its own CBOR encoder (after a
+ * 96-byte summary header): the converter's bytes must be those.
+ */
+static void check_python_encoding(int n)
+{
+	char path[512];
+	uint8_t *seed = malloc(SPOD_POLICY_MAX_BYTES + 96);
+	assert_non_null(seed);
+	snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/policy/doc%d.0", SPOD_SOURCE_DIR, n);
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		fail_msg("%s is missing: run tests/fuzz/make_policy_corpus.py", path);
+	size_t len = fread(seed, 1, SPOD_POLICY_MAX_BYTES + 96, f);
+	fclose(f);
+	assert_true(len > 96);
+	assert_int_equal(len - 96, g_len);
+	assert_memory_equal(seed + 96, g_cbor, g_len);
+	free(seed);
+}
+
 static void test_doc_examples(void **state)
 {
 	(void)state;
@@ -156,6 +177,7 @@ static void test_doc_examples(void **state)
 			fail_msg("example %d: %s", n + 1, g_err);
 		if (n == 0)
 			check_desk_example();
+		check_python_encoding(n + 1);
 		n++;
 		at = end + 3;
 	}
