@@ -377,8 +377,12 @@ int spod_policy_eval(const struct spod_policy *p, const struct spod_policy_state
 	return SPOD_OK;
 }
 
-/* Adds amt at time now to ring (see docs/policy.md, State); -1 on overflow. */
-static int ring_add(struct spod_policy_ring *ring, uint64_t now, const struct spod_u256 *amt)
+/*
+ * Adds amt at time now to ring (see docs/policy.md, State), or with apply 0 only checks that
+ * it can. Returns -1, changing nothing, when the bucket's sum would overflow.
+ */
+static int ring_add(struct spod_policy_ring *ring, uint64_t now, const struct spod_u256 *amt,
+                    int apply)
 {
 	uint64_t i = now / ring->width;
 	struct spod_policy_bucket *b = &ring->b[i % SPOD_POLICY_BUCKETS];
@@ -386,16 +390,19 @@ static int ring_add(struct spod_policy_ring *ring, uint64_t now, const struct sp
 
 	if (!b->used || b->index < i) {
 		/* Empty, or a bucket at least 64 widths old: no longer in any window. */
-		b->used = 1;
-		b->index = i;
-		b->sum = *amt;
+		if (apply) {
+			b->used = 1;
+			b->index = i;
+			b->sum = *amt;
+		}
 		return 0;
 	}
 	/* The same bucket, or a later one (the clock went back): kept the longer, conservatively.
 	 */
 	if (u256_add(&sum, &b->sum, amt) < 0)
 		return -1;
-	b->sum = sum;
+	if (apply)
+		b->sum = sum;
 	return 0;
 }
 
@@ -403,7 +410,6 @@ int spod_policy_commit(struct spod_policy_state *st, const struct spod_policy *p
                        const struct spod_tx_summary *tx, const struct spod_policy_decision *d,
                        uint64_t now_s)
 {
-	struct spod_policy_ring win, rate;
 	struct spod_u256 amt, one;
 
 	if (memcmp(st->policy_hash, p->hash, sizeof(p->hash)) != 0 || !d->allowed || d->rule < 0 ||
@@ -412,21 +418,23 @@ int spod_policy_commit(struct spod_policy_state *st, const struct spod_policy *p
 	const struct spod_policy_rule *r = &p->rules[d->rule];
 	if (r->effect != SPOD_POLICY_ALLOW)
 		return SPOD_E_BAD_ARG;
-	/* Work on copies so that a failure leaves st as it was. */
+	struct spod_policy_ring *win = NULL, *rate = NULL;
+	memset(&amt, 0, sizeof(amt));
+	u256_from_u64(&one, 1);
 	if (r->flags & SPOD_POLICY_R_WINDOW) {
-		win = st->windows[r->window_slot];
-		if (window_amount(r, tx, &amt) < 0 || ring_add(&win, now_s, &amt) < 0)
+		win = &st->windows[r->window_slot];
+		if (window_amount(r, tx, &amt) < 0 || ring_add(win, now_s, &amt, 0) < 0)
 			return SPOD_E_INTERNAL;
 	}
 	if (r->flags & SPOD_POLICY_R_RATE) {
-		rate = st->rates[r->rate_slot];
-		u256_from_u64(&one, 1);
-		if (ring_add(&rate, now_s, &one) < 0)
+		rate = &st->rates[r->rate_slot];
+		if (ring_add(rate, now_s, &one, 0) < 0)
 			return SPOD_E_INTERNAL;
 	}
-	if (r->flags & SPOD_POLICY_R_WINDOW)
-		st->windows[r->window_slot] = win;
-	if (r->flags & SPOD_POLICY_R_RATE)
-		st->rates[r->rate_slot] = rate;
+	/* Both checked first, so a failure leaves st as it was. */
+	if (win != NULL)
+		(void)ring_add(win, now_s, &amt, 1);
+	if (rate != NULL)
+		(void)ring_add(rate, now_s, &one, 1);
 	return SPOD_OK;
 }
