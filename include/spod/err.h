@@ -52,7 +52,8 @@ enum spod_err {
 	SPOD_E_BAD_SHARE = -36,       /* custodian share refused (wrong, duplicate, inconsistent) */
 	SPOD_E_REPLAYED = -37,      /* provisioning message replayed, or for another attestation */
 	SPOD_E_MODE_CONFLICT = -38, /* the enclave's seal mode differs from the one asked for */
-	SPOD_E__MIN = -39           /* one past the last code; keep last */
+	SPOD_E_POLICY_DENIED = -39, /* the key's policy refuses this transaction or message */
+	SPOD_E__MIN = -40           /* one past the last code; keep last */
 };
 
 /* Stable identifier such as "KEY_NOT_FOUND"; "UNKNOWN" for codes outside the table. */

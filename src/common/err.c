@@ -14,10 +14,11 @@ struct err_entry {
  * CLI exit codes (docs/cli.md): 0 ok, 1 internal, 2 usage, 3 unavailable/io,
  * 4 not found, 5 request rejected, 6 signature invalid, 7 not authorized.
  * HTTP statuses (docs/openapi.yaml): 400 for what describes the request's input, 401/403/429
- * for the token, 404 no such key, 409 a conflict with the pod's state (a label in use, another
- * seal key or mode, a replay), 413 too large, 422 a sealed key refused, 502 a peer that answered
- * nonsense, 503/504 the pod out of reach, 507 keystore full, 500 for the rest (including the
- * frame faults only a bug in spod-host's HTTP layer could cause).
+ * for the token (403 also for a key's policy refusing the request), 404 no such key, 409 a conflict
+ * with the pod's state (a label in use, another seal key or mode, a replay), 413 too large, 422 a
+ * sealed key refused, 502 a peer that answered nonsense, 503/504 the pod out of reach, 507 keystore
+ * full, 500 for the rest (including the frame faults only a bug in spod-host's HTTP layer could
+ * cause).
  */
 static const struct err_entry err_table[] = {
     [0] = {"OK", "success", 0, 200},
@@ -61,6 +62,7 @@ static const struct err_entry err_table[] = {
     [37] = {"REPLAYED", "provisioning message replayed or not for this enclave's attestation", 5,
             409},
     [38] = {"MODE_CONFLICT", "the enclave's seal mode differs from the one asked for", 5, 409},
+    [39] = {"POLICY_DENIED", "refused by the key's policy", 5, 403},
 };
 
 _Static_assert(sizeof(err_table) / sizeof(err_table[0]) == (size_t)-SPOD_E__MIN,

@@ -38,6 +38,12 @@ enum spod_tx_kind {
 	SPOD_TX_ETH_EIP712 = 8,    /* EIP-712 typed data */
 	SPOD_TX_SOL_LEGACY = 16,   /* Solana legacy message */
 	SPOD_TX_SOL_V0 = 17,       /* Solana v0 message (address lookup tables) */
+	/*
+	 * A raw digest or raw message sign: nothing was decoded, so only chain (when the key's
+	 * algorithm names one) and the bytes in digest/message are meaningful. A policy allows it
+	 * only with a rule that lists the "raw" kind (docs/policy.md).
+	 */
+	SPOD_TX_RAW = 32,
 };
 
 /* A view of bytes inside the decoded buffer; len 0 means absent. */

@@ -1655,6 +1655,7 @@ static void test_err_table(void **state)
 	    {SPOD_E_BAD_MODE, 400, 5},
 	    {SPOD_E_UNAUTHENTICATED, 401, 7},
 	    {SPOD_E_FORBIDDEN, 403, 7},
+	    {SPOD_E_POLICY_DENIED, 403, 5},
 	    {SPOD_E_KEY_NOT_FOUND, 404, 4},
 	    {SPOD_E_LABEL_TAKEN, 409, 5},
 	    {SPOD_E_TOO_LARGE, 413, 5},
@@ -1673,7 +1674,9 @@ static void test_err_table(void **state)
 	assert_int_equal(spod_err_to_status(SPOD_E_LABEL_TAKEN), 32);
 	assert_string_equal(spod_err_name(SPOD_E_KEY_NOT_FOUND), "KEY_NOT_FOUND");
 	assert_string_equal(spod_err_name(SPOD_E_BAD_KEY), "BAD_KEY");
-	static const uint16_t unknown[] = {(uint16_t)-SPOD_E__MIN, 40, 100, 0x8000, 0xffff};
+	assert_string_equal(spod_err_name(SPOD_E_POLICY_DENIED), "POLICY_DENIED");
+	assert_int_equal(spod_err_to_status(SPOD_E_POLICY_DENIED), 39);
+	static const uint16_t unknown[] = {(uint16_t)-SPOD_E__MIN, 41, 100, 0x8000, 0xffff};
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
 		assert_int_equal(spod_err_from_status(unknown[i]), SPOD_E_PROTOCOL);
 }
