@@ -95,6 +95,36 @@ static size_t contracts(const struct spod_tx_summary *tx, unsigned kind,
 	return n;
 }
 
+/*
+ * True when the rule names the token: in `contracts`, in `max_token_amount` or as its
+ * window's asset. An empty token (an SPL Transfer, which does not name its mint) is never
+ * named.
+ */
+static int token_named(const struct spod_policy *p, const struct spod_policy_rule *r,
+                       const struct spod_view *token)
+{
+	if (token->len == 0)
+		return 0;
+	if (in_views(p, r->contracts, token->ptr, token->len))
+		return 1;
+	for (uint16_t i = 0; i < r->token_limits.n; i++)
+		if (view_eq(&p->token_limits[r->token_limits.off + i].token, token->ptr,
+		            token->len))
+			return 1;
+	return (r->flags & SPOD_POLICY_R_WINDOW_TOKEN) &&
+	       view_eq(&r->window_token, token->ptr, token->len);
+}
+
+static int has_unnamed_token(const struct spod_policy *p, const struct spod_policy_rule *r,
+                             const struct spod_tx_summary *tx)
+{
+	for (size_t i = 0; i < tx->n_transfers && i < SPOD_TX_MAX_TRANSFERS; i++)
+		if (tx->transfers[i].asset == SPOD_ASSET_TOKEN &&
+		    !token_named(p, r, &tx->transfers[i].token))
+			return 1;
+	return 0;
+}
+
 /* At least one subject, and every one in the list. */
 static int all_in(const struct spod_policy *p, struct spod_policy_list l, const struct spod_view *s,
                   size_t n)
@@ -139,8 +169,17 @@ static int rule_matches(const struct spod_policy *p, const struct spod_policy_ru
 		/* What nothing describes completely is allowed only by a rule that says so. */
 		if (kind == 0)
 			return 0;
-		if ((tx->flags & SPOD_POLICY_UNKNOWN_FLAGS) &&
-		    !(r->flags & SPOD_POLICY_R_ALLOW_UNKNOWN))
+		uint32_t unknown = tx->flags & SPOD_POLICY_UNKNOWN_FLAGS;
+		/* A rule that lists the calls or programs it allows is explicit about them. */
+		if (r->selectors.n)
+			unknown &= ~SPOD_TXF_UNKNOWN_CALL;
+		if (r->programs.n)
+			unknown &= ~SPOD_TXF_UNKNOWN_PROGRAM;
+		if (unknown && !(r->flags & SPOD_POLICY_R_ALLOW_UNKNOWN))
+			return 0;
+		/* Tokens move only under a rule that names each of them (token_named): a rule
+		 * that names none allows native value alone, whatever its recipients. */
+		if (has_unnamed_token(p, r, tx))
 			return 0;
 		if (kind == SPOD_POLICY_KIND_RAW && !(r->kinds & (1u << SPOD_POLICY_KIND_RAW)))
 			return 0;
