@@ -15,7 +15,10 @@ export SPOD_BIN
 tc() { "$PY" "$SPOD_SRC/tests/integration/token_cache.py" "$1" "$T_DIR/spod.sock" "$SPOD_SRC" \
 	"$URL" "$HOST_PID" "${@:2}"; }
 
-run tc churn 300
+RSS_ARG=()
+# ASan's quarantine keeps freed memory resident: there the gauge is the measure.
+grep -q "sanitizer build" "$T_DIR/enclave.1.log" && RSS_ARG=(--no-rss)
+run tc churn 300 "${RSS_ARG[@]}"
 log "$OUT"
 
 log "a key.generate in flight while its connection closes and its token is revoked"
