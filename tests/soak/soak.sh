@@ -4,10 +4,10 @@
 # pod, over the binary unix socket and the HTTP API on 127.0.0.1, reopening their connections
 # every few hundred requests and minting, using, revoking (or letting expire) API tokens
 # (tests/soak/soak_client.py), while spod-enclave is killed with SIGKILL every
-# SOAK_RESTART_S (20) seconds, restarted and given two of the three custodians' shares, after
+# SOAK_RESTART_S (20; 5 in the short mode) seconds, restarted and given two of the three custodians' shares, after
 # which spod-host replays the sealed keys (as tests/integration/custodian.sh does).
 # soak_driver.py samples spod-host's RSS and descriptors from /proc into samples.csv (every
-# SOAK_SAMPLE_S = 5 s; a line printed every minute); soak_check.py joins every acknowledged
+# SOAK_SAMPLE_S = 1 s; a line printed every minute); soak_check.py joins every acknowledged
 # signature with the audit log, judges the outcomes, the token refusals and whether RSS and
 # descriptors stayed flat, and prints the summary. SOAK_OUT=DIR keeps the samples, the
 # summary and the host log there.
@@ -17,7 +17,9 @@ source "$(dirname "$0")/../integration/lib.sh"
 
 CLIENTS=${SOAK_CLIENTS:-10}
 REQUESTS=${SOAK_REQUESTS:-100000}
-RESTART_S=${SOAK_RESTART_S:-20}
+# The short mode (fewer than 10 000 requests a client, about a minute) restarts every 5 s so
+# it sees restarts too.
+RESTART_S=${SOAK_RESTART_S:-$((REQUESTS < 10000 ? 5 : 20))}
 HTTP_THREADS=2
 T_STOP_GRACE=60 # a host with a long audit log may take a while to close
 SOAK_DIR=$T_DIR/soak

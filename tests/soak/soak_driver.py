@@ -3,7 +3,7 @@
 
 usage: soak_driver.py HOST_PID CLIENTS REQUESTS SOCKET HTTP_URL SRC KEYS_JSON DIR
 
-Every SOAK_SAMPLE_S seconds (default 5) spod-host's resident set (VmRSS from
+Every SOAK_SAMPLE_S seconds (default 1) spod-host's resident set (VmRSS from
 /proc/PID/status) and open descriptors (entries of /proc/PID/fd) go to DIR/samples.csv with
 the requests done so far and the enclave restarts done (lines of DIR/restarts, written by
 soak.sh's chaos loop); once a minute a line is printed. Stops early, failing, if the chaos
@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import soak_client  # noqa: E402
 
-SAMPLE_S = float(os.environ.get("SOAK_SAMPLE_S", "5"))
+SAMPLE_S = float(os.environ.get("SOAK_SAMPLE_S", "1"))
 PRINT_S = float(os.environ.get("SOAK_PRINT_S", "60"))
 
 
