@@ -32,7 +32,8 @@ generated() {
 	"$SPOD" --json audit tail --limit 50 | json_get \
 		'[r["result"] for r in d if r["kind"] == "key.generate" and r["token_id"] == "'"$TID"'"]'
 }
-wait_until 20 eval '[[ $(generated) != "[]" ]]' || fail "the held key.generate was not audited"
+audited() { [[ $(generated) != "[]" ]]; }
+wait_until 20 audited || fail "the held key.generate was not audited"
 log "held key.generate audited: $(generated)"
 run "$SPOD" audit verify
 pod_alive || fail "a daemon died"
