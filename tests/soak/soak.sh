@@ -101,7 +101,8 @@ FINAL_RSS=$(awk '/^VmRSS:/ {print $2}' "/proc/$HOST_PID/status")
 FINAL_FDS=$(find "/proc/$HOST_PID/fd" -mindepth 1 -maxdepth 1 | wc -l)
 GAUGE=$("$PY" "$SPOD_SRC/tests/integration/http_api.py" metric "$URL" "$SPOD_SRC" spod_clients)
 AUDIT=$("$SPOD" audit verify 2>&1) || true
-cp "$SOAK_DIR/samples.csv" "$T_DIR/host.log" "${SOAK_OUT:-$SOAK_DIR}/" 2>/dev/null || true
+cp "$SOAK_DIR/samples.csv" "$SOAK_DIR/restarts" "$T_DIR/host.log" "${SOAK_OUT:-$SOAK_DIR}/" \
+	2>/dev/null || true
 rc=0
 "$PY" "$SPOD_SRC/tests/soak/soak_check.py" "$SOAK_DIR" "$T_DIR/spod.db" "$FINAL_RSS" \
 	"$FINAL_FDS" "${GAUGE%.*}" "$HTTP_THREADS" "$AUDIT" | tee "$SOAK_DIR/summary.txt" || rc=$?

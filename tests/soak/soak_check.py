@@ -17,9 +17,10 @@ Checks:
     makes per connection; the spread is the noise already seen at steady state. A leak
     that grows with traffic rises by three quarters' worth between the two maxima while
     the spread holds one, so any leak larger than the noise fails;
-  - descriptors back at baseline: after the traffic, spod-host holds at most its descriptors
-    from before the traffic plus two per binary connection still open (the HTTP executors'
-    cached connections to its own socket, at most 8 per executor thread, src/host/http/cache.h).
+  - descriptors back at baseline: after the traffic and a last enclave restart, spod-host
+    holds at most its descriptors from before the traffic plus two per binary connection
+    still open (spod_clients, read at the same time: the HTTP executors' cached connections
+    to its own socket, at most 8 per executor thread, src/host/http/cache.h).
 """
 import glob
 import json
@@ -106,6 +107,9 @@ def main():
     rss_all = [r[1] for r in rows]
     fds_all = [r[2] for r in rows]
     restarts = rows[-1][4] if rows else 0
+    down_ms = []
+    if os.path.exists(os.path.join(d, "restarts")):
+        down_ms = [int(line.split()[1]) for line in open(os.path.join(d, "restarts"))]
     if len(first) < 2 or len(last) < 2:
         failures.append(f"too few RSS samples to judge ({len(rows)}): run longer or sample "
                         "more often (SOAK_SAMPLE_S)")
@@ -122,11 +126,13 @@ def main():
             rss_verdict += " -> GROWING"
         else:
             rss_verdict += " -> flat"
+    # The gauge and the final count are taken together, after the last restart, with every
+    # client gone: what spod-host holds beyond its start must be the HTTP cache's connections.
     fd_allow = base_fds + 2 * gauge
-    fd_verdict = (f"before traffic {base_fds}, after {end_fds} ({gauge} binary connections "
-                  f"still open, HTTP cache at most {threads * CACHE_PER_THREAD}): allowed "
-                  f"{fd_allow}")
-    if end_fds > fd_allow or gauge > threads * CACHE_PER_THREAD:
+    fd_verdict = (f"before traffic {base_fds}, after the traffic and a last restart "
+                  f"{final_fds} with {gauge} binary connections open (the HTTP executors' "
+                  f"cache, at most {threads * CACHE_PER_THREAD}): allowed {fd_allow}")
+    if final_fds > fd_allow or gauge > threads * CACHE_PER_THREAD:
         failures.append(f"descriptors not back at baseline: {fd_verdict}")
         fd_verdict += " -> LEAK"
     else:
@@ -153,7 +159,9 @@ def main():
     total = sum(counts.values())
     print("==== soak summary ====")
     print(f"duration {dur:.0f} s, {len(drv['exitcodes'])} clients, {total} outcomes counted, "
-          f"{restarts} enclave restarts (SIGKILL) during the traffic")
+          f"{restarts} enclave restarts (SIGKILL) during the traffic" +
+          (f", each down (kill to keys served again) {sum(down_ms) / len(down_ms):.0f} ms "
+           f"on average, {max(down_ms)} ms at most" if down_ms else ""))
     for front, ops in by_front.items():
         for op, outs in ops.items():
             print(f"  {front:4} {op:16} " + ", ".join(f"{o}: {n}" for o, n in
