@@ -7,6 +7,8 @@ FUZZ_BUILD   ?= build-fuzz
 BENCH_BUILD  ?= build-release
 BENCH_VSOCK  ?= 1
 BENCH_UNSEAL_KEYS ?= 10000
+SOAK_CLIENTS ?= 10
+SOAK_REQUESTS ?= 100000
 FUZZ_SECONDS ?= 30
 FUZZ_RUNS    ?= 10000000
 FUZZ_BUDGET  ?= 7200
@@ -16,7 +18,7 @@ CTEST        := ctest --output-on-failure --timeout 600 -j $(JOBS)
 SOURCES      := $(shell find src include tests bench examples -name '*.[ch]' 2>/dev/null)
 
 .PHONY: all deps build test unit sanitize fuzz fuzz-smoke fuzz-minimize bench run stop format format-check \
-        lint clean image image-lock image-pcrs image-inputs
+        lint clean soak image image-lock image-pcrs image-inputs
 
 all: build
 
@@ -81,6 +83,13 @@ bench: deps
 	./bench/unseal.sh $(BENCH_BUILD) $(BENCH_UNSEAL_KEYS)
 	@if [ "$(BENCH_VSOCK)" != 0 ]; then ./bench/vsock.sh $(BENCH_BUILD) $(BENCH_VSOCK_ARGS); \
 	 else echo "bench: vsock guest rows skipped (BENCH_VSOCK=0)"; fi
+
+# The soak (docs/testing.md, "Soak"): SOAK_CLIENTS clients x SOAK_REQUESTS mixed requests over
+# both fronts while the enclave is killed every 20 s; RSS and descriptors must stay flat.
+# SOAK_OUT=DIR keeps the samples, the summary and the host log.
+soak: build
+	SPOD_BIN=$(abspath $(BUILD)) SPOD_SRC=$(CURDIR) SOAK_CLIENTS=$(SOAK_CLIENTS) \
+	  SOAK_REQUESTS=$(SOAK_REQUESTS) bash tests/soak/soak.sh
 
 # The enclave image from the locked Debian packages of image/lock (docs/image.md):
 # $(BUILD)/image/spod-enclave.eif, its PCRs printed and compared with image/expected-pcrs.json.

@@ -5,8 +5,50 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* n rounded up to a whole number of pages, or 0 if that does not fit a size_t. */
+static size_t page_round(size_t n, size_t page)
+{
+	if (n > SIZE_MAX - page)
+		return 0;
+	return (n + page - 1) / page * page;
+}
+
+/*
+ * Maps [guard][rx][guard][tx][guard] for c, each buffer ending right at its guard page so the
+ * first byte written past it faults. Returns SPOD_OK or SPOD_E_NOMEM.
+ */
+static int conn_map(struct spod_conn *c, size_t rx_cap, size_t tx_cap)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	size_t page = ps > 0 ? (size_t)ps : 4096;
+	size_t rx_len = page_round(rx_cap, page);
+	size_t tx_len = page_round(tx_cap, page);
+	size_t total;
+	uint8_t *base;
+
+	if (rx_len == 0 || tx_len == 0 || rx_len > SIZE_MAX / 2 - 2 * page ||
+	    tx_len > SIZE_MAX / 2 - 2 * page)
+		return SPOD_E_NOMEM;
+	total = 3 * page + rx_len + tx_len;
+	base = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return SPOD_E_NOMEM;
+	if (mprotect(base + page, rx_len, PROT_READ | PROT_WRITE) < 0 ||
+	    mprotect(base + 2 * page + rx_len, tx_len, PROT_READ | PROT_WRITE) < 0) {
+		munmap(base, total);
+		return SPOD_E_NOMEM;
+	}
+	c->map = base;
+	c->map_len = total;
+	c->rx = base + page + (rx_len - rx_cap);
+	c->tx = base + 2 * page + rx_len + (tx_len - tx_cap);
+	return SPOD_OK;
+}
 
 int spod_conn_init(struct spod_conn *c, int fd, size_t rx_cap, size_t tx_cap)
 {
@@ -16,13 +58,7 @@ int spod_conn_init(struct spod_conn *c, int fd, size_t rx_cap, size_t tx_cap)
 		close(fd);
 		return SPOD_E_BAD_ARG;
 	}
-	c->rx = malloc(rx_cap);
-	c->tx = malloc(tx_cap);
-	if (c->rx == NULL || c->tx == NULL) {
-		free(c->rx);
-		free(c->tx);
-		c->rx = NULL;
-		c->tx = NULL;
+	if (conn_map(c, rx_cap, tx_cap) < 0) {
 		close(fd);
 		return SPOD_E_NOMEM;
 	}
@@ -36,8 +72,8 @@ void spod_conn_free(struct spod_conn *c)
 {
 	if (c->fd >= 0)
 		close(c->fd);
-	free(c->rx);
-	free(c->tx);
+	if (c->map != NULL)
+		munmap(c->map, c->map_len);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 }

@@ -27,17 +27,23 @@ struct spod_conn {
 	size_t tx_cap;
 	size_t tx_start; /* first byte not yet written */
 	size_t tx_end;   /* one past the last committed byte */
+	/* rx and tx live in one private mapping of their own, between inaccessible guard
+	 * pages, so a closed connection gives its pages back to the system at once (heap
+	 * chunks this large would stay resident) and a write past either buffer faults. */
+	uint8_t *map;
+	size_t map_len;
 };
 
 /*
  * Initialises c around fd (ownership of fd passes to c). rx_cap must be at least
- * SPOD_FRAME_MAX_BYTES so any legal frame fits. Returns SPOD_OK, SPOD_E_BAD_ARG or SPOD_E_NOMEM
- * (fd is closed on failure).
+ * SPOD_FRAME_MAX_BYTES so any legal frame fits. The buffers are mapped, not allocated: their
+ * pages become resident as they are first written and return to the system when c is freed.
+ * Returns SPOD_OK, SPOD_E_BAD_ARG or SPOD_E_NOMEM (fd is closed on failure).
  */
 int spod_conn_init(struct spod_conn *c, int fd, size_t rx_cap, size_t tx_cap)
     __attribute__((warn_unused_result, nonnull));
 
-/* Closes the socket and frees the buffers; safe to call twice. */
+/* Closes the socket and unmaps the buffers; safe to call twice. */
 void spod_conn_free(struct spod_conn *c) __attribute__((nonnull));
 
 /*

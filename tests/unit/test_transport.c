@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -406,6 +408,71 @@ static void test_conn_init_bad_arg(void **state)
 	assert_int_equal(fcntl(sv[0], F_GETFD), -1);
 	assert_int_equal(errno, EBADF);
 	spod_conn_free(&c);
+	close(sv[1]);
+}
+
+/* Runs poke(c, i) in a child process; returns 1 when the child died instead of exiting 0. */
+static int child_faults(struct spod_conn *c, size_t i, void (*poke)(struct spod_conn *, size_t))
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit no_core = {0, 0};
+
+		setrlimit(RLIMIT_CORE, &no_core); /* a fault here is expected: no core file */
+		poke(c, i);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void poke_rx(struct spod_conn *c, size_t i)
+{
+	((volatile uint8_t *)c->rx)[i] = 0xa5;
+}
+
+static void poke_tx(struct spod_conn *c, size_t i)
+{
+	((volatile uint8_t *)c->tx)[i] = 0x5a;
+}
+
+/*
+ * The buffers are mapped, not allocated: every byte up to each capacity is usable, the byte
+ * past either buffer faults (guard pages), and freeing unmaps them (their pages go back to
+ * the system: spod-host's RSS does not ratchet up with connection churn).
+ */
+static void test_conn_buffers_mapped(void **state)
+{
+	/* an odd tx capacity: the buffer still ends right at its guard page */
+	const size_t rx_cap = SPOD_FRAME_MAX_BYTES, tx_cap = 3 * 4096 + 5;
+	struct spod_conn c;
+	unsigned char vec[1];
+	uint8_t *map;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(spod_conn_init(&c, sv[0], rx_cap, tx_cap), SPOD_OK);
+	assert_non_null(c.map);
+	memset(c.rx, 0x11, c.rx_cap);
+	memset(c.tx, 0x22, c.tx_cap);
+	assert_int_equal(c.rx[rx_cap - 1], 0x11);
+	assert_int_equal(c.tx[tx_cap - 1], 0x22);
+	assert_false(child_faults(&c, rx_cap - 1, poke_rx));
+	assert_false(child_faults(&c, tx_cap - 1, poke_tx));
+	assert_true(child_faults(&c, rx_cap, poke_rx));
+	assert_true(child_faults(&c, tx_cap, poke_tx));
+	map = c.map;
+	spod_conn_free(&c);
+	assert_null(c.map);
+	assert_int_equal(c.fd, -1);
+	/* unmapped: the kernel no longer knows the range (mincore fails with ENOMEM) */
+	assert_int_equal(mincore(map, 4096, vec), -1);
+	assert_int_equal(errno, ENOMEM);
+	spod_conn_free(&c); /* twice is harmless */
 	close(sv[1]);
 }
 
@@ -933,6 +1000,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_accept_peer, tmp_setup, tmp_teardown),
 	    cmocka_unit_test(test_bad_uri_struct),
 	    cmocka_unit_test(test_conn_init_bad_arg),
+	    cmocka_unit_test(test_conn_buffers_mapped),
 	    cmocka_unit_test(test_conn_byte_at_a_time),
 	    cmocka_unit_test(test_conn_many_frames_one_read),
 	    cmocka_unit_test(test_conn_compact_keeps_partial),

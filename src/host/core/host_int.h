@@ -72,7 +72,7 @@ struct host_token {
 	int64_t expires_ms; /* 0 = never */
 	int revoked;
 	int has_labels; /* some keys= entry names a label: look keys' labels up */
-	uint32_t refs;
+	uint32_t refs;  /* connections authenticated with it (host_client.tok) */
 	/* key.generate / key.import admitted and not yet answered (keys-max counts them) */
 	uint32_t keys_pending;
 	struct spod_auth_bucket bucket;       /* rate= */
@@ -101,8 +101,8 @@ struct host_audit {
 	char label[SPOD_LABEL_MAX_BYTES + 1]; /* key.generate; "" for none */
 	uint8_t token_id[SPOD_STORE_TOKEN_ID_BYTES];
 	/* key.generate, key.import: the token, whose keys_pending counts this request until
-	 * the audit is freed, and whose labels= the enclave's answer must obey. Token cache
-	 * entries live as long as the host. */
+	 * the audit is freed, and whose labels= the enclave's answer must obey. The cache
+	 * entry is kept while keys_pending is not 0, even once the token is revoked. */
 	struct host_token *creator;
 	uint32_t n;
 	struct host_audit_item items[]; /* n of them */
@@ -209,8 +209,9 @@ struct spod_host {
 	/* db.c, tokens.c */
 	struct spod_store *store;
 	struct host_checkpointer *checkpointer;
-	struct host_token *tokens;
-	void *md_ctx; /* EVP_MD_CTX for message digests (admit.c) */
+	struct host_token *tokens; /* the token cache (tokens.c) */
+	uint32_t ntokens;          /* its entries */
+	void *md_ctx;              /* EVP_MD_CTX for message digests (admit.c) */
 	/* journal.c: audit facts, and answers held until their audit records are committed */
 	struct host_audit *pending_labels;
 	struct host_audit *spare_audits; /* single-item ones, reused (linked by next_label) */

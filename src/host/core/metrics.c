@@ -106,6 +106,9 @@ size_t host_metrics_render(const struct host_metrics *m, char *buf, size_t cap)
 	gauge(&o, "spod_clients_unauthenticated",
 	      "Application connections that have not authenticated (hello) yet.",
 	      get(&m->clients_unauth));
+	gauge(&o, "spod_tokens_cached",
+	      "API tokens held in memory: in use by a connection or a request, or still valid.",
+	      get(&m->tokens_cached));
 	counter(&o, "spod_hello_timeouts_total",
 	        "Connections closed because they did not authenticate within hello-timeout.",
 	        get(&m->hello_timeouts));

@@ -45,6 +45,7 @@ struct host_metrics {
 	atomic_uint_fast64_t conns_refused;       /* newcomers closed at once: no room */
 	atomic_uint_fast64_t accept_pauses;       /* listeners rested: out of descriptors */
 	atomic_uint_fast64_t enclave_stalls;      /* enclave connections closed as stalled */
+	atomic_uint_fast64_t tokens_cached;       /* token cache entries (tokens.c) */
 	/* storage gauges, sampled every HOST_DBSTAT_MS off the signing path (dbstat.c) */
 	atomic_uint_fast64_t db_bytes;       /* database file + WAL */
 	atomic_uint_fast64_t disk_free;      /* bytes of the file system free for us */

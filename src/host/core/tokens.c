@@ -2,6 +2,11 @@
  * API tokens as spod-host holds them while connections use them (docs/auth.md): the cache of
  * token records, found by hash at hello and re-read every HOST_REFRESH_MS so a revocation
  * reaches open connections, and the hello that authenticates a connection.
+ *
+ * An entry lives while its token can still be used (its rate buckets and keys-max count must
+ * survive reconnections) and, after it is revoked or expired, until nothing points to it:
+ * no connection (refs, cl->tok) and no key request in flight (keys_pending, audit->creator).
+ * The refresh frees it then, so minting and revoking tokens does not grow the host.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +50,9 @@ int host_token_get(struct spod_host *h, struct host_token **out,
 		if (spod_auth_hash_equal(t->hash, hash))
 			break;
 	if (t == NULL) {
+		/* Nothing to cache for a token that can no longer be used. */
+		if (spod_auth_token_valid(rec.expires_ms, rec.revoked_ms != 0, host_wall_ms()) < 0)
+			return SPOD_E_UNAUTHENTICATED;
 		t = calloc(1, sizeof(*t));
 		if (t == NULL)
 			return SPOD_E_NOMEM;
@@ -55,12 +63,15 @@ int host_token_get(struct spod_host *h, struct host_token **out,
 			free(t);
 			return rc;
 		}
-		/* Kept while the host runs, so reconnecting does not refill the buckets (nor
-		 * forget the token's key requests in flight); audits point to it. */
+		/* Kept while the token is valid, so reconnecting does not refill the buckets
+		 * (nor forget the token's key requests in flight), and after that while a
+		 * connection or an audit points to it (host_tokens_refresh). */
 		spod_auth_bucket_init(&t->bucket, t->scopes.rate_per_s, host_now_ns());
 		spod_auth_bucket_init(&t->audit_bucket, t->scopes.audit_rate, host_now_ns());
 		t->next = h->tokens;
 		h->tokens = t;
+		h->ntokens++;
+		host_metrics_set(&h->metrics.tokens_cached, h->ntokens);
 	} else {
 		SPOD_TRY(token_load(t, &rec));
 	}
@@ -73,26 +84,53 @@ int host_token_usable(const struct host_token *t)
 	return spod_auth_token_valid(t->expires_ms, t->revoked, host_wall_ms());
 }
 
+/* Re-reads t's record. Returns SPOD_OK, or an error of the store (t unchanged). */
+static int token_reread(struct spod_host *h, struct host_token *t)
+{
+	struct spod_store_token rec;
+	int rc;
+
+	if (t->revoked)
+		return SPOD_OK; /* revocation is final */
+	rc = spod_store_token_find_hash(h->store, &rec, t->hash);
+	if (rc == SPOD_E_KEY_NOT_FOUND)
+		t->revoked = 1;
+	else if (rc < 0)
+		return rc;
+	else if (token_load(t, &rec) < 0)
+		t->revoked = 1;
+	return SPOD_OK;
+}
+
+/* 1 when t can never be used again and nothing refers to it: it may be freed. */
+static int token_droppable(const struct host_token *t)
+{
+	return t->refs == 0 && t->keys_pending == 0 && host_token_usable(t) < 0;
+}
+
 void host_tokens_refresh(struct spod_host *h)
 {
-	for (struct host_token *t = h->tokens; t != NULL; t = t->next) {
-		struct spod_store_token rec;
-		int rc;
+	struct host_token **p = &h->tokens;
+	int stale = 0;
 
-		if (t->revoked)
-			continue; /* revocation is final */
-		rc = spod_store_token_find_hash(h->store, &rec, t->hash);
-		if (rc == SPOD_E_KEY_NOT_FOUND) {
-			t->revoked = 1;
-		} else if (rc < 0) {
+	while (*p != NULL) {
+		struct host_token *t = *p;
+
+		if (!stale && token_reread(h, t) < 0) {
 			/* Keep the last known state; the next round tries again. */
 			spod_warn("cannot re-read token records: %s",
 			          spod_store_last_error(h->store));
-			return;
-		} else if (token_load(t, &rec) < 0) {
-			t->revoked = 1;
+			stale = 1;
 		}
+		if (token_droppable(t)) {
+			*p = t->next;
+			free(t);
+			h->ntokens--;
+			continue;
+		}
+		p = &t->next;
 	}
+	host_metrics_set(&h->metrics.tokens_cached, h->ntokens);
 }
 
 void host_tokens_free(struct spod_host *h)
@@ -102,6 +140,7 @@ void host_tokens_free(struct spod_host *h)
 		h->tokens = t->next;
 		free(t);
 	}
+	h->ntokens = 0;
 }
 
 /*
