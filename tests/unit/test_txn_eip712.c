@@ -4,7 +4,8 @@
  *   - the Mail example of the EIP-712 text, to its published domain separator, hashStruct
  *     and digest;
  *   - every vector of tests/data/ethereum/eip712.txt (ethers v6 TypedDataEncoder; see its
- *     README): the three hashes and the summary's domain fields;
+ *     README): the three hashes and the summary's domain fields, and the converter's CBOR
+ *     byte for byte against tests/fuzz/make_eip712_corpus.py's independent Python encoding;
  * then CBOR the decoder must refuse, each with its code (missing and extra members, unknown
  * types, out-of-range and non-minimal integers, wrong lengths, non-canonical heads, type
  * cycles, nesting past the depth cap, caps), and JSON the converter must refuse with a
@@ -138,6 +139,16 @@ static void test_ethers_vectors(void **state)
 			snprintf(name, sizeof(name), "%s", val);
 		} else if (strcmp(line, "json") == 0) {
 			n = convert_ok(cbor, val);
+			char path[512];
+			static uint8_t py[MAX_BYTES];
+			snprintf(path, sizeof(path), "%s/eip712/%s.cbor", SPOD_FUZZ_CORPUS, name);
+			FILE *pf = fopen(path, "rb");
+			if (!pf)
+				fail_msg("%s: no seed %s", name, path);
+			size_t pn = fread(py, 1, sizeof(py), pf);
+			fclose(pf);
+			assert_int_equal(pn, n);
+			assert_memory_equal(py, cbor, n);
 			int rc = spod_txn_eip712_decode_parts(cbor, n, &s, ds, mh);
 			if (rc != SPOD_OK)
 				fail_msg("%s: decode %s", name, spod_err_name(rc));
