@@ -208,9 +208,12 @@ static int put_int(struct conv *c, json_t *v, int is_signed, unsigned bits)
 	}
 	size_t i = 0;
 	if (is_signed) {
-		while (i < 32 && ((m[i] == 0x00 && (i == 31 || !(m[i + 1] & 0x80))) ||
-		                  (m[i] == 0xff && i < 31 && (m[i + 1] & 0x80))))
+		/* drop a leading byte that only repeats the sign of the next one */
+		while (i < 31 && ((m[i] == 0x00 && !(m[i + 1] & 0x80)) ||
+		                  (m[i] == 0xff && (m[i + 1] & 0x80))))
 			i++;
+		if (i == 31 && m[31] == 0)
+			i = 32; /* zero is the empty string */
 	} else {
 		while (i < 32 && m[i] == 0)
 			i++;
