@@ -102,6 +102,22 @@ static void test_mail_example(void **state)
 	assert_int_equal(spod_txn_eip712_decode(cbor, n, &s2), SPOD_OK);
 	assert_memory_equal(s2.digest, s.digest, 32);
 
+	/* JSON key order does not matter: members are written in declared order */
+	static const char reordered[] =
+	    "{\"message\":{\"contents\":\"Hello, Bob!\",\"to\":{\"wallet\":"
+	    "\"0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\",\"name\":\"Bob\"},"
+	    "\"from\":{\"wallet\":\"0xCD2A3D9F938E13CD947EC05ABC7FE734DF8DD826\",\"name\":\"Cow\"}}"
+	    ","
+	    "\"domain\":{\"verifyingContract\":\"0xcccccccccccccccccccccccccccccccccccccccc\","
+	    "\"chainId\":\"0x1\",\"version\":\"1\",\"name\":\"Ether Mail\"},"
+	    "\"primaryType\":\"Mail\",\"types\":{\"Mail\":[{\"name\":\"from\",\"type\":"
+	    "\"Person\"},{\"name\":\"to\",\"type\":\"Person\"},{\"name\":\"contents\","
+	    "\"type\":\"string\"}],\"Person\":[{\"name\":\"name\",\"type\":\"string\"},"
+	    "{\"name\":\"wallet\",\"type\":\"address\"}]}}";
+	uint8_t again[MAX_BYTES];
+	assert_int_equal(convert_ok(again, reordered), n);
+	assert_memory_equal(again, cbor, n);
+
 	/* every proper prefix is truncated, one more byte is trailing */
 	for (size_t k = 0; k < n; k++)
 		assert_int_equal(spod_txn_eip712_decode(cbor, k, &s2), SPOD_E_TRUNCATED);
