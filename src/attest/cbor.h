@@ -199,4 +199,18 @@ int spod_cbor_put_str(struct spod_cbor_writer *w, enum spod_cbor_major mt, const
 /* CBOR null (0xf6). */
 int spod_cbor_put_null(struct spod_cbor_writer *w) __attribute__((warn_unused_result, nonnull));
 
+/*
+ * The deterministic form (RFC 8949 §4.2.1 core requirements, as policies and EIP-712 typed
+ * data use it): reads the next item head with spod_cbor_next and refuses what the form does
+ * not allow: an indefinite length, a head longer than its shortest form, a tag, a float,
+ * undefined, a break. Booleans and null are accepted. Returns SPOD_OK, SPOD_E_TRUNCATED or
+ * SPOD_E_BAD_FIELD; on failure neither the reader nor *it changes.
+ */
+int spod_cbor_next_canon(struct spod_cbor_reader *r, struct spod_cbor_item *it)
+    __attribute__((warn_unused_result, nonnull));
+
+/* As spod_cbor_next_canon, and the item must be of this kind; otherwise SPOD_E_BAD_FIELD. */
+int spod_cbor_expect_canon(struct spod_cbor_reader *r, enum spod_cbor_kind kind,
+                           struct spod_cbor_item *it) __attribute__((warn_unused_result, nonnull));
+
 #endif

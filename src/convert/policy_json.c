@@ -14,6 +14,7 @@
 
 #include "common/hex.h"
 #include "convert/base58.h"
+#include "convert/eip55.h"
 #include "convert/policy_json.h"
 #include "crypto/hash.h"
 #include "policy/policy.h"
@@ -78,30 +79,6 @@ static int is_hex_digit(char ch)
 	return isxdigit((unsigned char)ch) != 0;
 }
 
-/* EIP-55: a mixed-case address must carry its checksum; all-lower or all-upper need not. */
-static int eip55_ok(const char *hex40)
-{
-	char lower[40];
-	uint8_t h[32];
-	int has_lower = 0, has_upper = 0;
-
-	for (size_t i = 0; i < 40; i++) {
-		has_lower |= hex40[i] >= 'a' && hex40[i] <= 'f';
-		has_upper |= hex40[i] >= 'A' && hex40[i] <= 'F';
-		lower[i] = (char)tolower((unsigned char)hex40[i]);
-	}
-	if (!(has_lower && has_upper))
-		return 1;
-	spod_keccak256(h, (const uint8_t *)lower, sizeof(lower));
-	for (size_t i = 0; i < 40; i++) {
-		unsigned nib = (h[i / 2] >> (i % 2 ? 0 : 4)) & 0xfu;
-		if (isalpha((unsigned char)lower[i]) &&
-		    (isupper((unsigned char)hex40[i]) != 0) != (nib >= 8))
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * An address: 0x + 40 hex digits (Ethereum, 20 bytes) or base58 of 32 bytes (Solana). chain
  * (0 any) picks the form; want (0 any) a length.
@@ -121,7 +98,7 @@ static int get_addr(struct conv *c, const char *key, json_t *v, unsigned chain, 
 			if (!is_hex_digit(s[i]))
 				return fail(c, SPOD_E_BAD_FIELD, "\"%s\": %.80s is not hex", key,
 				            s);
-		if (!eip55_ok(s + 2))
+		if (!spod_eip55_ok(s + 2))
 			return fail(c, SPOD_E_BAD_FIELD,
 			            "\"%s\": %.80s has a wrong EIP-55 checksum", key, s);
 		uint8_t *b = arena_take(c, 20);

@@ -1,92 +1,19 @@
 /*
- * The deterministic CBOR form (docs/policy.md): the project's CBOR reader reads each head, and
- * this file refuses every encoding but the shortest, so that one policy has one encoding.
- * A head is canonical when re-encoding its argument in shortest form (spod_cbor_head, the
- * writer every encoder here uses) gives back the bytes that were read.
+ * The deterministic CBOR form (docs/policy.md): heads are read with spod_cbor_next_canon
+ * (attest/cbor_canon.c), which refuses every encoding but the shortest, so that one policy
+ * has one encoding; map keys, amounts and 256-bit arithmetic are here.
  */
 #include <string.h>
 
 #include "policy/policy_int.h"
 #include "spod/err.h"
 
-static int major_of(enum spod_cbor_kind kind, enum spod_cbor_major *mt)
-{
-	switch (kind) {
-	case SPOD_CBOR_UINT:
-		*mt = SPOD_CBOR_MT_UINT;
-		return 1;
-	case SPOD_CBOR_NEGINT:
-		*mt = SPOD_CBOR_MT_NEGINT;
-		return 1;
-	case SPOD_CBOR_BSTR:
-		*mt = SPOD_CBOR_MT_BSTR;
-		return 1;
-	case SPOD_CBOR_TSTR:
-		*mt = SPOD_CBOR_MT_TSTR;
-		return 1;
-	case SPOD_CBOR_ARRAY:
-		*mt = SPOD_CBOR_MT_ARRAY;
-		return 1;
-	case SPOD_CBOR_MAP:
-		*mt = SPOD_CBOR_MT_MAP;
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-int pol_next(struct spod_cbor_reader *r, struct spod_cbor_item *it)
-{
-	struct spod_cbor_reader save = *r;
-	struct spod_cbor_item got;
-	enum spod_cbor_major mt;
-
-	SPOD_TRY(spod_cbor_next(r, &got));
-	if (got.kind == SPOD_CBOR_BOOL || got.kind == SPOD_CBOR_NULL) {
-		*it = got; /* one byte each: 0xf4, 0xf5, 0xf6 */
-		return SPOD_OK;
-	}
-	if (got.indef || !major_of(got.kind, &mt)) {
-		*r = save;
-		return SPOD_E_BAD_FIELD;
-	}
-	uint8_t head[SPOD_CBOR_HEAD_MAX_BYTES];
-	uint64_t arg = got.value;
-	size_t content = 0;
-	if (got.kind == SPOD_CBOR_BSTR || got.kind == SPOD_CBOR_TSTR) {
-		arg = got.len;
-		content = got.len;
-	}
-	size_t hn = spod_cbor_head(head, mt, arg);
-	size_t read = r->off - save.off;
-	if (read - content != hn || memcmp(save.buf + save.off, head, hn) != 0) {
-		*r = save;
-		return SPOD_E_BAD_FIELD;
-	}
-	*it = got;
-	return SPOD_OK;
-}
-
-int pol_expect(struct spod_cbor_reader *r, enum spod_cbor_kind kind, struct spod_cbor_item *it)
-{
-	struct spod_cbor_reader save = *r;
-	struct spod_cbor_item got;
-
-	SPOD_TRY(pol_next(r, &got));
-	if (got.kind != kind) {
-		*r = save;
-		return SPOD_E_BAD_FIELD;
-	}
-	*it = got;
-	return SPOD_OK;
-}
-
 int pol_key(struct spod_cbor_reader *r, uint64_t *prev, uint64_t *key)
 {
 	struct spod_cbor_reader save = *r;
 	struct spod_cbor_item it;
 
-	SPOD_TRY(pol_expect(r, SPOD_CBOR_UINT, &it));
+	SPOD_TRY(spod_cbor_expect_canon(r, SPOD_CBOR_UINT, &it));
 	if (it.value <= *prev) {
 		*r = save;
 		return SPOD_E_BAD_FIELD;
@@ -101,7 +28,7 @@ int pol_amount(struct spod_cbor_reader *r, struct spod_u256 *out)
 	struct spod_cbor_reader save = *r;
 	struct spod_cbor_item it;
 
-	SPOD_TRY(pol_expect(r, SPOD_CBOR_BSTR, &it));
+	SPOD_TRY(spod_cbor_expect_canon(r, SPOD_CBOR_BSTR, &it));
 	if (it.len > 32 || (it.len > 0 && it.ptr[0] == 0)) {
 		*r = save;
 		return SPOD_E_BAD_FIELD;

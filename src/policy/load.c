@@ -19,7 +19,7 @@ static int open_container(struct loader *l, enum spod_cbor_kind kind, uint64_t m
                           uint64_t *n)
 {
 	struct spod_cbor_item it;
-	SPOD_TRY(pol_expect(&l->r, kind, &it));
+	SPOD_TRY(spod_cbor_expect_canon(&l->r, kind, &it));
 	if (it.value < min)
 		return SPOD_E_BAD_FIELD;
 	if (it.value > max)
@@ -31,7 +31,7 @@ static int open_container(struct loader *l, enum spod_cbor_kind kind, uint64_t m
 static int read_uint(struct loader *l, uint64_t min, uint64_t max, uint64_t *v)
 {
 	struct spod_cbor_item it;
-	SPOD_TRY(pol_expect(&l->r, SPOD_CBOR_UINT, &it));
+	SPOD_TRY(spod_cbor_expect_canon(&l->r, SPOD_CBOR_UINT, &it));
 	if (it.value < min || it.value > max)
 		return SPOD_E_BAD_FIELD;
 	*v = it.value;
@@ -85,7 +85,7 @@ static int read_text(struct loader *l, size_t min, size_t max, int ascii, int sp
                      struct spod_view *out)
 {
 	struct spod_cbor_item it;
-	SPOD_TRY(pol_expect(&l->r, SPOD_CBOR_TSTR, &it));
+	SPOD_TRY(spod_cbor_expect_canon(&l->r, SPOD_CBOR_TSTR, &it));
 	if (it.len < min || it.len > max)
 		return SPOD_E_BAD_FIELD;
 	if (ascii ? !ascii_ok(it.ptr, it.len, spaces) : !utf8_ok(it.ptr, it.len))
@@ -99,7 +99,7 @@ static int read_text(struct loader *l, size_t min, size_t max, int ascii, int sp
 static int read_bytes(struct loader *l, size_t a, size_t b, struct spod_view *out)
 {
 	struct spod_cbor_item it;
-	SPOD_TRY(pol_expect(&l->r, SPOD_CBOR_BSTR, &it));
+	SPOD_TRY(spod_cbor_expect_canon(&l->r, SPOD_CBOR_BSTR, &it));
 	if (it.len != a && (b == 0 || it.len != b))
 		return SPOD_E_BAD_FIELD;
 	out->ptr = it.ptr;
@@ -341,7 +341,7 @@ static int read_rule_member(struct loader *l, struct spod_policy_rule *rule, uin
 		return read_rate(l, rule);
 	case RK_ALLOW_UNKNOWN:
 		/* Only true: false is written by leaving the key out, so it has one encoding. */
-		SPOD_TRY(pol_expect(&l->r, SPOD_CBOR_BOOL, &it));
+		SPOD_TRY(spod_cbor_expect_canon(&l->r, SPOD_CBOR_BOOL, &it));
 		if (it.value != 1)
 			return SPOD_E_BAD_FIELD;
 		rule->flags |= SPOD_POLICY_R_ALLOW_UNKNOWN;

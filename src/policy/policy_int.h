@@ -42,18 +42,6 @@ enum { WK_TOKEN = 1, WK_LIMIT = 2, WK_SECONDS = 3 };
 enum { QK_COUNT = 1, QK_SECONDS = 2 };
 enum { SK_VERSION = 1, SK_POLICY = 2, SK_WINDOWS = 3, SK_RATES = 4 };
 
-/*
- * Reads the next item head with spod_cbor_next and refuses what the deterministic form does
- * not allow: an indefinite length, a head longer than its shortest form, a tag, a float,
- * undefined, a break. Returns SPOD_OK, SPOD_E_TRUNCATED or SPOD_E_BAD_FIELD.
- */
-int pol_next(struct spod_cbor_reader *r, struct spod_cbor_item *it)
-    __attribute__((warn_unused_result, nonnull));
-
-/* The next item must be of this kind; otherwise SPOD_E_BAD_FIELD. */
-int pol_expect(struct spod_cbor_reader *r, enum spod_cbor_kind kind, struct spod_cbor_item *it)
-    __attribute__((warn_unused_result, nonnull));
-
 /* A map key: an unsigned integer greater than *prev (which it then becomes). */
 int pol_key(struct spod_cbor_reader *r, uint64_t *prev, uint64_t *key)
     __attribute__((warn_unused_result, nonnull));

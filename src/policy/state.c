@@ -89,7 +89,7 @@ static int read_count(struct spod_cbor_reader *r, enum spod_cbor_kind kind, uint
                       uint64_t max, uint64_t *n)
 {
 	struct spod_cbor_item it;
-	SPOD_TRY(pol_expect(r, kind, &it));
+	SPOD_TRY(spod_cbor_expect_canon(r, kind, &it));
 	if ((want != UINT64_MAX && it.value != want) || it.value > max)
 		return SPOD_E_BAD_FIELD;
 	*n = it.value;
@@ -145,7 +145,7 @@ static int decode(struct spod_policy_state *st, const struct spod_policy *p, con
 	SPOD_TRY(read_key(&r, &prev, SK_VERSION));
 	SPOD_TRY(read_count(&r, SPOD_CBOR_UINT, SPOD_POLICY_VERSION, SPOD_POLICY_VERSION, &v));
 	SPOD_TRY(read_key(&r, &prev, SK_POLICY));
-	SPOD_TRY(pol_expect(&r, SPOD_CBOR_BSTR, &it));
+	SPOD_TRY(spod_cbor_expect_canon(&r, SPOD_CBOR_BSTR, &it));
 	if (it.len != 32 || memcmp(it.ptr, p->hash, 32) != 0)
 		return SPOD_E_BAD_FIELD;
 	SPOD_TRY(read_key(&r, &prev, SK_WINDOWS));
