@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "common/utf8.h"
 #include "crypto/hash.h"
 #include "policy/policy_int.h"
 #include "spod/err.h"
@@ -47,40 +48,6 @@ static int ascii_ok(const uint8_t *s, size_t n, int spaces)
 	return 1;
 }
 
-/* Well-formed UTF-8 (RFC 3629): no overlong forms, surrogates or code points past U+10FFFF. */
-static int utf8_ok(const uint8_t *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		uint8_t c = s[i];
-		size_t k;
-		uint32_t cp, min;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			k = 1, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			k = 2, cp = c & 0x0f, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			k = 3, cp = c & 0x07, min = 0x10000;
-		} else {
-			return 0;
-		}
-		if (k > n - i - 1)
-			return 0;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + j] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += k + 1;
-	}
-	return 1;
-}
-
 static int read_text(struct loader *l, size_t min, size_t max, int ascii, int spaces,
                      struct spod_view *out)
 {
@@ -88,7 +55,7 @@ static int read_text(struct loader *l, size_t min, size_t max, int ascii, int sp
 	SPOD_TRY(spod_cbor_expect_canon(&l->r, SPOD_CBOR_TSTR, &it));
 	if (it.len < min || it.len > max)
 		return SPOD_E_BAD_FIELD;
-	if (ascii ? !ascii_ok(it.ptr, it.len, spaces) : !utf8_ok(it.ptr, it.len))
+	if (ascii ? !ascii_ok(it.ptr, it.len, spaces) : !spod_utf8_valid(it.ptr, it.len))
 		return SPOD_E_BAD_FIELD;
 	out->ptr = it.ptr;
 	out->len = it.len;

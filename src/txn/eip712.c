@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "attest/cbor.h"
+#include "common/utf8.h"
 #include "crypto/hash.h"
 #include "txn/eip712.h"
 
@@ -177,40 +178,6 @@ static int base_of(struct spod_view t, struct spod_view *base)
 		return SPOD_E_BAD_FIELD;
 	*base = t;
 	return SPOD_OK;
-}
-
-static int utf8_ok(const uint8_t *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		uint8_t b = s[i];
-		size_t need;
-		uint32_t cp, min;
-		if (b < 0x80) {
-			i++;
-			continue;
-		}
-		if ((b & 0xe0) == 0xc0) {
-			need = 1, cp = b & 0x1fu, min = 0x80;
-		} else if ((b & 0xf0) == 0xe0) {
-			need = 2, cp = b & 0x0fu, min = 0x800;
-		} else if ((b & 0xf8) == 0xf0) {
-			need = 3, cp = b & 0x07u, min = 0x10000;
-		} else {
-			return 0;
-		}
-		if (need > n - i - 1)
-			return 0;
-		for (size_t k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3fu);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += need + 1;
-	}
-	return 1;
 }
 
 static void put_view(struct spod_keccak256_ctx *k, struct spod_view v)
@@ -400,7 +367,7 @@ static int enc_value(struct e_ctx *c, struct spod_cbor_reader *r, struct spod_vi
 		return SPOD_OK;
 	case B_STRING:
 		SPOD_TRY(spod_cbor_expect_canon(r, SPOD_CBOR_TSTR, &it));
-		if (!utf8_ok(it.ptr, it.len))
+		if (!spod_utf8_valid(it.ptr, it.len))
 			return SPOD_E_BAD_FIELD;
 		spod_keccak256(word, it.ptr, it.len);
 		return SPOD_OK;
