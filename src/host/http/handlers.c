@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "common/hex.h"
-#include "host/http/b64.h"
+#include "common/b64.h"
 #include "host/http/seal_json.h"
 #include "spod/err.h"
 
@@ -200,12 +200,12 @@ static void reply_batch(struct spod_http_reply *r, const struct spod_http_call *
 
 static void reply_doc(struct spod_http_reply *r, const struct spod_http_call *call)
 {
-	size_t cap = spod_http_b64_len(call->out.doc.len) + 1;
+	size_t cap = spod_b64_len(call->out.doc.len) + 1;
 	char *text = malloc(cap);
 	json_t *obj = NULL;
 
 	if (text != NULL &&
-	    spod_http_b64_encode(text, cap, call->out.doc.doc, call->out.doc.len) == SPOD_OK)
+	    spod_b64_encode(text, cap, call->out.doc.doc, call->out.doc.len) == SPOD_OK)
 		obj = json_pack("{s:s}", "document", text);
 	free(text);
 	if (obj == NULL) {

@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "common/hex.h"
-#include "host/http/b64.h"
+#include "common/b64.h"
 #include "spod/err.h"
 
 /* Where a field sits, for messages: prefix "" and name "body", or "items[3]." and "items[3]". */
@@ -86,7 +86,7 @@ static int decode_bytes(uint8_t *out, size_t cap, size_t *n, const json_t *v, in
 	text = json_string_value(v);
 	len = json_string_length(v);
 	if (base64) {
-		rc = spod_http_b64_decode(out, cap, n, text, len);
+		rc = spod_b64_decode(out, cap, n, text, len);
 		if (rc == SPOD_E_BAD_ARG)
 			return refuse(err, rc, "%s%s: not valid base64", at->prefix, field);
 		return rc;
