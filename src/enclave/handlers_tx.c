@@ -27,25 +27,36 @@ struct tx_signing {
 	size_t sol_msg_off;      /* Solana: the message inside req->tx */
 };
 
-/* Decodes the request's transaction into t->sum and checks the key may sign it. */
-static int decode(struct tx_signing *t)
+/*
+ * Decodes the request's transaction into t->sum and checks the key may sign it; *why says
+ * what was wrong when the decoder's code alone would not.
+ */
+static int decode(struct tx_signing *t, const char **why)
 {
 	const struct spod_sign_tx_req *r = t->req;
 	size_t sigs_off, n_sigs, msg_len;
+	int rc;
 
 	if (r->chain == SPOD_TX_CHAIN_ETHEREUM) {
-		if (t->key->sk.alg != SPOD_ALG_SECP256K1)
+		if (t->key->sk.alg != SPOD_ALG_SECP256K1) {
+			*why = "Ethereum transactions are signed by a secp256k1 key (BAD_MODE)";
 			return SPOD_E_BAD_MODE;
+		}
 		return spod_txn_eth_decode(r->tx, r->tx_len, &t->sum, &t->eth);
 	}
-	if (t->key->sk.alg != SPOD_ALG_ED25519)
+	if (t->key->sk.alg != SPOD_ALG_ED25519) {
+		*why = "Solana transactions are signed by an ed25519 key (BAD_MODE)";
 		return SPOD_E_BAD_MODE;
+	}
 	SPOD_TRY(
 	    spod_txn_sol_split(r->tx, r->tx_len, &sigs_off, &n_sigs, &t->sol_msg_off, &msg_len));
 	SPOD_TRY(spod_txn_sol_summarize(r->tx + t->sol_msg_off, msg_len, &t->sum));
 	/* The key must be one of the message's required signers; BAD_ARG when it is not. */
-	return spod_txn_sol_signer_slot(t->sum.message.ptr, t->sum.message.len, t->key->pub,
-	                                &t->sol_slot);
+	rc = spod_txn_sol_signer_slot(t->sum.message.ptr, t->sum.message.len, t->key->pub,
+	                              &t->sol_slot);
+	if (rc == SPOD_E_BAD_ARG)
+		*why = "the key is not a required signer of this transaction (BAD_ARG)";
+	return rc;
 }
 
 /* Signs and writes the signed transaction to dst[0..room). */
@@ -101,7 +112,7 @@ int spod_enclave_do_sign_tx(struct spod_enclave_state *st, const struct spod_fra
 	t.key = spod_keystore_find(st->keys, req.key_id);
 	if (t.key == NULL)
 		return SPOD_E_KEY_NOT_FOUND;
-	SPOD_TRY(decode(&t));
+	SPOD_TRY(decode(&t, &st->why));
 
 	/*
 	 * POLICY GATE (issue 13): the key's policy is evaluated over t.sum here, after the

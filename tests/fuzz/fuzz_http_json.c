@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/http/b64.h"
+#include "common/b64.h"
 #include "host/http/json_req.h"
 #include "spod/err.h"
 #include "spod/wire.h"
@@ -113,13 +113,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(rc != SPOD_OK || size == 2 * SPOD_KEY_ID_BYTES);
 
 	/* base64 that decodes must encode back to the same text (one text per byte string). */
-	rc = spod_http_b64_decode(decoded, sizeof(decoded), &n, text, size);
+	rc = spod_b64_decode(decoded, sizeof(decoded), &n, text, size);
 	if (rc == SPOD_OK) {
-		size_t cap = spod_http_b64_len(n) + 1;
+		size_t cap = spod_b64_len(n) + 1;
 		char *again = malloc(cap);
 
 		CHECK(again != NULL);
-		CHECK(spod_http_b64_encode(again, cap, decoded, n) == SPOD_OK);
+		CHECK(spod_b64_encode(again, cap, decoded, n) == SPOD_OK);
 		CHECK(strlen(again) == size && memcmp(again, text, size) == 0);
 		free(again);
 	} else {

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "host/http/b64.h"
+#include "common/b64.h"
 #include "host/http/json_req.h"
 #include "spod/err.h"
 #include "spod/wire.h"
@@ -481,7 +481,7 @@ static size_t envelope_body(size_t n)
 	assert_true(n <= sizeof(bytes));
 	for (size_t i = 0; i < n; i++)
 		bytes[i] = (uint8_t)i;
-	assert_int_equal(spod_http_b64_encode(text + len, sizeof(text) - len, bytes, n), SPOD_OK);
+	assert_int_equal(spod_b64_encode(text + len, sizeof(text) - len, bytes, n), SPOD_OK);
 	len += strlen(text + len);
 	len += (size_t)snprintf(text + len, sizeof(text) - len, "\"}");
 	return len;
