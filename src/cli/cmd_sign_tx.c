@@ -9,7 +9,7 @@
 #include "cli/cli.h"
 #include "common/b64.h"
 #include "common/hex.h"
-#include "convert/base58.h"
+#include "convert/tx_text.h"
 
 #define OPT(o) (1ull << (o))
 
@@ -74,68 +74,15 @@ static int read_tx(const struct cli *cli, uint8_t chain, uint8_t *tx, size_t *le
 	return 0;
 }
 
-static const char *kind_name(uint8_t kind)
-{
-	switch (kind) {
-	case 1:
-		return "legacy";
-	case 2:
-		return "eip2930";
-	case 3:
-		return "eip1559";
-	case 4:
-		return "eip4844";
-	case 5:
-		return "eip7702";
-	case 16:
-		return "legacy";
-	case 17:
-		return "v0";
-	default:
-		return "unknown";
-	}
-}
-
-/* A 256-bit big-endian amount in decimal. */
-static void print_amount(const uint8_t be[32])
-{
-	uint8_t n[32];
-	char digits[80];
-	size_t nd = 0;
-	int nonzero;
-
-	memcpy(n, be, sizeof(n));
-	do {
-		unsigned rem = 0;
-
-		nonzero = 0;
-		for (size_t i = 0; i < sizeof(n); i++) {
-			unsigned cur = rem << 8 | n[i];
-			n[i] = (uint8_t)(cur / 10);
-			rem = cur % 10;
-			nonzero |= n[i];
-		}
-		digits[nd++] = (char)('0' + rem);
-	} while (nonzero);
-	while (nd > 0)
-		putchar(digits[--nd]);
-}
-
 /* An address: 0x-hex on Ethereum, base58 on Solana; null when absent. */
 static void print_addr(uint8_t chain, const uint8_t *p, size_t len)
 {
-	char b58[64];
+	char text[SPOD_TX_ADDR_TEXT_BYTES];
 
-	if (len == 0) {
+	if (len == 0 || spod_tx_addr_text(text, chain, p, len) < 0)
 		printf("null");
-	} else if (chain == SPOD_TX_CHAIN_SOLANA && len == 32 &&
-	           spod_base58_encode(b58, sizeof(b58), p, len) == SPOD_OK) {
-		printf("\"%s\"", b58);
-	} else {
-		printf("\"0x");
-		cli_hex(stdout, p, len);
-		putchar('"');
-	}
+	else
+		printf("\"%s\"", text);
 }
 
 static void print_signed(uint8_t chain, const uint8_t *tx, size_t len)
@@ -153,8 +100,7 @@ static void print_signed(uint8_t chain, const uint8_t *tx, size_t len)
 static void print_json(const struct spod_tx_info *info, const uint8_t id[SPOD_KEY_ID_BYTES],
                        const uint8_t *tx, size_t len)
 {
-	static const char *const flag_names[] = {"contract_create", "unknown_call",
-	                                         "unknown_program", "lookup_tables"};
+	char amount[SPOD_TX_AMOUNT_TEXT_BYTES];
 	int first = 1;
 
 	printf("{\"key_id\":\"");
@@ -162,13 +108,14 @@ static void print_json(const struct spod_tx_info *info, const uint8_t id[SPOD_KE
 	printf("\",\"chain\":\"%s\",\"signed_tx\":\"",
 	       info->chain == SPOD_TX_CHAIN_ETHEREUM ? "ethereum" : "solana");
 	print_signed(info->chain, tx, len);
-	printf("\",\"summary\":{\"type\":\"%s\",\"kind\":%u", kind_name(info->kind), info->kind);
+	printf("\",\"summary\":{\"type\":\"%s\",\"kind\":%u", spod_tx_type_name(info->kind),
+	       info->kind);
 	if (info->chain == SPOD_TX_CHAIN_ETHEREUM)
 		printf(",\"chain_id\":%llu", (unsigned long long)info->chain_id);
 	printf(",\"flags\":[");
 	for (unsigned b = 0; b < 4; b++) {
 		if (info->flags & (1u << b)) {
-			printf("%s\"%s\"", first ? "" : ",", flag_names[b]);
+			printf("%s\"%s\"", first ? "" : ",", spod_tx_flag_names[b]);
 			first = 0;
 		}
 	}
@@ -181,9 +128,8 @@ static void print_json(const struct spod_tx_info *info, const uint8_t id[SPOD_KE
 		print_addr(info->chain, t->token, t->token_len);
 		printf(",\"to\":");
 		print_addr(info->chain, t->to, t->to_len);
-		printf(",\"amount\":\"");
-		print_amount(t->amount);
-		printf("\"");
+		spod_tx_amount_text(amount, t->amount);
+		printf(",\"amount\":\"%s\"", amount);
 		if (t->decimals != 0xff)
 			printf(",\"decimals\":%u", t->decimals);
 		printf("}");

@@ -24,6 +24,7 @@
 
 static struct spod_http_generate gen;
 static struct spod_http_sign sign;
+static struct spod_http_sign_tx stx;
 static struct spod_http_batch batch;
 static struct spod_http_attest att;
 static struct spod_http_envelope env;
@@ -70,6 +71,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		check_refusal(rc, &err);
 		CHECK(sign.data_len == 0);
+	}
+
+	rc = spod_http_json_sign_tx(&stx, &err, text, size);
+	if (rc == SPOD_OK) {
+		CHECK(stx.chain == SPOD_TX_CHAIN_ETHEREUM || stx.chain == SPOD_TX_CHAIN_SOLANA);
+		CHECK(stx.tx_len >= 1 && stx.tx_len <= SPOD_TX_MAX_BYTES);
+	} else {
+		check_refusal(rc, &err);
+		CHECK(stx.chain == 0 && stx.tx_len == 0);
 	}
 
 	rc = spod_http_json_batch(&batch, &err, text, size);

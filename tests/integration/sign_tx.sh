@@ -8,7 +8,9 @@
 # signing hash (Ethereum) or SHA-256 of the message (Solana). Refusals: a key of the other
 # chain's algorithm (BAD_MODE), a malformed transaction (the decoder's error, and the pod keeps
 # serving), an Ed25519 key that is not a required signer (BAD_ARG), a token without the sign
-# op or without the key (FORBIDDEN).
+# op or without the key (FORBIDDEN). The same through the HTTP API with curl:
+# POST /v1/keys/{id}/sign-transaction answers the same bytes and summary, and its errors
+# like the other endpoints'.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -135,6 +137,59 @@ SPOD_TOKEN=$OTHERKEY expect_exit 7 "$SPOD" sign-tx "$ETH_ID" --chain ethereum --
 [[ $ERR == *"outside the token's keys"* ]] || fail "token without the key: $ERR"
 SPOD_TOKEN=$OTHERKEY run "$SPOD" sign-tx "$SOL_ID" --chain solana --tx "$(sol_field sol_transfer_legacy tx)"
 [[ $OUT == "$(sol_field sol_transfer_legacy signed)" ]] || fail "scoped token on its key: $OUT"
+
+log "HTTP: POST /v1/keys/{id}/sign-transaction"
+URL=$(http_url)
+ADMIN=$(<"$T_DIR/admin.token")
+# http_post TOKEN PATH BODY: sets CODE and BODY_OUT.
+http_post() {
+	local out
+	out=$(curl -sS --max-time 20 -o "$T_DIR/http.out" -w '%{http_code}' -X POST \
+		-H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+		--data-binary "$3" "$URL$2") || fail "curl $2"
+	CODE=$out
+	BODY_OUT=$(<"$T_DIR/http.out")
+}
+http_post "$ADMIN" "/v1/keys/$ETH_ID/sign-transaction" "{\"chain\":\"ethereum\",\"tx\":\"0x$UNSIGNED\"}"
+[[ $CODE == 200 ]] || fail "HTTP EIP-155 example: $CODE $BODY_OUT"
+[[ $(json_get '[d["key_id"], d["chain"], d["signed_tx"], d["summary"]["type"], d["summary"]["chain_id"], d["summary"]["transfers"][0]["amount"]]' <<<"$BODY_OUT") == \
+	"[\"$ETH_ID\", \"ethereum\", \"$WANT\", \"legacy\", 1, \"1000000000000000000\"]" ]] ||
+	fail "HTTP EIP-155 example: $BODY_OUT"
+# the CLI's --json and the HTTP answer are the same object
+run "$SPOD" --json sign-tx "$ETH_ID" --chain ethereum --tx "$UNSIGNED"
+[[ $(json_get 'json.dumps(d, sort_keys=True)' <<<"$OUT") == "$(json_get 'json.dumps(d, sort_keys=True)' <<<"$BODY_OUT")" ]] ||
+	fail "CLI and HTTP answers differ: $OUT vs $BODY_OUT"
+http_post "$ADMIN" "/v1/keys/$SOL_ID/sign-transaction" "{\"chain\":\"solana\",\"tx\":\"$(sol_field sol_transfer_v0 tx)\"}"
+[[ $CODE == 200 && $(json_get 'd["signed_tx"]' <<<"$BODY_OUT") == "$(sol_field sol_transfer_v0 signed)" ]] ||
+	fail "HTTP Solana v0: $CODE $BODY_OUT"
+[[ $(json_get '[d["summary"]["type"], "chain_id" in d["summary"]]' <<<"$BODY_OUT") == '["v0", false]' ]] ||
+	fail "HTTP Solana summary: $BODY_OUT"
+# the Ethereum transaction as base64 with "encoding"
+B64=$("$PY" -c 'import base64, sys; print(base64.b64encode(bytes.fromhex(sys.argv[1])).decode())' "$UNSIGNED")
+http_post "$ADMIN" "/v1/keys/$ETH_ID/sign-transaction" "{\"chain\":\"ethereum\",\"tx\":\"$B64\",\"encoding\":\"base64\"}"
+[[ $CODE == 200 && $(json_get 'd["signed_tx"]' <<<"$BODY_OUT") == "$WANT" ]] || fail "HTTP base64 tx: $CODE $BODY_OUT"
+# errors: the body's shape (400 BAD_ARG), the enclave's refusals, scopes, an unknown key
+http_err() { # CODE ERROR_CODE TOKEN PATH BODY
+	http_post "$3" "$4" "$5"
+	[[ $CODE == "$1" && $(json_get 'd["error"]["code"]' <<<"$BODY_OUT") == "$2" ]] ||
+		fail "HTTP $4 $5: want $1 $2, got $CODE $BODY_OUT"
+}
+http_err 400 BAD_ARG "$ADMIN" "/v1/keys/$ETH_ID/sign-transaction" '{"chain":"bitcoin","tx":"00"}'
+http_err 400 BAD_ARG "$ADMIN" "/v1/keys/$ETH_ID/sign-transaction" '{"chain":"ethereum"}'
+http_err 400 BAD_ARG "$ADMIN" "/v1/keys/$ETH_ID/sign-transaction" '{"chain":"ethereum","tx":"0xzz"}'
+http_err 400 BAD_ARG "$ADMIN" "/v1/keys/$ETH_ID/sign-transaction" '{"chain":"ethereum","tx":""}'
+http_err 400 BAD_ARG "$ADMIN" "/v1/keys/$ETH_ID/sign-transaction" '{"chain":"ethereum","tx":"00","x":1}'
+http_err 400 BAD_JSON "$ADMIN" "/v1/keys/$ETH_ID/sign-transaction" '{"chain":'
+http_err 400 BAD_MODE "$ADMIN" "/v1/keys/$SOL_ID/sign-transaction" "{\"chain\":\"ethereum\",\"tx\":\"$UNSIGNED\"}"
+[[ $(json_get 'd["error"]["message"]' <<<"$BODY_OUT") == *"signed by a secp256k1 key"* ]] || fail "HTTP BAD_MODE message: $BODY_OUT"
+http_post "$ADMIN" "/v1/keys/$ETH_ID/sign-transaction" "{\"chain\":\"ethereum\",\"tx\":\"${UNSIGNED:0:40}\"}"
+[[ $CODE == 400 && $(json_get 'd["error"]["code"]' <<<"$BODY_OUT") == TRUNCATED ]] || fail "HTTP truncated tx: $CODE $BODY_OUT"
+http_err 400 BAD_ARG "$ADMIN" "/v1/keys/$OTHER_ID/sign-transaction" "{\"chain\":\"solana\",\"tx\":\"$(sol_field sol_transfer_legacy tx)\"}"
+http_err 403 FORBIDDEN "$NOSIGN" "/v1/keys/$ETH_ID/sign-transaction" "{\"chain\":\"ethereum\",\"tx\":\"$UNSIGNED\"}"
+http_err 403 FORBIDDEN "$OTHERKEY" "/v1/keys/$ETH_ID/sign-transaction" "{\"chain\":\"ethereum\",\"tx\":\"$UNSIGNED\"}"
+http_err 404 KEY_NOT_FOUND "$ADMIN" "/v1/keys/$(random_hex 16)/sign-transaction" "{\"chain\":\"ethereum\",\"tx\":\"$UNSIGNED\"}"
+http_err 401 UNAUTHENTICATED "spod_bogus" "/v1/keys/$ETH_ID/sign-transaction" "{\"chain\":\"ethereum\",\"tx\":\"$UNSIGNED\"}"
+pod_alive || fail "the pod died during the HTTP refusals"
 
 log "audit: the signing hash, SHA-256 of the Solana message, refusals recorded"
 run "$SPOD" --json audit tail --limit 1000

@@ -53,6 +53,15 @@ static void test_route_match(void **state)
 	assert_true(m.route->flags & SPOD_HTTP_ROUTE_BODY);
 	assert_true(m.route->flags & SPOD_HTTP_ROUTE_KEY);
 	assert_true(m.route->flags & SPOD_HTTP_ROUTE_READY);
+	/* sign-transaction: the same flags, and not mistaken for sign */
+	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/keys/0011/sign-transaction"),
+	                 SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_KEY_SIGN_TX);
+	assert_int_equal(m.id_len, 4);
+	assert_int_equal(m.route->flags, SPOD_HTTP_ROUTE_TOKEN | SPOD_HTTP_ROUTE_BODY |
+	                                     SPOD_HTTP_ROUTE_KEY | SPOD_HTTP_ROUTE_READY);
+	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/keys/0011/sign-transaction"),
+	                 SPOD_HTTP_MATCH_NO_METHOD);
 
 	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/sign/batch"), SPOD_HTTP_MATCH_OK);
 	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_SIGN_BATCH);
@@ -176,6 +185,7 @@ static void test_list_routes(void **state)
 	                          "DELETE /v1/keys/{id}\n"
 	                          "POST /v1/keys/{id}/sign\n"
 	                          "POST /v1/sign/batch\n"
+	                          "POST /v1/keys/{id}/sign-transaction\n"
 	                          "POST /v1/attest\n"
 	                          "POST /v1/custodian/shares\n"
 	                          "GET /v1/custodian/status\n"
