@@ -15,6 +15,8 @@ packages=(
   python3 python3-cryptography python3-ecdsa python3-pycryptodome python3-cbor2 python3-yaml sqlite3
   # libgfshare's own gfsplit/gfcombine: a second opinion on spod's Shamir shares (tests/unit/test_shamir.c)
   libgfshare-bin
+  # curl: tests/integration/sign_tx.sh drives the HTTP API with it
+  curl
   # gdb's gcore: tests/integration/secrets_scan.sh takes a core of the running spod-host and
   # searches it for private keys, shares and the seal key
   gdb

@@ -139,6 +139,47 @@ int spod_client_sign_batch(struct spod_client *c, struct spod_signature *out, in
                            const struct spod_sign_item *items, size_t n)
     __attribute__((warn_unused_result, nonnull));
 
+/* One movement of value the enclave's decoder found in a transaction (sign.tx). */
+struct spod_tx_transfer_info {
+	uint8_t asset;    /* 1 native (wei, lamports), 2 token (ERC-20, SPL) */
+	uint8_t decimals; /* 18 for ETH, 9 for SOL, a TransferChecked's; 0xff when not said */
+	uint8_t token[SPOD_TX_ADDR_MAX_BYTES]; /* ERC-20 contract or SPL mint */
+	size_t token_len;                      /* 0 (none or unknown), 20 or 32 */
+	uint8_t to[SPOD_TX_ADDR_MAX_BYTES];    /* recipient (SPL: the destination token account) */
+	size_t to_len;                         /* 0 when unknown (a lookup-table account) */
+	uint8_t amount[32];                    /* big-endian base units */
+};
+
+/* What the enclave decoded from a transaction it signed: the fields a policy reads. */
+struct spod_tx_info {
+	uint8_t chain;     /* SPOD_TX_CHAIN_ETHEREUM or SPOD_TX_CHAIN_SOLANA */
+	uint8_t kind;      /* docs/transactions.md: 1 legacy .. 5 EIP-7702, 16 / 17 Solana */
+	uint32_t flags;    /* 1 contract creation, 2 unknown call, 4 unknown program, 8 lookups */
+	uint64_t chain_id; /* Ethereum; 0 for pre-EIP-155 and Solana */
+	size_t n_transfers;
+	struct spod_tx_transfer_info transfers[SPOD_TX_XFER_MAX];
+};
+
+/*
+ * sign.tx: the enclave decodes the unsigned transaction tx[0..tx_len) of chain
+ * (SPOD_TX_CHAIN_ETHEREUM: the unsigned serialized transaction of any type of
+ * docs/transactions.md; SPOD_TX_CHAIN_SOLANA: the transaction with empty signature slots as
+ * web3.js serializes it), signs it with key_id (secp256k1 for Ethereum, Ed25519 for Solana)
+ * and returns it signed. The signed transaction is copied to the caller's
+ * signed_tx[0..cap) (SPOD_TX_SIGNED_MAX_BYTES is always enough) with its length in
+ * *signed_len; *info (when not NULL) gets the decoded fields. Nothing is allocated; tx is read
+ * during the call only.
+ * Returns SPOD_OK; SPOD_E_BAD_MODE (the key's algorithm does not sign for that chain),
+ * SPOD_E_BAD_FIELD / SPOD_E_TRUNCATED / SPOD_E_TOO_LARGE (the decoder refused the
+ * transaction; spod_client_last_error() says which), SPOD_E_BAD_ARG (unknown chain, empty tx,
+ * or a Solana key that is not a required signer), SPOD_E_TOO_LARGE (cap), SPOD_E_KEY_NOT_FOUND,
+ * SPOD_E_FORBIDDEN, or a transport / pod error. On failure *signed_len is 0.
+ */
+int spod_client_sign_tx(struct spod_client *c, struct spod_tx_info *info, uint8_t *signed_tx,
+                        size_t cap, size_t *signed_len, const uint8_t key_id[SPOD_KEY_ID_BYTES],
+                        uint8_t chain, const uint8_t *tx, size_t tx_len)
+    __attribute__((warn_unused_result, nonnull(1, 3, 5, 6, 8)));
+
 /*
  * Asks the enclave's NSM for an attestation document carrying nonce (0..512 bytes) and,
  * when key_id is not NULL, binding that key (docs/attestation.md). The document is copied

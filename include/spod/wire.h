@@ -37,6 +37,11 @@
 #define SPOD_TOKEN_MAX_BYTES         128u          /* API token text carried by hello */
 #define SPOD_BLOB_MAX_BYTES          512u          /* a sealed key blob (docs/keys.md) */
 #define SPOD_ENVELOPE_MAX_WIRE_BYTES 4096u         /* a provisioning envelope (share or import) */
+#define SPOD_TX_MAX_BYTES            (64u * 1024u) /* largest unsigned transaction sign.tx takes */
+/* Largest signed transaction: the unsigned one plus v, r, s and the longer list header. */
+#define SPOD_TX_SIGNED_MAX_BYTES (SPOD_TX_MAX_BYTES + 128u)
+#define SPOD_TX_XFER_MAX         16u /* most transfers a sign.tx answer describes */
+#define SPOD_TX_ADDR_MAX_BYTES   32u /* a transfer's token or recipient (20 Ethereum, 32 Solana) */
 
 /* Header flag bits; every other bit must be zero in v1. */
 #define SPOD_FLAG_RESPONSE 0x0001u
@@ -51,6 +56,7 @@ enum spod_op {
 	SPOD_OP_KEY_DELETE = 0x13,
 	SPOD_OP_SIGN = 0x20,
 	SPOD_OP_SIGN_BATCH = 0x21,
+	SPOD_OP_SIGN_TX = 0x22,    /* decode an unsigned transaction, sign it, return it signed */
 	SPOD_OP_KEY_LOAD = 0x14,   /* spod-host only: hand a sealed key back to the enclave */
 	SPOD_OP_KEY_IMPORT = 0x15, /* a key encrypted to the attested provisioning key */
 	SPOD_OP_ATTEST = 0x30,
@@ -156,6 +162,18 @@ struct spod_sign_req {
 	uint32_t data_len;     /* <= SPOD_MSG_MAX_BYTES; == 32 in SPOD_MODE_DIGEST */
 };
 
+/* sign.tx: the chains it knows (the values of enum spod_chain, src/txn/summary.h) */
+#define SPOD_TX_CHAIN_ETHEREUM 1u
+#define SPOD_TX_CHAIN_SOLANA   2u
+
+/* sign.tx request */
+struct spod_sign_tx_req {
+	const uint8_t *key_id; /* SPOD_KEY_ID_BYTES */
+	uint8_t chain;         /* SPOD_TX_CHAIN_ETHEREUM or SPOD_TX_CHAIN_SOLANA */
+	const uint8_t *tx;     /* the unsigned transaction, in the chain's own serialization */
+	uint32_t tx_len;       /* 1..SPOD_TX_MAX_BYTES */
+};
+
 /* sign.batch: items are decoded one at a time with spod_wire_batch_item */
 struct spod_batch_req {
 	uint32_t count; /* 1..SPOD_BATCH_MAX_ITEMS */
@@ -180,6 +198,13 @@ struct spod_attest_req {
 int spod_wire_attest_req(struct spod_attest_req *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 int spod_wire_sign_req(struct spod_sign_req *v, const struct spod_frame *f)
+    __attribute__((warn_unused_result, nonnull));
+/*
+ * sign.tx: SPOD_E_BAD_FIELD for a chain other than 1 or 2 or a non-zero flags or reserved
+ * byte, SPOD_E_BAD_LENGTH for an empty transaction, SPOD_E_TOO_LARGE above SPOD_TX_MAX_BYTES.
+ * The transaction itself is only located here; the enclave's decoder validates it.
+ */
+int spod_wire_sign_tx_req(struct spod_sign_tx_req *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 /* Validates the whole batch, every item included, so spod_wire_batch_item cannot fail. */
 int spod_wire_batch_req(struct spod_batch_req *v, const struct spod_frame *f)
@@ -235,6 +260,10 @@ int spod_wire_enc_attest(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid
 int spod_wire_enc_sign(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
                        const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t mode, const uint8_t *data,
                        size_t data_len) __attribute__((warn_unused_result, nonnull(1, 3, 5)));
+/* sign.tx: SPOD_E_BAD_ARG for an unknown chain or an empty tx, SPOD_E_TOO_LARGE above the cap. */
+int spod_wire_enc_sign_tx(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
+                          const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t chain, const uint8_t *tx,
+                          size_t tx_len) __attribute__((warn_unused_result, nonnull));
 
 /* key.load / key.import / custodian.share carrying item[0..len). */
 int spod_wire_enc_item(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,
@@ -340,6 +369,32 @@ struct spod_batch_resp_view {
 	uint32_t body_len;
 };
 
+/*
+ * sign.tx answer: what the enclave's decoder saw (the fields a policy reads, docs/protocol.md)
+ * and the signed transaction. Transfers are read with spod_wire_sign_tx_xfer.
+ */
+struct spod_sign_tx_view {
+	uint8_t chain;        /* SPOD_TX_CHAIN_* */
+	uint8_t kind;         /* enum spod_tx_kind (src/txn/summary.h), 1..255 */
+	uint32_t flags;       /* SPOD_TXF_* of src/txn/summary.h */
+	uint64_t chain_id;    /* Ethereum chain id; 0 for pre-EIP-155 and for Solana */
+	uint32_t n_transfers; /* 0..SPOD_TX_XFER_MAX */
+	const uint8_t *xfers; /* n_transfers fixed entries */
+	const uint8_t *signed_tx;
+	uint32_t signed_len; /* 1..SPOD_TX_SIGNED_MAX_BYTES */
+};
+
+/* One movement of value in a sign.tx answer (struct spod_tx_transfer of src/txn/summary.h). */
+struct spod_tx_xfer {
+	uint8_t asset;         /* 1 native (wei, lamports), 2 token (ERC-20, SPL) */
+	uint8_t decimals;      /* 0xff when the transaction does not say */
+	const uint8_t *token;  /* token contract or mint; NULL when token_len is 0 */
+	uint32_t token_len;    /* 0..SPOD_TX_ADDR_MAX_BYTES */
+	const uint8_t *to;     /* recipient; NULL when to_len is 0 (unknown: a lookup table) */
+	uint32_t to_len;       /* 0..SPOD_TX_ADDR_MAX_BYTES */
+	const uint8_t *amount; /* 32 bytes, big-endian */
+};
+
 /* Response decoders (client side); the frame must carry status 0 (see spod_wire_error). */
 int spod_wire_sig_resp(struct spod_sig_view *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
@@ -367,6 +422,17 @@ int spod_wire_batch_resp(struct spod_batch_resp_view *v, const struct spod_frame
     __attribute__((warn_unused_result, nonnull));
 void spod_wire_batch_resp_item(struct spod_sig_view *out, const struct spod_batch_resp_view *v,
                                uint32_t i) __attribute__((nonnull));
+/*
+ * Validates a sign.tx answer completely (chain 1 or 2, kind non-zero, at most
+ * SPOD_TX_XFER_MAX transfers each with asset 1 or 2, lengths within SPOD_TX_ADDR_MAX_BYTES and
+ * zero padding, reserved bytes zero, the signed transaction right after the transfers and
+ * non-empty), so spod_wire_sign_tx_xfer cannot fail.
+ */
+int spod_wire_sign_tx_resp(struct spod_sign_tx_view *v, const struct spod_frame *f)
+    __attribute__((warn_unused_result, nonnull));
+/* Transfer i (< v->n_transfers) of an answer validated by spod_wire_sign_tx_resp. */
+void spod_wire_sign_tx_xfer(struct spod_tx_xfer *out, const struct spod_sign_tx_view *v, uint32_t i)
+    __attribute__((nonnull));
 
 /*
  * For a response with non-zero status: *err gets the SPOD_E_* code and msg/msg_len the
@@ -436,6 +502,24 @@ void spod_wire_batch_resp_fill(struct spod_batch_resp_enc *e, int status, uint8_
                                uint8_t recid, uint32_t sig_len) __attribute__((nonnull));
 void spod_wire_batch_resp_finish(struct spod_batch_resp_enc *e, size_t *out_len, uint64_t rid)
     __attribute__((nonnull));
+
+/*
+ * sign.tx answers, in place: spod_wire_sign_tx_reserve returns where the signed transaction
+ * of an answer with n_transfers transfers goes and, in *room, how many bytes it may take
+ * (at most SPOD_TX_SIGNED_MAX_BYTES), or NULL when cap cannot hold the largest such answer
+ * or n_transfers is above SPOD_TX_XFER_MAX. spod_wire_sign_tx_put_xfer writes transfer i
+ * (SPOD_E_BAD_ARG for i >= n_transfers, an asset other than 1 or 2, or a token or recipient
+ * longer than SPOD_TX_ADDR_MAX_BYTES); spod_wire_sign_tx_commit writes the header and the
+ * fixed part from v (chain, kind, flags, chain_id, n_transfers, signed_len; its pointers are
+ * not read) once every transfer and the signed transaction are in place.
+ */
+uint8_t *spod_wire_sign_tx_reserve(uint8_t *out, size_t cap, uint32_t n_transfers, size_t *room)
+    __attribute__((nonnull));
+int spod_wire_sign_tx_put_xfer(uint8_t *out, uint32_t n_transfers, uint32_t i,
+                               const struct spod_tx_xfer *x)
+    __attribute__((warn_unused_result, nonnull));
+void spod_wire_sign_tx_commit(uint8_t *out, size_t *out_len, uint64_t rid,
+                              const struct spod_sign_tx_view *v) __attribute__((nonnull));
 
 /*
  * Attestation responses, in place: the NSM writes the document straight into the frame.

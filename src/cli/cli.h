@@ -47,6 +47,9 @@ enum cli_opt {
 	OPT_UPTO,
 	OPT_FILE,
 	OPT_EXPORTED,
+	OPT_CHAIN,
+	OPT_TX,
+	OPT_TX_FILE,
 	OPT_VACUUM, /* a flag: no value */
 	OPT_HELP,
 	OPT_VERSION,
@@ -153,6 +156,7 @@ int cmd_attest(struct cli *cli);
 int cmd_measure(struct cli *cli);
 int cmd_keys(struct cli *cli);
 int cmd_sign(struct cli *cli);
+int cmd_sign_tx(struct cli *cli);
 int cmd_verify(struct cli *cli);
 int cmd_token(struct cli *cli);
 int cmd_audit(struct cli *cli);

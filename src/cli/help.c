@@ -21,6 +21,7 @@ static const char overview[] =
     "  info                  version, algorithms, key count, mode\n"
     "  keys                  generate, import, list, public, delete keys in the enclave\n"
     "  sign                  sign a message (at most 65536 bytes) or a 32-byte digest\n"
+    "  sign-tx               sign an Ethereum or Solana transaction the enclave decodes\n"
     "  verify                verify a signature offline (Ethereum r||s||v included)\n"
     "  attest                attestation documents: fetch, verify, the dev root\n"
     "  measure               PCR0/1/2 of an enclave image (EIF), as nitro-cli\n"
@@ -92,6 +93,27 @@ static const char help_sign[] =
     "Ed25519 signs the message itself (no --hash, no --digest). ECDSA keys sign a digest:\n"
     "--digest, or --message with --hash; a bare message is refused (exit 5).\n"
     "--json prints key_id, alg, signature, r and s (ECDSA), recid and v (secp256k1).\n";
+
+static const char help_sign_tx[] =
+    "usage: spod sign-tx ID --chain ethereum|solana (--tx DATA | --tx-file PATH)\n"
+    "\n"
+    "The enclave decodes the unsigned transaction, signs what it decoded with key ID (32\n"
+    "hex characters) and prints the signed transaction: Ethereum as 0x-hex, ready for\n"
+    "eth_sendRawTransaction; Solana as base64, ready for sendTransaction.\n"
+    "\n"
+    "  --chain ethereum      DATA is the unsigned serialized transaction in hex (0x\n"
+    "                        optional): legacy (EIP-155 or not), EIP-2930, EIP-1559,\n"
+    "                        EIP-4844 or EIP-7702; the key must be secp256k1\n"
+    "  --chain solana        DATA is the transaction in base64 with its signature slots\n"
+    "                        empty (as web3.js serializes it unsigned); the key must be\n"
+    "                        ed25519 and one of the message's required signers\n"
+    "  --tx DATA             the transaction, at most 65536 bytes\n"
+    "  --tx-file PATH        the same text read from a file (trailing whitespace ignored)\n"
+    "\n"
+    "A key of the other chain's algorithm is refused (exit 5), as is a transaction the\n"
+    "decoder refuses, with its reason. --json prints key_id, chain, signed_tx and the\n"
+    "summary the enclave decoded: type, kind, chain_id (Ethereum), flags and transfers\n"
+    "(asset, token, to, amount in base units as a decimal string, decimals).\n";
 
 static const char help_verify[] =
     "usage: spod verify --alg ed25519|secp256k1|p256 --public HEX\n"
@@ -220,9 +242,10 @@ static const struct {
 	const char *name;
 	const char *text;
 } pages[] = {
-    {"info", help_info},     {"keys", help_keys},     {"sign", help_sign},
-    {"verify", help_verify}, {"attest", help_attest}, {"measure", help_measure},
-    {"token", help_token},   {"audit", help_audit},   {"custodian", help_custodian},
+    {"info", help_info},           {"keys", help_keys},     {"sign", help_sign},
+    {"sign-tx", help_sign_tx},     {"verify", help_verify}, {"attest", help_attest},
+    {"measure", help_measure},     {"token", help_token},   {"audit", help_audit},
+    {"custodian", help_custodian},
 };
 
 void cli_help_overview(FILE *out)

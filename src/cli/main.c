@@ -45,6 +45,9 @@ static const char *const opt_names[OPT__COUNT] = {
     [OPT_UPTO] = "upto",
     [OPT_FILE] = "file",
     [OPT_EXPORTED] = "exported",
+    [OPT_CHAIN] = "chain",
+    [OPT_TX] = "tx",
+    [OPT_TX_FILE] = "tx-file",
     [OPT_VACUUM] = "vacuum",
     [OPT_HELP] = "help",
     [OPT_VERSION] = "version",
@@ -319,9 +322,10 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*run)(struct cli *cli);
 	} commands[] = {
-	    {"info", cmd_info},     {"keys", cmd_keys},     {"sign", cmd_sign},
-	    {"verify", cmd_verify}, {"attest", cmd_attest}, {"measure", cmd_measure},
-	    {"token", cmd_token},   {"audit", cmd_audit},   {"custodian", cmd_custodian},
+	    {"info", cmd_info},           {"keys", cmd_keys},     {"sign", cmd_sign},
+	    {"sign-tx", cmd_sign_tx},     {"verify", cmd_verify}, {"attest", cmd_attest},
+	    {"measure", cmd_measure},     {"token", cmd_token},   {"audit", cmd_audit},
+	    {"custodian", cmd_custodian},
 	};
 	struct cli cli = {0};
 	const char *cmd;

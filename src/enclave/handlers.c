@@ -244,6 +244,7 @@ static const handler_fn handlers[SPOD_OPS_COUNT] = {
     [SPOD_SLOT_SEAL_SETUP] = spod_enclave_do_seal,
     [SPOD_SLOT_SEAL_STATUS] = spod_enclave_do_seal,
     [SPOD_SLOT_CUSTODIAN_SHARE] = spod_enclave_do_share,
+    [SPOD_SLOT_SIGN_TX] = spod_enclave_do_sign_tx,
 };
 
 size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,

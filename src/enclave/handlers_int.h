@@ -15,6 +15,9 @@ int spod_enclave_do_load(struct spod_enclave_state *st, const struct spod_frame 
                          size_t cap, size_t *len);
 int spod_enclave_do_import(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
                            size_t cap, size_t *len);
+/* sign.tx (handlers_tx.c) */
+int spod_enclave_do_sign_tx(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+                            size_t cap, size_t *len);
 /* seal.setup and seal.status */
 int spod_enclave_do_seal(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
                          size_t cap, size_t *len);

@@ -56,6 +56,37 @@
 #define SIGN_RESERVED2 28 /* 4 bytes */
 #define SIGN_FIXED     32
 
+/* sign.tx request: fixed part, then the unsigned transaction */
+#define SIGNTX_KEY_ID    0
+#define SIGNTX_CHAIN     16
+#define SIGNTX_FLAGS     17 /* must be zero in v1 */
+#define SIGNTX_RESERVED1 18 /* 2 bytes */
+#define SIGNTX_TX_OFF    20
+#define SIGNTX_TX_LEN    24
+#define SIGNTX_RESERVED2 28 /* 4 bytes */
+#define SIGNTX_FIXED     32
+
+/* sign.tx response: fixed part, n_transfers entries, then the signed transaction */
+#define TXR_CHAIN      0
+#define TXR_KIND       1
+#define TXR_N_XFERS    2
+#define TXR_RESERVED1  3
+#define TXR_FLAGS      4
+#define TXR_CHAIN_ID   8 /* u64 */
+#define TXR_SIGNED_OFF 16
+#define TXR_SIGNED_LEN 20
+#define TXR_RESERVED2  24 /* 8 bytes */
+#define TXR_FIXED      32
+#define XFER_ASSET     0
+#define XFER_DECIMALS  1
+#define XFER_TOKEN_LEN 2
+#define XFER_TO_LEN    3
+#define XFER_TOKEN     4  /* 32 bytes, zero after token_len */
+#define XFER_TO        36 /* 32 bytes, zero after to_len */
+#define XFER_AMOUNT    68 /* 32 bytes, big-endian */
+#define XFER_BYTES     100
+#define TXR_BODY_MAX   (TXR_FIXED + SPOD_TX_XFER_MAX * XFER_BYTES + SPOD_TX_SIGNED_MAX_BYTES)
+
 /* sign.batch request */
 #define BATCH_COUNT      0
 #define BATCH_RESERVED   4

@@ -33,9 +33,13 @@ static const struct spod_op_def ops[SPOD_OPS_COUNT] = {
                                SEAL_FIXED},
     [SPOD_SLOT_CUSTODIAN_SHARE] = {SPOD_OP_CUSTODIAN_SHARE, SPOD_SLOT_CUSTODIAN_SHARE,
                                    "custodian.share", SPOD_HELLO_OP_PROVISION, 0, 1, SEAL_FIXED},
+    /* Same scope as sign: the token's sign op on the key it names. */
+    [SPOD_SLOT_SIGN_TX] = {SPOD_OP_SIGN_TX, SPOD_SLOT_SIGN_TX, "sign.tx", SPOD_HELLO_OP_SIGN, 1, 1,
+                           TXR_BODY_MAX},
 };
 
 _Static_assert(LIST_RESP_BODY_MAX <= SPOD_BODY_MAX_BYTES, "a full key.list page fits a frame");
+_Static_assert(TXR_BODY_MAX <= SPOD_BODY_MAX_BYTES, "the largest sign.tx answer fits a frame");
 _Static_assert(BATCH_RESP_BODY_MAX(SPOD_BATCH_MAX_ITEMS) <= SPOD_BODY_MAX_BYTES,
                "a full sign.batch answer fits a frame");
 

@@ -70,7 +70,8 @@ static void steer(uint8_t *frame, size_t len)
 	uint8_t *body = frame + SPOD_HDR_BYTES;
 	size_t body_len = len - SPOD_HDR_BYTES;
 
-	if ((op == SPOD_OP_SIGN || op == SPOD_OP_KEY_PUBLIC || op == SPOD_OP_KEY_DELETE) &&
+	if ((op == SPOD_OP_SIGN || op == SPOD_OP_SIGN_TX || op == SPOD_OP_KEY_PUBLIC ||
+	     op == SPOD_OP_KEY_DELETE) &&
 	    body_len >= SPOD_KEY_ID_BYTES)
 		steer_id(body);
 	if (op == SPOD_OP_SIGN_BATCH)
@@ -105,6 +106,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    r.frame_len != n || spod_wire_check_hdr(&r.hdr, 1) != SPOD_OK ||
 		    r.hdr.request_id != f.hdr.request_id)
 			abort();
+		/* A signed transaction is a whole sign.tx answer of the request's chain. */
+		if (f.hdr.opcode == SPOD_OP_SIGN_TX && r.hdr.status == 0) {
+			struct spod_sign_tx_view v;
+
+			if (spod_wire_sign_tx_resp(&v, &r) != SPOD_OK ||
+			    v.chain != f.body[SIGNTX_CHAIN])
+				abort();
+		}
 		off += f.frame_len;
 		free(frame);
 	}

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/http/b64.h"
+#include "common/b64.h"
 #include "host/http/json_req.h"
 #include "spod/err.h"
 #include "spod/wire.h"
@@ -24,6 +24,7 @@
 
 static struct spod_http_generate gen;
 static struct spod_http_sign sign;
+static struct spod_http_sign_tx stx;
 static struct spod_http_batch batch;
 static struct spod_http_attest att;
 static struct spod_http_envelope env;
@@ -72,6 +73,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(sign.data_len == 0);
 	}
 
+	rc = spod_http_json_sign_tx(&stx, &err, text, size);
+	if (rc == SPOD_OK) {
+		CHECK(stx.chain == SPOD_TX_CHAIN_ETHEREUM || stx.chain == SPOD_TX_CHAIN_SOLANA);
+		CHECK(stx.tx_len >= 1 && stx.tx_len <= SPOD_TX_MAX_BYTES);
+	} else {
+		check_refusal(rc, &err);
+		CHECK(stx.chain == 0 && stx.tx_len == 0);
+	}
+
 	rc = spod_http_json_batch(&batch, &err, text, size);
 	if (rc == SPOD_OK) {
 		size_t end = 0;
@@ -113,13 +123,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(rc != SPOD_OK || size == 2 * SPOD_KEY_ID_BYTES);
 
 	/* base64 that decodes must encode back to the same text (one text per byte string). */
-	rc = spod_http_b64_decode(decoded, sizeof(decoded), &n, text, size);
+	rc = spod_b64_decode(decoded, sizeof(decoded), &n, text, size);
 	if (rc == SPOD_OK) {
-		size_t cap = spod_http_b64_len(n) + 1;
+		size_t cap = spod_b64_len(n) + 1;
 		char *again = malloc(cap);
 
 		CHECK(again != NULL);
-		CHECK(spod_http_b64_encode(again, cap, decoded, n) == SPOD_OK);
+		CHECK(spod_b64_encode(again, cap, decoded, n) == SPOD_OK);
 		CHECK(strlen(again) == size && memcmp(again, text, size) == 0);
 		free(again);
 	} else {

@@ -230,6 +230,27 @@ static void fuzz_batch(const struct spod_frame *f)
 	}
 }
 
+static void fuzz_sign_tx(const struct spod_frame *f)
+{
+	struct spod_sign_tx_req v, w;
+	struct spod_frame g;
+	size_t n;
+
+	if (spod_wire_sign_tx_req(&v, f) != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	touch(f, 0, v.key_id, SPOD_KEY_ID_BYTES);
+	touch(f, SIGNTX_FIXED, v.tx, v.tx_len);
+	CHECK(v.chain == SPOD_TX_CHAIN_ETHEREUM || v.chain == SPOD_TX_CHAIN_SOLANA);
+	CHECK(v.tx_len >= 1 && v.tx_len <= SPOD_TX_MAX_BYTES);
+	CHECK(spod_wire_enc_sign_tx(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, v.key_id,
+	                            v.chain, v.tx, v.tx_len) == SPOD_OK);
+	CHECK(spod_wire_sign_tx_req(&w, reframe(&g, n)) == SPOD_OK);
+	CHECK(memcmp(w.key_id, v.key_id, SPOD_KEY_ID_BYTES) == 0 && w.chain == v.chain);
+	CHECK(w.tx_len == v.tx_len && memcmp(w.tx, v.tx, v.tx_len) == 0);
+}
+
 /* Decoders return SPOD_OK only for their own opcodes, in a valid status-0 response. */
 static void check_decoded(const struct spod_frame *f, int rc, int opcode_ok)
 {
@@ -448,6 +469,66 @@ static void fuzz_batch_resp(const struct spod_frame *f)
 	}
 }
 
+static void fuzz_sign_tx_resp(const struct spod_frame *f)
+{
+	struct spod_sign_tx_view v, w;
+	struct spod_tx_xfer x, y;
+	struct spod_frame g;
+	uint32_t fixed;
+	size_t n, room;
+	uint8_t *dst;
+	int rc = spod_wire_sign_tx_resp(&v, f);
+
+	check_decoded(f, rc, f->hdr.opcode == SPOD_OP_SIGN_TX);
+	if (rc != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	CHECK(v.chain == SPOD_TX_CHAIN_ETHEREUM || v.chain == SPOD_TX_CHAIN_SOLANA);
+	CHECK(v.kind != 0 && v.n_transfers <= SPOD_TX_XFER_MAX);
+	fixed = TXR_FIXED + v.n_transfers * XFER_BYTES;
+	CHECK(v.signed_len >= 1 && v.signed_len <= SPOD_TX_SIGNED_MAX_BYTES);
+	/* the signed transaction ends the body */
+	CHECK(v.signed_tx == f->body + fixed && fixed + v.signed_len == f->body_len);
+	touch(f, fixed, v.signed_tx, v.signed_len);
+	for (uint32_t i = 0; i < v.n_transfers; i++) {
+		spod_wire_sign_tx_xfer(&x, &v, i);
+		CHECK(x.asset == 1 || x.asset == 2);
+		CHECK(x.token_len <= SPOD_TX_ADDR_MAX_BYTES && x.to_len <= SPOD_TX_ADDR_MAX_BYTES);
+		CHECK((x.token == NULL) == (x.token_len == 0) && (x.to == NULL) == (x.to_len == 0));
+		if (x.token != NULL)
+			touch(f, TXR_FIXED, x.token, x.token_len);
+		if (x.to != NULL)
+			touch(f, TXR_FIXED, x.to, x.to_len);
+		touch(f, TXR_FIXED, x.amount, 32);
+	}
+
+	/* Re-encode through the enclave's writer: the same fields come back. */
+	dst = spod_wire_sign_tx_reserve(enc_buf, sizeof(enc_buf), v.n_transfers, &room);
+	CHECK(dst != NULL && room >= v.signed_len);
+	for (uint32_t i = 0; i < v.n_transfers; i++) {
+		spod_wire_sign_tx_xfer(&x, &v, i);
+		CHECK(spod_wire_sign_tx_put_xfer(enc_buf, v.n_transfers, i, &x) == SPOD_OK);
+	}
+	memcpy(dst, v.signed_tx, v.signed_len);
+	spod_wire_sign_tx_commit(enc_buf, &n, f->hdr.request_id, &v);
+	CHECK(n == f->frame_len);
+	CHECK(spod_wire_sign_tx_resp(&w, reframe(&g, n)) == SPOD_OK);
+	CHECK(w.chain == v.chain && w.kind == v.kind && w.flags == v.flags &&
+	      w.chain_id == v.chain_id && w.n_transfers == v.n_transfers &&
+	      w.signed_len == v.signed_len);
+	CHECK(memcmp(w.signed_tx, v.signed_tx, v.signed_len) == 0);
+	for (uint32_t i = 0; i < v.n_transfers; i++) {
+		spod_wire_sign_tx_xfer(&x, &v, i);
+		spod_wire_sign_tx_xfer(&y, &w, i);
+		CHECK(x.asset == y.asset && x.decimals == y.decimals &&
+		      x.token_len == y.token_len && x.to_len == y.to_len &&
+		      memcmp(x.amount, y.amount, 32) == 0);
+		CHECK(x.token_len == 0 || memcmp(x.token, y.token, x.token_len) == 0);
+		CHECK(x.to_len == 0 || memcmp(x.to, y.to, x.to_len) == 0);
+	}
+}
+
 static void fuzz_error(const struct spod_frame *f)
 {
 	const char *msg;
@@ -482,6 +563,7 @@ static void fuzz_frame(const struct spod_frame *f)
 	fuzz_sign(f);
 	fuzz_batch(f);
 	fuzz_attest(f);
+	fuzz_sign_tx(f);
 
 	fuzz_sig_resp(f);
 	fuzz_doc_resp(f);
@@ -490,6 +572,7 @@ static void fuzz_frame(const struct spod_frame *f)
 	fuzz_info_resp(f);
 	fuzz_list_resp(f);
 	fuzz_batch_resp(f);
+	fuzz_sign_tx_resp(f);
 	fuzz_error(f);
 }
 

@@ -22,7 +22,7 @@ BODY_MAX = 256 * 1024 - HDR_BYTES
 
 OP_INFO, OP_ECHO, OP_HELLO = 0x01, 0x02, 0x03
 OP_KEY_GENERATE, OP_KEY_PUBLIC, OP_KEY_LIST, OP_KEY_DELETE = 0x10, 0x11, 0x12, 0x13
-OP_SIGN, OP_SIGN_BATCH = 0x20, 0x21
+OP_SIGN, OP_SIGN_BATCH, OP_SIGN_TX = 0x20, 0x21, 0x22
 ALG_ED25519, ALG_SECP256K1, ALG_P256 = 1, 2, 3
 MODE_RAW, MODE_DIGEST, MODE_SHA256, MODE_KECCAK256 = 0, 1, 2, 3
 RECID_NONE = 0xFF
@@ -124,6 +124,23 @@ def list_resp(rid, keys, max_entries, next_cursor, total):
     return response(OP_KEY_LIST, rid, head + table + slots + labels)
 
 
+def sign_tx_req(rid, key_id, chain, tx):
+    # key id 0..15, chain 16, flags 17, reserved 18..19, tx off 20, len 24, reserved 28
+    return frame(OP_SIGN_TX, rid, key_id + bytes([chain, 0, 0, 0]) +
+                 struct.pack("<III", 32, len(tx), 0) + tx)
+
+
+def sign_tx_resp(rid, chain, kind, flags, chain_id, transfers, signed):
+    # chain 0, kind 1, n 2, reserved 3, flags 4, chain id 8, signed off 16, len 20, reserved 24
+    fixed = 32 + 100 * len(transfers)
+    body = bytes([chain, kind, len(transfers), 0]) + struct.pack("<IQII", flags, chain_id,
+                                                                 fixed, len(signed)) + bytes(8)
+    for asset, decimals, token, to, amount in transfers:
+        body += bytes([asset, decimals, len(token), len(to)])
+        body += token.ljust(32, b"\0") + to.ljust(32, b"\0") + amount.to_bytes(32, "big")
+    return response(OP_SIGN_TX, rid, body + signed)
+
+
 def seeds():
     digest = bytes([0x11]) * 32
     sig = bytes(range(0x40, 0x80))
@@ -165,6 +182,16 @@ def seeds():
     yield "resp_sign_batch3", batch_resp(11, [(0, ALG_SECP256K1, 0, sig),
                                               (E_KEY_NOT_FOUND, ALG_P256, RECID_NONE, b""),
                                               (0, ALG_SECP256K1, 1, sig)])
+    eip155 = bytes.fromhex("ec098504a817c800825208943535353535353535353535353535353535353535"
+                           "880de0b6b3a764000080018080")
+    yield "req_sign_tx_eth", sign_tx_req(40, KID_A, 1, eip155)
+    yield "req_sign_tx_sol", sign_tx_req(41, KID_B, 2, bytes([1]) + bytes(64) + bytes([1, 0, 1]))
+    yield "resp_sign_tx_eth", sign_tx_resp(40, 1, 1, 0, 1,
+                                           [(1, 18, b"", b"\x35" * 20, 10**18)], eip155 + sig)
+    yield "resp_sign_tx_sol", sign_tx_resp(41, 2, 17, 8, 0,
+                                           [(1, 255, b"", b"", 11), (2, 6, b"\x20" * 32,
+                                                                      b"\x22" * 32, 42)],
+                                           bytes([1]) + sig + bytes([0x80, 1, 0, 1]))
     yield "resp_error_key_not_found", response(OP_SIGN, 12, b"no such key",
                                                status=E_KEY_NOT_FOUND)
     yield "resp_error_bad_version", response(OP_INFO, 13, b"unsupported wire protocol version",

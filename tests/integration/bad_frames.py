@@ -39,6 +39,7 @@ LAYOUT = {
 OP_INFO, OP_ECHO = 0x01, 0x02
 OP_GENERATE, OP_PUBLIC, OP_LIST, OP_DELETE = 0x10, 0x11, 0x12, 0x13
 OP_SIGN, OP_BATCH, OP_ATTEST = 0x20, 0x21, 0x30
+OP_SIGN_TX = 0x22
 OP_LOAD, OP_IMPORT = 0x14, 0x15
 OP_SEAL_SETUP, OP_SEAL_STATUS, OP_SHARE = 0x40, 0x41, 0x42
 KNOWN_OPS = {OP_INFO, OP_ECHO, OP_GENERATE, OP_PUBLIC, OP_LIST, OP_DELETE, OP_SIGN, OP_BATCH, OP_ATTEST}
@@ -87,6 +88,13 @@ def sign_body(key_id, mode, data, *, off=None, length=None, res1=b"\0\0\0", res2
     fixed = key_id + bytes([mode]) + res1 + struct.pack("<II", off, length) + res2
     assert len(fixed) == LAYOUT["SIGN_FIXED"]
     return fixed + data + extra
+
+
+def sign_tx_body(key_id, chain, tx, *, flags=0, res1=b"\0\0", res2=b"\0" * 4, off=32,
+                 length=None):
+    """sign.tx: key id, chain, flags, reserved, tx off/len, reserved (docs/protocol.md)."""
+    length = len(tx) if length is None else length
+    return key_id + bytes([chain, flags]) + res1 + struct.pack("<II", off, length) + res2 + tx
 
 
 def batch_body(items, *, count=None, reserved=b"\0" * 4):
@@ -340,7 +348,7 @@ def open_cases(keys, rng):
         add(E["BAD_VERSION"], OP_INFO, version=v)
         add(E["BAD_VERSION"], OP_SIGN, sign_body(ed, MODE_RAW, b"m"), version=v)
     # header: unknown opcodes
-    for op in [0x00, 0x04, 0x0F, 0x16, 0x1F, 0x22, 0x31, 0x43, 0x80, 0xFF]:
+    for op in [0x00, 0x04, 0x0F, 0x16, 0x1F, 0x23, 0x31, 0x43, 0x80, 0xFF]:
         add(E["UNKNOWN_OP"], op)
         add(E["UNKNOWN_OP"], op, os.urandom(rng.randrange(1, 64)))
     # header: reserved, flags, status, response flag
@@ -401,6 +409,24 @@ def open_cases(keys, rng):
     add(E["BAD_FIELD"], OP_BATCH, batch_body([(ed, MODE_RAW, b"m")], reserved=b"\0\0\0\1"))
     add(E["BAD_FIELD"], OP_BATCH, batch_body([(ed, MODE_RAW, b"m")], count=0))
     add(E["BAD_FIELD"], OP_BATCH, struct.pack("<I", 257) + b"\0" * 4 + b"\0" * (32 * 257))
+    # sign.tx: the frame's fields, then what the enclave's decoder refuses
+    tx1 = bytes.fromhex("ec098504a817c800825208943535353535353535353535353535353535353535"
+                        "880de0b6b3a764000080018080")
+    for chain in (0, 3, 0xFF):
+        add(E["BAD_FIELD"], OP_SIGN_TX, sign_tx_body(k1, chain, tx1))
+    add(E["BAD_FIELD"], OP_SIGN_TX, sign_tx_body(k1, 1, tx1, flags=1))
+    add(E["BAD_FIELD"], OP_SIGN_TX, sign_tx_body(k1, 1, tx1, res1=b"\0\1"))
+    add(E["BAD_FIELD"], OP_SIGN_TX, sign_tx_body(k1, 1, tx1, res2=b"\1\0\0\0"))
+    add(E["BAD_LENGTH"], OP_SIGN_TX, sign_tx_body(k1, 1, b"")[:31])
+    add(E["BAD_LENGTH"], OP_SIGN_TX, sign_tx_body(k1, 1, b""))
+    add(E["BAD_REF"], OP_SIGN_TX, sign_tx_body(k1, 1, tx1, off=31))
+    add(E["BAD_REF"], OP_SIGN_TX, sign_tx_body(k1, 1, tx1, length=len(tx1) + 1))
+    add(E["BAD_MODE"], OP_SIGN_TX, sign_tx_body(ed, 1, tx1))
+    add(E["BAD_MODE"], OP_SIGN_TX, sign_tx_body(k1, 2, bytes(65) + b"\1\0\1"))
+    add(E["BAD_MODE"], OP_SIGN_TX, sign_tx_body(p256, 1, tx1))
+    add(E["BAD_FIELD"], OP_SIGN_TX, sign_tx_body(k1, 1, b"\x05\xc0"))
+    add(E["BAD_FIELD"], OP_SIGN_TX, sign_tx_body(k1, 1, tx1 + b"\0"))
+    add(E["TRUNCATED"], OP_SIGN_TX, sign_tx_body(k1, 1, tx1[:20]))
     add(E["BAD_FIELD"], OP_LIST, struct.pack("<II", 0, 0))
     add(E["BAD_FIELD"], OP_LIST, struct.pack("<II", 0, 1025))
     # the sealing opcodes: spod-host's own ones are refused to every token (this one is

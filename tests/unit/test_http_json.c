@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "host/http/b64.h"
+#include "common/b64.h"
 #include "host/http/json_req.h"
 #include "spod/err.h"
 #include "spod/wire.h"
@@ -22,6 +22,7 @@
 /* Large outputs live here, not on the stack. */
 static struct spod_http_generate gen;
 static struct spod_http_sign sign;
+static struct spod_http_sign_tx stx;
 static struct spod_http_batch batch;
 static struct spod_http_attest att;
 static struct spod_http_envelope env;
@@ -140,6 +141,79 @@ static void test_generate_bad(void **state)
 	expect_refused(
 	    spod_http_json_generate(&gen, &err, BODY("{\"alg\":\"p256\",\"label\":\"a b\"}")),
 	    "BAD_ARG", "label");
+}
+
+static void test_sign_tx(void **state)
+{
+	(void)state;
+	/* Ethereum: hex with or without 0x by default; Solana: base64 by default */
+	assert_int_equal(
+	    spod_http_json_sign_tx(&stx, &err, BODY("{\"chain\":\"ethereum\",\"tx\":\"0xC0ff\"}")),
+	    SPOD_OK);
+	assert_int_equal(stx.chain, SPOD_TX_CHAIN_ETHEREUM);
+	assert_int_equal(stx.tx_len, 2);
+	assert_memory_equal(stx.tx, "\xc0\xff", 2);
+	assert_int_equal(
+	    spod_http_json_sign_tx(&stx, &err, BODY("{\"tx\":\"AQID\",\"chain\":\"solana\"}")),
+	    SPOD_OK);
+	assert_int_equal(stx.chain, SPOD_TX_CHAIN_SOLANA);
+	assert_int_equal(stx.tx_len, 3);
+	assert_memory_equal(stx.tx, "\x01\x02\x03", 3);
+	/* "encoding" overrides the chain's default */
+	assert_int_equal(spod_http_json_sign_tx(&stx, &err,
+	                                        BODY("{\"chain\":\"solana\",\"tx\":\"0a0b\","
+	                                             "\"encoding\":\"hex\"}")),
+	                 SPOD_OK);
+	assert_int_equal(stx.tx_len, 2);
+	assert_int_equal(spod_http_json_sign_tx(&stx, &err,
+	                                        BODY("{\"chain\":\"ethereum\",\"tx\":\"AQID\","
+	                                             "\"encoding\":\"base64\"}")),
+	                 SPOD_OK);
+	assert_int_equal(stx.tx_len, 3);
+	/* refusals name the field; the output is zeroed */
+	expect_refused(
+	    spod_http_json_sign_tx(&stx, &err, BODY("{\"chain\":\"bitcoin\",\"tx\":\"00\"}")),
+	    "BAD_ARG", "chain: must be");
+	assert_int_equal(stx.tx_len, 0);
+	expect_refused(spod_http_json_sign_tx(&stx, &err, BODY("{\"tx\":\"00\"}")), "BAD_ARG",
+	               "chain: required");
+	expect_refused(spod_http_json_sign_tx(&stx, &err, BODY("{\"chain\":\"ethereum\"}")),
+	               "BAD_ARG", "tx: required");
+	expect_refused(
+	    spod_http_json_sign_tx(&stx, &err, BODY("{\"chain\":\"ethereum\",\"tx\":\"\"}")),
+	    "BAD_ARG", "tx: empty");
+	expect_refused(
+	    spod_http_json_sign_tx(&stx, &err, BODY("{\"chain\":\"ethereum\",\"tx\":\"0g\"}")),
+	    "BAD_ARG", "tx: not valid hex");
+	expect_refused(
+	    spod_http_json_sign_tx(&stx, &err, BODY("{\"chain\":\"solana\",\"tx\":\"AQI\"}")),
+	    "BAD_ARG", "tx: not valid base64");
+	expect_refused(spod_http_json_sign_tx(&stx, &err, BODY("{\"chain\":1,\"tx\":\"00\"}")),
+	               "BAD_ARG", "chain");
+	expect_refused(spod_http_json_sign_tx(
+	                   &stx, &err, BODY("{\"chain\":\"ethereum\",\"tx\":\"00\",\"mode\":1}")),
+	               "BAD_ARG", "mode");
+	expect_refused(
+	    spod_http_json_sign_tx(
+	        &stx, &err, BODY("{\"chain\":\"ethereum\",\"tx\":\"00\",\"encoding\":\"b58\"}")),
+	    "BAD_ARG", "encoding: must be");
+	expect_refused(spod_http_json_sign_tx(&stx, &err, BODY("{\"chain\":")), "BAD_JSON", "");
+	/* the size cap: SPOD_TX_MAX_BYTES bytes, one more */
+	{
+		size_t o =
+		    (size_t)snprintf(text, sizeof(text), "{\"chain\":\"ethereum\",\"tx\":\"");
+
+		memset(text + o, 'a', 2 * SPOD_TX_MAX_BYTES);
+		o += 2 * SPOD_TX_MAX_BYTES;
+		memcpy(text + o, "\"}", 3);
+		assert_int_equal(spod_http_json_sign_tx(&stx, &err, text, o + 2), SPOD_OK);
+		assert_int_equal(stx.tx_len, SPOD_TX_MAX_BYTES);
+		memmove(text + o + 2, text + o, 3);
+		text[o] = 'a';
+		text[o + 1] = 'a';
+		expect_refused(spod_http_json_sign_tx(&stx, &err, text, o + 4), "BAD_ARG",
+		               "tx: longer than");
+	}
 }
 
 static void test_sign_modes(void **state)
@@ -481,7 +555,7 @@ static size_t envelope_body(size_t n)
 	assert_true(n <= sizeof(bytes));
 	for (size_t i = 0; i < n; i++)
 		bytes[i] = (uint8_t)i;
-	assert_int_equal(spod_http_b64_encode(text + len, sizeof(text) - len, bytes, n), SPOD_OK);
+	assert_int_equal(spod_b64_encode(text + len, sizeof(text) - len, bytes, n), SPOD_OK);
 	len += strlen(text + len);
 	len += (size_t)snprintf(text + len, sizeof(text) - len, "\"}");
 	return len;
@@ -573,6 +647,7 @@ int main(void)
 	    cmocka_unit_test(test_generate_label_length),
 	    cmocka_unit_test(test_generate_bad),
 	    cmocka_unit_test(test_sign_modes),
+	    cmocka_unit_test(test_sign_tx),
 	    cmocka_unit_test(test_sign_message_or_digest),
 	    cmocka_unit_test(test_sign_bad_fields),
 	    cmocka_unit_test(test_sign_digest_rules),

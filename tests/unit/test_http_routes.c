@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "host/core/forward.h"
-#include "host/http/b64.h"
+#include "common/b64.h"
 #include "host/http/http.h"
 #include "host/http/metrics.h"
 #include "host/http/params.h"
@@ -53,6 +53,15 @@ static void test_route_match(void **state)
 	assert_true(m.route->flags & SPOD_HTTP_ROUTE_BODY);
 	assert_true(m.route->flags & SPOD_HTTP_ROUTE_KEY);
 	assert_true(m.route->flags & SPOD_HTTP_ROUTE_READY);
+	/* sign-transaction: the same flags, and not mistaken for sign */
+	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/keys/0011/sign-transaction"),
+	                 SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_KEY_SIGN_TX);
+	assert_int_equal(m.id_len, 4);
+	assert_int_equal(m.route->flags, SPOD_HTTP_ROUTE_TOKEN | SPOD_HTTP_ROUTE_BODY |
+	                                     SPOD_HTTP_ROUTE_KEY | SPOD_HTTP_ROUTE_READY);
+	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/keys/0011/sign-transaction"),
+	                 SPOD_HTTP_MATCH_NO_METHOD);
 
 	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/sign/batch"), SPOD_HTTP_MATCH_OK);
 	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_SIGN_BATCH);
@@ -176,6 +185,7 @@ static void test_list_routes(void **state)
 	                          "DELETE /v1/keys/{id}\n"
 	                          "POST /v1/keys/{id}/sign\n"
 	                          "POST /v1/sign/batch\n"
+	                          "POST /v1/keys/{id}/sign-transaction\n"
 	                          "POST /v1/attest\n"
 	                          "POST /v1/custodian/shares\n"
 	                          "GET /v1/custodian/status\n"
@@ -565,22 +575,19 @@ static void test_base64_vectors(void **state)
 	for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
 		size_t len = strlen(vec[i][0]);
 
-		assert_int_equal(
-		    spod_http_b64_encode(enc, sizeof(enc), (const uint8_t *)vec[i][0], len),
-		    SPOD_OK);
+		assert_int_equal(spod_b64_encode(enc, sizeof(enc), (const uint8_t *)vec[i][0], len),
+		                 SPOD_OK);
 		assert_string_equal(enc, vec[i][1]);
-		assert_int_equal(spod_http_b64_len(len), strlen(vec[i][1]));
+		assert_int_equal(spod_b64_len(len), strlen(vec[i][1]));
 		assert_int_equal(
-		    spod_http_b64_decode(dec, sizeof(dec), &n, vec[i][1], strlen(vec[i][1])),
-		    SPOD_OK);
+		    spod_b64_decode(dec, sizeof(dec), &n, vec[i][1], strlen(vec[i][1])), SPOD_OK);
 		assert_int_equal(n, len);
 		assert_memory_equal(dec, vec[i][0], len);
 	}
-	assert_int_equal(spod_http_b64_encode(enc, 8, (const uint8_t *)"foobar", 6),
-	                 SPOD_E_TOO_LARGE);
-	assert_int_equal(spod_http_b64_decode(dec, 5, &n, BODY("Zm9vYmFy")), SPOD_E_TOO_LARGE);
+	assert_int_equal(spod_b64_encode(enc, 8, (const uint8_t *)"foobar", 6), SPOD_E_TOO_LARGE);
+	assert_int_equal(spod_b64_decode(dec, 5, &n, BODY("Zm9vYmFy")), SPOD_E_TOO_LARGE);
 	assert_int_equal(n, 0);
-	assert_int_equal(spod_http_b64_decode(dec, sizeof(dec), &n, BODY("+/+/")), SPOD_OK);
+	assert_int_equal(spod_b64_decode(dec, sizeof(dec), &n, BODY("+/+/")), SPOD_OK);
 	assert_int_equal(dec[0], 0xfb);
 }
 
@@ -596,8 +603,7 @@ static void test_base64_strict(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		n = 99;
-		if (spod_http_b64_decode(dec, sizeof(dec), &n, bad[i], strlen(bad[i])) !=
-		    SPOD_E_BAD_ARG)
+		if (spod_b64_decode(dec, sizeof(dec), &n, bad[i], strlen(bad[i])) != SPOD_E_BAD_ARG)
 			fail_msg("\"%s\" was accepted", bad[i]);
 		assert_int_equal(n, 0);
 	}

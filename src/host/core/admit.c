@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crypto/hash.h"
 #include "host/core/host_int.h"
+#include "txn/sol.h"
 #include "wire/ops.h"
 
 /* Whether the token's key set holds the key, looking its current label up when needed. */
@@ -82,6 +84,50 @@ static int admit_sign(struct host_client *cl, const struct spod_frame *f, struct
 			return rc;
 		}
 	}
+	return SPOD_OK;
+}
+
+/*
+ * sign.tx: admitted like sign (the token's sign op on the key it names, the same rates). The
+ * audit's digest is what the key signs, computed here from the request as the enclave will
+ * (docs/transactions.md, "Signing"): Ethereum the signing hash, keccak256 of the unsigned
+ * transaction; Solana SHA-256 of the message (of the whole transaction when it cannot be
+ * split: the enclave then refuses it, and the record says so). The audit item's mode holds
+ * the chain.
+ */
+static int admit_sign_tx(struct host_client *cl, const struct spod_frame *f,
+                         struct host_audit **audit, const char **what)
+{
+	struct spod_host *h = cl->h;
+	struct spod_sign_tx_req r;
+	struct host_audit_item *it;
+	size_t sigs_off, n_sigs, msg_off = 0, msg_len;
+	int rc;
+
+	SPOD_TRY(spod_wire_sign_tx_req(&r, f));
+	rc = key_allowed(h, cl->tok, r.key_id);
+	if (rc < 0) {
+		*what =
+		    rc == SPOD_E_FORBIDDEN ? "sign.tx: key outside the token's keys" : "sign.tx";
+		return rc;
+	}
+	*audit = host_audit_new(h, f->hdr.opcode, 1, cl->tok->id);
+	if (*audit == NULL)
+		return SPOD_E_NOMEM;
+	it = &(*audit)->items[0];
+	memcpy(it->key_id, r.key_id, SPOD_KEY_ID_BYTES);
+	it->mode = r.chain;
+	it->len = r.tx_len;
+	if (r.chain == SPOD_TX_CHAIN_ETHEREUM) {
+		spod_keccak256(it->digest, r.tx, r.tx_len);
+		return SPOD_OK;
+	}
+	msg_len = r.tx_len;
+	if (spod_txn_sol_split(r.tx, r.tx_len, &sigs_off, &n_sigs, &msg_off, &msg_len) < 0) {
+		msg_off = 0;
+		msg_len = r.tx_len;
+	}
+	spod_sha256(it->digest, r.tx + msg_off, msg_len);
 	return SPOD_OK;
 }
 
@@ -304,6 +350,7 @@ static const admit_fn admit_fns[SPOD_OPS_COUNT] = {
     [SPOD_SLOT_KEY_LIST] = admit_list,
     [SPOD_SLOT_SIGN] = admit_sign,
     [SPOD_SLOT_SIGN_BATCH] = admit_sign,
+    [SPOD_SLOT_SIGN_TX] = admit_sign_tx,
     [SPOD_SLOT_ATTEST] = admit_attest,
     [SPOD_SLOT_KEY_IMPORT] = admit_envelope,
     [SPOD_SLOT_CUSTODIAN_SHARE] = admit_envelope,

@@ -133,6 +133,15 @@ static int record_signatures(struct spod_host *h, const struct host_audit *a,
 		if (spod_wire_batch_resp(&bv, f) < 0 || bv.count != a->n)
 			overall = SPOD_E_PROTOCOL;
 	}
+	if (overall == SPOD_OK && a->opcode == SPOD_OP_SIGN_TX) {
+		struct spod_sign_tx_view tv;
+
+		if (spod_wire_sign_tx_resp(&tv, f) < 0 || tv.chain != a->items[0].mode)
+			overall = SPOD_E_PROTOCOL;
+		else
+			*alg = tv.chain == SPOD_TX_CHAIN_ETHEREUM ? SPOD_ALG_SECP256K1
+			                                          : SPOD_ALG_ED25519;
+	}
 	for (uint32_t i = 0; i < a->n; i++) {
 		const struct host_audit_item *it = &a->items[i];
 		int result = overall;
@@ -144,7 +153,11 @@ static int record_signatures(struct spod_host *h, const struct host_audit *a,
 			if (result == SPOD_OK)
 				*alg = sv.alg;
 		}
-		if (a->opcode == SPOD_OP_SIGN_BATCH)
+		if (a->opcode == SPOD_OP_SIGN_TX)
+			snprintf(detail, sizeof(detail), "tx=%s len=%u",
+			         it->mode == SPOD_TX_CHAIN_ETHEREUM ? "ethereum" : "solana",
+			         it->len);
+		else if (a->opcode == SPOD_OP_SIGN_BATCH)
 			snprintf(detail, sizeof(detail), "mode=%s len=%u batch=%u/%u",
 			         mode_text(it->mode), it->len, i + 1, a->n);
 		else
@@ -304,7 +317,8 @@ void host_journal_lost(struct spod_host *h, const struct host_audit *a)
 {
 	static const char detail[] =
 	    "answer lost (enclave connection or client gone); outcome unknown";
-	const char *kind = a->opcode == SPOD_OP_SIGN || a->opcode == SPOD_OP_SIGN_BATCH
+	const char *kind = a->opcode == SPOD_OP_SIGN || a->opcode == SPOD_OP_SIGN_BATCH ||
+	                           a->opcode == SPOD_OP_SIGN_TX
 	                       ? "sign"
 	                       : spod_wire_op_name(a->opcode);
 	uint32_t n = a->n ? a->n : 1;
@@ -329,6 +343,7 @@ void host_journal_answer(struct spod_host *h, const struct inflight *in, const s
 	switch (a->opcode) {
 	case SPOD_OP_SIGN:
 	case SPOD_OP_SIGN_BATCH:
+	case SPOD_OP_SIGN_TX:
 		rc = record_signatures(h, a, f, &alg);
 		break;
 	case SPOD_OP_KEY_GENERATE:

@@ -5,8 +5,9 @@
 #include <string.h>
 
 #include "common/hex.h"
-#include "host/http/b64.h"
+#include "common/b64.h"
 #include "host/http/seal_json.h"
+#include "host/http/tx_json.h"
 #include "spod/err.h"
 
 #define SIG_HALF_BYTES (SPOD_SIG_MAX_BYTES / 2)
@@ -22,6 +23,8 @@ int spod_http_call_parse(struct spod_http_call *call, struct spod_http_perr *err
 		return spod_http_json_generate(&call->in.generate, err, body, len);
 	case SPOD_HTTP_ROUTE_KEY_SIGN:
 		return spod_http_json_sign(&call->in.sign, err, body, len);
+	case SPOD_HTTP_ROUTE_KEY_SIGN_TX:
+		return spod_http_json_sign_tx(&call->in.sign_tx, err, body, len);
 	case SPOD_HTTP_ROUTE_SIGN_BATCH:
 		return spod_http_json_batch(&call->in.batch, err, body, len);
 	case SPOD_HTTP_ROUTE_ATTEST:
@@ -74,6 +77,11 @@ int spod_http_call_exec(struct spod_http_call *call, struct spod_client *c)
 	case SPOD_HTTP_ROUTE_KEY_SIGN:
 		return spod_client_sign(c, &call->out.sig, call->key_id, call->in.sign.mode,
 		                        call->in.sign.data, call->in.sign.data_len);
+	case SPOD_HTTP_ROUTE_KEY_SIGN_TX:
+		return spod_client_sign_tx(c, &call->out.tx.info, call->out.tx.signed_tx,
+		                           sizeof(call->out.tx.signed_tx), &call->out.tx.len,
+		                           call->key_id, call->in.sign_tx.chain,
+		                           call->in.sign_tx.tx, call->in.sign_tx.tx_len);
 	case SPOD_HTTP_ROUTE_SIGN_BATCH:
 		return exec_batch(call, c);
 	case SPOD_HTTP_ROUTE_ATTEST:
@@ -200,12 +208,12 @@ static void reply_batch(struct spod_http_reply *r, const struct spod_http_call *
 
 static void reply_doc(struct spod_http_reply *r, const struct spod_http_call *call)
 {
-	size_t cap = spod_http_b64_len(call->out.doc.len) + 1;
+	size_t cap = spod_b64_len(call->out.doc.len) + 1;
 	char *text = malloc(cap);
 	json_t *obj = NULL;
 
 	if (text != NULL &&
-	    spod_http_b64_encode(text, cap, call->out.doc.doc, call->out.doc.len) == SPOD_OK)
+	    spod_b64_encode(text, cap, call->out.doc.doc, call->out.doc.len) == SPOD_OK)
 		obj = json_pack("{s:s}", "document", text);
 	free(text);
 	if (obj == NULL) {
@@ -234,6 +242,11 @@ void spod_http_call_reply(struct spod_http_reply *r, const struct spod_http_call
 		return;
 	case SPOD_HTTP_ROUTE_KEY_SIGN:
 		reply_object(r, 200, sig_object(call->key_id, &call->out.sig));
+		return;
+	case SPOD_HTTP_ROUTE_KEY_SIGN_TX:
+		reply_object(r, 200,
+		             spod_http_tx_object(call->key_id, &call->out.tx.info,
+		                                 call->out.tx.signed_tx, call->out.tx.len));
 		return;
 	case SPOD_HTTP_ROUTE_SIGN_BATCH:
 		reply_batch(r, call);

@@ -26,6 +26,7 @@ struct spod_http_call {
 	union {
 		struct spod_http_generate generate; /* POST /v1/keys */
 		struct spod_http_sign sign;         /* POST /v1/keys/{id}/sign */
+		struct spod_http_sign_tx sign_tx;   /* POST /v1/keys/{id}/sign-transaction */
 		struct spod_http_batch batch;       /* POST /v1/sign/batch */
 		struct spod_http_attest attest;     /* POST /v1/attest */
 		struct spod_http_envelope envelope; /* POST /v1/keys/import, /v1/custodian/shares */
@@ -39,6 +40,11 @@ struct spod_http_call {
 			struct spod_key_info keys[SPOD_LIST_MAX_ITEMS];
 		} list;
 		struct spod_signature sig;
+		struct {
+			struct spod_tx_info info;
+			size_t len;
+			uint8_t signed_tx[SPOD_TX_SIGNED_MAX_BYTES];
+		} tx;
 		struct {
 			struct spod_sign_item items[SPOD_BATCH_MAX_ITEMS];
 			struct spod_signature sigs[SPOD_BATCH_MAX_ITEMS];

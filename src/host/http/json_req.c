@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "common/hex.h"
-#include "host/http/b64.h"
+#include "common/b64.h"
 #include "spod/err.h"
 
 /* Where a field sits, for messages: prefix "" and name "body", or "items[3]." and "items[3]". */
@@ -86,7 +86,7 @@ static int decode_bytes(uint8_t *out, size_t cap, size_t *n, const json_t *v, in
 	text = json_string_value(v);
 	len = json_string_length(v);
 	if (base64) {
-		rc = spod_http_b64_decode(out, cap, n, text, len);
+		rc = spod_b64_decode(out, cap, n, text, len);
 		if (rc == SPOD_E_BAD_ARG)
 			return refuse(err, rc, "%s%s: not valid base64", at->prefix, field);
 		return rc;
@@ -267,6 +267,60 @@ int spod_http_json_sign(struct spod_http_sign *out, struct spod_http_perr *err, 
 	if (rc < 0) {
 		out->mode = 0;
 		out->data_len = 0;
+	}
+	return rc;
+}
+
+int spod_http_json_sign_tx(struct spod_http_sign_tx *out, struct spod_http_perr *err,
+                           const char *body, size_t len)
+{
+	const json_t *chain = NULL, *tx = NULL, *encoding = NULL;
+	const struct place at = {"", "body"};
+	const struct field fields[] = {{"chain", &chain}, {"tx", &tx}, {"encoding", &encoding}};
+	const char *c;
+	json_t *root;
+	int base64, rc;
+
+	out->chain = 0;
+	out->tx_len = 0;
+	SPOD_TRY(load_object(&root, err, body, len));
+	SPOD_GUARD(rc, take_fields(root, fields, 3, &at, err));
+	if (chain == NULL || tx == NULL) {
+		rc = refuse(err, SPOD_E_BAD_ARG, "%s: required", chain == NULL ? "chain" : "tx");
+		goto out;
+	}
+	SPOD_GUARD(rc, want_string(chain, &at, "chain", err));
+	c = json_string_value(chain);
+	if (strcmp(c, "ethereum") == 0) {
+		out->chain = SPOD_TX_CHAIN_ETHEREUM;
+	} else if (strcmp(c, "solana") == 0) {
+		out->chain = SPOD_TX_CHAIN_SOLANA;
+	} else {
+		rc = refuse(err, SPOD_E_BAD_ARG, "chain: must be \"ethereum\" or \"solana\"");
+		goto out;
+	}
+	base64 = out->chain == SPOD_TX_CHAIN_SOLANA;
+	if (encoding != NULL) {
+		SPOD_GUARD(rc, want_string(encoding, &at, "encoding", err));
+		if (strcmp(json_string_value(encoding), "base64") == 0) {
+			base64 = 1;
+		} else if (strcmp(json_string_value(encoding), "hex") == 0) {
+			base64 = 0;
+		} else {
+			rc = refuse(err, SPOD_E_BAD_ARG, "encoding: must be \"hex\" or \"base64\"");
+			goto out;
+		}
+	}
+	rc = decode_bytes(out->tx, sizeof(out->tx), &out->tx_len, tx, base64, &at, "tx", err);
+	if (rc == SPOD_E_TOO_LARGE)
+		rc = refuse(err, SPOD_E_BAD_ARG, "tx: longer than %u bytes", SPOD_TX_MAX_BYTES);
+	if (rc == SPOD_OK && out->tx_len == 0)
+		rc = refuse(err, SPOD_E_BAD_ARG, "tx: empty");
+out:
+	json_decref(root);
+	if (rc < 0) {
+		out->chain = 0;
+		out->tx_len = 0;
 	}
 	return rc;
 }

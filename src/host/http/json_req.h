@@ -47,6 +47,13 @@ struct spod_http_sign {
 	uint8_t data[SPOD_MSG_MAX_BYTES]; /* the message, or the 32-byte digest */
 };
 
+/* POST /v1/keys/{id}/sign-transaction (the key id comes from the path) */
+struct spod_http_sign_tx {
+	uint8_t chain; /* SPOD_TX_CHAIN_ETHEREUM or SPOD_TX_CHAIN_SOLANA */
+	size_t tx_len; /* 1..SPOD_TX_MAX_BYTES */
+	uint8_t tx[SPOD_TX_MAX_BYTES];
+};
+
 /* One item of POST /v1/sign/batch; its data is at data_off in the batch's data area. */
 struct spod_http_batch_item {
 	uint8_t key_id[SPOD_KEY_ID_BYTES];
@@ -96,6 +103,15 @@ int spod_http_json_generate(struct spod_http_generate *out, struct spod_http_per
  */
 int spod_http_json_sign(struct spod_http_sign *out, struct spod_http_perr *err, const char *body,
                         size_t len) __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/*
+ * {"chain": "ethereum" | "solana", "tx": the unsigned transaction, "encoding": optional}: tx
+ * is hex (0x optional) for Ethereum and base64 for Solana unless "encoding" ("hex" or
+ * "base64") says otherwise; 1..SPOD_TX_MAX_BYTES bytes.
+ */
+int spod_http_json_sign_tx(struct spod_http_sign_tx *out, struct spod_http_perr *err,
+                           const char *body, size_t len)
+    __attribute__((warn_unused_result, nonnull(1, 2)));
 
 /*
  * {"items": [1..SPOD_BATCH_MAX_ITEMS objects]}, each a sign body plus "key_id"; all the

@@ -22,6 +22,8 @@ const struct spod_http_route spod_http_routes[SPOD_HTTP_ROUTE__COUNT] = {
                                     TOKEN | KEY | READY},
     [SPOD_HTTP_ROUTE_KEY_SIGN] = {SPOD_HTTP_ROUTE_KEY_SIGN, "POST", "/v1/keys/{id}/sign",
                                   TOKEN | KEY | BODY | READY},
+    [SPOD_HTTP_ROUTE_KEY_SIGN_TX] = {SPOD_HTTP_ROUTE_KEY_SIGN_TX, "POST",
+                                     "/v1/keys/{id}/sign-transaction", TOKEN | KEY | BODY | READY},
     [SPOD_HTTP_ROUTE_SIGN_BATCH] = {SPOD_HTTP_ROUTE_SIGN_BATCH, "POST", "/v1/sign/batch",
                                     TOKEN | BODY | READY},
     [SPOD_HTTP_ROUTE_ATTEST] = {SPOD_HTTP_ROUTE_ATTEST, "POST", "/v1/attest", TOKEN | BODY},

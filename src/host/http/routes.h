@@ -16,6 +16,7 @@ enum spod_http_route_id {
 	SPOD_HTTP_ROUTE_KEY_DELETE,       /* DELETE /v1/keys/{id} */
 	SPOD_HTTP_ROUTE_KEY_SIGN,         /* POST /v1/keys/{id}/sign */
 	SPOD_HTTP_ROUTE_SIGN_BATCH,       /* POST /v1/sign/batch */
+	SPOD_HTTP_ROUTE_KEY_SIGN_TX,      /* POST /v1/keys/{id}/sign-transaction */
 	SPOD_HTTP_ROUTE_ATTEST,           /* POST /v1/attest */
 	SPOD_HTTP_ROUTE_CUSTODIAN_SHARES, /* POST /v1/custodian/shares */
 	SPOD_HTTP_ROUTE_CUSTODIAN_STATUS, /* GET /v1/custodian/status */

@@ -1,16 +1,16 @@
 /* Strict standard base64 encoding and decoding (b64.h). */
-#include "host/http/b64.h"
+#include "common/b64.h"
 
 #include "common/base64.h"
 #include "spod/err.h"
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int spod_http_b64_encode(char *out, size_t cap, const uint8_t *in, size_t len)
+int spod_b64_encode(char *out, size_t cap, const uint8_t *in, size_t len)
 {
 	size_t o = 0, i = 0;
 
-	if (len > (SIZE_MAX - 1) / 4 * 3 - 2 || cap < spod_http_b64_len(len) + 1)
+	if (len > (SIZE_MAX - 1) / 4 * 3 - 2 || cap < spod_b64_len(len) + 1)
 		return SPOD_E_TOO_LARGE;
 	for (; len - i >= 3; i += 3) {
 		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
@@ -39,7 +39,7 @@ int spod_http_b64_encode(char *out, size_t cap, const uint8_t *in, size_t len)
 	return SPOD_OK;
 }
 
-int spod_http_b64_decode(uint8_t *out, size_t cap, size_t *out_len, const char *text, size_t len)
+int spod_b64_decode(uint8_t *out, size_t cap, size_t *out_len, const char *text, size_t len)
 {
 	size_t pad = 0, need, o = 0;
 

@@ -1,0 +1,103 @@
+/* The sign-transaction answer as JSON (tx_json.h). */
+#include "host/http/tx_json.h"
+
+#include <stdlib.h>
+
+#include "common/b64.h"
+#include "common/hex.h"
+#include "convert/tx_text.h"
+
+/* An address, or null when the transaction does not name it. */
+static json_t *addr_value(uint8_t chain, const uint8_t *addr, size_t len)
+{
+	char text[SPOD_TX_ADDR_TEXT_BYTES];
+
+	if (len == 0)
+		return json_null();
+	if (spod_tx_addr_text(text, chain, addr, len) < 0)
+		return NULL;
+	return json_string(text);
+}
+
+static json_t *transfer_object(uint8_t chain, const struct spod_tx_transfer_info *t)
+{
+	char amount[SPOD_TX_AMOUNT_TEXT_BYTES];
+	json_t *token = addr_value(chain, t->token, t->token_len);
+	json_t *to = addr_value(chain, t->to, t->to_len);
+	json_t *o;
+
+	if (token == NULL || to == NULL) {
+		json_decref(token);
+		json_decref(to);
+		return NULL;
+	}
+	spod_tx_amount_text(amount, t->amount);
+	o = json_pack("{s:s,s:o,s:o,s:s}", "asset", t->asset == 1 ? "native" : "token", "token",
+	              token, "to", to, "amount", amount);
+	if (o != NULL && t->decimals != 0xff &&
+	    json_object_set_new(o, "decimals", json_integer(t->decimals)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *summary_object(const struct spod_tx_info *info)
+{
+	json_t *flags = json_array(), *transfers = json_array(), *s;
+	int bad = flags == NULL || transfers == NULL;
+
+	for (unsigned b = 0; b < 4 && !bad; b++)
+		if (info->flags & (1u << b))
+			bad = json_array_append_new(flags, json_string(spod_tx_flag_names[b])) < 0;
+	for (size_t i = 0; i < info->n_transfers && !bad; i++)
+		bad = json_array_append_new(transfers,
+		                            transfer_object(info->chain, &info->transfers[i])) < 0;
+	if (bad) {
+		json_decref(flags);
+		json_decref(transfers);
+		return NULL;
+	}
+	s = json_pack("{s:s,s:i,s:o,s:o}", "type", spod_tx_type_name(info->kind), "kind",
+	              (int)info->kind, "flags", flags, "transfers", transfers);
+	if (s != NULL && info->chain == SPOD_TX_CHAIN_ETHEREUM &&
+	    json_object_set_new(s, "chain_id", json_integer((json_int_t)info->chain_id)) < 0) {
+		json_decref(s);
+		return NULL;
+	}
+	return s;
+}
+
+json_t *spod_http_tx_object(const uint8_t key_id[SPOD_KEY_ID_BYTES],
+                            const struct spod_tx_info *info, const uint8_t *signed_tx, size_t len)
+{
+	size_t cap = 2 * len + 3;
+	char id[2 * SPOD_KEY_ID_BYTES + 1], *text;
+	json_t *summary, *o = NULL;
+	int rc;
+
+	/* Chain ids above 2^63 - 1 do not fit a JSON integer here. */
+	if (info->chain_id > INT64_MAX)
+		return NULL;
+	if (spod_b64_len(len) + 1 > cap)
+		cap = spod_b64_len(len) + 1;
+	text = malloc(cap);
+	if (text == NULL)
+		return NULL;
+	if (info->chain == SPOD_TX_CHAIN_ETHEREUM) {
+		text[0] = '0';
+		text[1] = 'x';
+		rc = spod_hex_encode(text + 2, cap - 2, signed_tx, len);
+	} else {
+		rc = spod_b64_encode(text, cap, signed_tx, len);
+	}
+	summary = rc == SPOD_OK ? summary_object(info) : NULL;
+	if (summary != NULL) {
+		spod_key_id_text(id, key_id);
+		o = json_pack("{s:s,s:s,s:s,s:o}", "key_id", id, "chain",
+		              info->chain == SPOD_TX_CHAIN_ETHEREUM ? "ethereum" : "solana",
+		              "signed_tx", text, "summary", summary);
+	}
+	free(text);
+	return o;
+}

@@ -1,0 +1,23 @@
+/*
+ * The answer of POST /v1/keys/{id}/sign-transaction (docs/openapi.yaml, SignedTransaction):
+ * the signed transaction and what the enclave decoded from it.
+ */
+#ifndef SPOD_HTTP_TX_JSON_H
+#define SPOD_HTTP_TX_JSON_H
+
+#include <jansson.h>
+
+#include "spod/client.h"
+
+/*
+ * {"key_id", "chain", "signed_tx", "summary": {"type", "kind", "chain_id" (Ethereum),
+ * "flags", "transfers": [{"asset", "token", "to", "amount", "decimals"}]}}: signed_tx as
+ * 0x-hex (Ethereum) or base64 (Solana), addresses as 0x-hex or base58 (null when absent),
+ * amounts as decimal strings, decimals absent when the transaction does not say. Returns a
+ * new reference, or NULL without memory or for an answer that cannot be shown.
+ */
+json_t *spod_http_tx_object(const uint8_t key_id[SPOD_KEY_ID_BYTES],
+                            const struct spod_tx_info *info, const uint8_t *signed_tx, size_t len)
+    __attribute__((nonnull));
+
+#endif
