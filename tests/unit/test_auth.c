@@ -560,7 +560,7 @@ static const uint8_t all_opcodes[] = {
     SPOD_OP_INFO,       SPOD_OP_ECHO,        SPOD_OP_HELLO,           SPOD_OP_KEY_GENERATE,
     SPOD_OP_KEY_PUBLIC, SPOD_OP_KEY_LIST,    SPOD_OP_KEY_DELETE,      SPOD_OP_SIGN,
     SPOD_OP_SIGN_BATCH, SPOD_OP_ATTEST,      SPOD_OP_KEY_LOAD,        SPOD_OP_KEY_IMPORT,
-    SPOD_OP_SEAL_SETUP, SPOD_OP_SEAL_STATUS, SPOD_OP_CUSTODIAN_SHARE,
+    SPOD_OP_SEAL_SETUP, SPOD_OP_SEAL_STATUS, SPOD_OP_CUSTODIAN_SHARE, SPOD_OP_SIGN_TX,
 };
 
 /* Opcodes only spod-host itself sends: refused for every token, admin included. */
@@ -575,6 +575,7 @@ static uint32_t expected_need(uint8_t opcode)
 	switch (opcode) {
 	case SPOD_OP_SIGN:
 	case SPOD_OP_SIGN_BATCH:
+	case SPOD_OP_SIGN_TX:
 		return SPOD_AUTH_OP_SIGN;
 	case SPOD_OP_KEY_GENERATE:
 		return SPOD_AUTH_OP_GENERATE;
@@ -601,7 +602,8 @@ static int expected_key_scoped(uint8_t opcode)
 	if (opcode == SPOD_OP_ATTEST)
 		return 2;
 	return opcode == SPOD_OP_SIGN || opcode == SPOD_OP_SIGN_BATCH ||
-	       opcode == SPOD_OP_KEY_DELETE || opcode == SPOD_OP_KEY_PUBLIC;
+	       opcode == SPOD_OP_SIGN_TX || opcode == SPOD_OP_KEY_DELETE ||
+	       opcode == SPOD_OP_KEY_PUBLIC;
 }
 
 /* Every opcode against every non-empty op set, with all keys, a listed and an unlisted key. */
