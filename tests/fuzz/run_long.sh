@@ -19,7 +19,8 @@
 # to every run (e.g. -dict=FILE, -rss_limit_mb=N).
 #
 # --minimize: for each target, merges its seeds and its working corpus (-merge=1) into a fresh
-# directory and replaces tests/fuzz/corpus/CORPUS/ with it. Every target owns its corpus
+# directory and adds to tests/fuzz/corpus/CORPUS/ each input of that minimised set that is not
+# already a seed; the named seeds are never removed (unit tests and generators rely on them). Every target owns its corpus
 # directory (no two share one), so what one target found is never dropped by another's merge.
 set -eu
 
@@ -92,9 +93,19 @@ if [ "$minimize" -eq 1 ]; then
 			echo "$name: merge kept nothing; $seeds left as it is" >&2
 			exit 1
 		fi
-		find "$seeds" -type f -exec rm -f {} +
-		cp "$fresh"/* "$seeds"/
-		echo "$name: tests/fuzz/corpus/$corpus: $before -> $after files"
+		# The named seeds stay: unit tests read some of them (test_seal, test_store,
+		# test_policy_json, test_txn_eip712) and generator scripts write them. libFuzzer names
+		# each merged file by the SHA-1 of its content, so a merged file is new exactly when no
+		# seed has that content; only those are added.
+		added=0
+		known=$(find "$seeds" -type f -exec sha1sum {} + | awk '{print $1}')
+		for f in "$fresh"/*; do
+			if ! printf '%s\n' "$known" | grep -qx "$(basename "$f")"; then
+				cp "$f" "$seeds"/
+				added=$((added + 1))
+			fi
+		done
+		echo "$name: tests/fuzz/corpus/$corpus: $before seeds kept, $added inputs added ($after in the minimised set)"
 	done
 	exit 0
 fi
