@@ -53,7 +53,8 @@ enum spod_err {
 	SPOD_E_REPLAYED = -37,      /* provisioning message replayed, or for another attestation */
 	SPOD_E_MODE_CONFLICT = -38, /* the enclave's seal mode differs from the one asked for */
 	SPOD_E_POLICY_DENIED = -39, /* the key's policy refuses this transaction or message */
-	SPOD_E__MIN = -40           /* one past the last code; keep last */
+	SPOD_E_NOT_APPROVED = -40,  /* a policy change without the approvals its admin set needs */
+	SPOD_E__MIN = -41           /* one past the last code; keep last */
 };
 
 /* Stable identifier such as "KEY_NOT_FOUND"; "UNKNOWN" for codes outside the table. */

@@ -23,19 +23,22 @@
 #include "spod/alg.h"
 #include "spod/err.h"
 
-#define SPOD_WIRE_MAGIC              0x444f5053u /* bytes 'S' 'P' 'O' 'D' */
-#define SPOD_WIRE_VERSION            1
-#define SPOD_HDR_BYTES               24u
-#define SPOD_FRAME_MAX_BYTES         (256u * 1024u)
-#define SPOD_BODY_MAX_BYTES          (SPOD_FRAME_MAX_BYTES - SPOD_HDR_BYTES)
-#define SPOD_MSG_MAX_BYTES           (64u * 1024u) /* largest message one sign request may carry */
-#define SPOD_BATCH_MAX_ITEMS         256u          /* most signatures in one sign.batch frame */
-#define SPOD_LIST_MAX_ITEMS          1024u         /* most keys in one key.list page */
-#define SPOD_ERRMSG_MAX_BYTES        256u
-#define SPOD_NONCE_MAX_BYTES         512u          /* attestation nonce, as the NSM API allows */
-#define SPOD_DOC_MAX_BYTES           (16u * 1024u) /* largest attestation document */
-#define SPOD_TOKEN_MAX_BYTES         128u          /* API token text carried by hello */
-#define SPOD_BLOB_MAX_BYTES          512u          /* a sealed key blob (docs/keys.md) */
+#define SPOD_WIRE_MAGIC       0x444f5053u /* bytes 'S' 'P' 'O' 'D' */
+#define SPOD_WIRE_VERSION     1
+#define SPOD_HDR_BYTES        24u
+#define SPOD_FRAME_MAX_BYTES  (256u * 1024u)
+#define SPOD_BODY_MAX_BYTES   (SPOD_FRAME_MAX_BYTES - SPOD_HDR_BYTES)
+#define SPOD_MSG_MAX_BYTES    (64u * 1024u) /* largest message one sign request may carry */
+#define SPOD_BATCH_MAX_ITEMS  256u          /* most signatures in one sign.batch frame */
+#define SPOD_LIST_MAX_ITEMS   1024u         /* most keys in one key.list page */
+#define SPOD_ERRMSG_MAX_BYTES 256u
+#define SPOD_NONCE_MAX_BYTES  512u          /* attestation nonce, as the NSM API allows */
+#define SPOD_DOC_MAX_BYTES    (16u * 1024u) /* largest attestation document */
+#define SPOD_TOKEN_MAX_BYTES  128u          /* API token text carried by hello */
+/* A sealed key blob (docs/keys.md): version 1 (no policy) fits SPOD_BLOB_V1_MAX_BYTES; a
+ * version 2 blob carries its key's policy and may be up to SPOD_BLOB_MAX_BYTES. */
+#define SPOD_BLOB_V1_MAX_BYTES       512u
+#define SPOD_BLOB_MAX_BYTES          (66u * 1024u)
 #define SPOD_ENVELOPE_MAX_WIRE_BYTES 4096u         /* a provisioning envelope (share or import) */
 #define SPOD_TX_MAX_BYTES            (64u * 1024u) /* largest unsigned transaction sign.tx takes */
 /* Largest signed transaction: the unsigned one plus v, r, s and the longer list header. */
@@ -63,6 +66,9 @@ enum spod_op {
 	SPOD_OP_SEAL_SETUP = 0x40,      /* spod-host only: the seal mode, once per enclave boot */
 	SPOD_OP_SEAL_STATUS = 0x41,     /* mode, seal-key id, shares present and needed */
 	SPOD_OP_CUSTODIAN_SHARE = 0x42, /* a custodian's share, encrypted like an import */
+	SPOD_OP_POLICY_SET = 0x50,      /* attach, replace or remove a key's policy (approved) */
+	SPOD_OP_POLICY_GET = 0x51,      /* the key's policy as the enclave holds it */
+	SPOD_OP_POLICY_ADMINS = 0x52,   /* spod-host only: the policy-admin set, once per boot */
 };
 
 /* Seal modes (docs/keys.md): where the enclave's seal key comes from. */
@@ -553,5 +559,8 @@ int spod_wire_list_add(struct spod_list_enc *e, const uint8_t key_id[SPOD_KEY_ID
                        size_t label_len) __attribute__((warn_unused_result, nonnull(1, 2, 4)));
 void spod_wire_list_finish(struct spod_list_enc *e, size_t *out_len, uint64_t rid,
                            uint32_t next_cursor, uint32_t total) __attribute__((nonnull));
+
+/* policy.set, policy.get, policy.admins */
+#include "spod/wire_policy.h"
 
 #endif

@@ -63,6 +63,8 @@ static const struct err_entry err_table[] = {
             409},
     [38] = {"MODE_CONFLICT", "the enclave's seal mode differs from the one asked for", 5, 409},
     [39] = {"POLICY_DENIED", "refused by the key's policy", 5, 403},
+    [40] = {"NOT_APPROVED", "the policy change lacks the approvals of the key's policy admins", 5,
+            403},
 };
 
 _Static_assert(sizeof(err_table) / sizeof(err_table[0]) == (size_t)-SPOD_E__MIN,

@@ -171,6 +171,34 @@
 #define SEAL_RESERVED2 28
 #define SEAL_FIXED     32
 
+/* policy.set request: fixed part, n_approvals approvals (96 bytes each), then the policy */
+#define PSET_KEY_ID      0
+#define PSET_N_APPROVALS 16
+#define PSET_RESERVED1   17 /* 3 bytes */
+#define PSET_POLICY_OFF  20 /* u32: PSET_FIXED + 96 * n_approvals */
+#define PSET_POLICY_LEN  24 /* u32: 0 (remove) .. SPOD_POLICY_WIRE_MAX */
+#define PSET_RESERVED2   28 /* 4 bytes */
+#define PSET_FIXED       32
+
+/* policy.get response: fixed part, then the policy */
+#define POL_FLAGS      0 /* bit 0: the key has a policy */
+#define POL_RESERVED1  1 /* 3 bytes */
+#define POL_POLICY_OFF 4 /* u32: POL_FIXED, or 0 without a policy */
+#define POL_POLICY_LEN 8
+#define POL_RESERVED2  12 /* 4 bytes */
+#define POL_HASH       16 /* 32 bytes */
+#define POL_ADMIN_HASH 48 /* 32 bytes */
+#define POL_FIXED      80
+#define POL_HAS_POLICY 0x01u
+
+/* policy.admins request (ADM_KEYS_REQ) and response (ADM_HASH, ADM_KEYS_RESP) */
+#define ADM_THRESHOLD 0
+#define ADM_COUNT     1
+#define ADM_RESERVED  2 /* 6 bytes */
+#define ADM_KEYS_REQ  8
+#define ADM_HASH      8 /* 32 bytes */
+#define ADM_KEYS_RESP 40
+
 /* sign.batch response */
 #define BRESP_COUNT      0
 #define BRESP_RESERVED   4
@@ -188,7 +216,12 @@
  * LIST_PAGE_BODY_MAX(n): room for every key's public key and label.
  */
 #define KEY_RESP_BODY_MAX                                                                          \
+	(KEY_RESP_FIXED + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES + SPOD_BLOB_V1_MAX_BYTES)
+/* policy.set answers carry a version 2 blob, which holds the policy */
+#define KEY_RESP_V2_BODY_MAX                                                                       \
 	(KEY_RESP_FIXED + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES + SPOD_BLOB_MAX_BYTES)
+#define POL_RESP_BODY_MAX (POL_FIXED + SPOD_POLICY_WIRE_MAX)
+#define ADM_RESP_BODY_MAX (ADM_KEYS_RESP + SPOD_POLICY_ADMINS_MAX * 32u)
 #define LIST_PAGE_BODY_MAX(n)                                                                      \
 	(LIST_ENTRIES +                                                                            \
 	 (size_t)(n) * (LIST_ENTRY_BYTES + SPOD_PUB_MAX_BYTES + SPOD_LABEL_MAX_BYTES))

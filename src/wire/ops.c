@@ -36,10 +36,20 @@ static const struct spod_op_def ops[SPOD_OPS_COUNT] = {
     /* Same scope as sign: the token's sign op on the key it names. */
     [SPOD_SLOT_SIGN_TX] = {SPOD_OP_SIGN_TX, SPOD_SLOT_SIGN_TX, "sign.tx", SPOD_HELLO_OP_SIGN, 1, 1,
                            TXR_BODY_MAX},
+    /* Changing a policy takes an admin token and, outside ephemeral mode, the approvals of the
+     * key's policy admins (docs/policy.md); reading it is a listing. */
+    [SPOD_SLOT_POLICY_SET] = {SPOD_OP_POLICY_SET, SPOD_SLOT_POLICY_SET, "policy.set",
+                              SPOD_HELLO_OP_ADMIN, 1, 1, KEY_RESP_V2_BODY_MAX},
+    [SPOD_SLOT_POLICY_GET] = {SPOD_OP_POLICY_GET, SPOD_SLOT_POLICY_GET, "policy.get",
+                              SPOD_HELLO_OP_LIST, 1, 0, POL_RESP_BODY_MAX},
+    [SPOD_SLOT_POLICY_ADMINS] = {SPOD_OP_POLICY_ADMINS, SPOD_SLOT_POLICY_ADMINS, "policy.admins",
+                                 SPOD_OPS_HOST_ONLY, 0, 0, ADM_RESP_BODY_MAX},
 };
 
 _Static_assert(LIST_RESP_BODY_MAX <= SPOD_BODY_MAX_BYTES, "a full key.list page fits a frame");
 _Static_assert(TXR_BODY_MAX <= SPOD_BODY_MAX_BYTES, "the largest sign.tx answer fits a frame");
+_Static_assert(KEY_RESP_V2_BODY_MAX <= SPOD_BODY_MAX_BYTES, "a policy.set answer fits a frame");
+_Static_assert(POL_RESP_BODY_MAX <= SPOD_BODY_MAX_BYTES, "a policy.get answer fits a frame");
 _Static_assert(BATCH_RESP_BODY_MAX(SPOD_BATCH_MAX_ITEMS) <= SPOD_BODY_MAX_BYTES,
                "a full sign.batch answer fits a frame");
 

@@ -44,9 +44,9 @@ int spod_wire_enc_item(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode
                        const uint8_t *item, size_t len)
 {
 	*out_len = 0;
-	if (len == 0 || len > SPOD_ENVELOPE_MAX_WIRE_BYTES)
+	if (len == 0)
 		return SPOD_E_BAD_ARG;
-	SPOD_TRY(wire_room(cap, len));
+	SPOD_TRY(wire_room(cap, len)); /* each opcode's own cap is the receiver's to check */
 	spod_wire_put_hdr(out, opcode, 0, rid, 0, (uint32_t)len);
 	memcpy(out + SPOD_HDR_BYTES, item, len);
 	*out_len = SPOD_HDR_BYTES + len;

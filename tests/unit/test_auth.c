@@ -561,12 +561,14 @@ static const uint8_t all_opcodes[] = {
     SPOD_OP_KEY_PUBLIC, SPOD_OP_KEY_LIST,    SPOD_OP_KEY_DELETE,      SPOD_OP_SIGN,
     SPOD_OP_SIGN_BATCH, SPOD_OP_ATTEST,      SPOD_OP_KEY_LOAD,        SPOD_OP_KEY_IMPORT,
     SPOD_OP_SEAL_SETUP, SPOD_OP_SEAL_STATUS, SPOD_OP_CUSTODIAN_SHARE, SPOD_OP_SIGN_TX,
+    SPOD_OP_POLICY_SET, SPOD_OP_POLICY_GET,  SPOD_OP_POLICY_ADMINS,
 };
 
 /* Opcodes only spod-host itself sends: refused for every token, admin included. */
 static int host_only(uint8_t opcode)
 {
-	return opcode == SPOD_OP_KEY_LOAD || opcode == SPOD_OP_SEAL_SETUP;
+	return opcode == SPOD_OP_KEY_LOAD || opcode == SPOD_OP_SEAL_SETUP ||
+	       opcode == SPOD_OP_POLICY_ADMINS;
 }
 
 /* The op each opcode needs (0: none), as docs/auth.md lists it. */
@@ -584,7 +586,10 @@ static uint32_t expected_need(uint8_t opcode)
 	case SPOD_OP_KEY_LIST:
 	case SPOD_OP_KEY_PUBLIC:
 	case SPOD_OP_INFO:
+	case SPOD_OP_POLICY_GET:
 		return SPOD_AUTH_OP_LIST;
+	case SPOD_OP_POLICY_SET:
+		return SPOD_AUTH_OP_ADMIN;
 	case SPOD_OP_ATTEST:
 		return SPOD_AUTH_OP_ATTEST;
 	case SPOD_OP_CUSTODIAN_SHARE:
@@ -603,7 +608,8 @@ static int expected_key_scoped(uint8_t opcode)
 		return 2;
 	return opcode == SPOD_OP_SIGN || opcode == SPOD_OP_SIGN_BATCH ||
 	       opcode == SPOD_OP_SIGN_TX || opcode == SPOD_OP_KEY_DELETE ||
-	       opcode == SPOD_OP_KEY_PUBLIC;
+	       opcode == SPOD_OP_KEY_PUBLIC || opcode == SPOD_OP_POLICY_SET ||
+	       opcode == SPOD_OP_POLICY_GET;
 }
 
 /* Every opcode against every non-empty op set, with all keys, a listed and an unlisted key. */
