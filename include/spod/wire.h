@@ -404,6 +404,7 @@ struct spod_tx_xfer {
 /* Response decoders (client side); the frame must carry status 0 (see spod_wire_error). */
 int spod_wire_sig_resp(struct spod_sig_view *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
+/* key.generate, key.public, key.import, key.load and policy.set answers */
 int spod_wire_key_resp(struct spod_key_view *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 int spod_wire_hello_resp(struct spod_hello_view *v, const struct spod_frame *f)

@@ -19,6 +19,11 @@
 #define OFF_NONCE     40
 #define OFF_PUB       SPOD_SEAL_FIXED_BYTES
 #define SECRET_BYTES  32u
+/* version 2 */
+#define OFF_POLICY_LEN 64
+#define OFF_V2_ZERO    68
+#define OFF_ADMIN_HASH 72
+#define OFF_PUB_V2     SPOD_SEAL_V2_FIXED_BYTES
 
 static const uint8_t magic[4] = {'S', 'P', 'S', 'B'};
 
@@ -36,14 +41,16 @@ static int refuse(struct spod_blob_view *v, const char **why, const char *msg)
 
 int spod_blob_parse(struct spod_blob_view *v, const char **why, const uint8_t *blob, size_t len)
 {
-	size_t pub_len, label_len;
+	size_t pub_len, label_len, policy_len = 0, fixed = SPOD_SEAL_FIXED_BYTES, want;
+	uint8_t version;
 
 	*why = NULL;
 	if (len < SPOD_SEAL_FIXED_BYTES)
 		return refuse(v, why, "sealed blob truncated");
 	if (memcmp(blob + OFF_MAGIC, magic, sizeof(magic)) != 0)
 		return refuse(v, why, "not a sealed key blob (bad magic)");
-	if (blob[OFF_VERSION] != SPOD_SEAL_VERSION)
+	version = blob[OFF_VERSION];
+	if (version != SPOD_SEAL_VERSION && version != SPOD_SEAL_VERSION_POLICY)
 		return refuse(v, why, "sealed blob of an unknown format version");
 	if (!spod_alg_valid(blob[OFF_ALG]))
 		return refuse(v, why, "sealed blob names an unknown algorithm");
@@ -53,56 +60,82 @@ int spod_blob_parse(struct spod_blob_view *v, const char **why, const uint8_t *b
 		return refuse(v, why, "sealed blob's public key length does not fit its algorithm");
 	if (label_len > SPOD_SEAL_LABEL_MAX_BYTES)
 		return refuse(v, why, "sealed blob's label is too long");
-	if (len != SPOD_SEAL_FIXED_BYTES + pub_len + label_len + SPOD_SEAL_CT_BYTES)
+	if (version == SPOD_SEAL_VERSION_POLICY) {
+		fixed = SPOD_SEAL_V2_FIXED_BYTES;
+		if (len < fixed)
+			return refuse(v, why, "sealed blob truncated");
+		policy_len = spod_le32(blob + OFF_POLICY_LEN);
+		if (policy_len == 0 || policy_len > SPOD_SEAL_POLICY_MAX_BYTES)
+			return refuse(v, why, "sealed blob's policy length is out of range");
+		if (!spod_all_zero(blob + OFF_V2_ZERO, 4))
+			return refuse(v, why, "sealed blob's reserved bytes are not zero");
+	}
+	want = fixed + pub_len + label_len + policy_len + SPOD_SEAL_CT_BYTES;
+	if (len != want)
 		return refuse(v, why,
-		              len < SPOD_SEAL_FIXED_BYTES + pub_len + label_len + SPOD_SEAL_CT_BYTES
-		                  ? "sealed blob truncated"
-		                  : "sealed blob has trailing bytes");
-	if (label_len > 0 && !spod_label_valid((const char *)blob + OFF_PUB + pub_len, label_len))
+		              len < want ? "sealed blob truncated"
+		                         : "sealed blob has trailing bytes");
+	if (label_len > 0 && !spod_label_valid((const char *)blob + fixed + pub_len, label_len))
 		return refuse(v, why, "sealed blob's label has characters outside the label set");
 	*v = (struct spod_blob_view){
 	    .alg = blob[OFF_ALG],
 	    .key_id = blob + OFF_KEY_ID,
 	    .seal_key_id = blob + OFF_SEAL_ID,
-	    .pub = blob + OFF_PUB,
+	    .pub = blob + fixed,
 	    .pub_len = (uint32_t)pub_len,
-	    .label = label_len ? (const char *)blob + OFF_PUB + pub_len : NULL,
+	    .label = label_len ? (const char *)blob + fixed + pub_len : NULL,
 	    .label_len = (uint32_t)label_len,
 	    .nonce = blob + OFF_NONCE,
-	    .ciphertext = blob + OFF_PUB + pub_len + label_len,
+	    .ciphertext = blob + fixed + pub_len + label_len + policy_len,
 	    .blob = blob,
-	    .ad_len = (uint32_t)(OFF_PUB + pub_len + label_len),
+	    .ad_len = (uint32_t)(fixed + pub_len + label_len + policy_len),
+	    .version = version,
+	    .policy = policy_len ? blob + fixed + pub_len + label_len : NULL,
+	    .policy_len = (uint32_t)policy_len,
+	    .admin_hash = policy_len ? blob + OFF_ADMIN_HASH : NULL,
 	};
 	return SPOD_OK;
 }
 
-int spod_seal(uint8_t *out, size_t cap, size_t *out_len,
-              const uint8_t seal_key[SPOD_SEAL_KEY_BYTES],
-              const uint8_t seal_key_id[SPOD_SEAL_KEY_ID_BYTES], const struct spod_secret_key *sk,
-              const uint8_t key_id[SPOD_KEY_ID_BYTES], const uint8_t *pub, size_t pub_len,
-              const char *label, size_t label_len)
+int spod_seal_with_policy(uint8_t *out, size_t cap, size_t *out_len,
+                          const uint8_t seal_key[SPOD_SEAL_KEY_BYTES],
+                          const uint8_t seal_key_id[SPOD_SEAL_KEY_ID_BYTES],
+                          const struct spod_secret_key *sk, const uint8_t key_id[SPOD_KEY_ID_BYTES],
+                          const uint8_t *pub, size_t pub_len, const char *label, size_t label_len,
+                          const struct spod_seal_policy *pol)
 {
-	size_t ad_len = OFF_PUB + pub_len + label_len;
+	size_t policy_len = pol != NULL ? pol->len : 0;
+	size_t fixed = policy_len > 0 ? SPOD_SEAL_V2_FIXED_BYTES : SPOD_SEAL_FIXED_BYTES;
+	size_t ad_len = fixed + pub_len + label_len + policy_len;
 	unsigned long long ct_len = 0;
 
 	*out_len = 0;
 	if (!spod_alg_valid(sk->alg) || pub_len != spod_alg_pub_len(sk->alg) ||
 	    label_len > SPOD_SEAL_LABEL_MAX_BYTES ||
-	    (label_len > 0 && (label == NULL || !spod_label_valid(label, label_len))))
+	    (label_len > 0 && (label == NULL || !spod_label_valid(label, label_len))) ||
+	    policy_len > SPOD_SEAL_POLICY_MAX_BYTES ||
+	    (policy_len > 0 && (pol->cbor == NULL || pol->admin_hash == NULL)))
 		return SPOD_E_BAD_ARG;
 	if (cap < ad_len + SPOD_SEAL_CT_BYTES)
 		return SPOD_E_TOO_LARGE;
 	memcpy(out + OFF_MAGIC, magic, sizeof(magic));
-	out[OFF_VERSION] = SPOD_SEAL_VERSION;
+	out[OFF_VERSION] = policy_len > 0 ? SPOD_SEAL_VERSION_POLICY : SPOD_SEAL_VERSION;
 	out[OFF_ALG] = sk->alg;
 	out[OFF_PUB_LEN] = (uint8_t)pub_len;
 	out[OFF_LABEL_LEN] = (uint8_t)label_len;
 	memcpy(out + OFF_KEY_ID, key_id, SPOD_KEY_ID_BYTES);
 	memcpy(out + OFF_SEAL_ID, seal_key_id, SPOD_SEAL_KEY_ID_BYTES);
 	randombytes_buf(out + OFF_NONCE, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-	memcpy(out + OFF_PUB, pub, pub_len);
+	if (policy_len > 0) {
+		spod_put_le32(out + OFF_POLICY_LEN, (uint32_t)policy_len);
+		memset(out + OFF_V2_ZERO, 0, 4);
+		memcpy(out + OFF_ADMIN_HASH, pol->admin_hash, 32);
+	}
+	memcpy(out + fixed, pub, pub_len);
 	if (label_len > 0)
-		memcpy(out + OFF_PUB + pub_len, label, label_len);
+		memcpy(out + fixed + pub_len, label, label_len);
+	if (policy_len > 0)
+		memcpy(out + fixed + pub_len + label_len, pol->cbor, policy_len);
 	/* The secret goes straight from the key (locked memory) into the ciphertext. */
 	if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + ad_len, &ct_len, sk->secret,
 	                                               SECRET_BYTES, out, ad_len, NULL,
@@ -113,6 +146,16 @@ int spod_seal(uint8_t *out, size_t cap, size_t *out_len,
 	}
 	*out_len = ad_len + SPOD_SEAL_CT_BYTES;
 	return SPOD_OK;
+}
+
+int spod_seal(uint8_t *out, size_t cap, size_t *out_len,
+              const uint8_t seal_key[SPOD_SEAL_KEY_BYTES],
+              const uint8_t seal_key_id[SPOD_SEAL_KEY_ID_BYTES], const struct spod_secret_key *sk,
+              const uint8_t key_id[SPOD_KEY_ID_BYTES], const uint8_t *pub, size_t pub_len,
+              const char *label, size_t label_len)
+{
+	return spod_seal_with_policy(out, cap, out_len, seal_key, seal_key_id, sk, key_id, pub,
+	                             pub_len, label, label_len, NULL);
 }
 
 int spod_blob_open(uint8_t secret[32], const char **why, const struct spod_blob_view *v,

@@ -8,7 +8,7 @@
  cannot be passed off as another
  * key's or be opened under another seal key.
  *
- * Layout (version 1), all of it associated data except the ciphertext:
+ * Layout (version 1: a key without a policy), all of it associated data except the ciphertext:
  *   0   4  magic "SPSB"
  *   4   1  version (1)
  *   5   1  alg (SPOD_ALG_*)
@@ -20,6 +20,14 @@
  *  64   .  public key (pub_len), then label (label_len)
  *   .  48  ciphertext: the 32-byte secret (Ed25519 seed or ECDSA scalar) and a 16-byte tag
  * A blob is exactly 64 + pub_len + label_len + 48 bytes; anything else is refused.
+ *
+ * Version 2 (a key with its policy, docs/policy.md) is version 1 with, after the nonce,
+ *  64   4  policy_len (LE, 1..SPOD_SEAL_POLICY_MAX_BYTES)
+ *  68   4  zero
+ *  72  32  admin set hash (policy/approval.h; all zero: set without approvals, ephemeral mode)
+ * 104   .  public key, label, then the policy's CBOR (policy_len), then the ciphertext.
+ * The policy is associated data: readable by the host, but changing a byte of it, or the
+ * admin set hash, makes the blob fail to open.
  */
 #ifndef SPOD_CRYPTO_SEAL_H
 #define SPOD_CRYPTO_SEAL_H
@@ -30,13 +38,26 @@
 #include "crypto/shamir.h"
 #include "crypto/sign.h"
 
-#define SPOD_SEAL_LABEL_MAX_BYTES 128u
-#define SPOD_SEAL_VERSION         1u
-#define SPOD_SEAL_FIXED_BYTES     64u
-#define SPOD_SEAL_CT_BYTES        48u /* 32-byte secret + 16-byte tag */
+#define SPOD_SEAL_LABEL_MAX_BYTES  128u
+#define SPOD_SEAL_VERSION          1u
+#define SPOD_SEAL_VERSION_POLICY   2u
+#define SPOD_SEAL_FIXED_BYTES      64u
+#define SPOD_SEAL_V2_FIXED_BYTES   104u
+#define SPOD_SEAL_POLICY_MAX_BYTES 65536u
+#define SPOD_SEAL_CT_BYTES         48u /* 32-byte secret + 16-byte tag */
 #define SPOD_SEAL_MAX_BYTES                                                                        \
 	(SPOD_SEAL_FIXED_BYTES + SPOD_PUB_MAX_BYTES + SPOD_SEAL_LABEL_MAX_BYTES +                  \
 	 SPOD_SEAL_CT_BYTES)
+#define SPOD_SEAL_V2_MAX_BYTES                                                                     \
+	(SPOD_SEAL_V2_FIXED_BYTES + SPOD_PUB_MAX_BYTES + SPOD_SEAL_LABEL_MAX_BYTES +               \
+	 SPOD_SEAL_POLICY_MAX_BYTES + SPOD_SEAL_CT_BYTES)
+
+/* What a version 2 blob binds besides the key: NULL or policy_len 0 in spod_seal_policy: v1. */
+struct spod_seal_policy {
+	const uint8_t *cbor;
+	size_t len;                /* 1..SPOD_SEAL_POLICY_MAX_BYTES */
+	const uint8_t *admin_hash; /* 32 bytes */
+};
 
 /* A validated blob: every pointer views the caller's buffer (valid while it is). */
 struct spod_blob_view {
@@ -51,6 +72,10 @@ struct spod_blob_view {
 	const uint8_t *ciphertext; /* SPOD_SEAL_CT_BYTES */
 	const uint8_t *blob; /* the whole blob: the associated data is its first ad_len bytes */
 	uint32_t ad_len;
+	uint8_t version;       /* 1, or 2 with a policy */
+	const uint8_t *policy; /* version 2: the policy's CBOR (not validated here); else NULL */
+	uint32_t policy_len;
+	const uint8_t *admin_hash; /* version 2: 32 bytes; else NULL */
 };
 
 /*
@@ -74,6 +99,15 @@ int spod_seal(uint8_t *out, size_t cap, size_t *out_len,
               const uint8_t seal_key_id[SPOD_SEAL_KEY_ID_BYTES], const struct spod_secret_key *sk,
               const uint8_t key_id[SPOD_KEY_ID_BYTES], const uint8_t *pub, size_t pub_len,
               const char *label, size_t label_len)
+    __attribute__((warn_unused_result, nonnull(1, 3, 4, 5, 6, 7, 8)));
+
+/* The same, binding pol (NULL or pol->len 0: a version 1 blob, as spod_seal). */
+int spod_seal_with_policy(uint8_t *out, size_t cap, size_t *out_len,
+                          const uint8_t seal_key[SPOD_SEAL_KEY_BYTES],
+                          const uint8_t seal_key_id[SPOD_SEAL_KEY_ID_BYTES],
+                          const struct spod_secret_key *sk, const uint8_t key_id[SPOD_KEY_ID_BYTES],
+                          const uint8_t *pub, size_t pub_len, const char *label, size_t label_len,
+                          const struct spod_seal_policy *pol)
     __attribute__((warn_unused_result, nonnull(1, 3, 4, 5, 6, 7, 8)));
 
 /*

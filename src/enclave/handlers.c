@@ -105,11 +105,32 @@ static int do_list(struct spod_enclave_state *st, const struct spod_frame *f, ui
 	return SPOD_OK;
 }
 
-/* Signs one validated request into sig (64 bytes). */
+/*
+ * A raw sign under a key's policy (docs/policy.md, "raw"): nothing is decoded, so the policy
+ * sees only the kind, the chain the key's algorithm belongs to, and the bytes.
+ */
+static int raw_gate(struct spod_enclave_state *st, const struct spod_key_entry *k,
+                    const struct spod_sign_req *req, struct spod_tx_summary *raw,
+                    struct spod_gate *g)
+{
+	memset(raw, 0, sizeof(*raw));
+	raw->kind = SPOD_TX_RAW;
+	raw->chain = k->sk.alg == SPOD_ALG_SECP256K1 ? SPOD_CHAIN_ETHEREUM
+	             : k->sk.alg == SPOD_ALG_ED25519 ? SPOD_CHAIN_SOLANA
+	                                             : 0;
+	if (req->mode == SPOD_MODE_DIGEST && req->data_len == sizeof(raw->digest))
+		memcpy(raw->digest, req->data, sizeof(raw->digest));
+	raw->message = (struct spod_view){req->data, req->data_len};
+	return spod_enclave_policy_gate(st, k, raw, g);
+}
+
+/* Signs one validated request into sig (64 bytes), through the key's policy if it has one. */
 static int sign_one(struct spod_enclave_state *st, const struct spod_sign_req *req, uint8_t *sig,
                     size_t *sig_len, uint8_t *alg, uint8_t *recid)
 {
 	const struct spod_key_entry *k = spod_keystore_find(st->keys, req->key_id);
+	struct spod_tx_summary raw;
+	struct spod_gate g;
 
 	*sig_len = 0;
 	*alg = 0;
@@ -118,7 +139,12 @@ static int sign_one(struct spod_enclave_state *st, const struct spod_sign_req *r
 		return SPOD_E_KEY_NOT_FOUND;
 	*alg = k->sk.alg;
 	SPOD_TRY(spod_mode_check(k->sk.alg, req->mode));
-	return spod_sign(sig, sig_len, recid, &k->sk, req->mode, req->data, req->data_len);
+	if (k->policy == NULL)
+		return spod_sign(sig, sig_len, recid, &k->sk, req->mode, req->data, req->data_len);
+	SPOD_TRY(raw_gate(st, k, req, &raw, &g));
+	SPOD_TRY(spod_sign(sig, sig_len, recid, &k->sk, req->mode, req->data, req->data_len));
+	spod_enclave_policy_done(k, &raw, &g);
+	return SPOD_OK;
 }
 
 static int do_sign(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
@@ -245,6 +271,9 @@ static const handler_fn handlers[SPOD_OPS_COUNT] = {
     [SPOD_SLOT_SEAL_STATUS] = spod_enclave_do_seal,
     [SPOD_SLOT_CUSTODIAN_SHARE] = spod_enclave_do_share,
     [SPOD_SLOT_SIGN_TX] = spod_enclave_do_sign_tx,
+    [SPOD_SLOT_POLICY_SET] = spod_enclave_do_policy,
+    [SPOD_SLOT_POLICY_GET] = spod_enclave_do_policy,
+    [SPOD_SLOT_POLICY_ADMINS] = spod_enclave_do_policy,
 };
 
 size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,

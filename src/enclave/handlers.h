@@ -34,6 +34,13 @@ struct spod_enclave_state {
 	uint8_t *scratch; /* SPOD_ENVELOPE_PAYLOAD_MAX bytes of locked memory: opened envelopes */
 	uint32_t flags;   /* SPOD_INFO_NSM_* reported by info; the seal flags come from seal */
 	const char *why;  /* the current request's error detail (static text), or NULL */
+	char why_buf[SPOD_ERRMSG_MAX_BYTES]; /* a detail made for this request (why points here) */
+	/* The policy-admin set registered this boot (policy.admins; docs/policy.md). */
+	struct {
+		uint8_t threshold, count; /* count 0: none registered */
+		uint8_t keys[SPOD_POLICY_ADMINS_MAX * 32];
+		uint8_t hash[32];
+	} admins;
 	/* counters for logs and tests */
 	uint64_t requests;
 	uint64_t errors;

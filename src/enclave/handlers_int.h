@@ -18,6 +18,22 @@ int spod_enclave_do_import(struct spod_enclave_state *st, const struct spod_fram
 /* sign.tx (handlers_tx.c) */
 int spod_enclave_do_sign_tx(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
                             size_t cap, size_t *len);
+/* policy.set, policy.get, policy.admins (handlers_policy.c) */
+int spod_enclave_do_policy(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+                           size_t cap, size_t *len);
+/*
+ * The policy gate: when key k has a policy, decides tx under it; SPOD_OK (allowed, or no
+ * policy) or SPOD_E_POLICY_DENIED with st->why naming the rule. After signing what was
+ * allowed, spod_enclave_policy_done records it (nothing without a policy).
+ */
+struct spod_gate {
+	struct spod_policy_decision d;
+	uint64_t now_s;
+};
+int spod_enclave_policy_gate(struct spod_enclave_state *st, const struct spod_key_entry *k,
+                             const struct spod_tx_summary *tx, struct spod_gate *g);
+void spod_enclave_policy_done(const struct spod_key_entry *k, const struct spod_tx_summary *tx,
+                              const struct spod_gate *g);
 /* seal.setup and seal.status */
 int spod_enclave_do_seal(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
                          size_t cap, size_t *len);

@@ -76,7 +76,8 @@ static int put_key(const struct spod_frame *f, uint8_t *out, size_t cap, size_t 
 /*
  * A blob for a key already held (each pool connection replays): it must describe the same
  * key and still open to the same secret, so a blob damaged in storage is noticed now, not at
- * the next enclave restart.
+ * the next enclave restart. The policy the enclave holds stays: while it runs, only
+ * policy.set changes a key's policy, never an older blob handed back.
  */
 static int load_again(struct spod_enclave_state *st, const struct spod_key_entry *k,
                       const struct spod_blob_view *b, const uint8_t *seal_key)
@@ -120,6 +121,12 @@ int spod_enclave_do_load(struct spod_enclave_state *st, const struct spod_frame 
 	}
 	SPOD_TRY(spod_keystore_claim(st->keys, &e, b.key_id));
 	rc = spod_unseal(&e->sk, &st->why, &b, seal_key, st->seal.key_id);
+	/* A version 2 blob opened: its policy is the one approved for this key (docs/policy.md). */
+	if (rc == SPOD_OK && b.policy != NULL &&
+	    spod_key_policy_make(&e->policy, b.policy, b.policy_len, b.admin_hash, &st->why) < 0) {
+		st->why = "the sealed blob's policy does not load in this enclave version";
+		rc = SPOD_E_BAD_BLOB;
+	}
 	if (rc < 0) {
 		spod_keystore_abandon(st->keys, e);
 		return rc;

@@ -103,6 +103,7 @@ int spod_enclave_do_sign_tx(struct spod_enclave_state *st, const struct spod_fra
 	struct spod_sign_tx_req req;
 	struct tx_signing t;
 	struct spod_sign_tx_view v;
+	struct spod_gate g;
 	size_t room, signed_len;
 	uint8_t *dst;
 
@@ -115,16 +116,18 @@ int spod_enclave_do_sign_tx(struct spod_enclave_state *st, const struct spod_fra
 	SPOD_TRY(decode(&t, &st->why));
 
 	/*
-	 * POLICY GATE (issue 13): the key's policy is evaluated over t.sum here, after the
-	 * enclave decoded the transaction and before any signature exists. Keys carry no
-	 * policy yet, so every decoded transaction the key can sign is signed.
+	 * POLICY GATE (docs/policy.md): the key's policy decides over t.sum, which the enclave
+	 * decoded itself, before any signature exists; what it allowed is recorded in its windows
+	 * and rates once signed.
 	 */
+	SPOD_TRY(spod_enclave_policy_gate(st, t.key, &t.sum, &g));
 
 	dst = spod_wire_sign_tx_reserve(out, cap, (uint32_t)t.sum.n_transfers, &room);
 	if (dst == NULL)
 		return SPOD_E_INTERNAL; /* cap >= SPOD_ENCLAVE_RESP_MAX holds the largest answer */
 	SPOD_TRY(put_transfers(out, &t.sum));
 	SPOD_TRY(sign_into(&t, dst, room, &signed_len));
+	spod_enclave_policy_done(t.key, &t.sum, &g);
 	v = (struct spod_sign_tx_view){
 	    .chain = req.chain,
 	    .kind = t.sum.kind,

@@ -75,8 +75,10 @@ void spod_keystore_free(struct spod_keystore *ks)
 	if (ks == NULL)
 		return;
 	for (uint32_t n = 0; n < ks->used; n++)
-		if (entry(ks, n)->used != ENTRY_FREE)
+		if (entry(ks, n)->used != ENTRY_FREE) {
 			spod_key_wipe(&entry(ks, n)->sk);
+			spod_key_policy_free(entry(ks, n)->policy);
+		}
 	for (uint32_t b = 0; ks->blocks != NULL && b < ks->nblocks; b++)
 		spod_secmem_free(ks->blocks[b]); /* wipes every entry */
 	free(ks->blocks);
@@ -193,6 +195,7 @@ void spod_keystore_abandon(struct spod_keystore *ks, struct spod_key_entry *e)
 	if (e->used != ENTRY_CLAIMED)
 		abort();
 	spod_key_wipe(&e->sk);
+	spod_key_policy_free(e->policy);
 	spod_secmem_wipe(e, sizeof *e);
 	ks->free[ks->nfree++] = entry_number(ks, e);
 }
@@ -261,6 +264,17 @@ const struct spod_key_entry *spod_keystore_find(const struct spod_keystore *ks,
 	return i == ks->nindex ? NULL : entry(ks, ks->index[i] - 1);
 }
 
+void spod_keystore_set_policy(struct spod_keystore *ks, const struct spod_key_entry *e,
+                              struct spod_key_policy *kp)
+{
+	struct spod_key_entry *m = entry(ks, entry_number(ks, e));
+
+	if (m->used != ENTRY_LIVE && m->used != ENTRY_CLAIMED)
+		abort();
+	spod_key_policy_free(m->policy);
+	m->policy = kp;
+}
+
 /* Backward-shift deletion: the keys after slot i on its run move up to keep runs whole. */
 static void index_remove(struct spod_keystore *ks, uint32_t i)
 {
@@ -293,6 +307,7 @@ int spod_keystore_delete(struct spod_keystore *ks, const uint8_t id[SPOD_KEY_ID_
 	e = entry(ks, n);
 	index_remove(ks, i);
 	spod_key_wipe(&e->sk);
+	spod_key_policy_free(e->policy);
 	spod_secmem_wipe(e, sizeof *e);
 	ks->free[ks->nfree++] = n;
 	ks->count--;

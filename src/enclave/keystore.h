@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "crypto/sign.h"
+#include "enclave/key_policy.h"
 #include "spod/wire.h"
 
 struct spod_keystore;
@@ -24,6 +25,7 @@ struct spod_key_entry {
 	uint8_t label_len;                /* 0: no label */
 	char label[SPOD_LABEL_MAX_BYTES]; /* not NUL-terminated; A-Z a-z 0-9 . _ - */
 	struct spod_secret_key sk;
+	struct spod_key_policy *policy; /* NULL: none; owned, freed with the key */
 };
 
 /*
@@ -72,6 +74,13 @@ void spod_keystore_commit(struct spod_keystore *ks, struct spod_key_entry *e)
     __attribute__((nonnull));
 void spod_keystore_abandon(struct spod_keystore *ks, struct spod_key_entry *e)
     __attribute__((nonnull));
+
+/*
+ * Attaches kp to the key (the entry owns it from now on), freeing the policy it had; kp NULL
+ * removes the policy.
+ */
+void spod_keystore_set_policy(struct spod_keystore *ks, const struct spod_key_entry *e,
+                              struct spod_key_policy *kp) __attribute__((nonnull(1, 2)));
 
 /* Finds a key; returns the entry or NULL. O(1) expected. */
 const struct spod_key_entry *spod_keystore_find(const struct spod_keystore *ks,

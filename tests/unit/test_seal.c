@@ -144,6 +144,62 @@ static void test_every_bit(void **state)
 	done(&s);
 }
 
+/*
+ * Version 2 binds a policy and an admin set hash: both readable, every single-bit change of
+ * the blob refused (the policy's bytes included), a policy length that does not match the
+ * blob's length or is zero refused before anything is opened.
+ */
+static void test_policy_blob(void **state)
+{
+	static const uint8_t policy[] = {0xa2, 0x01, 0x01, 0x02, 0x80, 0x42, 0x43};
+	static const uint8_t admins[32] = {0xad, 0x31};
+	const struct spod_seal_policy pol = {policy, sizeof(policy), admins};
+	static uint8_t blob[SPOD_SEAL_V2_MAX_BYTES];
+	struct spod_blob_view v;
+	struct sealed s;
+	const char *why;
+	size_t len;
+
+	(void)state;
+	make(&s, SPOD_ALG_ED25519, "p");
+	assert_int_equal(spod_seal_with_policy(blob, sizeof(blob), &len, seal_key, seal_id, s.sk,
+	                                       key_id, s.pub, s.pub_len, "p", 1, &pol),
+	                 SPOD_OK);
+	assert_int_equal(len,
+	                 SPOD_SEAL_V2_FIXED_BYTES + 32 + 1 + sizeof(policy) + SPOD_SEAL_CT_BYTES);
+	assert_int_equal(spod_blob_parse(&v, &why, blob, len), SPOD_OK);
+	assert_int_equal(v.version, 2);
+	assert_int_equal(v.policy_len, sizeof(policy));
+	assert_memory_equal(v.policy, policy, sizeof(policy));
+	assert_memory_equal(v.admin_hash, admins, 32);
+	assert_memory_equal(v.pub, s.pub, 32);
+	assert_int_equal(open_blob(blob, len, seal_key, seal_id), SPOD_OK);
+	for (size_t i = 0; i < len; i++) {
+		int rc;
+
+		blob[i] ^= 0x10;
+		rc = open_blob(blob, len, seal_key, seal_id);
+		blob[i] ^= 0x10;
+		assert_int_equal(rc, i >= 24 && i < 40 ? SPOD_E_WRONG_SEAL_KEY : SPOD_E_BAD_BLOB);
+	}
+	/* the policy length must account for the blob exactly, and be at least 1 */
+	blob[64] = sizeof(policy) + 1;
+	assert_int_equal(spod_blob_parse(&v, &why, blob, len), SPOD_E_BAD_BLOB);
+	assert_string_equal(why, "sealed blob truncated");
+	blob[64] = 0;
+	assert_int_equal(spod_blob_parse(&v, &why, blob, len), SPOD_E_BAD_BLOB);
+	assert_string_equal(why, "sealed blob's policy length is out of range");
+	blob[64] = sizeof(policy);
+	assert_int_equal(spod_blob_parse(&v, &why, blob, len + 1), SPOD_E_BAD_BLOB);
+	/* no policy: a version 1 blob, as spod_seal makes */
+	assert_int_equal(spod_seal_with_policy(blob, sizeof(blob), &len, seal_key, seal_id, s.sk,
+	                                       key_id, s.pub, s.pub_len, NULL, 0, NULL),
+	                 SPOD_OK);
+	assert_int_equal(blob[4], 1);
+	assert_int_equal(len, SPOD_SEAL_FIXED_BYTES + 32 + SPOD_SEAL_CT_BYTES);
+	done(&s);
+}
+
 static void test_refusals(void **state)
 {
 	struct sealed a, b;
@@ -335,9 +391,10 @@ static void test_python_seeds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_every_bit),
-	    cmocka_unit_test(test_refusals),       cmocka_unit_test(test_envelope),
-	    cmocka_unit_test(test_import_payload), cmocka_unit_test(test_python_seeds),
+	    cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_every_bit),
+	    cmocka_unit_test(test_policy_blob),  cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_envelope),     cmocka_unit_test(test_import_payload),
+	    cmocka_unit_test(test_python_seeds),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
