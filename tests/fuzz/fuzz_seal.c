@@ -50,7 +50,7 @@ static void init_once(void)
 static void fuzz_blob(const uint8_t *data, size_t size)
 {
 	struct spod_blob_view v;
-	uint8_t again[SPOD_SEAL_MAX_BYTES];
+	static uint8_t again[SPOD_SEAL_V2_MAX_BYTES];
 	size_t again_len;
 	const char *why;
 
@@ -66,14 +66,23 @@ static void fuzz_blob(const uint8_t *data, size_t size)
 			abort(); /* a failed unseal leaves no key */
 		return;
 	}
-	/* An opened blob is its own key: sealing it again gives the same header and key. */
-	if (sk->alg != v.alg ||
-	    spod_seal(again, sizeof(again), &again_len, seal_key, seal_id, sk, v.key_id, v.pub,
-	              v.pub_len, v.label, v.label_len) != SPOD_OK ||
-	    again_len != size || memcmp(again, data, 40) != 0 ||
-	    memcmp(again + SPOD_SEAL_FIXED_BYTES, data + SPOD_SEAL_FIXED_BYTES,
-	           v.ad_len - SPOD_SEAL_FIXED_BYTES) != 0)
-		abort();
+	/* An opened blob is its own key: sealing it again gives the same header, key and
+	 * policy (a version 2 blob's bytes 64..104 are its policy length and admin set). */
+	{
+		const struct spod_seal_policy pol = {v.policy, v.policy_len, v.admin_hash};
+		size_t fixed = v.version == SPOD_SEAL_VERSION ? SPOD_SEAL_FIXED_BYTES
+		                                              : SPOD_SEAL_V2_FIXED_BYTES;
+
+		if (sk->alg != v.alg ||
+		    spod_seal_with_policy(again, sizeof(again), &again_len, seal_key, seal_id, sk,
+		                          v.key_id, v.pub, v.pub_len, v.label, v.label_len,
+		                          v.policy != NULL ? &pol : NULL) != SPOD_OK ||
+		    again_len != size || memcmp(again, data, 40) != 0 ||
+		    memcmp(again + SPOD_SEAL_FIXED_BYTES, data + SPOD_SEAL_FIXED_BYTES,
+		           v.ad_len - SPOD_SEAL_FIXED_BYTES) != 0 ||
+		    v.ad_len < fixed)
+			abort();
+	}
 	spod_key_wipe(sk);
 }
 

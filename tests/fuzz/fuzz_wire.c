@@ -251,6 +251,52 @@ static void fuzz_sign_tx(const struct spod_frame *f)
 	CHECK(w.tx_len == v.tx_len && memcmp(w.tx, v.tx, v.tx_len) == 0);
 }
 
+static void fuzz_policy_set(const struct spod_frame *f)
+{
+	struct spod_policy_set_req v, w;
+	struct spod_frame g;
+	size_t n;
+
+	if (spod_wire_policy_set_req(&v, f) != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	CHECK(v.n_approvals <= SPOD_POLICY_ADMINS_MAX && v.policy_len <= SPOD_POLICY_WIRE_MAX);
+	CHECK((v.approvals == NULL) == (v.n_approvals == 0));
+	CHECK((v.policy == NULL) == (v.policy_len == 0));
+	touch(f, 0, v.key_id, SPOD_KEY_ID_BYTES);
+	if (v.approvals != NULL)
+		touch(f, PSET_FIXED, v.approvals, (size_t)v.n_approvals * SPOD_APPROVAL_BYTES);
+	if (v.policy != NULL)
+		touch(f, PSET_FIXED, v.policy, v.policy_len);
+	CHECK(spod_wire_enc_policy_set(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, v.key_id,
+	                               v.approvals, v.n_approvals, v.policy,
+	                               v.policy_len) == SPOD_OK);
+	CHECK(spod_wire_policy_set_req(&w, reframe(&g, n)) == SPOD_OK);
+	/* the layout has no slack: the re-encoded body is the original body */
+	CHECK(g.body_len == f->body_len && memcmp(g.body, f->body, f->body_len) == 0);
+}
+
+static void fuzz_policy_admins(const struct spod_frame *f)
+{
+	struct spod_policy_admins v, w;
+	struct spod_frame g;
+	size_t n;
+
+	if (spod_wire_policy_admins_req(&v, f) != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	CHECK(v.count <= SPOD_POLICY_ADMINS_MAX && v.threshold <= v.count);
+	CHECK((v.count == 0) == (v.threshold == 0) && (v.keys == NULL) == (v.count == 0));
+	if (v.keys != NULL)
+		touch(f, ADM_KEYS_REQ, v.keys, (size_t)v.count * 32);
+	CHECK(spod_wire_enc_policy_admins(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, &v) ==
+	      SPOD_OK);
+	CHECK(spod_wire_policy_admins_req(&w, reframe(&g, n)) == SPOD_OK);
+	CHECK(g.body_len == f->body_len && memcmp(g.body, f->body, f->body_len) == 0);
+}
+
 /* Decoders return SPOD_OK only for their own opcodes, in a valid status-0 response. */
 static void check_decoded(const struct spod_frame *f, int rc, int opcode_ok)
 {
@@ -544,6 +590,52 @@ static void fuzz_error(const struct spod_frame *f)
 	touch(f, 0, msg, msg_len);
 }
 
+static void fuzz_policy_resp(const struct spod_frame *f)
+{
+	struct spod_policy_view v, w;
+	struct spod_frame g;
+	size_t n;
+	int rc = spod_wire_policy_resp(&v, f);
+
+	check_decoded(f, rc, f->hdr.opcode == SPOD_OP_POLICY_GET);
+	if (rc != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	CHECK(v.has_policy == (v.policy_len > 0) && v.policy_len <= SPOD_POLICY_WIRE_MAX);
+	if (v.has_policy) {
+		touch(f, POL_HASH, v.hash, 32);
+		touch(f, POL_ADMIN_HASH, v.admin_hash, 32);
+		touch(f, POL_FIXED, v.policy, v.policy_len);
+	}
+	CHECK(spod_wire_put_policy(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, &v) == SPOD_OK);
+	CHECK(n <= spod_wire_resp_max(SPOD_OP_POLICY_GET, 0));
+	CHECK(spod_wire_policy_resp(&w, reframe(&g, n)) == SPOD_OK);
+	CHECK(g.body_len == f->body_len && memcmp(g.body, f->body, f->body_len) == 0);
+}
+
+static void fuzz_admins_resp(const struct spod_frame *f)
+{
+	struct spod_policy_admins v, w;
+	struct spod_frame g;
+	size_t n;
+	int rc = spod_wire_policy_admins_resp(&v, f);
+
+	check_decoded(f, rc, f->hdr.opcode == SPOD_OP_POLICY_ADMINS);
+	if (rc != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	touch(f, ADM_HASH, v.hash, 32);
+	if (v.keys != NULL)
+		touch(f, ADM_KEYS_RESP, v.keys, (size_t)v.count * 32);
+	CHECK(spod_wire_put_policy_admins(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, &v) ==
+	      SPOD_OK);
+	CHECK(n <= spod_wire_resp_max(SPOD_OP_POLICY_ADMINS, 0));
+	CHECK(spod_wire_policy_admins_resp(&w, reframe(&g, n)) == SPOD_OK);
+	CHECK(g.body_len == f->body_len && memcmp(g.body, f->body, f->body_len) == 0);
+}
+
 static void fuzz_frame(const struct spod_frame *f)
 {
 	int req = spod_wire_check_hdr(&f->hdr, 0);
@@ -564,6 +656,8 @@ static void fuzz_frame(const struct spod_frame *f)
 	fuzz_batch(f);
 	fuzz_attest(f);
 	fuzz_sign_tx(f);
+	fuzz_policy_set(f);
+	fuzz_policy_admins(f);
 
 	fuzz_sig_resp(f);
 	fuzz_doc_resp(f);
@@ -573,6 +667,8 @@ static void fuzz_frame(const struct spod_frame *f)
 	fuzz_list_resp(f);
 	fuzz_batch_resp(f);
 	fuzz_sign_tx_resp(f);
+	fuzz_policy_resp(f);
+	fuzz_admins_resp(f);
 	fuzz_error(f);
 }
 

@@ -50,6 +50,15 @@ def blob(alg, secret, key_id, label=b""):
     return head + xchacha(SEAL_KEY, nonce, secret, head)
 
 
+def blob_v2(alg, secret, key_id, label, policy, admin_hash):
+    """Version 2 (src/crypto/seal.h): the policy and admin set hash are associated data."""
+    pub = public_key(alg, secret)
+    nonce = os.urandom(24)
+    head = (b"SPSB" + bytes([2, alg, len(pub), len(label)]) + key_id + seal_key_id(SEAL_KEY) +
+            nonce + struct.pack("<I", len(policy)) + bytes(4) + admin_hash + pub + label + policy)
+    return head + xchacha(SEAL_KEY, nonce, secret, head)
+
+
 def envelope(purpose, payload, doc_nonce):
     enclave_pub = x25519.X25519PrivateKey.from_private_bytes(ENCLAVE_SECRET).public_key()
     enclave_pub = enclave_pub.public_bytes(serialization.Encoding.Raw,
@@ -83,6 +92,10 @@ def main():
         seeds[f"env_import_{alg}"] = b"\1" + envelope(2, import_payload(alg, secret, b"imp"),
                                                       b"nonce-%d" % alg)
         seeds[f"import_{alg}"] = b"\2" + import_payload(alg, secret, b"x")
+    # a policy in its CBOR form: {1: 1, 2: [{1: "raw-ok", 2: 1}]} (docs/policy.md)
+    policy = bytes([0xa2, 0x01, 0x01, 0x02, 0x81, 0xa2, 0x01, 0x66]) + b"raw-ok" + bytes([0x02, 0x01])
+    seeds["blob_2_policy"] = b"\0" + blob_v2(2, secrets[2], bytes([2]) * 16, b"p", policy,
+                                              bytes([0xad]) * 32)
     seeds["env_share"] = b"\1" + envelope(1, os.urandom(52 + 32 * 3), os.urandom(32))
     seeds["env_long_nonce"] = b"\1" + envelope(2, import_payload(2, secrets[2]), b"n" * 512)
     for name, data in seeds.items():

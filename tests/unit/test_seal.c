@@ -359,9 +359,9 @@ static void test_python_seeds(void **state)
 	static const uint8_t py_enclave_secret[32] = {0xe4, 0xc1, 0xa7, 0xe0, 9, 9, 9, 9, 9, 9,   9,
 	                                              9,    9,    9,    9,    9, 9, 9, 9, 9, 9,   9,
 	                                              9,    9,    9,    9,    9, 9, 9, 9, 9, 0x40};
-	static const char *const names[] = {"blob_1",       "blob_2",        "blob_3",
-	                                    "blob_2_label", "env_import_1",  "env_import_2",
-	                                    "env_import_3", "env_long_nonce"};
+	static const char *const names[] = {"blob_1",       "blob_2",         "blob_3",
+	                                    "blob_2_label", "env_import_1",   "env_import_2",
+	                                    "env_import_3", "env_long_nonce", "blob_2_policy"};
 	uint8_t buf[SPOD_ENVELOPE_MAX_BYTES + 1], id[SPOD_SEAL_KEY_ID_BYTES], pub[32];
 	uint8_t *secret = spod_secmem_alloc(32), *payload = spod_secmem_alloc(4096);
 	struct spod_envelope_view ev;
