@@ -53,13 +53,18 @@ struct spod_bytes {
  *   1 key binding:  alg (1) || key id (16) || public key length (1) || public key
  *   2 seal:         mode (1) || ready (1) || threshold (1) || shares (1) || present (1) ||
  *                   reserved (3, zero) || seal-key id (16)
- * spod-enclave writes a seal record in every document and a key record when one key is
- * bound. Version 1 ("SPODKEY1", below) carries a key binding only; both verify.
+ *   3 policy:       SHA-256 of the bound key's policy (32) || hash of the admin set that
+ *                   approved it (32, all zero: none; docs/policy.md)
+ * spod-enclave writes a seal record in every document, a key record when one key is bound,
+ * and a policy record when that key has a policy. Version 1 ("SPODKEY1", below) carries a
+ * key binding only; both verify. Readers skip record types they do not know.
  */
-#define SPOD_ATTEST_UD2_MAGIC     "SPODUD02"
-#define SPOD_ATTEST_UD_KEY        1u
-#define SPOD_ATTEST_UD_SEAL       2u
-#define SPOD_ATTEST_UD_SEAL_BYTES 24u
+#define SPOD_ATTEST_UD2_MAGIC       "SPODUD02"
+#define SPOD_ATTEST_UD_KEY          1u
+#define SPOD_ATTEST_UD_SEAL         2u
+#define SPOD_ATTEST_UD_SEAL_BYTES   24u
+#define SPOD_ATTEST_UD_POLICY       3u
+#define SPOD_ATTEST_UD_POLICY_BYTES 64u
 
 /* The seal state an enclave attested (wire.h enum spod_seal_mode for mode). */
 struct spod_attest_seal {
@@ -80,6 +85,9 @@ struct spod_attest_user_data {
 	struct spod_bytes key_pub;
 	int has_seal;
 	struct spod_attest_seal seal;
+	int has_policy;               /* the bound key has a policy */
+	const uint8_t *policy_hash;   /* 32 bytes, into user_data */
+	const uint8_t *policy_admins; /* 32 bytes, into user_data; all zero: no admin set */
 };
 
 /* The parsed document: every view points into the buffer given to spod_attest_parse. */
@@ -227,6 +235,15 @@ int spod_attest_user_data_encode(uint8_t *out, size_t cap, size_t *out_len,
                                  const struct spod_attest_seal *seal, uint8_t alg,
                                  const uint8_t *key_id, const uint8_t *pub, size_t pub_len)
     __attribute__((warn_unused_result, nonnull(1, 3)));
+
+/*
+ * Appends a policy record (policy_hash, admin_hash: 32 bytes each) to version 2 user_data
+ * out[0..*out_len) that spod_attest_user_data_encode wrote. Returns SPOD_OK with *out_len
+ * grown, SPOD_E_BAD_ARG (not version 2 user_data) or SPOD_E_TOO_LARGE (cap short).
+ */
+int spod_attest_user_data_add_policy(uint8_t *out, size_t cap, size_t *out_len,
+                                     const uint8_t policy_hash[32], const uint8_t admin_hash[32])
+    __attribute__((warn_unused_result, nonnull));
 
 /*
  * Reads spod's user_data (version 1 or 2). *out->version is 0 and SPOD_OK is returned for

@@ -54,6 +54,21 @@ int spod_attest_user_data_encode(uint8_t *out, size_t cap, size_t *out_len,
 	return SPOD_OK;
 }
 
+int spod_attest_user_data_add_policy(uint8_t *out, size_t cap, size_t *out_len,
+                                     const uint8_t policy_hash[32], const uint8_t admin_hash[32])
+{
+	uint8_t rec[SPOD_ATTEST_UD_POLICY_BYTES];
+	size_t off = *out_len;
+
+	if (off < MAGIC_BYTES || off > cap || memcmp(out, SPOD_ATTEST_UD2_MAGIC, MAGIC_BYTES) != 0)
+		return SPOD_E_BAD_ARG;
+	memcpy(rec, policy_hash, 32);
+	memcpy(rec + 32, admin_hash, 32);
+	SPOD_TRY(put_record(out, cap, &off, SPOD_ATTEST_UD_POLICY, rec, sizeof(rec)));
+	*out_len = off;
+	return SPOD_OK;
+}
+
 /* A key binding's fields, from value[0..len) (the part after the v1 magic, or a v2 record). */
 static int read_key(struct spod_attest_user_data *out, const uint8_t *v, size_t len)
 {
@@ -101,6 +116,13 @@ static int parse_v2(struct spod_attest_user_data *out, const uint8_t *ud, size_t
 			SPOD_TRY(read_key(out, ud + off + 3, n));
 		else if (type == SPOD_ATTEST_UD_SEAL)
 			SPOD_TRY(read_seal(out, ud + off + 3, n));
+		else if (type == SPOD_ATTEST_UD_POLICY) {
+			if (n != SPOD_ATTEST_UD_POLICY_BYTES)
+				return SPOD_E_BAD_FIELD;
+			out->has_policy = 1;
+			out->policy_hash = ud + off + 3;
+			out->policy_admins = ud + off + 3 + 32;
+		}
 		/* Later record types are skipped: a newer enclave may say more. */
 		last = type;
 		off += 3 + n;

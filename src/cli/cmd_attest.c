@@ -104,6 +104,13 @@ static void json_user_data(const struct spod_attest_user_data *ud)
 		printf("\",\"shares_present\":%u,\"shares_needed\":%u,\"shares_total\":%u}",
 		       ud->seal.present, ud->seal.threshold, ud->seal.shares);
 	}
+	if (ud->has_policy) {
+		printf(",\"policy\":{\"hash\":\"");
+		cli_hex(stdout, ud->policy_hash, 32);
+		printf("\",\"admin_set\":\"");
+		cli_hex(stdout, ud->policy_admins, 32);
+		printf("\"}");
+	}
 }
 
 static void print_user_data(const struct spod_attest_user_data *ud)
@@ -119,6 +126,13 @@ static void print_user_data(const struct spod_attest_user_data *ud)
 		       ud->seal.ready ? "ready" : "NOT ready");
 		cli_hex(stdout, ud->seal.seal_key_id, sizeof(ud->seal.seal_key_id));
 		printf(", shares %u of %u\n", ud->seal.present, ud->seal.threshold);
+	}
+	if (ud->has_policy) {
+		printf("  policy:     ");
+		cli_hex(stdout, ud->policy_hash, 32);
+		printf(" (admin set ");
+		cli_hex(stdout, ud->policy_admins, 32);
+		printf(")\n");
 	}
 }
 

@@ -216,6 +216,10 @@ static int do_attest(struct spod_enclave_state *st, const struct spod_frame *f, 
 	SPOD_TRY(spod_attest_user_data_encode(ud, sizeof(ud), &ud_len, &seal, k ? k->sk.alg : 0,
 	                                      k ? k->id : NULL, k ? k->pub : NULL,
 	                                      k ? k->pub_len : 0));
+	/* A bound key's policy: clients see which rules guard the key (docs/policy.md). */
+	if (k != NULL && k->policy != NULL)
+		SPOD_TRY(spod_attest_user_data_add_policy(
+		    ud, sizeof(ud), &ud_len, k->policy->p.hash, k->policy->admin_hash));
 	user_data = (struct spod_bytes){ud, ud_len};
 	if (req.nonce_len > 0)
 		nonce = (struct spod_bytes){req.nonce, req.nonce_len};

@@ -120,9 +120,44 @@ static void test_malformed(void **state)
 	assert_true(ud.has_key && ud.has_seal);
 }
 
+/* A policy record after the seal record: read back; the wrong size, or before the seal. */
+static void test_policy_record(void **state)
+{
+	static const uint8_t policy[32] = {0x90, 1}, admins[32] = {0xad, 2};
+	struct spod_attest_seal seal = {2, 1, 2, 3, 2, {7}};
+	struct spod_attest_user_data ud;
+	uint8_t buf[SPOD_ATTEST_USER_DATA_MAX];
+	size_t len, v1_len;
+
+	(void)state;
+	assert_int_equal(
+	    spod_attest_user_data_encode(buf, sizeof(buf), &len, &seal, 1, kid, pub, 32), SPOD_OK);
+	assert_int_equal(spod_attest_user_data_parse(&ud, buf, len), SPOD_OK);
+	assert_false(ud.has_policy);
+	assert_int_equal(spod_attest_user_data_add_policy(buf, sizeof(buf), &len, policy, admins),
+	                 SPOD_OK);
+	assert_int_equal(spod_attest_user_data_parse(&ud, buf, len), SPOD_OK);
+	assert_true(ud.has_key && ud.has_seal && ud.has_policy);
+	assert_memory_equal(ud.policy_hash, policy, 32);
+	assert_memory_equal(ud.policy_admins, admins, 32);
+	/* a short policy record */
+	buf[len - 64 - 2] = 63;
+	assert_int_equal(spod_attest_user_data_parse(&ud, buf, len - 1), SPOD_E_BAD_FIELD);
+	buf[len - 64 - 2] = 64;
+	/* cap too small; version 1 user_data takes no record */
+	assert_int_equal(spod_attest_user_data_add_policy(buf, len + 66, &len, policy, admins),
+	                 SPOD_E_TOO_LARGE);
+	assert_int_equal(spod_attest_key_binding(buf, sizeof(buf), &v1_len, 1, kid, pub, 32),
+	                 SPOD_OK);
+	assert_int_equal(
+	    spod_attest_user_data_add_policy(buf, sizeof(buf), &v1_len, policy, admins),
+	    SPOD_E_BAD_ARG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_policy_record),
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_v1_and_foreign),
 	    cmocka_unit_test(test_malformed),
