@@ -38,7 +38,7 @@
 /* A sealed key blob (docs/keys.md): version 1 (no policy) fits SPOD_BLOB_V1_MAX_BYTES; a
  * version 2 blob carries its key's policy and may be up to SPOD_BLOB_MAX_BYTES. */
 #define SPOD_BLOB_V1_MAX_BYTES       512u
-#define SPOD_BLOB_MAX_BYTES          (66u * 1024u)
+#define SPOD_BLOB_MAX_BYTES          (120u * 1024u)
 #define SPOD_ENVELOPE_MAX_WIRE_BYTES 4096u         /* a provisioning envelope (share or import) */
 #define SPOD_TX_MAX_BYTES            (64u * 1024u) /* largest unsigned transaction sign.tx takes */
 /* Largest signed transaction: the unsigned one plus v, r, s and the longer list header. */
@@ -69,6 +69,7 @@ enum spod_op {
 	SPOD_OP_POLICY_SET = 0x50,      /* attach, replace or remove a key's policy (approved) */
 	SPOD_OP_POLICY_GET = 0x51,      /* the key's policy as the enclave holds it */
 	SPOD_OP_POLICY_ADMINS = 0x52,   /* spod-host only: the policy-admin set, once per boot */
+	SPOD_OP_POLICY_SYNC = 0x53, /* spod-host only: the key re-sealed with its policy state */
 };
 
 /* Seal modes (docs/keys.md): where the enclave's seal key comes from. */
@@ -404,7 +405,7 @@ struct spod_tx_xfer {
 /* Response decoders (client side); the frame must carry status 0 (see spod_wire_error). */
 int spod_wire_sig_resp(struct spod_sig_view *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
-/* key.generate, key.public, key.import, key.load and policy.set answers */
+/* key.generate, key.public, key.import, key.load, policy.set and policy.sync answers */
 int spod_wire_key_resp(struct spod_key_view *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 int spod_wire_hello_resp(struct spod_hello_view *v, const struct spod_frame *f)

@@ -11,6 +11,9 @@
  *   policy.admins  (0x52) spod-host only, once per connection after seal.setup: registers the
  *                  policy-admin set (K of M Ed25519 public keys) from spod-host's
  *                  configuration. The enclave takes one set per boot; the answer describes it.
+ *   policy.sync    (0x53) spod-host only: the key (16-byte id, as key.public) re-sealed with its
+ *                  policy's current window and rate state, so the state comes back with the key
+ *                  after a restart; the answer is a key response with the blob, as policy.set's.
  *
  * Included by spod/wire.h; not meant to be included alone.
  */

@@ -21,7 +21,7 @@
 #define SECRET_BYTES  32u
 /* version 2 */
 #define OFF_POLICY_LEN 64
-#define OFF_V2_ZERO    68
+#define OFF_STATE_LEN  68
 #define OFF_ADMIN_HASH 72
 #define OFF_PUB_V2     SPOD_SEAL_V2_FIXED_BYTES
 
@@ -41,7 +41,8 @@ static int refuse(struct spod_blob_view *v, const char **why, const char *msg)
 
 int spod_blob_parse(struct spod_blob_view *v, const char **why, const uint8_t *blob, size_t len)
 {
-	size_t pub_len, label_len, policy_len = 0, fixed = SPOD_SEAL_FIXED_BYTES, want;
+	size_t pub_len, label_len, policy_len = 0, state_len = 0, fixed = SPOD_SEAL_FIXED_BYTES;
+	size_t want;
 	uint8_t version;
 
 	*why = NULL;
@@ -67,10 +68,11 @@ int spod_blob_parse(struct spod_blob_view *v, const char **why, const uint8_t *b
 		policy_len = spod_le32(blob + OFF_POLICY_LEN);
 		if (policy_len == 0 || policy_len > SPOD_SEAL_POLICY_MAX_BYTES)
 			return refuse(v, why, "sealed blob's policy length is out of range");
-		if (!spod_all_zero(blob + OFF_V2_ZERO, 4))
-			return refuse(v, why, "sealed blob's reserved bytes are not zero");
+		state_len = spod_le32(blob + OFF_STATE_LEN);
+		if (state_len > SPOD_SEAL_STATE_MAX_BYTES)
+			return refuse(v, why, "sealed blob's policy state length is out of range");
 	}
-	want = fixed + pub_len + label_len + policy_len + SPOD_SEAL_CT_BYTES;
+	want = fixed + pub_len + label_len + policy_len + state_len + SPOD_SEAL_CT_BYTES;
 	if (len != want)
 		return refuse(v, why,
 		              len < want ? "sealed blob truncated"
@@ -86,13 +88,15 @@ int spod_blob_parse(struct spod_blob_view *v, const char **why, const uint8_t *b
 	    .label = label_len ? (const char *)blob + fixed + pub_len : NULL,
 	    .label_len = (uint32_t)label_len,
 	    .nonce = blob + OFF_NONCE,
-	    .ciphertext = blob + fixed + pub_len + label_len + policy_len,
+	    .ciphertext = blob + fixed + pub_len + label_len + policy_len + state_len,
 	    .blob = blob,
-	    .ad_len = (uint32_t)(fixed + pub_len + label_len + policy_len),
+	    .ad_len = (uint32_t)(fixed + pub_len + label_len + policy_len + state_len),
 	    .version = version,
 	    .policy = policy_len ? blob + fixed + pub_len + label_len : NULL,
 	    .policy_len = (uint32_t)policy_len,
 	    .admin_hash = policy_len ? blob + OFF_ADMIN_HASH : NULL,
+	    .state = state_len ? blob + fixed + pub_len + label_len + policy_len : NULL,
+	    .state_len = (uint32_t)state_len,
 	};
 	return SPOD_OK;
 }
@@ -105,8 +109,9 @@ int spod_seal_with_policy(uint8_t *out, size_t cap, size_t *out_len,
                           const struct spod_seal_policy *pol)
 {
 	size_t policy_len = pol != NULL ? pol->len : 0;
+	size_t state_len = policy_len > 0 ? pol->state_len : 0;
 	size_t fixed = policy_len > 0 ? SPOD_SEAL_V2_FIXED_BYTES : SPOD_SEAL_FIXED_BYTES;
-	size_t ad_len = fixed + pub_len + label_len + policy_len;
+	size_t ad_len = fixed + pub_len + label_len + policy_len + state_len;
 	unsigned long long ct_len = 0;
 
 	*out_len = 0;
@@ -114,7 +119,8 @@ int spod_seal_with_policy(uint8_t *out, size_t cap, size_t *out_len,
 	    label_len > SPOD_SEAL_LABEL_MAX_BYTES ||
 	    (label_len > 0 && (label == NULL || !spod_label_valid(label, label_len))) ||
 	    policy_len > SPOD_SEAL_POLICY_MAX_BYTES ||
-	    (policy_len > 0 && (pol->cbor == NULL || pol->admin_hash == NULL)))
+	    (policy_len > 0 && (pol->cbor == NULL || pol->admin_hash == NULL)) ||
+	    state_len > SPOD_SEAL_STATE_MAX_BYTES || (state_len > 0 && pol->state == NULL))
 		return SPOD_E_BAD_ARG;
 	if (cap < ad_len + SPOD_SEAL_CT_BYTES)
 		return SPOD_E_TOO_LARGE;
@@ -128,7 +134,7 @@ int spod_seal_with_policy(uint8_t *out, size_t cap, size_t *out_len,
 	randombytes_buf(out + OFF_NONCE, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 	if (policy_len > 0) {
 		spod_put_le32(out + OFF_POLICY_LEN, (uint32_t)policy_len);
-		memset(out + OFF_V2_ZERO, 0, 4);
+		spod_put_le32(out + OFF_STATE_LEN, (uint32_t)state_len);
 		memcpy(out + OFF_ADMIN_HASH, pol->admin_hash, 32);
 	}
 	memcpy(out + fixed, pub, pub_len);
@@ -136,6 +142,8 @@ int spod_seal_with_policy(uint8_t *out, size_t cap, size_t *out_len,
 		memcpy(out + fixed + pub_len, label, label_len);
 	if (policy_len > 0)
 		memcpy(out + fixed + pub_len + label_len, pol->cbor, policy_len);
+	if (state_len > 0)
+		memcpy(out + fixed + pub_len + label_len + policy_len, pol->state, state_len);
 	/* The secret goes straight from the key (locked memory) into the ciphertext. */
 	if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + ad_len, &ct_len, sk->secret,
 	                                               SECRET_BYTES, out, ad_len, NULL,

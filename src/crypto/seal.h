@@ -23,11 +23,12 @@
  *
  * Version 2 (a key with its policy, docs/policy.md) is version 1 with, after the nonce,
  *  64   4  policy_len (LE, 1..SPOD_SEAL_POLICY_MAX_BYTES)
- *  68   4  zero
+ *  68   4  state_len (LE, 0..SPOD_SEAL_STATE_MAX_BYTES; 0: the policy's windows are empty)
  *  72  32  admin set hash (policy/approval.h; all zero: set without approvals, ephemeral mode)
- * 104   .  public key, label, then the policy's CBOR (policy_len), then the ciphertext.
- * The policy is associated data: readable by the host, but changing a byte of it, or the
- * admin set hash, makes the blob fail to open.
+ * 104   .  public key, label, the policy's CBOR (policy_len), the policy's window and rate
+ *          state (state_len, spod_policy_state_encode), then the ciphertext.
+ * The policy and state are associated data: readable by the host, but changing a byte of
+ * them, or the admin set hash, makes the blob fail to open.
  */
 #ifndef SPOD_CRYPTO_SEAL_H
 #define SPOD_CRYPTO_SEAL_H
@@ -44,19 +45,22 @@
 #define SPOD_SEAL_FIXED_BYTES      64u
 #define SPOD_SEAL_V2_FIXED_BYTES   104u
 #define SPOD_SEAL_POLICY_MAX_BYTES 65536u
-#define SPOD_SEAL_CT_BYTES         48u /* 32-byte secret + 16-byte tag */
+#define SPOD_SEAL_STATE_MAX_BYTES  49472u /* = SPOD_POLICY_STATE_MAX_BYTES (policy/policy.h) */
+#define SPOD_SEAL_CT_BYTES         48u    /* 32-byte secret + 16-byte tag */
 #define SPOD_SEAL_MAX_BYTES                                                                        \
 	(SPOD_SEAL_FIXED_BYTES + SPOD_PUB_MAX_BYTES + SPOD_SEAL_LABEL_MAX_BYTES +                  \
 	 SPOD_SEAL_CT_BYTES)
 #define SPOD_SEAL_V2_MAX_BYTES                                                                     \
 	(SPOD_SEAL_V2_FIXED_BYTES + SPOD_PUB_MAX_BYTES + SPOD_SEAL_LABEL_MAX_BYTES +               \
-	 SPOD_SEAL_POLICY_MAX_BYTES + SPOD_SEAL_CT_BYTES)
+	 SPOD_SEAL_POLICY_MAX_BYTES + SPOD_SEAL_STATE_MAX_BYTES + SPOD_SEAL_CT_BYTES)
 
 /* What a version 2 blob binds besides the key: NULL or policy_len 0 in spod_seal_policy: v1. */
 struct spod_seal_policy {
 	const uint8_t *cbor;
 	size_t len;                /* 1..SPOD_SEAL_POLICY_MAX_BYTES */
 	const uint8_t *admin_hash; /* 32 bytes */
+	const uint8_t *state;      /* the policy's state, or NULL with state_len 0 */
+	size_t state_len;          /* 0..SPOD_SEAL_STATE_MAX_BYTES */
 };
 
 /* A validated blob: every pointer views the caller's buffer (valid while it is). */
@@ -76,6 +80,8 @@ struct spod_blob_view {
 	const uint8_t *policy; /* version 2: the policy's CBOR (not validated here); else NULL */
 	uint32_t policy_len;
 	const uint8_t *admin_hash; /* version 2: 32 bytes; else NULL */
+	const uint8_t *state;      /* version 2: the policy's state (not validated), or NULL */
+	uint32_t state_len;
 };
 
 /*

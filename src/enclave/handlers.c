@@ -278,6 +278,7 @@ static const handler_fn handlers[SPOD_OPS_COUNT] = {
     [SPOD_SLOT_POLICY_SET] = spod_enclave_do_policy,
     [SPOD_SLOT_POLICY_GET] = spod_enclave_do_policy,
     [SPOD_SLOT_POLICY_ADMINS] = spod_enclave_do_policy,
+    [SPOD_SLOT_POLICY_SYNC] = spod_enclave_do_policy,
 };
 
 size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,

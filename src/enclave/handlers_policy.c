@@ -2,7 +2,8 @@
  * Policies in spod-enclave (docs/policy.md): policy.admins registers the policy-admin set of
  * this boot; policy.set attaches, replaces or removes a key's policy once the key's admins
  * approved it, and answers with the key re-sealed to bind it (a version 2 blob, so the policy
- * comes back with the key after a restart); policy.get shows it; the gate decides each
+ * comes back with the key after a restart); policy.sync re-seals it with its policy's window
+ * and rate state, which key.load then restores; policy.get shows it; the gate decides each
  * signature of a key that has one.
  *
  * Who may change a key's policy: the approvals must come from the registered admin set, and
@@ -87,6 +88,45 @@ static int authorize(struct spod_enclave_state *st, const struct spod_key_entry 
 	return SPOD_OK;
 }
 
+/*
+ * Answers f with k re-sealed binding kp (NULL: no policy, a version 1 blob) and, when
+ * with_state, kp's current window and rate state. Changes nothing in the keystore.
+ */
+static int put_resealed(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+                        size_t cap, size_t *len, const struct spod_key_entry *k,
+                        const struct spod_key_policy *kp, const uint8_t *seal_key, int with_state)
+{
+	struct spod_seal_policy pol = {0};
+	uint8_t *blob = malloc(SPOD_SEAL_V2_MAX_BYTES);
+	uint8_t *state = with_state ? malloc(SPOD_POLICY_STATE_MAX_BYTES) : NULL;
+	size_t blob_len = 0, state_len = 0;
+	int rc = SPOD_OK;
+
+	if (blob == NULL || (with_state && state == NULL))
+		rc = SPOD_E_NOMEM;
+	if (rc == SPOD_OK && kp != NULL) {
+		pol = (struct spod_seal_policy){kp->cbor, kp->len, kp->admin_hash, NULL, 0};
+		if (with_state) {
+			rc = spod_policy_state_encode(&kp->st, state, SPOD_POLICY_STATE_MAX_BYTES,
+			                              &state_len);
+			pol.state = state;
+			pol.state_len = state_len;
+		}
+	}
+	if (rc == SPOD_OK)
+		rc = spod_seal_with_policy(blob, SPOD_SEAL_V2_MAX_BYTES, &blob_len, seal_key,
+		                           st->seal.key_id, &k->sk, k->id, k->pub, k->pub_len,
+		                           k->label, k->label_len, kp != NULL ? &pol : NULL);
+	if (rc == SPOD_OK) {
+		const struct spod_key_view v = {k->id,    k->sk.alg,    k->pub, k->pub_len,
+		                                k->label, k->label_len, blob,   (uint32_t)blob_len};
+		rc = spod_wire_put_sealed_key(out, cap, len, f->hdr.opcode, f->hdr.request_id, &v);
+	}
+	free(state);
+	free(blob);
+	return rc;
+}
+
 static int do_set(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
                   size_t cap, size_t *len)
 {
@@ -94,8 +134,7 @@ static int do_set(struct spod_enclave_state *st, const struct spod_frame *f, uin
 	struct spod_key_policy *kp = NULL;
 	const struct spod_key_entry *k;
 	const uint8_t *seal_key, *admin_hash;
-	uint8_t policy_hash[32], *blob;
-	size_t blob_len = 0;
+	uint8_t policy_hash[32];
 	int rc;
 
 	SPOD_TRY(spod_wire_policy_set_req(&req, f));
@@ -108,31 +147,30 @@ static int do_set(struct spod_enclave_state *st, const struct spod_frame *f, uin
 	if (req.policy_len > 0)
 		SPOD_TRY(
 		    spod_key_policy_make(&kp, req.policy, req.policy_len, admin_hash, &st->why));
-	blob = malloc(SPOD_SEAL_V2_MAX_BYTES);
-	if (blob == NULL) {
-		spod_key_policy_free(kp);
-		return SPOD_E_NOMEM;
-	}
-	{
-		const struct spod_seal_policy pol = {req.policy, req.policy_len, admin_hash};
-		rc = spod_seal_with_policy(blob, SPOD_SEAL_V2_MAX_BYTES, &blob_len, seal_key,
-		                           st->seal.key_id, &k->sk, k->id, k->pub, k->pub_len,
-		                           k->label, k->label_len, kp != NULL ? &pol : NULL);
-	}
-	if (rc == SPOD_OK) {
-		const struct spod_key_view v = {k->id,    k->sk.alg,    k->pub, k->pub_len,
-		                                k->label, k->label_len, blob,   (uint32_t)blob_len};
-		rc = spod_wire_put_sealed_key(out, cap, len, SPOD_OP_POLICY_SET, f->hdr.request_id,
-		                              &v);
-	}
-	free(blob);
+	/* A new policy starts with empty windows and rates (docs/policy.md). */
+	rc = put_resealed(st, f, out, cap, len, k, kp, seal_key, 0);
 	if (rc < 0) {
 		spod_key_policy_free(kp); /* the key keeps the policy it had */
 		return rc;
 	}
-	/* A new policy starts with empty windows and rates (docs/policy.md). */
 	spod_keystore_set_policy(st->keys, k, kp);
 	return SPOD_OK;
+}
+
+/* The key re-sealed with its policy's state as it is now (spod-host stores the blob). */
+static int do_sync(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+                   size_t cap, size_t *len)
+{
+	struct spod_key_req req;
+	const struct spod_key_entry *k;
+	const uint8_t *seal_key;
+
+	SPOD_TRY(spod_wire_key_req(&req, f));
+	k = spod_keystore_find(st->keys, req.key_id);
+	if (k == NULL)
+		return SPOD_E_KEY_NOT_FOUND;
+	SPOD_TRY(spod_enclave_seal_key(&st->seal, &seal_key, &st->why));
+	return put_resealed(st, f, out, cap, len, k, k->policy, seal_key, 1);
 }
 
 static int do_get(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
@@ -159,6 +197,8 @@ int spod_enclave_do_policy(struct spod_enclave_state *st, const struct spod_fram
 		return do_admins(st, f, out, cap, len);
 	if (f->hdr.opcode == SPOD_OP_POLICY_SET)
 		return do_set(st, f, out, cap, len);
+	if (f->hdr.opcode == SPOD_OP_POLICY_SYNC)
+		return do_sync(st, f, out, cap, len);
 	return do_get(st, f, out, cap, len);
 }
 

@@ -127,6 +127,12 @@ int spod_enclave_do_load(struct spod_enclave_state *st, const struct spod_frame 
 		st->why = "the sealed blob's policy does not load in this enclave version";
 		rc = SPOD_E_BAD_BLOB;
 	}
+	/* ... and its windows and rates as policy.sync sealed them. */
+	if (rc == SPOD_OK && b.state != NULL &&
+	    spod_policy_state_decode(&e->policy->st, &e->policy->p, b.state, b.state_len) < 0) {
+		st->why = "the sealed blob's policy state does not load in this enclave version";
+		rc = SPOD_E_BAD_BLOB;
+	}
 	if (rc < 0) {
 		spod_keystore_abandon(st->keys, e);
 		return rc;

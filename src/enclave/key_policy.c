@@ -66,8 +66,13 @@ int spod_key_policy_decide(struct spod_key_policy *kp, const struct spod_tx_summ
 	SPOD_TRY(spod_policy_eval(&kp->p, &kp->st, tx, *now_s, d));
 	if (d->allowed)
 		return SPOD_OK;
-	snprintf(why_buf, why_cap, "denied by rule \"%.*s\": %s", (int)d->rule_id.len,
-	         (const char *)d->rule_id.ptr, d->reason);
+	/* A deny rule without a reason of its own has the engine's "denied by rule ID". */
+	if (strncmp(d->reason, "denied by rule ", 15) == 0)
+		snprintf(why_buf, why_cap, "denied by rule \"%.*s\"", (int)d->rule_id.len,
+		         (const char *)d->rule_id.ptr);
+	else
+		snprintf(why_buf, why_cap, "denied by rule \"%.*s\": %s", (int)d->rule_id.len,
+		         (const char *)d->rule_id.ptr, d->reason);
 	return SPOD_E_POLICY_DENIED;
 }
 

@@ -36,7 +36,8 @@ void spod_key_policy_free(struct spod_key_policy *kp);
 /*
  * Decides tx under kp at the enclave's clock (spod_policy_eval). Returns SPOD_OK when it is
  * allowed (*d says by which rule), SPOD_E_POLICY_DENIED when it is not, with the refusal
- * written to why_buf[0..why_cap) as `denied by rule "<id>": <reason>`.
+ * written to why_buf[0..why_cap) as `denied by rule "<id>": <reason>` (without ": <reason>"
+ * for a deny rule that gives none).
  */
 int spod_key_policy_decide(struct spod_key_policy *kp, const struct spod_tx_summary *tx,
                            struct spod_policy_decision *d, uint64_t *now_s, char *why_buf,

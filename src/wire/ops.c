@@ -44,6 +44,8 @@ static const struct spod_op_def ops[SPOD_OPS_COUNT] = {
                               SPOD_HELLO_OP_LIST, 1, 0, POL_RESP_BODY_MAX},
     [SPOD_SLOT_POLICY_ADMINS] = {SPOD_OP_POLICY_ADMINS, SPOD_SLOT_POLICY_ADMINS, "policy.admins",
                                  SPOD_OPS_HOST_ONLY, 0, 0, ADM_RESP_BODY_MAX},
+    [SPOD_SLOT_POLICY_SYNC] = {SPOD_OP_POLICY_SYNC, SPOD_SLOT_POLICY_SYNC, "policy.sync",
+                               SPOD_OPS_HOST_ONLY, 0, 0, KEY_RESP_V2_BODY_MAX},
 };
 
 _Static_assert(LIST_RESP_BODY_MAX <= SPOD_BODY_MAX_BYTES, "a full key.list page fits a frame");

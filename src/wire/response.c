@@ -399,7 +399,7 @@ int spod_wire_key_resp(struct spod_key_view *v, const struct spod_frame *f)
 	memset(v, 0, sizeof(*v));
 	if (f->hdr.opcode != SPOD_OP_KEY_GENERATE && f->hdr.opcode != SPOD_OP_KEY_PUBLIC &&
 	    f->hdr.opcode != SPOD_OP_KEY_IMPORT && f->hdr.opcode != SPOD_OP_KEY_LOAD &&
-	    f->hdr.opcode != SPOD_OP_POLICY_SET)
+	    f->hdr.opcode != SPOD_OP_POLICY_SET && f->hdr.opcode != SPOD_OP_POLICY_SYNC)
 		return SPOD_E_PROTOCOL;
 	SPOD_TRY(wire_resp_ok(f, f->hdr.opcode));
 	if (f->body_len < KEY_RESP_FIXED)

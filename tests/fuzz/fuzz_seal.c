@@ -69,7 +69,8 @@ static void fuzz_blob(const uint8_t *data, size_t size)
 	/* An opened blob is its own key: sealing it again gives the same header, key and
 	 * policy (a version 2 blob's bytes 64..104 are its policy length and admin set). */
 	{
-		const struct spod_seal_policy pol = {v.policy, v.policy_len, v.admin_hash};
+		const struct spod_seal_policy pol = {v.policy, v.policy_len, v.admin_hash, v.state,
+		                                     v.state_len};
 		size_t fixed = v.version == SPOD_SEAL_VERSION ? SPOD_SEAL_FIXED_BYTES
 		                                              : SPOD_SEAL_V2_FIXED_BYTES;
 

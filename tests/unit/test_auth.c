@@ -561,14 +561,14 @@ static const uint8_t all_opcodes[] = {
     SPOD_OP_KEY_PUBLIC, SPOD_OP_KEY_LIST,    SPOD_OP_KEY_DELETE,      SPOD_OP_SIGN,
     SPOD_OP_SIGN_BATCH, SPOD_OP_ATTEST,      SPOD_OP_KEY_LOAD,        SPOD_OP_KEY_IMPORT,
     SPOD_OP_SEAL_SETUP, SPOD_OP_SEAL_STATUS, SPOD_OP_CUSTODIAN_SHARE, SPOD_OP_SIGN_TX,
-    SPOD_OP_POLICY_SET, SPOD_OP_POLICY_GET,  SPOD_OP_POLICY_ADMINS,
+    SPOD_OP_POLICY_SET, SPOD_OP_POLICY_GET,  SPOD_OP_POLICY_ADMINS,   SPOD_OP_POLICY_SYNC,
 };
 
 /* Opcodes only spod-host itself sends: refused for every token, admin included. */
 static int host_only(uint8_t opcode)
 {
 	return opcode == SPOD_OP_KEY_LOAD || opcode == SPOD_OP_SEAL_SETUP ||
-	       opcode == SPOD_OP_POLICY_ADMINS;
+	       opcode == SPOD_OP_POLICY_ADMINS || opcode == SPOD_OP_POLICY_SYNC;
 }
 
 /* The op each opcode needs (0: none), as docs/auth.md lists it. */

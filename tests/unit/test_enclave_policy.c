@@ -2,7 +2,8 @@
  * Policies in spod-enclave, through spod_enclave_handle as frames arrive (src/enclave/
  * handlers_policy.c): policy.set in ephemeral mode without admins, the gate on raw signs (a
  * rate limit that runs out), policy.get, the version 2 blob bringing the policy back after a
- * key.load and refused when its policy is tampered with, removal, and a 2-of-3 admin set:
+ * key.load and refused when its policy is tampered with, policy.sync bringing the rate state
+ * back too, removal, and a 2-of-3 admin set:
  * one approval, a repeated admin, an approval for another key refused, two distinct accepted,
  * another set refused for the rest of the boot.
  */
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "common/bytes.h"
 #include "crypto/hash.h"
 #include "crypto/sign.h"
 #include "enclave/handlers.h"
@@ -197,6 +199,26 @@ static void test_ephemeral(void **state)
 	assert_int_equal(send(st, n, &f), SPOD_OK);
 	assert_int_equal(raw_sign(st, id, &f), SPOD_OK);
 	assert_int_equal(raw_sign(st, id, &f), SPOD_OK);
+	assert_int_equal(raw_sign(st, id, &f), SPOD_E_POLICY_DENIED);
+	/* policy.sync seals the state too: the two signs come back with the key */
+	assert_int_equal(spod_wire_enc_key(g_req, sizeof(g_req), &n, SPOD_OP_POLICY_SYNC, 7, id),
+	                 SPOD_OK);
+	assert_int_equal(send(st, n, &f), SPOD_OK);
+	{
+		struct spod_key_view k;
+
+		assert_int_equal(spod_wire_key_resp(&k, &f), SPOD_OK);
+		memcpy(g_blob, k.blob, k.blob_len);
+		g_blob_len = k.blob_len;
+	}
+	assert_true(spod_le32(g_blob + 68) > 0); /* a state section */
+	assert_int_equal(spod_wire_enc_key(g_req, sizeof(g_req), &n, SPOD_OP_KEY_DELETE, 8, id),
+	                 SPOD_OK);
+	assert_int_equal(send(st, n, &f), SPOD_OK);
+	assert_int_equal(
+	    spod_wire_enc_item(g_req, sizeof(g_req), &n, SPOD_OP_KEY_LOAD, 9, g_blob, g_blob_len),
+	    SPOD_OK);
+	assert_int_equal(send(st, n, &f), SPOD_OK);
 	assert_int_equal(raw_sign(st, id, &f), SPOD_E_POLICY_DENIED);
 	/* removed: signs freely again, and the blob is version 1 */
 	assert_int_equal(set_policy(st, id, NULL, 0, NULL, 0, &f), SPOD_OK);

@@ -153,7 +153,7 @@ static void test_policy_blob(void **state)
 {
 	static const uint8_t policy[] = {0xa2, 0x01, 0x01, 0x02, 0x80, 0x42, 0x43};
 	static const uint8_t admins[32] = {0xad, 0x31};
-	const struct spod_seal_policy pol = {policy, sizeof(policy), admins};
+	const struct spod_seal_policy pol = {policy, sizeof(policy), admins, NULL, 0};
 	static uint8_t blob[SPOD_SEAL_V2_MAX_BYTES];
 	struct spod_blob_view v;
 	struct sealed s;
