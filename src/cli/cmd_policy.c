@@ -71,8 +71,6 @@ static int load_admin_key(const struct cli *cli, struct spod_keyfile_secret *kf)
 	if (path == NULL)
 		return cli_usage_error(
 		    "--admin-key FILE is required (an Ed25519 private key in PEM)");
-	if ((rc = spod_crypto_init(0)) < 0)
-		return cli_fail(cli, rc, "policy");
 	data = spod_secmem_alloc(SPOD_KEYFILE_MAX_BYTES + 1);
 	if (data == NULL)
 		return spod_err_exit_code(SPOD_E_NOMEM);
@@ -309,7 +307,11 @@ static int policy_show(struct cli *cli)
 int cmd_policy(struct cli *cli)
 {
 	const char *sub = cli->npos > 0 ? cli->pos[0] : "";
+	int rc;
 
+	/* libsodium for the hashes and the admin key; OpenSSL reads the PEM. */
+	if ((rc = spod_crypto_init(0)) < 0)
+		return cli_fail(cli, rc, "policy");
 	if (strcmp(sub, "approve") == 0)
 		return policy_approve(cli);
 	if (strcmp(sub, "admin-pub") == 0)

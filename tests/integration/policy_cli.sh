@@ -66,7 +66,7 @@ EOF
 
 log "approvals, made offline (no pod contacted: a URI where nothing listens)"
 for n in 1 2 3; do
-	run env SPOD_URI=unix://$T_DIR/nothing.sock "$SPOD" policy approve "$ID" \
+	run env "SPOD_URI=unix://$T_DIR/nothing.sock" "$SPOD" policy approve "$ID" \
 		--admin-key "$A/admin$n.pem" --file "$T_DIR/policy.json"
 	[[ $OUT =~ ^[0-9a-f]{192}$ ]] || fail "approve: $OUT"
 	pub=PUB$n
