@@ -9,22 +9,6 @@
 /* policy.set's fixed part before the approvals (docs/protocol.md). */
 #define POLICY_SET_FIXED 32u
 
-/*
- * The answer to policy.set is a key answer under the policy.set opcode. A wire layer that
- * reads key answers only under the key opcodes is given a copy of the header relabelled as
- * key.import's (the body's layout is the same); the frame itself is not touched.
- */
-static int policy_set_resp(struct spod_key_view *v, const struct spod_frame *f)
-{
-	struct spod_frame g = *f;
-	int rc = spod_wire_key_resp(v, f);
-
-	if (rc != SPOD_E_PROTOCOL || f->hdr.opcode != SPOD_OP_POLICY_SET)
-		return rc;
-	g.hdr.opcode = SPOD_OP_KEY_IMPORT;
-	return spod_wire_key_resp(v, &g);
-}
-
 int spod_client_policy_set(struct spod_client *c, const uint8_t key_id[SPOD_KEY_ID_BYTES],
                            const uint8_t *policy, size_t policy_len, const uint8_t *approvals,
                            size_t n_approvals)
@@ -48,7 +32,7 @@ int spod_client_policy_set(struct spod_client *c, const uint8_t key_id[SPOD_KEY_
 	SPOD_TRY(client_roundtrip(c, &f, rid));
 	if (f.hdr.opcode != SPOD_OP_POLICY_SET)
 		return SPOD_E_PROTOCOL;
-	SPOD_TRY(policy_set_resp(&v, &f));
+	SPOD_TRY(spod_wire_key_resp(&v, &f)); /* the key, with its re-made sealed blob */
 	if (memcmp(v.key_id, key_id, SPOD_KEY_ID_BYTES) != 0)
 		return SPOD_E_PROTOCOL;
 	return SPOD_OK;
