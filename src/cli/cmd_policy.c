@@ -224,7 +224,7 @@ static int policy_change(struct cli *cli, const char *cmd)
 	if (rc < 0)
 		return cli_fail(cli, rc, cmd);
 	if (cli->json && removing) {
-		printf("{\"key_id\":\"%s\",\"removed\":true}\n", cli->pos[1]);
+		printf("{\"key_id\":\"%s\",\"policy_hash\":null}\n", cli->pos[1]);
 	} else if (cli->json) {
 		printf("{\"key_id\":\"%s\",\"policy_hash\":\"", cli->pos[1]);
 		cli_hex(stdout, hash, sizeof(hash));
@@ -266,9 +266,7 @@ static int policy_show(struct cli *cli)
 		return cli_fail(cli, rc, "policy show");
 	if (!info.has_policy) {
 		if (cli->json)
-			printf("{\"key_id\":\"%s\",\"policy\":null,\"policy_hash\":null,"
-			       "\"admin_hash\":null}\n",
-			       cli->pos[1]);
+			printf("{\"key_id\":\"%s\",\"policy\":null}\n", cli->pos[1]);
 		else
 			printf("no policy: the key signs whatever its token's scopes allow\n");
 		return 0;
@@ -282,7 +280,7 @@ static int policy_show(struct cli *cli)
 	if (cli->json) {
 		printf("{\"key_id\":\"%s\",\"policy\":%s,\"policy_hash\":\"", cli->pos[1], json);
 		cli_hex(stdout, info.hash, sizeof(info.hash));
-		printf("\",\"admin_hash\":");
+		printf("\",\"admin_set\":");
 		if (all_zero(info.admin_hash, sizeof(info.admin_hash))) {
 			printf("null}\n");
 		} else {
@@ -293,7 +291,7 @@ static int policy_show(struct cli *cli)
 	} else {
 		printf("%s\npolicy_hash: ", json);
 		cli_hex(stdout, info.hash, sizeof(info.hash));
-		printf("\nadmin_hash:  ");
+		printf("\nadmin_set:   ");
 		if (all_zero(info.admin_hash, sizeof(info.admin_hash)))
 			printf("none (set without approvals: ephemeral mode)");
 		else

@@ -259,14 +259,15 @@ static const char help_policy[] =
     "  set        attaches POLICY.json to key ID or replaces its policy; prints the policy's\n"
     "             hash. Too few valid approvals is NOT_APPROVED (exit 5).\n"
     "  remove     removes the key's policy (approvals made with approve --remove).\n"
-    "  show       the policy as JSON, its hash and the hash of the admin set that approved\n"
-    "             it ('none': set without approvals, in ephemeral mode).\n"
+    "  show       the policy as JSON, its hash and the admin set that approved it (its hash;\n"
+    "             'none': set without approvals, in ephemeral mode).\n"
     "\n"
     "ID is the key id, 32 hex characters; at most 16 --approval. A policy the converter\n"
     "refuses is exit 5 with its reason (rule and key). Ops needed: admin (set, remove),\n"
-    "list (show). --json prints key_id and policy_hash (set, approve: also admin and\n"
-    "approval), key_id and removed (remove), key_id, policy, policy_hash and admin_hash\n"
-    "(show; null when absent), admin (admin-pub).\n";
+    "list (show). --json prints the HTTP API's fields: key_id and policy_hash (set;\n"
+    "approve adds admin and approval; null after remove), key_id, policy, policy_hash and\n"
+    "admin_set (show; policy null without one, admin_set null when set without\n"
+    "approvals), admin (admin-pub).\n";
 
 static const struct {
 	const char *name;
