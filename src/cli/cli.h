@@ -8,8 +8,9 @@
 
 #include "spod/client.h"
 
-#define CLI_MAX_POS  4
-#define CLI_MAX_PCRS 32
+#define CLI_MAX_POS       4
+#define CLI_MAX_PCRS      32
+#define CLI_MAX_APPROVALS 16 /* SPOD_POLICY_ADMINS_MAX */
 
 /* Every option the tool knows; a command rejects the ones it does not use. */
 enum cli_opt {
@@ -51,6 +52,9 @@ enum cli_opt {
 	OPT_TX,
 	OPT_TX_FILE,
 	OPT_VACUUM, /* a flag: no value */
+	OPT_ADMIN_KEY,
+	OPT_APPROVAL, /* repeatable: collected in cli->approval_args */
+	OPT_REMOVE,   /* a flag: no value */
 	OPT_HELP,
 	OPT_VERSION,
 	OPT__COUNT
@@ -62,6 +66,8 @@ struct cli {
 	const char *opt[OPT__COUNT];        /* value of each option given, or NULL */
 	const char *pcr_args[CLI_MAX_PCRS]; /* every --pcr N=HEX, in order */
 	int npcr;
+	const char *approval_args[CLI_MAX_APPROVALS]; /* every --approval FILE, in order */
+	int napproval;
 	int json;
 	int timeout_ms;
 	char uri[320];
@@ -161,5 +167,6 @@ int cmd_verify(struct cli *cli);
 int cmd_token(struct cli *cli);
 int cmd_audit(struct cli *cli);
 int cmd_custodian(struct cli *cli);
+int cmd_policy(struct cli *cli);
 
 #endif

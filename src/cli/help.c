@@ -30,6 +30,7 @@ static const char overview[] =
     "                        (on the database)\n"
     "  custodian             the seal key's custodians: the offline ceremony (init,\n"
     "                        inspect), sending a share (provision), the seal state (status)\n"
+    "  policy                a key's policy: approvals (offline), set, remove, show\n"
     "\n"
     "global options:\n"
     "  --uri URI             the pod: unix:///path, tcp://127.0.0.1:PORT (else $SPOD_URI,\n"
@@ -238,6 +239,36 @@ static const char help_custodian[] =
     "threshold, shares, dir and files (init); file, seal_key_id, threshold, shares, index\n"
     "and share_matches (inspect).\n";
 
+static const char help_policy[] =
+    "usage: spod policy approve ID --admin-key FILE (--file POLICY.json | --remove)\n"
+    "       spod policy admin-pub --admin-key FILE\n"
+    "       spod policy set ID --file POLICY.json [--approval FILE]...\n"
+    "       spod policy remove ID [--approval FILE]...\n"
+    "       spod policy show ID\n"
+    "\n"
+    "A key's policy decides inside the enclave what the key may sign (docs/policy.md). A\n"
+    "change needs the approvals of the pod's policy admins (spod-host's policy_admins and\n"
+    "policy_threshold): each admin signs the key id and the SHA-256 of the policy's CBOR.\n"
+    "\n"
+    "  approve    offline, at an admin's desk (no pod): converts POLICY.json as the pod will\n"
+    "             (or, with --remove, approves removing the policy) and prints the approval,\n"
+    "             192 hex characters; save it to a file for set/remove. FILE is the admin's\n"
+    "             Ed25519 private key in PEM (openssl genpkey -algorithm ed25519 -out FILE).\n"
+    "  admin-pub  offline: the admin's public key, 64 hex characters, as policy_admins\n"
+    "             lists it.\n"
+    "  set        attaches POLICY.json to key ID or replaces its policy; prints the policy's\n"
+    "             hash. Too few valid approvals is NOT_APPROVED (exit 5).\n"
+    "  remove     removes the key's policy (approvals made with approve --remove).\n"
+    "  show       the policy as JSON, its hash and the admin set that approved it (its hash;\n"
+    "             'none': set without approvals, in ephemeral mode).\n"
+    "\n"
+    "ID is the key id, 32 hex characters; at most 16 --approval. A policy the converter\n"
+    "refuses is exit 5 with its reason (rule and key). Ops needed: admin (set, remove),\n"
+    "list (show). --json prints the HTTP API's fields: key_id and policy_hash (set;\n"
+    "approve adds admin and approval; null after remove), key_id, policy, policy_hash and\n"
+    "admin_set (show; policy null without one, admin_set null when set without\n"
+    "approvals), admin (admin-pub).\n";
+
 static const struct {
 	const char *name;
 	const char *text;
@@ -245,7 +276,7 @@ static const struct {
     {"info", help_info},           {"keys", help_keys},     {"sign", help_sign},
     {"sign-tx", help_sign_tx},     {"verify", help_verify}, {"attest", help_attest},
     {"measure", help_measure},     {"token", help_token},   {"audit", help_audit},
-    {"custodian", help_custodian},
+    {"custodian", help_custodian}, {"policy", help_policy},
 };
 
 void cli_help_overview(FILE *out)

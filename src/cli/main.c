@@ -49,6 +49,9 @@ static const char *const opt_names[OPT__COUNT] = {
     [OPT_TX] = "tx",
     [OPT_TX_FILE] = "tx-file",
     [OPT_VACUUM] = "vacuum",
+    [OPT_ADMIN_KEY] = "admin-key",
+    [OPT_APPROVAL] = "approval",
+    [OPT_REMOVE] = "remove",
     [OPT_HELP] = "help",
     [OPT_VERSION] = "version",
 };
@@ -243,7 +246,8 @@ static int parse_args(struct cli *cli, int argc, char **argv, const char **cmd)
 			;
 		if (o == OPT__COUNT)
 			return cli_usage_error("unknown option %s", a);
-		if (o == OPT_JSON || o == OPT_HELP || o == OPT_VERSION || o == OPT_VACUUM) {
+		if (o == OPT_JSON || o == OPT_HELP || o == OPT_VERSION || o == OPT_VACUUM ||
+		    o == OPT_REMOVE) {
 			cli->opt[o] = "";
 			continue;
 		}
@@ -253,6 +257,13 @@ static int parse_args(struct cli *cli, int argc, char **argv, const char **cmd)
 			if (cli->npcr == CLI_MAX_PCRS)
 				return cli_usage_error("at most %d --pcr", CLI_MAX_PCRS);
 			cli->pcr_args[cli->npcr++] = argv[++i];
+			cli->opt[o] = argv[i];
+			continue;
+		}
+		if (o == OPT_APPROVAL) {
+			if (cli->napproval == CLI_MAX_APPROVALS)
+				return cli_usage_error("at most %d --approval", CLI_MAX_APPROVALS);
+			cli->approval_args[cli->napproval++] = argv[++i];
 			cli->opt[o] = argv[i];
 			continue;
 		}
@@ -325,7 +336,7 @@ int main(int argc, char **argv)
 	    {"info", cmd_info},           {"keys", cmd_keys},     {"sign", cmd_sign},
 	    {"sign-tx", cmd_sign_tx},     {"verify", cmd_verify}, {"attest", cmd_attest},
 	    {"measure", cmd_measure},     {"token", cmd_token},   {"audit", cmd_audit},
-	    {"custodian", cmd_custodian},
+	    {"custodian", cmd_custodian}, {"policy", cmd_policy},
 	};
 	struct cli cli = {0};
 	const char *cmd;

@@ -222,7 +222,7 @@ case_help() {
 	[[ $OUT =~ ^spod\ [0-9]+\.[0-9]+\.[0-9]+\ \(wire\ protocol\ v1\)$ ]] || fail "--version: $OUT"
 	run "$SPOD" --help
 	overview=$OUT
-	for cmd in info keys sign verify attest measure token audit; do
+	for cmd in info keys sign verify attest measure token audit policy; do
 		run "$SPOD" "$cmd" --help
 		[[ $OUT == "usage: spod "*"$cmd"* && $OUT != "$overview" ]] || fail "$cmd --help: $OUT"
 		[[ $(env -u SPOD_URI "$SPOD" help "$cmd") == "$OUT" ]] || fail "help $cmd differs"
@@ -302,7 +302,7 @@ for line in lines[start + 2:]:
         break
     rows.append(line)
 named = {re.match(r"\| `(\w+)", r).group(1) for r in rows}
-want = {"info", "keys", "sign", "verify", "attest", "measure", "token", "audit"}
+want = {"info", "keys", "sign", "verify", "attest", "measure", "token", "audit", "policy"}
 assert want <= named, f"the table ends before {sorted(want - named)}"
 PY
 }
