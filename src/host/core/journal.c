@@ -59,23 +59,30 @@ static int grow(void **p, uint32_t *cap, uint32_t need, size_t size)
 	return SPOD_OK;
 }
 
-static int hold_bytes(struct spod_host *h, size_t *off, const void *data, size_t len)
+/* Appends len bytes to the arena *buf (*used of *cap bytes), growing it; *off where they went. */
+static int arena_put(uint8_t **buf, size_t *used, size_t *cap, size_t *off, const void *data,
+                     size_t len)
 {
-	if (h->held_len + len > h->held_byte_cap) {
-		size_t n = h->held_byte_cap ? h->held_byte_cap : 65536;
+	if (len > *cap - *used) {
+		size_t n = *cap ? *cap : 65536;
 		uint8_t *q;
-		while (n < h->held_len + len)
+		while (n - *used < len)
 			n *= 2;
-		q = realloc(h->held_bytes, n);
+		q = realloc(*buf, n);
 		if (q == NULL)
 			return SPOD_E_NOMEM;
-		h->held_bytes = q;
-		h->held_byte_cap = n;
+		*buf = q;
+		*cap = n;
 	}
-	memcpy(h->held_bytes + h->held_len, data, len);
-	*off = h->held_len;
-	h->held_len += len;
+	memcpy(*buf + *used, data, len);
+	*off = *used;
+	*used += len;
 	return SPOD_OK;
+}
+
+static int hold_bytes(struct spod_host *h, size_t *off, const void *data, size_t len)
+{
+	return arena_put(&h->held_bytes, &h->held_len, &h->held_byte_cap, off, data, len);
 }
 
 int host_journal_record(struct spod_host *h, const char *kind, const uint8_t *key_id,
@@ -189,13 +196,15 @@ static int queue_key(struct spod_host *h, const struct spod_store_key *k,
                      const struct spod_key_view *v, uint16_t enclave)
 {
 	struct host_pending_key *p;
+	size_t off;
 
-	if (v->blob_len > sizeof(p->blob))
+	if (v->blob_len > SPOD_STORE_BLOB_MAX_BYTES)
 		return SPOD_E_PROTOCOL;
 	SPOD_TRY(grow((void **)&h->pkeys, &h->pkeys_cap, h->npkeys + 1, sizeof(*h->pkeys)));
+	SPOD_TRY(arena_put(&h->pkey_bytes, &h->pkey_len, &h->pkey_cap, &off, v->blob, v->blob_len));
 	p = &h->pkeys[h->npkeys++];
 	p->key = *k;
-	memcpy(p->blob, v->blob, v->blob_len);
+	p->blob_off = off;
 	p->blob_len = v->blob_len;
 	p->enclave = enclave;
 	return SPOD_OK;
@@ -422,8 +431,8 @@ static int commit_keys_and_records(struct spod_host *h)
 	SPOD_TRY(grow((void **)&h->sealed_views, &h->sealed_views_cap, h->npkeys,
 	              sizeof(*h->sealed_views)));
 	for (uint32_t i = 0; i < h->npkeys; i++)
-		h->sealed_views[i] = (struct spod_store_sealed){h->pkeys[i].key, h->pkeys[i].blob,
-		                                                h->pkeys[i].blob_len};
+		h->sealed_views[i] = (struct spod_store_sealed){
+		    h->pkeys[i].key, h->pkey_bytes + h->pkeys[i].blob_off, h->pkeys[i].blob_len};
 	return spod_store_commit_batch(h->store, h->sealed_views, h->npkeys, h->rec_views,
 	                               h->nrecs);
 }
@@ -476,6 +485,7 @@ int host_journal_commit(struct spod_host *h)
 			}
 		}
 		h->npkeys = 0;
+		h->pkey_len = 0;
 	}
 	for (uint32_t i = 0; i < h->nheld; i++) {
 		const struct host_held *hd = &h->held[i];
@@ -509,8 +519,10 @@ int host_journal_commit(struct spod_host *h)
 void host_journal_free(struct spod_host *h)
 {
 	free(h->pkeys);
+	free(h->pkey_bytes);
 	free(h->sealed_views);
 	h->pkeys = NULL;
+	h->pkey_bytes = NULL;
 	h->sealed_views = NULL;
 	host_audit_spares_free(h);
 	free(h->recs);
