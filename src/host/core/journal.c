@@ -3,8 +3,8 @@
  * records (from the audit facts each request in flight captured, facts.c), and answers held
  * back until their records are durable.
  *
- * When the enclave answers an audited request (sign, sign.batch, key.generate, key.import,
- * key.delete, custodian.share), the answer is not sent: its audit records are queued and the
+ * When the enclave answers an audited request (sign, sign.batch, sign.tx, key.generate,
+ * key.import, key.delete, custodian.share, policy.set), the answer is not sent: its audit records are queued and the
  * frame is copied aside. Once per event-loop wake-up (host_tick) every queued record is
  * appended in one transaction, and only after that commit returned are the held answers
  * written to their clients. If the commit fails, each held answer becomes an UNAVAILABLE
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "host/core/host_int.h"
 #include "wire/ops.h"
@@ -322,6 +323,50 @@ static int record_delete(struct spod_host *h, const struct host_audit *a,
 	return host_journal_record(h, "key.delete", id, a->token_id, NULL, result, NULL);
 }
 
+/*
+ * policy.set: the enclave's answer carries the key's sealed blob re-made to bind the new policy
+ * (docs/policy.md); it replaces the stored blob before the answer is released. If it cannot
+ * be stored the client gets an error, never a success whose blob was not kept (the enclave
+ * holds the new policy until it restarts; the old blob, with the old policy, is what loads
+ * then). The record names the policy by its SHA-256, or says it was removed.
+ */
+static int record_policy(struct spod_host *h, const struct host_audit *a,
+                         const struct spod_frame *f, int *stored, char *msg, size_t cap)
+{
+	const struct host_audit_item *it = &a->items[0];
+	int result = f->hdr.status ? spod_err_from_status(f->hdr.status) : SPOD_OK;
+	char detail[200], hash[2 * SPOD_DIGEST_BYTES + 1];
+	struct spod_key_view v;
+
+	if (result == SPOD_OK &&
+	    (spod_wire_key_resp(&v, f) < 0 || v.blob_len == 0 ||
+	     memcmp(v.key_id, it->key_id, SPOD_KEY_ID_BYTES) != 0))
+		result = SPOD_E_PROTOCOL;
+	if (result == SPOD_OK) {
+		result = spod_store_key_replace_blob(h->store, it->key_id, v.blob, v.blob_len,
+		                                     host_wall_ms());
+		if (result < 0) {
+			*stored = result;
+			snprintf(msg, cap,
+			         "policy.set: the enclave took the policy but its sealed key could not "
+			         "be stored (%s); it holds the policy until it restarts",
+			         result == SPOD_E_KEY_NOT_FOUND ? "key deleted"
+			                                        : spod_store_last_error(h->store));
+			spod_error("%s", msg);
+		}
+	}
+	if (spod_hex_encode(hash, sizeof(hash), it->digest, SPOD_DIGEST_BYTES) < 0)
+		hash[0] = '\0';
+	if (it->len == 0)
+		snprintf(detail, sizeof(detail), "removed");
+	else
+		snprintf(detail, sizeof(detail), "policy=%s", hash);
+	if (f->hdr.status != 0 && f->body_len > 0) /* the enclave's reason */
+		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "; %.*s",
+		         (int)f->body_len, (const char *)f->body);
+	return host_journal_record(h, "policy.set", it->key_id, a->token_id, NULL, result, detail);
+}
+
 void host_journal_lost(struct spod_host *h, const struct host_audit *a)
 {
 	static const char detail[] =
@@ -335,7 +380,10 @@ void host_journal_lost(struct spod_host *h, const struct host_audit *a)
 	for (uint32_t i = 0; i < n; i++) {
 		const struct host_audit_item *it = a->n ? &a->items[i] : NULL;
 		if (host_journal_record(h, kind, it ? it->key_id : NULL, a->token_id,
-		                        it && a->opcode != SPOD_OP_KEY_DELETE ? it->digest : NULL,
+		                        it && a->opcode != SPOD_OP_KEY_DELETE &&
+		                                a->opcode != SPOD_OP_POLICY_SET
+		                            ? it->digest
+		                            : NULL,
 		                        SPOD_E_UNAVAILABLE, detail) < 0)
 			spod_error("audit: cannot queue a record: out of memory");
 	}
@@ -361,6 +409,9 @@ void host_journal_answer(struct spod_host *h, const struct inflight *in, const s
 		break;
 	case SPOD_OP_CUSTODIAN_SHARE:
 		rc = record_share(h, a, f);
+		break;
+	case SPOD_OP_POLICY_SET:
+		rc = record_policy(h, a, f, &err, msg, sizeof(msg));
 		break;
 	default:
 		rc = record_delete(h, a, f);
