@@ -181,6 +181,44 @@ int spod_client_sign_tx(struct spod_client *c, struct spod_tx_info *info, uint8_
     __attribute__((warn_unused_result, nonnull(1, 3, 5, 6, 8)));
 
 /*
+ * policy.set (docs/policy.md): attaches the policy policy[0..policy_len) (its deterministic
+ * CBOR form, as spod-host's JSON converter or `spod policy` makes it; at most
+ * SPOD_POLICY_WIRE_MAX bytes) to key_id, replacing any policy it had; policy_len 0 (policy may
+ * then be NULL) removes the policy. approvals[0..n_approvals * SPOD_APPROVAL_BYTES) are the
+ * policy admins' approvals (each the admin's Ed25519 public key then its signature over the
+ * key id and the policy's SHA-256, src/policy/approval.h; n_approvals at most
+ * SPOD_POLICY_ADMINS_MAX, approvals NULL with 0). Both buffers are read during the call only.
+ * Returns SPOD_OK when the enclave bound the policy to the key; SPOD_E_NOT_APPROVED (too few
+ * valid approvals by distinct admins), SPOD_E_BAD_FIELD (the enclave's loader refused the
+ * policy), SPOD_E_KEY_NOT_FOUND, SPOD_E_FORBIDDEN, SPOD_E_BAD_ARG (n_approvals or a NULL
+ * buffer), SPOD_E_TOO_LARGE (policy_len), or a transport / pod error; for the pod's refusals
+ * spod_client_last_error() gives its reason.
+ */
+int spod_client_policy_set(struct spod_client *c, const uint8_t key_id[SPOD_KEY_ID_BYTES],
+                           const uint8_t *policy, size_t policy_len, const uint8_t *approvals,
+                           size_t n_approvals) __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/* A key's policy as the enclave holds it (policy.get). */
+struct spod_policy_info {
+	uint8_t has_policy;     /* 0: the key has no policy (the other fields are zero) */
+	uint8_t hash[32];       /* SHA-256 of the policy's CBOR */
+	uint8_t admin_hash[32]; /* the admin set that approved it (spod_admins_hash); all zero:
+	                           set without approvals (ephemeral mode, docs/policy.md) */
+	size_t policy_len;      /* length of the CBOR */
+};
+
+/*
+ * policy.get: *out describes key_id's policy and its CBOR form is copied to policy[0..cap)
+ * (SPOD_POLICY_WIRE_MAX is always enough; policy may be NULL with cap 0). Nothing is
+ * allocated. Returns SPOD_OK (out->has_policy 0 for a key without a policy), SPOD_E_TOO_LARGE
+ * when cap is short (*out is still filled: out->policy_len is the size needed),
+ * SPOD_E_KEY_NOT_FOUND, SPOD_E_FORBIDDEN, or a transport / pod error.
+ */
+int spod_client_policy_get(struct spod_client *c, struct spod_policy_info *out, uint8_t *policy,
+                           size_t cap, const uint8_t key_id[SPOD_KEY_ID_BYTES])
+    __attribute__((warn_unused_result, nonnull(1, 2, 5)));
+
+/*
  * Asks the enclave's NSM for an attestation document carrying nonce (0..512 bytes) and,
  * when key_id is not NULL, binding that key (docs/attestation.md). The document is copied
  * to doc[0..cap) with its length in *doc_len. Returns SPOD_OK, SPOD_E_TOO_LARGE (cap),

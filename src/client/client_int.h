@@ -1,6 +1,7 @@
 /*
  * libspod internals shared by its files (client.c: connections, key and signing calls,
- * pipelining; seal.c: sealing and provisioning calls). Not exported from libspod.
+ * pipelining; seal.c: sealing and provisioning calls; tx.c: sign.tx; policy.c: policy.set and
+ * policy.get). Not exported from libspod.
  */
 #ifndef SPOD_CLIENT_CLIENT_INT_H
 #define SPOD_CLIENT_CLIENT_INT_H
