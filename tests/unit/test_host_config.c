@@ -564,19 +564,19 @@ static void test_policy_admins(void **state)
 	assert_int_equal(opts.policy_threshold, 2);
 
 	/* refusals */
-	assert_load_fails(("--policy-admins", ADMIN1, (char *)NULL), "--policy-admins: ",
-	                  "needs policy-threshold");
-	assert_load_fails(("--policy-threshold", "1", (char *)NULL), "--policy-threshold: ",
-	                  "needs policy-admins");
-	assert_load_fails(("--policy-admins", ADMIN1 "," ADMIN2, "--policy-threshold", "3",
-	                   (char *)NULL),
-	                  "--policy-threshold: ", "more than the 2 policy-admins");
-	assert_load_fails(("--policy-threshold", "0", (char *)NULL), "--policy-threshold: ",
-	                  "1..16");
+	assert_load_fails(("--policy-admins", ADMIN1, (char *)NULL),
+	                  "--policy-admins: ", "needs policy-threshold");
+	assert_load_fails(("--policy-threshold", "1", (char *)NULL),
+	                  "--policy-threshold: ", "needs policy-admins");
+	assert_load_fails(
+	    ("--policy-admins", ADMIN1 "," ADMIN2, "--policy-threshold", "3", (char *)NULL),
+	    "--policy-threshold: ", "more than the 2 policy-admins");
+	assert_load_fails(("--policy-threshold", "0", (char *)NULL),
+	                  "--policy-threshold: ", "1..16");
 	assert_load_fails(("--policy-threshold", "17", (char *)NULL), "--policy-threshold: ");
-	assert_load_fails(("--policy-admins", ADMIN1 "," ADMIN1, "--policy-threshold", "1",
-	                   (char *)NULL),
-	                  "--policy-admins: ", "given twice");
+	assert_load_fails(
+	    ("--policy-admins", ADMIN1 "," ADMIN1, "--policy-threshold", "1", (char *)NULL),
+	    "--policy-admins: ", "given twice");
 	assert_load_fails(("--policy-admins", ADMIN1, "--policy-admins", ADMIN1,
 	                   "--policy-threshold", "1", (char *)NULL),
 	                  "given twice");
@@ -624,9 +624,9 @@ static void test_help_and_routes(void **state)
 static void test_usage_mentions_everything(void **state)
 {
 	static const char *const names[] = {
-	    "config",      "data-dir",   "listen",         "enclave",      "enclave-conns",
-	    "max-clients", "expect-pcr", "attest-root",    "log-level",    "db",
-	    "audit-sync",  "token-file", "http",           "http-threads", "http-max-body",
+	    "config",      "data-dir",   "listen",         "enclave",       "enclave-conns",
+	    "max-clients", "expect-pcr", "attest-root",    "log-level",     "db",
+	    "audit-sync",  "token-file", "http",           "http-threads",  "http-max-body",
 	    "tls-cert",    "tls-key",    "disk-warn-free", "policy-admins", "policy-threshold",
 	};
 	char text[16384], want[96];

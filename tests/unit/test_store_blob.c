@@ -119,9 +119,8 @@ static void test_max_size(void **state)
 	                 SPOD_OK);
 	assert_int_equal(stored_blob(fx->s, a.id, got), SPOD_STORE_BLOB_MAX_BYTES);
 	assert_memory_equal(got, blob, SPOD_STORE_BLOB_MAX_BYTES);
-	assert_int_equal(
-	    spod_store_key_put_sealed(fx->s, &b, blob, SPOD_STORE_BLOB_MAX_BYTES + 1),
-	    SPOD_E_BAD_ARG);
+	assert_int_equal(spod_store_key_put_sealed(fx->s, &b, blob, SPOD_STORE_BLOB_MAX_BYTES + 1),
+	                 SPOD_E_BAD_ARG);
 	assert_int_equal(stored_blob(fx->s, b.id, got), -2); /* neither record nor blob */
 }
 
@@ -133,14 +132,16 @@ static void test_replace(void **state)
 	static const uint8_t unknown[SPOD_KEY_ID_BYTES] = {0xee};
 
 	memset(big, 0x5a, sizeof big);
-	assert_int_equal(spod_store_key_put_sealed(fx->s, &a, (const uint8_t *)"old-a", 5), SPOD_OK);
-	assert_int_equal(spod_store_key_put_sealed(fx->s, &c, (const uint8_t *)"old-c", 5), SPOD_OK);
+	assert_int_equal(spod_store_key_put_sealed(fx->s, &a, (const uint8_t *)"old-a", 5),
+	                 SPOD_OK);
+	assert_int_equal(spod_store_key_put_sealed(fx->s, &c, (const uint8_t *)"old-c", 5),
+	                 SPOD_OK);
 	assert_int_equal(spod_store_key_put(fx->s, &b), SPOD_OK); /* recorded without a blob */
 
 	/* replaced in place, up to the largest blob; the other key's untouched */
-	assert_int_equal(spod_store_key_replace_blob(fx->s, a.id, big, SPOD_STORE_BLOB_MAX_BYTES,
-	                                             2000),
-	                 SPOD_OK);
+	assert_int_equal(
+	    spod_store_key_replace_blob(fx->s, a.id, big, SPOD_STORE_BLOB_MAX_BYTES, 2000),
+	    SPOD_OK);
 	assert_int_equal(stored_blob(fx->s, a.id, got), SPOD_STORE_BLOB_MAX_BYTES);
 	assert_memory_equal(got, big, SPOD_STORE_BLOB_MAX_BYTES);
 	assert_int_equal(stored_blob(fx->s, c.id, got), 5);
@@ -172,10 +173,11 @@ static void test_replace(void **state)
 	                 SPOD_E_KEY_NOT_FOUND);
 	{
 		sqlite3_stmt *st;
-		assert_int_equal(sqlite3_prepare_v2(store_db(fx->s),
-		                                    "SELECT blob FROM sealed_blobs WHERE key_id = ?1",
-		                                    -1, &st, NULL),
-		                 SQLITE_OK);
+		assert_int_equal(
+		    sqlite3_prepare_v2(store_db(fx->s),
+		                       "SELECT blob FROM sealed_blobs WHERE key_id = ?1", -1, &st,
+		                       NULL),
+		    SQLITE_OK);
 		assert_int_equal(sqlite3_bind_blob(st, 1, c.id, 16, SQLITE_STATIC), SQLITE_OK);
 		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 		assert_int_equal(sqlite3_column_bytes(st, 0), 5);

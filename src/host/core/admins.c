@@ -75,10 +75,11 @@ int host_admins_answer(struct host_enclave *e, const struct spod_frame *f)
 		         f->hdr.status ? (const char *)f->body : "");
 		if (rc == SPOD_E_MODE_CONFLICT || rc == SPOD_E_BAD_FIELD || rc == SPOD_E_UNKNOWN_OP)
 			e->refused = 1; /* retried slowly: only a restart or a new setting helps */
-		spod_error("enclave connection %u REFUSED: policy.admins (%u of %u configured): %s%s%s; "
-		           "restart the enclave or change spod-host's policy-admins",
-		           e->index, cfg->policy_threshold, cfg->npolicy_admins, spod_strerror(rc),
-		           why[0] ? ": " : "", why);
+		spod_error(
+		    "enclave connection %u REFUSED: policy.admins (%u of %u configured): %s%s%s; "
+		    "restart the enclave or change spod-host's policy-admins",
+		    e->index, cfg->policy_threshold, cfg->npolicy_admins, spod_strerror(rc),
+		    why[0] ? ": " : "", why);
 		(void)host_journal_record(e->h, "policy.admins", NULL, NULL, NULL, rc,
 		                          why[0] ? why : spod_strerror(rc));
 		return rc;

@@ -4,9 +4,9 @@
  * back until their records are durable.
  *
  * When the enclave answers an audited request (sign, sign.batch, sign.tx, key.generate,
- * key.import, key.delete, custodian.share, policy.set), the answer is not sent: its audit records are queued and the
- * frame is copied aside. Once per event-loop wake-up (host_tick) every queued record is
- * appended in one transaction, and only after that commit returned are the held answers
+ * key.import, key.delete, custodian.share, policy.set), the answer is not sent: its audit records
+ * are queued and the frame is copied aside. Once per event-loop wake-up (host_tick) every queued
+ * record is appended in one transaction, and only after that commit returned are the held answers
  * written to their clients. If the commit fails, each held answer becomes an UNAVAILABLE
  * error: a signature is never handed out without its audit record. The client's send-buffer
  * credit for a held answer stays reserved until then, so flow control is unchanged.
@@ -338,20 +338,20 @@ static int record_policy(struct spod_host *h, const struct host_audit *a,
 	char detail[200], hash[2 * SPOD_DIGEST_BYTES + 1];
 	struct spod_key_view v;
 
-	if (result == SPOD_OK &&
-	    (spod_wire_key_resp(&v, f) < 0 || v.blob_len == 0 ||
-	     memcmp(v.key_id, it->key_id, SPOD_KEY_ID_BYTES) != 0))
+	if (result == SPOD_OK && (spod_wire_key_resp(&v, f) < 0 || v.blob_len == 0 ||
+	                          memcmp(v.key_id, it->key_id, SPOD_KEY_ID_BYTES) != 0))
 		result = SPOD_E_PROTOCOL;
 	if (result == SPOD_OK) {
 		result = spod_store_key_replace_blob(h->store, it->key_id, v.blob, v.blob_len,
 		                                     host_wall_ms());
 		if (result < 0) {
 			*stored = result;
-			snprintf(msg, cap,
-			         "policy.set: the enclave took the policy but its sealed key could not "
-			         "be stored (%s); it holds the policy until it restarts",
-			         result == SPOD_E_KEY_NOT_FOUND ? "key deleted"
-			                                        : spod_store_last_error(h->store));
+			snprintf(
+			    msg, cap,
+			    "policy.set: the enclave took the policy but its sealed key could not "
+			    "be stored (%s); it holds the policy until it restarts",
+			    result == SPOD_E_KEY_NOT_FOUND ? "key deleted"
+			                                   : spod_store_last_error(h->store));
 			spod_error("%s", msg);
 		}
 	}
