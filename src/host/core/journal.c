@@ -328,7 +328,10 @@ static int record_delete(struct spod_host *h, const struct host_audit *a,
  * (docs/policy.md); it replaces the stored blob before the answer is released. If it cannot
  * be stored the client gets an error, never a success whose blob was not kept (the enclave
  * holds the new policy until it restarts; the old blob, with the old policy, is what loads
- * then). The record names the policy by its SHA-256, or says it was removed.
+ * then). The blob is stored at once, in its own transaction: if the audit commit that
+ * follows fails, the client gets UNAVAILABLE although the stored blob and the enclave agree
+ * on the new policy (as a signature made but withheld). The record names the policy by its
+ * SHA-256, or says it was removed.
  */
 static int record_policy(struct spod_host *h, const struct host_audit *a,
                          const struct spod_frame *f, int *stored, char *msg, size_t cap)
