@@ -78,7 +78,7 @@ int host_admins_answer(struct host_enclave *e, const struct spod_frame *f)
 		spod_error(
 		    "enclave connection %u REFUSED: policy.admins (%u of %u configured): %s%s%s; "
 		    "restart the enclave or change spod-host's policy-admins",
-		    e->index, cfg->policy_threshold, cfg->npolicy_admins, spod_strerror(rc),
+		    e->index, cfg->policy_threshold, cfg->npolicy_admins, spod_err_name(rc),
 		    why[0] ? ": " : "", why);
 		(void)host_journal_record(e->h, "policy.admins", NULL, NULL, NULL, rc,
 		                          why[0] ? why : spod_strerror(rc));
