@@ -514,6 +514,97 @@ static void test_repeatable(void **state)
 	                  "--expect-pcr: ", "PCR 3 given twice");
 }
 
+/* RFC 8032's test keys 1, 2 and 3 (valid Ed25519 points). */
+#define ADMIN1 "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+#define ADMIN2 "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"
+#define ADMIN3 "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025"
+
+static void test_policy_admins(void **state)
+{
+	struct spod_host_config cfg;
+	char many[17 * 65 + 1] = "";
+	const char *ini = write_file("p.ini", "policy-admins = " ADMIN1 "\n"
+	                                      "policy-admins = " ADMIN2 "\n"
+	                                      "policy-threshold = 2\n");
+
+	(void)state;
+	assert_int_equal(load((char *)NULL), SPOD_OK);
+	assert_int_equal(opts.npolicy_admins, 0);
+	assert_int_equal(opts.policy_threshold, 0);
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(host_options_to_config(&opts, &cfg), SPOD_OK);
+	assert_null(cfg.policy_admins);
+	assert_int_equal(cfg.npolicy_admins, 0);
+
+	/* comma-separated in one value, a repeated flag, the environment, the config file */
+	assert_int_equal(load("--policy-admins", ADMIN1 "," ADMIN2, "--policy-admins", ADMIN3,
+	                      "--policy-threshold", "2", (char *)NULL),
+	                 SPOD_OK);
+	assert_int_equal(opts.npolicy_admins, 3);
+	assert_int_equal(opts.policy_threshold, 2);
+	assert_int_equal(opts.policy_admins[0][0], 0xd7);
+	assert_int_equal(opts.policy_admins[1][0], 0x3d);
+	assert_int_equal(opts.policy_admins[2][31], 0x25);
+	assert_int_equal(host_options_to_config(&opts, &cfg), SPOD_OK);
+	assert_ptr_equal(cfg.policy_admins, opts.policy_admins[0]);
+	assert_int_equal(cfg.npolicy_admins, 3);
+	assert_int_equal(cfg.policy_threshold, 2);
+
+	setenv("SPOD_HOST_POLICY_ADMINS", ADMIN3 "," ADMIN1, 1);
+	setenv("SPOD_HOST_POLICY_THRESHOLD", "1", 1);
+	assert_int_equal(load("--config", ini, (char *)NULL), SPOD_OK);
+	assert_int_equal(opts.npolicy_admins, 2); /* the environment's, not the file's */
+	assert_int_equal(opts.policy_admins[0][0], 0xfc);
+	assert_int_equal(opts.policy_threshold, 1);
+	unsetenv("SPOD_HOST_POLICY_ADMINS");
+	unsetenv("SPOD_HOST_POLICY_THRESHOLD");
+	assert_int_equal(load("--config", ini, (char *)NULL), SPOD_OK);
+	assert_int_equal(opts.npolicy_admins, 2);
+	assert_int_equal(opts.policy_admins[1][0], 0x3d);
+	assert_int_equal(opts.policy_threshold, 2);
+
+	/* refusals */
+	assert_load_fails(("--policy-admins", ADMIN1, (char *)NULL),
+	                  "--policy-admins: ", "needs policy-threshold");
+	assert_load_fails(("--policy-threshold", "1", (char *)NULL),
+	                  "--policy-threshold: ", "needs policy-admins");
+	assert_load_fails(
+	    ("--policy-admins", ADMIN1 "," ADMIN2, "--policy-threshold", "3", (char *)NULL),
+	    "--policy-threshold: ", "more than the 2 policy-admins");
+	assert_load_fails(("--policy-threshold", "0", (char *)NULL),
+	                  "--policy-threshold: ", "1..16");
+	assert_load_fails(("--policy-threshold", "17", (char *)NULL), "--policy-threshold: ");
+	assert_load_fails(
+	    ("--policy-admins", ADMIN1 "," ADMIN1, "--policy-threshold", "1", (char *)NULL),
+	    "--policy-admins: ", "given twice");
+	assert_load_fails(("--policy-admins", ADMIN1, "--policy-admins", ADMIN1,
+	                   "--policy-threshold", "1", (char *)NULL),
+	                  "given twice");
+	assert_load_fails(("--policy-admins", "abcd", "--policy-threshold", "1", (char *)NULL),
+	                  "--policy-admins: ", "'abcd'", "64 hex digits");
+	assert_load_fails(("--policy-admins", ADMIN1 ",", "--policy-threshold", "1", (char *)NULL),
+	                  "--policy-admins: ", "64 hex digits");
+	assert_load_fails(("--policy-admins",
+	                   "zz5a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+	                   "--policy-threshold", "1", (char *)NULL),
+	                  "--policy-admins: ", "64 hex digits");
+	/* a small-order point (y = 0): not a usable public key */
+	assert_load_fails(("--policy-admins",
+	                   "0000000000000000000000000000000000000000000000000000000000000000",
+	                   "--policy-threshold", "1", (char *)NULL),
+	                  "--policy-admins: ", "not a valid Ed25519 public key");
+	/* 17 distinct keys (only the count matters: it stops at the 17th) */
+	for (int i = 0; i < 17; i++) {
+		char one[66];
+		snprintf(one, sizeof(one), "%s%02x%.62s", i ? "," : "", i, ADMIN1 + 2);
+		strcat(many, one);
+	}
+	assert_load_fails(("--policy-admins", many, "--policy-threshold", "1", (char *)NULL),
+	                  "--policy-admins: ", "at most 16 policy admins");
+	setenv("SPOD_HOST_POLICY_THRESHOLD", "x", 1);
+	assert_load_fails((NULL), "SPOD_HOST_POLICY_THRESHOLD: ", "'x'");
+}
+
 static void test_help_and_routes(void **state)
 {
 	(void)state;
@@ -533,10 +624,10 @@ static void test_help_and_routes(void **state)
 static void test_usage_mentions_everything(void **state)
 {
 	static const char *const names[] = {
-	    "config",      "data-dir",   "listen",         "enclave",      "enclave-conns",
-	    "max-clients", "expect-pcr", "attest-root",    "log-level",    "db",
-	    "audit-sync",  "token-file", "http",           "http-threads", "http-max-body",
-	    "tls-cert",    "tls-key",    "disk-warn-free",
+	    "config",      "data-dir",   "listen",         "enclave",       "enclave-conns",
+	    "max-clients", "expect-pcr", "attest-root",    "log-level",     "db",
+	    "audit-sync",  "token-file", "http",           "http-threads",  "http-max-body",
+	    "tls-cert",    "tls-key",    "disk-warn-free", "policy-admins", "policy-threshold",
 	};
 	char text[16384], want[96];
 	FILE *f = fmemopen(text, sizeof(text), "w");
@@ -768,6 +859,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_config_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_repeatable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_policy_admins, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_help_and_routes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_usage_mentions_everything, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_numbers, setup, teardown),

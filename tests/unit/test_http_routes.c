@@ -62,6 +62,24 @@ static void test_route_match(void **state)
 	                                     SPOD_HTTP_ROUTE_KEY | SPOD_HTTP_ROUTE_READY);
 	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/keys/0011/sign-transaction"),
 	                 SPOD_HTTP_MATCH_NO_METHOD);
+	/* the key's policy: PUT and DELETE take a body (DELETE's may be left out), GET none */
+	assert_int_equal(spod_http_route_match(&m, "PUT", "/v1/keys/0011/policy"),
+	                 SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_POLICY_PUT);
+	assert_int_equal(m.route->flags, SPOD_HTTP_ROUTE_TOKEN | SPOD_HTTP_ROUTE_BODY |
+	                                     SPOD_HTTP_ROUTE_KEY | SPOD_HTTP_ROUTE_READY);
+	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/keys/0011/policy"),
+	                 SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_POLICY_GET);
+	assert_int_equal(m.route->flags,
+	                 SPOD_HTTP_ROUTE_TOKEN | SPOD_HTTP_ROUTE_KEY | SPOD_HTTP_ROUTE_READY);
+	assert_int_equal(spod_http_route_match(&m, "DELETE", "/v1/keys/0011/policy"),
+	                 SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_POLICY_DELETE);
+	assert_true(m.route->flags & SPOD_HTTP_ROUTE_BODY_OPTIONAL);
+	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/keys/0011/policy"),
+	                 SPOD_HTTP_MATCH_NO_METHOD);
+	assert_string_equal(m.allow, "PUT, GET, DELETE");
 
 	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/sign/batch"), SPOD_HTTP_MATCH_OK);
 	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_SIGN_BATCH);
@@ -186,6 +204,9 @@ static void test_list_routes(void **state)
 	                          "POST /v1/keys/{id}/sign\n"
 	                          "POST /v1/sign/batch\n"
 	                          "POST /v1/keys/{id}/sign-transaction\n"
+	                          "PUT /v1/keys/{id}/policy\n"
+	                          "GET /v1/keys/{id}/policy\n"
+	                          "DELETE /v1/keys/{id}/policy\n"
 	                          "POST /v1/attest\n"
 	                          "POST /v1/custodian/shares\n"
 	                          "GET /v1/custodian/status\n"
@@ -345,6 +366,23 @@ static void test_reply_error(void **state)
 	assert_true(r.challenge);
 	assert_non_null(strstr(r.body, "\"UNAUTHENTICATED\""));
 	assert_non_null(strstr(r.body, spod_strerror(SPOD_E_UNAUTHENTICATED)));
+	spod_http_reply_free(&r);
+
+	/* a policy refusal names its rule and reason besides the message */
+	spod_http_reply_failure(&r, SPOD_E_POLICY_DENIED,
+	                        "sign.tx: denied by rule \"cap\": over 1 ETH");
+	assert_int_equal(r.status, 403);
+	assert_string_equal(r.body, "{\"error\":{\"code\":\"POLICY_DENIED\",\"message\":"
+	                            "\"sign.tx: denied by rule \\\"cap\\\": over 1 ETH\","
+	                            "\"rule\":\"cap\",\"reason\":\"over 1 ETH\"}}");
+	spod_http_reply_free(&r);
+	spod_http_reply_failure(&r, SPOD_E_POLICY_DENIED, "sign: no rule allows raw signing");
+	assert_int_equal(r.status, 403);
+	assert_null(strstr(r.body, "\"rule\""));
+	spod_http_reply_free(&r);
+	spod_http_reply_failure(&r, SPOD_E_NOT_APPROVED, "policy.set: 1 of 2 approvals");
+	assert_int_equal(r.status, 403);
+	assert_non_null(strstr(r.body, "\"NOT_APPROVED\""));
 	spod_http_reply_free(&r);
 
 	spod_http_reply_error(&r, 415, "UNSUPPORTED_MEDIA_TYPE", "");

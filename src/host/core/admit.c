@@ -229,7 +229,36 @@ static int admit_attest(struct host_client *cl, const struct spod_frame *f,
 	return rc;
 }
 
-/* key.public, key.delete: the key must be in the token's key set. */
+/*
+ * policy.set: the key must be in the token's key set (the opcode table asks for the admin
+ * op, which holds every key). The audit keeps the key and the SHA-256 of the policy's CBOR
+ * (of the empty string when the policy is removed), as the approvals sign it.
+ */
+static int admit_policy_set(struct host_client *cl, const struct spod_frame *f,
+                            struct host_audit **audit, const char **what)
+{
+	struct spod_policy_set_req r;
+	struct host_audit_item *it;
+	int rc;
+
+	SPOD_TRY(spod_wire_policy_set_req(&r, f));
+	rc = key_allowed(cl->h, cl->tok, r.key_id);
+	if (rc < 0) {
+		*what = rc == SPOD_E_FORBIDDEN ? "policy.set: key outside the token's keys"
+		                               : "policy.set: key records unavailable";
+		return rc;
+	}
+	*audit = host_audit_new(cl->h, f->hdr.opcode, 1, cl->tok->id);
+	if (*audit == NULL)
+		return SPOD_E_NOMEM;
+	it = &(*audit)->items[0];
+	memcpy(it->key_id, r.key_id, SPOD_KEY_ID_BYTES);
+	spod_sha256(it->digest, r.policy, r.policy_len);
+	it->len = r.policy_len;
+	return SPOD_OK;
+}
+
+/* key.public, key.delete, policy.get: the key must be in the token's key set. */
 static int admit_key(struct host_client *cl, const struct spod_frame *f, struct host_audit **audit,
                      const char **what)
 {
@@ -354,6 +383,8 @@ static const admit_fn admit_fns[SPOD_OPS_COUNT] = {
     [SPOD_SLOT_ATTEST] = admit_attest,
     [SPOD_SLOT_KEY_IMPORT] = admit_envelope,
     [SPOD_SLOT_CUSTODIAN_SHARE] = admit_envelope,
+    [SPOD_SLOT_POLICY_SET] = admit_policy_set,
+    [SPOD_SLOT_POLICY_GET] = admit_key,
 };
 
 /*

@@ -14,6 +14,7 @@
 
 #include "common/paths.h"
 #include "host/core/config_int.h"
+#include "policy/approval.h"
 #include "spod/err.h"
 
 static int lookup(enum opt_id *out, const char *name)
@@ -36,6 +37,8 @@ static int apply(struct loader *l, enum opt_id id, const char *v)
 	if ((host_settings[id].flags & OPT_REPEAT) && l->set_by[id] != l->src) {
 		if (id == OPT_LISTEN)
 			l->o->nlisten = 0;
+		else if (id == OPT_POLICY_ADMINS)
+			l->o->npolicy_admins = 0;
 		else
 			l->o->npcrs = 0;
 	}
@@ -286,6 +289,31 @@ static int read_root(struct loader *l)
 	return SPOD_OK;
 }
 
+/*
+ * policy-admins and policy-threshold go together: K of the M keys, 1 <= K <= M, each key a
+ * valid Ed25519 point (the enclave checks the same and would refuse the set at connect time).
+ */
+static int check_policy_admins(struct loader *l)
+{
+	struct host_options *o = l->o;
+	const char *why;
+
+	if (o->npolicy_admins == 0 && o->policy_threshold == 0)
+		return SPOD_OK;
+	if (o->npolicy_admins == 0)
+		return BAD(l, OPT_POLICY_THRESHOLD, "needs policy-admins");
+	if (o->policy_threshold == 0)
+		return BAD(l, OPT_POLICY_ADMINS, "needs policy-threshold (K of the %u keys)",
+		           o->npolicy_admins);
+	if (o->policy_threshold > o->npolicy_admins)
+		return BAD(l, OPT_POLICY_THRESHOLD, "%u is more than the %u policy-admins",
+		           o->policy_threshold, o->npolicy_admins);
+	if (spod_admins_check((uint8_t)o->policy_threshold, (uint8_t)o->npolicy_admins,
+	                      o->policy_admins[0], &why) < 0)
+		return BAD(l, OPT_POLICY_ADMINS, "%s", why);
+	return SPOD_OK;
+}
+
 /* Defaults derived from data_dir, checks across settings, the attest-root file. */
 static int finish(struct loader *l)
 {
@@ -329,6 +357,7 @@ static int finish(struct loader *l)
 		           "tokens would cross the network in clear text (serve TLS, or bind "
 		           "127.0.0.1)",
 		           o->http_addr);
+	SPOD_TRY(check_policy_admins(l));
 	if (o->attest_root[0] != '\0') {
 		if (o->npcrs == 0)
 			return BAD(l, OPT_ATTEST_ROOT, "needs at least one expect-pcr");
@@ -441,6 +470,9 @@ int host_options_to_config(const struct host_options *o, struct spod_host_config
 	cfg->disk_warn_free_pct = o->disk_warn_free_pct;
 	cfg->seal_mode = o->seal_mode;
 	cfg->token_file = o->token_file;
+	cfg->policy_admins = o->npolicy_admins > 0 ? o->policy_admins[0] : NULL;
+	cfg->npolicy_admins = o->npolicy_admins;
+	cfg->policy_threshold = o->policy_threshold;
 	return SPOD_OK;
 }
 
@@ -463,9 +495,9 @@ void host_options_usage(FILE *out)
 	      "Every setting is a flag, an environment variable and a config-file key, named\n"
 	      "alike: --enclave-conns N, SPOD_HOST_ENCLAVE_CONNS=N, enclave-conns = N.\n"
 	      "Precedence: flag > environment > config file > default. A repeatable setting\n"
-	      "(listen, expect-pcr) takes all its values from the first of those that gives\n"
-	      "any; in the environment, separate them with commas. Unknown flags, keys,\n"
-	      "sections and SPOD_HOST_* variables are errors.\n"
+	      "(listen, expect-pcr, policy-admins) takes all its values from the first of\n"
+	      "those that gives any; in the environment, separate them with commas. Unknown\n"
+	      "flags, keys, sections and SPOD_HOST_* variables are errors.\n"
 	      "\n",
 	      out);
 	for (int i = 0; i < OPT__COUNT; i++) {

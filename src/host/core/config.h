@@ -110,6 +110,12 @@ struct host_options {
 	unsigned http_call_timeout_ms;   /* the same range */
 	char tls_cert[HOST_OPT_PATH_BYTES]; /* "" with tls_key "": plain HTTP */
 	char tls_key[HOST_OPT_PATH_BYTES];
+
+	/* The policy-admin set (docs/policy.md): K of M distinct Ed25519 public keys; M = 0
+	 * and K = 0 when none is configured. */
+	uint8_t policy_admins[SPOD_POLICY_ADMINS_MAX][32];
+	unsigned npolicy_admins;   /* M: 0..SPOD_POLICY_ADMINS_MAX */
+	unsigned policy_threshold; /* K: 1..M; 0 when M is 0 */
 };
 
 /*
@@ -143,9 +149,10 @@ void host_options_usage(FILE *out) __attribute__((nonnull));
 
 /*
  * Fills cfg's listeners, enclave, pool size, client limit, connect timeout, admission and
- * storage (db_path, audit_sync_full, disk warning, token_file); the HTTP settings have no field
- * there yet and other fields are left as they are. cfg->pcrs, cfg->root, cfg->db_path and
- * cfg->token_file point into o, which must outlive cfg. Returns SPOD_OK.
+ * storage (db_path, audit_sync_full, disk warning, token_file) and the policy-admin set; the
+ * HTTP settings have no field there yet and other fields are left as they are. cfg->pcrs,
+ * cfg->root, cfg->db_path, cfg->token_file and cfg->policy_admins point into o, which must
+ * outlive cfg. Returns SPOD_OK.
  */
 int host_options_to_config(const struct host_options *o, struct spod_host_config *cfg)
     __attribute__((warn_unused_result, nonnull));

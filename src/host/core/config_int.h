@@ -46,13 +46,15 @@ enum opt_id {
 	OPT_HTTP_CALL_TIMEOUT,
 	OPT_TLS_CERT,
 	OPT_TLS_KEY,
+	OPT_POLICY_ADMINS,
+	OPT_POLICY_THRESHOLD,
 	OPT__COUNT
 };
 
 /* Sources in increasing precedence; a setting remembers the strongest that set it. */
 enum opt_src { SRC_DEFAULT = 0, SRC_FILE, SRC_ENV, SRC_FLAG };
 
-#define OPT_REPEAT 1u /* listen, expect-pcr: values accumulate within one source */
+#define OPT_REPEAT 1u /* listen, expect-pcr, policy-admins: values accumulate within one source */
 
 #define GETOPT_BASE        256 /* getopt_long val of setting i is GETOPT_BASE + i */
 #define GETOPT_LIST_ROUTES (GETOPT_BASE + OPT__COUNT)

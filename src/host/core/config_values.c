@@ -393,6 +393,45 @@ static int set_http_idle_timeout(struct loader *l, enum opt_id id, const char *v
 	return SPOD_OK;
 }
 
+/*
+ * One or more Ed25519 public keys of 64 hex digits, separated by commas (the setting is also
+ * repeatable, so a config file may give one key a line). Distinct; at most
+ * SPOD_POLICY_ADMINS_MAX in all.
+ */
+static int set_policy_admins(struct loader *l, enum opt_id id, const char *v)
+{
+	struct host_options *o = l->o;
+
+	for (;;) {
+		size_t len = strcspn(v, ","), n;
+		uint8_t *key;
+		char hex[65];
+
+		if (o->npolicy_admins == SPOD_POLICY_ADMINS_MAX)
+			return BAD(l, id, "at most %u policy admins", SPOD_POLICY_ADMINS_MAX);
+		key = o->policy_admins[o->npolicy_admins];
+		if (len != 64)
+			return BAD(l, id, "'%.*s' is not an Ed25519 public key (64 hex digits)",
+			           (int)(len > 80 ? 80 : len), v);
+		memcpy(hex, v, 64);
+		hex[64] = '\0';
+		if (spod_hex_decode(key, 32, &n, hex) < 0 || n != 32)
+			return BAD(l, id, "'%s' is not an Ed25519 public key (64 hex digits)", hex);
+		for (unsigned i = 0; i < o->npolicy_admins; i++)
+			if (memcmp(o->policy_admins[i], key, 32) == 0)
+				return BAD(l, id, "%s given twice", hex);
+		o->npolicy_admins++;
+		if (v[len] == '\0')
+			return SPOD_OK;
+		v += len + 1;
+	}
+}
+
+static int set_policy_threshold(struct loader *l, enum opt_id id, const char *v)
+{
+	return set_uint(l, id, &l->o->policy_threshold, v, 1, SPOD_POLICY_ADMINS_MAX);
+}
+
 /* clang-format off */
 const struct setting host_settings[OPT__COUNT] = {
 	[OPT_CONFIG] = {"config", "FILE", "none",
@@ -511,5 +550,14 @@ const struct setting host_settings[OPT__COUNT] = {
 	[OPT_TLS_KEY] = {"tls-key", "FILE", "none (plain HTTP)",
 		"PEM private key of tls-cert",
 		0, NULL, offsetof(struct host_options, tls_key)},
+	[OPT_POLICY_ADMINS] = {"policy-admins", "HEX[,HEX...]", "none",
+		"the policy admins (docs/policy.md): 1..16 distinct Ed25519 public keys\n"
+		"(64 hex digits each), comma-separated or repeated (in a config file,\n"
+		"one a line). Registered with the enclave: policy changes then need\n"
+		"policy-threshold of their approvals",
+		OPT_REPEAT, set_policy_admins, 0},
+	[OPT_POLICY_THRESHOLD] = {"policy-threshold", "K", "none",
+		"approvals a policy change needs: 1..the number of policy-admins",
+		0, set_policy_threshold, 0},
 };
 /* clang-format on */

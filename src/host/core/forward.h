@@ -63,6 +63,14 @@ struct spod_host_config {
 	/* The seal mode the host asks every enclave boot for (SPOD_SEAL_*; docs/keys.md). */
 	uint8_t seal_mode;
 	const char *token_file;
+	/*
+	 * The policy-admin set spod-host registers with every enclave connection (policy.admins,
+	 * docs/policy.md): policy_threshold (K) of npolicy_admins (M) Ed25519 public keys,
+	 * 32 bytes each in policy_admins. M = 0 (K = 0): none configured; the enclave answers
+	 * with the set it holds, if any. Storage stays owned by the caller.
+	 */
+	const uint8_t *policy_admins;
+	unsigned npolicy_admins, policy_threshold;
 };
 
 struct spod_host;

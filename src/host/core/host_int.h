@@ -17,6 +17,8 @@
  *   checkpoint.c the WAL checkpointer thread, which also samples the storage gauges
  *   db.c         the database: opening it with its checkpointer; the bootstrap admin token
  *   seal.c       the seal mode asked of each enclave boot; the seal state the host knows
+ *   admins.c     the policy-admin set registered with each enclave connection before its keys
+ *                load
  *   admission.c  an enclave connection proves what it runs (attestation)
  *   reconcile.c  after admission, the host's key records are brought in line with the keys
  *                the enclave holds
@@ -139,6 +141,7 @@ enum host_enclave_stage {
 	HOST_ENCLAVE_SETUP,     /* waiting for the answer to seal.setup (seal.c) */
 	HOST_ENCLAVE_WAITING,   /* custodian mode without the seal key: carries only what
 	                           provisioning needs (attest, seal.status, custodian.share) */
+	HOST_ENCLAVE_ADMINS,    /* waiting for the answer to policy.admins (admins.c) */
 	HOST_ENCLAVE_SYNCING,   /* replaying sealed keys, reconciling records (reconcile.c) */
 	HOST_ENCLAVE_READY,     /* carries application requests */
 };
@@ -226,9 +229,13 @@ struct spod_host {
 	uint32_t rec_views_cap;
 	struct host_pending_key *pkeys; /* new keys and blobs, stored with the next commit */
 	uint32_t npkeys, pkeys_cap;
+	uint8_t *pkey_bytes; /* their blobs */
+	size_t pkey_len, pkey_cap;
 	struct spod_store_sealed *sealed_views; /* what spod_store_commit_batch reads */
 	uint32_t sealed_views_cap;
 	struct host_seal_state seal;
+	uint8_t admins_hash[SPOD_POLICY_HASH_BYTES]; /* the admin set last logged (admins.c) */
+	int admins_known;
 	uint64_t audit_err_ns;    /* when a failed commit was last logged */
 	uint64_t audit_err_quiet; /* failed commits not logged since */
 };
@@ -279,6 +286,7 @@ static inline void host_enclave_mark_dirty(struct host_enclave *e)
 #define HOST_STEP_ATTEST          0ull
 #define HOST_STEP_SETUP           1ull
 #define HOST_STEP_INFO            2ull
+#define HOST_STEP_ADMINS          3ull
 #define HOST_STEP_LIST            0x100ull     /* + page number */
 #define HOST_STEP_LOAD            (1ull << 32) /* + the key's index in the snapshot */
 #define HOST_STEP_DELETE          (2ull << 32) /* a key whose record could not be stored */
@@ -286,11 +294,14 @@ static inline void host_enclave_mark_dirty(struct host_enclave *e)
 /* Writes an encoded control request into e's send buffer; SPOD_OK or SPOD_E_INTERNAL. */
 int host_enclave_send(struct host_enclave *e, const uint8_t *frame, size_t len);
 
-/* A key the enclave made, with its sealed blob, waiting for the commit of its audit record. */
+/*
+ * A key the enclave made, with its sealed blob, waiting for the commit of its audit record.
+ * The blob is at blob_off in h->pkey_bytes (blobs are up to SPOD_STORE_BLOB_MAX_BYTES, 66 KiB,
+ * but a new key's is a few hundred bytes: they are not kept in fixed slots).
+ */
 struct host_pending_key {
 	struct spod_store_key key;
-	uint8_t blob[SPOD_STORE_BLOB_MAX_BYTES];
-	size_t blob_len;
+	size_t blob_off, blob_len;
 	uint16_t enclave;
 };
 
@@ -385,6 +396,13 @@ int host_seal_begin(struct host_enclave *e);
 int host_seal_answer(struct host_enclave *e, const struct spod_frame *f);
 /* Records a seal state the enclave reported (audited when it changed). */
 void host_seal_note(struct spod_host *h, const struct spod_seal_view *v);
+
+/* ---- admins.c ---- */
+/* Sends policy.admins with the configured set (stage ADMINS). */
+int host_admins_begin(struct host_enclave *e);
+/* Its answer: SPOD_OK (the enclave holds the set), or an error (the connection is refused:
+ * MODE_CONFLICT, another set this boot; BAD_FIELD, a set the enclave does not take). */
+int host_admins_answer(struct host_enclave *e, const struct spod_frame *f);
 
 /* ---- admission.c ---- */
 int host_admission_begin(struct host_enclave *e);

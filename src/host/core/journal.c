@@ -3,10 +3,10 @@
  * records (from the audit facts each request in flight captured, facts.c), and answers held
  * back until their records are durable.
  *
- * When the enclave answers an audited request (sign, sign.batch, key.generate, key.import,
- * key.delete, custodian.share), the answer is not sent: its audit records are queued and the
- * frame is copied aside. Once per event-loop wake-up (host_tick) every queued record is
- * appended in one transaction, and only after that commit returned are the held answers
+ * When the enclave answers an audited request (sign, sign.batch, sign.tx, key.generate,
+ * key.import, key.delete, custodian.share, policy.set), the answer is not sent: its audit records
+ * are queued and the frame is copied aside. Once per event-loop wake-up (host_tick) every queued
+ * record is appended in one transaction, and only after that commit returned are the held answers
  * written to their clients. If the commit fails, each held answer becomes an UNAVAILABLE
  * error: a signature is never handed out without its audit record. The client's send-buffer
  * credit for a held answer stays reserved until then, so flow control is unchanged.
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "host/core/host_int.h"
 #include "wire/ops.h"
@@ -59,23 +60,30 @@ static int grow(void **p, uint32_t *cap, uint32_t need, size_t size)
 	return SPOD_OK;
 }
 
-static int hold_bytes(struct spod_host *h, size_t *off, const void *data, size_t len)
+/* Appends len bytes to the arena *buf (*used of *cap bytes), growing it; *off where they went. */
+static int arena_put(uint8_t **buf, size_t *used, size_t *cap, size_t *off, const void *data,
+                     size_t len)
 {
-	if (h->held_len + len > h->held_byte_cap) {
-		size_t n = h->held_byte_cap ? h->held_byte_cap : 65536;
+	if (len > *cap - *used) {
+		size_t n = *cap ? *cap : 65536;
 		uint8_t *q;
-		while (n < h->held_len + len)
+		while (n - *used < len)
 			n *= 2;
-		q = realloc(h->held_bytes, n);
+		q = realloc(*buf, n);
 		if (q == NULL)
 			return SPOD_E_NOMEM;
-		h->held_bytes = q;
-		h->held_byte_cap = n;
+		*buf = q;
+		*cap = n;
 	}
-	memcpy(h->held_bytes + h->held_len, data, len);
-	*off = h->held_len;
-	h->held_len += len;
+	memcpy(*buf + *used, data, len);
+	*off = *used;
+	*used += len;
 	return SPOD_OK;
+}
+
+static int hold_bytes(struct spod_host *h, size_t *off, const void *data, size_t len)
+{
+	return arena_put(&h->held_bytes, &h->held_len, &h->held_byte_cap, off, data, len);
 }
 
 int host_journal_record(struct spod_host *h, const char *kind, const uint8_t *key_id,
@@ -189,13 +197,15 @@ static int queue_key(struct spod_host *h, const struct spod_store_key *k,
                      const struct spod_key_view *v, uint16_t enclave)
 {
 	struct host_pending_key *p;
+	size_t off;
 
-	if (v->blob_len > sizeof(p->blob))
+	if (v->blob_len > SPOD_STORE_BLOB_MAX_BYTES)
 		return SPOD_E_PROTOCOL;
 	SPOD_TRY(grow((void **)&h->pkeys, &h->pkeys_cap, h->npkeys + 1, sizeof(*h->pkeys)));
+	SPOD_TRY(arena_put(&h->pkey_bytes, &h->pkey_len, &h->pkey_cap, &off, v->blob, v->blob_len));
 	p = &h->pkeys[h->npkeys++];
 	p->key = *k;
-	memcpy(p->blob, v->blob, v->blob_len);
+	p->blob_off = off;
 	p->blob_len = v->blob_len;
 	p->enclave = enclave;
 	return SPOD_OK;
@@ -313,6 +323,53 @@ static int record_delete(struct spod_host *h, const struct host_audit *a,
 	return host_journal_record(h, "key.delete", id, a->token_id, NULL, result, NULL);
 }
 
+/*
+ * policy.set: the enclave's answer carries the key's sealed blob re-made to bind the new policy
+ * (docs/policy.md); it replaces the stored blob before the answer is released. If it cannot
+ * be stored the client gets an error, never a success whose blob was not kept (the enclave
+ * holds the new policy until it restarts; the old blob, with the old policy, is what loads
+ * then). The blob is stored at once, in its own transaction: if the audit commit that
+ * follows fails, the client gets UNAVAILABLE although the stored blob and the enclave agree
+ * on the new policy (as a signature made but withheld). The record names the policy by its
+ * SHA-256, or says it was removed.
+ */
+static int record_policy(struct spod_host *h, const struct host_audit *a,
+                         const struct spod_frame *f, int *stored, char *msg, size_t cap)
+{
+	const struct host_audit_item *it = &a->items[0];
+	int result = f->hdr.status ? spod_err_from_status(f->hdr.status) : SPOD_OK;
+	char detail[200], hash[2 * SPOD_DIGEST_BYTES + 1];
+	struct spod_key_view v;
+
+	if (result == SPOD_OK && (spod_wire_key_resp(&v, f) < 0 || v.blob_len == 0 ||
+	                          memcmp(v.key_id, it->key_id, SPOD_KEY_ID_BYTES) != 0))
+		result = SPOD_E_PROTOCOL;
+	if (result == SPOD_OK) {
+		result = spod_store_key_replace_blob(h->store, it->key_id, v.blob, v.blob_len,
+		                                     host_wall_ms());
+		if (result < 0) {
+			*stored = result;
+			snprintf(
+			    msg, cap,
+			    "policy.set: the enclave took the policy but its sealed key could not "
+			    "be stored (%s); it holds the policy until it restarts",
+			    result == SPOD_E_KEY_NOT_FOUND ? "key deleted"
+			                                   : spod_store_last_error(h->store));
+			spod_error("%s", msg);
+		}
+	}
+	if (spod_hex_encode(hash, sizeof(hash), it->digest, SPOD_DIGEST_BYTES) < 0)
+		hash[0] = '\0';
+	if (it->len == 0)
+		snprintf(detail, sizeof(detail), "removed");
+	else
+		snprintf(detail, sizeof(detail), "policy=%s", hash);
+	if (f->hdr.status != 0 && f->body_len > 0) /* the enclave's reason */
+		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "; %.*s",
+		         (int)f->body_len, (const char *)f->body);
+	return host_journal_record(h, "policy.set", it->key_id, a->token_id, NULL, result, detail);
+}
+
 void host_journal_lost(struct spod_host *h, const struct host_audit *a)
 {
 	static const char detail[] =
@@ -326,7 +383,10 @@ void host_journal_lost(struct spod_host *h, const struct host_audit *a)
 	for (uint32_t i = 0; i < n; i++) {
 		const struct host_audit_item *it = a->n ? &a->items[i] : NULL;
 		if (host_journal_record(h, kind, it ? it->key_id : NULL, a->token_id,
-		                        it && a->opcode != SPOD_OP_KEY_DELETE ? it->digest : NULL,
+		                        it && a->opcode != SPOD_OP_KEY_DELETE &&
+		                                a->opcode != SPOD_OP_POLICY_SET
+		                            ? it->digest
+		                            : NULL,
 		                        SPOD_E_UNAVAILABLE, detail) < 0)
 			spod_error("audit: cannot queue a record: out of memory");
 	}
@@ -352,6 +412,9 @@ void host_journal_answer(struct spod_host *h, const struct inflight *in, const s
 		break;
 	case SPOD_OP_CUSTODIAN_SHARE:
 		rc = record_share(h, a, f);
+		break;
+	case SPOD_OP_POLICY_SET:
+		rc = record_policy(h, a, f, &err, msg, sizeof(msg));
 		break;
 	default:
 		rc = record_delete(h, a, f);
@@ -422,8 +485,8 @@ static int commit_keys_and_records(struct spod_host *h)
 	SPOD_TRY(grow((void **)&h->sealed_views, &h->sealed_views_cap, h->npkeys,
 	              sizeof(*h->sealed_views)));
 	for (uint32_t i = 0; i < h->npkeys; i++)
-		h->sealed_views[i] = (struct spod_store_sealed){h->pkeys[i].key, h->pkeys[i].blob,
-		                                                h->pkeys[i].blob_len};
+		h->sealed_views[i] = (struct spod_store_sealed){
+		    h->pkeys[i].key, h->pkey_bytes + h->pkeys[i].blob_off, h->pkeys[i].blob_len};
 	return spod_store_commit_batch(h->store, h->sealed_views, h->npkeys, h->rec_views,
 	                               h->nrecs);
 }
@@ -476,6 +539,7 @@ int host_journal_commit(struct spod_host *h)
 			}
 		}
 		h->npkeys = 0;
+		h->pkey_len = 0;
 	}
 	for (uint32_t i = 0; i < h->nheld; i++) {
 		const struct host_held *hd = &h->held[i];
@@ -509,8 +573,10 @@ int host_journal_commit(struct spod_host *h)
 void host_journal_free(struct spod_host *h)
 {
 	free(h->pkeys);
+	free(h->pkey_bytes);
 	free(h->sealed_views);
 	h->pkeys = NULL;
+	h->pkey_bytes = NULL;
 	h->sealed_views = NULL;
 	host_audit_spares_free(h);
 	free(h->recs);

@@ -126,10 +126,13 @@ void host_enclave_down(struct host_enclave *e, const char *why)
 	host_arm_timer(h);
 }
 
-/* Moves a connection whose seal key is present on to replaying the sealed keys. */
+/*
+ * Moves a connection whose seal key is present on to registering the policy admins, then
+ * (setup_answer) replaying the sealed keys.
+ */
 static int start_sync(struct host_enclave *e)
 {
-	return host_reconcile_begin(e);
+	return host_admins_begin(e);
 }
 
 /* An answer to the host's own requests; moves the connection to its next stage. */
@@ -155,6 +158,9 @@ static int setup_answer(struct host_enclave *e, const struct spod_frame *f)
 			return SPOD_OK;
 		}
 		return start_sync(e);
+	case HOST_ENCLAVE_ADMINS:
+		SPOD_TRY(host_admins_answer(e, f));
+		return host_reconcile_begin(e);
 	case HOST_ENCLAVE_SYNCING:
 		rc = host_reconcile_answer(e, f);
 		if (rc == 1) {
@@ -319,7 +325,8 @@ void host_on_timer(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 static int awaiting(const struct host_enclave *e)
 {
 	return e->stage == HOST_ENCLAVE_ATTESTING || e->stage == HOST_ENCLAVE_SETUP ||
-	       e->stage == HOST_ENCLAVE_SYNCING || e->inflight > 0;
+	       e->stage == HOST_ENCLAVE_ADMINS || e->stage == HOST_ENCLAVE_SYNCING ||
+	       e->inflight > 0;
 }
 
 void host_pool_watch(struct spod_host *h, uint64_t now)

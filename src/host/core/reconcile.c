@@ -24,6 +24,9 @@
 #include "host/core/host_int.h"
 
 #define LOAD_WINDOW 256u /* key.load requests in flight on one connection */
+/* and at most this many bytes of blobs (version 2 blobs, with a policy, are up to 66 KiB):
+ * what is in flight never exceeds what the connection's send buffer holds */
+#define LOAD_WINDOW_BYTES (ENCLAVE_TX_BYTES / 2)
 /*
  * A sealed blob names its key in its clear header (src/crypto/seal.h: the key id at byte 8),
  * and the enclave answers a key.load with that key. A row whose blob names another key (rows
@@ -48,8 +51,10 @@ struct host_reconcile {
 	size_t blobs_len, blobs_cap;
 	uint32_t next_load; /* next key to send key.load for */
 	uint32_t loads_out; /* key.load requests in flight */
+	size_t bytes_out;   /* their blobs' bytes */
 	uint32_t page;      /* key.list pages asked for */
 	uint32_t loaded, failed;
+	uint8_t *frame; /* a key.load request: SPOD_HDR_BYTES + SPOD_BLOB_MAX_BYTES (66 KiB) */
 };
 
 void host_reconcile_free(struct host_enclave *e)
@@ -57,6 +62,7 @@ void host_reconcile_free(struct host_enclave *e)
 	if (e->sync != NULL) {
 		free(e->sync->keys);
 		free(e->sync->blobs);
+		free(e->sync->frame);
 	}
 	free(e->sync);
 	e->sync = NULL;
@@ -133,24 +139,29 @@ static int send_list(struct host_enclave *e, uint32_t cursor)
 static int pump_loads(struct host_enclave *e)
 {
 	struct host_reconcile *r = e->sync;
-	uint8_t frame[SPOD_HDR_BYTES + SPOD_BLOB_MAX_BYTES];
+	const size_t cap = SPOD_HDR_BYTES + SPOD_BLOB_MAX_BYTES;
 	size_t len;
 
 	while (r->loads_out < LOAD_WINDOW && r->next_load < r->n) {
 		struct sync_key *k = &r->keys[r->next_load];
 
+		if (r->loads_out > 0 && k->blob_len > LOAD_WINDOW_BYTES - r->bytes_out)
+			break; /* the answers in flight free room */
 		if (k->blob_len >= BLOB_KEY_ID_OFF + SPOD_KEY_ID_BYTES &&
 		    memcmp(r->blobs + k->blob_off + BLOB_KEY_ID_OFF, k->id, SPOD_KEY_ID_BYTES) !=
 		        0) {
 			k->load_rc = LOAD_OTHER_KEY;
 			r->failed++;
 		} else if (k->blob_len > 0) {
+			if (r->frame == NULL && (r->frame = malloc(cap)) == NULL)
+				return SPOD_E_NOMEM;
 			SPOD_TRY(spod_wire_enc_item(
-			    frame, sizeof(frame), &len, SPOD_OP_KEY_LOAD,
+			    r->frame, cap, &len, SPOD_OP_KEY_LOAD,
 			    HOST_CTL_RID(e->index, HOST_STEP_LOAD + r->next_load),
 			    r->blobs + k->blob_off, k->blob_len));
-			SPOD_TRY(host_enclave_send(e, frame, len));
+			SPOD_TRY(host_enclave_send(e, r->frame, len));
 			r->loads_out++;
+			r->bytes_out += k->blob_len;
 		}
 		r->next_load++;
 	}
@@ -287,6 +298,7 @@ static int on_load(struct host_enclave *e, const struct spod_frame *f, uint64_t 
 		return SPOD_E_PROTOCOL;
 	k = &r->keys[i];
 	r->loads_out--;
+	r->bytes_out -= k->blob_len < r->bytes_out ? k->blob_len : r->bytes_out;
 	if (f->hdr.status == 0) {
 		struct spod_key_view v;
 		SPOD_TRY(spod_wire_key_resp(&v, f));

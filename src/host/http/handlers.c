@@ -32,6 +32,10 @@ int spod_http_call_parse(struct spod_http_call *call, struct spod_http_perr *err
 	case SPOD_HTTP_ROUTE_KEYS_IMPORT:
 	case SPOD_HTTP_ROUTE_CUSTODIAN_SHARES:
 		return spod_http_json_envelope(&call->in.envelope, err, body, len);
+	case SPOD_HTTP_ROUTE_POLICY_PUT:
+	case SPOD_HTTP_ROUTE_POLICY_DELETE:
+		return spod_http_json_policy_set(&call->in.policy, err, body, len,
+		                                 call->route == SPOD_HTTP_ROUTE_POLICY_DELETE);
 	default:
 		return SPOD_OK;
 	}
@@ -94,6 +98,16 @@ int spod_http_call_exec(struct spod_http_call *call, struct spod_client *c)
 		return spod_client_custodian_share(c, &call->out.seal, env->data, env->len);
 	case SPOD_HTTP_ROUTE_CUSTODIAN_STATUS:
 		return spod_client_seal_status(c, &call->out.seal);
+	case SPOD_HTTP_ROUTE_POLICY_PUT:
+	case SPOD_HTTP_ROUTE_POLICY_DELETE:
+		return spod_client_policy_set(
+		    c, call->key_id, call->in.policy.policy_len > 0 ? call->in.policy.policy : NULL,
+		    call->in.policy.policy_len,
+		    call->in.policy.n_approvals > 0 ? call->in.policy.approvals : NULL,
+		    call->in.policy.n_approvals);
+	case SPOD_HTTP_ROUTE_POLICY_GET:
+		return spod_client_policy_get(c, &call->out.policy.info, call->out.policy.cbor,
+		                              sizeof(call->out.policy.cbor), call->key_id);
 	default:
 		return SPOD_E_INTERNAL;
 	}
@@ -257,6 +271,15 @@ void spod_http_call_reply(struct spod_http_reply *r, const struct spod_http_call
 	case SPOD_HTTP_ROUTE_CUSTODIAN_SHARES:
 	case SPOD_HTTP_ROUTE_CUSTODIAN_STATUS:
 		spod_http_reply_json(r, 200, spod_http_seal_object(&call->out.seal));
+		return;
+	case SPOD_HTTP_ROUTE_POLICY_PUT:
+	case SPOD_HTTP_ROUTE_POLICY_DELETE:
+		reply_object(r, 200, spod_http_policy_set_object(call->key_id, &call->in.policy));
+		return;
+	case SPOD_HTTP_ROUTE_POLICY_GET:
+		reply_object(r, 200,
+		             spod_http_policy_object(call->key_id, &call->out.policy.info,
+		                                     call->out.policy.cbor));
 		return;
 	default:
 		spod_http_reply_failure(r, SPOD_E_INTERNAL, NULL);

@@ -11,6 +11,7 @@
 
 #include "host/http/json_req.h"
 #include "host/http/params.h"
+#include "host/http/policy_http.h"
 #include "host/http/reply.h"
 #include "host/http/routes.h"
 #include "spod/client.h"
@@ -30,6 +31,7 @@ struct spod_http_call {
 		struct spod_http_batch batch;       /* POST /v1/sign/batch */
 		struct spod_http_attest attest;     /* POST /v1/attest */
 		struct spod_http_envelope envelope; /* POST /v1/keys/import, /v1/custodian/shares */
+		struct spod_http_policy_set policy; /* PUT, DELETE /v1/keys/{id}/policy */
 	} in;
 	union {
 		struct spod_key_info key;   /* generate, import, get */
@@ -54,6 +56,10 @@ struct spod_http_call {
 			size_t len;
 			uint8_t doc[SPOD_DOC_MAX_BYTES];
 		} doc;
+		struct {
+			struct spod_policy_info info;
+			uint8_t cbor[SPOD_POLICY_WIRE_MAX];
+		} policy; /* GET /v1/keys/{id}/policy */
 	} out;
 };
 

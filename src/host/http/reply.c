@@ -5,7 +5,18 @@
 #include <string.h>
 
 #include "host/http/json_req.h"
+#include "host/http/policy_http.h"
 #include "spod/err.h"
+
+/* Printable ASCII only: the text may quote client input or come from the enclave. */
+static void clean_text(char *out, size_t cap, const char *in)
+{
+	size_t n = 0;
+
+	for (; n < cap - 1 && in[n] != '\0'; n++)
+		out[n] = (in[n] >= 0x20 && in[n] < 0x7f) ? in[n] : '?';
+	out[n] = '\0';
+}
 
 static const char nomem_body[] = "{\"error\":{\"code\":\"NOMEM\",\"message\":\"out of memory\"}}";
 
@@ -55,20 +66,44 @@ void spod_http_reply_error(struct spod_http_reply *r, unsigned status, const cha
                            const char *message)
 {
 	char clean[SPOD_HTTP_ERRMSG_BYTES + 64];
-	size_t n = 0;
 
-	for (; n < sizeof(clean) - 1 && message[n] != '\0'; n++)
-		clean[n] = (message[n] >= 0x20 && message[n] < 0x7f) ? message[n] : '?';
-	clean[n] = '\0';
+	clean_text(clean, sizeof(clean), message);
 	spod_http_reply_json(r, status,
 	                     json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", clean));
 	r->challenge = r->status == 401;
 	r->retry_after_s = r->status == 429 ? SPOD_HTTP_RETRY_AFTER_S : 0;
 }
 
+/*
+ * A policy refusal also names the rule and the reason, from the enclave's message
+ * (`OP: denied by rule "ID": REASON`); a message of another shape gets neither.
+ */
+static void reply_denied(struct spod_http_reply *r, const char *message)
+{
+	char rule[96], reason[SPOD_HTTP_ERRMSG_BYTES], crule[96], creason[SPOD_HTTP_ERRMSG_BYTES];
+	char clean[SPOD_HTTP_ERRMSG_BYTES + 64];
+
+	if (spod_http_denial_parse(rule, sizeof(rule), reason, sizeof(reason), message) < 0) {
+		spod_http_reply_error(r, spod_http_status(SPOD_E_POLICY_DENIED),
+		                      spod_err_name(SPOD_E_POLICY_DENIED), message);
+		return;
+	}
+	clean_text(clean, sizeof(clean), message);
+	clean_text(crule, sizeof(crule), rule);
+	clean_text(creason, sizeof(creason), reason);
+	spod_http_reply_json(r, spod_http_status(SPOD_E_POLICY_DENIED),
+	                     json_pack("{s:{s:s,s:s,s:s,s:s}}", "error", "code",
+	                               spod_err_name(SPOD_E_POLICY_DENIED), "message", clean,
+	                               "rule", crule, "reason", creason));
+}
+
 void spod_http_reply_failure(struct spod_http_reply *r, int err, const char *message)
 {
 	if (message == NULL || message[0] == '\0')
 		message = spod_strerror(err);
+	if (err == SPOD_E_POLICY_DENIED) {
+		reply_denied(r, message);
+		return;
+	}
 	spod_http_reply_error(r, spod_http_status(err), spod_err_name(err), message);
 }

@@ -170,13 +170,18 @@ static int begin(struct spod_http *h, struct request *rq, struct MHD_Connection 
 	}
 	if (!(m.route->flags & SPOD_HTTP_ROUTE_BODY))
 		return 0;
+	length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if ((m.route->flags & SPOD_HTTP_ROUTE_BODY_OPTIONAL) &&
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE) ==
+	        NULL &&
+	    (length == NULL || strcmp(length, "0") == 0))
+		return 0; /* no body: the parser sees an empty one */
 	if (!spod_http_is_json(
 	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
 		spod_http_reply_error(r, 415, "UNSUPPORTED_MEDIA_TYPE",
 		                      "Content-Type must be application/json");
 		return 1;
 	}
-	length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (length != NULL) {
 		char *end;
 		unsigned long long n;

@@ -17,6 +17,9 @@ enum spod_http_route_id {
 	SPOD_HTTP_ROUTE_KEY_SIGN,         /* POST /v1/keys/{id}/sign */
 	SPOD_HTTP_ROUTE_SIGN_BATCH,       /* POST /v1/sign/batch */
 	SPOD_HTTP_ROUTE_KEY_SIGN_TX,      /* POST /v1/keys/{id}/sign-transaction */
+	SPOD_HTTP_ROUTE_POLICY_PUT,       /* PUT /v1/keys/{id}/policy */
+	SPOD_HTTP_ROUTE_POLICY_GET,       /* GET /v1/keys/{id}/policy */
+	SPOD_HTTP_ROUTE_POLICY_DELETE,    /* DELETE /v1/keys/{id}/policy */
 	SPOD_HTTP_ROUTE_ATTEST,           /* POST /v1/attest */
 	SPOD_HTTP_ROUTE_CUSTODIAN_SHARES, /* POST /v1/custodian/shares */
 	SPOD_HTTP_ROUTE_CUSTODIAN_STATUS, /* GET /v1/custodian/status */
@@ -36,6 +39,8 @@ enum spod_http_route_id {
  * waiting for its custodians serves (attestation, the custodian routes).
  */
 #define SPOD_HTTP_ROUTE_READY 0x8u
+/* With BODY: the body may be left out (no Content-Type, no Content-Length or 0). */
+#define SPOD_HTTP_ROUTE_BODY_OPTIONAL 0x10u
 
 struct spod_http_route {
 	enum spod_http_route_id id;

@@ -123,6 +123,35 @@ int spod_store_key_put_sealed(struct spod_store *s, const struct spod_store_key 
 	return spod_store_commit_batch(s, &one, 1, NULL, 0);
 }
 
+int spod_store_key_replace_blob(struct spod_store *s, const uint8_t id[static SPOD_KEY_ID_BYTES],
+                                const uint8_t *blob, size_t blob_len, int64_t time_ms)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	s->err[0] = '\0';
+	if (blob_len == 0 || blob_len > SPOD_STORE_BLOB_MAX_BYTES)
+		return store_error(s, SPOD_E_BAD_ARG, "sealed blob of %zu bytes", blob_len);
+	SPOD_TRY(store_begin(s));
+	st = store_stmt(s, ST_BLOB_REPLACE);
+	if ((rc = sqlite3_bind_blob(st, 1, id, SPOD_KEY_ID_BYTES, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_blob(st, 2, blob, (int)blob_len, SQLITE_STATIC)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(st, 3, time_ms)) != SQLITE_OK) {
+		err = store_fail(s, rc, "bind sealed blob");
+		goto out;
+	}
+	SPOD_GUARD(err, store_step_done(s, st, "replace sealed blob"));
+	if (sqlite3_changes(s->db) == 0) {
+		err = store_error(s, SPOD_E_KEY_NOT_FOUND, "replace sealed blob: no such key");
+		goto out;
+	}
+	err = store_commit(s);
+out:
+	if (err < 0)
+		store_rollback(s);
+	return err;
+}
+
 int spod_store_key_list_sealed(struct spod_store *s,
                                int (*cb)(void *ctx, const struct spod_store_key *k,
                                          const uint8_t *blob, size_t blob_len),

@@ -105,6 +105,9 @@ static const char *const stmt_sql[ST__COUNT] = {
                     " WHERE id = ?1 AND deleted_ms IS NULL AND lost_ms IS NOT NULL",
     [ST_BLOB_PUT] = "INSERT OR REPLACE INTO sealed_blobs (key_id, blob, created_ms)"
                     " VALUES (?1, ?2, ?3)",
+    /* Only for a key record that is not deleted: no row is written otherwise. */
+    [ST_BLOB_REPLACE] = "INSERT OR REPLACE INTO sealed_blobs (key_id, blob, created_ms)"
+                        " SELECT id, ?2, ?3 FROM keys WHERE id = ?1 AND deleted_ms IS NULL",
     [ST_KEY_LIST_SEALED] = "SELECT k.id, k.alg, k.public_key, k.label, k.created_ms, k.deleted_ms,"
                            " k.lost_ms, k.created_by, b.blob FROM keys k LEFT JOIN sealed_blobs b"
                            " ON b.key_id = k.id WHERE k.deleted_ms IS NULL"

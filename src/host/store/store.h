@@ -198,9 +198,20 @@ int spod_store_key_count_created(struct spod_store *s, uint64_t *n,
  * deleted, in created order, with its blob (NULL and 0 when it has none); a negative return
  * from cb stops the walk and is returned; k and blob are valid during the call only.
  */
-#define SPOD_STORE_BLOB_MAX_BYTES 512u
+#define SPOD_STORE_BLOB_MAX_BYTES SPOD_BLOB_MAX_BYTES
 int spod_store_key_put_sealed(struct spod_store *s, const struct spod_store_key *k,
                               const uint8_t *blob, size_t blob_len)
+    __attribute__((warn_unused_result, nonnull));
+/*
+ * Replaces the sealed blob of key id with blob[0..blob_len) (1..SPOD_STORE_BLOB_MAX_BYTES), in
+ * one transaction: the blob the enclave re-made when the key's policy changed (policy.set,
+ * docs/policy.md). The key's record must exist and not be deleted (a lost key's may be
+ * replaced: the enclave that answered holds the key). A key recorded without a blob gets
+ * this one. Returns SPOD_OK; SPOD_E_KEY_NOT_FOUND (no such record, or deleted: nothing is
+ * written); SPOD_E_BAD_ARG (blob_len); a storage error.
+ */
+int spod_store_key_replace_blob(struct spod_store *s, const uint8_t id[static SPOD_KEY_ID_BYTES],
+                                const uint8_t *blob, size_t blob_len, int64_t time_ms)
     __attribute__((warn_unused_result, nonnull));
 /*
  * One transaction for what the host's journal commits together: new keys with their sealed
