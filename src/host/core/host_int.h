@@ -296,7 +296,7 @@ int host_enclave_send(struct host_enclave *e, const uint8_t *frame, size_t len);
 
 /*
  * A key the enclave made, with its sealed blob, waiting for the commit of its audit record.
- * The blob is at blob_off in h->pkey_bytes (blobs are up to SPOD_STORE_BLOB_MAX_BYTES, 66 KiB,
+ * The blob is at blob_off in h->pkey_bytes (blobs are up to SPOD_STORE_BLOB_MAX_BYTES, 120 KiB,
  * but a new key's is a few hundred bytes: they are not kept in fixed slots).
  */
 struct host_pending_key {

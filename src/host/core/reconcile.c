@@ -24,7 +24,7 @@
 #include "host/core/host_int.h"
 
 #define LOAD_WINDOW 256u /* key.load requests in flight on one connection */
-/* and at most this many bytes of blobs (version 2 blobs, with a policy, are up to 66 KiB):
+/* and at most this many bytes of blobs (version 2 blobs, with a policy, are up to 120 KiB):
  * what is in flight never exceeds what the connection's send buffer holds */
 #define LOAD_WINDOW_BYTES (ENCLAVE_TX_BYTES / 2)
 /*
@@ -54,7 +54,7 @@ struct host_reconcile {
 	size_t bytes_out;   /* their blobs' bytes */
 	uint32_t page;      /* key.list pages asked for */
 	uint32_t loaded, failed;
-	uint8_t *frame; /* a key.load request: SPOD_HDR_BYTES + SPOD_BLOB_MAX_BYTES (66 KiB) */
+	uint8_t *frame; /* a key.load request: SPOD_HDR_BYTES + SPOD_BLOB_MAX_BYTES (120 KiB) */
 };
 
 void host_reconcile_free(struct host_enclave *e)
