@@ -108,7 +108,16 @@ struct bench_machine {
 #define BENCH_ROW_SYNC   0x08u
 #define BENCH_ROW_PIPE   0x10u
 #define BENCH_ROW_HTTP   0x20u
-#define BENCH_ROW_ALL    0x3fu
+#define BENCH_ROW_TX     0x40u
+#define BENCH_ROW_ALL    0x7fu
+
+/* sign.tx rows: Ethereum without / with a policy, Solana without / with (tx_row.c) */
+#define BENCH_TX_ROWS 4
+struct bench_tx_result {
+	const char *name;
+	int have;
+	struct bench_stats lat;
+};
 
 struct bench_config {
 	const char *uri;      /* NULL: in-process and raw rows only */
@@ -136,6 +145,7 @@ struct bench_run {
 	int have_echo;
 	struct bench_stats echo;
 	struct bench_alg_result alg[BENCH_ALGS];
+	struct bench_tx_result tx[BENCH_TX_ROWS];
 	int errors;
 };
 
@@ -182,6 +192,12 @@ int bench_http_key_delete(struct bench_http *c, const struct bench_http_key *key
 int bench_http_sync(struct bench_stats *out, struct bench_samples *s, struct bench_http *c,
                     const struct bench_alg *a, const struct bench_http_key *key, size_t warmup,
                     size_t n);
+
+/* ---- tx_row.c: the sign.tx rows, their table and their JSON member ---- */
+void bench_tx_rows(struct bench_run *r, struct bench_samples *s);
+void bench_tx_table(FILE *f, const struct bench_run *r);
+void bench_tx_json(FILE *f, const struct bench_run *r,
+                   void (*stats)(FILE *, int, const struct bench_stats *));
 
 /* ---- report.c ---- */
 void bench_machine_probe(struct bench_machine *m);

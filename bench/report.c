@@ -299,6 +299,8 @@ void bench_print_table(FILE *f, const struct bench_run *r)
 		alg_row(f, &r->alg[i], &pass, &miss);
 	if ((r->cfg.rows & BENCH_ROW_HTTP) && r->cfg.http_url != NULL)
 		http_table(f, r);
+	if ((r->cfg.rows & BENCH_ROW_TX) && r->cfg.uri != NULL)
+		bench_tx_table(f, r);
 	if (!r->have_hops)
 		fputs("\nfloor = in-process p50 + 2 x raw RTT p50 (raw rows not run)", f);
 	else if (r->cfg.pinned)
@@ -471,7 +473,9 @@ static void json_run(FILE *f, const struct bench_run *r)
 	fputs(",\n  \"algorithms\": [\n", f);
 	for (int i = 0; i < BENCH_ALGS; i++)
 		json_alg(f, r, &r->alg[i], i == BENCH_ALGS - 1);
-	fprintf(f, "  ],\n  \"errors\": %d\n}\n", r->errors);
+	fputs("  ]", f);
+	bench_tx_json(f, r, json_stats);
+	fprintf(f, ",\n  \"errors\": %d\n}\n", r->errors);
 }
 
 /* mkdir -p, mode 0755. */
