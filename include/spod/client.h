@@ -181,6 +181,23 @@ int spod_client_sign_tx(struct spod_client *c, struct spod_tx_info *info, uint8_
     __attribute__((warn_unused_result, nonnull(1, 3, 5, 6, 8)));
 
 /*
+ * sign.tx with a form (enum spod_tx_form of spod/wire.h) for Ethereum keys:
+ * SPOD_TX_FORM_EIP191 signs tx[0..tx_len) as an EIP-191 personal message (the message itself,
+ * without the "\x19Ethereum Signed Message:\n" prefix, which the enclave adds);
+ * SPOD_TX_FORM_EIP712 signs typed data in its CBOR form (docs/transactions.md; the enclave
+ * computes the domain separator and struct hash); SPOD_TX_FORM_AUTHORIZATION signs an EIP-7702
+ * authorization rlp([chain_id, address, nonce]). For these signed_tx gets the 65-byte
+ * signature r || s || v (v = 27 + recid for messages and typed data, the y parity 0/1 for an
+ * authorization) and info->kind says what the enclave decoded. SPOD_TX_FORM_TRANSACTION is
+ * spod_client_sign_tx. Errors as spod_client_sign_tx.
+ */
+int spod_client_sign_tx_form(struct spod_client *c, struct spod_tx_info *info, uint8_t *signed_tx,
+                             size_t cap, size_t *signed_len,
+                             const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t chain, uint8_t form,
+                             const uint8_t *tx, size_t tx_len)
+    __attribute__((warn_unused_result, nonnull(1, 3, 5, 6, 9)));
+
+/*
  * policy.set (docs/policy.md): attaches the policy policy[0..policy_len) (its deterministic
  * CBOR form, as spod-host's JSON converter or `spod policy` makes it; at most
  * SPOD_POLICY_WIRE_MAX bytes) to key_id, replacing any policy it had; policy_len 0 (policy may

@@ -173,10 +173,25 @@ struct spod_sign_req {
 #define SPOD_TX_CHAIN_ETHEREUM 1u
 #define SPOD_TX_CHAIN_SOLANA   2u
 
+/*
+ * sign.tx forms: what the bytes are (docs/protocol.md, sign.tx). A transaction's answer carries
+ * the signed transaction; the others' carry the 65-byte signature r || s || v (v = 27 + recid
+ * for EIP-191 and EIP-712 as ethers and wallets give it; the y parity 0 or 1 for an EIP-7702
+ * authorization, which goes into its tuple).
+ */
+enum spod_tx_form {
+	SPOD_TX_FORM_TRANSACTION = 0, /* the unsigned transaction of the chain */
+	SPOD_TX_FORM_EIP191 = 1, /* Ethereum: a personal message (the bytes after the prefix) */
+	SPOD_TX_FORM_EIP712 = 2, /* Ethereum: typed data in its CBOR form (docs/transactions.md) */
+	SPOD_TX_FORM_AUTHORIZATION = 3, /* Ethereum: EIP-7702 rlp([chain_id, address, nonce]) */
+};
+#define SPOD_TX_FORM_MAX 3u
+
 /* sign.tx request */
 struct spod_sign_tx_req {
 	const uint8_t *key_id; /* SPOD_KEY_ID_BYTES */
 	uint8_t chain;         /* SPOD_TX_CHAIN_ETHEREUM or SPOD_TX_CHAIN_SOLANA */
+	uint8_t form;          /* enum spod_tx_form; 0 for Solana */
 	const uint8_t *tx;     /* the unsigned transaction, in the chain's own serialization */
 	uint32_t tx_len;       /* 1..SPOD_TX_MAX_BYTES */
 };
@@ -207,9 +222,10 @@ int spod_wire_attest_req(struct spod_attest_req *v, const struct spod_frame *f)
 int spod_wire_sign_req(struct spod_sign_req *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
 /*
- * sign.tx: SPOD_E_BAD_FIELD for a chain other than 1 or 2 or a non-zero flags or reserved
- * byte, SPOD_E_BAD_LENGTH for an empty transaction, SPOD_E_TOO_LARGE above SPOD_TX_MAX_BYTES.
- * The transaction itself is only located here; the enclave's decoder validates it.
+ * sign.tx: SPOD_E_BAD_FIELD for a chain other than 1 or 2, a form above SPOD_TX_FORM_MAX or
+ * other than 0 for Solana, or a non-zero reserved byte, SPOD_E_BAD_LENGTH for an empty transaction,
+ * SPOD_E_TOO_LARGE above SPOD_TX_MAX_BYTES. The transaction itself is only located here; the
+ * enclave's decoder validates it.
  */
 int spod_wire_sign_tx_req(struct spod_sign_tx_req *v, const struct spod_frame *f)
     __attribute__((warn_unused_result, nonnull));
@@ -271,6 +287,11 @@ int spod_wire_enc_sign(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
 int spod_wire_enc_sign_tx(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
                           const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t chain, const uint8_t *tx,
                           size_t tx_len) __attribute__((warn_unused_result, nonnull));
+/* The same with a form (enum spod_tx_form; SPOD_E_BAD_ARG as the validator would refuse it). */
+int spod_wire_enc_sign_tx_form(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
+                               const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t chain, uint8_t form,
+                               const uint8_t *tx, size_t tx_len)
+    __attribute__((warn_unused_result, nonnull));
 
 /* key.load / key.import / custodian.share carrying item[0..len). */
 int spod_wire_enc_item(uint8_t *out, size_t cap, size_t *out_len, uint8_t opcode, uint64_t rid,

@@ -55,6 +55,8 @@ enum cli_opt {
 	OPT_ADMIN_KEY,
 	OPT_APPROVAL, /* repeatable: collected in cli->approval_args */
 	OPT_REMOVE,   /* a flag: no value */
+	OPT_EIP191,   /* a flag: no value */
+	OPT_TEXT,
 	OPT_HELP,
 	OPT_VERSION,
 	OPT__COUNT
@@ -163,6 +165,8 @@ int cmd_measure(struct cli *cli);
 int cmd_keys(struct cli *cli);
 int cmd_sign(struct cli *cli);
 int cmd_sign_tx(struct cli *cli);
+int cmd_sign_message(struct cli *cli);
+int cmd_sign_typed_data(struct cli *cli);
 int cmd_verify(struct cli *cli);
 int cmd_token(struct cli *cli);
 int cmd_audit(struct cli *cli);

@@ -22,6 +22,8 @@ static const char overview[] =
     "  keys                  generate, import, list, public, delete keys in the enclave\n"
     "  sign                  sign a message (at most 65536 bytes) or a 32-byte digest\n"
     "  sign-tx               sign an Ethereum or Solana transaction the enclave decodes\n"
+    "  sign-message          sign an EIP-191 personal message (the enclave adds the prefix)\n"
+    "  sign-typed-data       sign EIP-712 typed data (the enclave hashes its structure)\n"
     "  verify                verify a signature offline (Ethereum r||s||v included)\n"
     "  attest                attestation documents: fetch, verify, the dev root\n"
     "  measure               PCR0/1/2 of an enclave image (EIF), as nitro-cli\n"
@@ -115,6 +117,30 @@ static const char help_sign_tx[] =
     "decoder refuses, with its reason. --json prints key_id, chain, signed_tx and the\n"
     "summary the enclave decoded: type, kind, chain_id (Ethereum), flags and transfers\n"
     "(asset, token, to, amount in base units as a decimal string, decimals).\n";
+
+static const char help_sign_message[] =
+    "usage: spod sign-message ID --eip191 (--text TEXT | --message HEX | --message-file PATH)\n"
+    "\n"
+    "Signs an EIP-191 personal message (personal_sign, ethers' signMessage) with secp256k1\n"
+    "key ID: the enclave hashes \"\\x19Ethereum Signed Message:\\n\" || length || message itself\n"
+    "and prints the 65-byte signature r||s||v (v 27 or 28) as 0x-hex. A key's policy sees\n"
+    "it as a message (docs/policy.md).\n"
+    "\n"
+    "  --text TEXT           the message is TEXT's bytes (UTF-8 as given)\n"
+    "  --message HEX         the message as hex\n"
+    "  --message-file PATH   the message is the file's bytes\n"
+    "\n"
+    "At most 65536 bytes, not empty. --json prints key_id, type and signature.\n";
+
+static const char help_sign_typed_data[] =
+    "usage: spod sign-typed-data ID --file TYPED.json\n"
+    "\n"
+    "Signs EIP-712 typed data (eth_signTypedData_v4's JSON: types, primaryType, domain,\n"
+    "message) with secp256k1 key ID. The JSON is converted here to its CBOR form\n"
+    "(docs/transactions.md); the enclave computes the domain separator and the struct hash\n"
+    "from it, never from a digest, and prints the 65-byte signature r||s||v (v 27 or 28) as\n"
+    "0x-hex. A key's policy sees the typed data's domain (docs/policy.md). --json prints\n"
+    "key_id, type, signature and the domain's chain_id.\n";
 
 static const char help_verify[] =
     "usage: spod verify --alg ed25519|secp256k1|p256 --public HEX\n"
@@ -273,10 +299,19 @@ static const struct {
 	const char *name;
 	const char *text;
 } pages[] = {
-    {"info", help_info},           {"keys", help_keys},     {"sign", help_sign},
-    {"sign-tx", help_sign_tx},     {"verify", help_verify}, {"attest", help_attest},
-    {"measure", help_measure},     {"token", help_token},   {"audit", help_audit},
-    {"custodian", help_custodian}, {"policy", help_policy},
+    {"info", help_info},
+    {"keys", help_keys},
+    {"sign", help_sign},
+    {"sign-tx", help_sign_tx},
+    {"verify", help_verify},
+    {"attest", help_attest},
+    {"measure", help_measure},
+    {"token", help_token},
+    {"audit", help_audit},
+    {"custodian", help_custodian},
+    {"policy", help_policy},
+    {"sign-message", help_sign_message},
+    {"sign-typed-data", help_sign_typed_data},
 };
 
 void cli_help_overview(FILE *out)

@@ -52,6 +52,8 @@ static const char *const opt_names[OPT__COUNT] = {
     [OPT_ADMIN_KEY] = "admin-key",
     [OPT_APPROVAL] = "approval",
     [OPT_REMOVE] = "remove",
+    [OPT_EIP191] = "eip191",
+    [OPT_TEXT] = "text",
     [OPT_HELP] = "help",
     [OPT_VERSION] = "version",
 };
@@ -247,7 +249,7 @@ static int parse_args(struct cli *cli, int argc, char **argv, const char **cmd)
 		if (o == OPT__COUNT)
 			return cli_usage_error("unknown option %s", a);
 		if (o == OPT_JSON || o == OPT_HELP || o == OPT_VERSION || o == OPT_VACUUM ||
-		    o == OPT_REMOVE) {
+		    o == OPT_REMOVE || o == OPT_EIP191) {
 			cli->opt[o] = "";
 			continue;
 		}
@@ -333,10 +335,19 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*run)(struct cli *cli);
 	} commands[] = {
-	    {"info", cmd_info},           {"keys", cmd_keys},     {"sign", cmd_sign},
-	    {"sign-tx", cmd_sign_tx},     {"verify", cmd_verify}, {"attest", cmd_attest},
-	    {"measure", cmd_measure},     {"token", cmd_token},   {"audit", cmd_audit},
-	    {"custodian", cmd_custodian}, {"policy", cmd_policy},
+	    {"info", cmd_info},
+	    {"keys", cmd_keys},
+	    {"sign", cmd_sign},
+	    {"sign-tx", cmd_sign_tx},
+	    {"verify", cmd_verify},
+	    {"attest", cmd_attest},
+	    {"measure", cmd_measure},
+	    {"token", cmd_token},
+	    {"audit", cmd_audit},
+	    {"custodian", cmd_custodian},
+	    {"policy", cmd_policy},
+	    {"sign-message", cmd_sign_message},
+	    {"sign-typed-data", cmd_sign_typed_data},
 	};
 	struct cli cli = {0};
 	const char *cmd;

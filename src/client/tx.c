@@ -1,7 +1,7 @@
 /*
  * libspod's sign.tx call (docs/transactions.md, "Signing"): hands an unsigned Ethereum or
- * Solana transaction to the pod and copies back the signed transaction and the fields the
- * enclave decoded.
+ * Solana transaction (or an Ethereum message, typed data or authorization) to the pod and
+ * copies back the signed transaction (or the signature) and the fields the enclave decoded.
  */
 #include <string.h>
 
@@ -37,6 +37,15 @@ int spod_client_sign_tx(struct spod_client *c, struct spod_tx_info *info, uint8_
                         size_t cap, size_t *signed_len, const uint8_t key_id[SPOD_KEY_ID_BYTES],
                         uint8_t chain, const uint8_t *tx, size_t tx_len)
 {
+	return spod_client_sign_tx_form(c, info, signed_tx, cap, signed_len, key_id, chain,
+	                                SPOD_TX_FORM_TRANSACTION, tx, tx_len);
+}
+
+int spod_client_sign_tx_form(struct spod_client *c, struct spod_tx_info *info, uint8_t *signed_tx,
+                             size_t cap, size_t *signed_len,
+                             const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t chain, uint8_t form,
+                             const uint8_t *tx, size_t tx_len)
+{
 	struct spod_sign_tx_view v;
 	struct spod_frame f;
 	size_t need = SPOD_HDR_BYTES + 32 + tx_len, len;
@@ -49,7 +58,7 @@ int spod_client_sign_tx(struct spod_client *c, struct spod_tx_info *info, uint8_
 	if (tx_len > SPOD_TX_MAX_BYTES)
 		return SPOD_E_TOO_LARGE;
 	SYNC_BEGIN(c, need, rid, buf);
-	SPOD_TRY(spod_wire_enc_sign_tx(buf, need, &len, rid, key_id, chain, tx, tx_len));
+	SPOD_TRY(spod_wire_enc_sign_tx_form(buf, need, &len, rid, key_id, chain, form, tx, tx_len));
 	spod_conn_tx_commit(&c->c, len);
 	SPOD_TRY(client_roundtrip(c, &f, rid));
 	SPOD_TRY(spod_wire_sign_tx_resp(&v, &f));

@@ -1,13 +1,16 @@
 /*
  * sign.tx (docs/transactions.md, "Signing"): the enclave decodes the unsigned transaction
  * itself and signs only what its decoder computed from those bytes (the Ethereum signing hash,
- * the Solana message), never a digest the caller supplied. The answer carries the decoded
+ * the Solana message), never a digest the caller supplied. For Ethereum the request's form may
+ * instead be an EIP-191 personal message, EIP-712 typed data (its CBOR form) or an EIP-7702
+ * authorization; their answer carries the signature r || s || v. The answer carries the decoded
  * fields and the signed transaction, written in place into the response frame.
  */
 #include <string.h>
 
 #include "crypto/sign.h"
 #include "enclave/handlers_int.h"
+#include "txn/eip712.h"
 #include "txn/eth.h"
 #include "txn/sol.h"
 
@@ -42,7 +45,16 @@ static int decode(struct tx_signing *t, const char **why)
 			*why = "Ethereum transactions are signed by a secp256k1 key (BAD_MODE)";
 			return SPOD_E_BAD_MODE;
 		}
-		return spod_txn_eth_decode(r->tx, r->tx_len, &t->sum, &t->eth);
+		switch (r->form) {
+		case SPOD_TX_FORM_EIP191:
+			return spod_txn_eth_eip191(r->tx, r->tx_len, &t->sum);
+		case SPOD_TX_FORM_EIP712:
+			return spod_txn_eip712_decode(r->tx, r->tx_len, &t->sum);
+		case SPOD_TX_FORM_AUTHORIZATION:
+			return spod_txn_eth_auth_hash(r->tx, r->tx_len, &t->sum);
+		default:
+			return spod_txn_eth_decode(r->tx, r->tx_len, &t->sum, &t->eth);
+		}
 	}
 	if (t->key->sk.alg != SPOD_ALG_ED25519) {
 		*why = "Solana transactions are signed by an ed25519 key (BAD_MODE)";
@@ -70,8 +82,14 @@ static int sign_into(const struct tx_signing *t, uint8_t *dst, size_t room, size
 	if (r->chain == SPOD_TX_CHAIN_ETHEREUM) {
 		SPOD_TRY(spod_sign(sig, &sig_len, &recid, &t->key->sk, SPOD_MODE_DIGEST,
 		                   t->sum.digest, sizeof(t->sum.digest)));
-		return spod_txn_eth_write_signed(r->tx, r->tx_len, &t->eth, sig, recid, dst, room,
-		                                 signed_len);
+		if (r->form == SPOD_TX_FORM_TRANSACTION)
+			return spod_txn_eth_write_signed(r->tx, r->tx_len, &t->eth, sig, recid, dst,
+			                                 room, signed_len);
+		/* A message, typed data or authorization: r || s || v, as wallets give it. */
+		memcpy(dst, sig, 64);
+		dst[64] = (uint8_t)(r->form == SPOD_TX_FORM_AUTHORIZATION ? recid : 27 + recid);
+		*signed_len = 65;
+		return SPOD_OK;
 	}
 	SPOD_TRY(spod_sign(sig, &sig_len, &recid, &t->key->sk, SPOD_MODE_RAW, t->sum.message.ptr,
 	                   t->sum.message.len));

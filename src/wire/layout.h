@@ -59,7 +59,7 @@
 /* sign.tx request: fixed part, then the unsigned transaction */
 #define SIGNTX_KEY_ID    0
 #define SIGNTX_CHAIN     16
-#define SIGNTX_FLAGS     17 /* must be zero in v1 */
+#define SIGNTX_FORM      17 /* enum spod_tx_form: what the bytes are; Ethereum only above 0 */
 #define SIGNTX_RESERVED1 18 /* 2 bytes */
 #define SIGNTX_TX_OFF    20
 #define SIGNTX_TX_LEN    24

@@ -14,6 +14,12 @@ static int chain_known(uint8_t chain)
 	return chain == SPOD_TX_CHAIN_ETHEREUM || chain == SPOD_TX_CHAIN_SOLANA;
 }
 
+/* Forms other than a transaction are Ethereum's. */
+static int form_ok(uint8_t chain, uint8_t form)
+{
+	return form <= SPOD_TX_FORM_MAX && (form == 0 || chain == SPOD_TX_CHAIN_ETHEREUM);
+}
+
 int spod_wire_sign_tx_req(struct spod_sign_tx_req *v, const struct spod_frame *f)
 {
 	const uint8_t *b = f->body, *tx;
@@ -23,8 +29,8 @@ int spod_wire_sign_tx_req(struct spod_sign_tx_req *v, const struct spod_frame *f
 	memset(v, 0, sizeof(*v));
 	if (f->body_len < SIGNTX_FIXED)
 		return SPOD_E_BAD_LENGTH;
-	if (b[SIGNTX_FLAGS] != 0 || !spod_all_zero(b + SIGNTX_RESERVED1, 2) ||
-	    !spod_all_zero(b + SIGNTX_RESERVED2, 4) || !chain_known(b[SIGNTX_CHAIN]))
+	if (!spod_all_zero(b + SIGNTX_RESERVED1, 2) || !spod_all_zero(b + SIGNTX_RESERVED2, 4) ||
+	    !chain_known(b[SIGNTX_CHAIN]) || !form_ok(b[SIGNTX_CHAIN], b[SIGNTX_FORM]))
 		return SPOD_E_BAD_FIELD;
 	len = spod_le32(b + SIGNTX_TX_LEN);
 	rc = wire_ref(&tx, b, f->body_len, SIGNTX_FIXED, spod_le32(b + SIGNTX_TX_OFF), len,
@@ -35,6 +41,7 @@ int spod_wire_sign_tx_req(struct spod_sign_tx_req *v, const struct spod_frame *f
 		return SPOD_E_BAD_LENGTH;
 	v->key_id = b + SIGNTX_KEY_ID;
 	v->chain = b[SIGNTX_CHAIN];
+	v->form = b[SIGNTX_FORM];
 	v->tx = tx;
 	v->tx_len = len;
 	return SPOD_OK;
@@ -44,10 +51,18 @@ int spod_wire_enc_sign_tx(uint8_t *out, size_t cap, size_t *out_len, uint64_t ri
                           const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t chain, const uint8_t *tx,
                           size_t tx_len)
 {
+	return spod_wire_enc_sign_tx_form(out, cap, out_len, rid, key_id, chain,
+	                                  SPOD_TX_FORM_TRANSACTION, tx, tx_len);
+}
+
+int spod_wire_enc_sign_tx_form(uint8_t *out, size_t cap, size_t *out_len, uint64_t rid,
+                               const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t chain, uint8_t form,
+                               const uint8_t *tx, size_t tx_len)
+{
 	uint8_t *b = out + SPOD_HDR_BYTES;
 
 	*out_len = 0;
-	if (!chain_known(chain) || tx_len == 0)
+	if (!chain_known(chain) || !form_ok(chain, form) || tx_len == 0)
 		return SPOD_E_BAD_ARG;
 	if (tx_len > SPOD_TX_MAX_BYTES)
 		return SPOD_E_TOO_LARGE;
@@ -56,6 +71,7 @@ int spod_wire_enc_sign_tx(uint8_t *out, size_t cap, size_t *out_len, uint64_t ri
 	memset(b, 0, SIGNTX_FIXED);
 	memcpy(b + SIGNTX_KEY_ID, key_id, SPOD_KEY_ID_BYTES);
 	b[SIGNTX_CHAIN] = chain;
+	b[SIGNTX_FORM] = form;
 	spod_put_le32(b + SIGNTX_TX_OFF, SIGNTX_FIXED);
 	spod_put_le32(b + SIGNTX_TX_LEN, (uint32_t)tx_len);
 	memcpy(b + SIGNTX_FIXED, tx, tx_len);

@@ -244,10 +244,12 @@ static void fuzz_sign_tx(const struct spod_frame *f)
 	touch(f, SIGNTX_FIXED, v.tx, v.tx_len);
 	CHECK(v.chain == SPOD_TX_CHAIN_ETHEREUM || v.chain == SPOD_TX_CHAIN_SOLANA);
 	CHECK(v.tx_len >= 1 && v.tx_len <= SPOD_TX_MAX_BYTES);
-	CHECK(spod_wire_enc_sign_tx(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, v.key_id,
-	                            v.chain, v.tx, v.tx_len) == SPOD_OK);
+	CHECK(v.form <= SPOD_TX_FORM_MAX && (v.form == 0 || v.chain == SPOD_TX_CHAIN_ETHEREUM));
+	CHECK(spod_wire_enc_sign_tx_form(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, v.key_id,
+	                                 v.chain, v.form, v.tx, v.tx_len) == SPOD_OK);
 	CHECK(spod_wire_sign_tx_req(&w, reframe(&g, n)) == SPOD_OK);
-	CHECK(memcmp(w.key_id, v.key_id, SPOD_KEY_ID_BYTES) == 0 && w.chain == v.chain);
+	CHECK(memcmp(w.key_id, v.key_id, SPOD_KEY_ID_BYTES) == 0 && w.chain == v.chain &&
+	      w.form == v.form);
 	CHECK(w.tx_len == v.tx_len && memcmp(w.tx, v.tx, v.tx_len) == 0);
 }
 

@@ -16,7 +16,7 @@
 #include "wire/layout.h"
 #include "wire/ops.h"
 
-_Static_assert(SIGNTX_KEY_ID == 0 && SIGNTX_CHAIN == 16 && SIGNTX_FLAGS == 17 &&
+_Static_assert(SIGNTX_KEY_ID == 0 && SIGNTX_CHAIN == 16 && SIGNTX_FORM == 17 &&
                    SIGNTX_TX_OFF == 20 && SIGNTX_TX_LEN == 24 && SIGNTX_FIXED == 32 &&
                    TXR_CHAIN == 0 && TXR_KIND == 1 && TXR_N_XFERS == 2 && TXR_FLAGS == 4 &&
                    TXR_CHAIN_ID == 8 && TXR_SIGNED_OFF == 16 && TXR_SIGNED_LEN == 20 &&
@@ -67,11 +67,17 @@ static void test_request(void **state)
 	assert_int_equal(v.tx_len, 45);
 	assert_memory_equal(v.tx, g_tx, 45);
 
-	/* each flag, reserved byte and an unknown chain */
+	/* an Ethereum form is read; a form past the last one, each reserved byte, an unknown chain
+	 */
+	b[SIGNTX_FORM] = SPOD_TX_FORM_EIP712;
+	frame(&f, g_out, n);
+	assert_int_equal(spod_wire_sign_tx_req(&v, &f), SPOD_OK);
+	assert_int_equal(v.form, SPOD_TX_FORM_EIP712);
+	b[SIGNTX_FORM] = 0;
 	static const struct {
 		uint32_t off;
 		uint8_t val;
-	} bad[] = {{SIGNTX_CHAIN, 0},           {SIGNTX_CHAIN, 3},         {SIGNTX_FLAGS, 1},
+	} bad[] = {{SIGNTX_CHAIN, 0},           {SIGNTX_CHAIN, 3},         {SIGNTX_FORM, 4},
 	           {SIGNTX_RESERVED1, 1},       {SIGNTX_RESERVED1 + 1, 1}, {SIGNTX_RESERVED2, 1},
 	           {SIGNTX_RESERVED2 + 3, 0x80}};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -108,6 +114,18 @@ static void test_request(void **state)
 	assert_int_equal(spod_wire_sign_tx_req(&v, &f), SPOD_OK);
 	assert_int_equal(v.chain, 2);
 	assert_int_equal(v.tx_len, SPOD_TX_MAX_BYTES);
+	/* forms other than a transaction are Ethereum's only */
+	g_out[SPOD_HDR_BYTES + SIGNTX_FORM] = SPOD_TX_FORM_EIP191;
+	frame(&f, g_out, n);
+	assert_int_equal(spod_wire_sign_tx_req(&v, &f), SPOD_E_BAD_FIELD);
+	g_out[SPOD_HDR_BYTES + SIGNTX_FORM] = 0;
+	assert_int_equal(spod_wire_enc_sign_tx_form(g_out, sizeof(g_out), &n, 1, kid,
+	                                            SPOD_TX_CHAIN_SOLANA, SPOD_TX_FORM_EIP191, g_tx,
+	                                            1),
+	                 SPOD_E_BAD_ARG);
+	assert_int_equal(spod_wire_enc_sign_tx_form(g_out, sizeof(g_out), &n, 1, kid,
+	                                            SPOD_TX_CHAIN_ETHEREUM, 4, g_tx, 1),
+	                 SPOD_E_BAD_ARG);
 	assert_int_equal(spod_wire_enc_sign_tx(g_out, sizeof(g_out), &n, 1, kid,
 	                                       SPOD_TX_CHAIN_SOLANA, g_tx, SPOD_TX_MAX_BYTES + 1),
 	                 SPOD_E_TOO_LARGE);

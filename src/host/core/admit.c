@@ -13,6 +13,8 @@
 
 #include "crypto/hash.h"
 #include "host/core/host_int.h"
+#include "txn/eip712.h"
+#include "txn/eth.h"
 #include "txn/sol.h"
 #include "wire/ops.h"
 
@@ -91,10 +93,32 @@ static int admit_sign(struct host_client *cl, const struct spod_frame *f, struct
  * sign.tx: admitted like sign (the token's sign op on the key it names, the same rates). The
  * audit's digest is what the key signs, computed here from the request as the enclave will
  * (docs/transactions.md, "Signing"): Ethereum the signing hash, keccak256 of the unsigned
- * transaction; Solana SHA-256 of the message (of the whole transaction when it cannot be
- * split: the enclave then refuses it, and the record says so). The audit item's mode holds
- * the chain.
+ * transaction (or of a message's, typed data's or authorization's own digest); Solana SHA-256 of
+ * the message (of the whole transaction when it cannot be split: the enclave then refuses it, and
+ * the record says so). The audit item's mode holds the chain.
  */
+/*
+ * What an Ethereum key signs for r (docs/transactions.md): the transaction's signing hash, the
+ * EIP-191 or EIP-712 digest, the authorization's hash. Input the enclave will refuse gets
+ * keccak256 of the bytes, so the record still names them.
+ */
+static void eth_digest(uint8_t digest[32], const struct spod_sign_tx_req *r)
+{
+	struct spod_tx_summary sum;
+	int rc = SPOD_E_BAD_FIELD;
+
+	if (r->form == SPOD_TX_FORM_EIP191)
+		rc = spod_txn_eth_eip191(r->tx, r->tx_len, &sum);
+	else if (r->form == SPOD_TX_FORM_EIP712)
+		rc = spod_txn_eip712_decode(r->tx, r->tx_len, &sum);
+	else if (r->form == SPOD_TX_FORM_AUTHORIZATION)
+		rc = spod_txn_eth_auth_hash(r->tx, r->tx_len, &sum);
+	if (rc == SPOD_OK)
+		memcpy(digest, sum.digest, 32);
+	else
+		spod_keccak256(digest, r->tx, r->tx_len);
+}
+
 static int admit_sign_tx(struct host_client *cl, const struct spod_frame *f,
                          struct host_audit **audit, const char **what)
 {
@@ -119,7 +143,7 @@ static int admit_sign_tx(struct host_client *cl, const struct spod_frame *f,
 	it->mode = r.chain;
 	it->len = r.tx_len;
 	if (r.chain == SPOD_TX_CHAIN_ETHEREUM) {
-		spod_keccak256(it->digest, r.tx, r.tx_len);
+		eth_digest(it->digest, &r);
 		return SPOD_OK;
 	}
 	msg_len = r.tx_len;
