@@ -6,6 +6,9 @@
 # admin set while the enclave keeps its own is refused (MODE_CONFLICT, logged), and serves
 # again with the right set. The policy's hash comes from a first, ephemeral pod (the same
 # policy has the same CBOR everywhere); approvals are made with openssl.
+# A rate limit consumed before the enclave restart stays consumed after it: spod-host has the
+# key re-sealed with its policy state (policy.sync) within about a second of a signing and
+# stores that blob, which the restarted enclave loads.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -13,6 +16,8 @@ K=$T_DIR/keyfiles
 mkdir -m 700 "$K"
 POLICY='{"version":1,"rules":[{"id":"cap","effect":"allow","chain":"ethereum","kinds":["transaction"],"chain_ids":[1],"max_value":"1000000000000000000"}]}'
 # an EIP-1559 transfer of 2 ETH on chain 1 (policy_http.sh's encoder made it)
+# raw signs allowed twice an hour
+RATE_POLICY='{"version":1,"rules":[{"id":"twice","effect":"allow","chain":"ethereum","kinds":["raw"],"rate":{"count":2,"seconds":3600}}]}'
 BIG_TX=02f00107847735940085174876e800825208943c44cdddb6a900fa2b585dd299e03d12fa4293bc881bc16d674ec8000080c0
 
 http() { # TOKEN METHOD PATH [BODY]: sets CODE and BODY_OUT
@@ -54,6 +59,9 @@ ADMIN=$(<"$T_DIR/admin.token")
 http "$ADMIN" PUT "/v1/keys/$ID0/policy" "{\"policy\":$POLICY}"
 [[ $CODE == 200 ]] || fail "ephemeral PUT: $CODE $BODY_OUT"
 HASH=$(json_get 'd["policy_hash"]' <<<"$BODY_OUT")
+http "$ADMIN" PUT "/v1/keys/$ID0/policy" "{\"policy\":$RATE_POLICY}"
+[[ $CODE == 200 ]] || fail "ephemeral PUT of the rate policy: $CODE $BODY_OUT"
+RATE_HASH=$(json_get 'd["policy_hash"]' <<<"$BODY_OUT")
 stop_pod
 
 log "custodian mode with one policy admin: an approved policy"
@@ -81,6 +89,24 @@ SET=$(json_get 'd["admin_set"]' <<<"$BODY_OUT")
 http "$ADMIN" POST "/v1/keys/$ID/sign-transaction" "{\"chain\":\"ethereum\",\"tx\":\"0x$BIG_TX\"}"
 [[ $CODE == 403 && $(json_get 'd["error"]["rule"]' <<<"$BODY_OUT") == cap ]] || fail "2 ETH: $CODE $BODY_OUT"
 
+log "a rate limit consumed before the restart"
+run "$SPOD" --json keys generate --alg secp256k1
+RID=$(json_get 'd["id"]' <<<"$OUT")
+http "$ADMIN" PUT "/v1/keys/$RID/policy" "{\"policy\":$RATE_POLICY,\"approvals\":[\"$(approve alice "$RID" "$RATE_HASH")\"]}"
+[[ $CODE == 200 ]] || fail "approved PUT of the rate policy: $CODE $BODY_OUT"
+metric() { "$PY" "$SPOD_SRC/tests/integration/http_api.py" metric "$(http_url)" "$SPOD_SRC" "$1"; }
+SYNCS0=$(metric spod_policy_syncs_total)
+for i in 1 2; do
+	http "$ADMIN" POST "/v1/keys/$RID/sign" "{\"digest\":\"$(random_hex 32)\"}"
+	[[ $CODE == 200 ]] || fail "raw sign $i of 2: $CODE $BODY_OUT"
+done
+http "$ADMIN" POST "/v1/keys/$RID/sign" "{\"digest\":\"$(random_hex 32)\"}"
+[[ $CODE == 403 && $(json_get 'd["error"]["rule"]' <<<"$BODY_OUT") == twice ]] || fail "raw sign 3 of 2: $CODE $BODY_OUT"
+# the signings are re-sealed within about a second (HOST_POLICY_SYNC_MS)
+synced() { (($(metric spod_policy_syncs_total) > SYNCS0)); }
+wait_until 10 synced || fail "no policy.sync stored the key's state"
+sleep 2 # and the sync of the last signing, if the first one came before it
+
 log "the enclave restarts: the key comes back with its policy"
 kill9_enclave
 # shellcheck disable=SC2119 # start_enclave takes optional arguments
@@ -97,6 +123,9 @@ http "$ADMIN" POST "/v1/keys/$ID/sign-transaction" "{\"chain\":\"ethereum\",\"tx
 	fail "2 ETH after the restart: $CODE $BODY_OUT"
 http "$ADMIN" POST "/v1/keys/$ID/sign" "{\"digest\":\"$(random_hex 32)\"}"
 [[ $CODE == 403 ]] || fail "raw signing after the restart: $CODE $BODY_OUT"
+http "$ADMIN" POST "/v1/keys/$RID/sign" "{\"digest\":\"$(random_hex 32)\"}"
+[[ $CODE == 403 && $(json_get '[d["error"]["code"], d["error"]["rule"]]' <<<"$BODY_OUT") == '["POLICY_DENIED", "twice"]' ]] ||
+	fail "the rate limit was reset by the restart: $CODE $BODY_OUT"
 
 log "spod-host with another admin set: refused while the enclave holds its own"
 stop_daemon "$HOST_PID" spod-host || fail "spod-host exit"

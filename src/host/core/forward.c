@@ -38,6 +38,19 @@ static void on_watch(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 	host_pool_watch(h, now);
 }
 
+/* Every HOST_POLICY_SYNC_MS: the dirty policy keys are re-sealed (policy_sync.c). */
+static void on_policy_sync(struct spod_loop *loop, int fd, uint32_t events, void *arg)
+{
+	uint64_t ticks;
+
+	(void)loop;
+	(void)events;
+	if (read(fd, &ticks, sizeof(ticks)) < 0) {
+		/* spurious wake-up */
+	}
+	host_psync_tick(arg);
+}
+
 /* A periodic timer of ms milliseconds calling cb, in *fd. */
 static int periodic_timer(struct spod_host *h, int *fd, unsigned ms, spod_loop_cb cb)
 {
@@ -79,6 +92,7 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 	h->timer_fd = -1;
 	h->refresh_fd = -1;
 	h->watch_fd = -1;
+	h->psync_fd = -1;
 	host_metrics_set(&h->metrics.enclave_conns, cfg->enclave_conns);
 	for (unsigned i = 0; i < SPOD_HOST_MAX_LISTENERS; i++)
 		h->listen_fd[i] = -1;
@@ -112,6 +126,7 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 	SPOD_GUARD(rc, spod_loop_add(h->loop, h->timer_fd, SPOD_EV_READ, host_on_timer, h));
 	SPOD_GUARD(rc, periodic_timer(h, &h->refresh_fd, HOST_REFRESH_MS, on_refresh));
 	SPOD_GUARD(rc, periodic_timer(h, &h->watch_fd, HOST_WATCH_MS, on_watch));
+	SPOD_GUARD(rc, periodic_timer(h, &h->psync_fd, HOST_POLICY_SYNC_MS, on_policy_sync));
 	for (unsigned i = 0; i < cfg->enclave_conns; i++) {
 		struct host_enclave *e = &h->enclave[i];
 		e->h = h;
@@ -193,10 +208,13 @@ void spod_host_free(struct spod_host *h)
 		close(h->refresh_fd);
 	if (h->watch_fd >= 0)
 		close(h->watch_fd);
+	if (h->psync_fd >= 0)
+		close(h->psync_fd);
 	spod_loop_free(h->loop);
 	for (uint32_t s = 0; h->slots && s < INFLIGHT_SLOTS; s++)
 		host_audit_free(h, h->slots[s].audit);
 	host_journal_free(h);
+	host_psync_free(h);
 	host_tokens_free(h);
 	host_db_close(h);
 	free(h->clients);

@@ -7,6 +7,8 @@
  *   inflight.c   the table that maps enclave request ids back to clients
  *   reply.c      writing answers into an application connection's send buffer; closing one;
  *                the host's own requests to an enclave connection
+ *   policy_sync.c the keys with a policy; their window and rate state re-sealed (policy.sync)
+ *                and stored
  *   facts.c      audit facts of requests in flight, with the label and keys-max place each
  *                key.generate / key.import holds until it is answered
  *   journal.c    audit records, answers held until their records commit (group commit)
@@ -156,6 +158,36 @@ struct host_seal_state {
 
 struct host_reconcile; /* reconcile.c */
 
+/*
+ * The keys with a policy (policy_sync.c): an open-addressing table of key ids, at most half
+ * full, so bounded by the number of keys; and the policy.sync requests in flight.
+ */
+#define HOST_POLICY_SYNC_MS  1000 /* dirty policy keys are re-sealed this often */
+#define HOST_POLICY_SYNC_MAX 256u /* policy.sync requests in flight, all connections */
+struct host_psync_key {
+	uint8_t id[SPOD_KEY_ID_BYTES];
+	uint32_t gen;  /* changes with every policy.set answer for the key */
+	uint8_t used;  /* the slot holds a key */
+	uint8_t dirty; /* signed since its last sync was sent */
+	uint8_t out;   /* a policy.sync of this generation is in flight */
+};
+struct host_psync_out {
+	uint8_t id[SPOD_KEY_ID_BYTES];
+	uint32_t gen; /* the key's generation when it was sent */
+	uint16_t enclave;
+	uint8_t used;
+};
+struct host_psync {
+	struct host_psync_key *keys;
+	uint32_t cap;    /* slots: 0 or a power of two */
+	uint32_t n;      /* keys in the table */
+	uint32_t ndirty; /* of them dirty */
+	uint32_t cursor; /* where the next tick's scan starts */
+	uint32_t next_gen;
+	uint32_t nout; /* used entries of out */
+	struct host_psync_out out[HOST_POLICY_SYNC_MAX];
+};
+
 struct host_enclave {
 	struct spod_conn c;
 	struct spod_host *h;
@@ -169,6 +201,7 @@ struct host_enclave {
 	int backoff_ms;
 	uint64_t retry_ns;    /* host_now_ns() of the next connection attempt, while DOWN */
 	uint64_t progress_ns; /* last sign of life: connected, bytes read, first request sent */
+	uint32_t syncs_out;   /* policy.sync requests in flight (policy_sync.c) */
 	struct host_reconcile *sync;
 };
 
@@ -208,6 +241,7 @@ struct spod_host {
 	int watch_fd;
 	int was_ready;
 	int refresh_fd;
+	int psync_fd; /* every HOST_POLICY_SYNC_MS (policy_sync.c) */
 	struct host_metrics metrics;
 	/* db.c, tokens.c */
 	struct spod_store *store;
@@ -234,6 +268,7 @@ struct spod_host {
 	struct spod_store_sealed *sealed_views; /* what spod_store_commit_batch reads */
 	uint32_t sealed_views_cap;
 	struct host_seal_state seal;
+	struct host_psync psync;                     /* the keys with a policy (policy_sync.c) */
 	uint8_t admins_hash[SPOD_POLICY_HASH_BYTES]; /* the admin set last logged (admins.c) */
 	int admins_known;
 	uint64_t audit_err_ns;    /* when a failed commit was last logged */
@@ -290,6 +325,7 @@ static inline void host_enclave_mark_dirty(struct host_enclave *e)
 #define HOST_STEP_LIST            0x100ull     /* + page number */
 #define HOST_STEP_LOAD            (1ull << 32) /* + the key's index in the snapshot */
 #define HOST_STEP_DELETE          (2ull << 32) /* a key whose record could not be stored */
+#define HOST_STEP_SYNC            (3ull << 32) /* + the policy.sync's slot (policy_sync.c) */
 
 /* Writes an encoded control request into e's send buffer; SPOD_OK or SPOD_E_INTERNAL. */
 int host_enclave_send(struct host_enclave *e, const uint8_t *frame, size_t len);
@@ -304,6 +340,26 @@ struct host_pending_key {
 	size_t blob_off, blob_len;
 	uint16_t enclave;
 };
+
+/* ---- policy_sync.c ---- */
+/* Reconcile: a stored blob of version 2 (a key with a policy); a key new to the set is synced
+ * once. SPOD_OK or SPOD_E_NOMEM. */
+int host_psync_add(struct spod_host *h, const uint8_t *key_id);
+/* A policy.set answer whose blob was stored: version 2 joins the set (synced soon),
+ * version 1 (policy removed) leaves it. */
+void host_psync_policy(struct spod_host *h, const uint8_t *key_id, const uint8_t *blob,
+                       size_t blob_len);
+/* A deleted key leaves the set. */
+void host_psync_forget(struct spod_host *h, const uint8_t *key_id);
+/* A signature answered OK: its key, if it has a policy, is dirty. O(1), no allocation. */
+void host_psync_signed(struct spod_host *h, const uint8_t *key_id);
+/* Every HOST_POLICY_SYNC_MS: policy.sync for the dirty keys on a ready connection. */
+void host_psync_tick(struct spod_host *h);
+/* A policy.sync answer (control step HOST_STEP_SYNC + slot) of a ready connection. */
+void host_psync_answer(struct host_enclave *e, const struct spod_frame *f);
+/* e went down: its policy.sync requests are lost, their keys dirty again. */
+void host_psync_lost(struct host_enclave *e);
+void host_psync_free(struct spod_host *h);
 
 /* ---- facts.c ---- */
 /* Audit facts for a request with n items (0 for key.generate); NULL when out of memory. */

@@ -171,6 +171,8 @@ static int record_signatures(struct spod_host *h, const struct host_audit *a,
 		else
 			snprintf(detail, sizeof(detail), "mode=%s len=%u", mode_text(it->mode),
 			         it->len);
+		if (result == SPOD_OK)
+			host_psync_signed(h, it->key_id); /* its policy state moved */
 		SPOD_TRY(host_journal_record(h, "sign", it->key_id, a->token_id, it->digest, result,
 		                             detail));
 	}
@@ -316,6 +318,7 @@ static int record_delete(struct spod_host *h, const struct host_audit *a,
 
 	if (result == SPOD_OK || result == SPOD_E_KEY_NOT_FOUND) {
 		int rc = spod_store_key_mark_deleted(h->store, id, host_wall_ms());
+		host_psync_forget(h, id);
 		if (rc < 0 && rc != SPOD_E_KEY_NOT_FOUND)
 			spod_warn("key.delete: cannot mark the key deleted: %s",
 			          spod_store_last_error(h->store));
@@ -356,6 +359,8 @@ static int record_policy(struct spod_host *h, const struct host_audit *a,
 			    result == SPOD_E_KEY_NOT_FOUND ? "key deleted"
 			                                   : spod_store_last_error(h->store));
 			spod_error("%s", msg);
+		} else {
+			host_psync_policy(h, it->key_id, v.blob, v.blob_len);
 		}
 	}
 	if (spod_hex_encode(hash, sizeof(hash), it->digest, SPOD_DIGEST_BYTES) < 0)

@@ -124,6 +124,9 @@ size_t host_metrics_render(const struct host_metrics *m, char *buf, size_t cap)
 	counter(&o, "spod_enclave_stalls_total",
 	        "Enclave connections closed because they answered nothing for enclave-timeout.",
 	        get(&m->enclave_stalls));
+	counter(&o, "spod_policy_syncs_total",
+	        "Policy window and rate states re-sealed by the enclave (policy.sync) and stored.",
+	        get(&m->policy_syncs));
 	gauge(&o, "spod_enclave_connections", "Enclave connections configured.",
 	      get(&m->enclave_conns));
 	gauge(&o, "spod_enclave_connections_up", "Enclave connections established.",

@@ -46,6 +46,7 @@ struct host_metrics {
 	atomic_uint_fast64_t accept_pauses;       /* listeners rested: out of descriptors */
 	atomic_uint_fast64_t enclave_stalls;      /* enclave connections closed as stalled */
 	atomic_uint_fast64_t tokens_cached;       /* token cache entries (tokens.c) */
+	atomic_uint_fast64_t policy_syncs;        /* policy states re-sealed and stored */
 	/* storage gauges, sampled every HOST_DBSTAT_MS off the signing path (dbstat.c) */
 	atomic_uint_fast64_t db_bytes;       /* database file + WAL */
 	atomic_uint_fast64_t disk_free;      /* bytes of the file system free for us */

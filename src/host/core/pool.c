@@ -110,6 +110,7 @@ void host_enclave_down(struct host_enclave *e, const char *why)
 	e->dirty = 0;
 	host_reconcile_free(e);
 	fail_inflight(e);
+	host_psync_lost(e);
 	/*
 	 * An enclave that failed attestation is not hammered with new attempts; one that fails
 	 * its set-up in another way waits twice as long each time; one that served starts over.
@@ -170,8 +171,11 @@ static int setup_answer(struct host_enclave *e, const struct spod_frame *f)
 		}
 		return rc < 0 ? rc : SPOD_OK;
 	default:
-		/* READY: the answer to a key.delete of a key whose record was lost */
-		if (HOST_CTL_STEP(f->hdr.request_id) >= HOST_STEP_DELETE && f->hdr.status != 0)
+		/* READY: a policy.sync (policy_sync.c), or the answer to a key.delete of a key
+		 * whose record was lost */
+		if (HOST_CTL_STEP(f->hdr.request_id) >= HOST_STEP_SYNC)
+			host_psync_answer(e, f);
+		else if (HOST_CTL_STEP(f->hdr.request_id) >= HOST_STEP_DELETE && f->hdr.status != 0)
 			spod_warn(
 			    "enclave connection %u: deleting an unrecorded key failed (status %u)",
 			    e->index, f->hdr.status);
@@ -326,7 +330,7 @@ static int awaiting(const struct host_enclave *e)
 {
 	return e->stage == HOST_ENCLAVE_ATTESTING || e->stage == HOST_ENCLAVE_SETUP ||
 	       e->stage == HOST_ENCLAVE_ADMINS || e->stage == HOST_ENCLAVE_SYNCING ||
-	       e->inflight > 0;
+	       e->inflight > 0 || e->syncs_out > 0;
 }
 
 void host_pool_watch(struct spod_host *h, uint64_t now)

@@ -33,8 +33,10 @@
  * swapped, or a blob written to the wrong row) is refused here, never sent: loading it would
  * bring that other key back under this row's record.
  */
-#define BLOB_KEY_ID_OFF 8u
-#define LOAD_OTHER_KEY  2 /* sync_key.load_rc: the row's blob names another key */
+#define BLOB_KEY_ID_OFF     8u
+#define LOAD_OTHER_KEY      2  /* sync_key.load_rc: the row's blob names another key */
+#define BLOB_VERSION_OFF    4u /* the blob's format version (src/crypto/seal.h) */
+#define BLOB_VERSION_POLICY 2u /* a key with a policy */
 
 struct sync_key {
 	uint8_t id[SPOD_KEY_ID_BYTES];
@@ -191,6 +193,15 @@ int host_reconcile_begin(struct host_enclave *e)
 	}
 	if (r->n > 1)
 		qsort(r->keys, r->n, sizeof(*r->keys), by_id);
+	/* keys whose blob holds a policy: their window state is kept sealed (policy_sync.c) */
+	for (uint32_t i = 0; i < r->n; i++)
+		if (r->keys[i].blob_len > BLOB_VERSION_OFF &&
+		    r->blobs[r->keys[i].blob_off + BLOB_VERSION_OFF] == BLOB_VERSION_POLICY &&
+		    host_psync_add(e->h, r->keys[i].id) < 0) {
+			spod_warn("policy state: out of memory; windows of keys with a policy are "
+			          "not kept sealed");
+			break;
+		}
 	/* the blob offsets moved with their keys: sorting kept each key's (off, len) */
 	return pump_loads(e);
 }
