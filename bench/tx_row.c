@@ -83,7 +83,7 @@ static int tx_sync(struct bench_stats *out, struct bench_samples *s, struct spod
                    size_t warmup, size_t n)
 {
 	static uint8_t signed_tx[SPOD_TX_SIGNED_MAX_BYTES];
-	struct spod_tx_info info;
+	struct spod_tx_info info = {0};
 	size_t signed_len;
 	int rc;
 

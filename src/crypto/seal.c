@@ -108,11 +108,17 @@ int spod_seal_with_policy(uint8_t *out, size_t cap, size_t *out_len,
                           const uint8_t *pub, size_t pub_len, const char *label, size_t label_len,
                           const struct spod_seal_policy *pol)
 {
-	size_t policy_len = pol != NULL ? pol->len : 0;
-	size_t state_len = policy_len > 0 ? pol->state_len : 0;
-	size_t fixed = policy_len > 0 ? SPOD_SEAL_V2_FIXED_BYTES : SPOD_SEAL_FIXED_BYTES;
-	size_t ad_len = fixed + pub_len + label_len + policy_len + state_len;
+	static const struct spod_seal_policy none;
+	size_t policy_len, state_len;
+	size_t fixed, ad_len;
 	unsigned long long ct_len = 0;
+
+	if (pol == NULL)
+		pol = &none; /* no policy: a version 1 blob */
+	policy_len = pol->len;
+	state_len = policy_len > 0 ? pol->state_len : 0;
+	fixed = policy_len > 0 ? SPOD_SEAL_V2_FIXED_BYTES : SPOD_SEAL_FIXED_BYTES;
+	ad_len = fixed + pub_len + label_len + policy_len + state_len;
 
 	*out_len = 0;
 	if (!spod_alg_valid(sk->alg) || pub_len != spod_alg_pub_len(sk->alg) ||

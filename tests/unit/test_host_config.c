@@ -596,7 +596,7 @@ static void test_policy_admins(void **state)
 	/* 17 distinct keys (only the count matters: it stops at the 17th) */
 	for (int i = 0; i < 17; i++) {
 		char one[66];
-		snprintf(one, sizeof(one), "%s%02x%.62s", i ? "," : "", i, ADMIN1 + 2);
+		snprintf(one, sizeof(one), "%s%02x%.62s", i ? "," : "", i, &ADMIN1[2]);
 		strcat(many, one);
 	}
 	assert_load_fails(("--policy-admins", many, "--policy-threshold", "1", (char *)NULL),
