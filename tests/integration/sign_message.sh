@@ -7,7 +7,9 @@
 # signature verifies against the published digest with the key's public key (`spod verify`,
 # recovery id included). The audit records the EIP-191 digest. Under a policy: a message rule
 # and a typed-data rule with an allowed domain sign; typed data of another domain, and a raw
-# sign, are refused (POLICY_DENIED, exit 5) naming the rule; the pod keeps serving.
+# sign, are refused (POLICY_DENIED, exit 5) naming the rule; the pod keeps serving. The same
+# through the HTTP API (POST /v1/keys/{id}/sign-message and /sign-typed-data, 403 with the
+# rule, 400 for malformed bodies).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -93,4 +95,33 @@ grep -q 'POLICY_DENIED' <<<"$ERR" && grep -q 'denied by rule "default"' <<<"$ERR
 expect_exit 5 "$SPOD" sign "$HELLO_ID" --digest "$(field "$ETH" eip191_hello hash)"
 grep -q 'POLICY_DENIED' <<<"$ERR" || fail "raw sign under the policy: $ERR"
 run "$SPOD" sign-message "$HELLO_ID" --eip191 --text "still serving"
+
+log "HTTP: POST /v1/keys/{id}/sign-message and /sign-typed-data, under the same policy"
+URL=$(http_url)
+ADMIN=$(<"$T_DIR/admin.token")
+# http_post PATH BODY-FILE: sets CODE and BODY_OUT.
+http_post() {
+	CODE=$(curl -sS --max-time 20 -o "$T_DIR/http.out" -w '%{http_code}' -X POST \
+		-H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
+		--data-binary "@$2" "$URL$1") || fail "curl $1"
+	BODY_OUT=$(<"$T_DIR/http.out")
+}
+printf '{"message": "%s"}' "$TEXT" >"$T_DIR/msg.json"
+http_post "/v1/keys/$HELLO_ID/sign-message" "$T_DIR/msg.json"
+[[ $CODE == 200 && $(json_get 'd["type"] + " " + d["signature"]' <<<"$BODY_OUT") == \
+	"eip191 0x$(field "$ETH" eip191_hello signed)" ]] || fail "HTTP sign-message: $CODE $BODY_OUT"
+printf '{"message_hex": "0x%s"}' "$(field "$ETH" eip191_hello unsigned)" >"$T_DIR/msg.json"
+http_post "/v1/keys/$HELLO_ID/sign-message" "$T_DIR/msg.json"
+[[ $CODE == 200 && $(json_get 'd["v"]' <<<"$BODY_OUT") == 28 ]] || fail "HTTP message_hex: $CODE $BODY_OUT"
+http_post "/v1/keys/$HELLO_ID/sign-typed-data" "$T_DIR/mail.json"
+[[ $CODE == 200 && $(json_get 'd["type"] + " " + str(d["chain_id"])' <<<"$BODY_OUT") == "eip712 1" ]] ||
+	fail "HTTP sign-typed-data: $CODE $BODY_OUT"
+http_post "/v1/keys/$HELLO_ID/sign-typed-data" "$T_DIR/permit.json"
+[[ $CODE == 403 && $(json_get 'd["error"]["code"] + " " + d["error"]["rule"]' <<<"$BODY_OUT") == "POLICY_DENIED default" ]] ||
+	fail "HTTP typed data refused by the policy: $CODE $BODY_OUT"
+http_post "/v1/keys/$HELLO_ID/sign-typed-data" "$T_DIR/bad.json"
+[[ $CODE == 400 ]] || fail "HTTP malformed typed data: $CODE $BODY_OUT"
+echo '{"message": "a", "message_hex": "00"}' >"$T_DIR/msg.json"
+http_post "/v1/keys/$HELLO_ID/sign-message" "$T_DIR/msg.json"
+[[ $CODE == 400 ]] || fail "HTTP message and message_hex: $CODE $BODY_OUT"
 log "ok"

@@ -204,6 +204,8 @@ static void test_list_routes(void **state)
 	                          "POST /v1/keys/{id}/sign\n"
 	                          "POST /v1/sign/batch\n"
 	                          "POST /v1/keys/{id}/sign-transaction\n"
+	                          "POST /v1/keys/{id}/sign-message\n"
+	                          "POST /v1/keys/{id}/sign-typed-data\n"
 	                          "PUT /v1/keys/{id}/policy\n"
 	                          "GET /v1/keys/{id}/policy\n"
 	                          "DELETE /v1/keys/{id}/policy\n"

@@ -25,6 +25,10 @@ int spod_http_call_parse(struct spod_http_call *call, struct spod_http_perr *err
 		return spod_http_json_sign(&call->in.sign, err, body, len);
 	case SPOD_HTTP_ROUTE_KEY_SIGN_TX:
 		return spod_http_json_sign_tx(&call->in.sign_tx, err, body, len);
+	case SPOD_HTTP_ROUTE_KEY_SIGN_MSG:
+		return spod_http_json_sign_message(&call->in.sign_tx, err, body, len);
+	case SPOD_HTTP_ROUTE_KEY_SIGN_TYPED:
+		return spod_http_json_sign_typed(&call->in.sign_tx, err, body, len);
 	case SPOD_HTTP_ROUTE_SIGN_BATCH:
 		return spod_http_json_batch(&call->in.batch, err, body, len);
 	case SPOD_HTTP_ROUTE_ATTEST:
@@ -82,10 +86,12 @@ int spod_http_call_exec(struct spod_http_call *call, struct spod_client *c)
 		return spod_client_sign(c, &call->out.sig, call->key_id, call->in.sign.mode,
 		                        call->in.sign.data, call->in.sign.data_len);
 	case SPOD_HTTP_ROUTE_KEY_SIGN_TX:
-		return spod_client_sign_tx(c, &call->out.tx.info, call->out.tx.signed_tx,
-		                           sizeof(call->out.tx.signed_tx), &call->out.tx.len,
-		                           call->key_id, call->in.sign_tx.chain,
-		                           call->in.sign_tx.tx, call->in.sign_tx.tx_len);
+	case SPOD_HTTP_ROUTE_KEY_SIGN_MSG:
+	case SPOD_HTTP_ROUTE_KEY_SIGN_TYPED:
+		return spod_client_sign_tx_form(
+		    c, &call->out.tx.info, call->out.tx.signed_tx, sizeof(call->out.tx.signed_tx),
+		    &call->out.tx.len, call->key_id, call->in.sign_tx.chain, call->in.sign_tx.form,
+		    call->in.sign_tx.tx, call->in.sign_tx.tx_len);
 	case SPOD_HTTP_ROUTE_SIGN_BATCH:
 		return exec_batch(call, c);
 	case SPOD_HTTP_ROUTE_ATTEST:
@@ -261,6 +267,12 @@ void spod_http_call_reply(struct spod_http_reply *r, const struct spod_http_call
 		reply_object(r, 200,
 		             spod_http_tx_object(call->key_id, &call->out.tx.info,
 		                                 call->out.tx.signed_tx, call->out.tx.len));
+		return;
+	case SPOD_HTTP_ROUTE_KEY_SIGN_MSG:
+	case SPOD_HTTP_ROUTE_KEY_SIGN_TYPED:
+		reply_object(r, 200,
+		             spod_http_eth_sig_object(call->key_id, &call->out.tx.info,
+		                                      call->out.tx.signed_tx, call->out.tx.len));
 		return;
 	case SPOD_HTTP_ROUTE_SIGN_BATCH:
 		reply_batch(r, call);

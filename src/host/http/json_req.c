@@ -9,6 +9,7 @@
 
 #include "common/hex.h"
 #include "common/b64.h"
+#include "convert/typed_data_json.h"
 #include "spod/err.h"
 
 /* Where a field sits, for messages: prefix "" and name "body", or "items[3]." and "items[3]". */
@@ -282,6 +283,7 @@ int spod_http_json_sign_tx(struct spod_http_sign_tx *out, struct spod_http_perr 
 	int base64, rc;
 
 	out->chain = 0;
+	out->form = SPOD_TX_FORM_TRANSACTION;
 	out->tx_len = 0;
 	SPOD_TRY(load_object(&root, err, body, len));
 	SPOD_GUARD(rc, take_fields(root, fields, 3, &at, err));
@@ -460,4 +462,70 @@ int spod_http_key_id_parse(uint8_t id[SPOD_KEY_ID_BYTES], const char *text, size
 		return SPOD_OK;
 	memset(id, 0, SPOD_KEY_ID_BYTES);
 	return SPOD_E_BAD_HEX;
+}
+
+int spod_http_json_sign_message(struct spod_http_sign_tx *out, struct spod_http_perr *err,
+                                const char *body, size_t len)
+{
+	const json_t *text = NULL, *hex = NULL;
+	const struct place at = {"", "body"};
+	const struct field fields[] = {{"message", &text}, {"message_hex", &hex}};
+	json_t *root;
+	int rc;
+
+	out->chain = SPOD_TX_CHAIN_ETHEREUM;
+	out->form = SPOD_TX_FORM_EIP191;
+	out->tx_len = 0;
+	SPOD_TRY(load_object(&root, err, body, len));
+	SPOD_GUARD(rc, take_fields(root, fields, 2, &at, err));
+	if ((text == NULL) == (hex == NULL)) {
+		rc = refuse(err, SPOD_E_BAD_ARG, "give exactly one of message, message_hex");
+		goto out;
+	}
+	if (text != NULL) {
+		SPOD_GUARD(rc, want_string(text, &at, "message", err));
+		out->tx_len = json_string_length(text);
+		if (out->tx_len > SPOD_MSG_MAX_BYTES) {
+			out->tx_len = 0;
+			rc = refuse(err, SPOD_E_BAD_ARG, "message: longer than %u bytes",
+			            SPOD_MSG_MAX_BYTES);
+			goto out;
+		}
+		memcpy(out->tx, json_string_value(text), out->tx_len);
+	} else {
+		rc = decode_bytes(out->tx, SPOD_MSG_MAX_BYTES, &out->tx_len, hex, 0, &at,
+		                  "message_hex", err);
+		if (rc == SPOD_E_TOO_LARGE)
+			rc = refuse(err, SPOD_E_BAD_ARG, "message_hex: longer than %u bytes",
+			            SPOD_MSG_MAX_BYTES);
+		if (rc < 0)
+			goto out;
+	}
+	if (out->tx_len == 0)
+		rc = refuse(err, SPOD_E_BAD_ARG, "the message is empty");
+out:
+	json_decref(root);
+	if (rc < 0)
+		out->tx_len = 0;
+	return rc;
+}
+
+int spod_http_json_sign_typed(struct spod_http_sign_tx *out, struct spod_http_perr *err,
+                              const char *body, size_t len)
+{
+	char msg[SPOD_TYPED_DATA_JSON_ERR_BYTES];
+	int rc;
+
+	err->code = NULL;
+	err->msg[0] = '\0';
+	out->chain = SPOD_TX_CHAIN_ETHEREUM;
+	out->form = SPOD_TX_FORM_EIP712;
+	out->tx_len = 0;
+	rc = spod_typed_data_from_json(out->tx, sizeof(out->tx), &out->tx_len, len > 0 ? body : "",
+	                               len, msg, sizeof(msg));
+	if (rc == SPOD_E_NOMEM)
+		return refuse(err, rc, "out of memory");
+	if (rc < 0)
+		return refuse(err, SPOD_E_BAD_ARG, "typed data: %s", msg);
+	return SPOD_OK;
 }

@@ -50,6 +50,7 @@ struct spod_http_sign {
 /* POST /v1/keys/{id}/sign-transaction (the key id comes from the path) */
 struct spod_http_sign_tx {
 	uint8_t chain; /* SPOD_TX_CHAIN_ETHEREUM or SPOD_TX_CHAIN_SOLANA */
+	uint8_t form;  /* enum spod_tx_form: 0 for sign-transaction */
 	size_t tx_len; /* 1..SPOD_TX_MAX_BYTES */
 	uint8_t tx[SPOD_TX_MAX_BYTES];
 };
@@ -109,6 +110,23 @@ int spod_http_json_sign(struct spod_http_sign *out, struct spod_http_perr *err, 
  * is hex (0x optional) for Ethereum and base64 for Solana unless "encoding" ("hex" or
  * "base64") says otherwise; 1..SPOD_TX_MAX_BYTES bytes.
  */
+/*
+ * POST /v1/keys/{id}/sign-message: {"message": text} or {"message_hex": hex (0x optional)},
+ * exactly one, 1..SPOD_MSG_MAX_BYTES bytes; an EIP-191 personal message (form EIP191).
+ */
+int spod_http_json_sign_message(struct spod_http_sign_tx *out, struct spod_http_perr *err,
+                                const char *body, size_t len)
+    __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/*
+ * POST /v1/keys/{id}/sign-typed-data: the body is eth_signTypedData_v4's JSON, converted to
+ * its CBOR form (src/convert/typed_data_json.h; form EIP712). The converter's message names
+ * what was wrong.
+ */
+int spod_http_json_sign_typed(struct spod_http_sign_tx *out, struct spod_http_perr *err,
+                              const char *body, size_t len)
+    __attribute__((warn_unused_result, nonnull(1, 2)));
+
 int spod_http_json_sign_tx(struct spod_http_sign_tx *out, struct spod_http_perr *err,
                            const char *body, size_t len)
     __attribute__((warn_unused_result, nonnull(1, 2)));

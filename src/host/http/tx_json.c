@@ -6,6 +6,7 @@
 #include "common/b64.h"
 #include "common/hex.h"
 #include "convert/tx_text.h"
+#include "txn/summary.h"
 
 /* An address, or null when the transaction does not name it. */
 static json_t *addr_value(uint8_t chain, const uint8_t *addr, size_t len)
@@ -99,5 +100,32 @@ json_t *spod_http_tx_object(const uint8_t key_id[SPOD_KEY_ID_BYTES],
 		              "signed_tx", text, "summary", summary);
 	}
 	free(text);
+	return o;
+}
+
+json_t *spod_http_eth_sig_object(const uint8_t key_id[SPOD_KEY_ID_BYTES],
+                                 const struct spod_tx_info *info, const uint8_t *sig, size_t len)
+{
+	char id[2 * SPOD_KEY_ID_BYTES + 1], all[2 + 2 * 65 + 1], r[2 + 64 + 1], s[2 + 64 + 1];
+	int typed = info->kind == SPOD_TX_ETH_EIP712;
+	json_t *o;
+
+	if (len != 65 || (info->kind != SPOD_TX_ETH_EIP191 && !typed))
+		return NULL;
+	spod_key_id_text(id, key_id);
+	all[0] = r[0] = s[0] = '0';
+	all[1] = r[1] = s[1] = 'x';
+	if (spod_hex_encode(all + 2, sizeof(all) - 2, sig, 65) < 0 ||
+	    spod_hex_encode(r + 2, sizeof(r) - 2, sig, 32) < 0 ||
+	    spod_hex_encode(s + 2, sizeof(s) - 2, sig + 32, 32) < 0)
+		return NULL;
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i}", "key_id", id, "type",
+	              typed ? "eip712" : "eip191", "signature", all, "r", r, "s", s, "v",
+	              (int)sig[64]);
+	if (o != NULL && typed &&
+	    json_object_set_new(o, "chain_id", json_integer((json_int_t)info->chain_id)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }

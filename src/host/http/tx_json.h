@@ -20,4 +20,14 @@ json_t *spod_http_tx_object(const uint8_t key_id[SPOD_KEY_ID_BYTES],
                             const struct spod_tx_info *info, const uint8_t *signed_tx, size_t len)
     __attribute__((nonnull));
 
+/*
+ * The answer of sign-message and sign-typed-data: {"key_id", "type": "eip191" | "eip712",
+ * "signature": 0x-hex of r || s || v (65 bytes), "r", "s", "v", and "chain_id" for typed
+ * data}. Returns a new reference, or NULL without memory or for an answer that is not a
+ * 65-byte signature of those kinds.
+ */
+json_t *spod_http_eth_sig_object(const uint8_t key_id[SPOD_KEY_ID_BYTES],
+                                 const struct spod_tx_info *info, const uint8_t *sig, size_t len)
+    __attribute__((nonnull));
+
 #endif
