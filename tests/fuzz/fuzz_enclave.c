@@ -71,7 +71,8 @@ static void steer(uint8_t *frame, size_t len)
 	size_t body_len = len - SPOD_HDR_BYTES;
 
 	if ((op == SPOD_OP_SIGN || op == SPOD_OP_SIGN_TX || op == SPOD_OP_KEY_PUBLIC ||
-	     op == SPOD_OP_KEY_DELETE) &&
+	     op == SPOD_OP_KEY_DELETE || op == SPOD_OP_POLICY_SET || op == SPOD_OP_POLICY_GET ||
+	     op == SPOD_OP_POLICY_SYNC) &&
 	    body_len >= SPOD_KEY_ID_BYTES)
 		steer_id(body);
 	if (op == SPOD_OP_SIGN_BATCH)

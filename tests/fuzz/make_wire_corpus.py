@@ -23,6 +23,7 @@ BODY_MAX = 256 * 1024 - HDR_BYTES
 OP_INFO, OP_ECHO, OP_HELLO = 0x01, 0x02, 0x03
 OP_KEY_GENERATE, OP_KEY_PUBLIC, OP_KEY_LIST, OP_KEY_DELETE = 0x10, 0x11, 0x12, 0x13
 OP_SIGN, OP_SIGN_BATCH, OP_SIGN_TX = 0x20, 0x21, 0x22
+OP_POLICY_SET, OP_POLICY_GET, OP_POLICY_ADMINS, OP_POLICY_SYNC = 0x50, 0x51, 0x52, 0x53
 ALG_ED25519, ALG_SECP256K1, ALG_P256 = 1, 2, 3
 MODE_RAW, MODE_DIGEST, MODE_SHA256, MODE_KECCAK256 = 0, 1, 2, 3
 RECID_NONE = 0xFF
@@ -34,6 +35,14 @@ E_BAD_VERSION, E_KEY_NOT_FOUND = 6, 14
 
 KID_A = bytes.fromhex("00112233445566778899aabbccddeeff")
 KID_B = bytes.fromhex("f0e1d2c3b4a5968778695a4b3c2d1e0f")
+# fuzz_enclave steers an id whose first byte is 1 (mod 4) onto its secp256k1 key
+KID_K1 = bytes.fromhex("01112233445566778899aabbccddeeff")
+# A policy in its CBOR form (docs/policy.md): {1: 1, 2: [{1: "raw-ok", 2: 1, 5: [4],
+# 17: {1: 2, 2: 3600}}]}: raw signs allowed, at most two an hour.
+POLICY_RAW2 = (bytes([0xa2, 0x01, 0x01, 0x02, 0x81, 0xa4, 0x01, 0x66]) + b"raw-ok" +
+               bytes([0x02, 0x01, 0x05, 0x81, 0x04, 0x11, 0xa2, 0x01, 0x02, 0x02, 0x19, 0x0e, 0x10]))
+# RFC 8032 test 1's public key: a valid Ed25519 point for an admin set
+ADMIN_PUB = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
 
 
 def header(opcode, rid, body_len, flags=0, status=0, version=VERSION, reserved=0):
@@ -124,10 +133,21 @@ def list_resp(rid, keys, max_entries, next_cursor, total):
     return response(OP_KEY_LIST, rid, head + table + slots + labels)
 
 
-def sign_tx_req(rid, key_id, chain, tx):
-    # key id 0..15, chain 16, flags 17, reserved 18..19, tx off 20, len 24, reserved 28
-    return frame(OP_SIGN_TX, rid, key_id + bytes([chain, 0, 0, 0]) +
+def sign_tx_req(rid, key_id, chain, tx, form=0):
+    # key id 0..15, chain 16, form 17, reserved 18..19, tx off 20, len 24, reserved 28
+    return frame(OP_SIGN_TX, rid, key_id + bytes([chain, form, 0, 0]) +
                  struct.pack("<III", 32, len(tx), 0) + tx)
+
+
+def policy_set_req(rid, key_id, policy, approvals=b""):
+    # key id 0..15, n 16, reserved 17..19, policy off 20, len 24, reserved 28, approvals, policy
+    n = len(approvals) // 96
+    return frame(OP_POLICY_SET, rid, key_id + bytes([n, 0, 0, 0]) +
+                 struct.pack("<III", 32 + 96 * n, len(policy), 0) + approvals + policy)
+
+
+def admins_req(rid, threshold, keys):
+    return frame(OP_POLICY_ADMINS, rid, bytes([threshold, len(keys)]) + bytes(6) + b"".join(keys))
 
 
 def sign_tx_resp(rid, chain, kind, flags, chain_id, transfers, signed):
@@ -192,6 +212,21 @@ def seeds():
                                            [(1, 255, b"", b"", 11), (2, 6, b"\x20" * 32,
                                                                       b"\x22" * 32, 42)],
                                            bytes([1]) + sig + bytes([0x80, 1, 0, 1]))
+    # policies: set, sign under it, sync, show, remove; an admin set; an EIP-191 message
+    yield "req_policy_set", policy_set_req(50, KID_K1, POLICY_RAW2)
+    yield "stream_policy", (policy_set_req(51, KID_K1, POLICY_RAW2) +
+                            sign_req(52, KID_K1, MODE_DIGEST, digest) +
+                            sign_req(53, KID_K1, MODE_DIGEST, digest) +
+                            sign_req(54, KID_K1, MODE_DIGEST, digest) +
+                            frame(OP_POLICY_SYNC, 55, KID_K1) + frame(OP_POLICY_GET, 56, KID_K1) +
+                            policy_set_req(57, KID_K1, b""))
+    yield "req_policy_admins", admins_req(58, 1, [ADMIN_PUB])
+    yield "req_sign_message_eip191", sign_tx_req(59, KID_K1, 1, b"hello spod", form=1)
+    yield "resp_policy_get", response(OP_POLICY_GET, 56, bytes([1, 0, 0, 0]) +
+                                      struct.pack("<III", 80, len(POLICY_RAW2), 0) +
+                                      bytes([0x5a]) * 32 + bytes(32) + POLICY_RAW2)
+    yield "resp_policy_admins", response(OP_POLICY_ADMINS, 58, bytes([1, 1]) + bytes(6) +
+                                         bytes([0xad]) * 32 + ADMIN_PUB)
     yield "resp_error_key_not_found", response(OP_SIGN, 12, b"no such key",
                                                status=E_KEY_NOT_FOUND)
     yield "resp_error_bad_version", response(OP_INFO, 13, b"unsupported wire protocol version",
