@@ -57,6 +57,7 @@ enum cli_opt {
 	OPT_REMOVE,   /* a flag: no value */
 	OPT_EIP191,   /* a flag: no value */
 	OPT_TEXT,
+	OPT_ADDRESS,
 	OPT_HELP,
 	OPT_VERSION,
 	OPT__COUNT
@@ -167,6 +168,7 @@ int cmd_sign(struct cli *cli);
 int cmd_sign_tx(struct cli *cli);
 int cmd_sign_message(struct cli *cli);
 int cmd_sign_typed_data(struct cli *cli);
+int cmd_sign_authorization(struct cli *cli);
 int cmd_verify(struct cli *cli);
 int cmd_token(struct cli *cli);
 int cmd_audit(struct cli *cli);

@@ -1,16 +1,22 @@
 /*
- * spod sign-message --eip191 and spod sign-typed-data (docs/cli.md, docs/transactions.md):
+ * spod sign-message --eip191, spod sign-typed-data and spod sign-authorization (docs/cli.md,
+ * docs/transactions.md):
  * the enclave adds the EIP-191 prefix itself, or computes the EIP-712 domain separator and
  * struct hash from the typed data's structure (converted here from JSON to its CBOR form),
- * so the caller never hands it a digest; a key's policy sees the message or the typed data's
- * domain. Both print the 65-byte signature r || s || v (v 27 or 28) as wallets give it.
+ * or hashes an EIP-7702 authorization tuple built here, so the caller never hands it a digest;
+ * a key's policy sees the message, the typed data's domain or the authorization's delegate.
+ * They print the 65-byte signature r || s || v (v 27 or 28; the y parity for an authorization).
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/hex.h"
+#include "convert/eip55.h"
 #include "convert/typed_data_json.h"
+#include "txn/rlp.h"
 
 #define OPT(o) (1ull << (o))
 
@@ -120,4 +126,83 @@ int cmd_sign_typed_data(struct cli *cli)
 	if (rc < 0)
 		return cli_usage_error("%s: %s", path, err);
 	return sign_eth(cli, id, SPOD_TX_FORM_EIP712, cbor, cbor_len, "sign-typed-data");
+}
+
+/* 0x and 40 hex digits (a mixed-case address must carry its EIP-55 checksum). */
+static int parse_address(uint8_t addr[20], const char *text)
+{
+	size_t len = 0;
+
+	if (text == NULL || strncmp(text, "0x", 2) != 0 || strlen(text) != 42 ||
+	    spod_hex_decode(addr, 20, &len, text) < 0 || len != 20)
+		return -1;
+	return spod_eip55_ok(text + 2) ? 0 : -1;
+}
+
+static int parse_u64(uint64_t *out, const char *text)
+{
+	char *end;
+
+	if (text == NULL || *text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	*out = strtoull(text, &end, 10);
+	return errno == 0 && *end == '\0' ? 0 : -1;
+}
+
+int cmd_sign_authorization(struct cli *cli)
+{
+	uint8_t id[SPOD_KEY_ID_BYTES], addr[20], rlp[64], payload[64],
+	    sig[SPOD_TX_SIGNED_MAX_BYTES];
+	struct spod_rlp_w w = {payload, sizeof(payload), 0}, out = {rlp, sizeof(rlp), 0};
+	struct spod_tx_info info;
+	uint64_t chain_id, nonce;
+	size_t sig_len;
+	int rc;
+
+	rc = cli_only(cli,
+	              OPT(OPT_CHAIN_ID) | OPT(OPT_ADDRESS) | OPT(OPT_NONCE) | OPT(OPT_EXPECT_PCR0),
+	              "sign-authorization");
+	if (rc != 0)
+		return rc;
+	if (cli->npos != 1 || spod_key_id_parse(id, cli->pos[0]) < 0)
+		return cli_usage_error("'sign-authorization' needs one key id (32 hex characters)");
+	if (parse_u64(&chain_id, cli->opt[OPT_CHAIN_ID]) < 0 ||
+	    parse_u64(&nonce, cli->opt[OPT_NONCE]) < 0)
+		return cli_usage_error(
+		    "--chain-id N and --nonce N are decimal integers (chain id 0: "
+		    "any chain)");
+	if (parse_address(addr, cli->opt[OPT_ADDRESS]) < 0)
+		return cli_usage_error("--address is 0x and 40 hex digits (EIP-55 if mixed case)");
+	/* rlp([chain_id, address, nonce]): the enclave hashes 0x05 || this */
+	if (spod_rlp_put_u64(&w, chain_id) < 0 || spod_rlp_put_string(&w, addr, 20) < 0 ||
+	    spod_rlp_put_u64(&w, nonce) < 0 || spod_rlp_put_header(&out, 1, w.len) < 0 ||
+	    spod_rlp_put_raw(&out, payload, w.len) < 0)
+		return cli_fail(cli, SPOD_E_INTERNAL, "sign-authorization");
+	if ((rc = cli_connect(cli)) < 0)
+		return spod_err_exit_code(rc);
+	rc = spod_client_sign_tx_form(cli->client, &info, sig, sizeof(sig), &sig_len, id,
+	                              SPOD_TX_CHAIN_ETHEREUM, SPOD_TX_FORM_AUTHORIZATION, rlp,
+	                              out.len);
+	if (rc < 0)
+		return cli_fail(cli, rc, "sign-authorization");
+	if (sig_len != 65 || sig[64] > 1)
+		return cli_fail(cli, SPOD_E_PROTOCOL, "sign-authorization");
+	if (cli->json) {
+		printf("{\"key_id\":\"");
+		cli_hex(stdout, id, SPOD_KEY_ID_BYTES);
+		printf("\",\"chain_id\":%llu,\"address\":\"%s\",\"nonce\":%llu,\"y_parity\":%u,"
+		       "\"r\":\"0x",
+		       (unsigned long long)chain_id, cli->opt[OPT_ADDRESS],
+		       (unsigned long long)nonce, sig[64]);
+		cli_hex(stdout, sig, 32);
+		printf("\",\"s\":\"0x");
+		cli_hex(stdout, sig + 32, 32);
+		printf("\"}\n");
+		return 0;
+	}
+	printf("0x");
+	cli_hex(stdout, sig, sig_len);
+	putchar('\n');
+	return 0;
 }

@@ -24,6 +24,7 @@ static const char overview[] =
     "  sign-tx               sign an Ethereum or Solana transaction the enclave decodes\n"
     "  sign-message          sign an EIP-191 personal message (the enclave adds the prefix)\n"
     "  sign-typed-data       sign EIP-712 typed data (the enclave hashes its structure)\n"
+    "  sign-authorization    sign an EIP-7702 authorization (chain id, delegate, nonce)\n"
     "  verify                verify a signature offline (Ethereum r||s||v included)\n"
     "  attest                attestation documents: fetch, verify, the dev root\n"
     "  measure               PCR0/1/2 of an enclave image (EIF), as nitro-cli\n"
@@ -141,6 +142,15 @@ static const char help_sign_typed_data[] =
     "from it, never from a digest, and prints the 65-byte signature r||s||v (v 27 or 28) as\n"
     "0x-hex. A key's policy sees the typed data's domain (docs/policy.md). --json prints\n"
     "key_id, type, signature and the domain's chain_id.\n";
+
+static const char help_sign_authorization[] =
+    "usage: spod sign-authorization ID --chain-id N --address 0xDELEGATE --nonce N\n"
+    "\n"
+    "Signs an EIP-7702 authorization with secp256k1 key ID: the enclave hashes\n"
+    "0x05 || rlp([chain_id, address, nonce]) and signs it. Prints r||s||y_parity as 0x-hex;\n"
+    "--json prints key_id, chain_id, address, nonce, y_parity, r and s, the fields of an\n"
+    "authorization list entry. Chain id 0 makes it valid on every chain. A key's policy\n"
+    "sees kind authorization with the address as its delegate (docs/policy.md).\n";
 
 static const char help_verify[] =
     "usage: spod verify --alg ed25519|secp256k1|p256 --public HEX\n"
@@ -312,6 +322,7 @@ static const struct {
     {"policy", help_policy},
     {"sign-message", help_sign_message},
     {"sign-typed-data", help_sign_typed_data},
+    {"sign-authorization", help_sign_authorization},
 };
 
 void cli_help_overview(FILE *out)

@@ -54,6 +54,7 @@ static const char *const opt_names[OPT__COUNT] = {
     [OPT_REMOVE] = "remove",
     [OPT_EIP191] = "eip191",
     [OPT_TEXT] = "text",
+    [OPT_ADDRESS] = "address",
     [OPT_HELP] = "help",
     [OPT_VERSION] = "version",
 };
@@ -348,6 +349,7 @@ int main(int argc, char **argv)
 	    {"policy", cmd_policy},
 	    {"sign-message", cmd_sign_message},
 	    {"sign-typed-data", cmd_sign_typed_data},
+	    {"sign-authorization", cmd_sign_authorization},
 	};
 	struct cli cli = {0};
 	const char *cmd;

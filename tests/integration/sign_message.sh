@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# `spod sign-message --eip191` and `spod sign-typed-data` end to end (docs/transactions.md):
+# `spod sign-message --eip191`, `spod sign-typed-data` and `spod sign-authorization` end to
+# end (docs/transactions.md):
 # through the real binaries, with imported known keys. EIP-191: the enclave adds the prefix and
 # its signatures equal ethers 6's byte for byte (tests/data/ethereum/ethers.txt: text, and
 # 1000 binary bytes from a file). EIP-712: every typed-data vector of
 # tests/data/ethereum/eip712.txt (ethers 6's TypedDataEncoder) is signed from its JSON and the
 # signature verifies against the published digest with the key's public key (`spod verify`,
-# recovery id included). The audit records the EIP-191 digest. Under a policy: a message rule
+# recovery id included). An EIP-7702 authorization equals ethers' authorizeSync byte for byte.
+# The audit records the EIP-191 digest. Under a policy: a message rule
 # and a typed-data rule with an allowed domain sign; typed data of another domain, and a raw
 # sign, are refused (POLICY_DENIED, exit 5) naming the rule; the pod keeps serving. The same
 # through the HTTP API (POST /v1/keys/{id}/sign-message and /sign-typed-data, 403 with the
@@ -74,6 +76,21 @@ echo '{"types":{},"primaryType":"Nope","domain":{},"message":{}}' >"$T_DIR/bad.j
 expect_exit 2 "$SPOD" sign-typed-data "$HELLO_ID" --file "$T_DIR/bad.json"
 expect_exit 2 "$SPOD" sign-message "$HELLO_ID" --text hi
 expect_exit 2 "$SPOD" sign-message "$HELLO_ID" --eip191 --text hi --message 00
+
+log "EIP-7702 authorization (ethers 6 authorizeSync): the same r||s||y_parity"
+[[ $(field "$ETH" auth_chain1 key) == "$(field "$ETH" eip191_hello key)" ]] || fail "auth vector key"
+[[ $(field "$ETH" auth_chain1 unsigned) == d70194a0b86991c6218b36c1d19d4a2e9eb0ce3606eb4807 ]] ||
+	fail "the vector file's authorization changed"
+run "$SPOD" sign-authorization "$HELLO_ID" --chain-id 1 \
+	--address 0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48 --nonce 7
+[[ $OUT == "0x$(field "$ETH" auth_chain1 signed)" ]] || fail "authorization: $OUT"
+run "$SPOD" --json sign-authorization "$HELLO_ID" --chain-id 1 \
+	--address 0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48 --nonce 7
+[[ $(json_get 'str(d["y_parity"]) + d["r"] + d["s"][2:]' <<<"$OUT") == \
+	"$(field "$ETH" auth_chain1 signed | cut -c129-130 | sed 's/^0//')0x$(field "$ETH" auth_chain1 signed | cut -c1-128)" ]] ||
+	fail "authorization --json: $OUT"
+expect_exit 2 "$SPOD" sign-authorization "$HELLO_ID" --chain-id 1 \
+	--address 0xA0B86991c6218b36c1d19D4a2e9Eb0cE3606eB48 --nonce 7 # a bad EIP-55 checksum
 
 log "under a policy: messages and one EIP-712 domain allowed, the rest refused"
 cat >"$T_DIR/policy.json" <<'JSON'
