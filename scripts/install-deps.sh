@@ -31,6 +31,12 @@ packages=(
   # from a local repository indexed with dpkg-scanpackages (dpkg-dev, part of build-essential)
   mmdebstrap
 )
+# tests/integration/interop_js.sh: ethers and @solana/web3.js (npm ci of tests/interop/js) on
+# Debian's Node 18 and npm 9. A node and npm already on PATH do instead (NodeSource's nodejs
+# bundles npm and conflicts with Debian's npm package, which would replace it).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
