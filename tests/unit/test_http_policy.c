@@ -214,6 +214,15 @@ static void test_denial_parse(void **state)
 	assert_int_equal(spod_http_denial_parse(rule, sizeof(rule), reason, sizeof(reason),
 	                                        "sign: denied by rule \"open"),
 	                 SPOD_E_BAD_ARG);
+	/* a deny rule without a reason: the message ends with the id */
+	assert_int_equal(spod_http_denial_parse(rule, sizeof(rule), reason, sizeof(reason),
+	                                        "sign.tx: denied by rule \"no-eth\""),
+	                 SPOD_OK);
+	assert_string_equal(rule, "no-eth");
+	assert_string_equal(reason, "denied by rule no-eth");
+	assert_int_equal(spod_http_denial_parse(rule, sizeof(rule), reason, sizeof(reason),
+	                                        "sign: denied by rule \"\""),
+	                 SPOD_E_BAD_ARG);
 }
 
 int main(void)

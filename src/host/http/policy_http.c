@@ -200,9 +200,16 @@ int spod_http_denial_parse(char *rule, size_t rule_cap, char *reason, size_t rea
 		return SPOD_E_BAD_ARG;
 	p += sizeof(mark) - 1;
 	end = strstr(p, "\": ");
-	if (end == NULL)
+	if (end != NULL) {
+		snprintf(rule, rule_cap, "%.*s", (int)(end - p), p);
+		snprintf(reason, reason_cap, "%s", end + 3);
+		return SPOD_OK;
+	}
+	/* A deny rule without a reason of its own: `denied by rule "ID"` ends the message. */
+	end = p + strlen(p);
+	if (end == p || end[-1] != '"' || end - 1 == p)
 		return SPOD_E_BAD_ARG;
-	snprintf(rule, rule_cap, "%.*s", (int)(end - p), p);
-	snprintf(reason, reason_cap, "%s", end + 3);
+	snprintf(rule, rule_cap, "%.*s", (int)(end - 1 - p), p);
+	snprintf(reason, reason_cap, "denied by rule %.*s", (int)(end - 1 - p), p);
 	return SPOD_OK;
 }
