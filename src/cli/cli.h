@@ -83,6 +83,9 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Fails with a usage error if an option outside allowed_mask (1 << OPT_*) was given. */
 int cli_only(const struct cli *cli, uint64_t allowed_mask, const char *cmd);
 
+/* The key id of `spod GROUP SUB ID` (pos[1]) into id: 0, or a usage error naming cmd. */
+int cli_need_key_id(const struct cli *cli, uint8_t id[SPOD_KEY_ID_BYTES], const char *cmd);
+
 /*
  * Connects to the pod and, when a token is found, authenticates with it: --token-file FILE,
  * else $SPOD_TOKEN, else $SPOD_TOKEN_FILE, else $SPOD_DATA_DIR/admin.token if it exists.

@@ -134,15 +134,6 @@ static int load_approvals(const struct cli *cli, uint8_t *approvals, size_t *n)
 	return 0;
 }
 
-static int need_key_id(const struct cli *cli, uint8_t id[SPOD_KEY_ID_BYTES], const char *cmd)
-{
-	if (cli->npos != 2)
-		return cli_usage_error("'%s' needs exactly one key id", cmd);
-	if (spod_key_id_parse(id, cli->pos[1]) < 0)
-		return cli_usage_error("key id must be 32 hex characters, got '%s'", cli->pos[1]);
-	return 0;
-}
-
 static int policy_approve(struct cli *cli)
 {
 	static uint8_t cbor[SPOD_POLICY_WIRE_MAX];
@@ -155,7 +146,7 @@ static int policy_approve(struct cli *cli)
 	rc = cli_only(cli, OPT(OPT_ADMIN_KEY) | OPT(OPT_FILE) | OPT(OPT_REMOVE), "policy approve");
 	if (rc != 0)
 		return rc;
-	if ((rc = need_key_id(cli, id, "policy approve")) != 0)
+	if ((rc = cli_need_key_id(cli, id, "policy approve")) != 0)
 		return rc;
 	if ((cli->opt[OPT_FILE] != NULL) == (cli->opt[OPT_REMOVE] != NULL))
 		return cli_usage_error("give exactly one of --file POLICY.json, --remove");
@@ -212,7 +203,7 @@ static int policy_change(struct cli *cli, const char *cmd)
 	    cli, (removing ? 0 : OPT(OPT_FILE)) | OPT(OPT_APPROVAL) | OPT(OPT_EXPECT_PCR0), cmd);
 	if (rc != 0)
 		return rc;
-	if ((rc = need_key_id(cli, id, cmd)) != 0)
+	if ((rc = cli_need_key_id(cli, id, cmd)) != 0)
 		return rc;
 	if ((rc = load_policy(cli, cbor, &len, hash)) != 0)
 		return rc;
@@ -257,7 +248,7 @@ static int policy_show(struct cli *cli)
 
 	if ((rc = cli_only(cli, OPT(OPT_EXPECT_PCR0), "policy show")) != 0)
 		return rc;
-	if ((rc = need_key_id(cli, id, "policy show")) != 0)
+	if ((rc = cli_need_key_id(cli, id, "policy show")) != 0)
 		return rc;
 	if ((rc = cli_connect(cli)) < 0)
 		return spod_err_exit_code(rc);

@@ -151,7 +151,7 @@ int cmd_info(struct cli *cli)
 	return 0;
 }
 
-static int need_key_id(const struct cli *cli, uint8_t id[SPOD_KEY_ID_BYTES], const char *cmd)
+int cli_need_key_id(const struct cli *cli, uint8_t id[SPOD_KEY_ID_BYTES], const char *cmd)
 {
 	if (cli->npos != 2)
 		return cli_usage_error("'%s' needs exactly one key id", cmd);
@@ -232,7 +232,7 @@ static int keys_public(struct cli *cli)
 
 	if ((rc = cli_only(cli, OPT(OPT_FORMAT) | OPT(OPT_EXPECT_PCR0), "keys public")) != 0)
 		return rc;
-	if ((rc = need_key_id(cli, id, "keys public")) != 0)
+	if ((rc = cli_need_key_id(cli, id, "keys public")) != 0)
 		return rc;
 	if (strcmp(fmt, "hex") != 0 && strcmp(fmt, "pem") != 0 && strcmp(fmt, "eth-address") != 0)
 		return cli_usage_error("--format must be hex, pem or eth-address");
@@ -284,7 +284,7 @@ static int keys_delete(struct cli *cli)
 
 	if ((rc = cli_only(cli, OPT(OPT_EXPECT_PCR0), "keys delete")) != 0)
 		return rc;
-	if ((rc = need_key_id(cli, id, "keys delete")) != 0)
+	if ((rc = cli_need_key_id(cli, id, "keys delete")) != 0)
 		return rc;
 	if ((rc = cli_connect(cli)) < 0)
 		return spod_err_exit_code(rc);

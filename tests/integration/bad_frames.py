@@ -90,11 +90,11 @@ def sign_body(key_id, mode, data, *, off=None, length=None, res1=b"\0\0\0", res2
     return fixed + data + extra
 
 
-def sign_tx_body(key_id, chain, tx, *, flags=0, res1=b"\0\0", res2=b"\0" * 4, off=32,
+def sign_tx_body(key_id, chain, tx, *, form=0, res1=b"\0\0", res2=b"\0" * 4, off=32,
                  length=None):
-    """sign.tx: key id, chain, flags, reserved, tx off/len, reserved (docs/protocol.md)."""
+    """sign.tx: key id, chain, form, reserved, tx off/len, reserved (docs/protocol.md)."""
     length = len(tx) if length is None else length
-    return key_id + bytes([chain, flags]) + res1 + struct.pack("<II", off, length) + res2 + tx
+    return key_id + bytes([chain, form]) + res1 + struct.pack("<II", off, length) + res2 + tx
 
 
 def batch_body(items, *, count=None, reserved=b"\0" * 4):
@@ -414,7 +414,9 @@ def open_cases(keys, rng):
                         "880de0b6b3a764000080018080")
     for chain in (0, 3, 0xFF):
         add(E["BAD_FIELD"], OP_SIGN_TX, sign_tx_body(k1, chain, tx1))
-    add(E["BAD_FIELD"], OP_SIGN_TX, sign_tx_body(k1, 1, tx1, flags=1))
+    # a form past the last one; a message form for Solana
+    add(E["BAD_FIELD"], OP_SIGN_TX, sign_tx_body(k1, 1, tx1, form=4))
+    add(E["BAD_FIELD"], OP_SIGN_TX, sign_tx_body(k1, 2, tx1, form=1))
     add(E["BAD_FIELD"], OP_SIGN_TX, sign_tx_body(k1, 1, tx1, res1=b"\0\1"))
     add(E["BAD_FIELD"], OP_SIGN_TX, sign_tx_body(k1, 1, tx1, res2=b"\1\0\0\0"))
     add(E["BAD_LENGTH"], OP_SIGN_TX, sign_tx_body(k1, 1, b"")[:31])

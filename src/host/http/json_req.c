@@ -18,8 +18,7 @@ struct place {
 	char name[32];
 };
 
-__attribute__((format(printf, 3, 4))) static int refuse(struct spod_http_perr *err, int rc,
-                                                        const char *fmt, ...)
+int spod_http_refuse(struct spod_http_perr *err, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -40,15 +39,16 @@ static int load_object(json_t **root, struct spod_http_perr *err, const char *bo
 	*root = json_loadb(len > 0 ? body : "", len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
 	if (*root == NULL) {
 		if (json_error_code(&je) == json_error_out_of_memory)
-			return refuse(err, SPOD_E_NOMEM, "out of memory");
-		refuse(err, SPOD_E_BAD_ARG, "line %d, column %d: %s", je.line, je.column, je.text);
+			return spod_http_refuse(err, SPOD_E_NOMEM, "out of memory");
+		spod_http_refuse(err, SPOD_E_BAD_ARG, "line %d, column %d: %s", je.line, je.column,
+		                 je.text);
 		err->code = "BAD_JSON";
 		return SPOD_E_BAD_ARG;
 	}
 	if (!json_is_object(*root)) {
 		json_decref(*root);
 		*root = NULL;
-		return refuse(err, SPOD_E_BAD_ARG, "body: must be a JSON object");
+		return spod_http_refuse(err, SPOD_E_BAD_ARG, "body: must be a JSON object");
 	}
 	return SPOD_OK;
 }
@@ -57,7 +57,8 @@ static int want_string(const json_t *v, const struct place *at, const char *fiel
                        struct spod_http_perr *err)
 {
 	if (!json_is_string(v))
-		return refuse(err, SPOD_E_BAD_ARG, "%s%s: must be a string", at->prefix, field);
+		return spod_http_refuse(err, SPOD_E_BAD_ARG, "%s%s: must be a string", at->prefix,
+		                        field);
 	return SPOD_OK;
 }
 
@@ -66,8 +67,8 @@ static int parse_key_id_field(uint8_t key_id[SPOD_KEY_ID_BYTES], const json_t *v
 {
 	SPOD_TRY(want_string(v, at, field, err));
 	if (spod_http_key_id_parse(key_id, json_string_value(v), json_string_length(v)) < 0)
-		return refuse(err, SPOD_E_BAD_ARG, "%s%s: must be %u hex digits", at->prefix, field,
-		              2 * SPOD_KEY_ID_BYTES);
+		return spod_http_refuse(err, SPOD_E_BAD_ARG, "%s%s: must be %u hex digits",
+		                        at->prefix, field, 2 * SPOD_KEY_ID_BYTES);
 	return SPOD_OK;
 }
 
@@ -89,7 +90,8 @@ static int decode_bytes(uint8_t *out, size_t cap, size_t *n, const json_t *v, in
 	if (base64) {
 		rc = spod_b64_decode(out, cap, n, text, len);
 		if (rc == SPOD_E_BAD_ARG)
-			return refuse(err, rc, "%s%s: not valid base64", at->prefix, field);
+			return spod_http_refuse(err, rc, "%s%s: not valid base64", at->prefix,
+			                        field);
 		return rc;
 	}
 	/* jansson strings are NUL-terminated and, without JSON_ALLOW_NUL, hold no NUL. */
@@ -97,7 +99,8 @@ static int decode_bytes(uint8_t *out, size_t cap, size_t *n, const json_t *v, in
 		return SPOD_E_TOO_LARGE;
 	rc = spod_hex_decode(out, cap, n, text);
 	if (rc == SPOD_E_BAD_HEX)
-		return refuse(err, SPOD_E_BAD_ARG, "%s%s: not valid hex", at->prefix, field);
+		return spod_http_refuse(err, SPOD_E_BAD_ARG, "%s%s: not valid hex", at->prefix,
+		                        field);
 	return rc;
 }
 
@@ -119,7 +122,8 @@ static int take_fields(const json_t *obj, const struct field *fields, size_t n,
 		while (i < n && (fields[i].name == NULL || strcmp(name, fields[i].name) != 0))
 			i++;
 		if (i == n)
-			return refuse(err, SPOD_E_BAD_ARG, "%s%s: unknown field", at->prefix, name);
+			return spod_http_refuse(err, SPOD_E_BAD_ARG, "%s%s: unknown field",
+			                        at->prefix, name);
 		*fields[i].value = json_object_iter_value(it);
 	}
 	return SPOD_OK;
@@ -151,24 +155,26 @@ static int parse_sign_fields(uint8_t *key_id, uint8_t *mode, uint8_t *data, size
 	SPOD_TRY(take_fields(obj, fields, sizeof(fields) / sizeof(fields[0]), at, err));
 	if (key_id != NULL) {
 		if (kid == NULL)
-			return refuse(err, SPOD_E_BAD_ARG, "%skey_id: required", at->prefix);
+			return spod_http_refuse(err, SPOD_E_BAD_ARG, "%skey_id: required",
+			                        at->prefix);
 		SPOD_TRY(parse_key_id_field(key_id, kid, at, "key_id", err));
 	}
 	if ((message == NULL) == (digest == NULL))
-		return refuse(err, SPOD_E_BAD_ARG,
-		              "%s: exactly one of \"message\" and \"digest\" is required",
-		              at->name);
+		return spod_http_refuse(err, SPOD_E_BAD_ARG,
+		                        "%s: exactly one of \"message\" and \"digest\" is required",
+		                        at->name);
 	if (encoding != NULL) {
 		SPOD_TRY(want_string(encoding, at, "encoding", err));
 		if (strcmp(json_string_value(encoding), "base64") == 0)
 			base64 = 1;
 		else if (strcmp(json_string_value(encoding), "hex") != 0)
-			return refuse(err, SPOD_E_BAD_ARG,
-			              "%sencoding: must be \"hex\" or \"base64\"", at->prefix);
+			return spod_http_refuse(err, SPOD_E_BAD_ARG,
+			                        "%sencoding: must be \"hex\" or \"base64\"",
+			                        at->prefix);
 	}
 	if (digest != NULL) {
 		if (hash != NULL)
-			return refuse(
+			return spod_http_refuse(
 			    err, SPOD_E_BAD_ARG,
 			    "%shash: not allowed with \"digest\" (the digest is signed as "
 			    "given)",
@@ -177,8 +183,8 @@ static int parse_sign_fields(uint8_t *key_id, uint8_t *mode, uint8_t *data, size
 		rc = decode_bytes(digest_bytes, sizeof(digest_bytes), &digest_len, digest, base64,
 		                  at, "digest", err);
 		if (rc == SPOD_E_TOO_LARGE || (rc == SPOD_OK && digest_len != SPOD_DIGEST_BYTES))
-			return refuse(err, SPOD_E_BAD_ARG, "%sdigest: must be %u bytes", at->prefix,
-			              SPOD_DIGEST_BYTES);
+			return spod_http_refuse(err, SPOD_E_BAD_ARG, "%sdigest: must be %u bytes",
+			                        at->prefix, SPOD_DIGEST_BYTES);
 		SPOD_TRY(rc);
 		if (cap < SPOD_DIGEST_BYTES)
 			return SPOD_E_TOO_LARGE;
@@ -197,9 +203,9 @@ static int parse_sign_fields(uint8_t *key_id, uint8_t *mode, uint8_t *data, size
 		else if (strcmp(h, "keccak256") == 0)
 			*mode = SPOD_MODE_KECCAK256;
 		else if (strcmp(h, "none") != 0)
-			return refuse(err, SPOD_E_BAD_ARG,
-			              "%shash: must be \"none\", \"sha256\" or \"keccak256\"",
-			              at->prefix);
+			return spod_http_refuse(
+			    err, SPOD_E_BAD_ARG,
+			    "%shash: must be \"none\", \"sha256\" or \"keccak256\"", at->prefix);
 	}
 	return decode_bytes(data, cap, data_len, message, base64, at, "message", err);
 }
@@ -217,13 +223,13 @@ int spod_http_json_generate(struct spod_http_generate *out, struct spod_http_per
 	SPOD_TRY(load_object(&root, err, body, len));
 	SPOD_GUARD(rc, take_fields(root, fields, 2, &at, err));
 	if (alg == NULL) {
-		rc = refuse(err, SPOD_E_BAD_ARG, "alg: required");
+		rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "alg: required");
 		goto out;
 	}
 	SPOD_GUARD(rc, want_string(alg, &at, "alg", err));
 	if (spod_alg_parse(&out->alg, json_string_value(alg)) < 0) {
-		rc = refuse(err, SPOD_E_BAD_ARG,
-		            "alg: must be \"ed25519\", \"secp256k1\" or \"p256\"");
+		rc = spod_http_refuse(err, SPOD_E_BAD_ARG,
+		                      "alg: must be \"ed25519\", \"secp256k1\" or \"p256\"");
 		goto out;
 	}
 	if (label != NULL && !json_is_null(label)) {
@@ -232,9 +238,10 @@ int spod_http_json_generate(struct spod_http_generate *out, struct spod_http_per
 		SPOD_GUARD(rc, want_string(label, &at, "label", err));
 		n = json_string_length(label);
 		if (n > SPOD_LABEL_MAX_BYTES || !spod_label_valid(json_string_value(label), n)) {
-			rc = refuse(err, SPOD_E_BAD_ARG,
-			            "label: must be 1..%u characters of A-Z a-z 0-9 . _ -",
-			            SPOD_LABEL_MAX_BYTES);
+			rc =
+			    spod_http_refuse(err, SPOD_E_BAD_ARG,
+			                     "label: must be 1..%u characters of A-Z a-z 0-9 . _ -",
+			                     SPOD_LABEL_MAX_BYTES);
 			goto out;
 		}
 		memcpy(out->label, json_string_value(label), n);
@@ -262,8 +269,8 @@ int spod_http_json_sign(struct spod_http_sign *out, struct spod_http_perr *err, 
 	rc = parse_sign_fields(NULL, &out->mode, out->data, sizeof(out->data), &out->data_len, root,
 	                       &at, err);
 	if (rc == SPOD_E_TOO_LARGE)
-		rc = refuse(err, SPOD_E_BAD_ARG, "message: longer than %u bytes",
-		            SPOD_MSG_MAX_BYTES);
+		rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "message: longer than %u bytes",
+		                      SPOD_MSG_MAX_BYTES);
 	json_decref(root);
 	if (rc < 0) {
 		out->mode = 0;
@@ -288,7 +295,8 @@ int spod_http_json_sign_tx(struct spod_http_sign_tx *out, struct spod_http_perr 
 	SPOD_TRY(load_object(&root, err, body, len));
 	SPOD_GUARD(rc, take_fields(root, fields, 3, &at, err));
 	if (chain == NULL || tx == NULL) {
-		rc = refuse(err, SPOD_E_BAD_ARG, "%s: required", chain == NULL ? "chain" : "tx");
+		rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "%s: required",
+		                      chain == NULL ? "chain" : "tx");
 		goto out;
 	}
 	SPOD_GUARD(rc, want_string(chain, &at, "chain", err));
@@ -298,7 +306,8 @@ int spod_http_json_sign_tx(struct spod_http_sign_tx *out, struct spod_http_perr 
 	} else if (strcmp(c, "solana") == 0) {
 		out->chain = SPOD_TX_CHAIN_SOLANA;
 	} else {
-		rc = refuse(err, SPOD_E_BAD_ARG, "chain: must be \"ethereum\" or \"solana\"");
+		rc = spod_http_refuse(err, SPOD_E_BAD_ARG,
+		                      "chain: must be \"ethereum\" or \"solana\"");
 		goto out;
 	}
 	base64 = out->chain == SPOD_TX_CHAIN_SOLANA;
@@ -309,15 +318,17 @@ int spod_http_json_sign_tx(struct spod_http_sign_tx *out, struct spod_http_perr 
 		} else if (strcmp(json_string_value(encoding), "hex") == 0) {
 			base64 = 0;
 		} else {
-			rc = refuse(err, SPOD_E_BAD_ARG, "encoding: must be \"hex\" or \"base64\"");
+			rc = spod_http_refuse(err, SPOD_E_BAD_ARG,
+			                      "encoding: must be \"hex\" or \"base64\"");
 			goto out;
 		}
 	}
 	rc = decode_bytes(out->tx, sizeof(out->tx), &out->tx_len, tx, base64, &at, "tx", err);
 	if (rc == SPOD_E_TOO_LARGE)
-		rc = refuse(err, SPOD_E_BAD_ARG, "tx: longer than %u bytes", SPOD_TX_MAX_BYTES);
+		rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "tx: longer than %u bytes",
+		                      SPOD_TX_MAX_BYTES);
 	if (rc == SPOD_OK && out->tx_len == 0)
-		rc = refuse(err, SPOD_E_BAD_ARG, "tx: empty");
+		rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "tx: empty");
 out:
 	json_decref(root);
 	if (rc < 0) {
@@ -342,14 +353,14 @@ int spod_http_json_batch(struct spod_http_batch *out, struct spod_http_perr *err
 	SPOD_TRY(load_object(&root, err, body, len));
 	SPOD_GUARD(rc, take_fields(root, fields, 1, &top, err));
 	if (items == NULL || !json_is_array(items)) {
-		rc = refuse(err, SPOD_E_BAD_ARG, "items: %s",
-		            items == NULL ? "required" : "must be an array");
+		rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "items: %s",
+		                      items == NULL ? "required" : "must be an array");
 		goto out;
 	}
 	n = json_array_size(items);
 	if (n == 0 || n > SPOD_BATCH_MAX_ITEMS) {
-		rc = refuse(err, SPOD_E_BAD_ARG, "items: must hold 1..%u items, not %zu",
-		            SPOD_BATCH_MAX_ITEMS, n);
+		rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "items: must hold 1..%u items, not %zu",
+		                      SPOD_BATCH_MAX_ITEMS, n);
 		goto out;
 	}
 	/* What a sign.batch body of n items leaves for their data (docs/protocol.md). */
@@ -363,7 +374,8 @@ int spod_http_json_batch(struct spod_http_batch *out, struct spod_http_perr *err
 		snprintf(at.prefix, sizeof(at.prefix), "items[%zu].", i);
 		snprintf(at.name, sizeof(at.name), "items[%zu]", i);
 		if (!json_is_object(obj)) {
-			rc = refuse(err, SPOD_E_BAD_ARG, "%s: must be a JSON object", at.name);
+			rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "%s: must be a JSON object",
+			                      at.name);
 			goto out;
 		}
 		if (cap > SPOD_MSG_MAX_BYTES)
@@ -372,12 +384,13 @@ int spod_http_json_batch(struct spod_http_batch *out, struct spod_http_perr *err
 		rc = parse_sign_fields(it->key_id, &it->mode, out->data + out->data_len, cap,
 		                       &it->data_len, obj, &at, err);
 		if (rc == SPOD_E_TOO_LARGE && cap == SPOD_MSG_MAX_BYTES)
-			rc = refuse(err, SPOD_E_BAD_ARG, "%smessage: longer than %u bytes",
-			            at.prefix, SPOD_MSG_MAX_BYTES);
+			rc =
+			    spod_http_refuse(err, SPOD_E_BAD_ARG, "%smessage: longer than %u bytes",
+			                     at.prefix, SPOD_MSG_MAX_BYTES);
 		else if (rc == SPOD_E_TOO_LARGE)
-			rc = refuse(err, SPOD_E_BAD_ARG,
-			            "items: the data of %zu items together exceeds %zu bytes", n,
-			            budget);
+			rc = spod_http_refuse(
+			    err, SPOD_E_BAD_ARG,
+			    "items: the data of %zu items together exceeds %zu bytes", n, budget);
 		if (rc < 0)
 			goto out;
 		out->data_len += it->data_len;
@@ -413,8 +426,8 @@ int spod_http_json_attest(struct spod_http_attest *out, struct spod_http_perr *e
 		rc = decode_bytes(out->nonce, sizeof(out->nonce), &out->nonce_len, nonce, 0, &at,
 		                  "nonce", err);
 		if (rc == SPOD_E_TOO_LARGE)
-			rc = refuse(err, SPOD_E_BAD_ARG, "nonce: longer than %u bytes",
-			            SPOD_NONCE_MAX_BYTES);
+			rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "nonce: longer than %u bytes",
+			                      SPOD_NONCE_MAX_BYTES);
 		if (rc < 0)
 			goto out;
 	}
@@ -439,16 +452,16 @@ int spod_http_json_envelope(struct spod_http_envelope *out, struct spod_http_per
 	SPOD_TRY(load_object(&root, err, body, len));
 	SPOD_GUARD(rc, take_fields(root, fields, 1, &at, err));
 	if (envelope == NULL) {
-		rc = refuse(err, SPOD_E_BAD_ARG, "envelope: required");
+		rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "envelope: required");
 		goto out;
 	}
 	rc = decode_bytes(out->data, sizeof(out->data), &out->len, envelope, 1, &at, "envelope",
 	                  err);
 	if (rc == SPOD_E_TOO_LARGE)
-		rc = refuse(err, SPOD_E_BAD_ARG, "envelope: longer than %u bytes",
-		            SPOD_ENVELOPE_MAX_WIRE_BYTES);
+		rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "envelope: longer than %u bytes",
+		                      SPOD_ENVELOPE_MAX_WIRE_BYTES);
 	else if (rc == SPOD_OK && out->len == 0)
-		rc = refuse(err, SPOD_E_BAD_ARG, "envelope: must not be empty");
+		rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "envelope: must not be empty");
 out:
 	json_decref(root);
 	if (rc < 0)
@@ -479,7 +492,8 @@ int spod_http_json_sign_message(struct spod_http_sign_tx *out, struct spod_http_
 	SPOD_TRY(load_object(&root, err, body, len));
 	SPOD_GUARD(rc, take_fields(root, fields, 2, &at, err));
 	if ((text == NULL) == (hex == NULL)) {
-		rc = refuse(err, SPOD_E_BAD_ARG, "give exactly one of message, message_hex");
+		rc = spod_http_refuse(err, SPOD_E_BAD_ARG,
+		                      "give exactly one of message, message_hex");
 		goto out;
 	}
 	if (text != NULL) {
@@ -487,8 +501,8 @@ int spod_http_json_sign_message(struct spod_http_sign_tx *out, struct spod_http_
 		out->tx_len = json_string_length(text);
 		if (out->tx_len > SPOD_MSG_MAX_BYTES) {
 			out->tx_len = 0;
-			rc = refuse(err, SPOD_E_BAD_ARG, "message: longer than %u bytes",
-			            SPOD_MSG_MAX_BYTES);
+			rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "message: longer than %u bytes",
+			                      SPOD_MSG_MAX_BYTES);
 			goto out;
 		}
 		memcpy(out->tx, json_string_value(text), out->tx_len);
@@ -496,13 +510,14 @@ int spod_http_json_sign_message(struct spod_http_sign_tx *out, struct spod_http_
 		rc = decode_bytes(out->tx, SPOD_MSG_MAX_BYTES, &out->tx_len, hex, 0, &at,
 		                  "message_hex", err);
 		if (rc == SPOD_E_TOO_LARGE)
-			rc = refuse(err, SPOD_E_BAD_ARG, "message_hex: longer than %u bytes",
-			            SPOD_MSG_MAX_BYTES);
+			rc = spod_http_refuse(err, SPOD_E_BAD_ARG,
+			                      "message_hex: longer than %u bytes",
+			                      SPOD_MSG_MAX_BYTES);
 		if (rc < 0)
 			goto out;
 	}
 	if (out->tx_len == 0)
-		rc = refuse(err, SPOD_E_BAD_ARG, "the message is empty");
+		rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "the message is empty");
 out:
 	json_decref(root);
 	if (rc < 0)
@@ -524,8 +539,8 @@ int spod_http_json_sign_typed(struct spod_http_sign_tx *out, struct spod_http_pe
 	rc = spod_typed_data_from_json(out->tx, sizeof(out->tx), &out->tx_len, len > 0 ? body : "",
 	                               len, msg, sizeof(msg));
 	if (rc == SPOD_E_NOMEM)
-		return refuse(err, rc, "out of memory");
+		return spod_http_refuse(err, rc, "out of memory");
 	if (rc < 0)
-		return refuse(err, SPOD_E_BAD_ARG, "typed data: %s", msg);
+		return spod_http_refuse(err, SPOD_E_BAD_ARG, "typed data: %s", msg);
 	return SPOD_OK;
 }

@@ -114,6 +114,13 @@ int spod_http_json_sign(struct spod_http_sign *out, struct spod_http_perr *err, 
  * POST /v1/keys/{id}/sign-message: {"message": text} or {"message_hex": hex (0x optional)},
  * exactly one, 1..SPOD_MSG_MAX_BYTES bytes; an EIP-191 personal message (form EIP191).
  */
+/*
+ * Fills err (code: spod_err_name(rc), message from fmt) and returns rc: how every parser of
+ * the HTTP layer refuses a body.
+ */
+int spod_http_refuse(struct spod_http_perr *err, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), nonnull(1, 3)));
+
 int spod_http_json_sign_message(struct spod_http_sign_tx *out, struct spod_http_perr *err,
                                 const char *body, size_t len)
     __attribute__((warn_unused_result, nonnull(1, 2)));

@@ -11,18 +11,6 @@
 #include "crypto/hash.h"
 #include "spod/err.h"
 
-__attribute__((format(printf, 3, 4))) static int refuse(struct spod_http_perr *err, int rc,
-                                                        const char *fmt, ...)
-{
-	va_list ap;
-
-	err->code = spod_err_name(rc);
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 static int parse_approvals(struct spod_http_policy_set *out, const json_t *v,
                            struct spod_http_perr *err)
 {
@@ -30,9 +18,10 @@ static int parse_approvals(struct spod_http_policy_set *out, const json_t *v,
 	json_t *a;
 
 	if (!json_is_array(v))
-		return refuse(err, SPOD_E_BAD_ARG, "approvals: must be an array");
+		return spod_http_refuse(err, SPOD_E_BAD_ARG, "approvals: must be an array");
 	if (json_array_size(v) > SPOD_POLICY_ADMINS_MAX)
-		return refuse(err, SPOD_E_BAD_ARG, "approvals: at most %u", SPOD_POLICY_ADMINS_MAX);
+		return spod_http_refuse(err, SPOD_E_BAD_ARG, "approvals: at most %u",
+		                        SPOD_POLICY_ADMINS_MAX);
 	json_array_foreach(v, i, a)
 	{
 		uint8_t *dst = out->approvals + i * SPOD_APPROVAL_BYTES;
@@ -41,10 +30,11 @@ static int parse_approvals(struct spod_http_policy_set *out, const json_t *v,
 		if (!json_is_string(a) || json_string_length(a) != SPOD_HTTP_APPROVAL_HEX ||
 		    spod_hex_decode(dst, SPOD_APPROVAL_BYTES, &n, json_string_value(a)) < 0 ||
 		    n != SPOD_APPROVAL_BYTES)
-			return refuse(err, SPOD_E_BAD_ARG,
-			              "approvals[%zu]: must be %u hex digits (an approval from "
-			              "`spod policy approve`)",
-			              i, SPOD_HTTP_APPROVAL_HEX);
+			return spod_http_refuse(
+			    err, SPOD_E_BAD_ARG,
+			    "approvals[%zu]: must be %u hex digits (an approval from "
+			    "`spod policy approve`)",
+			    i, SPOD_HTTP_APPROVAL_HEX);
 	}
 	out->n_approvals = json_array_size(v);
 	return SPOD_OK;
@@ -59,22 +49,24 @@ static int parse_policy(struct spod_http_policy_set *out, const json_t *v,
 	int rc;
 
 	if (!json_is_object(v))
-		return refuse(err, SPOD_E_BAD_ARG, "policy: must be an object (docs/policy.md)");
+		return spod_http_refuse(err, SPOD_E_BAD_ARG,
+		                        "policy: must be an object (docs/policy.md)");
 	text = json_dumps(v, JSON_COMPACT);
 	if (text == NULL)
-		return refuse(err, SPOD_E_NOMEM, "out of memory");
+		return spod_http_refuse(err, SPOD_E_NOMEM, "out of memory");
 	why[0] = '\0';
 	rc = spod_policy_from_json(out->policy, sizeof(out->policy), &out->policy_len, text,
 	                           strlen(text), why, sizeof(why));
 	free(text);
 	if (rc == SPOD_E_NOMEM)
-		return refuse(err, rc, "out of memory");
+		return spod_http_refuse(err, rc, "out of memory");
 	if (rc < 0) {
-		refuse(err, SPOD_E_BAD_ARG, "policy: %s", why[0] ? why : spod_strerror(rc));
+		spod_http_refuse(err, SPOD_E_BAD_ARG, "policy: %s",
+		                 why[0] ? why : spod_strerror(rc));
 		return rc == SPOD_E_TOO_LARGE ? rc : SPOD_E_BAD_ARG;
 	}
 	if (out->policy_len == 0)
-		return refuse(err, SPOD_E_BAD_ARG, "policy: empty");
+		return spod_http_refuse(err, SPOD_E_BAD_ARG, "policy: empty");
 	return SPOD_OK;
 }
 
@@ -95,13 +87,14 @@ int spod_http_json_policy_set(struct spod_http_policy_set *out, struct spod_http
 	root = json_loadb(len > 0 ? body : "", len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
 		if (json_error_code(&je) == json_error_out_of_memory)
-			return refuse(err, SPOD_E_NOMEM, "out of memory");
-		refuse(err, SPOD_E_BAD_ARG, "line %d, column %d: %s", je.line, je.column, je.text);
+			return spod_http_refuse(err, SPOD_E_NOMEM, "out of memory");
+		spod_http_refuse(err, SPOD_E_BAD_ARG, "line %d, column %d: %s", je.line, je.column,
+		                 je.text);
 		err->code = "BAD_JSON";
 		return SPOD_E_BAD_ARG;
 	}
 	if (!json_is_object(root)) {
-		rc = refuse(err, SPOD_E_BAD_ARG, "body: must be a JSON object");
+		rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "body: must be a JSON object");
 		goto out;
 	}
 	json_object_foreach(root, key, v)
@@ -112,13 +105,14 @@ int spod_http_json_policy_set(struct spod_http_policy_set *out, struct spod_http
 			have_policy = 1;
 			rc = parse_policy(out, v, err);
 		} else
-			rc = refuse(err, SPOD_E_BAD_ARG, "%s: unknown field", key);
+			rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "%s: unknown field", key);
 		if (rc < 0)
 			goto out;
 	}
 	if (!remove && !have_policy)
-		rc = refuse(err, SPOD_E_BAD_ARG,
-		            "policy: required (DELETE /v1/keys/{id}/policy removes a policy)");
+		rc = spod_http_refuse(
+		    err, SPOD_E_BAD_ARG,
+		    "policy: required (DELETE /v1/keys/{id}/policy removes a policy)");
 out:
 	json_decref(root);
 	if (rc < 0) {

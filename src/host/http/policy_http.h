@@ -55,8 +55,8 @@ json_t *spod_http_policy_set_object(const uint8_t key_id[SPOD_KEY_ID_BYTES],
  * The rule and the reason of the enclave's refusal message
  * `OP: denied by rule "ID": REASON`, copied into rule[0..rule_cap) and reason[0..reason_cap)
  * (truncated, NUL-terminated); for `OP: denied by rule "ID"` (a deny rule without a reason of
- * its own) the reason is the engine's `denied by rule ID`. Returns SPOD_OK, or SPOD_E_BAD_ARG (both "") when msg has
- * another shape.
+ * its own) the reason is the engine's `denied by rule ID`. Returns SPOD_OK, or SPOD_E_BAD_ARG (both
+ * "") when msg has another shape.
  */
 int spod_http_denial_parse(char *rule, size_t rule_cap, char *reason, size_t reason_cap,
                            const char *msg) __attribute__((warn_unused_result, nonnull));
