@@ -15,219 +15,10 @@
 #include "common/hex.h"
 #include "convert/base58.h"
 #include "convert/eip55.h"
-#include "convert/policy_json.h"
+#include "convert/policy_json_int.h"
 #include "crypto/hash.h"
 #include "policy/policy.h"
 #include "spod/err.h"
-
-#define ARENA_BYTES                                                                                \
-	(SPOD_POLICY_MAX_VIEWS * 32u + SPOD_POLICY_MAX_DOMAINS * 20u +                             \
-	 SPOD_POLICY_MAX_TOKEN_LIMITS * 32u + SPOD_POLICY_MAX_RULES * 32u)
-
-struct conv {
-	struct spod_policy *p;
-	uint8_t *arena;
-	size_t arena_len;
-	char *err;
-	size_t err_cap;
-	size_t rule_no; /* 1-based; 0 outside the rules */
-	const char *rule_id;
-};
-
-__attribute__((format(printf, 3, 4))) static int fail(struct conv *c, int rc, const char *fmt, ...)
-{
-	char msg[SPOD_POLICY_JSON_ERR_BYTES];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (c->err_cap == 0)
-		return rc;
-	if (c->rule_no && c->rule_id)
-		snprintf(c->err, c->err_cap, "rule %zu (\"%.64s\"): %s", c->rule_no, c->rule_id,
-		         msg);
-	else if (c->rule_no)
-		snprintf(c->err, c->err_cap, "rule %zu: %s", c->rule_no, msg);
-	else
-		snprintf(c->err, c->err_cap, "%s", msg);
-	return rc;
-}
-
-static uint8_t *arena_take(struct conv *c, size_t n)
-{
-	if (n > ARENA_BYTES - c->arena_len)
-		return NULL;
-	uint8_t *at = c->arena + c->arena_len;
-	c->arena_len += n;
-	return at;
-}
-
-static int get_text(struct conv *c, const char *key, json_t *v, const char **s, size_t *n)
-{
-	*s = "";
-	*n = 0;
-	if (!json_is_string(v))
-		return fail(c, SPOD_E_BAD_FIELD, "\"%s\" must be a string", key);
-	*s = json_string_value(v);
-	*n = json_string_length(v);
-	return SPOD_OK;
-}
-
-static int is_hex_digit(char ch)
-{
-	return isxdigit((unsigned char)ch) != 0;
-}
-
-/*
- * An address: 0x + 40 hex digits (Ethereum, 20 bytes) or base58 of 32 bytes (Solana). chain
- * (0 any) picks the form; want (0 any) a length.
- */
-static int get_addr(struct conv *c, const char *key, json_t *v, unsigned chain, size_t want,
-                    struct spod_view *out)
-{
-	const char *s;
-	size_t n;
-	SPOD_TRY(get_text(c, key, v, &s, &n));
-	int hex = n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-	if (hex && chain != SPOD_CHAIN_SOLANA && want != 32) {
-		if (n != 42)
-			return fail(c, SPOD_E_BAD_FIELD,
-			            "\"%s\": %.80s is not 0x and 40 hex digits", key, s);
-		for (size_t i = 2; i < 42; i++)
-			if (!is_hex_digit(s[i]))
-				return fail(c, SPOD_E_BAD_FIELD, "\"%s\": %.80s is not hex", key,
-				            s);
-		if (!spod_eip55_ok(s + 2))
-			return fail(c, SPOD_E_BAD_FIELD,
-			            "\"%s\": %.80s has a wrong EIP-55 checksum", key, s);
-		uint8_t *b = arena_take(c, 20);
-		if (b == NULL || spod_hex_decode_exact(b, 20, s + 2, 40) != SPOD_OK)
-			return fail(c, SPOD_E_TOO_LARGE, "too many addresses");
-		out->ptr = b;
-		out->len = 20;
-		return SPOD_OK;
-	}
-	if (!hex && chain != SPOD_CHAIN_ETHEREUM && want != 20) {
-		uint8_t *b = arena_take(c, 32);
-		if (b == NULL)
-			return fail(c, SPOD_E_TOO_LARGE, "too many addresses");
-		if (spod_base58_decode(b, 32, s, n) != SPOD_OK)
-			return fail(c, SPOD_E_BAD_FIELD, "\"%s\": %.80s is not base58 of 32 bytes",
-			            key, s);
-		out->ptr = b;
-		out->len = 32;
-		return SPOD_OK;
-	}
-	if (chain == SPOD_CHAIN_SOLANA || want == 32)
-		return fail(c, SPOD_E_BAD_FIELD, "\"%s\": %.80s is not a Solana address (base58)",
-		            key, s);
-	return fail(c, SPOD_E_BAD_FIELD, "\"%s\": %.80s is not an Ethereum address (0x...)", key,
-	            s);
-}
-
-static int get_uint(struct conv *c, const char *key, json_t *v, uint64_t min, uint64_t max,
-                    uint64_t *out)
-{
-	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    (uint64_t)json_integer_value(v) < min || (uint64_t)json_integer_value(v) > max)
-		return fail(c, SPOD_E_BAD_FIELD, "\"%s\" must be an integer from %llu to %llu", key,
-		            (unsigned long long)min, (unsigned long long)max);
-	*out = (uint64_t)json_integer_value(v);
-	return SPOD_OK;
-}
-
-/* A decimal string without sign or leading zeros, at most 2^256 - 1. */
-static int get_amount(struct conv *c, const char *key, json_t *v, struct spod_u256 *out)
-{
-	const char *s;
-	size_t n;
-	SPOD_TRY(get_text(c, key, v, &s, &n));
-	if (n == 0 || n > 78 || (n > 1 && s[0] == '0'))
-		return fail(c, SPOD_E_BAD_FIELD,
-		            "\"%s\" must be a decimal string without leading zeros, up to 2^256-1",
-		            key);
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return fail(c, SPOD_E_BAD_FIELD, "\"%s\": %.80s is not a decimal string",
-			            key, s);
-		unsigned carry = (unsigned)(s[i] - '0');
-		for (int j = 31; j >= 0; j--) {
-			carry += 10u * out->be[j];
-			out->be[j] = (uint8_t)carry;
-			carry >>= 8;
-		}
-		if (carry)
-			return fail(c, SPOD_E_BAD_FIELD, "\"%s\": %.80s is more than 2^256-1", key,
-			            s);
-	}
-	return SPOD_OK;
-}
-
-static int get_array(struct conv *c, const char *key, json_t *v)
-{
-	if (!json_is_array(v))
-		return fail(c, SPOD_E_BAD_FIELD, "\"%s\" must be an array", key);
-	if (json_array_size(v) == 0)
-		return fail(c, SPOD_E_BAD_FIELD,
-		            "\"%s\" must not be empty (leave it out to match any)", key);
-	if (json_array_size(v) > SPOD_POLICY_MAX_LIST)
-		return fail(c, SPOD_E_TOO_LARGE, "\"%s\" has more than %u entries", key,
-		            SPOD_POLICY_MAX_LIST);
-	return SPOD_OK;
-}
-
-/* A list of addresses (or selectors when sel) into the views pool. */
-static int get_views(struct conv *c, const char *key, json_t *v, unsigned chain, size_t want,
-                     int sel, struct spod_policy_list *l)
-{
-	struct spod_policy *p = c->p;
-	size_t i;
-	json_t *e;
-
-	SPOD_TRY(get_array(c, key, v));
-	if (json_array_size(v) > SPOD_POLICY_MAX_VIEWS - p->n_views)
-		return fail(c, SPOD_E_TOO_LARGE, "more than %u list entries in the policy",
-		            SPOD_POLICY_MAX_VIEWS);
-	l->off = (uint16_t)p->n_views;
-	json_array_foreach(v, i, e)
-	{
-		struct spod_view *out = &p->views[p->n_views++];
-		if (sel) {
-			const char *s;
-			size_t n;
-			SPOD_TRY(get_text(c, key, e, &s, &n));
-			uint8_t *b = arena_take(c, 4);
-			if (n != 10 || s[0] != '0' || s[1] != 'x' || b == NULL ||
-			    spod_hex_decode_exact(b, 4, s + 2, 8) != SPOD_OK)
-				return fail(c, SPOD_E_BAD_FIELD,
-				            "\"%s\": %.80s is not 0x and 8 hex digits", key, s);
-			out->ptr = b;
-			out->len = 4;
-		} else {
-			SPOD_TRY(get_addr(c, key, e, chain, want, out));
-		}
-	}
-	l->n = (uint16_t)json_array_size(v);
-	return SPOD_OK;
-}
-
-/* Checks obj's keys against the NULL-terminated names. */
-static int known_keys(struct conv *c, const char *what, json_t *obj, const char *const *names)
-{
-	const char *k;
-	json_t *v;
-	json_object_foreach(obj, k, v)
-	{
-		size_t i = 0;
-		while (names[i] && strcmp(names[i], k) != 0)
-			i++;
-		if (names[i] == NULL)
-			return fail(c, SPOD_E_BAD_FIELD, "unknown key \"%.64s\"%s", k, what);
-	}
-	return SPOD_OK;
-}
 
 static int get_kinds(struct conv *c, json_t *v, uint8_t *kinds)
 {
@@ -235,23 +26,23 @@ static int get_kinds(struct conv *c, json_t *v, uint8_t *kinds)
 	                                    "typed_data", "raw",         "authorization"};
 	size_t i;
 	json_t *e;
-	SPOD_TRY(get_array(c, "kinds", v));
+	SPOD_TRY(pj_get_array(c, "kinds", v));
 	json_array_foreach(v, i, e)
 	{
 		const char *s;
 		size_t n;
 		unsigned k = 1;
-		SPOD_TRY(get_text(c, "kinds", e, &s, &n));
+		SPOD_TRY(pj_get_text(c, "kinds", e, &s, &n));
 		while (k <= SPOD_POLICY_KIND_AUTHORIZATION && strcmp(names[k], s) != 0)
 			k++;
 		if (k > SPOD_POLICY_KIND_AUTHORIZATION)
-			return fail(
+			return pj_fail(
 			    c, SPOD_E_BAD_FIELD,
 			    "\"kinds\": unknown kind \"%.40s\" (transaction, message, typed_data, "
 			    "raw, authorization)",
 			    s);
 		if (*kinds & (1u << k))
-			return fail(c, SPOD_E_BAD_FIELD, "\"kinds\": \"%s\" listed twice", s);
+			return pj_fail(c, SPOD_E_BAD_FIELD, "\"kinds\": \"%s\" listed twice", s);
 		*kinds |= (uint8_t)(1u << k);
 	}
 	return SPOD_OK;
@@ -262,13 +53,13 @@ static int get_chain_ids(struct conv *c, json_t *v, struct spod_policy_list *l)
 	struct spod_policy *p = c->p;
 	size_t i;
 	json_t *e;
-	SPOD_TRY(get_array(c, "chain_ids", v));
+	SPOD_TRY(pj_get_array(c, "chain_ids", v));
 	if (json_array_size(v) > SPOD_POLICY_MAX_NUMS - p->n_nums)
-		return fail(c, SPOD_E_TOO_LARGE, "more than %u chain ids in the policy",
-		            SPOD_POLICY_MAX_NUMS);
+		return pj_fail(c, SPOD_E_TOO_LARGE, "more than %u chain ids in the policy",
+		               SPOD_POLICY_MAX_NUMS);
 	l->off = (uint16_t)p->n_nums;
 	json_array_foreach(v, i, e)
-	    SPOD_TRY(get_uint(c, "chain_ids", e, 0, INT64_MAX, &p->nums[p->n_nums++]));
+	    SPOD_TRY(pj_get_uint(c, "chain_ids", e, 0, INT64_MAX, &p->nums[p->n_nums++]));
 	l->n = (uint16_t)json_array_size(v);
 	return SPOD_OK;
 }
@@ -278,9 +69,9 @@ static int get_text_view(struct conv *c, const char *key, json_t *v, size_t max,
 {
 	const char *s;
 	size_t n;
-	SPOD_TRY(get_text(c, key, v, &s, &n));
+	SPOD_TRY(pj_get_text(c, key, v, &s, &n));
 	if (n == 0 || n > max)
-		return fail(c, SPOD_E_BAD_FIELD, "\"%s\" must be 1 to %zu bytes", key, max);
+		return pj_fail(c, SPOD_E_BAD_FIELD, "\"%s\" must be 1 to %zu bytes", key, max);
 	out->ptr = (const uint8_t *)s;
 	out->len = n;
 	return SPOD_OK;
@@ -293,30 +84,30 @@ static int get_domains(struct conv *c, json_t *v, struct spod_policy_list *l)
 	struct spod_policy *p = c->p;
 	size_t i;
 	json_t *e, *f;
-	SPOD_TRY(get_array(c, "domains", v));
+	SPOD_TRY(pj_get_array(c, "domains", v));
 	if (json_array_size(v) > SPOD_POLICY_MAX_DOMAINS - p->n_domains)
-		return fail(c, SPOD_E_TOO_LARGE, "more than %u domains in the policy",
-		            SPOD_POLICY_MAX_DOMAINS);
+		return pj_fail(c, SPOD_E_TOO_LARGE, "more than %u domains in the policy",
+		               SPOD_POLICY_MAX_DOMAINS);
 	l->off = (uint16_t)p->n_domains;
 	json_array_foreach(v, i, e)
 	{
 		struct spod_policy_domain *d = &p->domains[p->n_domains++];
 		if (!json_is_object(e) || json_object_size(e) == 0)
-			return fail(c, SPOD_E_BAD_FIELD,
-			            "\"domains\" entries must be non-empty objects");
-		SPOD_TRY(known_keys(c, " in a domain", e, names));
+			return pj_fail(c, SPOD_E_BAD_FIELD,
+			               "\"domains\" entries must be non-empty objects");
+		SPOD_TRY(pj_known_keys(c, " in a domain", e, names));
 		if ((f = json_object_get(e, "name")) != NULL)
 			SPOD_TRY(get_text_view(c, "name", f, SPOD_POLICY_TEXT_MAX_BYTES, &d->name));
 		if ((f = json_object_get(e, "version")) != NULL)
 			SPOD_TRY(get_text_view(c, "version", f, SPOD_POLICY_TEXT_MAX_BYTES,
 			                       &d->version));
 		if ((f = json_object_get(e, "chain_id")) != NULL) {
-			SPOD_TRY(get_uint(c, "chain_id", f, 0, INT64_MAX, &d->chain_id));
+			SPOD_TRY(pj_get_uint(c, "chain_id", f, 0, INT64_MAX, &d->chain_id));
 			d->has_chain_id = 1;
 		}
 		if ((f = json_object_get(e, "verifying_contract")) != NULL)
-			SPOD_TRY(get_addr(c, "verifying_contract", f, SPOD_CHAIN_ETHEREUM, 20,
-			                  &d->contract));
+			SPOD_TRY(pj_get_addr(c, "verifying_contract", f, SPOD_CHAIN_ETHEREUM, 20,
+			                     &d->contract));
 	}
 	l->n = (uint16_t)json_array_size(v);
 	return SPOD_OK;
@@ -328,31 +119,32 @@ static int get_token_limits(struct conv *c, json_t *v, unsigned chain, struct sp
 	struct spod_policy *p = c->p;
 	size_t i;
 	json_t *e, *tok, *amt;
-	SPOD_TRY(get_array(c, "max_token_amount", v));
+	SPOD_TRY(pj_get_array(c, "max_token_amount", v));
 	if (json_array_size(v) > SPOD_POLICY_MAX_TOKEN_LIMITS - p->n_token_limits)
-		return fail(c, SPOD_E_TOO_LARGE,
-		            "more than %u max_token_amount entries in the policy",
-		            SPOD_POLICY_MAX_TOKEN_LIMITS);
+		return pj_fail(c, SPOD_E_TOO_LARGE,
+		               "more than %u max_token_amount entries in the policy",
+		               SPOD_POLICY_MAX_TOKEN_LIMITS);
 	l->off = (uint16_t)p->n_token_limits;
 	json_array_foreach(v, i, e)
 	{
 		struct spod_policy_token_limit *t = &p->token_limits[p->n_token_limits++];
 		if (!json_is_object(e))
-			return fail(c, SPOD_E_BAD_FIELD,
-			            "\"max_token_amount\" entries must be objects");
-		SPOD_TRY(known_keys(c, " in max_token_amount", e, names));
+			return pj_fail(c, SPOD_E_BAD_FIELD,
+			               "\"max_token_amount\" entries must be objects");
+		SPOD_TRY(pj_known_keys(c, " in max_token_amount", e, names));
 		tok = json_object_get(e, "token");
 		amt = json_object_get(e, "amount");
 		if (tok == NULL || amt == NULL)
-			return fail(c, SPOD_E_BAD_FIELD,
-			            "\"max_token_amount\" entries need \"token\" and \"amount\"");
-		SPOD_TRY(get_addr(c, "token", tok, chain, 0, &t->token));
-		SPOD_TRY(get_amount(c, "amount", amt, &t->amount));
+			return pj_fail(
+			    c, SPOD_E_BAD_FIELD,
+			    "\"max_token_amount\" entries need \"token\" and \"amount\"");
+		SPOD_TRY(pj_get_addr(c, "token", tok, chain, 0, &t->token));
+		SPOD_TRY(pj_get_amount(c, "amount", amt, &t->amount));
 		for (uint16_t j = l->off; j < p->n_token_limits - 1; j++)
 			if (p->token_limits[j].token.len == t->token.len &&
 			    memcmp(p->token_limits[j].token.ptr, t->token.ptr, t->token.len) == 0)
-				return fail(c, SPOD_E_BAD_FIELD,
-				            "\"max_token_amount\": a token listed twice");
+				return pj_fail(c, SPOD_E_BAD_FIELD,
+				               "\"max_token_amount\": a token listed twice");
 	}
 	l->n = (uint16_t)json_array_size(v);
 	return SPOD_OK;
@@ -363,23 +155,23 @@ static int get_window(struct conv *c, json_t *v, unsigned chain, struct spod_pol
 	static const char *const names[] = {"asset", "limit", "seconds", NULL};
 	json_t *asset, *limit, *secs;
 	if (!json_is_object(v))
-		return fail(c, SPOD_E_BAD_FIELD, "\"window\" must be an object");
-	SPOD_TRY(known_keys(c, " in window", v, names));
+		return pj_fail(c, SPOD_E_BAD_FIELD, "\"window\" must be an object");
+	SPOD_TRY(pj_known_keys(c, " in window", v, names));
 	asset = json_object_get(v, "asset");
 	limit = json_object_get(v, "limit");
 	secs = json_object_get(v, "seconds");
 	if (asset == NULL || limit == NULL || secs == NULL)
-		return fail(c, SPOD_E_BAD_FIELD,
-		            "\"window\" needs \"asset\", \"limit\" and \"seconds\"");
+		return pj_fail(c, SPOD_E_BAD_FIELD,
+		               "\"window\" needs \"asset\", \"limit\" and \"seconds\"");
 	if (!(json_is_string(asset) && strcmp(json_string_value(asset), "native") == 0)) {
-		SPOD_TRY(get_addr(c, "asset", asset, chain, 0, &r->window_token));
+		SPOD_TRY(pj_get_addr(c, "asset", asset, chain, 0, &r->window_token));
 		r->flags |= SPOD_POLICY_R_WINDOW_TOKEN;
 	}
-	SPOD_TRY(get_amount(c, "limit", limit, &r->window_limit));
-	SPOD_TRY(get_uint(c, "seconds", secs, 1, SPOD_POLICY_MAX_SECONDS, &r->window_seconds));
+	SPOD_TRY(pj_get_amount(c, "limit", limit, &r->window_limit));
+	SPOD_TRY(pj_get_uint(c, "seconds", secs, 1, SPOD_POLICY_MAX_SECONDS, &r->window_seconds));
 	if (c->p->n_windows >= SPOD_POLICY_MAX_WINDOWS)
-		return fail(c, SPOD_E_TOO_LARGE, "more than %u rules with a window",
-		            SPOD_POLICY_MAX_WINDOWS);
+		return pj_fail(c, SPOD_E_TOO_LARGE, "more than %u rules with a window",
+		               SPOD_POLICY_MAX_WINDOWS);
 	r->window_slot = (uint8_t)c->p->n_windows++;
 	r->flags |= SPOD_POLICY_R_WINDOW;
 	return SPOD_OK;
@@ -390,17 +182,17 @@ static int get_rate(struct conv *c, json_t *v, struct spod_policy_rule *r)
 	static const char *const names[] = {"count", "seconds", NULL};
 	json_t *count, *secs;
 	if (!json_is_object(v))
-		return fail(c, SPOD_E_BAD_FIELD, "\"rate\" must be an object");
-	SPOD_TRY(known_keys(c, " in rate", v, names));
+		return pj_fail(c, SPOD_E_BAD_FIELD, "\"rate\" must be an object");
+	SPOD_TRY(pj_known_keys(c, " in rate", v, names));
 	count = json_object_get(v, "count");
 	secs = json_object_get(v, "seconds");
 	if (count == NULL || secs == NULL)
-		return fail(c, SPOD_E_BAD_FIELD, "\"rate\" needs \"count\" and \"seconds\"");
-	SPOD_TRY(get_uint(c, "count", count, 1, UINT32_MAX, &r->rate_count));
-	SPOD_TRY(get_uint(c, "seconds", secs, 1, SPOD_POLICY_MAX_SECONDS, &r->rate_seconds));
+		return pj_fail(c, SPOD_E_BAD_FIELD, "\"rate\" needs \"count\" and \"seconds\"");
+	SPOD_TRY(pj_get_uint(c, "count", count, 1, UINT32_MAX, &r->rate_count));
+	SPOD_TRY(pj_get_uint(c, "seconds", secs, 1, SPOD_POLICY_MAX_SECONDS, &r->rate_seconds));
 	if (c->p->n_rates >= SPOD_POLICY_MAX_RATES)
-		return fail(c, SPOD_E_TOO_LARGE, "more than %u rules with a rate",
-		            SPOD_POLICY_MAX_RATES);
+		return pj_fail(c, SPOD_E_TOO_LARGE, "more than %u rules with a rate",
+		               SPOD_POLICY_MAX_RATES);
 	r->rate_slot = (uint8_t)c->p->n_rates++;
 	r->flags |= SPOD_POLICY_R_RATE;
 	return SPOD_OK;
@@ -421,60 +213,60 @@ static int get_rule(struct conv *c, json_t *o, struct spod_policy_rule *r)
 
 	memset(r, 0, sizeof(*r));
 	if (!json_is_object(o))
-		return fail(c, SPOD_E_BAD_FIELD, "must be an object");
+		return pj_fail(c, SPOD_E_BAD_FIELD, "must be an object");
 	v = json_object_get(o, "id");
 	if (v == NULL)
-		return fail(c, SPOD_E_BAD_FIELD, "\"id\" is missing");
-	SPOD_TRY(get_text(c, "id", v, &s, &n));
+		return pj_fail(c, SPOD_E_BAD_FIELD, "\"id\" is missing");
+	SPOD_TRY(pj_get_text(c, "id", v, &s, &n));
 	for (size_t i = 0; i < n; i++)
 		if (s[i] < 0x21 || s[i] > 0x7e)
 			n = 0;
 	if (n == 0 || n > SPOD_POLICY_ID_MAX_BYTES)
-		return fail(c, SPOD_E_BAD_FIELD,
-		            "\"id\" must be 1 to %u printable ASCII characters "
-		            "without spaces",
-		            SPOD_POLICY_ID_MAX_BYTES);
+		return pj_fail(c, SPOD_E_BAD_FIELD,
+		               "\"id\" must be 1 to %u printable ASCII characters "
+		               "without spaces",
+		               SPOD_POLICY_ID_MAX_BYTES);
 	c->rule_id = s;
 	if (strcmp(s, "default") == 0)
-		return fail(c, SPOD_E_BAD_FIELD,
-		            "\"id\" \"default\" is reserved for the default deny");
+		return pj_fail(c, SPOD_E_BAD_FIELD,
+		               "\"id\" \"default\" is reserved for the default deny");
 	r->id.ptr = (const uint8_t *)s;
 	r->id.len = n;
 	c->rule_id = s;
-	SPOD_TRY(known_keys(c, "", o, rule_keys));
+	SPOD_TRY(pj_known_keys(c, "", o, rule_keys));
 
 	v = json_object_get(o, "effect");
 	if (v == NULL)
-		return fail(c, SPOD_E_BAD_FIELD, "\"effect\" is missing");
-	SPOD_TRY(get_text(c, "effect", v, &s, &n));
+		return pj_fail(c, SPOD_E_BAD_FIELD, "\"effect\" is missing");
+	SPOD_TRY(pj_get_text(c, "effect", v, &s, &n));
 	if (strcmp(s, "allow") == 0)
 		r->effect = SPOD_POLICY_ALLOW;
 	else if (strcmp(s, "deny") == 0)
 		r->effect = SPOD_POLICY_DENY;
 	else
-		return fail(c, SPOD_E_BAD_FIELD, "\"effect\" must be \"allow\" or \"deny\"");
+		return pj_fail(c, SPOD_E_BAD_FIELD, "\"effect\" must be \"allow\" or \"deny\"");
 	if ((v = json_object_get(o, "reason")) != NULL) {
-		SPOD_TRY(get_text(c, "reason", v, &s, &n));
+		SPOD_TRY(pj_get_text(c, "reason", v, &s, &n));
 		for (size_t i = 0; i < n; i++)
 			if (s[i] < 0x20 || s[i] > 0x7e)
 				n = 0;
 		if (n == 0 || n > SPOD_POLICY_REASON_MAX_BYTES)
-			return fail(c, SPOD_E_BAD_FIELD,
-			            "\"reason\" must be 1 to %u printable ASCII "
-			            "characters",
-			            SPOD_POLICY_REASON_MAX_BYTES);
+			return pj_fail(c, SPOD_E_BAD_FIELD,
+			               "\"reason\" must be 1 to %u printable ASCII "
+			               "characters",
+			               SPOD_POLICY_REASON_MAX_BYTES);
 		r->reason.ptr = (const uint8_t *)s;
 		r->reason.len = n;
 	}
 	if ((v = json_object_get(o, "chain")) != NULL) {
-		SPOD_TRY(get_text(c, "chain", v, &s, &n));
+		SPOD_TRY(pj_get_text(c, "chain", v, &s, &n));
 		if (strcmp(s, "ethereum") == 0)
 			chain = SPOD_CHAIN_ETHEREUM;
 		else if (strcmp(s, "solana") == 0)
 			chain = SPOD_CHAIN_SOLANA;
 		else
-			return fail(c, SPOD_E_BAD_FIELD,
-			            "\"chain\" must be \"ethereum\" or \"solana\"");
+			return pj_fail(c, SPOD_E_BAD_FIELD,
+			               "\"chain\" must be \"ethereum\" or \"solana\"");
 		r->chain = (uint8_t)chain;
 		r->flags |= SPOD_POLICY_R_CHAIN;
 	}
@@ -483,26 +275,27 @@ static int get_rule(struct conv *c, json_t *o, struct spod_policy_rule *r)
 	if ((v = json_object_get(o, "chain_ids")) != NULL)
 		SPOD_TRY(get_chain_ids(c, v, &r->chain_ids));
 	if ((v = json_object_get(o, "to")) != NULL)
-		SPOD_TRY(get_views(c, "to", v, chain, 0, 0, &r->to));
+		SPOD_TRY(pj_get_views(c, "to", v, chain, 0, 0, &r->to));
 	if ((v = json_object_get(o, "to_deny")) != NULL)
-		SPOD_TRY(get_views(c, "to_deny", v, chain, 0, 0, &r->to_deny));
+		SPOD_TRY(pj_get_views(c, "to_deny", v, chain, 0, 0, &r->to_deny));
 	if ((v = json_object_get(o, "contracts")) != NULL)
-		SPOD_TRY(get_views(c, "contracts", v, chain, 0, 0, &r->contracts));
+		SPOD_TRY(pj_get_views(c, "contracts", v, chain, 0, 0, &r->contracts));
 	if ((v = json_object_get(o, "programs")) != NULL) {
 		if (chain == SPOD_CHAIN_ETHEREUM)
-			return fail(c, SPOD_E_BAD_FIELD, "\"programs\" is for Solana rules");
-		SPOD_TRY(get_views(c, "programs", v, SPOD_CHAIN_SOLANA, 32, 0, &r->programs));
+			return pj_fail(c, SPOD_E_BAD_FIELD, "\"programs\" is for Solana rules");
+		SPOD_TRY(pj_get_views(c, "programs", v, SPOD_CHAIN_SOLANA, 32, 0, &r->programs));
 	}
 	if ((v = json_object_get(o, "selectors")) != NULL)
-		SPOD_TRY(get_views(c, "selectors", v, 0, 4, 1, &r->selectors));
+		SPOD_TRY(pj_get_views(c, "selectors", v, 0, 4, 1, &r->selectors));
 	if ((v = json_object_get(o, "delegates")) != NULL)
-		SPOD_TRY(get_views(c, "delegates", v, SPOD_CHAIN_ETHEREUM, 20, 0, &r->delegates));
+		SPOD_TRY(
+		    pj_get_views(c, "delegates", v, SPOD_CHAIN_ETHEREUM, 20, 0, &r->delegates));
 	if ((v = json_object_get(o, "domains")) != NULL)
 		SPOD_TRY(get_domains(c, v, &r->domains));
 
 	int limits = 0;
 	if ((v = json_object_get(o, "max_value")) != NULL) {
-		SPOD_TRY(get_amount(c, "max_value", v, &r->max_value));
+		SPOD_TRY(pj_get_amount(c, "max_value", v, &r->max_value));
 		r->flags |= SPOD_POLICY_R_MAX_VALUE;
 		limits = 1;
 	}
@@ -520,16 +313,17 @@ static int get_rule(struct conv *c, json_t *o, struct spod_policy_rule *r)
 	}
 	if ((v = json_object_get(o, "allow_unknown")) != NULL) {
 		if (!json_is_boolean(v))
-			return fail(c, SPOD_E_BAD_FIELD, "\"allow_unknown\" must be true or false");
+			return pj_fail(c, SPOD_E_BAD_FIELD,
+			               "\"allow_unknown\" must be true or false");
 		if (json_is_true(v)) {
 			r->flags |= SPOD_POLICY_R_ALLOW_UNKNOWN;
 			limits = 1;
 		}
 	}
 	if (limits && r->effect == SPOD_POLICY_DENY)
-		return fail(c, SPOD_E_BAD_FIELD,
-		            "max_value, max_token_amount, window, rate and "
-		            "allow_unknown are for allow rules");
+		return pj_fail(c, SPOD_E_BAD_FIELD,
+		               "max_value, max_token_amount, window, rate and "
+		               "allow_unknown are for allow rules");
 	return SPOD_OK;
 }
 
@@ -542,17 +336,17 @@ static int convert(struct conv *c, json_t *root)
 	size_t i;
 
 	if (!json_is_object(root))
-		return fail(c, SPOD_E_BAD_FIELD, "a policy is a JSON object");
-	SPOD_TRY(known_keys(c, " at the top level", root, top_keys));
+		return pj_fail(c, SPOD_E_BAD_FIELD, "a policy is a JSON object");
+	SPOD_TRY(pj_known_keys(c, " at the top level", root, top_keys));
 	v = json_object_get(root, "version");
 	if (v == NULL)
-		return fail(c, SPOD_E_BAD_FIELD, "\"version\" is missing");
-	SPOD_TRY(get_uint(c, "version", v, SPOD_POLICY_VERSION, SPOD_POLICY_VERSION, &version));
+		return pj_fail(c, SPOD_E_BAD_FIELD, "\"version\" is missing");
+	SPOD_TRY(pj_get_uint(c, "version", v, SPOD_POLICY_VERSION, SPOD_POLICY_VERSION, &version));
 	rules = json_object_get(root, "rules");
 	if (rules == NULL || !json_is_array(rules) || json_array_size(rules) == 0)
-		return fail(c, SPOD_E_BAD_FIELD, "\"rules\" must be a non-empty array");
+		return pj_fail(c, SPOD_E_BAD_FIELD, "\"rules\" must be a non-empty array");
 	if (json_array_size(rules) > SPOD_POLICY_MAX_RULES)
-		return fail(c, SPOD_E_TOO_LARGE, "more than %u rules", SPOD_POLICY_MAX_RULES);
+		return pj_fail(c, SPOD_E_TOO_LARGE, "more than %u rules", SPOD_POLICY_MAX_RULES);
 	json_array_foreach(rules, i, v)
 	{
 		c->rule_no = i + 1;
@@ -561,8 +355,8 @@ static int convert(struct conv *c, json_t *root)
 		for (size_t j = 0; j < i; j++)
 			if (p->rules[j].id.len == p->rules[i].id.len &&
 			    memcmp(p->rules[j].id.ptr, p->rules[i].id.ptr, p->rules[i].id.len) == 0)
-				return fail(c, SPOD_E_BAD_FIELD, "\"id\" is the id of rule %zu too",
-				            j + 1);
+				return pj_fail(c, SPOD_E_BAD_FIELD,
+				               "\"id\" is the id of rule %zu too", j + 1);
 		p->n_rules = i + 1;
 	}
 	c->rule_no = 0;
@@ -585,25 +379,25 @@ int spod_policy_from_json(uint8_t *out, size_t cap, size_t *out_len, const char 
 	c.arena = malloc(ARENA_BYTES);
 	check = malloc(sizeof(*check));
 	if (c.p == NULL || c.arena == NULL || check == NULL) {
-		rc = fail(&c, SPOD_E_NOMEM, "out of memory");
+		rc = pj_fail(&c, SPOD_E_NOMEM, "out of memory");
 		goto out;
 	}
 	root = json_loadb(json != NULL ? json : "", json != NULL ? len : 0, JSON_REJECT_DUPLICATES,
 	                  &je);
 	if (root == NULL) {
-		rc = fail(&c, SPOD_E_BAD_FIELD, "not JSON: %s (line %d, column %d)", je.text,
-		          je.line, je.column);
+		rc = pj_fail(&c, SPOD_E_BAD_FIELD, "not JSON: %s (line %d, column %d)", je.text,
+		             je.line, je.column);
 		goto out;
 	}
 	SPOD_GUARD(rc, convert(&c, root));
 	rc = spod_policy_encode(c.p, out, out != NULL ? cap : 0, out_len);
 	if (rc < 0) {
-		rc = fail(&c, SPOD_E_TOO_LARGE, "the CBOR form does not fit in %zu bytes", cap);
+		rc = pj_fail(&c, SPOD_E_TOO_LARGE, "the CBOR form does not fit in %zu bytes", cap);
 		goto out;
 	}
 	rc = spod_policy_load(out, *out_len, check);
 	if (rc < 0) {
-		rc = fail(&c, rc, "the CBOR form is refused: %s", spod_err_name(rc));
+		rc = pj_fail(&c, rc, "the CBOR form is refused: %s", spod_err_name(rc));
 		goto out;
 	}
 out:
