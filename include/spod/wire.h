@@ -70,6 +70,8 @@ enum spod_op {
 	SPOD_OP_POLICY_GET = 0x51,      /* the key's policy as the enclave holds it */
 	SPOD_OP_POLICY_ADMINS = 0x52,   /* spod-host only: the policy-admin set, once per boot */
 	SPOD_OP_POLICY_SYNC = 0x53, /* spod-host only: the key re-sealed with its policy state */
+	SPOD_OP_EVIDENCE = 0x60,    /* enclave -> spod-host, unasked: signed evidence records */
+	SPOD_OP_AUDIT_HEAD = 0x61,  /* the enclave signs (or reports) the audit log's head */
 };
 
 /* Seal modes (docs/keys.md): where the enclave's seal key comes from. */
@@ -585,5 +587,6 @@ void spod_wire_list_finish(struct spod_list_enc *e, size_t *out_len, uint64_t ri
 
 /* policy.set, policy.get, policy.admins */
 #include "spod/wire_policy.h"
+#include "spod/wire_evidence.h"
 
 #endif

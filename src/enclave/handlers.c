@@ -257,6 +257,14 @@ static int do_hello(struct spod_enclave_state *st, const struct spod_frame *f, u
 	                               SPOD_HELLO_OP_ATTEST);
 }
 
+/* Opcodes the enclave sends and never answers (evidence) are refused as unknown requests. */
+static int do_not_a_request(struct spod_enclave_state *st, const struct spod_frame *f,
+                            uint8_t *out, size_t cap, size_t *len)
+{
+	(void)st, (void)f, (void)out, (void)cap, (void)len;
+	return SPOD_E_UNKNOWN_OP;
+}
+
 /* The handler of each opcode, by its slot in the opcode table (src/wire/ops.h). */
 static const handler_fn handlers[SPOD_OPS_COUNT] = {
     [SPOD_SLOT_INFO] = do_info,
@@ -279,6 +287,8 @@ static const handler_fn handlers[SPOD_OPS_COUNT] = {
     [SPOD_SLOT_POLICY_GET] = spod_enclave_do_policy,
     [SPOD_SLOT_POLICY_ADMINS] = spod_enclave_do_policy,
     [SPOD_SLOT_POLICY_SYNC] = spod_enclave_do_policy,
+    [SPOD_SLOT_EVIDENCE] = do_not_a_request,
+    [SPOD_SLOT_AUDIT_HEAD] = do_not_a_request,
 };
 
 size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,

@@ -199,6 +199,35 @@
 #define ADM_HASH      8 /* 32 bytes */
 #define ADM_KEYS_RESP 40
 
+/* evidence frame (enclave -> host): fixed part, then count records of 160 bytes */
+#define EV_PUB      0  /* 32 bytes */
+#define EV_FIRST    32 /* u64 */
+#define EV_COUNT    40 /* u32 */
+#define EV_RESERVED 44 /* 4 bytes */
+#define EV_SIG      48 /* 64 bytes */
+#define EV_FIXED    112
+
+/* audit.head request */
+#define AHQ_MODE      0
+#define AHQ_NONCE_LEN 1
+#define AHQ_RESERVED  2 /* 6 bytes */
+#define AHQ_SEQ       8
+#define AHQ_HASH      16 /* 32 bytes */
+#define AHQ_NONCE     48 /* 64 bytes, nonce_len used, the rest zero */
+#define AHQ_FIXED     112
+
+/* audit.head response */
+#define AHR_MODE      0
+#define AHR_NONCE_LEN 1
+#define AHR_RESERVED  2 /* 6 bytes */
+#define AHR_SEQ       8
+#define AHR_HASH      16 /* 32 bytes */
+#define AHR_NONCE     48 /* 64 bytes */
+#define AHR_PUB       112 /* 32 bytes */
+#define AHR_COUNTER   144
+#define AHR_SIG       152 /* 64 bytes */
+#define AHR_FIXED     216
+
 /* sign.batch response */
 #define BRESP_COUNT      0
 #define BRESP_RESERVED   4

@@ -46,11 +46,21 @@ static const struct spod_op_def ops[SPOD_OPS_COUNT] = {
                                  SPOD_OPS_HOST_ONLY, 0, 0, ADM_RESP_BODY_MAX},
     [SPOD_SLOT_POLICY_SYNC] = {SPOD_OP_POLICY_SYNC, SPOD_SLOT_POLICY_SYNC, "policy.sync",
                                SPOD_OPS_HOST_ONLY, 0, 0, KEY_RESP_V2_BODY_MAX},
+    /* Sent by the enclave only, never asked for: the row sizes spod-host's receive path. */
+    [SPOD_SLOT_EVIDENCE] = {SPOD_OP_EVIDENCE, SPOD_SLOT_EVIDENCE, "evidence", SPOD_OPS_HOST_ONLY,
+                            0, 0, EV_FIXED + SPOD_EVIDENCE_WIRE_MAX * SPOD_EVIDENCE_REC_WIRE_BYTES},
+    /* Signing a head is spod-host's (admission refuses mode SIGN from applications); the
+     * query is a read, like attest's statement about the enclave. */
+    [SPOD_SLOT_AUDIT_HEAD] = {SPOD_OP_AUDIT_HEAD, SPOD_SLOT_AUDIT_HEAD, "audit.head",
+                              SPOD_HELLO_OP_LIST, 0, 0, AHR_FIXED},
 };
 
 _Static_assert(LIST_RESP_BODY_MAX <= SPOD_BODY_MAX_BYTES, "a full key.list page fits a frame");
 _Static_assert(TXR_BODY_MAX <= SPOD_BODY_MAX_BYTES, "the largest sign.tx answer fits a frame");
 _Static_assert(KEY_RESP_V2_BODY_MAX <= SPOD_BODY_MAX_BYTES, "a policy.set answer fits a frame");
+_Static_assert(EV_FIXED + SPOD_EVIDENCE_WIRE_MAX * SPOD_EVIDENCE_REC_WIRE_BYTES <=
+                   SPOD_BODY_MAX_BYTES,
+               "a full evidence frame fits a frame");
 _Static_assert(POL_RESP_BODY_MAX <= SPOD_BODY_MAX_BYTES, "a policy.get answer fits a frame");
 _Static_assert(BATCH_RESP_BODY_MAX(SPOD_BATCH_MAX_ITEMS) <= SPOD_BODY_MAX_BYTES,
                "a full sign.batch answer fits a frame");

@@ -14,7 +14,7 @@ export PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig
 log "install into $PREFIX"
 run cmake --install "$SPOD_BIN" --prefix "$PREFIX"
 for f in bin/spod bin/spod-host bin/spod-enclave include/spod/client.h include/spod/attest.h \
-	include/spod/wire.h include/spod/wire_policy.h include/spod/err.h lib/libspod.a lib/libspod.so lib/pkgconfig/spod.pc; do
+	include/spod/wire.h include/spod/wire_policy.h include/spod/wire_evidence.h include/spod/err.h lib/libspod.a lib/libspod.so lib/pkgconfig/spod.pc; do
 	[[ -e $PREFIX/$f ]] || fail "not installed: $f"
 done
 SO=$(readlink -f "$PREFIX/lib/libspod.so")

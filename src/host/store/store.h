@@ -227,6 +227,53 @@ int spod_store_commit_batch(struct spod_store *s, const struct spod_store_sealed
                             size_t nkeys, const struct spod_audit_rec *recs, size_t n)
     __attribute__((warn_unused_result, nonnull(1)));
 /*
+ * ---- Signed evidence and signed heads (docs/evidence.md) ----
+ * Stored beside the audit log, in the same database: each enclave boot's evidence public key
+ * with the attestation document that binds it; each signed batch of evidence records (its
+ * root signature, and every record with its inclusion proof, computed here); each audit head
+ * the enclave signed. None of it is secret; all of it is append-only (triggers).
+ */
+struct spod_store_evidence {
+	const uint8_t *pub;     /* 32: the evidence public key */
+	uint64_t first;         /* counter of records[0] */
+	uint32_t count;         /* 1..SPOD_EVIDENCE_BATCH_MAX */
+	const uint8_t *sig;     /* 64: over spod_evidence_root_msg(pub, first, count, root) */
+	const uint8_t *records; /* count * SPOD_EVIDENCE_RECORD_BYTES, as the enclave sent them */
+	int64_t time_ms;        /* when spod-host received them */
+};
+/*
+ * As spod_store_commit_batch, and the evidence batches ev[0..nev) in the same transaction:
+ * for each, its root row and one row per record with the record's inclusion proof (RFC 9162).
+ * The signature is not checked here (spod audit verify does). A batch whose counters are
+ * already stored for its key is refused (SPOD_E_BAD_ARG) and nothing is written.
+ */
+int spod_store_commit_all(struct spod_store *s, const struct spod_store_sealed *keys, size_t nkeys,
+                          const struct spod_audit_rec *recs, size_t n,
+                          const struct spod_store_evidence *ev, size_t nev)
+    __attribute__((warn_unused_result, nonnull(1)));
+/*
+ * Records an evidence public key and the attestation document (COSE_Sign1 bytes, at most
+ * SPOD_DOC_MAX_BYTES) that binds it, the first time it is seen; a key already stored keeps its
+ * first document. SPOD_OK, SPOD_E_BAD_ARG, or a storage error.
+ */
+int spod_store_evidence_key_put(struct spod_store *s, const uint8_t pub[32], const uint8_t *doc,
+                                size_t doc_len, int64_t time_ms)
+    __attribute__((warn_unused_result, nonnull));
+/* An audit head the enclave signed (audit.head mode SIGN or QUERY answer). */
+struct spod_store_head {
+	uint8_t pub[32];
+	uint64_t seq;
+	uint8_t hash[32];
+	uint64_t counter;
+	uint8_t nonce[64];
+	uint8_t nonce_len;
+	uint8_t sig[64];
+	int64_t time_ms;
+};
+int spod_store_head_put(struct spod_store *s, const struct spod_store_head *h)
+    __attribute__((warn_unused_result, nonnull));
+
+/*
  * Settings the pod remembers between runs, by name (SPOD_SETTING_*), as opaque values of up
  * to SPOD_SETTING_MAX_BYTES. get: 1 with the value in value[0..*len), 0 when the setting was
  * never put, or SPOD_E_IO (a stored value longer than cap) / a database error. put: SPOD_OK,
