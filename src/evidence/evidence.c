@@ -149,6 +149,58 @@ int spod_evidence_proof(uint8_t proof[SPOD_EVIDENCE_PROOF_MAX * 32], size_t *len
 	return SPOD_OK;
 }
 
+size_t spod_evidence_tree_hashes(size_t n)
+{
+	size_t total = n;
+
+	while (n > 1) {
+		n = (n + 1) / 2;
+		total += n;
+	}
+	return total;
+}
+
+int spod_evidence_tree_build(uint8_t *tree, size_t n)
+{
+	uint8_t *level = tree;
+
+	if (n == 0 || n > SPOD_EVIDENCE_BATCH_MAX)
+		return SPOD_E_BAD_ARG;
+	while (n > 1) {
+		uint8_t *up = level + n * 32;
+
+		for (size_t j = 0; 2 * j < n; j++) {
+			if (2 * j + 1 < n)
+				node(up + j * 32, level + 2 * j * 32, level + (2 * j + 1) * 32);
+			else
+				memcpy(up + j * 32, level + 2 * j * 32, 32);
+		}
+		level = up;
+		n = (n + 1) / 2;
+	}
+	return SPOD_OK;
+}
+
+int spod_evidence_tree_proof(uint8_t proof[SPOD_EVIDENCE_PROOF_MAX * 32], size_t *len,
+                             const uint8_t *tree, size_t n, size_t m)
+{
+	const uint8_t *level = tree;
+
+	*len = 0;
+	if (n == 0 || n > SPOD_EVIDENCE_BATCH_MAX || m >= n)
+		return SPOD_E_BAD_ARG;
+	while (n > 1) {
+		size_t sib = m ^ 1u;
+
+		if (sib < n)
+			memcpy(proof + (*len)++ * 32, level + sib * 32, 32);
+		level += n * 32;
+		m >>= 1;
+		n = (n + 1) / 2;
+	}
+	return SPOD_OK;
+}
+
 int spod_evidence_proof_check(const uint8_t leaf[32], size_t m, size_t n, const uint8_t *proof,
                               size_t proof_len, const uint8_t root[32])
 {

@@ -94,6 +94,20 @@ int spod_evidence_proof(uint8_t proof[SPOD_EVIDENCE_PROOF_MAX * 32], size_t *len
     __attribute__((warn_unused_result, nonnull));
 
 /*
+ * Every proof of a batch at once, without the quadratic cost of spod_evidence_proof per leaf:
+ * the tree is kept level by level (a level's odd last node moves up unchanged, which gives
+ * RFC 9162's tree). spod_evidence_tree_hashes(n) is how many 32-byte hashes tree must hold;
+ * tree[0..n) holds the leaf hashes when spod_evidence_tree_build is called, and the root is
+ * the last hash after it. SPOD_OK or SPOD_E_BAD_ARG (n).
+ */
+size_t spod_evidence_tree_hashes(size_t n);
+int spod_evidence_tree_build(uint8_t *tree, size_t n) __attribute__((warn_unused_result, nonnull));
+/* Leaf m's proof from a built tree, as spod_evidence_proof gives it. */
+int spod_evidence_tree_proof(uint8_t proof[SPOD_EVIDENCE_PROOF_MAX * 32], size_t *len,
+                             const uint8_t *tree, size_t n, size_t m)
+    __attribute__((warn_unused_result, nonnull));
+
+/*
  * Checks an inclusion proof (RFC 9162 §2.1.3.2): leaf m of n with proof_len hashes gives root.
  * SPOD_OK, or SPOD_E_BAD_SIGNATURE when it does not (SPOD_E_BAD_ARG: m >= n, too long).
  */
