@@ -39,15 +39,15 @@ struct spod_evidence_view {
 
 /* audit.head request and answer. */
 struct spod_audit_head_view {
-	uint8_t mode;          /* request: enum spod_audit_head_mode; answer: as asked */
-	uint8_t nonce_len;     /* 0..SPOD_AUDIT_NONCE_MAX_BYTES */
-	const uint8_t *nonce;  /* nonce_len bytes (NULL when 0) */
-	uint64_t seq;          /* the head: its seq (0: none signed yet, answers to QUERY) */
-	const uint8_t *hash;   /* 32: the head's hash */
+	uint8_t mode;         /* request: enum spod_audit_head_mode; answer: as asked */
+	uint8_t nonce_len;    /* 0..SPOD_AUDIT_NONCE_MAX_BYTES */
+	const uint8_t *nonce; /* nonce_len bytes (NULL when 0) */
+	uint64_t seq;         /* the head: its seq (0: none signed yet, answers to QUERY) */
+	const uint8_t *hash;  /* 32: the head's hash */
 	/* answers only */
-	const uint8_t *pub;    /* 32: the evidence public key that signed */
-	uint64_t counter;      /* the last evidence record the enclave made when it signed */
-	const uint8_t *sig;    /* 64: Ed25519 over spod_evidence_head_msg */
+	const uint8_t *pub; /* 32: the evidence public key that signed */
+	uint64_t counter;   /* the last evidence record the enclave made when it signed */
+	const uint8_t *sig; /* 64: Ed25519 over spod_evidence_head_msg */
 };
 
 /*

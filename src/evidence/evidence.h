@@ -25,7 +25,7 @@
 
 #define SPOD_EVIDENCE_VERSION       1u
 #define SPOD_EVIDENCE_RECORD_BYTES  160u
-#define SPOD_EVIDENCE_RULE_ID_BYTES 64u  /* = SPOD_POLICY_ID_MAX_BYTES, NUL padded */
+#define SPOD_EVIDENCE_RULE_ID_BYTES 64u   /* = SPOD_POLICY_ID_MAX_BYTES, NUL padded */
 #define SPOD_EVIDENCE_BATCH_MAX     1024u /* most records under one signed root */
 #define SPOD_EVIDENCE_PROOF_MAX     10u   /* log2(SPOD_EVIDENCE_BATCH_MAX) hashes */
 #define SPOD_EVIDENCE_PUB_BYTES     32u
@@ -33,16 +33,16 @@
 #define SPOD_EVIDENCE_NONCE_MAX     64u
 
 /* Record byte offsets (little-endian integers). */
-#define EVREC_VERSION  0   /* u8: SPOD_EVIDENCE_VERSION */
-#define EVREC_OPCODE   1   /* u8: sign (0x20), sign.batch (0x21, one record per item), sign.tx */
-#define EVREC_MODE     2   /* u8: the sign mode; for sign.tx the chain */
-#define EVREC_FORM     3   /* u8: the sign.tx form (0 transaction); 0 otherwise */
-#define EVREC_STATUS   4   /* i32: SPOD_OK or the SPOD_E_* the answer carried */
-#define EVREC_COUNTER  8   /* u64: 1, 2, 3, ... per enclave boot (per evidence key) */
-#define EVREC_KEY_ID   16  /* 16: the key named by the request */
-#define EVREC_DIGEST   32  /* 32: the request digest (spod_evidence_sign_digest, audit's) */
-#define EVREC_POLICY   64  /* 32: SHA-256 of the key's policy CBOR; zero: no policy */
-#define EVREC_RULE_ID  96  /* 64: the deciding rule's id, NUL padded; empty: no policy */
+#define EVREC_VERSION 0  /* u8: SPOD_EVIDENCE_VERSION */
+#define EVREC_OPCODE  1  /* u8: sign (0x20), sign.batch (0x21, one record per item), sign.tx */
+#define EVREC_MODE    2  /* u8: the sign mode; for sign.tx the chain */
+#define EVREC_FORM    3  /* u8: the sign.tx form (0 transaction); 0 otherwise */
+#define EVREC_STATUS  4  /* i32: SPOD_OK or the SPOD_E_* the answer carried */
+#define EVREC_COUNTER 8  /* u64: 1, 2, 3, ... per enclave boot (per evidence key) */
+#define EVREC_KEY_ID  16 /* 16: the key named by the request */
+#define EVREC_DIGEST  32 /* 32: the request digest (spod_evidence_sign_digest, audit's) */
+#define EVREC_POLICY  64 /* 32: SHA-256 of the key's policy CBOR; zero: no policy */
+#define EVREC_RULE_ID 96 /* 64: the deciding rule's id, NUL padded; empty: no policy */
 
 /* A record's fields, for writing and reading. */
 struct spod_evidence_rec {
@@ -135,6 +135,7 @@ void spod_evidence_root_msg(uint8_t out[SPOD_EVIDENCE_ROOT_MSG_BYTES],
 int spod_evidence_head_msg(uint8_t out[SPOD_EVIDENCE_HEAD_MSG_MAX], size_t *len,
                            const uint8_t pub[SPOD_EVIDENCE_PUB_BYTES], uint64_t seq,
                            const uint8_t hash[32], uint64_t counter, const uint8_t *nonce,
-                           size_t nonce_len) __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
+                           size_t nonce_len)
+    __attribute__((warn_unused_result, nonnull(1, 2, 3, 5)));
 
 #endif

@@ -221,8 +221,8 @@
 #define AHR_NONCE_LEN 1
 #define AHR_RESERVED  2 /* 6 bytes */
 #define AHR_SEQ       8
-#define AHR_HASH      16 /* 32 bytes */
-#define AHR_NONCE     48 /* 64 bytes */
+#define AHR_HASH      16  /* 32 bytes */
+#define AHR_NONCE     48  /* 64 bytes */
 #define AHR_PUB       112 /* 32 bytes */
 #define AHR_COUNTER   144
 #define AHR_SIG       152 /* 64 bytes */

@@ -47,8 +47,8 @@ static const struct spod_op_def ops[SPOD_OPS_COUNT] = {
     [SPOD_SLOT_POLICY_SYNC] = {SPOD_OP_POLICY_SYNC, SPOD_SLOT_POLICY_SYNC, "policy.sync",
                                SPOD_OPS_HOST_ONLY, 0, 0, KEY_RESP_V2_BODY_MAX},
     /* Sent by the enclave only, never asked for: the row sizes spod-host's receive path. */
-    [SPOD_SLOT_EVIDENCE] = {SPOD_OP_EVIDENCE, SPOD_SLOT_EVIDENCE, "evidence", SPOD_OPS_HOST_ONLY,
-                            0, 0, EV_FIXED + SPOD_EVIDENCE_WIRE_MAX * SPOD_EVIDENCE_REC_WIRE_BYTES},
+    [SPOD_SLOT_EVIDENCE] = {SPOD_OP_EVIDENCE, SPOD_SLOT_EVIDENCE, "evidence", SPOD_OPS_HOST_ONLY, 0,
+                            0, EV_FIXED + SPOD_EVIDENCE_WIRE_MAX *SPOD_EVIDENCE_REC_WIRE_BYTES},
     /* Signing a head is spod-host's (admission refuses mode SIGN from applications); the
      * query is a read, like attest's statement about the enclave. */
     [SPOD_SLOT_AUDIT_HEAD] = {SPOD_OP_AUDIT_HEAD, SPOD_SLOT_AUDIT_HEAD, "audit.head",
