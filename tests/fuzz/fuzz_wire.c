@@ -308,6 +308,65 @@ static void check_decoded(const struct spod_frame *f, int rc, int opcode_ok)
 	CHECK(f->hdr.status == 0 && spod_wire_check_hdr(&f->hdr, 1) == SPOD_OK);
 }
 
+/* The evidence frame spod-host reads from an enclave: views in the body, the record count
+ * matches the length, and it re-encodes to the same bytes. */
+static void fuzz_evidence(const struct spod_frame *f)
+{
+	struct spod_evidence_view v, w;
+	struct spod_frame g;
+	size_t n;
+
+	if (spod_wire_evidence(&v, f) != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	CHECK(f->hdr.opcode == SPOD_OP_EVIDENCE && f->hdr.request_id == 0);
+	CHECK(v.count >= 1 && v.count <= SPOD_EVIDENCE_WIRE_MAX && v.first >= 1);
+	touch(f, 0, v.pub, 32);
+	touch(f, 0, v.sig, 64);
+	touch(f, EV_FIXED, v.records, (size_t)v.count * SPOD_EVIDENCE_REC_WIRE_BYTES);
+	CHECK(spod_wire_put_evidence(enc_buf, sizeof(enc_buf), &n, v.pub, v.first, v.count, v.sig,
+	                             v.records) == SPOD_OK);
+	CHECK(spod_wire_evidence(&w, reframe(&g, n)) == SPOD_OK);
+	CHECK(n == f->frame_len && memcmp(enc_buf, f->body - SPOD_HDR_BYTES, n) == 0);
+}
+
+/* audit.head, request and answer: nonce inside the body, re-encoding gives the same body. */
+static void fuzz_audit_head(const struct spod_frame *f)
+{
+	struct spod_audit_head_view v, w;
+	struct spod_frame g;
+	size_t n;
+	int rc;
+
+	if (spod_wire_audit_head_req(&v, f) != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+	} else {
+		CHECK(v.nonce_len <= SPOD_AUDIT_NONCE_MAX_BYTES &&
+		      (v.nonce == NULL) == (v.nonce_len == 0));
+		if (v.nonce != NULL)
+			touch(f, AHQ_NONCE, v.nonce, v.nonce_len);
+		touch(f, 0, v.hash, 32);
+		CHECK(spod_wire_enc_audit_head(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id,
+		                               v.mode, v.seq, v.hash, v.nonce,
+		                               v.nonce_len) == SPOD_OK);
+		CHECK(spod_wire_audit_head_req(&w, reframe(&g, n)) == SPOD_OK);
+		CHECK(g.body_len == f->body_len && memcmp(g.body, f->body, f->body_len) == 0);
+	}
+	rc = spod_wire_audit_head_resp(&v, f);
+	check_decoded(f, rc, f->hdr.opcode == SPOD_OP_AUDIT_HEAD);
+	if (rc != SPOD_OK) {
+		CHECK(is_zero(&v, sizeof(v)));
+		return;
+	}
+	touch(f, 0, v.pub, 32);
+	touch(f, 0, v.sig, 64);
+	CHECK(spod_wire_put_audit_head(enc_buf, sizeof(enc_buf), &n, f->hdr.request_id, &v) ==
+	      SPOD_OK);
+	CHECK(spod_wire_audit_head_resp(&w, reframe(&g, n)) == SPOD_OK);
+	CHECK(n == f->frame_len && memcmp(enc_buf, f->body - SPOD_HDR_BYTES, n) == 0);
+}
+
 static void fuzz_doc_resp(const struct spod_frame *f)
 {
 	struct spod_doc_view v;
@@ -660,6 +719,8 @@ static void fuzz_frame(const struct spod_frame *f)
 	fuzz_sign_tx(f);
 	fuzz_policy_set(f);
 	fuzz_policy_admins(f);
+	fuzz_evidence(f);
+	fuzz_audit_head(f);
 
 	fuzz_sig_resp(f);
 	fuzz_doc_resp(f);

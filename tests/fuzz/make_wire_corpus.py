@@ -24,6 +24,8 @@ OP_INFO, OP_ECHO, OP_HELLO = 0x01, 0x02, 0x03
 OP_KEY_GENERATE, OP_KEY_PUBLIC, OP_KEY_LIST, OP_KEY_DELETE = 0x10, 0x11, 0x12, 0x13
 OP_SIGN, OP_SIGN_BATCH, OP_SIGN_TX = 0x20, 0x21, 0x22
 OP_POLICY_SET, OP_POLICY_GET, OP_POLICY_ADMINS, OP_POLICY_SYNC = 0x50, 0x51, 0x52, 0x53
+OP_EVIDENCE, OP_AUDIT_HEAD = 0x60, 0x61
+AUDIT_HEAD_SIGN, AUDIT_HEAD_QUERY = 1, 2
 ALG_ED25519, ALG_SECP256K1, ALG_P256 = 1, 2, 3
 MODE_RAW, MODE_DIGEST, MODE_SHA256, MODE_KECCAK256 = 0, 1, 2, 3
 RECID_NONE = 0xFF
@@ -161,6 +163,29 @@ def sign_tx_resp(rid, chain, kind, flags, chain_id, transfers, signed):
     return response(OP_SIGN_TX, rid, body + signed)
 
 
+def evidence_frame(first, records, sig=bytes(range(64))):
+    # pub 0, first 32, count 40, reserved 44, sig 48, records from 112 (160 bytes each)
+    body = bytes([0xE1] * 32) + struct.pack("<QII", first, len(records), 0) + sig
+    return response(OP_EVIDENCE, 0, body + b"".join(records))
+
+
+def evidence_record(counter, key_id, status=0, rule=b""):
+    # version, opcode, mode, form, status, counter, key id, digest, policy hash, rule id
+    return (struct.pack("<BBBBiQ", 1, OP_SIGN, MODE_DIGEST, 0, status, counter) + key_id +
+            bytes([0xD1] * 32) + bytes(32) + rule.ljust(64, b"\0"))
+
+
+def audit_head(rid, mode, seq, nonce=b"", answer=False):
+    # mode 0, nonce length 1, reserved 2..8, seq 8, hash 16, nonce 48 (64 bytes)
+    body = (struct.pack("<BB6xQ", mode, len(nonce), seq) + bytes([0xAB] * 32) +
+            nonce.ljust(64, b"\0"))
+    if not answer:
+        return frame(OP_AUDIT_HEAD, rid, body)
+    # pub 112, counter 144, sig 152
+    return response(OP_AUDIT_HEAD, rid, body + bytes([0xE1] * 32) + struct.pack("<Q", 9) +
+                    bytes(64))
+
+
 def seeds():
     digest = bytes([0x11]) * 32
     sig = bytes(range(0x40, 0x80))
@@ -235,6 +260,18 @@ def seeds():
     yield "stream_mixed", (frame(OP_INFO, 20) + sign_req(21, KID_A, MODE_DIGEST, digest) +
                            batch_req(22, batch3) + sig_resp(21, ALG_P256, RECID_NONE, sig) +
                            frame(OP_KEY_LIST, 23, struct.pack("<II", 5, 1024)))
+
+    yield "evidence_one", evidence_frame(1, [evidence_record(1, KID_A)])
+    yield "evidence_three", evidence_frame(7, [evidence_record(7, KID_A),
+                                               evidence_record(8, KID_K1, -39, b"no-raw"),
+                                               evidence_record(9, KID_B)])
+    yield "bad_evidence_count", evidence_frame(1, [evidence_record(1, KID_A)])[:-160]
+    yield "audit_head_sign", audit_head(60, AUDIT_HEAD_SIGN, 12, b"0123456789abcdef")
+    yield "audit_head_query", audit_head(61, AUDIT_HEAD_QUERY, 0, b"nonce")
+    yield "resp_audit_head", audit_head(61, AUDIT_HEAD_QUERY, 12, b"nonce", answer=True)
+    bad = bytearray(audit_head(62, AUDIT_HEAD_SIGN, 3, b"ab"))
+    bad[HDR_BYTES + 48 + 5] = 1  # a nonce byte past its length
+    yield "bad_audit_head_nonce_pad", bytes(bad)
 
     yield "bad_magic", b"SPOX" + header(OP_INFO, 30, 0)[4:]
     yield "bad_too_large", header(OP_ECHO, 31, BODY_MAX + 1) + b"x"
