@@ -109,7 +109,8 @@ struct bench_machine {
 #define BENCH_ROW_PIPE   0x10u
 #define BENCH_ROW_HTTP   0x20u
 #define BENCH_ROW_TX     0x40u
-#define BENCH_ROW_ALL    0x7fu
+#define BENCH_ROW_EV     0x80u
+#define BENCH_ROW_ALL    0xffu
 
 /* sign.tx rows: Ethereum without / with a policy, Solana without / with (tx_row.c) */
 #define BENCH_TX_ROWS 4
@@ -117,6 +118,14 @@ struct bench_tx_result {
 	const char *name;
 	int have;
 	struct bench_stats lat;
+};
+
+/* evidence rows: batches of 1, 16 and 256 records (evidence_row.c) */
+#define BENCH_EV_ROWS 3
+struct bench_ev_result {
+	size_t batch;
+	int have;
+	struct bench_stats lat; /* per signature: one batch's time / its size */
 };
 
 struct bench_config {
@@ -146,6 +155,7 @@ struct bench_run {
 	struct bench_stats echo;
 	struct bench_alg_result alg[BENCH_ALGS];
 	struct bench_tx_result tx[BENCH_TX_ROWS];
+	struct bench_ev_result ev[BENCH_EV_ROWS];
 	int errors;
 };
 
@@ -198,6 +208,12 @@ void bench_tx_rows(struct bench_run *r, struct bench_samples *s);
 void bench_tx_table(FILE *f, const struct bench_run *r);
 void bench_tx_json(FILE *f, const struct bench_run *r,
                    void (*stats)(FILE *, int, const struct bench_stats *));
+
+/* ---- evidence_row.c: what signed evidence costs per signature, in-process ---- */
+void bench_evidence_rows(struct bench_run *r, struct bench_samples *s);
+void bench_evidence_table(FILE *f, const struct bench_run *r);
+void bench_evidence_json(FILE *f, const struct bench_run *r,
+                         void (*stats)(FILE *, int, const struct bench_stats *));
 
 /* ---- report.c ---- */
 void bench_machine_probe(struct bench_machine *m);

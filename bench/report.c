@@ -301,6 +301,8 @@ void bench_print_table(FILE *f, const struct bench_run *r)
 		http_table(f, r);
 	if ((r->cfg.rows & BENCH_ROW_TX) && r->cfg.uri != NULL)
 		bench_tx_table(f, r);
+	if (r->cfg.rows & BENCH_ROW_EV)
+		bench_evidence_table(f, r);
 	if (!r->have_hops)
 		fputs("\nfloor = in-process p50 + 2 x raw RTT p50 (raw rows not run)", f);
 	else if (r->cfg.pinned)
@@ -475,6 +477,7 @@ static void json_run(FILE *f, const struct bench_run *r)
 		json_alg(f, r, &r->alg[i], i == BENCH_ALGS - 1);
 	fputs("  ]", f);
 	bench_tx_json(f, r, json_stats);
+	bench_evidence_json(f, r, json_stats);
 	fprintf(f, ",\n  \"errors\": %d\n}\n", r->errors);
 }
 

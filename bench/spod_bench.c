@@ -48,7 +48,8 @@ static void usage(FILE *out)
 	    "  --quick              N = %u, for smoke tests\n"
 	    "  --warmup N           unmeasured requests before each row (default %u)\n"
 	    "  --depth N            requests in flight when pipelined (default %u)\n"
-	    "  --rows LIST          comma-separated subset of raw,inproc,echo,sync,pipe,http,tx\n"
+	    "  --rows LIST          comma-separated subset of raw,inproc,echo,sync,pipe,http,tx,\n"
+	    "                       evidence\n"
 	    "                       (default: all; http needs --http)\n"
 	    "  --out DIR            results directory (default bench/results)\n"
 	    "  --commit TEXT        git commit to record\n"
@@ -85,7 +86,7 @@ static int parse_rows(unsigned *rows, const char *list)
 	} names[] = {
 	    {"raw", BENCH_ROW_RAW},   {"inproc", BENCH_ROW_INPROC}, {"echo", BENCH_ROW_ECHO},
 	    {"sync", BENCH_ROW_SYNC}, {"pipe", BENCH_ROW_PIPE},     {"http", BENCH_ROW_HTTP},
-	    {"tx", BENCH_ROW_TX},
+	    {"tx", BENCH_ROW_TX},     {"evidence", BENCH_ROW_EV},
 	};
 
 	*rows = 0;
@@ -434,6 +435,8 @@ int main(int argc, char **argv)
 	}
 	if ((r.cfg.rows & BENCH_ROW_TX) && r.cfg.uri != NULL)
 		bench_tx_rows(&r, &s);
+	if (r.cfg.rows & BENCH_ROW_EV)
+		bench_evidence_rows(&r, &s);
 	if (r.cfg.rows & BENCH_ROW_HTTP) {
 		if (r.cfg.http_url != NULL)
 			http_rows(&r, &s);
