@@ -170,7 +170,7 @@ static int evidence_failed(const struct cli *cli, const struct audit_ev_report *
  * --live: the enclave's last signed head and counter, for a fresh nonce, through spod-host;
  * checked as the stored heads are. 0, or the exit code after saying why.
  */
-static int live_head(struct cli *cli, struct spod_store *s, struct spod_store_head *h)
+static int live_head(struct cli *cli, struct spod_store_head *h)
 {
 	struct spod_audit_head_info info;
 	int rc;
@@ -186,7 +186,6 @@ static int live_head(struct cli *cli, struct spod_store *s, struct spod_store_he
 	rc = spod_client_audit_head(cli->client, &info, h->nonce, h->nonce_len);
 	if (rc < 0)
 		return cli_fail(cli, rc, "audit head");
-	(void)s;
 	h->seq = info.seq;
 	memcpy(h->hash, info.hash, 32);
 	memcpy(h->pub, info.pub, 32);
@@ -213,7 +212,7 @@ static int verify_db(struct cli *cli, struct spod_store *s)
 	if (cli->opt[OPT_ROOT] != NULL &&
 	    (rc = cli_load_root(cli, &pol.root, rootbuf, sizeof rootbuf - 1)) != 0)
 		return rc;
-	if (live_on && (rc = live_head(cli, s, &live)) != 0)
+	if (live_on && (rc = live_head(cli, &live)) != 0)
 		return rc;
 	rc = audit_ev_verify(s, cli->opt[OPT_ROOT] != NULL ? &pol : NULL, live_on ? live.pub : NULL,
 	                     &ev);

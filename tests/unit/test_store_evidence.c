@@ -15,13 +15,19 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
+
 #include "cli/audit_evidence.h"
+#include "cli/cli.h"
 #include "crypto/hash.h"
 #include "crypto/sign.h"
 #include "evidence/evidence.h"
 #include "spod/err.h"
 #include "host/store/store.h"
 #include "host/store/store_int.h"
+
+/* tests/CMakeLists.txt renames src/cli/main.c's main for this target; this file keeps its own. */
+#undef main
 
 struct fixture {
 	char dir[64];
@@ -299,6 +305,38 @@ static void test_migrate_from_5(void **state)
 	assert_int_equal(commit_signs(fx, 0, 2, 1), SPOD_OK);
 }
 
+/*
+ * Runs `spod --db PATH audit verify [--json]` (cmd_audit, as the binary does) and returns its
+ * exit code with what it printed in out.
+ */
+static int run_verify(struct fixture *fx, int json, char *out, size_t cap)
+{
+	struct cli cli;
+	char path[128];
+	int saved, fd, rc;
+	ssize_t n;
+
+	memset(&cli, 0, sizeof cli);
+	cli.pos[0] = "verify";
+	cli.npos = 1;
+	cli.opt[OPT_DB] = fx->path;
+	cli.json = json;
+	snprintf(path, sizeof path, "%s/out.txt", fx->dir);
+	fflush(stdout);
+	saved = dup(1);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 1);
+	rc = cmd_audit(&cli);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	n = pread(fd, out, cap - 1, 0);
+	close(fd);
+	out[n > 0 ? n : 0] = '\0';
+	return rc;
+}
+
 /* (a) all good: intact, with the counts. */
 static void test_verify_good(void **state)
 {
@@ -317,6 +355,15 @@ static void test_verify_good(void **state)
 	assert_int_equal(r.unmatched_audit, 0);
 	assert_int_equal(r.max_counter, 8);
 	assert_false(r.verified_against_root);
+	char out[4096];
+	assert_int_equal(run_verify(fx, 0, out, sizeof out), 0);
+	assert_non_null(strstr(out, "evidence: 8 records in 2 signed batches from 1 enclave boot "
+	                            "verified (evidence keys not checked against a root)"));
+	assert_non_null(strstr(out, "signed heads: 1, newest at seq 8 verified"));
+	assert_int_equal(run_verify(fx, 1, out, sizeof out), 0);
+	assert_non_null(strstr(out, "\"evidence\":{\"records\":8,\"roots\":2,\"keys\":1,"
+	                            "\"unmatched_audit\":0,\"gaps\":0,\"heads\":1,"
+	                            "\"verified_against_root\":false}"));
 	/* an audit sign row without evidence is counted, not a failure */
 	struct spod_audit_rec extra = {.time_ms = 9, .kind = "sign"};
 	uint8_t kid[16], dig[32];
@@ -382,6 +429,12 @@ static void test_verify_truncated(void **state)
 	assert_int_equal(audit_ev_verify(fx->s, NULL, NULL, &r), SPOD_E_BAD_SIGNATURE);
 	assert_non_null(strstr(r.why, "truncated: the enclave signed head seq 12 but the log ends "
 	                              "at 8"));
+	char out[4096];
+	assert_int_equal(run_verify(fx, 1, out, sizeof out), 6);
+	assert_non_null(strstr(out, "{\"intact\":false,"));
+	assert_non_null(strstr(out, "truncated: the enclave signed head seq 12"));
+	assert_int_equal(run_verify(fx, 0, out, sizeof out), 6);
+	assert_non_null(strstr(out, "evidence check FAILED: truncated"));
 }
 
 /* (e) a signed head whose record differs: rewritten. */
