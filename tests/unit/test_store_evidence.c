@@ -21,7 +21,9 @@
 #include "cli/cli.h"
 #include "crypto/hash.h"
 #include "crypto/sign.h"
+#include "common/bytes.h"
 #include "evidence/evidence.h"
+#include "nsm/nsm.h"
 #include "spod/err.h"
 #include "host/store/store.h"
 #include "host/store/store_int.h"
@@ -471,6 +473,80 @@ static void test_verify_missing_and_gaps(void **state)
 	assert_non_null(strstr(r.why, "4 of its 5 records"));
 }
 
+/*
+ * A simulated-NSM document whose user_data (version 2) carries evidence key pub as record 4,
+ * made in fx->dir (where the simulator keeps its development root).
+ */
+static size_t sim_doc(struct fixture *fx, uint8_t *doc, size_t cap, const uint8_t pub[32])
+{
+	uint8_t ud[8 + 3 + 32];
+	struct spod_nsm *n = NULL;
+	char img[128];
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(img, sizeof img, "%s/image.bin", fx->dir);
+	f = fopen(img, "w");
+	assert_non_null(f);
+	fputs("image", f);
+	fclose(f);
+	memcpy(ud, SPOD_ATTEST_UD2_MAGIC, 8);
+	ud[8] = 4;
+	spod_put_le16(ud + 9, 32);
+	memcpy(ud + 11, pub, 32);
+	assert_int_equal(spod_nsm_open_sim(&n, fx->dir, img), SPOD_OK);
+	assert_int_equal(spod_nsm_attest(n, doc, cap, &len, (struct spod_bytes){ud, sizeof ud},
+	                                 (struct spod_bytes){NULL, 0},
+	                                 (struct spod_bytes){NULL, 0}),
+	                 SPOD_OK);
+	spod_nsm_close(n);
+	return len;
+}
+
+/* --root: each key's document must verify against the root and bind the key. */
+static void test_verify_root(void **state)
+{
+	struct fixture *fx = *state;
+	static uint8_t doc[SPOD_ATTEST_DOC_MAX_BYTES];
+	static char pem[8192];
+	struct spod_attest_policy pol = {0};
+	struct audit_ev_report r;
+	uint8_t other[32] = {9};
+	size_t len = sim_doc(fx, doc, sizeof doc, fx->pub);
+
+	assert_int_equal(spod_nsm_sim_root_pem(pem, sizeof pem, fx->dir), SPOD_OK);
+	pol.root = (struct spod_bytes){(const uint8_t *)pem, strlen(pem)};
+	assert_int_equal(spod_store_evidence_key_put(fx->s, fx->pub, doc, len, 10), SPOD_OK);
+	assert_int_equal(commit_signs(fx, 0, 3, 1), SPOD_OK);
+	assert_int_equal(audit_ev_verify(fx->s, &pol, NULL, &r), SPOD_OK);
+	assert_true(r.verified_against_root);
+	/* a second key whose document binds another key */
+	len = sim_doc(fx, doc, sizeof doc, other);
+	other[0] = 10;
+	assert_int_equal(spod_store_evidence_key_put(fx->s, other, doc, len, 11), SPOD_OK);
+	assert_int_equal(audit_ev_verify(fx->s, &pol, NULL, &r), SPOD_E_BAD_SIGNATURE);
+	assert_non_null(strstr(r.why, "does not bind it"));
+}
+
+/* --root: a batch whose key has no document fails. */
+static void test_verify_root_no_doc(void **state)
+{
+	struct fixture *fx = *state;
+	static char pem[8192];
+	static uint8_t doc[SPOD_ATTEST_DOC_MAX_BYTES];
+	struct spod_attest_policy pol = {0};
+	struct audit_ev_report r;
+	uint8_t other[32] = {7};
+
+	(void)sim_doc(fx, doc, sizeof doc, other);
+	assert_int_equal(spod_nsm_sim_root_pem(pem, sizeof pem, fx->dir), SPOD_OK);
+	pol.root = (struct spod_bytes){(const uint8_t *)pem, strlen(pem)};
+	assert_int_equal(commit_signs(fx, 0, 3, 1), SPOD_OK);
+	assert_int_equal(audit_ev_verify(fx->s, &pol, NULL, &r), SPOD_E_BAD_SIGNATURE);
+	assert_non_null(strstr(r.why, "has no attestation document"));
+	assert_int_equal(audit_ev_verify(fx->s, NULL, NULL, &r), SPOD_OK);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -487,6 +563,8 @@ int main(void)
 	    T(test_verify_truncated),
 	    T(test_verify_rewritten),
 	    T(test_verify_missing_and_gaps),
+	    T(test_verify_root),
+	    T(test_verify_root_no_doc),
 	};
 
 	if (spod_crypto_init(0) != SPOD_OK)
