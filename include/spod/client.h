@@ -293,6 +293,24 @@ int spod_client_custodian_share(struct spod_client *c, struct spod_seal_info *ou
 int spod_client_import(struct spod_client *c, struct spod_key_info *out, const uint8_t *envelope,
                        size_t len) __attribute__((warn_unused_result, nonnull));
 
+/*
+ * audit.head mode QUERY (docs/evidence.md): the last audit head (seq, hash) the enclave signed
+ * and its evidence counter, signed with its evidence key (pub) over spod_evidence_head_msg for
+ * nonce (0..SPOD_AUDIT_NONCE_MAX_BYTES, echoed). seq 0: none signed yet this boot. The
+ * signature is not checked here. Returns SPOD_OK, SPOD_E_PROTOCOL (the answer is for another
+ * nonce or mode), SPOD_E_BAD_ARG, or a transport / pod error.
+ */
+struct spod_audit_head_info {
+	uint64_t seq;
+	uint8_t hash[32];
+	uint8_t pub[32];
+	uint64_t counter;
+	uint8_t sig[64];
+};
+int spod_client_audit_head(struct spod_client *c, struct spod_audit_head_info *out,
+                           const uint8_t *nonce, size_t nonce_len)
+    __attribute__((warn_unused_result, nonnull(1, 2)));
+
 /* Round trip with an echoed body (measures transport cost). */
 int spod_client_echo(struct spod_client *c, const uint8_t *data, size_t len)
     __attribute__((warn_unused_result, nonnull(1)));

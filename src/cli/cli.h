@@ -58,6 +58,7 @@ enum cli_opt {
 	OPT_EIP191,   /* a flag: no value */
 	OPT_TEXT,
 	OPT_ADDRESS,
+	OPT_LIVE, /* a flag: no value */
 	OPT_HELP,
 	OPT_VERSION,
 	OPT__COUNT
@@ -149,6 +150,13 @@ int cli_custodian_status(struct cli *cli);
  * message and returns the exit code; cli_print_time prints milliseconds since the epoch as
  * UTC ISO 8601 ("-" for 0) on stdout.
  */
+/*
+ * --root aws (the embedded AWS root: root set to NULL, 0), dev (the data directory's simulated
+ * NSM root) or FILE, into buf[0..cap) (cmd_attest.c). 0, or the exit code after saying why.
+ */
+struct spod_bytes;
+int cli_load_root(const struct cli *cli, struct spod_bytes *root, uint8_t *buf, size_t cap);
+
 struct spod_store;
 int cli_open_db(const struct cli *cli, struct spod_store **s);
 int cli_store_fail(struct spod_store *s, int rc, const char *action);

@@ -39,7 +39,7 @@ static int slurp(const char *path, uint8_t *buf, size_t cap, size_t *len)
 }
 
 /* --root aws (default: the embedded AWS root), dev (this data directory's sim root), FILE. */
-static int load_root(const struct cli *cli, struct spod_bytes *root, uint8_t *buf, size_t cap)
+int cli_load_root(const struct cli *cli, struct spod_bytes *root, uint8_t *buf, size_t cap)
 {
 	const char *r = cli->opt[OPT_ROOT];
 	char dir[256];
@@ -231,7 +231,7 @@ static int attest_verify(struct cli *cli)
 		return cli_usage_error("'attest verify' needs one document file");
 	if ((rc = slurp(cli->pos[1], doc, sizeof(doc), &doc_len)) != 0)
 		return rc;
-	if ((rc = load_root(cli, &pol.root, rootbuf, sizeof(rootbuf) - 1)) != 0)
+	if ((rc = cli_load_root(cli, &pol.root, rootbuf, sizeof(rootbuf) - 1)) != 0)
 		return rc;
 	for (int i = 0; i < cli->npcr; i++) {
 		const char *eq = strchr(cli->pcr_args[i], '=');
@@ -373,7 +373,7 @@ int cli_attest_pod(struct cli *cli, struct spod_attest_result *res, uint8_t *doc
 		    "you trust (make run prints it; docs/keys.md)");
 	if (spod_hex_decode(pcr0, sizeof(pcr0), &n, cli->opt[OPT_EXPECT_PCR0]) < 0 || n == 0)
 		return cli_usage_error("--expect-pcr0 must be hex (48 bytes)");
-	if ((rc = load_root(cli, &pol.root, rootbuf, sizeof(rootbuf) - 1)) != 0)
+	if ((rc = cli_load_root(cli, &pol.root, rootbuf, sizeof(rootbuf) - 1)) != 0)
 		return rc;
 	expect = (struct spod_attest_pcr_expect){0, pcr0, n};
 	pol.pcrs = &expect;

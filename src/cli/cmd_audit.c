@@ -8,8 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/random.h>
+
+#include "cli/audit_evidence.h"
 #include "cli/cli.h"
 #include "host/store/store.h"
+#include "spod/client.h"
 
 #define OPT(o) (1ull << (o))
 
@@ -133,16 +137,91 @@ static void segment_json(const struct spod_audit_segment *seg, uint64_t count)
 	printf("\"");
 }
 
-static int verify_db(const struct cli *cli, struct spod_store *s)
+/* The "evidence" JSON object (without a leading comma). */
+static void evidence_json(const struct audit_ev_report *r)
 {
+	printf("\"evidence\":{\"records\":%" PRIu64 ",\"roots\":%" PRIu64 ",\"keys\":%" PRIu64
+	       ",\"unmatched_audit\":%" PRIu64 ",\"gaps\":%" PRIu64 ",\"heads\":%" PRIu64
+	       ",\"verified_against_root\":%s}",
+	       r->records, r->roots, r->keys, r->unmatched_audit, r->gaps, r->heads,
+	       r->verified_against_root ? "true" : "false");
+}
+
+/* An evidence or signed-head failure: the reason, then exit 6. */
+static int evidence_failed(const struct cli *cli, const struct audit_ev_report *r, uint64_t count)
+{
+	if (cli->json) {
+		printf("{\"intact\":false,\"first_bad_seq\":0,\"intact_records\":%" PRIu64
+		       ",\"reason\":",
+		       count);
+		cli_json_str(stdout, r->why, strlen(r->why));
+		printf(",");
+		evidence_json(r);
+		printf("}\n");
+	} else {
+		printf("audit log chain intact (%" PRIu64
+		       " records), but evidence check FAILED: %s\n",
+		       count, r->why);
+	}
+	return spod_err_exit_code(SPOD_E_BAD_SIGNATURE);
+}
+
+/*
+ * --live: the enclave's last signed head and counter, for a fresh nonce, through spod-host;
+ * checked as the stored heads are. 0, or the exit code after saying why.
+ */
+static int live_head(struct cli *cli, struct spod_store_head *h)
+{
+	struct spod_audit_head_info info;
+	int rc;
+
+	memset(h, 0, sizeof *h);
+	if (getrandom(h->nonce, 32, 0) != 32) {
+		fprintf(stderr, "spod: audit verify --live: no random nonce\n");
+		return spod_err_exit_code(SPOD_E_INTERNAL);
+	}
+	h->nonce_len = 32;
+	if ((rc = cli_connect(cli)) != 0)
+		return rc;
+	rc = spod_client_audit_head(cli->client, &info, h->nonce, h->nonce_len);
+	if (rc < 0)
+		return cli_fail(cli, rc, "audit head");
+	h->seq = info.seq;
+	memcpy(h->hash, info.hash, 32);
+	memcpy(h->pub, info.pub, 32);
+	h->counter = info.counter;
+	memcpy(h->sig, info.sig, 64);
+	return 0;
+}
+
+static int verify_db(struct cli *cli, struct spod_store *s)
+{
+	static uint8_t rootbuf[65536];
+	struct spod_attest_policy pol = {0};
+	struct audit_ev_report ev;
+	struct spod_store_head live;
 	struct spod_audit_segment seg;
 	uint64_t bad = 0, count = 0, anchor = 0;
+	int live_on = cli->opt[OPT_LIVE] != NULL;
 	int rc = spod_store_audit_verify(s, &bad, &count, &seg);
 
 	if (rc == SPOD_E_BAD_SIGNATURE)
 		return broken(cli, "audit log", bad, count, spod_store_last_error(s));
 	if (rc < 0)
 		return cli_store_fail(s, rc, "audit verify");
+	if (cli->opt[OPT_ROOT] != NULL &&
+	    (rc = cli_load_root(cli, &pol.root, rootbuf, sizeof rootbuf - 1)) != 0)
+		return rc;
+	if (live_on && (rc = live_head(cli, &live)) != 0)
+		return rc;
+	rc = audit_ev_verify(s, cli->opt[OPT_ROOT] != NULL ? &pol : NULL, live_on ? live.pub : NULL,
+	                     &ev);
+	if (rc == SPOD_OK && live_on)
+		rc = audit_ev_check_head(s, &live, &ev);
+	if (rc == SPOD_E_BAD_SIGNATURE)
+		return evidence_failed(cli, &ev, count);
+	if (rc < 0)
+		return cli_store_fail(s, rc, "audit verify (evidence)");
 	anchor = seg.first_seq - 1;
 	if (cli->json) {
 		printf("{");
@@ -157,6 +236,12 @@ static int verify_db(const struct cli *cli, struct spod_store *s)
 		} else {
 			printf("null");
 		}
+		printf(",");
+		evidence_json(&ev);
+		if (live_on)
+			printf(",\"live\":{\"seq\":%" PRIu64 ",\"counter\":%" PRIu64
+			       ",\"stored_counter\":%" PRIu64 "}",
+			       live.seq, live.counter, ev.max_counter);
 		printf("}\n");
 		return 0;
 	}
@@ -170,7 +255,26 @@ static int verify_db(const struct cli *cli, struct spod_store *s)
 	}
 	printf(", head seq %" PRIu64 " hash ", seg.last_seq);
 	cli_hex(stdout, seg.last_hash, SPOD_STORE_HASH_BYTES);
-	printf("\n");
+	printf("\nevidence: %" PRIu64 " records in %" PRIu64 " signed batches from %" PRIu64
+	       " enclave boot%s verified (%s)",
+	       ev.records, ev.roots, ev.boots, ev.boots == 1 ? "" : "s",
+	       ev.verified_against_root ? "keys checked against --root"
+	                                : "evidence keys not checked against a root");
+	if (ev.unmatched_audit > 0)
+		printf("; %" PRIu64 " audit sign records without evidence (after a crash or a lost "
+		       "enclave connection)",
+		       ev.unmatched_audit);
+	if (ev.gaps > 0)
+		printf("; %" PRIu64 " counters missing", ev.gaps);
+	if (ev.heads - (uint64_t)live_on > 0)
+		printf("\nsigned heads: %" PRIu64 ", newest at seq %" PRIu64 " verified\n",
+		       ev.heads - (uint64_t)live_on, ev.newest_head_seq);
+	else
+		printf("\nsigned heads: none stored\n");
+	if (live_on)
+		printf("live head: seq %" PRIu64 " verified; enclave counter %" PRIu64
+		       ", stored evidence up to %" PRIu64 "\n",
+		       live.seq, live.counter, ev.max_counter);
 	return 0;
 }
 
@@ -281,7 +385,8 @@ static int audit_prune(const struct cli *cli, struct spod_store *s, uint64_t upt
 static int check_options(const struct cli *cli, const char *sub)
 {
 	if (strcmp(sub, "verify") == 0)
-		return cli_only(cli, OPT(OPT_DB) | OPT(OPT_FILE), "audit verify");
+		return cli_only(cli, OPT(OPT_DB) | OPT(OPT_FILE) | OPT(OPT_ROOT) | OPT(OPT_LIVE),
+		                "audit verify");
 	if (strcmp(sub, "tail") == 0)
 		return cli_only(cli, OPT(OPT_DB) | OPT(OPT_LIMIT), "audit tail");
 	if (strcmp(sub, "export") == 0) {
@@ -316,9 +421,10 @@ int cmd_audit(struct cli *cli)
 	                     strcmp(sub, "export") == 0 ? "audit export" : "audit prune")) != 0)
 		return rc;
 	if (strcmp(sub, "verify") == 0 && cli->opt[OPT_FILE] != NULL) {
-		if (cli->opt[OPT_DB] != NULL)
-			return cli_usage_error(
-			    "'audit verify' checks --file or the database, not both");
+		if (cli->opt[OPT_DB] != NULL || cli->opt[OPT_ROOT] != NULL ||
+		    cli->opt[OPT_LIVE] != NULL)
+			return cli_usage_error("'audit verify' checks --file or the database (with "
+			                       "--root, --live), not both");
 		return verify_file(cli, cli->opt[OPT_FILE]);
 	}
 	if ((rc = cli_open_db(cli, &s)) != 0)

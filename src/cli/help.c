@@ -217,7 +217,7 @@ static const char help_token[] =
     "           tail shows 8); new connections at once, open ones within 1 s.\n";
 
 static const char help_audit[] =
-    "usage: spod [--db PATH] audit verify\n"
+    "usage: spod [--db PATH] audit verify [--root aws|dev|FILE] [--live]\n"
     "       spod audit verify --file FILE\n"
     "       spod [--db PATH] audit tail [--limit N]\n"
     "       spod [--db PATH] audit export --upto SEQ --out FILE\n"
@@ -230,6 +230,13 @@ static const char help_audit[] =
     "           pruned seq and hash) and says so. --file FILE re-walks an export file\n"
     "           instead (no database needed): its records, first seq and prev_hash, last\n"
     "           hash, or where it breaks (exit 6).\n"
+    "           It also checks the enclave's signed evidence (docs/evidence.md): every\n"
+    "           batch's signature and every record's proof; every record must have its\n"
+    "           audit sign record (else exit 6); every head the enclave signed must be in\n"
+    "           the log with its hash (else exit 6: truncated or rewritten). --root checks\n"
+    "           each evidence key's attestation document against that root (as attest\n"
+    "           does); --live also asks the running pod's enclave for its last signed head\n"
+    "           (a fresh nonce) and checks it the same way.\n"
     "  tail     the newest N records (1..1000000, default 20), oldest first; the text shows\n"
     "           the first 8 hex digits of token ids, --json the whole ids.\n"
     "  export   writes the records from the oldest in the database up to SEQ (a record it\n"

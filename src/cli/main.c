@@ -55,6 +55,7 @@ static const char *const opt_names[OPT__COUNT] = {
     [OPT_EIP191] = "eip191",
     [OPT_TEXT] = "text",
     [OPT_ADDRESS] = "address",
+    [OPT_LIVE] = "live",
     [OPT_HELP] = "help",
     [OPT_VERSION] = "version",
 };
@@ -250,7 +251,7 @@ static int parse_args(struct cli *cli, int argc, char **argv, const char **cmd)
 		if (o == OPT__COUNT)
 			return cli_usage_error("unknown option %s", a);
 		if (o == OPT_JSON || o == OPT_HELP || o == OPT_VERSION || o == OPT_VACUUM ||
-		    o == OPT_REMOVE || o == OPT_EIP191) {
+		    o == OPT_REMOVE || o == OPT_EIP191 || o == OPT_LIVE) {
 			cli->opt[o] = "";
 			continue;
 		}

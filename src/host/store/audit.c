@@ -249,22 +249,7 @@ int spod_store_audit_append(struct spod_store *s, const struct spod_audit_rec *r
 int spod_store_commit_batch(struct spod_store *s, const struct spod_store_sealed *keys,
                             size_t nkeys, const struct spod_audit_rec *recs, size_t n)
 {
-	int err;
-
-	s->err[0] = '\0';
-	if (n == 0 && nkeys == 0)
-		return SPOD_OK;
-	SPOD_TRY(store_audit_check(s, recs, n));
-	SPOD_TRY(store_begin(s));
-	for (size_t i = 0; i < nkeys; i++)
-		SPOD_GUARD(
-		    err, store_key_insert_sealed(s, &keys[i].key, keys[i].blob, keys[i].blob_len));
-	SPOD_GUARD(err, store_audit_insert(s, recs, n));
-	err = store_commit(s);
-out:
-	if (err < 0)
-		store_rollback(s);
-	return err;
+	return spod_store_commit_all(s, keys, nkeys, recs, n, NULL, 0);
 }
 
 /* Reads the row's fields; pointers live until the next step of st. */

@@ -17,6 +17,13 @@
  * Migration i brings the schema from version i to i + 1; append, never edit. Each runs in
  * the transaction that also records its version in schema_version.
  */
+/* Triggers that make a table append-only (as the audit log's). */
+#define EV_APPEND_ONLY(table)                                                                      \
+	"CREATE TRIGGER IF NOT EXISTS " table "_no_update BEFORE UPDATE ON " table                 \
+	" BEGIN SELECT RAISE(ABORT, '" table " is append-only'); END;"                             \
+	"CREATE TRIGGER IF NOT EXISTS " table "_no_delete BEFORE DELETE ON " table                 \
+	" BEGIN SELECT RAISE(ABORT, '" table " is append-only'); END;"
+
 static const char *const migrations[SPOD_STORE_SCHEMA_VERSION] = {
     "CREATE TABLE keys ("
     " id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),"
@@ -81,6 +88,47 @@ static const char *const migrations[SPOD_STORE_SCHEMA_VERSION] = {
     " WHEN old.seq > coalesce((SELECT CAST(value AS INTEGER) FROM settings"
     " WHERE name = 'audit_anchor'), 0)"
     " BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;",
+    /*
+     * 6, signed evidence (docs/evidence.md): evidence keys with the document that binds
+     * them, signed batches (root kept: a record's proof is checked without its batch), records
+     * with their inclusion proofs, signed heads. All append-only. IF NOT EXISTS: the tests
+     * that take a database back to an older schema drop only schema_version rows.
+     */
+    "CREATE TABLE IF NOT EXISTS evidence_keys ("
+    " pub BLOB PRIMARY KEY NOT NULL CHECK (length(pub) = 32),"
+    " doc BLOB NOT NULL,"
+    " first_seen_ms INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE IF NOT EXISTS evidence_roots ("
+    " id INTEGER PRIMARY KEY,"
+    " pub BLOB NOT NULL CHECK (length(pub) = 32),"
+    " first INTEGER NOT NULL CHECK (first >= 1),"
+    " count INTEGER NOT NULL CHECK (count BETWEEN 1 AND 1024),"
+    " root BLOB NOT NULL CHECK (length(root) = 32),"
+    " sig BLOB NOT NULL CHECK (length(sig) = 64),"
+    " time_ms INTEGER NOT NULL,"
+    " UNIQUE (pub, first)"
+    ") STRICT;"
+    "CREATE TABLE IF NOT EXISTS evidence ("
+    " pub BLOB NOT NULL CHECK (length(pub) = 32),"
+    " counter INTEGER NOT NULL CHECK (counter >= 1),"
+    " root_id INTEGER NOT NULL REFERENCES evidence_roots(id),"
+    " idx INTEGER NOT NULL CHECK (idx BETWEEN 0 AND 1023),"
+    " record BLOB NOT NULL CHECK (length(record) = 160),"
+    " proof BLOB NOT NULL CHECK (length(proof) <= 320 AND length(proof) % 32 = 0),"
+    " PRIMARY KEY (pub, counter)"
+    ") STRICT;"
+    "CREATE TABLE IF NOT EXISTS audit_heads ("
+    " id INTEGER PRIMARY KEY,"
+    " pub BLOB NOT NULL CHECK (length(pub) = 32),"
+    " seq INTEGER NOT NULL CHECK (seq >= 0),"
+    " hash BLOB NOT NULL CHECK (length(hash) = 32),"
+    " counter INTEGER NOT NULL,"
+    " nonce BLOB NOT NULL CHECK (length(nonce) <= 64),"
+    " sig BLOB NOT NULL CHECK (length(sig) = 64),"
+    " time_ms INTEGER NOT NULL"
+    ") STRICT;" EV_APPEND_ONLY("evidence_keys") EV_APPEND_ONLY("evidence_roots")
+        EV_APPEND_ONLY("evidence") EV_APPEND_ONLY("audit_heads"),
 };
 
 #define KEY_COLUMNS "id, alg, public_key, label, created_ms, deleted_ms, lost_ms, created_by"
@@ -135,6 +183,14 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",
     [ST_SETTING_PUT] = "INSERT INTO settings (name, value, updated_ms) VALUES (?1, ?2, ?3)"
                        " ON CONFLICT (name) DO UPDATE SET value = ?2, updated_ms = ?3",
+    [ST_EV_KEY_PUT] = "INSERT OR IGNORE INTO evidence_keys (pub, doc, first_seen_ms)"
+                      " VALUES (?1, ?2, ?3)",
+    [ST_EV_ROOT_PUT] = "INSERT INTO evidence_roots (pub, first, count, root, sig, time_ms)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_EV_REC_PUT] = "INSERT INTO evidence (pub, counter, root_id, idx, record, proof)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_EV_HEAD_PUT] = "INSERT INTO audit_heads (pub, seq, hash, counter, nonce, sig, time_ms)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_BEGIN_READ] = "BEGIN",
     [ST_COMMIT] = "COMMIT",

@@ -28,7 +28,7 @@
 #define SPOD_AUDIT_DIGEST_MAX_BYTES 64u
 #define SPOD_AUDIT_DETAIL_MAX_BYTES 1024u /* without the NUL */
 #define SPOD_STORE_BUSY_TIMEOUT_MS  1000  /* wait for another connection's lock, then fail */
-#define SPOD_STORE_SCHEMA_VERSION   5     /* newest schema this code knows */
+#define SPOD_STORE_SCHEMA_VERSION   6     /* newest schema this code knows */
 
 /* Largest canonical encoding of one audit record (see spod_store_audit_encode). */
 #define SPOD_AUDIT_ENC_MAX_BYTES                                                                   \
@@ -271,6 +271,60 @@ struct spod_store_head {
 	int64_t time_ms;
 };
 int spod_store_head_put(struct spod_store *s, const struct spod_store_head *h)
+    __attribute__((warn_unused_result, nonnull));
+
+/*
+ * Reading it back (`spod audit verify`). Each walk calls cb once per row, in the order given;
+ * a negative return from cb stops the walk and is returned. cb must not call into s; the
+ * struct and what it points to are valid during the call only. A row that does not fit its
+ * struct (lengths) is SPOD_E_IO "malformed row"; otherwise SPOD_OK or a storage error.
+ * keys: every evidence key with its document, in first-seen order.
+ * roots: every signed batch, in stored order (id ascending).
+ * records: every record, by key (pub bytes) then counter, so a batch's records are adjacent
+ * and in idx order.
+ * heads: every signed head, in stored order.
+ */
+struct spod_store_evkey {
+	const uint8_t *pub; /* 32 */
+	const uint8_t *doc;
+	size_t doc_len;
+	int64_t first_seen_ms;
+};
+struct spod_store_evroot {
+	int64_t id;
+	const uint8_t *pub; /* 32 */
+	uint64_t first;
+	uint32_t count;
+	const uint8_t *root; /* 32: the Merkle root spod-host computed from the records */
+	const uint8_t *sig;  /* 64 */
+	int64_t time_ms;
+};
+struct spod_store_evrec {
+	const uint8_t *pub; /* 32 */
+	uint64_t counter;
+	int64_t root_id;       /* its batch (struct spod_store_evroot id) */
+	uint32_t idx;          /* its leaf index in the batch */
+	const uint8_t *record; /* SPOD_EVIDENCE_RECORD_BYTES (160) */
+	const uint8_t *proof;  /* proof_len bytes: proof_len / 32 hashes */
+	size_t proof_len;
+};
+int spod_store_evidence_keys(struct spod_store *s,
+                             int (*cb)(void *ctx, const struct spod_store_evkey *k), void *ctx)
+    __attribute__((warn_unused_result, nonnull(1, 2)));
+int spod_store_evidence_roots(struct spod_store *s,
+                              int (*cb)(void *ctx, const struct spod_store_evroot *r), void *ctx)
+    __attribute__((warn_unused_result, nonnull(1, 2)));
+int spod_store_evidence_records(struct spod_store *s,
+                                int (*cb)(void *ctx, const struct spod_store_evrec *e), void *ctx)
+    __attribute__((warn_unused_result, nonnull(1, 2)));
+int spod_store_heads(struct spod_store *s, int (*cb)(void *ctx, const struct spod_store_head *h),
+                     void *ctx) __attribute__((warn_unused_result, nonnull(1, 2)));
+/*
+ * The hash of audit record seq: 1 with hash filled, 0 when the database does not hold that
+ * record (never written, or pruned), or a storage error.
+ */
+int spod_store_audit_hash_at(struct spod_store *s, uint64_t seq,
+                             uint8_t hash[static SPOD_STORE_HASH_BYTES])
     __attribute__((warn_unused_result, nonnull));
 
 /*
