@@ -65,6 +65,7 @@ struct spod_bytes {
 #define SPOD_ATTEST_UD_SEAL_BYTES   24u
 #define SPOD_ATTEST_UD_POLICY       3u
 #define SPOD_ATTEST_UD_POLICY_BYTES 64u
+#define SPOD_ATTEST_UD_EVIDENCE     4u /* 32: the enclave's evidence public key (Ed25519) */
 
 /* The seal state an enclave attested (wire.h enum spod_seal_mode for mode). */
 struct spod_attest_seal {
@@ -88,6 +89,7 @@ struct spod_attest_user_data {
 	int has_policy;               /* the bound key has a policy */
 	const uint8_t *policy_hash;   /* 32 bytes, into user_data */
 	const uint8_t *policy_admins; /* 32 bytes, into user_data; all zero: no admin set */
+	const uint8_t *evidence_pub;  /* 32 bytes, into user_data; NULL: no evidence key */
 };
 
 /* The parsed document: every view points into the buffer given to spod_attest_parse. */

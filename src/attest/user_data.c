@@ -122,6 +122,10 @@ static int parse_v2(struct spod_attest_user_data *out, const uint8_t *ud, size_t
 			out->has_policy = 1;
 			out->policy_hash = ud + off + 3;
 			out->policy_admins = ud + off + 3 + 32;
+		} else if (type == SPOD_ATTEST_UD_EVIDENCE) {
+			if (n != 32)
+				return SPOD_E_BAD_FIELD;
+			out->evidence_pub = ud + off + 3;
 		}
 		/* Later record types are skipped: a newer enclave may say more. */
 		last = type;
