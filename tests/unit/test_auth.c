@@ -562,13 +562,15 @@ static const uint8_t all_opcodes[] = {
     SPOD_OP_SIGN_BATCH, SPOD_OP_ATTEST,      SPOD_OP_KEY_LOAD,        SPOD_OP_KEY_IMPORT,
     SPOD_OP_SEAL_SETUP, SPOD_OP_SEAL_STATUS, SPOD_OP_CUSTODIAN_SHARE, SPOD_OP_SIGN_TX,
     SPOD_OP_POLICY_SET, SPOD_OP_POLICY_GET,  SPOD_OP_POLICY_ADMINS,   SPOD_OP_POLICY_SYNC,
+    SPOD_OP_EVIDENCE,   SPOD_OP_AUDIT_HEAD,
 };
 
 /* Opcodes only spod-host itself sends: refused for every token, admin included. */
 static int host_only(uint8_t opcode)
 {
 	return opcode == SPOD_OP_KEY_LOAD || opcode == SPOD_OP_SEAL_SETUP ||
-	       opcode == SPOD_OP_POLICY_ADMINS || opcode == SPOD_OP_POLICY_SYNC;
+	       opcode == SPOD_OP_POLICY_ADMINS || opcode == SPOD_OP_POLICY_SYNC ||
+	       opcode == SPOD_OP_EVIDENCE;
 }
 
 /* The op each opcode needs (0: none), as docs/auth.md lists it. */
@@ -587,6 +589,7 @@ static uint32_t expected_need(uint8_t opcode)
 	case SPOD_OP_KEY_PUBLIC:
 	case SPOD_OP_INFO:
 	case SPOD_OP_POLICY_GET:
+	case SPOD_OP_AUDIT_HEAD: /* mode QUERY; SIGN is refused by spod-host (admit.c) */
 		return SPOD_AUTH_OP_LIST;
 	case SPOD_OP_POLICY_SET:
 		return SPOD_AUTH_OP_ADMIN;

@@ -59,5 +59,6 @@ int host_admission_answer(struct host_enclave *e, const struct spod_frame *f)
 	}
 	e->refused = 0;
 	spod_info("enclave connection %u admitted: %s", e->index, res.message);
+	host_evidence_key(e, &res.user_data, doc.doc, doc.doc_len);
 	return SPOD_OK;
 }

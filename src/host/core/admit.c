@@ -253,6 +253,22 @@ static int admit_attest(struct host_client *cl, const struct spod_frame *f,
 	return rc;
 }
 
+/* audit.head: any token that may list queries the head the enclave signed; signing is
+ * spod-host's own (evidence.c), so mode SIGN is refused. */
+static int admit_audit_head(struct host_client *cl, const struct spod_frame *f,
+                            struct host_audit **audit, const char **what)
+{
+	struct spod_audit_head_view v;
+
+	(void)cl;
+	(void)audit;
+	SPOD_TRY(spod_wire_audit_head_req(&v, f));
+	if (v.mode == SPOD_AUDIT_HEAD_QUERY)
+		return SPOD_OK;
+	*what = "audit.head: spod-host signs audit heads itself";
+	return SPOD_E_FORBIDDEN;
+}
+
 /*
  * policy.set: the key must be in the token's key set (the opcode table asks for the admin
  * op, which holds every key). The audit keeps the key and the SHA-256 of the policy's CBOR
@@ -409,6 +425,7 @@ static const admit_fn admit_fns[SPOD_OPS_COUNT] = {
     [SPOD_SLOT_CUSTODIAN_SHARE] = admit_envelope,
     [SPOD_SLOT_POLICY_SET] = admit_policy_set,
     [SPOD_SLOT_POLICY_GET] = admit_key,
+    [SPOD_SLOT_AUDIT_HEAD] = admit_audit_head,
 };
 
 /*

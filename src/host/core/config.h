@@ -78,6 +78,7 @@ struct host_options {
 	unsigned max_unauth_per_peer; /* 1..max_unauth */
 	unsigned hello_timeout_ms;    /* HOST_OPT_MIN_TIMEOUT_MS..HOST_OPT_MAX_TIMEOUT_MS */
 	unsigned enclave_timeout_ms;  /* the same range */
+	unsigned audit_head_interval_ms; /* 0 (off) or the same range */
 
 	/* Admission: on when npcrs > 0. Distinct indices, each 0..31. */
 	struct spod_attest_pcr_expect pcrs[SPOD_ATTEST_MAX_PCRS];

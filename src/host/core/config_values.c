@@ -188,6 +188,25 @@ static int set_enclave_timeout(struct loader *l, enum opt_id id, const char *v)
 	return set_duration_ms(l, id, &l->o->enclave_timeout_ms, v);
 }
 
+/* A duration as above, a bare number of milliseconds, or 0 / off: never. */
+static int set_audit_head_interval(struct loader *l, enum opt_id id, const char *v)
+{
+	const char *end;
+	uint64_t n;
+
+	if (strcmp(v, "off") == 0 || strcmp(v, "0") == 0) {
+		l->o->audit_head_interval_ms = 0;
+		return SPOD_OK;
+	}
+	if (parse_dec(&n, v, &end, HOST_OPT_MAX_TIMEOUT_MS) == SPOD_OK && *end == '\0') {
+		if (n < HOST_OPT_MIN_TIMEOUT_MS || n > HOST_OPT_MAX_TIMEOUT_MS)
+			return BAD(l, id, "'%s' is not 0, off or 100..3600000 ms", v);
+		l->o->audit_head_interval_ms = (unsigned)n;
+		return SPOD_OK;
+	}
+	return set_duration_ms(l, id, &l->o->audit_head_interval_ms, v);
+}
+
 static int set_http_threads(struct loader *l, enum opt_id id, const char *v)
 {
 	return set_uint(l, id, &l->o->http_threads, v, 1, HOST_OPT_HTTP_MAX_THREADS);
@@ -476,6 +495,11 @@ const struct setting host_settings[OPT__COUNT] = {
 		"wait is taken as stalled: closed, its requests answered UNAVAILABLE\n"
 		"(audited as outcome unknown), and connected again with backoff",
 		0, set_enclave_timeout, 0},
+	[OPT_AUDIT_HEAD_INTERVAL] = {"audit-head-interval", "DURATION|off", "1000ms",
+		"this often, when the audit log grew, the enclave signs its head\n"
+		"(seq and hash) with its evidence key; once more at a clean stop. A\n"
+		"duration, a number of milliseconds, or 0/off: never (docs/evidence.md)",
+		0, set_audit_head_interval, 0},
 	[OPT_EXPECT_PCR] = {"expect-pcr", "N=HEX", "none (admission off)",
 		"admission: serve through an enclave connection only after a fresh\n"
 		"attestation with this value of PCR N (0..31) verifies; repeatable",

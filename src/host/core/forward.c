@@ -51,6 +51,19 @@ static void on_policy_sync(struct spod_loop *loop, int fd, uint32_t events, void
 	host_psync_tick(arg);
 }
 
+/* Every audit_head_interval_ms: the enclave signs the audit head if it moved (evidence.c). */
+static void on_head(struct spod_loop *loop, int fd, uint32_t events, void *arg)
+{
+	uint64_t ticks;
+
+	(void)loop;
+	(void)events;
+	if (read(fd, &ticks, sizeof(ticks)) < 0) {
+		/* spurious wake-up */
+	}
+	host_head_tick(arg);
+}
+
 /* A periodic timer of ms milliseconds calling cb, in *fd. */
 static int periodic_timer(struct spod_host *h, int *fd, unsigned ms, spod_loop_cb cb)
 {
@@ -93,6 +106,7 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 	h->refresh_fd = -1;
 	h->watch_fd = -1;
 	h->psync_fd = -1;
+	h->head_fd = -1;
 	host_metrics_set(&h->metrics.enclave_conns, cfg->enclave_conns);
 	for (unsigned i = 0; i < SPOD_HOST_MAX_LISTENERS; i++)
 		h->listen_fd[i] = -1;
@@ -127,6 +141,8 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 	SPOD_GUARD(rc, periodic_timer(h, &h->refresh_fd, HOST_REFRESH_MS, on_refresh));
 	SPOD_GUARD(rc, periodic_timer(h, &h->watch_fd, HOST_WATCH_MS, on_watch));
 	SPOD_GUARD(rc, periodic_timer(h, &h->psync_fd, HOST_POLICY_SYNC_MS, on_policy_sync));
+	if (cfg->audit_head_interval_ms > 0)
+		SPOD_GUARD(rc, periodic_timer(h, &h->head_fd, cfg->audit_head_interval_ms, on_head));
 	for (unsigned i = 0; i < cfg->enclave_conns; i++) {
 		struct host_enclave *e = &h->enclave[i];
 		e->h = h;
@@ -180,7 +196,14 @@ size_t spod_host_metrics(void *arg, char *buf, size_t cap)
 
 int spod_host_run(struct spod_host *h)
 {
-	return spod_loop_run(h->loop, -1, host_tick, h);
+	int rc = spod_loop_run(h->loop, -1, host_tick, h);
+
+	/* A clean stop: the last records commit and the enclave signs the head they make. */
+	if (rc == SPOD_OK && h->cfg.audit_head_interval_ms > 0)
+		host_pool_final_head(h, HOST_HEAD_FINAL_WAIT_MS);
+	(void)host_journal_commit(h);
+	flush_dirty(h);
+	return rc;
 }
 
 void spod_host_free(struct spod_host *h)
@@ -210,10 +233,13 @@ void spod_host_free(struct spod_host *h)
 		close(h->watch_fd);
 	if (h->psync_fd >= 0)
 		close(h->psync_fd);
+	if (h->head_fd >= 0)
+		close(h->head_fd);
 	spod_loop_free(h->loop);
 	for (uint32_t s = 0; h->slots && s < INFLIGHT_SLOTS; s++)
 		host_audit_free(h, h->slots[s].audit);
 	host_journal_free(h);
+	host_evidence_free(h);
 	host_psync_free(h);
 	host_tokens_free(h);
 	host_db_close(h);

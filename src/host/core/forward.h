@@ -71,6 +71,11 @@ struct spod_host_config {
 	 */
 	const uint8_t *policy_admins;
 	unsigned npolicy_admins, policy_threshold;
+	/*
+	 * Signed audit heads (docs/evidence.md): this often, when the audit log's head moved,
+	 * the enclave signs it (audit.head); also once at a clean stop. 0: never.
+	 */
+	unsigned audit_head_interval_ms;
 };
 
 struct spod_host;

@@ -11,6 +11,8 @@
  *                and stored
  *   facts.c      audit facts of requests in flight, with the label and keys-max place each
  *                key.generate / key.import holds until it is answered
+ *   evidence.c   the enclave's evidence key per connection, its evidence batches until they
+ *                commit with the audit records, the audit heads it signs
  *   journal.c    audit records, answers held until their records commit (group commit)
  *   tokens.c     the token cache and the hello that authenticates a connection
  *   admit.c      request admission: the token's validity, rate and scopes per request, and
@@ -203,6 +205,9 @@ struct host_enclave {
 	uint64_t progress_ns; /* last sign of life: connected, bytes read, first request sent */
 	uint32_t syncs_out;   /* policy.sync requests in flight (policy_sync.c) */
 	struct host_reconcile *sync;
+	/* evidence.c: the evidence public key this connection's attestation document bound */
+	uint8_t ev_pub[32];
+	int has_ev_pub;
 };
 
 /* One forwarded request waiting for its response. */
@@ -273,6 +278,23 @@ struct spod_host {
 	int admins_known;
 	uint64_t audit_err_ns;    /* when a failed commit was last logged */
 	uint64_t audit_err_quiet; /* failed commits not logged since */
+	/* evidence.c: evidence batches waiting for the next commit, oldest first */
+	struct host_ev_batch **ev;
+	uint32_t nev, ev_cap;
+	size_t ev_bytes; /* their records, bounded by HOST_EVIDENCE_PENDING_BYTES */
+	struct spod_store_evidence *ev_views; /* what spod_store_commit_all reads */
+	uint32_t ev_views_cap;
+	/* evidence.c: signed audit heads */
+	int head_fd;      /* every cfg.audit_head_interval_ms; -1: off */
+	int head_out;     /* an audit.head SIGN is in flight on enclave head_enclave */
+	unsigned head_enclave;
+	uint64_t head_sent_ns;
+	uint8_t head_nonce[16];
+	uint64_t head_out_seq; /* the head in flight */
+	uint8_t head_out_hash[32];
+	uint64_t head_seq; /* the head last signed, and by which key */
+	uint8_t head_hash[32];
+	uint8_t head_pub[32];
 };
 
 /* ---- clock.c ---- */
@@ -322,10 +344,12 @@ static inline void host_enclave_mark_dirty(struct host_enclave *e)
 #define HOST_STEP_SETUP           1ull
 #define HOST_STEP_INFO            2ull
 #define HOST_STEP_ADMINS          3ull
+#define HOST_STEP_EVKEY           4ull /* attest for the evidence key, admission off */
 #define HOST_STEP_LIST            0x100ull     /* + page number */
 #define HOST_STEP_LOAD            (1ull << 32) /* + the key's index in the snapshot */
 #define HOST_STEP_DELETE          (2ull << 32) /* a key whose record could not be stored */
 #define HOST_STEP_SYNC            (3ull << 32) /* + the policy.sync's slot (policy_sync.c) */
+#define HOST_STEP_HEAD            (4ull << 32) /* audit.head SIGN (evidence.c) */
 
 /* Writes an encoded control request into e's send buffer; SPOD_OK or SPOD_E_INTERNAL. */
 int host_enclave_send(struct host_enclave *e, const uint8_t *frame, size_t len);
@@ -379,6 +403,36 @@ uint32_t host_keys_queued(const struct spod_host *h,
 /* Reserves a's label for its key.generate until the answer; SPOD_E_LABEL_TAKEN when a live
  * key or another generate in flight has it. */
 int host_audit_claim_label(struct spod_host *h, struct host_audit *a);
+
+/* ---- evidence.c ---- */
+#define HOST_EVIDENCE_PENDING_BYTES (16u << 20) /* records waiting for a commit, at most */
+#define HOST_HEAD_FINAL_WAIT_MS     500         /* shutdown waits this long for the last head */
+/* Admission off: sends attest at connect (stage ATTESTING) only to learn the evidence key. */
+int host_evidence_attest_begin(struct host_enclave *e);
+/* Its answer: SPOD_OK, with or without a key (a warning says which); SPOD_E_PROTOCOL when
+ * the connection answered something else first. */
+int host_evidence_attest_answer(struct host_enclave *e, const struct spod_frame *f);
+/* The evidence key in a document's user_data (ud from it, doc its bytes) becomes e's and is
+ * stored with the document; none (an older enclave) or a storage error: e has none. */
+void host_evidence_key(struct host_enclave *e, const struct spod_attest_user_data *ud,
+                       const uint8_t *doc, size_t doc_len);
+/* An evidence frame from e: checked, copied to the pending list (or dropped, logged). */
+void host_evidence_frame(struct host_enclave *e, const struct spod_frame *f);
+/* spod_store_commit_all with the pending evidence; on success it is released. A batch the
+ * store refuses (SPOD_E_BAD_ARG) is dropped and the rest committed without evidence. */
+int host_evidence_commit(struct spod_host *h, const struct spod_store_sealed *keys, size_t nkeys,
+                         const struct spod_audit_rec *recs, size_t n);
+void host_evidence_free(struct spod_host *h);
+/* Sends audit.head SIGN for the store's head, on a ready connection with an evidence key,
+ * unless one is in flight or that key signed this head already: 1 when sent, else 0. */
+int host_head_send(struct spod_host *h);
+/* Every audit_head_interval_ms: host_head_send (a SIGN unanswered for enclave-timeout is
+ * given up). */
+void host_head_tick(struct spod_host *h);
+/* The answer to audit.head SIGN (control step HOST_STEP_HEAD): stored, or the refusal logged. */
+void host_head_answer(struct host_enclave *e, const struct spod_frame *f);
+/* e went down: its evidence key is forgotten, a SIGN in flight on it given up. */
+void host_evidence_lost(struct host_enclave *e);
 
 /* ---- journal.c ---- */
 int host_journal_record(struct spod_host *h, const char *kind, const uint8_t *key_id,
@@ -487,6 +541,9 @@ void host_arm_timer(struct spod_host *h);
 void host_on_timer(struct spod_loop *loop, int fd, uint32_t events, void *arg);
 /* Writes every enclave connection that got data this wake-up (once each). */
 void host_pool_flush(struct spod_host *h);
+/* Clean shutdown, the loop stopped: commits, then sends a last audit.head SIGN and waits for
+ * its answer (at most wait_ms, handling what else the connection says meanwhile). */
+void host_pool_final_head(struct spod_host *h, unsigned wait_ms);
 /* Every HOST_WATCH_MS: closes enclave connections silent for enclave_timeout_ms while they
  * owe answers (their requests fail with UNAVAILABLE; reconnected with backoff). */
 void host_pool_watch(struct spod_host *h, uint64_t now);

@@ -484,7 +484,7 @@ static void log_failure(struct spod_host *h, const char *msg)
 	h->audit_err_quiet = 0;
 }
 
-/* New keys with their blobs and the audit records, in one transaction. */
+/* New keys with their blobs, the audit records and the evidence, in one transaction. */
 static int commit_keys_and_records(struct spod_host *h)
 {
 	SPOD_TRY(grow((void **)&h->sealed_views, &h->sealed_views_cap, h->npkeys,
@@ -492,8 +492,7 @@ static int commit_keys_and_records(struct spod_host *h)
 	for (uint32_t i = 0; i < h->npkeys; i++)
 		h->sealed_views[i] = (struct spod_store_sealed){
 		    h->pkeys[i].key, h->pkey_bytes + h->pkeys[i].blob_off, h->pkeys[i].blob_len};
-	return spod_store_commit_batch(h->store, h->sealed_views, h->npkeys, h->rec_views,
-	                               h->nrecs);
+	return host_evidence_commit(h, h->sealed_views, h->npkeys, h->rec_views, h->nrecs);
 }
 
 int host_journal_commit(struct spod_host *h)
@@ -502,9 +501,9 @@ int host_journal_commit(struct spod_host *h)
 	uint64_t t0;
 	int rc = SPOD_OK;
 
-	if (h->nrecs == 0 && h->nheld == 0 && h->npkeys == 0)
+	if (h->nrecs == 0 && h->nheld == 0 && h->npkeys == 0 && h->nev == 0)
 		return SPOD_OK;
-	if (h->nrecs > 0 || h->npkeys > 0) {
+	if (h->nrecs > 0 || h->npkeys > 0 || h->nev > 0) {
 		rc = grow((void **)&h->rec_views, &h->rec_views_cap, h->nrecs,
 		          sizeof(*h->rec_views));
 		if (rc == SPOD_OK) {
@@ -526,7 +525,7 @@ int host_journal_commit(struct spod_host *h)
 			host_metrics_add(&h->metrics.audit_commit_ns_sum, host_now_ns() - t0);
 		}
 		if (rc == SPOD_OK) {
-			host_metrics_add(&h->metrics.audit_commits, 1);
+			host_metrics_add(&h->metrics.audit_commits, h->nrecs > 0 || h->npkeys > 0);
 			host_metrics_add(&h->metrics.audit_records, h->nrecs);
 		} else {
 			host_metrics_add(&h->metrics.audit_failures, 1);

@@ -127,6 +127,21 @@ size_t host_metrics_render(const struct host_metrics *m, char *buf, size_t cap)
 	counter(&o, "spod_policy_syncs_total",
 	        "Policy window and rate states re-sealed by the enclave (policy.sync) and stored.",
 	        get(&m->policy_syncs));
+	counter(&o, "spod_evidence_records_total",
+	        "Evidence records the enclave signed, committed with the audit log.",
+	        get(&m->evidence_records));
+	counter(&o, "spod_evidence_batches_total",
+	        "Evidence batches (one signed Merkle root each) committed with the audit log.",
+	        get(&m->evidence_batches));
+	counter(&o, "spod_evidence_dropped_total",
+	        "Evidence batches dropped unstored (malformed, unattested key, refused by the store, "
+	        "or over the pending bound while commits failed).",
+	        get(&m->evidence_dropped));
+	counter(&o, "spod_audit_heads_signed_total",
+	        "Audit log heads the enclave signed (audit.head), stored.", get(&m->heads_signed));
+	counter(&o, "spod_audit_head_refusals_total",
+	        "Audit heads the enclave refused to sign: the log went back or was rewritten.",
+	        get(&m->head_refusals));
 	gauge(&o, "spod_enclave_connections", "Enclave connections configured.",
 	      get(&m->enclave_conns));
 	gauge(&o, "spod_enclave_connections_up", "Enclave connections established.",

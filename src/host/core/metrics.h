@@ -47,6 +47,11 @@ struct host_metrics {
 	atomic_uint_fast64_t enclave_stalls;      /* enclave connections closed as stalled */
 	atomic_uint_fast64_t tokens_cached;       /* token cache entries (tokens.c) */
 	atomic_uint_fast64_t policy_syncs;        /* policy states re-sealed and stored */
+	atomic_uint_fast64_t evidence_records;    /* evidence records committed */
+	atomic_uint_fast64_t evidence_batches;    /* evidence batches (signed roots) committed */
+	atomic_uint_fast64_t evidence_dropped;    /* evidence batches dropped, never stored */
+	atomic_uint_fast64_t heads_signed;        /* audit heads the enclave signed, stored */
+	atomic_uint_fast64_t head_refusals;       /* audit.head SIGN refused by the enclave */
 	/* storage gauges, sampled every HOST_DBSTAT_MS off the signing path (dbstat.c) */
 	atomic_uint_fast64_t db_bytes;       /* database file + WAL */
 	atomic_uint_fast64_t disk_free;      /* bytes of the file system free for us */

@@ -2,6 +2,7 @@
  * The pool of pipelined enclave connections: connect, set each one up (attestation, then the
  * key records), fail fast on loss, reconnect with backoff.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -17,7 +18,7 @@ static int before_seal(uint8_t opcode)
 {
 	return opcode == SPOD_OP_ATTEST || opcode == SPOD_OP_SEAL_STATUS ||
 	       opcode == SPOD_OP_CUSTODIAN_SHARE || opcode == SPOD_OP_INFO ||
-	       opcode == SPOD_OP_ECHO;
+	       opcode == SPOD_OP_ECHO || opcode == SPOD_OP_AUDIT_HEAD;
 }
 
 int host_enclave_pick(struct spod_host *h, uint8_t opcode, struct host_enclave **out)
@@ -111,6 +112,7 @@ void host_enclave_down(struct host_enclave *e, const char *why)
 	host_reconcile_free(e);
 	fail_inflight(e);
 	host_psync_lost(e);
+	host_evidence_lost(e);
 	/*
 	 * An enclave that failed attestation is not hammered with new attempts; one that fails
 	 * its set-up in another way waits twice as long each time; one that served starts over.
@@ -143,7 +145,9 @@ static int setup_answer(struct host_enclave *e, const struct spod_frame *f)
 
 	switch (e->stage) {
 	case HOST_ENCLAVE_ATTESTING:
-		SPOD_TRY(host_admission_answer(e, f));
+		/* Admission off, the attestation only tells the evidence key. */
+		SPOD_TRY(e->h->cfg.admit ? host_admission_answer(e, f)
+		                         : host_evidence_attest_answer(e, f));
 		return host_seal_begin(e);
 	case HOST_ENCLAVE_SETUP:
 		rc = host_seal_answer(e, f);
@@ -172,8 +176,10 @@ static int setup_answer(struct host_enclave *e, const struct spod_frame *f)
 		return rc < 0 ? rc : SPOD_OK;
 	default:
 		/* READY: a policy.sync (policy_sync.c), or the answer to a key.delete of a key
-		 * whose record was lost */
-		if (HOST_CTL_STEP(f->hdr.request_id) >= HOST_STEP_SYNC)
+		 * whose record was lost, or audit.head (evidence.c) */
+		if (HOST_CTL_STEP(f->hdr.request_id) == HOST_STEP_HEAD)
+			host_head_answer(e, f);
+		else if (HOST_CTL_STEP(f->hdr.request_id) >= HOST_STEP_SYNC)
 			host_psync_answer(e, f);
 		else if (HOST_CTL_STEP(f->hdr.request_id) >= HOST_STEP_DELETE && f->hdr.status != 0)
 			spod_warn(
@@ -205,10 +211,37 @@ static void seal_arrived(struct spod_host *h, const struct spod_frame *f)
 	}
 }
 
+/* Handles every whole frame received; SPOD_OK, or an error once the connection is down. */
+static int read_frames(struct host_enclave *e)
+{
+	struct spod_frame f;
+	int rc;
+
+	while ((rc = spod_conn_next(&e->c, &f)) == SPOD_OK) {
+		if (f.hdr.opcode == SPOD_OP_EVIDENCE) {
+			/* unasked, request id 0: before the in-flight table, which has no 0 */
+			host_evidence_frame(e, &f);
+		} else if (!HOST_CTL(f.hdr.request_id)) {
+			/* an application request's answer, whatever the stage */
+			host_route_answer(e, &f);
+			seal_arrived(e->h, &f);
+		} else if (setup_answer(e, &f) < 0) {
+			host_enclave_down(e, e->stage == HOST_ENCLAVE_ATTESTING
+			                         ? "attestation failed"
+			                         : "set-up failed");
+			return SPOD_E_PROTOCOL;
+		}
+	}
+	if (rc != SPOD_E_AGAIN) {
+		host_enclave_down(e, "unframeable data from enclave");
+		return rc;
+	}
+	return SPOD_OK;
+}
+
 static void on_enclave(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct host_enclave *e = arg;
-	struct spod_frame f;
 	long n;
 	int rc;
 
@@ -232,23 +265,8 @@ static void on_enclave(struct spod_loop *loop, int fd, uint32_t events, void *ar
 	}
 	if (n > 0)
 		e->progress_ns = host_now_ns();
-	while ((rc = spod_conn_next(&e->c, &f)) == SPOD_OK) {
-		if (!HOST_CTL(f.hdr.request_id)) {
-			/* an application request's answer, whatever the stage */
-			host_route_answer(e, &f);
-			seal_arrived(e->h, &f);
-		} else if (setup_answer(e, &f) < 0) {
-			host_enclave_down(e, e->stage == HOST_ENCLAVE_ATTESTING
-			                         ? "attestation failed"
-			                         : "set-up failed");
-			return;
-		}
-	}
-	if (rc != SPOD_E_AGAIN) {
-		host_enclave_down(e, "unframeable data from enclave");
-		return;
-	}
-	spod_conn_compact(&e->c);
+	if (read_frames(e) == SPOD_OK)
+		spod_conn_compact(&e->c);
 	/* Writes happen once per wake-up, in the loop's tick (forward.c). */
 }
 
@@ -266,7 +284,7 @@ int host_enclave_connect(struct host_enclave *e)
 	}
 	e->served = 0;
 	e->progress_ns = host_now_ns();
-	rc = h->cfg.admit ? host_admission_begin(e) : host_seal_begin(e);
+	rc = h->cfg.admit ? host_admission_begin(e) : host_evidence_attest_begin(e);
 	if (rc < 0) {
 		spod_loop_del(h->loop, fd);
 		spod_conn_free(&e->c);
@@ -275,7 +293,7 @@ int host_enclave_connect(struct host_enclave *e)
 		return rc;
 	}
 	spod_info("enclave connection %u up; %s", e->index,
-	          h->cfg.admit ? "verifying its attestation" : "asking for its seal state");
+	          h->cfg.admit ? "verifying its attestation" : "asking for its evidence key");
 	note_readiness(h);
 	return SPOD_OK;
 }
@@ -370,4 +388,53 @@ void host_pool_flush(struct spod_host *h)
 		if (rc < 0)
 			host_enclave_down(e, "write failed");
 	}
+}
+
+void host_pool_final_head(struct spod_host *h, unsigned wait_ms)
+{
+	const uint64_t deadline = host_now_ns() + (uint64_t)wait_ms * NS_PER_MS;
+	struct host_enclave *e;
+	int writing;
+
+	(void)host_journal_commit(h);
+	/* A periodic SIGN still unanswered is given up: the last head supersedes it. */
+	h->head_out = 0;
+	if (!host_head_send(h))
+		return;
+	e = &h->enclave[h->head_enclave];
+	writing = spod_conn_flush(&e->c) == SPOD_E_AGAIN;
+	/* The loop has stopped: this connection alone is served, answers and evidence alike,
+	 * until the head's answer is in or the time is up. */
+	while (h->head_out && e->stage != HOST_ENCLAVE_DOWN) {
+		uint64_t now = host_now_ns();
+		struct pollfd p = {.fd = e->c.fd, .events = POLLIN | (writing ? POLLOUT : 0)};
+		long n;
+
+		if (now >= deadline || poll(&p, 1, (int)((deadline - now) / NS_PER_MS) + 1) <= 0)
+			break;
+		if (p.revents & POLLOUT) {
+			int rc = spod_conn_flush(&e->c);
+			if (rc < 0 && rc != SPOD_E_AGAIN) {
+				host_enclave_down(e, "write failed");
+				break;
+			}
+			writing = rc == SPOD_E_AGAIN;
+		}
+		if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		n = spod_conn_fill(&e->c);
+		if (n == SPOD_E_CLOSED || n == SPOD_E_IO) {
+			host_enclave_down(e, n == SPOD_E_CLOSED ? "closed by enclave" : "read failed");
+			break;
+		}
+		if (read_frames(e) != SPOD_OK)
+			break;
+		spod_conn_compact(&e->c);
+	}
+	if (h->head_out) {
+		spod_warn("audit.head: no answer to the last head (seq %llu) within %u ms; not signed",
+		          (unsigned long long)h->head_out_seq, wait_ms);
+		h->head_out = 0;
+	}
+	(void)host_journal_commit(h);
 }
