@@ -74,10 +74,10 @@ struct host_options {
 	unsigned enclave_conns; /* 1..SPOD_HOST_MAX_ENCLAVE_CONNS */
 	unsigned max_clients;   /* 1..HOST_OPT_MAX_CLIENTS */
 	/* Connections that have not said hello yet (docs/host.md, "Hostile clients"). */
-	unsigned max_unauth;          /* 1..max_clients */
-	unsigned max_unauth_per_peer; /* 1..max_unauth */
-	unsigned hello_timeout_ms;    /* HOST_OPT_MIN_TIMEOUT_MS..HOST_OPT_MAX_TIMEOUT_MS */
-	unsigned enclave_timeout_ms;  /* the same range */
+	unsigned max_unauth;             /* 1..max_clients */
+	unsigned max_unauth_per_peer;    /* 1..max_unauth */
+	unsigned hello_timeout_ms;       /* HOST_OPT_MIN_TIMEOUT_MS..HOST_OPT_MAX_TIMEOUT_MS */
+	unsigned enclave_timeout_ms;     /* the same range */
 	unsigned audit_head_interval_ms; /* 0 (off) or the same range */
 
 	/* Admission: on when npcrs > 0. Distinct indices, each 0..31. */

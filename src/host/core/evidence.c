@@ -23,16 +23,6 @@
 
 #define NS_PER_MS 1000000ull
 
-/* One evidence frame's content, waiting for a commit. */
-struct host_ev_batch {
-	uint8_t pub[SPOD_EVIDENCE_PUB_BYTES];
-	uint8_t sig[SPOD_EVIDENCE_SIG_BYTES];
-	uint64_t first;
-	uint32_t count;
-	int64_t time_ms;
-	uint8_t records[]; /* count * SPOD_EVIDENCE_RECORD_BYTES */
-};
-
 _Static_assert(SPOD_EVIDENCE_REC_WIRE_BYTES == SPOD_EVIDENCE_RECORD_BYTES,
                "the wire carries records as stored");
 
@@ -57,8 +47,8 @@ int host_evidence_attest_begin(struct host_enclave *e)
 	if (getrandom(e->admit_nonce, sizeof(e->admit_nonce), 0) != (ssize_t)sizeof(e->admit_nonce))
 		return SPOD_E_IO;
 	SPOD_TRY(spod_wire_enc_attest(frame, sizeof(frame), &len,
-	                              HOST_CTL_RID(e->index, HOST_STEP_EVKEY), NULL,
-	                              e->admit_nonce, sizeof(e->admit_nonce)));
+	                              HOST_CTL_RID(e->index, HOST_STEP_EVKEY), NULL, e->admit_nonce,
+	                              sizeof(e->admit_nonce)));
 	return host_enclave_send(e, frame, len);
 }
 
@@ -217,8 +207,8 @@ int host_evidence_commit(struct spod_host *h, const struct spod_store_sealed *ke
 	}
 	for (uint32_t i = 0; i < nev; i++) {
 		const struct host_ev_batch *b = h->ev[i];
-		h->ev_views[i] = (struct spod_store_evidence){
-		    b->pub, b->first, b->count, b->sig, b->records, b->time_ms};
+		h->ev_views[i] = (struct spod_store_evidence){b->pub, b->first,   b->count,
+		                                              b->sig, b->records, b->time_ms};
 		records += b->count;
 	}
 	rc = spod_store_commit_all(h->store, keys, nkeys, recs, n, h->ev_views, nev);
@@ -313,10 +303,11 @@ void host_head_answer(struct host_enclave *e, const struct spod_frame *f)
 		if (spod_wire_error(&err, &msg, &msg_len, f) < 0)
 			msg_len = 0;
 		host_metrics_add(&h->metrics.head_refusals, 1);
-		spod_error("AUDIT HEAD REFUSED: the enclave will not sign audit seq %llu: %.*s (the "
-		           "audit log went back or was rewritten since it signed a head; run spod "
-		           "audit verify)",
-		           (unsigned long long)h->head_out_seq, (int)msg_len, msg);
+		spod_error(
+		    "AUDIT HEAD REFUSED: the enclave will not sign audit seq %llu: %.*s (the "
+		    "audit log went back or was rewritten since it signed a head; run spod "
+		    "audit verify)",
+		    (unsigned long long)h->head_out_seq, (int)msg_len, msg);
 		return;
 	}
 	if (spod_wire_audit_head_resp(&v, f) < 0 || v.mode != SPOD_AUDIT_HEAD_SIGN ||

@@ -142,7 +142,8 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 	SPOD_GUARD(rc, periodic_timer(h, &h->watch_fd, HOST_WATCH_MS, on_watch));
 	SPOD_GUARD(rc, periodic_timer(h, &h->psync_fd, HOST_POLICY_SYNC_MS, on_policy_sync));
 	if (cfg->audit_head_interval_ms > 0)
-		SPOD_GUARD(rc, periodic_timer(h, &h->head_fd, cfg->audit_head_interval_ms, on_head));
+		SPOD_GUARD(rc,
+		           periodic_timer(h, &h->head_fd, cfg->audit_head_interval_ms, on_head));
 	for (unsigned i = 0; i < cfg->enclave_conns; i++) {
 		struct host_enclave *e = &h->enclave[i];
 		e->h = h;

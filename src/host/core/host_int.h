@@ -285,8 +285,8 @@ struct spod_host {
 	struct spod_store_evidence *ev_views; /* what spod_store_commit_all reads */
 	uint32_t ev_views_cap;
 	/* evidence.c: signed audit heads */
-	int head_fd;      /* every cfg.audit_head_interval_ms; -1: off */
-	int head_out;     /* an audit.head SIGN is in flight on enclave head_enclave */
+	int head_fd;  /* every cfg.audit_head_interval_ms; -1: off */
+	int head_out; /* an audit.head SIGN is in flight on enclave head_enclave */
 	unsigned head_enclave;
 	uint64_t head_sent_ns;
 	uint8_t head_nonce[16];
@@ -344,7 +344,7 @@ static inline void host_enclave_mark_dirty(struct host_enclave *e)
 #define HOST_STEP_SETUP           1ull
 #define HOST_STEP_INFO            2ull
 #define HOST_STEP_ADMINS          3ull
-#define HOST_STEP_EVKEY           4ull /* attest for the evidence key, admission off */
+#define HOST_STEP_EVKEY           4ull         /* attest for the evidence key, admission off */
 #define HOST_STEP_LIST            0x100ull     /* + page number */
 #define HOST_STEP_LOAD            (1ull << 32) /* + the key's index in the snapshot */
 #define HOST_STEP_DELETE          (2ull << 32) /* a key whose record could not be stored */
@@ -405,6 +405,15 @@ uint32_t host_keys_queued(const struct spod_host *h,
 int host_audit_claim_label(struct spod_host *h, struct host_audit *a);
 
 /* ---- evidence.c ---- */
+/* One evidence frame's content, copied out of the receive buffer, waiting for a commit. */
+struct host_ev_batch {
+	uint8_t pub[32];
+	uint8_t sig[64];
+	uint64_t first;
+	uint32_t count;
+	int64_t time_ms;
+	uint8_t records[]; /* count * SPOD_EVIDENCE_REC_WIRE_BYTES */
+};
 #define HOST_EVIDENCE_PENDING_BYTES (16u << 20) /* records waiting for a commit, at most */
 #define HOST_HEAD_FINAL_WAIT_MS     500         /* shutdown waits this long for the last head */
 /* Admission off: sends attest at connect (stage ATTESTING) only to learn the evidence key. */

@@ -133,10 +133,11 @@ size_t host_metrics_render(const struct host_metrics *m, char *buf, size_t cap)
 	counter(&o, "spod_evidence_batches_total",
 	        "Evidence batches (one signed Merkle root each) committed with the audit log.",
 	        get(&m->evidence_batches));
-	counter(&o, "spod_evidence_dropped_total",
-	        "Evidence batches dropped unstored (malformed, unattested key, refused by the store, "
-	        "or over the pending bound while commits failed).",
-	        get(&m->evidence_dropped));
+	counter(
+	    &o, "spod_evidence_dropped_total",
+	    "Evidence batches dropped unstored (malformed, unattested key, refused by the store, "
+	    "or over the pending bound while commits failed).",
+	    get(&m->evidence_dropped));
 	counter(&o, "spod_audit_heads_signed_total",
 	        "Audit log heads the enclave signed (audit.head), stored.", get(&m->heads_signed));
 	counter(&o, "spod_audit_head_refusals_total",

@@ -424,7 +424,8 @@ void host_pool_final_head(struct spod_host *h, unsigned wait_ms)
 			continue;
 		n = spod_conn_fill(&e->c);
 		if (n == SPOD_E_CLOSED || n == SPOD_E_IO) {
-			host_enclave_down(e, n == SPOD_E_CLOSED ? "closed by enclave" : "read failed");
+			host_enclave_down(e,
+			                  n == SPOD_E_CLOSED ? "closed by enclave" : "read failed");
 			break;
 		}
 		if (read_frames(e) != SPOD_OK)
@@ -432,8 +433,9 @@ void host_pool_final_head(struct spod_host *h, unsigned wait_ms)
 		spod_conn_compact(&e->c);
 	}
 	if (h->head_out) {
-		spod_warn("audit.head: no answer to the last head (seq %llu) within %u ms; not signed",
-		          (unsigned long long)h->head_out_seq, wait_ms);
+		spod_warn(
+		    "audit.head: no answer to the last head (seq %llu) within %u ms; not signed",
+		    (unsigned long long)h->head_out_seq, wait_ms);
 		h->head_out = 0;
 	}
 	(void)host_journal_commit(h);
