@@ -258,8 +258,8 @@ static int do_hello(struct spod_enclave_state *st, const struct spod_frame *f, u
 }
 
 /* Opcodes the enclave sends and never answers (evidence) are refused as unknown requests. */
-static int do_not_a_request(struct spod_enclave_state *st, const struct spod_frame *f,
-                            uint8_t *out, size_t cap, size_t *len)
+static int do_not_a_request(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
+                            size_t cap, size_t *len)
 {
 	(void)st, (void)f, (void)out, (void)cap, (void)len;
 	return SPOD_E_UNKNOWN_OP;
