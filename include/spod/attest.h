@@ -59,13 +59,14 @@ struct spod_bytes {
  * and a policy record when that key has a policy. Version 1 ("SPODKEY1", below) carries a
  * key binding only; both verify. Readers skip record types they do not know.
  */
-#define SPOD_ATTEST_UD2_MAGIC       "SPODUD02"
-#define SPOD_ATTEST_UD_KEY          1u
-#define SPOD_ATTEST_UD_SEAL         2u
-#define SPOD_ATTEST_UD_SEAL_BYTES   24u
-#define SPOD_ATTEST_UD_POLICY       3u
-#define SPOD_ATTEST_UD_POLICY_BYTES 64u
-#define SPOD_ATTEST_UD_EVIDENCE     4u /* 32: the enclave's evidence public key (Ed25519) */
+#define SPOD_ATTEST_UD2_MAGIC         "SPODUD02"
+#define SPOD_ATTEST_UD_KEY            1u
+#define SPOD_ATTEST_UD_SEAL           2u
+#define SPOD_ATTEST_UD_SEAL_BYTES     24u
+#define SPOD_ATTEST_UD_POLICY         3u
+#define SPOD_ATTEST_UD_POLICY_BYTES   64u
+#define SPOD_ATTEST_UD_EVIDENCE       4u  /* the enclave's evidence public key (docs/evidence.md) */
+#define SPOD_ATTEST_UD_EVIDENCE_BYTES 32u /* Ed25519 */
 
 /* The seal state an enclave attested (wire.h enum spod_seal_mode for mode). */
 struct spod_attest_seal {
@@ -89,7 +90,7 @@ struct spod_attest_user_data {
 	int has_policy;               /* the bound key has a policy */
 	const uint8_t *policy_hash;   /* 32 bytes, into user_data */
 	const uint8_t *policy_admins; /* 32 bytes, into user_data; all zero: no admin set */
-	const uint8_t *evidence_pub;  /* 32 bytes, into user_data; NULL: no evidence key */
+	const uint8_t *evidence_pub;  /* 32 bytes, into user_data; NULL: no evidence record */
 };
 
 /* The parsed document: every view points into the buffer given to spod_attest_parse. */
@@ -248,10 +249,19 @@ int spod_attest_user_data_add_policy(uint8_t *out, size_t cap, size_t *out_len,
     __attribute__((warn_unused_result, nonnull));
 
 /*
+ * Appends the evidence record (the enclave's Ed25519 evidence public key, 32 bytes) to version 2
+ * user_data out[0..*out_len), after any policy record (records go in type order). Returns as
+ * spod_attest_user_data_add_policy.
+ */
+int spod_attest_user_data_add_evidence(uint8_t *out, size_t cap, size_t *out_len,
+                                       const uint8_t pub[SPOD_ATTEST_UD_EVIDENCE_BYTES])
+    __attribute__((warn_unused_result, nonnull));
+
+/*
  * Reads spod's user_data (version 1 or 2). *out->version is 0 and SPOD_OK is returned for
  * user_data that is not spod's (another magic, or none); SPOD_E_BAD_FIELD for spod's magic
  * with a malformed body (records out of order or repeated, a length that does not fit, a
- * seal record of the wrong size, non-zero reserved bytes). Views point into ud.
+ * seal, policy or evidence record of the wrong size, non-zero reserved bytes). Views point into ud.
  */
 int spod_attest_user_data_parse(struct spod_attest_user_data *out, const uint8_t *ud, size_t len)
     __attribute__((warn_unused_result, nonnull(1)));

@@ -69,6 +69,19 @@ int spod_attest_user_data_add_policy(uint8_t *out, size_t cap, size_t *out_len,
 	return SPOD_OK;
 }
 
+int spod_attest_user_data_add_evidence(uint8_t *out, size_t cap, size_t *out_len,
+                                       const uint8_t pub[SPOD_ATTEST_UD_EVIDENCE_BYTES])
+{
+	size_t off = *out_len;
+
+	if (off < MAGIC_BYTES || off > cap || memcmp(out, SPOD_ATTEST_UD2_MAGIC, MAGIC_BYTES) != 0)
+		return SPOD_E_BAD_ARG;
+	SPOD_TRY(put_record(out, cap, &off, SPOD_ATTEST_UD_EVIDENCE, pub,
+	                    SPOD_ATTEST_UD_EVIDENCE_BYTES));
+	*out_len = off;
+	return SPOD_OK;
+}
+
 /* A key binding's fields, from value[0..len) (the part after the v1 magic, or a v2 record). */
 static int read_key(struct spod_attest_user_data *out, const uint8_t *v, size_t len)
 {
@@ -123,7 +136,7 @@ static int parse_v2(struct spod_attest_user_data *out, const uint8_t *ud, size_t
 			out->policy_hash = ud + off + 3;
 			out->policy_admins = ud + off + 3 + 32;
 		} else if (type == SPOD_ATTEST_UD_EVIDENCE) {
-			if (n != 32)
+			if (n != SPOD_ATTEST_UD_EVIDENCE_BYTES)
 				return SPOD_E_BAD_FIELD;
 			out->evidence_pub = ud + off + 3;
 		}

@@ -86,7 +86,7 @@ static const char *seal_mode(uint8_t mode)
 	return mode == 1 ? "ephemeral" : mode == 2 ? "custodians" : "unset";
 }
 
-/* spod's user_data (key binding, seal record) as JSON members. */
+/* spod's user_data (key binding, seal, policy and evidence records) as JSON members. */
 static void json_user_data(const struct spod_attest_user_data *ud)
 {
 	if (ud->has_key) {
@@ -111,6 +111,11 @@ static void json_user_data(const struct spod_attest_user_data *ud)
 		cli_hex(stdout, ud->policy_admins, 32);
 		printf("\"}");
 	}
+	if (ud->evidence_pub != NULL) {
+		printf(",\"evidence_key\":\"");
+		cli_hex(stdout, ud->evidence_pub, 32);
+		putchar('"');
+	}
 }
 
 static void print_user_data(const struct spod_attest_user_data *ud)
@@ -133,6 +138,12 @@ static void print_user_data(const struct spod_attest_user_data *ud)
 		printf(" (admin set ");
 		cli_hex(stdout, ud->policy_admins, 32);
 		printf(")\n");
+	}
+	/* The key that signs this enclave's evidence (docs/evidence.md). */
+	if (ud->evidence_pub != NULL) {
+		printf("  evidence key: ");
+		cli_hex(stdout, ud->evidence_pub, 32);
+		putchar('\n');
 	}
 }
 

@@ -108,6 +108,16 @@ static int fill_wait(struct spod_client *c, int timeout_ms, int try_first)
 	return n > 0 ? SPOD_OK : (n == SPOD_E_AGAIN ? SPOD_E_AGAIN : (int)n);
 }
 
+/*
+ * An evidence frame spod-enclave sends unasked after answering signs (opcode 0x60, request
+ * id 0; docs/evidence.md): a client connected straight to the enclave skips it.
+ */
+static int unasked(const struct spod_frame *f)
+{
+	return f->hdr.opcode == SPOD_OP_EVIDENCE && f->hdr.request_id == 0 &&
+	       (f->hdr.flags & SPOD_FLAG_RESPONSE) != 0;
+}
+
 int spod_client_flush(struct spod_client *c)
 {
 	int64_t deadline = now_ms() + c->timeout_ms;
@@ -154,6 +164,8 @@ int client_roundtrip(struct spod_client *c, struct spod_frame *f, uint64_t rid)
 	SPOD_TRY(spod_client_flush(c));
 	for (;;) {
 		rc = spod_conn_next(&c->c, f);
+		if (rc == SPOD_OK && unasked(f))
+			continue;
 		if (rc == SPOD_OK)
 			break;
 		if (rc != SPOD_E_AGAIN)
@@ -530,6 +542,8 @@ static int deliver(struct spod_client *c, spod_sign_cb cb, void *arg, size_t *co
 	while ((rc = spod_conn_next(&c->c, &f)) == SPOD_OK) {
 		int status;
 
+		if (unasked(&f))
+			continue;
 		if (spod_wire_check_hdr(&f.hdr, 1) < 0 || c->in_flight == 0)
 			return SPOD_E_PROTOCOL;
 		c->in_flight--;

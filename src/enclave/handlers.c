@@ -124,27 +124,48 @@ static int raw_gate(struct spod_enclave_state *st, const struct spod_key_entry *
 	return spod_enclave_policy_gate(st, k, raw, g);
 }
 
-/* Signs one validated request into sig (64 bytes), through the key's policy if it has one. */
-static int sign_one(struct spod_enclave_state *st, const struct spod_sign_req *req, uint8_t *sig,
-                    size_t *sig_len, uint8_t *alg, uint8_t *recid)
+/* Signs one validated request with k into sig (64 bytes), through k's policy if it has one. */
+static int sign_gated(struct spod_enclave_state *st, const struct spod_key_entry *k,
+                      const struct spod_sign_req *req, struct spod_gate *g, uint8_t *sig,
+                      size_t *sig_len, uint8_t *alg, uint8_t *recid)
 {
-	const struct spod_key_entry *k = spod_keystore_find(st->keys, req->key_id);
 	struct spod_tx_summary raw;
-	struct spod_gate g;
 
-	*sig_len = 0;
-	*alg = 0;
-	*recid = SPOD_RECID_NONE;
 	if (k == NULL)
 		return SPOD_E_KEY_NOT_FOUND;
 	*alg = k->sk.alg;
 	SPOD_TRY(spod_mode_check(k->sk.alg, req->mode));
 	if (k->policy == NULL)
 		return spod_sign(sig, sig_len, recid, &k->sk, req->mode, req->data, req->data_len);
-	SPOD_TRY(raw_gate(st, k, req, &raw, &g));
+	SPOD_TRY(raw_gate(st, k, req, &raw, g));
 	SPOD_TRY(spod_sign(sig, sig_len, recid, &k->sk, req->mode, req->data, req->data_len));
-	spod_enclave_policy_done(k, &raw, &g);
+	spod_enclave_policy_done(k, &raw, g);
 	return SPOD_OK;
+}
+
+/*
+ * Signs one validated request of opcode (sign or sign.batch) and makes its evidence record,
+ * whatever the outcome: the digest spod-host's audit keeps, and the status the answer carries.
+ */
+static int sign_one(struct spod_enclave_state *st, uint8_t opcode, const struct spod_sign_req *req,
+                    uint8_t *sig, size_t *sig_len, uint8_t *alg, uint8_t *recid)
+{
+	const struct spod_key_entry *k = spod_keystore_find(st->keys, req->key_id);
+	struct spod_gate g;
+	uint8_t digest[32];
+	int rc;
+
+	*sig_len = 0;
+	*alg = 0;
+	*recid = SPOD_RECID_NONE;
+	memset(&g, 0, sizeof(g));
+	rc = sign_gated(st, k, req, &g, sig, sig_len, alg, recid);
+	if (st->ev_batch != NULL) {
+		spod_evidence_sign_digest(digest, req->mode, req->data, req->data_len);
+		spod_enclave_evidence_note(st, opcode, req->mode, 0, rc, req->key_id, digest, k,
+		                           &g);
+	}
+	return rc;
 }
 
 static int do_sign(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
@@ -158,7 +179,7 @@ static int do_sign(struct spod_enclave_state *st, const struct spod_frame *f, ui
 	if (sig == NULL)
 		return SPOD_E_INTERNAL;
 	SPOD_TRY(spod_wire_sign_req(&req, f));
-	SPOD_TRY(sign_one(st, &req, sig, &sig_len, &alg, &recid));
+	SPOD_TRY(sign_one(st, SPOD_OP_SIGN, &req, sig, &sig_len, &alg, &recid));
 	spod_wire_sig_commit(out, len, f->hdr.request_id, alg, recid, (uint32_t)sig_len);
 	return SPOD_OK;
 }
@@ -178,7 +199,8 @@ static int do_batch(struct spod_enclave_state *st, const struct spod_frame *f, u
 		int rc;
 
 		spod_wire_batch_item(&item, &req, i);
-		rc = sign_one(st, &item, spod_wire_batch_resp_slot(&enc), &sig_len, &alg, &recid);
+		rc = sign_one(st, SPOD_OP_SIGN_BATCH, &item, spod_wire_batch_resp_slot(&enc),
+		              &sig_len, &alg, &recid);
 		if (rc < 0)
 			st->errors++;
 		spod_wire_batch_resp_fill(&enc, rc, alg, recid, (uint32_t)sig_len);
@@ -220,6 +242,9 @@ static int do_attest(struct spod_enclave_state *st, const struct spod_frame *f, 
 	if (k != NULL && k->policy != NULL)
 		SPOD_TRY(spod_attest_user_data_add_policy(
 		    ud, sizeof(ud), &ud_len, k->policy->p.hash, k->policy->admin_hash));
+	/* The evidence key, in every document: what verifiers check evidence against. */
+	if (st->ev.sk != NULL)
+		SPOD_TRY(spod_attest_user_data_add_evidence(ud, sizeof(ud), &ud_len, st->ev.pub));
 	user_data = (struct spod_bytes){ud, ud_len};
 	if (req.nonce_len > 0)
 		nonce = (struct spod_bytes){req.nonce, req.nonce_len};
@@ -257,7 +282,7 @@ static int do_hello(struct spod_enclave_state *st, const struct spod_frame *f, u
 	                               SPOD_HELLO_OP_ATTEST);
 }
 
-/* Opcodes the enclave sends and never answers (evidence) are refused as unknown requests. */
+/* The enclave sends evidence frames and never answers one: refused as an unknown request. */
 static int do_not_a_request(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
                             size_t cap, size_t *len)
 {
@@ -288,7 +313,7 @@ static const handler_fn handlers[SPOD_OPS_COUNT] = {
     [SPOD_SLOT_POLICY_ADMINS] = spod_enclave_do_policy,
     [SPOD_SLOT_POLICY_SYNC] = spod_enclave_do_policy,
     [SPOD_SLOT_EVIDENCE] = do_not_a_request,
-    [SPOD_SLOT_AUDIT_HEAD] = do_not_a_request,
+    [SPOD_SLOT_AUDIT_HEAD] = spod_enclave_do_audit_head,
 };
 
 size_t spod_enclave_handle(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "enclave/evidence.h"
 #include "enclave/keystore.h"
 #include "enclave/seal.h"
 #include "nsm/nsm.h"
@@ -41,6 +42,12 @@ struct spod_enclave_state {
 		uint8_t keys[SPOD_POLICY_ADMINS_MAX * 32];
 		uint8_t hash[32];
 	} admins;
+	/* The evidence key, counter and last signed audit head (docs/evidence.md). */
+	struct spod_enclave_evidence ev;
+	/* The current connection's records not signed yet: server.c points it at the connection
+	 * whose frame spod_enclave_handle answers. NULL: no records are made (unit tests of other
+	 * things). */
+	struct spod_ev_batch *ev_batch;
 	/* counters for logs and tests */
 	uint64_t requests;
 	uint64_t errors;

@@ -34,6 +34,19 @@ int spod_enclave_policy_gate(struct spod_enclave_state *st, const struct spod_ke
                              const struct spod_tx_summary *tx, struct spod_gate *g);
 void spod_enclave_policy_done(const struct spod_key_entry *k, const struct spod_tx_summary *tx,
                               const struct spod_gate *g);
+/*
+ * Evidence (handlers_evidence.c, docs/evidence.md): adds the record of one answered sign item
+ * to the current connection's batch (nothing when st->ev_batch is NULL). k is the key found
+ * (NULL: none), g its gate when the policy decided (NULL or zero-filled: not reached). The
+ * record's policy hash and rule id come from k and g.
+ */
+void spod_enclave_evidence_note(struct spod_enclave_state *st, uint8_t opcode, uint8_t mode,
+                                uint8_t form, int status, const uint8_t *key_id,
+                                const uint8_t digest[32], const struct spod_key_entry *k,
+                                const struct spod_gate *g);
+/* audit.head: signs the audit log's head (SIGN, never going back) or the last one (QUERY). */
+int spod_enclave_do_audit_head(struct spod_enclave_state *st, const struct spod_frame *f,
+                               uint8_t *out, size_t cap, size_t *len);
 /* seal.setup and seal.status */
 int spod_enclave_do_seal(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
                          size_t cap, size_t *len);

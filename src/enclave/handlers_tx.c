@@ -10,6 +10,7 @@
 
 #include "crypto/sign.h"
 #include "enclave/handlers_int.h"
+#include "txn/audit.h"
 #include "txn/eip712.h"
 #include "txn/eth.h"
 #include "txn/sol.h"
@@ -19,6 +20,11 @@ _Static_assert(SPOD_TX_MAX_TRANSFERS == SPOD_TX_XFER_MAX,
 _Static_assert(SPOD_TX_CHAIN_ETHEREUM == SPOD_CHAIN_ETHEREUM &&
                    SPOD_TX_CHAIN_SOLANA == SPOD_CHAIN_SOLANA,
                "the wire's chain ids are txn/summary.h's");
+_Static_assert(SPOD_TX_FORM_TRANSACTION == SPOD_TXN_FORM_TRANSACTION &&
+                   SPOD_TX_FORM_EIP191 == SPOD_TXN_FORM_EIP191 &&
+                   SPOD_TX_FORM_EIP712 == SPOD_TXN_FORM_EIP712 &&
+                   SPOD_TX_FORM_AUTHORIZATION == SPOD_TXN_FORM_AUTHORIZATION,
+               "the wire's sign.tx forms are txn/audit.h's");
 
 /* What one chain's signing left for the answer: the signed transaction's length. */
 struct tx_signing {
@@ -115,45 +121,63 @@ static int put_transfers(uint8_t *out, const struct spod_tx_summary *sum)
 	return SPOD_OK;
 }
 
+/* Decodes, gates and signs t->req into the answer; g is the gate when the policy decided. */
+static int sign_tx(struct spod_enclave_state *st, const struct spod_frame *f, struct tx_signing *t,
+                   struct spod_gate *g, uint8_t *out, size_t cap, size_t *len)
+{
+	struct spod_sign_tx_view v;
+	size_t room, signed_len;
+	uint8_t *dst;
+
+	if (t->key == NULL)
+		return SPOD_E_KEY_NOT_FOUND;
+	SPOD_TRY(decode(t, &st->why));
+
+	/*
+	 * POLICY GATE (docs/policy.md): the key's policy decides over t->sum, which the enclave
+	 * decoded itself, before any signature exists; what it allowed is recorded in its windows
+	 * and rates once signed.
+	 */
+	SPOD_TRY(spod_enclave_policy_gate(st, t->key, &t->sum, g));
+
+	dst = spod_wire_sign_tx_reserve(out, cap, (uint32_t)t->sum.n_transfers, &room);
+	if (dst == NULL)
+		return SPOD_E_INTERNAL; /* cap >= SPOD_ENCLAVE_RESP_MAX holds the largest answer */
+	SPOD_TRY(put_transfers(out, &t->sum));
+	SPOD_TRY(sign_into(t, dst, room, &signed_len));
+	spod_enclave_policy_done(t->key, &t->sum, g);
+	v = (struct spod_sign_tx_view){
+	    .chain = t->req->chain,
+	    .kind = t->sum.kind,
+	    .flags = t->sum.flags,
+	    .chain_id = t->sum.chain_id,
+	    .n_transfers = (uint32_t)t->sum.n_transfers,
+	    .signed_len = (uint32_t)signed_len,
+	};
+	spod_wire_sign_tx_commit(out, len, f->hdr.request_id, &v);
+	return SPOD_OK;
+}
+
 int spod_enclave_do_sign_tx(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,
                             size_t cap, size_t *len)
 {
 	struct spod_sign_tx_req req;
 	struct tx_signing t;
-	struct spod_sign_tx_view v;
 	struct spod_gate g;
-	size_t room, signed_len;
-	uint8_t *dst;
+	uint8_t digest[32];
+	int rc;
 
 	SPOD_TRY(spod_wire_sign_tx_req(&req, f));
 	memset(&t, 0, sizeof(t));
+	memset(&g, 0, sizeof(g));
 	t.req = &req;
 	t.key = spod_keystore_find(st->keys, req.key_id);
-	if (t.key == NULL)
-		return SPOD_E_KEY_NOT_FOUND;
-	SPOD_TRY(decode(&t, &st->why));
-
-	/*
-	 * POLICY GATE (docs/policy.md): the key's policy decides over t.sum, which the enclave
-	 * decoded itself, before any signature exists; what it allowed is recorded in its windows
-	 * and rates once signed.
-	 */
-	SPOD_TRY(spod_enclave_policy_gate(st, t.key, &t.sum, &g));
-
-	dst = spod_wire_sign_tx_reserve(out, cap, (uint32_t)t.sum.n_transfers, &room);
-	if (dst == NULL)
-		return SPOD_E_INTERNAL; /* cap >= SPOD_ENCLAVE_RESP_MAX holds the largest answer */
-	SPOD_TRY(put_transfers(out, &t.sum));
-	SPOD_TRY(sign_into(&t, dst, room, &signed_len));
-	spod_enclave_policy_done(t.key, &t.sum, &g);
-	v = (struct spod_sign_tx_view){
-	    .chain = req.chain,
-	    .kind = t.sum.kind,
-	    .flags = t.sum.flags,
-	    .chain_id = t.sum.chain_id,
-	    .n_transfers = (uint32_t)t.sum.n_transfers,
-	    .signed_len = (uint32_t)signed_len,
-	};
-	spod_wire_sign_tx_commit(out, len, f->hdr.request_id, &v);
-	return SPOD_OK;
+	rc = sign_tx(st, f, &t, &g, out, cap, len);
+	/* Evidence, whatever the outcome, under the digest spod-host's audit computes too. */
+	if (st->ev_batch != NULL) {
+		spod_txn_audit_digest(req.chain, req.form, req.tx, req.tx_len, digest);
+		spod_enclave_evidence_note(st, SPOD_OP_SIGN_TX, req.chain, req.form, rc, req.key_id,
+		                           digest, t.key, &g);
+	}
+	return rc;
 }

@@ -284,6 +284,12 @@ int main(int argc, char **argv)
 		spod_error("cannot create the provisioning key");
 		goto out;
 	}
+	/* The evidence key signs every batch of evidence and audit head (docs/evidence.md). */
+	rc = spod_enclave_evidence_init(&st.ev);
+	if (rc < 0) {
+		spod_error("cannot create the evidence key: %s", spod_strerror(rc));
+		goto out;
+	}
 	rc = spod_enclave_server_new(&srv, &st, &uri);
 	if (rc < 0) {
 		spod_error("cannot listen on %s: %s", o.listen_text, spod_strerror(rc));
@@ -305,6 +311,7 @@ out:
 	spod_keystore_free(st.keys);
 	spod_nsm_close(st.nsm);
 	spod_enclave_seal_free(&st.seal);
+	spod_enclave_evidence_free(&st.ev);
 	spod_secmem_free(st.scratch);
 	spod_crypto_cleanup();
 	if (served)

@@ -21,6 +21,7 @@ struct enclave_conn {
 	struct spod_enclave_server *srv;
 	struct enclave_conn *prev, *next;
 	int want_write;
+	struct spod_ev_batch batch; /* evidence of this connection's answers, not signed yet */
 };
 
 struct spod_enclave_server {
@@ -42,8 +43,38 @@ static void conn_close(struct enclave_conn *ec)
 	if (ec->next)
 		ec->next->prev = ec->prev;
 	ec->srv->nconns--;
+	/* Records not signed yet die with the connection: their audit rows stay without
+	 * evidence, which `spod audit verify` counts as benign (docs/evidence.md). */
+	spod_ev_batch_free(&ec->batch);
 	spod_conn_free(&ec->c);
 	free(ec);
+}
+
+/*
+ * Signs the connection's pending evidence records into one evidence frame at the end of tx
+ * (docs/evidence.md). Returns 0 (written, or nothing pending), 1 when tx has no room for it
+ * (back-pressure: the records stay pending) or an error (the records are dropped).
+ */
+static int conn_evidence(struct enclave_conn *ec)
+{
+	size_t need = spod_ev_batch_frame_bytes(&ec->batch), n;
+	uint8_t *out;
+	int rc;
+
+	if (need == 0)
+		return 0;
+	out = spod_conn_tx_reserve(&ec->c, need);
+	if (out == NULL)
+		return 1;
+	rc = spod_enclave_evidence_seal(&ec->srv->st->ev, &ec->batch, out, need, &n);
+	if (rc < 0) {
+		spod_error("cannot sign %u evidence records: %s", ec->batch.count,
+		           spod_strerror(rc));
+		ec->batch.count = 0;
+		return rc;
+	}
+	spod_conn_tx_commit(&ec->c, n);
+	return 0;
 }
 
 /*
@@ -54,11 +85,17 @@ static void conn_close(struct enclave_conn *ec)
  */
 static int conn_dispatch(struct enclave_conn *ec)
 {
+	struct spod_enclave_state *st = ec->srv->st;
 	struct spod_frame f;
 	uint8_t *out;
 	int rc;
 
 	for (;;) {
+		/* A frame makes at most SPOD_BATCH_MAX_ITEMS records: sign the batch first when
+		 * they might not fit under one root. */
+		if (ec->batch.count + SPOD_BATCH_MAX_ITEMS > SPOD_EVIDENCE_BATCH_MAX &&
+		    conn_evidence(ec) == 1)
+			return 1;
 		out = spod_conn_tx_reserve(&ec->c, SPOD_ENCLAVE_RESP_MAX);
 		if (out == NULL)
 			return 1; /* back-pressure: wait until the host reads */
@@ -72,8 +109,11 @@ static int conn_dispatch(struct enclave_conn *ec)
 			spod_conn_tx_commit(&ec->c, n);
 			return rc;
 		}
-		spod_conn_tx_commit(
-		    &ec->c, spod_enclave_handle(ec->srv->st, &f, out, SPOD_ENCLAVE_RESP_MAX));
+		/* The handlers add this connection's evidence records to its batch. */
+		st->ev_batch = st->ev.sk != NULL ? &ec->batch : NULL;
+		spod_conn_tx_commit(&ec->c,
+		                    spod_enclave_handle(st, &f, out, SPOD_ENCLAVE_RESP_MAX));
+		st->ev_batch = NULL;
 	}
 }
 
@@ -101,6 +141,9 @@ static void on_conn(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 			fatal = 1;
 		spod_conn_compact(&ec->c);
 		rc = spod_conn_flush(&ec->c);
+		/* The answers are out; now sign what they decided (evidence never delays one). */
+		if (rc == SPOD_OK && !fatal && ec->batch.count > 0 && conn_evidence(ec) == 0)
+			rc = spod_conn_flush(&ec->c);
 		if (rc == SPOD_E_AGAIN && !fatal) {
 			/* Stop reading until the host drains what we owe it. */
 			if (!ec->want_write &&

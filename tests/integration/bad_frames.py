@@ -158,8 +158,20 @@ def recv_exact(s, n):
     return buf
 
 
+OP_EVIDENCE = 0x60
+
+
 def recv_frame(s):
-    """(header tuple, body) or None at a clean EOF. Raises on timeout."""
+    """(header tuple, body) or None at a clean EOF. Raises on timeout. Skips the evidence
+    frames spod-enclave sends unasked after answering signs (opcode 0x60, request id 0)."""
+    while True:
+        got = recv_one(s)
+        if got is None or got[0][2] != OP_EVIDENCE or got[0][4] != 0:
+            return got
+        stats["evidence"] = stats.get("evidence", 0) + 1
+
+
+def recv_one(s):
     h = recv_exact(s, HDR_BYTES)
     if h is None:
         return None

@@ -154,12 +154,59 @@ static void test_policy_record(void **state)
 	    SPOD_E_BAD_ARG);
 }
 
+/* The evidence record: after seal and policy, or with the seal record alone; its size checked. */
+static void test_evidence_record(void **state)
+{
+	static const uint8_t policy[32] = {0x90, 1}, admins[32] = {0xad, 2}, ev[32] = {0xe5, 3, 4};
+	struct spod_attest_seal seal = {1, 1, 0, 0, 0, {9}};
+	struct spod_attest_user_data ud;
+	uint8_t buf[SPOD_ATTEST_USER_DATA_MAX];
+	size_t len, v1_len;
+
+	(void)state;
+	/* seal only, then the evidence key */
+	assert_int_equal(
+	    spod_attest_user_data_encode(buf, sizeof(buf), &len, &seal, 0, NULL, NULL, 0), SPOD_OK);
+	assert_int_equal(spod_attest_user_data_parse(&ud, buf, len), SPOD_OK);
+	assert_null(ud.evidence_pub);
+	assert_int_equal(spod_attest_user_data_add_evidence(buf, sizeof(buf), &len, ev), SPOD_OK);
+	assert_int_equal(spod_attest_user_data_parse(&ud, buf, len), SPOD_OK);
+	assert_true(ud.has_seal && !ud.has_key && !ud.has_policy);
+	assert_non_null(ud.evidence_pub);
+	assert_memory_equal(ud.evidence_pub, ev, 32);
+	/* key, seal, policy, evidence */
+	assert_int_equal(
+	    spod_attest_user_data_encode(buf, sizeof(buf), &len, &seal, 1, kid, pub, 32), SPOD_OK);
+	assert_int_equal(spod_attest_user_data_add_policy(buf, sizeof(buf), &len, policy, admins),
+	                 SPOD_OK);
+	assert_int_equal(spod_attest_user_data_add_evidence(buf, sizeof(buf), &len, ev), SPOD_OK);
+	assert_int_equal(spod_attest_user_data_parse(&ud, buf, len), SPOD_OK);
+	assert_true(ud.has_key && ud.has_seal && ud.has_policy);
+	assert_memory_equal(ud.evidence_pub, ev, 32);
+	/* the wrong length (31 bytes) is refused */
+	buf[len - 32 - 2] = 31;
+	assert_int_equal(spod_attest_user_data_parse(&ud, buf, len - 1), SPOD_E_BAD_FIELD);
+	assert_null(ud.evidence_pub);
+	buf[len - 32 - 2] = 32;
+	/* a policy record after the evidence record is out of order */
+	assert_int_equal(spod_attest_user_data_add_policy(buf, sizeof(buf), &len, policy, admins),
+	                 SPOD_OK);
+	assert_int_equal(spod_attest_user_data_parse(&ud, buf, len), SPOD_E_BAD_FIELD);
+	/* cap too small; version 1 user_data takes no record */
+	len -= 67;
+	assert_int_equal(spod_attest_user_data_add_evidence(buf, len + 34, &len, ev),
+	                 SPOD_E_TOO_LARGE);
+	assert_int_equal(spod_attest_key_binding(buf, sizeof(buf), &v1_len, 1, kid, pub, 32),
+	                 SPOD_OK);
+	assert_int_equal(spod_attest_user_data_add_evidence(buf, sizeof(buf), &v1_len, ev),
+	                 SPOD_E_BAD_ARG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_policy_record),
-	    cmocka_unit_test(test_round_trip),
-	    cmocka_unit_test(test_v1_and_foreign),
+	    cmocka_unit_test(test_policy_record), cmocka_unit_test(test_evidence_record),
+	    cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_v1_and_foreign),
 	    cmocka_unit_test(test_malformed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

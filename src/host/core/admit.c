@@ -13,9 +13,7 @@
 
 #include "crypto/hash.h"
 #include "host/core/host_int.h"
-#include "txn/eip712.h"
-#include "txn/eth.h"
-#include "txn/sol.h"
+#include "txn/audit.h"
 #include "wire/ops.h"
 
 /* Whether the token's key set holds the key, looking its current label up when needed. */
@@ -97,35 +95,12 @@ static int admit_sign(struct host_client *cl, const struct spod_frame *f, struct
  * the message (of the whole transaction when it cannot be split: the enclave then refuses it, and
  * the record says so). The audit item's mode holds the chain.
  */
-/*
- * What an Ethereum key signs for r (docs/transactions.md): the transaction's signing hash, the
- * EIP-191 or EIP-712 digest, the authorization's hash. Input the enclave will refuse gets
- * keccak256 of the bytes, so the record still names them.
- */
-static void eth_digest(uint8_t digest[32], const struct spod_sign_tx_req *r)
-{
-	struct spod_tx_summary sum;
-	int rc = SPOD_E_BAD_FIELD;
-
-	if (r->form == SPOD_TX_FORM_EIP191)
-		rc = spod_txn_eth_eip191(r->tx, r->tx_len, &sum);
-	else if (r->form == SPOD_TX_FORM_EIP712)
-		rc = spod_txn_eip712_decode(r->tx, r->tx_len, &sum);
-	else if (r->form == SPOD_TX_FORM_AUTHORIZATION)
-		rc = spod_txn_eth_auth_hash(r->tx, r->tx_len, &sum);
-	if (rc == SPOD_OK)
-		memcpy(digest, sum.digest, 32);
-	else
-		spod_keccak256(digest, r->tx, r->tx_len);
-}
-
 static int admit_sign_tx(struct host_client *cl, const struct spod_frame *f,
                          struct host_audit **audit, const char **what)
 {
 	struct spod_host *h = cl->h;
 	struct spod_sign_tx_req r;
 	struct host_audit_item *it;
-	size_t sigs_off, n_sigs, msg_off = 0, msg_len;
 	int rc;
 
 	SPOD_TRY(spod_wire_sign_tx_req(&r, f));
@@ -142,16 +117,8 @@ static int admit_sign_tx(struct host_client *cl, const struct spod_frame *f,
 	memcpy(it->key_id, r.key_id, SPOD_KEY_ID_BYTES);
 	it->mode = r.chain;
 	it->len = r.tx_len;
-	if (r.chain == SPOD_TX_CHAIN_ETHEREUM) {
-		eth_digest(it->digest, &r);
-		return SPOD_OK;
-	}
-	msg_len = r.tx_len;
-	if (spod_txn_sol_split(r.tx, r.tx_len, &sigs_off, &n_sigs, &msg_off, &msg_len) < 0) {
-		msg_off = 0;
-		msg_len = r.tx_len;
-	}
-	spod_sha256(it->digest, r.tx + msg_off, msg_len);
+	/* The enclave's evidence record computes it with the same function (txn/audit.h). */
+	spod_txn_audit_digest(r.chain, r.form, r.tx, r.tx_len, it->digest);
 	return SPOD_OK;
 }
 
