@@ -16,9 +16,6 @@
 #include "crypto/sign.h"
 #include "evidence/evidence.h"
 
-#define UD_EVIDENCE    4u /* user_data v2 record: the evidence public key */
-#define UD_MAGIC_BYTES 8u
-
 /* A stored evidence key and what the records say of it. */
 struct ev_key {
 	uint8_t pub[32];
@@ -30,11 +27,15 @@ struct ev_root {
 	uint8_t pub[32], root[32], sig[64];
 	uint64_t first;
 	uint32_t count, seen;
+	int64_t time_ms; /* when spod-host received the batch */
 };
 
-/* What the audit match compares: key id, digest, status (52 bytes, memcmp order). */
+/* What the audit match compares: key id, digest, status (52 bytes, memcmp order); and, for
+ * an evidence record, when its batch arrived. */
+#define TUPLE_BYTES (16 + 32 + 4)
 struct ev_tuple {
-	uint8_t b[16 + 32 + 4];
+	uint8_t b[TUPLE_BYTES];
+	int64_t time_ms;
 };
 
 struct ev_ctx {
@@ -50,6 +51,8 @@ struct ev_ctx {
 	uint8_t last_pub[32];
 	uint64_t last_counter;
 	int have_last;
+	int64_t oldest_audit_ms; /* time of the oldest audit record held (INT64_MAX: none) */
+	int pruned;              /* the log was pruned: its anchor is not the genesis link */
 };
 
 static int fail(struct audit_ev_report *r, const char *fmt, ...)
@@ -97,24 +100,6 @@ static struct ev_key *find_key(struct ev_ctx *c, const uint8_t *pub)
 	return NULL;
 }
 
-/* The evidence key in user_data (v2 record 4), or NULL. */
-static const uint8_t *ud_evidence_pub(const uint8_t *ud, size_t len)
-{
-	size_t off = UD_MAGIC_BYTES;
-
-	if (ud == NULL || len < UD_MAGIC_BYTES || memcmp(ud, SPOD_ATTEST_UD2_MAGIC, 8) != 0)
-		return NULL;
-	while (len - off >= 3) {
-		size_t n = spod_le16(ud + off + 1);
-		if (n > len - off - 3)
-			return NULL;
-		if (ud[off] == UD_EVIDENCE)
-			return n == 32 ? ud + off + 3 : NULL;
-		off += 3 + n;
-	}
-	return NULL;
-}
-
 static int on_key(void *arg, const struct spod_store_evkey *k)
 {
 	struct ev_ctx *c = arg;
@@ -135,7 +120,7 @@ static int on_key(void *arg, const struct spod_store_evkey *k)
 		return fail(c->r,
 		            "evidence key %s...: its attestation document does not verify: %s",
 		            short_hex(hx, k->pub), res.message);
-	bound = ud_evidence_pub(res.doc.user_data.ptr, res.doc.user_data.len);
+	bound = res.user_data.evidence_pub;
 	if (bound == NULL || memcmp(bound, k->pub, 32) != 0)
 		return fail(c->r, "evidence key %s...: its attestation document does not bind it",
 		            short_hex(hx, k->pub));
@@ -156,6 +141,7 @@ static int on_root(void *arg, const struct spod_store_evroot *rt)
 	e->first = rt->first;
 	e->count = rt->count;
 	e->seen = 0;
+	e->time_ms = rt->time_ms;
 	return SPOD_OK;
 }
 
@@ -236,6 +222,7 @@ static int on_rec(void *arg, const struct spod_store_evrec *x)
 	memcpy(c->ev[c->nev].b, d.key_id, 16);
 	memcpy(c->ev[c->nev].b + 16, d.digest, 32);
 	spod_put_le32(c->ev[c->nev].b + 48, (uint32_t)d.status);
+	c->ev[c->nev].time_ms = rt->time_ms;
 	c->nev++;
 	return SPOD_OK;
 }
@@ -245,6 +232,8 @@ static int on_audit(void *arg, const struct spod_audit_entry *e)
 	struct ev_ctx *c = arg;
 	const struct spod_audit_rec *a = &e->rec;
 
+	if (a->time_ms < c->oldest_audit_ms)
+		c->oldest_audit_ms = a->time_ms;
 	if (strcmp(a->kind, "sign") != 0 || a->key_id == NULL || a->digest_len != 32)
 		return SPOD_OK;
 	SPOD_TRY(grow((void **)&c->au, &c->capau, c->nau, sizeof *c->au));
@@ -257,7 +246,8 @@ static int on_audit(void *arg, const struct spod_audit_entry *e)
 
 static int tuple_cmp(const void *a, const void *b)
 {
-	return memcmp(a, b, sizeof(struct ev_tuple));
+	return memcmp(((const struct ev_tuple *)a)->b, ((const struct ev_tuple *)b)->b,
+	              TUPLE_BYTES);
 }
 
 /* The multiset match: every record needs its own audit sign row. */
@@ -274,7 +264,13 @@ static int match(struct ev_ctx *c)
 			i++;
 			j++;
 		} else if (d < 0) {
-			missing++;
+			/* After a prune, a record whose batch came before the oldest record held
+			 * (within a second: a batch arrives just after its answers) had its audit
+			 * record pruned. */
+			if (c->pruned && c->ev[i].time_ms <= c->oldest_audit_ms + 1000)
+				c->r->before_anchor++;
+			else
+				missing++;
 			i++;
 		} else {
 			c->r->unmatched_audit++;
@@ -392,9 +388,18 @@ static int run(struct ev_ctx *c)
 			            (long long)c->roots[i].id, c->roots[i].seen, c->roots[i].count);
 	if (c->have_last)
 		r->max_counter = c->last_counter;
+	{
+		uint64_t aseq = 0;
+
+		SPOD_TRY(spod_store_audit_anchor(c->s, &aseq, hash));
+		c->pruned = aseq > 0;
+	}
+	c->oldest_audit_ms = INT64_MAX;
 	SPOD_TRY(spod_store_audit_tail(c->s, SIZE_MAX, on_audit, c));
-	SPOD_TRY(match(c));
-	return check_heads(c);
+	/* Heads first: a truncation or rewrite is the more precise diagnosis of what the
+	 * evidence match would also find. */
+	SPOD_TRY(check_heads(c));
+	return match(c);
 }
 
 int audit_ev_verify(struct spod_store *s, const struct spod_attest_policy *pol,

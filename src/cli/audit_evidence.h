@@ -15,10 +15,11 @@
 struct audit_ev_report {
 	uint64_t records, roots, keys, boots; /* boots: keys with records */
 	uint64_t unmatched_audit;             /* audit sign rows without evidence (benign) */
-	uint64_t gaps;                        /* counters missing between stored records */
-	uint64_t heads;                       /* signed heads checked */
-	uint64_t newest_head_seq;             /* highest seq among them (0: none) */
-	uint64_t log_seq;                     /* the newest audit seq */
+	uint64_t before_anchor;   /* evidence whose audit records were pruned (docs/evidence.md) */
+	uint64_t gaps;            /* counters missing between stored records */
+	uint64_t heads;           /* signed heads checked */
+	uint64_t newest_head_seq; /* highest seq among them (0: none) */
+	uint64_t log_seq;         /* the newest audit seq */
 	uint64_t max_counter; /* highest stored counter of live_pub's key (else the last key's) */
 	int verified_against_root; /* every key's document verified (--root) */
 	char why[320];

@@ -142,9 +142,10 @@ static void evidence_json(const struct audit_ev_report *r)
 {
 	printf("\"evidence\":{\"records\":%" PRIu64 ",\"roots\":%" PRIu64 ",\"keys\":%" PRIu64
 	       ",\"unmatched_audit\":%" PRIu64 ",\"gaps\":%" PRIu64 ",\"heads\":%" PRIu64
+	       ",\"newest_head_seq\":%" PRIu64 ",\"before_anchor\":%" PRIu64
 	       ",\"verified_against_root\":%s}",
 	       r->records, r->roots, r->keys, r->unmatched_audit, r->gaps, r->heads,
-	       r->verified_against_root ? "true" : "false");
+	       r->newest_head_seq, r->before_anchor, r->verified_against_root ? "true" : "false");
 }
 
 /* An evidence or signed-head failure: the reason, then exit 6. */

@@ -8,13 +8,15 @@
 #   the newest audit rows (with the append-only trigger dropped, as an attacker with the
 #   file would) is caught by `spod audit verify`, offline and --live, and the enclave refuses to
 #   sign the shorter head; a recomputed suffix (rows replaced, chain recomputed) is caught too;
-# - a tampered evidence record is caught.
+# - a tampered evidence record is caught;
+# - with no periodic head, the head spod-host has signed at a clean stop covers the last
+#   record, and the last evidence batch is kept.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 DIGEST=$(random_hex 32)
 RAW_DENY='{"version":1,"rules":[{"id":"no-raw","effect":"deny","chain":"ethereum","kinds":["raw"],"reason":"raw signing is off"}]}'
-EIP1559=02ef0180843b9aca00850a954ff46682520894000000000000000000000000000000000000dead8609184e72a00080c0
+EIP1559=02f2012a847735940085174876e800825208943c44cdddb6a900fa2b585dd299e03d12fa4293bc8a1a249b1f10a06c96aff280c0 # tests/data/ethereum/ethers.txt eip1559_native
 
 # verify_json [ARGS...]: `spod --json audit verify --root dev ARGS` into OUT, whatever its exit
 verify_json() {
@@ -55,7 +57,7 @@ wait_until 20 evidence_count "$ROWS" || fail "evidence: $OUT $(cat "$T_DIR/verif
 [[ $RC == 0 ]] || fail "audit verify: $OUT"
 [[ $(ev records) == "$ROWS" ]] || fail "evidence records $(ev records) for $ROWS sign rows: $OUT"
 [[ $(ev unmatched_audit) == 0 ]] || fail "audit rows without evidence: $OUT"
-[[ $(ev verified_against_root) == True ]] || fail "keys not checked against the root: $OUT"
+[[ $(ev verified_against_root) == true ]] || fail "keys not checked against the root: $OUT"
 run "$SPOD" audit verify --root dev
 grep -q "evidence: $ROWS records" <<<"$OUT" || fail "text output: $OUT"
 
@@ -68,10 +70,23 @@ wait_until 10 head_covers || fail "no signed head covers the log: $OUT"
 verify_json --live
 [[ $RC == 0 ]] || fail "--live on an intact log: $OUT $(cat "$T_DIR/verify.err")"
 
+# copies of the database as it is now, for the tampering below (the live one is in WAL mode)
+for copy in ev rewrite; do
+	"$PY" -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))' \
+		"$T_DIR/spod.db" "$T_DIR/$copy.db" || fail "copy"
+done
+
 log "a tampered evidence record is caught (in a copy)"
-cp "$T_DIR/spod.db" "$T_DIR/ev.db"
-DB=ev.db sql "DROP TRIGGER IF EXISTS evidence_no_update;
-UPDATE evidence SET record = substr(record, 1, 40) || x'ff' || substr(record, 42) WHERE counter = 1;"
+"$PY" - "$T_DIR/ev.db" <<'PY' || fail "tamper"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+for (name,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'evidence'").fetchall():
+    c.execute("DROP TRIGGER " + name)
+rec = bytearray(c.execute("SELECT record FROM evidence WHERE counter = 1").fetchone()[0])
+rec[40] ^= 0xff  # a byte of the request digest
+c.execute("UPDATE evidence SET record = ? WHERE counter = 1", (bytes(rec),))
+c.commit()
+PY
 expect_exit 6 "$SPOD" audit verify --db "$T_DIR/ev.db"
 
 log "deleting the newest audit rows while the pod runs"
@@ -84,10 +99,7 @@ verify_json --live
 run "$SPOD" sign "$K2" --message 6869 # the head moves back then forward: the enclave refuses
 wait_until 10 grep -q "audit head goes back" "$T_DIR/host.log" || fail "the enclave signed a shorter head"
 
-log "a recomputed suffix is caught"
-stop_daemon "$HOST_PID" spod-host || fail "spod-host exit"
-HOST_PID=
-cp "$T_DIR/spod.db" "$T_DIR/rewrite.db"
+log "a recomputed suffix is caught (in the copy made before the deletion)"
 "$PY" - "$T_DIR/rewrite.db" <<'PY' || fail "rewrite"
 # Replace the newest record with another and recompute its hash (docs/storage.md's encoding).
 import sqlite3, struct, hashlib, sys
@@ -105,4 +117,27 @@ c.commit()
 PY
 expect_exit 6 "$SPOD" audit verify --db "$T_DIR/rewrite.db"
 grep -qi "rewritten" <<<"$OUT$ERR" || fail "rewrite not named: $OUT $ERR"
+
+log "a clean stop: the host's final head is refused (the log went back), and says so"
+stop_daemon "$HOST_PID" spod-host || fail "spod-host exit"
+HOST_PID=
+[[ $(grep -c "audit head goes back" "$T_DIR/host.log") -ge 2 ]] || fail "the final head was not refused"
+
+log "a fresh pod that signs heads only at a clean stop: the last record is covered"
+stop_daemon "$ENCLAVE_PID" spod-enclave || fail "spod-enclave exit"
+ENCLAVE_PID=
+mkdir "$T_DIR/second"
+mv "$T_DIR"/spod.db* "$T_DIR/admin.token" "$T_DIR/second/"
+unset SPOD_TOKEN # the new pod writes a new admin token
+start_pod --audit-head-interval 3600s
+run "$SPOD" --json keys generate --alg ed25519
+run "$SPOD" sign "$(json_get 'd["id"]' <<<"$OUT")" --message 6869
+verify_json
+[[ $RC == 0 && $(ev heads) == 0 ]] || fail "a head before the stop: $OUT"
+stop_daemon "$HOST_PID" spod-host || fail "spod-host exit"
+HOST_PID=
+verify_json
+[[ $RC == 0 && $(ev heads) == 1 && $(ev newest_head_seq) == $(json_get 'd["records"]' <<<"$OUT") ]] ||
+	fail "no final head covering the log: $OUT"
+[[ $(ev records) == 1 && $(ev unmatched_audit) == 0 ]] || fail "the last evidence was not kept: $OUT"
 log "evidence ok"

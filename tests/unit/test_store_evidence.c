@@ -365,6 +365,7 @@ static void test_verify_good(void **state)
 	assert_int_equal(run_verify(fx, 1, out, sizeof out), 0);
 	assert_non_null(strstr(out, "\"evidence\":{\"records\":8,\"roots\":2,\"keys\":1,"
 	                            "\"unmatched_audit\":0,\"gaps\":0,\"heads\":1,"
+	                            "\"newest_head_seq\":8,\"before_anchor\":0,"
 	                            "\"verified_against_root\":false}"));
 	/* an audit sign row without evidence is counted, not a failure */
 	struct spod_audit_rec extra = {.time_ms = 9, .kind = "sign"};
