@@ -13,10 +13,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "common/hex.h"
-#include "convert/eip55.h"
+#include "convert/eth_auth.h"
 #include "convert/typed_data_json.h"
-#include "txn/rlp.h"
 
 #define OPT(o) (1ull << (o))
 
@@ -128,17 +126,6 @@ int cmd_sign_typed_data(struct cli *cli)
 	return sign_eth(cli, id, SPOD_TX_FORM_EIP712, cbor, cbor_len, "sign-typed-data");
 }
 
-/* 0x and 40 hex digits (a mixed-case address must carry its EIP-55 checksum). */
-static int parse_address(uint8_t addr[20], const char *text)
-{
-	size_t len = 0;
-
-	if (text == NULL || strncmp(text, "0x", 2) != 0 || strlen(text) != 42 ||
-	    spod_hex_decode(addr, 20, &len, text) < 0 || len != 20)
-		return -1;
-	return spod_eip55_ok(text + 2) ? 0 : -1;
-}
-
 static int parse_u64(uint64_t *out, const char *text)
 {
 	char *end;
@@ -152,12 +139,12 @@ static int parse_u64(uint64_t *out, const char *text)
 
 int cmd_sign_authorization(struct cli *cli)
 {
-	uint8_t id[SPOD_KEY_ID_BYTES], addr[20], rlp[64], payload[64],
+	uint8_t id[SPOD_KEY_ID_BYTES], addr[20], rlp[SPOD_ETH_AUTH_RLP_MAX_BYTES],
 	    sig[SPOD_TX_SIGNED_MAX_BYTES];
-	struct spod_rlp_w w = {payload, sizeof(payload), 0}, out = {rlp, sizeof(rlp), 0};
+	const char *address = cli->opt[OPT_ADDRESS];
 	struct spod_tx_info info;
 	uint64_t chain_id, nonce;
-	size_t sig_len;
+	size_t rlp_len, sig_len;
 	int rc;
 
 	rc = cli_only(cli,
@@ -172,18 +159,16 @@ int cmd_sign_authorization(struct cli *cli)
 		return cli_usage_error(
 		    "--chain-id N and --nonce N are decimal integers (chain id 0: "
 		    "any chain)");
-	if (parse_address(addr, cli->opt[OPT_ADDRESS]) < 0)
+	if (address == NULL || spod_eth_addr_parse(addr, address, strlen(address)) < 0)
 		return cli_usage_error("--address is 0x and 40 hex digits (EIP-55 if mixed case)");
 	/* rlp([chain_id, address, nonce]): the enclave hashes 0x05 || this */
-	if (spod_rlp_put_u64(&w, chain_id) < 0 || spod_rlp_put_string(&w, addr, 20) < 0 ||
-	    spod_rlp_put_u64(&w, nonce) < 0 || spod_rlp_put_header(&out, 1, w.len) < 0 ||
-	    spod_rlp_put_raw(&out, payload, w.len) < 0)
+	if (spod_eth_auth_rlp(rlp, sizeof(rlp), &rlp_len, chain_id, addr, nonce) < 0)
 		return cli_fail(cli, SPOD_E_INTERNAL, "sign-authorization");
 	if ((rc = cli_connect(cli)) < 0)
 		return spod_err_exit_code(rc);
 	rc = spod_client_sign_tx_form(cli->client, &info, sig, sizeof(sig), &sig_len, id,
 	                              SPOD_TX_CHAIN_ETHEREUM, SPOD_TX_FORM_AUTHORIZATION, rlp,
-	                              out.len);
+	                              rlp_len);
 	if (rc < 0)
 		return cli_fail(cli, rc, "sign-authorization");
 	if (sig_len != 65 || sig[64] > 1)
@@ -193,8 +178,7 @@ int cmd_sign_authorization(struct cli *cli)
 		cli_hex(stdout, id, SPOD_KEY_ID_BYTES);
 		printf("\",\"chain_id\":%llu,\"address\":\"%s\",\"nonce\":%llu,\"y_parity\":%u,"
 		       "\"r\":\"0x",
-		       (unsigned long long)chain_id, cli->opt[OPT_ADDRESS],
-		       (unsigned long long)nonce, sig[64]);
+		       (unsigned long long)chain_id, address, (unsigned long long)nonce, sig[64]);
 		cli_hex(stdout, sig, 32);
 		printf("\",\"s\":\"0x");
 		cli_hex(stdout, sig + 32, 32);

@@ -1,5 +1,6 @@
 /*
- * libFuzzer target for the HTTP API's request parsers (src/host/http/json_req.c, b64.c).
+ * libFuzzer target for the HTTP API's request parsers (src/host/http/json_req.c, auth_req.c,
+ * b64.c).
  *
  * Every input goes to every JSON body parser and to the key id and base64 parsers. A parser
  * that accepts must produce output inside the protocol's limits (what the handlers pass to
@@ -25,6 +26,7 @@
 static struct spod_http_generate gen;
 static struct spod_http_sign sign;
 static struct spod_http_sign_tx stx;
+static struct spod_http_sign_auth sauth;
 static struct spod_http_batch batch;
 static struct spod_http_attest att;
 static struct spod_http_envelope env;
@@ -80,6 +82,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		check_refusal(rc, &err);
 		CHECK(stx.chain == 0 && stx.tx_len == 0);
+	}
+
+	rc = spod_http_json_sign_auth(&sauth, &err, text, size);
+	if (rc == SPOD_OK) {
+		CHECK(sauth.tx.chain == SPOD_TX_CHAIN_ETHEREUM);
+		CHECK(sauth.tx.form == SPOD_TX_FORM_AUTHORIZATION);
+		CHECK(sauth.tx.tx_len >= 24 && sauth.tx.tx_len <= 40);
+		CHECK(sauth.chain_id <= INT64_MAX && sauth.nonce <= INT64_MAX);
+		CHECK(strlen(sauth.address_text) == 42);
+	} else {
+		check_refusal(rc, &err);
+		CHECK(sauth.tx.tx_len == 0 && sauth.chain_id == 0 && sauth.nonce == 0);
 	}
 
 	rc = spod_http_json_batch(&batch, &err, text, size);

@@ -9,9 +9,11 @@
 # recovery id included). An EIP-7702 authorization equals ethers' authorizeSync byte for byte.
 # The audit records the EIP-191 digest. Under a policy: a message rule
 # and a typed-data rule with an allowed domain sign; typed data of another domain, and a raw
-# sign, are refused (POLICY_DENIED, exit 5) naming the rule; the pod keeps serving. The same
-# through the HTTP API (POST /v1/keys/{id}/sign-message and /sign-typed-data, 403 with the
-# rule, 400 for malformed bodies).
+# sign, are refused (POLICY_DENIED, exit 5) naming the rule; the pod keeps serving; an
+# authorization rule allows one delegate and a deny rule refuses the others. The same
+# through the HTTP API (POST /v1/keys/{id}/sign-message, /sign-typed-data and
+# /sign-authorization, 403 with the rule, 400 for malformed bodies); an authorization signed
+# over HTTP equals the CLI's (RFC 6979: the same r, s and y_parity).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -81,14 +83,17 @@ log "EIP-7702 authorization (ethers 6 authorizeSync): the same r||s||y_parity"
 [[ $(field "$ETH" auth_chain1 key) == "$(field "$ETH" eip191_hello key)" ]] || fail "auth vector key"
 [[ $(field "$ETH" auth_chain1 unsigned) == d70194a0b86991c6218b36c1d19d4a2e9eb0ce3606eb4807 ]] ||
 	fail "the vector file's authorization changed"
-run "$SPOD" sign-authorization "$HELLO_ID" --chain-id 1 \
-	--address 0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48 --nonce 7
+DELEGATE=0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48
+OTHER_DELEGATE=0x000000000000000000000000000000000000dEaD
+run "$SPOD" sign-authorization "$HELLO_ID" --chain-id 1 --address "$DELEGATE" --nonce 7
 [[ $OUT == "0x$(field "$ETH" auth_chain1 signed)" ]] || fail "authorization: $OUT"
 run "$SPOD" --json sign-authorization "$HELLO_ID" --chain-id 1 \
 	--address 0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48 --nonce 7
-[[ $(json_get 'str(d["y_parity"]) + d["r"] + d["s"][2:]' <<<"$OUT") == \
-	"$(field "$ETH" auth_chain1 signed | cut -c129-130 | sed 's/^0//')0x$(field "$ETH" auth_chain1 signed | cut -c1-128)" ]] ||
-	fail "authorization --json: $OUT"
+# auth_json: "y_parity r s" of an authorization answer, as both the CLI and HTTP give it.
+auth_json() { json_get 'str(d["y_parity"]) + " " + d["r"] + " " + d["s"]'; }
+AUTH_SIG=$(field "$ETH" auth_chain1 signed)
+AUTH_EXPECT="$(cut -c129-130 <<<"$AUTH_SIG" | sed 's/^0//') 0x${AUTH_SIG:0:64} 0x${AUTH_SIG:64:64}"
+[[ $(auth_json <<<"$OUT") == "$AUTH_EXPECT" ]] || fail "authorization --json: $OUT"
 expect_exit 2 "$SPOD" sign-authorization "$HELLO_ID" --chain-id 1 \
 	--address 0xA0B86991c6218b36c1d19D4a2e9Eb0cE3606eB48 --nonce 7 # a bad EIP-55 checksum
 
@@ -97,7 +102,11 @@ cat >"$T_DIR/policy.json" <<'JSON'
 {"version": 1, "rules": [
   {"id": "messages", "effect": "allow", "kinds": ["message"]},
   {"id": "mail-only", "effect": "allow", "kinds": ["typed_data"],
-   "domains": [{"name": "Ether Mail", "chain_id": 1}]}
+   "domains": [{"name": "Ether Mail", "chain_id": 1}]},
+  {"id": "usdc-delegate", "effect": "allow", "kinds": ["authorization"],
+   "delegates": ["0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"]},
+  {"id": "other-delegates", "effect": "deny", "kinds": ["authorization"],
+   "reason": "delegate not listed"}
 ]}
 JSON
 run "$SPOD" policy set "$HELLO_ID" --file "$T_DIR/policy.json"
@@ -111,9 +120,16 @@ grep -q 'POLICY_DENIED' <<<"$ERR" && grep -q 'denied by rule "default"' <<<"$ERR
 	fail "permit under the policy: $ERR"
 expect_exit 5 "$SPOD" sign "$HELLO_ID" --digest "$(field "$ETH" eip191_hello hash)"
 grep -q 'POLICY_DENIED' <<<"$ERR" || fail "raw sign under the policy: $ERR"
+run "$SPOD" --json sign-authorization "$HELLO_ID" --chain-id 1 --address "$DELEGATE" --nonce 7
+CLI_AUTH=$(auth_json <<<"$OUT")
+[[ $CLI_AUTH == "$AUTH_EXPECT" ]] || fail "authorization under the policy: $OUT"
+expect_exit 5 "$SPOD" sign-authorization "$HELLO_ID" --chain-id 1 --address "$OTHER_DELEGATE" \
+	--nonce 7
+grep -q 'POLICY_DENIED' <<<"$ERR" && grep -q 'other-delegates' <<<"$ERR" ||
+	fail "authorization of another delegate under the policy: $ERR"
 run "$SPOD" sign-message "$HELLO_ID" --eip191 --text "still serving"
 
-log "HTTP: POST /v1/keys/{id}/sign-message and /sign-typed-data, under the same policy"
+log "HTTP: POST /v1/keys/{id}/sign-message, /sign-typed-data and /sign-authorization, under the same policy"
 URL=$(http_url)
 ADMIN=$(<"$T_DIR/admin.token")
 # http_post PATH BODY-FILE: sets CODE and BODY_OUT.
@@ -141,4 +157,33 @@ http_post "/v1/keys/$HELLO_ID/sign-typed-data" "$T_DIR/bad.json"
 echo '{"message": "a", "message_hex": "00"}' >"$T_DIR/msg.json"
 http_post "/v1/keys/$HELLO_ID/sign-message" "$T_DIR/msg.json"
 [[ $CODE == 400 ]] || fail "HTTP message and message_hex: $CODE $BODY_OUT"
+# sign-authorization: the CLI's r, s and y_parity (RFC 6979), from decimal strings as well as
+# integers; another delegate is refused by the deny rule, with its id and reason.
+printf '{"chain_id": 1, "address": "%s", "nonce": 7}' "$DELEGATE" >"$T_DIR/auth.json"
+http_post "/v1/keys/$HELLO_ID/sign-authorization" "$T_DIR/auth.json"
+[[ $CODE == 200 && $(auth_json <<<"$BODY_OUT") == "$CLI_AUTH" ]] ||
+	fail "HTTP sign-authorization: $CODE $BODY_OUT (CLI: $CLI_AUTH)"
+[[ $(json_get '" ".join(str(d[k]) for k in ("key_id", "chain_id", "address", "nonce")) + " " + str(len(d))' <<<"$BODY_OUT") == \
+	"$HELLO_ID 1 $DELEGATE 7 7" ]] || fail "HTTP sign-authorization fields: $BODY_OUT"
+printf '{"nonce": "7", "chain_id": "1", "address": "%s"}' "${DELEGATE,,}" >"$T_DIR/auth.json"
+http_post "/v1/keys/$HELLO_ID/sign-authorization" "$T_DIR/auth.json"
+[[ $CODE == 200 && $(auth_json <<<"$BODY_OUT") == "$CLI_AUTH" ]] ||
+	fail "HTTP sign-authorization, decimal strings: $CODE $BODY_OUT"
+printf '{"chain_id": 1, "address": "%s", "nonce": 7}' "$OTHER_DELEGATE" >"$T_DIR/auth.json"
+http_post "/v1/keys/$HELLO_ID/sign-authorization" "$T_DIR/auth.json"
+[[ $CODE == 403 && $(json_get 'd["error"]["code"] + " " + d["error"]["rule"] + " " + d["error"]["reason"]' <<<"$BODY_OUT") == \
+	"POLICY_DENIED other-delegates delegate not listed" ]] ||
+	fail "HTTP authorization refused by the policy: $CODE $BODY_OUT"
+printf '{"chain_id": 1, "address": "%s", "nonce": 7}' 0xA0B86991c6218b36c1d19D4a2e9Eb0cE3606eB48 \
+	>"$T_DIR/auth.json" # a bad EIP-55 checksum
+http_post "/v1/keys/$HELLO_ID/sign-authorization" "$T_DIR/auth.json"
+[[ $CODE == 400 && $(json_get 'd["error"]["code"]' <<<"$BODY_OUT") == BAD_ARG && $BODY_OUT == *address* ]] ||
+	fail "HTTP authorization with a bad EIP-55 checksum: $CODE $BODY_OUT"
+printf '{"chain_id": 1, "address": "%s", "nonce": 7, "gas": 1}' "$DELEGATE" >"$T_DIR/auth.json"
+http_post "/v1/keys/$HELLO_ID/sign-authorization" "$T_DIR/auth.json"
+[[ $CODE == 400 && $BODY_OUT == *"gas: unknown field"* ]] ||
+	fail "HTTP authorization with an unknown field: $CODE $BODY_OUT"
+printf '{"chain_id": -1, "address": "%s", "nonce": 7}' "$DELEGATE" >"$T_DIR/auth.json"
+http_post "/v1/keys/$HELLO_ID/sign-authorization" "$T_DIR/auth.json"
+[[ $CODE == 400 && $BODY_OUT == *chain_id* ]] || fail "HTTP authorization, chain_id -1: $CODE $BODY_OUT"
 log "ok"

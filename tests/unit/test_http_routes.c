@@ -62,6 +62,16 @@ static void test_route_match(void **state)
 	                                     SPOD_HTTP_ROUTE_KEY | SPOD_HTTP_ROUTE_READY);
 	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/keys/0011/sign-transaction"),
 	                 SPOD_HTTP_MATCH_NO_METHOD);
+	/* sign-authorization: the same flags as the other sign.tx routes */
+	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/keys/0011/sign-authorization"),
+	                 SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_KEY_SIGN_AUTH);
+	assert_int_equal(m.id_len, 4);
+	assert_int_equal(m.route->flags, SPOD_HTTP_ROUTE_TOKEN | SPOD_HTTP_ROUTE_BODY |
+	                                     SPOD_HTTP_ROUTE_KEY | SPOD_HTTP_ROUTE_READY);
+	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/keys/0011/sign-authorization"),
+	                 SPOD_HTTP_MATCH_NO_METHOD);
+	assert_string_equal(m.allow, "POST");
 	/* the key's policy: PUT and DELETE take a body (DELETE's may be left out), GET none */
 	assert_int_equal(spod_http_route_match(&m, "PUT", "/v1/keys/0011/policy"),
 	                 SPOD_HTTP_MATCH_OK);
@@ -206,6 +216,7 @@ static void test_list_routes(void **state)
 	                          "POST /v1/keys/{id}/sign-transaction\n"
 	                          "POST /v1/keys/{id}/sign-message\n"
 	                          "POST /v1/keys/{id}/sign-typed-data\n"
+	                          "POST /v1/keys/{id}/sign-authorization\n"
 	                          "PUT /v1/keys/{id}/policy\n"
 	                          "GET /v1/keys/{id}/policy\n"
 	                          "DELETE /v1/keys/{id}/policy\n"

@@ -29,6 +29,8 @@ int spod_http_call_parse(struct spod_http_call *call, struct spod_http_perr *err
 		return spod_http_json_sign_message(&call->in.sign_tx, err, body, len);
 	case SPOD_HTTP_ROUTE_KEY_SIGN_TYPED:
 		return spod_http_json_sign_typed(&call->in.sign_tx, err, body, len);
+	case SPOD_HTTP_ROUTE_KEY_SIGN_AUTH:
+		return spod_http_json_sign_auth(&call->in.auth, err, body, len);
 	case SPOD_HTTP_ROUTE_SIGN_BATCH:
 		return spod_http_json_batch(&call->in.batch, err, body, len);
 	case SPOD_HTTP_ROUTE_ATTEST:
@@ -63,6 +65,15 @@ static int exec_batch(struct spod_http_call *call, struct spod_client *c)
 	                              call->out.batch.items, in->count);
 }
 
+/* sign.tx of a transaction, or of a message, typed data or authorization (its form). */
+static int exec_sign_tx(struct spod_http_call *call, struct spod_client *c,
+                        const struct spod_http_sign_tx *in)
+{
+	return spod_client_sign_tx_form(c, &call->out.tx.info, call->out.tx.signed_tx,
+	                                sizeof(call->out.tx.signed_tx), &call->out.tx.len,
+	                                call->key_id, in->chain, in->form, in->tx, in->tx_len);
+}
+
 int spod_http_call_exec(struct spod_http_call *call, struct spod_client *c)
 {
 	const struct spod_http_generate *gen = &call->in.generate;
@@ -88,10 +99,9 @@ int spod_http_call_exec(struct spod_http_call *call, struct spod_client *c)
 	case SPOD_HTTP_ROUTE_KEY_SIGN_TX:
 	case SPOD_HTTP_ROUTE_KEY_SIGN_MSG:
 	case SPOD_HTTP_ROUTE_KEY_SIGN_TYPED:
-		return spod_client_sign_tx_form(
-		    c, &call->out.tx.info, call->out.tx.signed_tx, sizeof(call->out.tx.signed_tx),
-		    &call->out.tx.len, call->key_id, call->in.sign_tx.chain, call->in.sign_tx.form,
-		    call->in.sign_tx.tx, call->in.sign_tx.tx_len);
+		return exec_sign_tx(call, c, &call->in.sign_tx);
+	case SPOD_HTTP_ROUTE_KEY_SIGN_AUTH:
+		return exec_sign_tx(call, c, &call->in.auth.tx);
 	case SPOD_HTTP_ROUTE_SIGN_BATCH:
 		return exec_batch(call, c);
 	case SPOD_HTTP_ROUTE_ATTEST:
@@ -273,6 +283,11 @@ void spod_http_call_reply(struct spod_http_reply *r, const struct spod_http_call
 		reply_object(r, 200,
 		             spod_http_eth_sig_object(call->key_id, &call->out.tx.info,
 		                                      call->out.tx.signed_tx, call->out.tx.len));
+		return;
+	case SPOD_HTTP_ROUTE_KEY_SIGN_AUTH:
+		reply_object(r, 200,
+		             spod_http_auth_object(call->key_id, &call->in.auth,
+		                                   call->out.tx.signed_tx, call->out.tx.len));
 		return;
 	case SPOD_HTTP_ROUTE_SIGN_BATCH:
 		reply_batch(r, call);

@@ -27,7 +27,8 @@ struct spod_http_call {
 	union {
 		struct spod_http_generate generate; /* POST /v1/keys */
 		struct spod_http_sign sign;         /* POST /v1/keys/{id}/sign */
-		struct spod_http_sign_tx sign_tx;   /* POST /v1/keys/{id}/sign-transaction */
+		struct spod_http_sign_tx sign_tx;   /* sign-transaction, -message, -typed-data */
+		struct spod_http_sign_auth auth;    /* POST /v1/keys/{id}/sign-authorization */
 		struct spod_http_batch batch;       /* POST /v1/sign/batch */
 		struct spod_http_attest attest;     /* POST /v1/attest */
 		struct spod_http_envelope envelope; /* POST /v1/keys/import, /v1/custodian/shares */

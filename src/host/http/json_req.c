@@ -10,13 +10,8 @@
 #include "common/hex.h"
 #include "common/b64.h"
 #include "convert/typed_data_json.h"
+#include "host/http/json_req_int.h"
 #include "spod/err.h"
-
-/* Where a field sits, for messages: prefix "" and name "body", or "items[3]." and "items[3]". */
-struct place {
-	char prefix[32];
-	char name[32];
-};
 
 int spod_http_refuse(struct spod_http_perr *err, int rc, const char *fmt, ...)
 {
@@ -29,8 +24,7 @@ int spod_http_refuse(struct spod_http_perr *err, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* Parses body[0..len) into *root, which must be a JSON object; the caller decrefs it. */
-static int load_object(json_t **root, struct spod_http_perr *err, const char *body, size_t len)
+int spod_http_json_load(json_t **root, struct spod_http_perr *err, const char *body, size_t len)
 {
 	json_error_t je;
 
@@ -53,7 +47,7 @@ static int load_object(json_t **root, struct spod_http_perr *err, const char *bo
 	return SPOD_OK;
 }
 
-static int want_string(const json_t *v, const struct place *at, const char *field,
+static int want_string(const json_t *v, const struct spod_http_place *at, const char *field,
                        struct spod_http_perr *err)
 {
 	if (!json_is_string(v))
@@ -63,7 +57,8 @@ static int want_string(const json_t *v, const struct place *at, const char *fiel
 }
 
 static int parse_key_id_field(uint8_t key_id[SPOD_KEY_ID_BYTES], const json_t *v,
-                              const struct place *at, const char *field, struct spod_http_perr *err)
+                              const struct spod_http_place *at, const char *field,
+                              struct spod_http_perr *err)
 {
 	SPOD_TRY(want_string(v, at, field, err));
 	if (spod_http_key_id_parse(key_id, json_string_value(v), json_string_length(v)) < 0)
@@ -77,7 +72,8 @@ static int parse_key_id_field(uint8_t key_id[SPOD_KEY_ID_BYTES], const json_t *v
  * when the bytes do not fit: the caller knows which limit that was.
  */
 static int decode_bytes(uint8_t *out, size_t cap, size_t *n, const json_t *v, int base64,
-                        const struct place *at, const char *field, struct spod_http_perr *err)
+                        const struct spod_http_place *at, const char *field,
+                        struct spod_http_perr *err)
 {
 	const char *text;
 	size_t len;
@@ -104,15 +100,8 @@ static int decode_bytes(uint8_t *out, size_t cap, size_t *n, const json_t *v, in
 	return rc;
 }
 
-/* A member a JSON object may have, and where its value goes. */
-struct field {
-	const char *name; /* NULL: not accepted this time */
-	const json_t **value;
-};
-
-/* Sorts the members of obj into fields[0..n); any other member is an unknown field. */
-static int take_fields(const json_t *obj, const struct field *fields, size_t n,
-                       const struct place *at, struct spod_http_perr *err)
+int spod_http_json_take(const json_t *obj, const struct spod_http_field *fields, size_t n,
+                        const struct spod_http_place *at, struct spod_http_perr *err)
 {
 	for (void *it = json_object_iter((json_t *)obj); it != NULL;
 	     it = json_object_iter_next((json_t *)obj, it)) {
@@ -134,7 +123,7 @@ static int take_fields(const json_t *obj, const struct field *fields, size_t n,
  * key_id is not NULL. The data goes to data[0..cap).
  */
 static int parse_sign_fields(uint8_t *key_id, uint8_t *mode, uint8_t *data, size_t cap,
-                             size_t *data_len, json_t *obj, const struct place *at,
+                             size_t *data_len, json_t *obj, const struct spod_http_place *at,
                              struct spod_http_perr *err)
 {
 	const json_t *message = NULL, *digest = NULL, *encoding = NULL, *hash = NULL, *kid = NULL;
@@ -143,7 +132,7 @@ static int parse_sign_fields(uint8_t *key_id, uint8_t *mode, uint8_t *data, size
 	size_t digest_len;
 	int base64 = 0, rc;
 
-	const struct field fields[] = {
+	const struct spod_http_field fields[] = {
 	    {"message", &message},
 	    {"digest", &digest},
 	    {"encoding", &encoding},
@@ -152,7 +141,7 @@ static int parse_sign_fields(uint8_t *key_id, uint8_t *mode, uint8_t *data, size
 	};
 
 	*data_len = 0;
-	SPOD_TRY(take_fields(obj, fields, sizeof(fields) / sizeof(fields[0]), at, err));
+	SPOD_TRY(spod_http_json_take(obj, fields, sizeof(fields) / sizeof(fields[0]), at, err));
 	if (key_id != NULL) {
 		if (kid == NULL)
 			return spod_http_refuse(err, SPOD_E_BAD_ARG, "%skey_id: required",
@@ -214,14 +203,14 @@ int spod_http_json_generate(struct spod_http_generate *out, struct spod_http_per
                             const char *body, size_t len)
 {
 	const json_t *alg = NULL, *label = NULL;
-	const struct place at = {"", "body"};
-	const struct field fields[] = {{"alg", &alg}, {"label", &label}};
+	const struct spod_http_place at = {"", "body"};
+	const struct spod_http_field fields[] = {{"alg", &alg}, {"label", &label}};
 	json_t *root;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	SPOD_TRY(load_object(&root, err, body, len));
-	SPOD_GUARD(rc, take_fields(root, fields, 2, &at, err));
+	SPOD_TRY(spod_http_json_load(&root, err, body, len));
+	SPOD_GUARD(rc, spod_http_json_take(root, fields, 2, &at, err));
 	if (alg == NULL) {
 		rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "alg: required");
 		goto out;
@@ -259,13 +248,13 @@ out:
 int spod_http_json_sign(struct spod_http_sign *out, struct spod_http_perr *err, const char *body,
                         size_t len)
 {
-	const struct place at = {"", "body"};
+	const struct spod_http_place at = {"", "body"};
 	json_t *root;
 	int rc;
 
 	out->mode = 0;
 	out->data_len = 0;
-	SPOD_TRY(load_object(&root, err, body, len));
+	SPOD_TRY(spod_http_json_load(&root, err, body, len));
 	rc = parse_sign_fields(NULL, &out->mode, out->data, sizeof(out->data), &out->data_len, root,
 	                       &at, err);
 	if (rc == SPOD_E_TOO_LARGE)
@@ -283,8 +272,9 @@ int spod_http_json_sign_tx(struct spod_http_sign_tx *out, struct spod_http_perr 
                            const char *body, size_t len)
 {
 	const json_t *chain = NULL, *tx = NULL, *encoding = NULL;
-	const struct place at = {"", "body"};
-	const struct field fields[] = {{"chain", &chain}, {"tx", &tx}, {"encoding", &encoding}};
+	const struct spod_http_place at = {"", "body"};
+	const struct spod_http_field fields[] = {
+	    {"chain", &chain}, {"tx", &tx}, {"encoding", &encoding}};
 	const char *c;
 	json_t *root;
 	int base64, rc;
@@ -292,8 +282,8 @@ int spod_http_json_sign_tx(struct spod_http_sign_tx *out, struct spod_http_perr 
 	out->chain = 0;
 	out->form = SPOD_TX_FORM_TRANSACTION;
 	out->tx_len = 0;
-	SPOD_TRY(load_object(&root, err, body, len));
-	SPOD_GUARD(rc, take_fields(root, fields, 3, &at, err));
+	SPOD_TRY(spod_http_json_load(&root, err, body, len));
+	SPOD_GUARD(rc, spod_http_json_take(root, fields, 3, &at, err));
 	if (chain == NULL || tx == NULL) {
 		rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "%s: required",
 		                      chain == NULL ? "chain" : "tx");
@@ -342,16 +332,16 @@ int spod_http_json_batch(struct spod_http_batch *out, struct spod_http_perr *err
                          size_t len)
 {
 	const json_t *items = NULL;
-	const struct field fields[] = {{"items", &items}};
-	const struct place top = {"", "body"};
+	const struct spod_http_field fields[] = {{"items", &items}};
+	const struct spod_http_place top = {"", "body"};
 	json_t *root;
 	size_t n, budget;
 	int rc;
 
 	out->count = 0;
 	out->data_len = 0;
-	SPOD_TRY(load_object(&root, err, body, len));
-	SPOD_GUARD(rc, take_fields(root, fields, 1, &top, err));
+	SPOD_TRY(spod_http_json_load(&root, err, body, len));
+	SPOD_GUARD(rc, spod_http_json_take(root, fields, 1, &top, err));
 	if (items == NULL || !json_is_array(items)) {
 		rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "items: %s",
 		                      items == NULL ? "required" : "must be an array");
@@ -369,7 +359,7 @@ int spod_http_json_batch(struct spod_http_batch *out, struct spod_http_perr *err
 		struct spod_http_batch_item *it = &out->items[i];
 		json_t *obj = json_array_get(items, i);
 		size_t cap = budget - out->data_len;
-		struct place at;
+		struct spod_http_place at;
 
 		snprintf(at.prefix, sizeof(at.prefix), "items[%zu].", i);
 		snprintf(at.name, sizeof(at.name), "items[%zu]", i);
@@ -410,14 +400,14 @@ int spod_http_json_attest(struct spod_http_attest *out, struct spod_http_perr *e
                           const char *body, size_t len)
 {
 	const json_t *nonce = NULL, *key_id = NULL;
-	const struct place at = {"", "body"};
-	const struct field fields[] = {{"nonce", &nonce}, {"key_id", &key_id}};
+	const struct spod_http_place at = {"", "body"};
+	const struct spod_http_field fields[] = {{"nonce", &nonce}, {"key_id", &key_id}};
 	json_t *root;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	SPOD_TRY(load_object(&root, err, body, len));
-	SPOD_GUARD(rc, take_fields(root, fields, 2, &at, err));
+	SPOD_TRY(spod_http_json_load(&root, err, body, len));
+	SPOD_GUARD(rc, spod_http_json_take(root, fields, 2, &at, err));
 	if (key_id != NULL) {
 		SPOD_GUARD(rc, parse_key_id_field(out->key_id, key_id, &at, "key_id", err));
 		out->has_key_id = 1;
@@ -443,14 +433,14 @@ int spod_http_json_envelope(struct spod_http_envelope *out, struct spod_http_per
                             const char *body, size_t len)
 {
 	const json_t *envelope = NULL;
-	const struct place at = {"", "body"};
-	const struct field fields[] = {{"envelope", &envelope}};
+	const struct spod_http_place at = {"", "body"};
+	const struct spod_http_field fields[] = {{"envelope", &envelope}};
 	json_t *root;
 	int rc;
 
 	out->len = 0;
-	SPOD_TRY(load_object(&root, err, body, len));
-	SPOD_GUARD(rc, take_fields(root, fields, 1, &at, err));
+	SPOD_TRY(spod_http_json_load(&root, err, body, len));
+	SPOD_GUARD(rc, spod_http_json_take(root, fields, 1, &at, err));
 	if (envelope == NULL) {
 		rc = spod_http_refuse(err, SPOD_E_BAD_ARG, "envelope: required");
 		goto out;
@@ -481,16 +471,16 @@ int spod_http_json_sign_message(struct spod_http_sign_tx *out, struct spod_http_
                                 const char *body, size_t len)
 {
 	const json_t *text = NULL, *hex = NULL;
-	const struct place at = {"", "body"};
-	const struct field fields[] = {{"message", &text}, {"message_hex", &hex}};
+	const struct spod_http_place at = {"", "body"};
+	const struct spod_http_field fields[] = {{"message", &text}, {"message_hex", &hex}};
 	json_t *root;
 	int rc;
 
 	out->chain = SPOD_TX_CHAIN_ETHEREUM;
 	out->form = SPOD_TX_FORM_EIP191;
 	out->tx_len = 0;
-	SPOD_TRY(load_object(&root, err, body, len));
-	SPOD_GUARD(rc, take_fields(root, fields, 2, &at, err));
+	SPOD_TRY(spod_http_json_load(&root, err, body, len));
+	SPOD_GUARD(rc, spod_http_json_take(root, fields, 2, &at, err));
 	if ((text == NULL) == (hex == NULL)) {
 		rc = spod_http_refuse(err, SPOD_E_BAD_ARG,
 		                      "give exactly one of message, message_hex");

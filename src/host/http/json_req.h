@@ -55,6 +55,19 @@ struct spod_http_sign_tx {
 	uint8_t tx[SPOD_TX_MAX_BYTES];
 };
 
+/*
+ * POST /v1/keys/{id}/sign-authorization: an EIP-7702 authorization, as given and as the
+ * sign.tx request that signs it.
+ */
+struct spod_http_sign_auth {
+	uint64_t chain_id; /* 0: valid on every chain */
+	uint64_t nonce;
+	uint8_t address[20];
+	char address_text[43]; /* the delegate as given: "0x" and 40 hex digits, NUL */
+	struct spod_http_sign_tx
+	    tx; /* Ethereum, form AUTHORIZATION, rlp([chain_id, address, nonce]) */
+};
+
 /* One item of POST /v1/sign/batch; its data is at data_off in the batch's data area. */
 struct spod_http_batch_item {
 	uint8_t key_id[SPOD_KEY_ID_BYTES];
@@ -132,6 +145,16 @@ int spod_http_json_sign_message(struct spod_http_sign_tx *out, struct spod_http_
  */
 int spod_http_json_sign_typed(struct spod_http_sign_tx *out, struct spod_http_perr *err,
                               const char *body, size_t len)
+    __attribute__((warn_unused_result, nonnull(1, 2)));
+
+/*
+ * POST /v1/keys/{id}/sign-authorization (src/host/http/auth_req.c): {"chain_id", "address",
+ * "nonce"}, all required. chain_id and nonce are non-negative JSON integers or strings of
+ * decimal digits, at most 2^63 - 1 (the answer repeats them as JSON integers); address is
+ * "0x" and 40 hex digits, mixed case only with its EIP-55 checksum (convert/eth_auth.h).
+ */
+int spod_http_json_sign_auth(struct spod_http_sign_auth *out, struct spod_http_perr *err,
+                             const char *body, size_t len)
     __attribute__((warn_unused_result, nonnull(1, 2)));
 
 int spod_http_json_sign_tx(struct spod_http_sign_tx *out, struct spod_http_perr *err,

@@ -19,6 +19,7 @@ enum spod_http_route_id {
 	SPOD_HTTP_ROUTE_KEY_SIGN_TX,      /* POST /v1/keys/{id}/sign-transaction */
 	SPOD_HTTP_ROUTE_KEY_SIGN_MSG,     /* POST /v1/keys/{id}/sign-message */
 	SPOD_HTTP_ROUTE_KEY_SIGN_TYPED,   /* POST /v1/keys/{id}/sign-typed-data */
+	SPOD_HTTP_ROUTE_KEY_SIGN_AUTH,    /* POST /v1/keys/{id}/sign-authorization */
 	SPOD_HTTP_ROUTE_POLICY_PUT,       /* PUT /v1/keys/{id}/policy */
 	SPOD_HTTP_ROUTE_POLICY_GET,       /* GET /v1/keys/{id}/policy */
 	SPOD_HTTP_ROUTE_POLICY_DELETE,    /* DELETE /v1/keys/{id}/policy */

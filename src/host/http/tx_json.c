@@ -1,4 +1,4 @@
-/* The sign-transaction answer as JSON (tx_json.h). */
+/* The signing answers of the HTTP API as JSON (tx_json.h). */
 #include "host/http/tx_json.h"
 
 #include <stdlib.h>
@@ -128,4 +128,23 @@ json_t *spod_http_eth_sig_object(const uint8_t key_id[SPOD_KEY_ID_BYTES],
 		return NULL;
 	}
 	return o;
+}
+
+json_t *spod_http_auth_object(const uint8_t key_id[SPOD_KEY_ID_BYTES],
+                              const struct spod_http_sign_auth *in, const uint8_t *sig, size_t len)
+{
+	char id[2 * SPOD_KEY_ID_BYTES + 1], r[2 + 64 + 1], s[2 + 64 + 1];
+
+	/* The parser keeps both at most 2^63 - 1, so they are JSON integers here. */
+	if (len != 65 || sig[64] > 1 || in->chain_id > INT64_MAX || in->nonce > INT64_MAX)
+		return NULL;
+	spod_key_id_text(id, key_id);
+	r[0] = s[0] = '0';
+	r[1] = s[1] = 'x';
+	if (spod_hex_encode(r + 2, sizeof(r) - 2, sig, 32) < 0 ||
+	    spod_hex_encode(s + 2, sizeof(s) - 2, sig + 32, 32) < 0)
+		return NULL;
+	return json_pack("{s:s,s:I,s:s,s:I,s:i,s:s,s:s}", "key_id", id, "chain_id",
+	                 (json_int_t)in->chain_id, "address", in->address_text, "nonce",
+	                 (json_int_t)in->nonce, "y_parity", (int)sig[64], "r", r, "s", s);
 }

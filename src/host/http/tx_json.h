@@ -1,12 +1,14 @@
 /*
- * The answer of POST /v1/keys/{id}/sign-transaction (docs/openapi.yaml, SignedTransaction):
- * the signed transaction and what the enclave decoded from it.
+ * The answers of the sign.tx routes (docs/openapi.yaml): POST /v1/keys/{id}/sign-transaction
+ * (SignedTransaction: the signed transaction and what the enclave decoded from it),
+ * sign-message and sign-typed-data (EthSignature), sign-authorization (SignedAuthorization).
  */
 #ifndef SPOD_HTTP_TX_JSON_H
 #define SPOD_HTTP_TX_JSON_H
 
 #include <jansson.h>
 
+#include "host/http/json_req.h"
 #include "spod/client.h"
 
 /*
@@ -28,6 +30,16 @@ json_t *spod_http_tx_object(const uint8_t key_id[SPOD_KEY_ID_BYTES],
  */
 json_t *spod_http_eth_sig_object(const uint8_t key_id[SPOD_KEY_ID_BYTES],
                                  const struct spod_tx_info *info, const uint8_t *sig, size_t len)
+    __attribute__((nonnull));
+
+/*
+ * The answer of sign-authorization, as `spod --json sign-authorization` prints it: {"key_id",
+ * "chain_id", "address" (as the request gave it), "nonce", "y_parity" (0 or 1), "r", "s"},
+ * the fields of an EIP-7702 authorization list entry. Returns a new reference, or NULL
+ * without memory or for an answer that is not r || s || y_parity (65 bytes, y_parity 0 or 1).
+ */
+json_t *spod_http_auth_object(const uint8_t key_id[SPOD_KEY_ID_BYTES],
+                              const struct spod_http_sign_auth *in, const uint8_t *sig, size_t len)
     __attribute__((nonnull));
 
 #endif
