@@ -250,32 +250,63 @@ static int tuple_cmp(const void *a, const void *b)
 	              TUPLE_BYTES);
 }
 
-/* The multiset match: every record needs its own audit sign row. */
-static int match(struct ev_ctx *c)
+/*
+ * Merges the sorted ev[0..nev) and au[0..nau): pairs are dropped, the unmatched ones are moved
+ * to the front of each array (*nev, *nau become their counts).
+ */
+static void merge(struct ev_tuple *ev, size_t *nev, struct ev_tuple *au, size_t *nau)
 {
-	size_t i = 0, j = 0;
-	uint64_t missing = 0;
+	size_t i = 0, j = 0, ke = 0, ka = 0;
 
-	qsort(c->ev, c->nev, sizeof *c->ev, tuple_cmp);
-	qsort(c->au, c->nau, sizeof *c->au, tuple_cmp);
-	while (i < c->nev || j < c->nau) {
-		int d = i == c->nev ? 1 : j == c->nau ? -1 : tuple_cmp(&c->ev[i], &c->au[j]);
+	qsort(ev, *nev, sizeof *ev, tuple_cmp);
+	qsort(au, *nau, sizeof *au, tuple_cmp);
+	while (i < *nev || j < *nau) {
+		int d = i == *nev ? 1 : j == *nau ? -1 : tuple_cmp(&ev[i], &au[j]);
 		if (d == 0) {
 			i++;
 			j++;
 		} else if (d < 0) {
-			/* After a prune, a record whose batch came before the oldest record held
-			 * (within a second: a batch arrives just after its answers) had its audit
-			 * record pruned. */
-			if (c->pruned && c->ev[i].time_ms <= c->oldest_audit_ms + 1000)
-				c->r->before_anchor++;
-			else
-				missing++;
-			i++;
+			ev[ke++] = ev[i++];
 		} else {
-			c->r->unmatched_audit++;
-			j++;
+			au[ka++] = au[j++];
 		}
+	}
+	*nev = ke;
+	*nau = ka;
+}
+
+/*
+ * The multiset match: every record needs its own audit sign row, with the same result, or
+ * UNAVAILABLE (an answer withheld after a failed commit, or lost with its enclave connection:
+ * the enclave acted, the client never got the outcome).
+ */
+static int match(struct ev_ctx *c)
+{
+	size_t nev = c->nev, nau = c->nau, nun = 0, nother;
+	uint64_t missing = 0;
+	struct ev_tuple t;
+
+	merge(c->ev, &nev, c->au, &nau);
+	/* The unmatched UNAVAILABLE rows to the front, compared without their result. */
+	for (size_t j = 0; j < nau; j++)
+		if ((int32_t)spod_le32(c->au[j].b + 48) == SPOD_E_UNAVAILABLE) {
+			t = c->au[nun];
+			c->au[nun] = c->au[j];
+			c->au[j] = t;
+			memset(c->au[nun++].b + 48, 0, 4);
+		}
+	nother = nau - nun;
+	for (size_t i = 0; i < nev; i++)
+		memset(c->ev[i].b + 48, 0, 4);
+	merge(c->ev, &nev, c->au, &nun);
+	c->r->unmatched_audit += nother + nun;
+	for (size_t i = 0; i < nev; i++) {
+		/* After a prune, a record whose batch came before the oldest record held (within
+		 * a second: a batch arrives just after its answers) had its audit record pruned. */
+		if (c->pruned && c->ev[i].time_ms <= c->oldest_audit_ms + 1000)
+			c->r->before_anchor++;
+		else
+			missing++;
 	}
 	if (missing > 0)
 		return fail(c->r, "the enclave signed %llu requests the audit log does not record",

@@ -74,7 +74,7 @@ run "$SPOD" --json audit verify
 [[ $(json_get 'd["intact"]' <<<"$OUT") == true ]] || fail "the real log is not intact: $OUT"
 
 # A locked database: the signature is withheld with a clear error, nothing committed is lost,
-# and signing works again once the lock is gone.
+# signing works again once the lock is gone, and the withheld signature is recorded as such.
 start_host
 wait_ready
 BEFORE=$("$SPOD" --json audit verify | json_get 'd["records"]')
@@ -85,7 +85,13 @@ wait "$LOCKER" || fail "the lock holder failed"
 run "$SPOD" sign "$KEY" --message 62
 run "$SPOD" --json audit verify
 AFTER=$(json_get 'd["records"]' <<<"$OUT")
-((AFTER == BEFORE + 1)) || fail "expected $((BEFORE + 1)) records after the lock, got $AFTER"
+# the withheld signature's record too, in the commit after the lock: the enclave signed it (its
+# evidence says so), the client got UNAVAILABLE, and the log says both
+((AFTER == BEFORE + 2)) || fail "expected $((BEFORE + 2)) records after the lock, got $AFTER"
+run "$SPOD" --json audit tail --limit 2
+[[ $(json_get 'd[0]["result"]' <<<"$OUT") == UNAVAILABLE &&
+	$(json_get 'd[0]["detail"]' <<<"$OUT") == "withheld, audit log unavailable (was OK: mode=raw len=1)" ]] ||
+	fail "the withheld signature is not recorded as such: $OUT"
 
 # A full disk: spod-host runs under a file-size limit just above its database's size, so its
 # writes soon fail (EFBIG, as ENOSPC would). Signatures are then withheld with a clear error;

@@ -365,6 +365,28 @@ struct host_pending_key {
 	uint16_t enclave;
 };
 
+/* One audit record queued for the next commit, with its own storage (spod_audit_rec only
+ * points). */
+struct host_rec {
+	int64_t time_ms;
+	int32_t result;
+	uint8_t has_key, has_token, digest_len;
+	char kind[SPOD_AUDIT_KIND_MAX_BYTES + 1];
+	uint8_t key_id[SPOD_KEY_ID_BYTES];
+	uint8_t token_id[SPOD_STORE_TOKEN_ID_BYTES];
+	uint8_t digest[SPOD_DIGEST_BYTES];
+	char detail[200];
+};
+
+/* ---- journal_withhold.c ---- */
+/*
+ * A commit failed: its records stay queued for the next one, marked withheld (result
+ * UNAVAILABLE), since their answers were withheld but the enclave acted (and its evidence says
+ * so). At most HOST_WITHHELD_MAX stay; beyond that the newest are dropped, logged.
+ */
+#define HOST_WITHHELD_MAX 65536u
+void host_journal_withhold(struct spod_host *h);
+
 /* ---- policy_sync.c ---- */
 /* Reconcile: a stored blob of version 2 (a key with a policy); a key new to the set is synced
  * once. SPOD_OK or SPOD_E_NOMEM. */

@@ -20,18 +20,6 @@
 #include "host/core/host_int.h"
 #include "wire/ops.h"
 
-/* One audit record with its own storage (spod_audit_rec only points). */
-struct host_rec {
-	int64_t time_ms;
-	int32_t result;
-	uint8_t has_key, has_token, digest_len;
-	char kind[SPOD_AUDIT_KIND_MAX_BYTES + 1];
-	uint8_t key_id[SPOD_KEY_ID_BYTES];
-	uint8_t token_id[SPOD_STORE_TOKEN_ID_BYTES];
-	uint8_t digest[SPOD_DIGEST_BYTES];
-	char detail[200];
-};
-
 /* An answer waiting for the commit: the frame, or (err < 0) an error message, in held_bytes. */
 struct host_held {
 	uint64_t client_rid;
@@ -567,10 +555,13 @@ int host_journal_commit(struct spod_host *h)
 		if (hd->alg != 0)
 			host_metrics_sign(&h->metrics, hd->alg, host_now_ns() - hd->t0_ns);
 	}
-	h->nrecs = 0;
+	if (rc < 0)
+		host_journal_withhold(h);
+	else
+		h->nrecs = 0;
 	h->nheld = 0;
 	h->held_len = 0;
-	host_metrics_set(&h->metrics.audit_queue, 0);
+	host_metrics_set(&h->metrics.audit_queue, h->nrecs);
 	return rc;
 }
 
