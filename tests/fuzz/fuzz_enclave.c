@@ -4,6 +4,9 @@
  * hostile bytes. Key ids in key and sign requests are steered onto the store's known keys
  * (the first id byte picks one, or leaves the id unknown), because a fuzzer cannot guess
  * 128 random bits; every response must be a well-formed frame for the same request id.
+ * Signing requests leave evidence records; at the end of each input they are sealed into an
+ * evidence frame as the server does after a wake-up, which must validate and whose root
+ * signature must verify under the evidence key.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,7 @@
 #include "crypto/secmem.h"
 #include "crypto/sign.h"
 #include "enclave/handlers.h"
+#include "evidence/evidence.h"
 #include "spod/wire.h"
 #include "wire/layout.h"
 
@@ -19,6 +23,8 @@
 static struct spod_enclave_state st;
 static uint8_t known_ids[3][SPOD_KEY_ID_BYTES];
 static uint8_t resp[SPOD_ENCLAVE_RESP_MAX];
+static struct spod_ev_batch batch;
+static uint8_t ev_frame[SPOD_FRAME_MAX_BYTES];
 
 /* A fresh store per input holding one known key of each algorithm: no state carries over. */
 static void keys_begin(void)
@@ -34,8 +40,15 @@ static void keys_begin(void)
 			abort();
 		for (int i = 0; i < 3; i++)
 			memset(known_ids[i], 0xa0 + i, SPOD_KEY_ID_BYTES);
+		if (spod_enclave_evidence_init(&st.ev) < 0)
+			abort();
 		crypto_ready = 1;
 	}
+	/* no evidence state carries over either */
+	st.ev.counter = 0;
+	st.ev.head_seq = 0;
+	memset(st.ev.head_hash, 0, sizeof(st.ev.head_hash));
+	st.ev_batch = &batch;
 	if (spod_keystore_new(&st.keys, FUZZ_CAPACITY) < 0 || spod_enclave_seal_init(&st.seal) < 0)
 		abort();
 	st.scratch = spod_secmem_alloc(SPOD_ENVELOPE_PAYLOAD_MAX);
@@ -45,6 +58,36 @@ static void keys_begin(void)
 		if (spod_keystore_import(st.keys, &k, known_ids[a - 1], a, secret, sizeof(secret)) <
 		    0)
 			abort();
+}
+
+/* The input's records, sealed as after a wake-up: a valid frame whose root signature verifies. */
+static void evidence_end(void)
+{
+	uint8_t leaves[SPOD_EVIDENCE_BATCH_MAX * 32], root[32], msg[SPOD_EVIDENCE_ROOT_MSG_BYTES];
+	struct spod_evidence_view v;
+	struct spod_frame f;
+	size_t len;
+
+	if (batch.count == 0)
+		return;
+	if (spod_enclave_evidence_seal(&st.ev, &batch, ev_frame, sizeof(ev_frame), &len) < 0 ||
+	    spod_wire_frame(&f, ev_frame, len) != SPOD_OK ||
+	    spod_wire_evidence(&v, &f) != SPOD_OK || batch.count != 0 || v.first != 1)
+		abort();
+	for (uint32_t i = 0; i < v.count; i++) {
+		struct spod_evidence_rec r;
+
+		if (spod_evidence_rec_decode(&r, v.records + i * SPOD_EVIDENCE_RECORD_BYTES) < 0 ||
+		    r.counter != v.first + i)
+			abort();
+		spod_evidence_leaf(leaves + i * 32, v.records + i * SPOD_EVIDENCE_RECORD_BYTES);
+	}
+	if (spod_evidence_root(root, leaves, v.count) < 0)
+		abort();
+	spod_evidence_root_msg(msg, v.pub, v.first, v.count, root);
+	if (spod_verify(SPOD_ALG_ED25519, st.ev.pub, 32, SPOD_MODE_RAW, msg, sizeof(msg), v.sig,
+	                64) != SPOD_OK)
+		abort();
 }
 
 static void keys_end(void)
@@ -118,6 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += f.frame_len;
 		free(frame);
 	}
+	evidence_end();
 	keys_end();
 	return 0;
 }

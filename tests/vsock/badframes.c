@@ -239,8 +239,24 @@ struct resp {
 	uint8_t *body; /* points into a static buffer, valid until the next recv_frame */
 };
 
-/* 1 frame read, 0 clean EOF, -1 error/timeout/EOF mid-frame (reported). */
+static int recv_one(int fd, struct resp *r, const char *what);
+
+/*
+ * 1 frame read, 0 clean EOF, -1 error/timeout/EOF mid-frame (reported). The evidence frames
+ * spod-enclave sends unasked after signing (opcode 0x60, request id 0, docs/evidence.md) are
+ * skipped: they answer no request.
+ */
 static int recv_frame(int fd, struct resp *r, const char *what)
+{
+	int rc;
+
+	while ((rc = recv_one(fd, r, what)) == 1 && r->opcode == SPOD_OP_EVIDENCE && r->rid == 0 &&
+	       (r->flags & SPOD_FLAG_RESPONSE))
+		stats.responses--;
+	return rc;
+}
+
+static int recv_one(int fd, struct resp *r, const char *what)
 {
 	static uint8_t body[RESP_MAX];
 	uint8_t h[SPOD_HDR_BYTES];

@@ -13,6 +13,7 @@
  *                key.generate / key.import holds until it is answered
  *   evidence.c   the enclave's evidence key per connection, its evidence batches until they
  *                commit with the audit records, the audit heads it signs
+ *   journal_withhold.c the records of a failed commit, kept queued as withheld
  *   journal.c    audit records, answers held until their records commit (group commit)
  *   tokens.c     the token cache and the hello that authenticates a connection
  *   admit.c      request admission: the token's validity, rate and scopes per request, and
