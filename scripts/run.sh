@@ -146,6 +146,8 @@ r = c.getresponse()
 print(r.status, r.read().decode())
 PY
 step "$spod" audit tail --limit 4
+# the chain, and the enclave's signed evidence of every signature above (docs/evidence.md)
+step "$spod" audit verify --root dev
 
 # The PCR0 of the running enclave image, which --expect-pcr0 pins (custodian provision, keys
 # import, any command): from a fresh document, verified against the development root.
@@ -166,7 +168,7 @@ ${bold}The pod is running in EPHEMERAL mode: every key dies when the enclave sto
              spod info; spod keys generate --alg p256; spod --help
   HTTP API:  $url  (docs/openapi.yaml; Authorization: Bearer <token>)
   tokens:    the admin token is $SPOD_DATA_DIR/admin.token (mode 0600); spod token create --scope ...
-  audit:     spod audit tail; spod audit verify
+  audit:     spod audit tail; spod audit verify --root dev (chain, evidence, signed heads)
   logs:      $SPOD_DATA_DIR/spod-enclave.log, $SPOD_DATA_DIR/spod-host.log
   stop it:   make stop
 MSG
