@@ -47,6 +47,7 @@ static int setup(void **state)
 
 	if (fx == NULL)
 		return -1;
+	*state = fx; /* teardown frees what was made, also after a failure here */
 	snprintf(fx->dir, sizeof fx->dir, "/tmp/spod-evstore-XXXXXX");
 	if (mkdtemp(fx->dir) == NULL)
 		return -1;
@@ -55,7 +56,6 @@ static int setup(void **state)
 	    spod_key_generate(&fx->sk, fx->pub, &len, SPOD_ALG_ED25519) != SPOD_OK || len != 32)
 		return -1;
 	fx->next_counter = 1;
-	*state = fx;
 	return 0;
 }
 
