@@ -181,6 +181,8 @@ void host_evidence_frame(struct host_enclave *e, const struct spod_frame *f)
 	b->count = v.count;
 	b->time_ms = host_wall_ms();
 	memcpy(b->records, v.records, bytes);
+	if (h->nev == 0)
+		h->ev_since_ns = host_now_ns();
 	h->ev[h->nev++] = b;
 	h->ev_bytes += bytes;
 	return;

@@ -282,7 +282,9 @@ struct spod_host {
 	/* evidence.c: evidence batches waiting for the next commit, oldest first */
 	struct host_ev_batch **ev;
 	uint32_t nev, ev_cap;
-	size_t ev_bytes; /* their records, bounded by HOST_EVIDENCE_PENDING_BYTES */
+	size_t ev_bytes;      /* their records, bounded by HOST_EVIDENCE_PENDING_BYTES */
+	uint64_t ev_since_ns; /* when the oldest of them arrived */
+	int ev_flush;         /* commit them at the next host_journal_commit (a clean stop) */
 	struct spod_store_evidence *ev_views; /* what spod_store_commit_all reads */
 	uint32_t ev_views_cap;
 	/* evidence.c: signed audit heads */
@@ -438,7 +440,14 @@ struct host_ev_batch {
 	uint8_t records[]; /* count * SPOD_EVIDENCE_REC_WIRE_BYTES */
 };
 #define HOST_EVIDENCE_PENDING_BYTES (16u << 20) /* records waiting for a commit, at most */
-#define HOST_HEAD_FINAL_WAIT_MS     500         /* shutdown waits this long for the last head */
+/*
+ * Evidence rides along with the next commit of audit records; alone it is committed once it has
+ * waited this long (checked every wake-up, and HOST_WATCH_MS wakes the loop when idle). A
+ * commit of its own per evidence frame would cost one SQLite transaction per request at one
+ * request per wake-up, on the event loop that serves the next request.
+ */
+#define HOST_EVIDENCE_DELAY_NS  (100ull * 1000000ull)
+#define HOST_HEAD_FINAL_WAIT_MS 500 /* shutdown waits this long for the last head */
 /* Admission off: sends attest at connect (stage ATTESTING) only to learn the evidence key. */
 int host_evidence_attest_begin(struct host_enclave *e);
 /* Its answer: SPOD_OK, with or without a key (a warning says which); SPOD_E_PROTOCOL when

@@ -486,12 +486,14 @@ static int commit_keys_and_records(struct spod_host *h)
 int host_journal_commit(struct spod_host *h)
 {
 	char msg[SPOD_ERRMSG_MAX_BYTES];
+	int ev_due =
+	    h->nev > 0 && (h->ev_flush || host_now_ns() - h->ev_since_ns >= HOST_EVIDENCE_DELAY_NS);
 	uint64_t t0;
 	int rc = SPOD_OK;
 
-	if (h->nrecs == 0 && h->nheld == 0 && h->npkeys == 0 && h->nev == 0)
+	if (h->nrecs == 0 && h->nheld == 0 && h->npkeys == 0 && !ev_due)
 		return SPOD_OK;
-	if (h->nrecs > 0 || h->npkeys > 0 || h->nev > 0) {
+	if (h->nrecs > 0 || h->npkeys > 0 || ev_due) {
 		rc = grow((void **)&h->rec_views, &h->rec_views_cap, h->nrecs,
 		          sizeof(*h->rec_views));
 		if (rc == SPOD_OK) {
