@@ -258,8 +258,10 @@ static void merge(struct ev_tuple *ev, size_t *nev, struct ev_tuple *au, size_t 
 {
 	size_t i = 0, j = 0, ke = 0, ka = 0;
 
-	qsort(ev, *nev, sizeof *ev, tuple_cmp);
-	qsort(au, *nau, sizeof *au, tuple_cmp);
+	if (*nev > 1) /* (never qsort a NULL array, even of 0 elements) */
+		qsort(ev, *nev, sizeof *ev, tuple_cmp);
+	if (*nau > 1)
+		qsort(au, *nau, sizeof *au, tuple_cmp);
 	while (i < *nev || j < *nau) {
 		int d = i == *nev ? 1 : j == *nau ? -1 : tuple_cmp(&ev[i], &au[j]);
 		if (d == 0) {

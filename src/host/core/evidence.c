@@ -113,7 +113,8 @@ static void release(struct spod_host *h, uint32_t n)
 		h->ev_bytes -= (size_t)h->ev[i]->count * SPOD_EVIDENCE_RECORD_BYTES;
 		free(h->ev[i]);
 	}
-	memmove(h->ev, h->ev + n, (h->nev - n) * sizeof(*h->ev));
+	if (n > 0 && h->nev > n) /* (never memmove a NULL array, even by 0 bytes) */
+		memmove(h->ev, h->ev + n, (h->nev - n) * sizeof(*h->ev));
 	h->nev -= n;
 }
 
