@@ -53,6 +53,7 @@ struct ev_ctx {
 	int have_last;
 	int64_t oldest_audit_ms; /* time of the oldest audit record held (INT64_MAX: none) */
 	int pruned;              /* the log was pruned: its anchor is not the genesis link */
+	int64_t later_root_id;   /* highest root id of records whose root was read too early */
 };
 
 static int fail(struct audit_ev_report *r, const char *fmt, ...)
@@ -190,6 +191,12 @@ static int on_rec(void *arg, const struct spod_store_evrec *x)
 	char hx[17];
 	struct ev_key *k;
 
+	if (rt == NULL && (c->nroots == 0 || x->root_id > c->roots[c->nroots - 1].id)) {
+		/* its batch committed after the roots were read, if its root is there now */
+		if (x->root_id > c->later_root_id)
+			c->later_root_id = x->root_id;
+		return SPOD_OK;
+	}
 	c->r->records++;
 	if (rt == NULL || memcmp(rt->pub, x->pub, 32) != 0 || x->idx >= rt->count ||
 	    x->counter != rt->first + x->idx)
@@ -389,29 +396,43 @@ static int on_head(void *arg, const struct spod_store_head *h)
 	return SPOD_OK;
 }
 
-/* Every stored head: by a stored key, and as audit_ev_check_head says. */
-static int check_heads(struct ev_ctx *c)
+/* Every stored head (read first, hc): by a stored key, and as audit_ev_check_head says. */
+static int check_heads(struct ev_ctx *c, const struct head_ctx *hc)
 {
-	struct head_ctx hc = {0};
-	int err = spod_store_heads(c->s, on_head, &hc);
-
-	for (size_t i = 0; err == SPOD_OK && i < hc.n; i++)
-		err = audit_ev_check_head(c->s, &hc.v[i], c->r);
-	free(hc.v);
-	return err;
+	for (size_t i = 0; i < hc->n; i++)
+		SPOD_TRY(audit_ev_check_head(c->s, &hc->v[i], c->r));
+	return SPOD_OK;
 }
 
-static int run(struct ev_ctx *c)
+static int on_newest_root(void *arg, const struct spod_store_evroot *rt)
+{
+	int64_t *newest = arg;
+
+	if (rt->id > *newest)
+		*newest = rt->id;
+	return SPOD_OK;
+}
+
+/*
+ * The pod may be writing while this reads (each walk is its own read transaction), so things
+ * are read before what they point to is: heads before the log's end (a head is signed for a
+ * log that already holds it), roots before keys (a key is stored before its evidence),
+ * records after roots (a record of a batch committed meanwhile is left for the next run) and
+ * audit records last (a record's evidence never commits before it).
+ */
+static int run(struct ev_ctx *c, struct head_ctx *hc)
 {
 	struct audit_ev_report *r = c->r;
 	uint8_t hash[32];
+	uint64_t aseq = 0;
 
+	SPOD_TRY(spod_store_heads(c->s, on_head, hc));
 	SPOD_TRY(spod_store_audit_head(c->s, &r->log_seq, hash));
+	SPOD_TRY(spod_store_evidence_roots(c->s, on_root, c));
+	r->roots = c->nroots;
 	SPOD_TRY(spod_store_evidence_keys(c->s, on_key, c));
 	r->keys = c->nkeys;
 	r->verified_against_root = c->pol != NULL;
-	SPOD_TRY(spod_store_evidence_roots(c->s, on_root, c));
-	r->roots = c->nroots;
 	for (size_t i = 0; i < c->nroots; i++)
 		SPOD_TRY(check_root(c, &c->roots[i]));
 	SPOD_TRY(spod_store_evidence_records(c->s, on_rec, c));
@@ -419,19 +440,24 @@ static int run(struct ev_ctx *c)
 		if (c->roots[i].seen != c->roots[i].count)
 			return fail(r, "evidence batch %lld: %u of its %u records are stored",
 			            (long long)c->roots[i].id, c->roots[i].seen, c->roots[i].count);
+	if (c->later_root_id > 0) {
+		int64_t newest = 0;
+
+		SPOD_TRY(spod_store_evidence_roots(c->s, on_newest_root, &newest));
+		if (newest < c->later_root_id)
+			return fail(
+			    r, "evidence records of batch %lld, whose signed root is not stored",
+			    (long long)c->later_root_id);
+	}
 	if (c->have_last)
 		r->max_counter = c->last_counter;
-	{
-		uint64_t aseq = 0;
-
-		SPOD_TRY(spod_store_audit_anchor(c->s, &aseq, hash));
-		c->pruned = aseq > 0;
-	}
+	SPOD_TRY(spod_store_audit_anchor(c->s, &aseq, hash));
+	c->pruned = aseq > 0;
 	c->oldest_audit_ms = INT64_MAX;
 	SPOD_TRY(spod_store_audit_tail(c->s, SIZE_MAX, on_audit, c));
 	/* Heads first: a truncation or rewrite is the more precise diagnosis of what the
 	 * evidence match would also find. */
-	SPOD_TRY(check_heads(c));
+	SPOD_TRY(check_heads(c, hc));
 	return match(c);
 }
 
@@ -439,11 +465,13 @@ int audit_ev_verify(struct spod_store *s, const struct spod_attest_policy *pol,
                     const uint8_t *live_pub, struct audit_ev_report *r)
 {
 	struct ev_ctx c = {.s = s, .pol = pol, .r = r};
+	struct head_ctx hc = {0};
 	struct ev_key *k;
 	int err;
 
 	memset(r, 0, sizeof *r);
-	err = run(&c);
+	err = run(&c, &hc);
+	free(hc.v);
 	if (live_pub != NULL && (k = find_key(&c, live_pub)) != NULL)
 		r->max_counter = k->max_counter;
 	free(c.keys);

@@ -420,6 +420,24 @@ static void test_verify_unrecorded(void **state)
 	                              "record"));
 }
 
+/* Records whose batch root was deleted: the newest batch's (which looks like a batch committed
+ * while verify read) and a middle one's both fail. */
+static void test_verify_orphaned_records(void **state)
+{
+	struct fixture *fx = *state;
+	struct audit_ev_report r;
+
+	build_good(fx);
+	assert_int_equal(commit_signs(fx, 8, 2, 1), SPOD_OK); /* a third batch */
+	sql(fx->s, "PRAGMA foreign_keys = OFF; DROP TRIGGER evidence_roots_no_delete;"
+	           "DELETE FROM evidence_roots WHERE id = (SELECT max(id) FROM evidence_roots);");
+	assert_int_equal(audit_ev_verify(fx->s, NULL, NULL, &r), SPOD_E_BAD_SIGNATURE);
+	assert_non_null(strstr(r.why, "whose signed root is not stored"));
+	sql(fx->s, "DELETE FROM evidence_roots WHERE id = (SELECT min(id) FROM evidence_roots);");
+	assert_int_equal(audit_ev_verify(fx->s, NULL, NULL, &r), SPOD_E_BAD_SIGNATURE);
+	assert_non_null(strstr(r.why, "not where its batch puts it"));
+}
+
 /* (d) a signed head beyond the log: truncated. */
 static void test_verify_truncated(void **state)
 {
@@ -561,6 +579,7 @@ int main(void)
 	    T(test_verify_flipped_record),
 	    T(test_verify_bad_root_sig),
 	    T(test_verify_unrecorded),
+	    T(test_verify_orphaned_records),
 	    T(test_verify_truncated),
 	    T(test_verify_rewritten),
 	    T(test_verify_missing_and_gaps),

@@ -7,8 +7,8 @@
  * whose requests it answered; they wait here, copied out of the receive buffer, and go into
  * the store in the same transaction as the next commit of audit records (journal.c; alone
  * only once they have waited HOST_EVIDENCE_DELAY_NS), so evidence never delays an answer and
- * never costs a transaction of its own per request. Their memory is bounded: while commits keep failing the
- * oldest batches are dropped, loudly.
+ * never costs a transaction of its own per request. Their memory is bounded: while commits keep
+ * failing the oldest batches are dropped, loudly.
  *
  * Every audit-head-interval, when the audit log's head moved, spod-host asks the enclave to
  * sign it (audit.head SIGN); the enclave refuses a head that goes back, which is logged as
