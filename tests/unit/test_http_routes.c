@@ -225,7 +225,10 @@ static void test_list_routes(void **state)
 	                          "GET /v1/custodian/status\n"
 	                          "GET /healthz\n"
 	                          "GET /readyz\n"
-	                          "GET /metrics\n");
+	                          "GET /metrics\n"
+	                          "GET /api/v1/eth1/publicKeys\n"
+	                          "POST /api/v1/eth1/sign/{id}\n"
+	                          "GET /upcheck\n");
 	free(text);
 	/* The table is indexed by its ids. */
 	for (size_t i = 0; i < SPOD_HTTP_ROUTE__COUNT; i++)

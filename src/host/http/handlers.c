@@ -31,6 +31,8 @@ int spod_http_call_parse(struct spod_http_call *call, struct spod_http_perr *err
 		return spod_http_json_sign_typed(&call->in.sign_tx, err, body, len);
 	case SPOD_HTTP_ROUTE_KEY_SIGN_AUTH:
 		return spod_http_json_sign_auth(&call->in.auth, err, body, len);
+	case SPOD_HTTP_ROUTE_W3S_SIGN:
+		return spod_w3s_sign_parse(&call->in.sign, err, body, len);
 	case SPOD_HTTP_ROUTE_SIGN_BATCH:
 		return spod_http_json_batch(&call->in.batch, err, body, len);
 	case SPOD_HTTP_ROUTE_ATTEST:
@@ -124,6 +126,10 @@ int spod_http_call_exec(struct spod_http_call *call, struct spod_client *c)
 	case SPOD_HTTP_ROUTE_POLICY_GET:
 		return spod_client_policy_get(c, &call->out.policy.info, call->out.policy.cbor,
 		                              sizeof(call->out.policy.cbor), call->key_id);
+	case SPOD_HTTP_ROUTE_W3S_PUBLIC_KEYS:
+		return spod_w3s_exec_public_keys(&call->out.w3s, c);
+	case SPOD_HTTP_ROUTE_W3S_SIGN:
+		return spod_w3s_exec_sign(&call->out.w3s, c, &call->w3s_id, &call->in.sign);
 	default:
 		return SPOD_E_INTERNAL;
 	}
@@ -253,7 +259,7 @@ static void reply_doc(struct spod_http_reply *r, const struct spod_http_call *ca
 	spod_http_reply_json(r, 200, obj);
 }
 
-void spod_http_call_reply(struct spod_http_reply *r, const struct spod_http_call *call)
+void spod_http_call_reply(struct spod_http_reply *r, struct spod_http_call *call)
 {
 	switch (call->route) {
 	case SPOD_HTTP_ROUTE_KEYS_CREATE:
@@ -307,6 +313,12 @@ void spod_http_call_reply(struct spod_http_reply *r, const struct spod_http_call
 		reply_object(r, 200,
 		             spod_http_policy_object(call->key_id, &call->out.policy.info,
 		                                     call->out.policy.cbor));
+		return;
+	case SPOD_HTTP_ROUTE_W3S_PUBLIC_KEYS:
+		spod_w3s_reply_public_keys(r, &call->out.w3s);
+		return;
+	case SPOD_HTTP_ROUTE_W3S_SIGN:
+		spod_w3s_reply_sign(r, &call->out.w3s.sig);
 		return;
 	default:
 		spod_http_reply_failure(r, SPOD_E_INTERNAL, NULL);

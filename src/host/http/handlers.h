@@ -14,6 +14,7 @@
 #include "host/http/policy_http.h"
 #include "host/http/reply.h"
 #include "host/http/routes.h"
+#include "host/http/web3signer.h"
 #include "spod/client.h"
 
 /*
@@ -24,9 +25,10 @@ struct spod_http_call {
 	enum spod_http_route_id route;
 	uint8_t key_id[SPOD_KEY_ID_BYTES]; /* the path's {id}, for routes that have one */
 	struct spod_http_list_query list;  /* GET /v1/keys */
+	struct spod_w3s_ident w3s_id;      /* POST /api/v1/eth1/sign/{id} */
 	union {
 		struct spod_http_generate generate; /* POST /v1/keys */
-		struct spod_http_sign sign;         /* POST /v1/keys/{id}/sign */
+		struct spod_http_sign sign;         /* POST /v1/keys/{id}/sign, eth1/sign */
 		struct spod_http_sign_tx sign_tx;   /* sign-transaction, -message, -typed-data */
 		struct spod_http_sign_auth auth;    /* POST /v1/keys/{id}/sign-authorization */
 		struct spod_http_batch batch;       /* POST /v1/sign/batch */
@@ -60,7 +62,8 @@ struct spod_http_call {
 		struct {
 			struct spod_policy_info info;
 			uint8_t cbor[SPOD_POLICY_WIRE_MAX];
-		} policy; /* GET /v1/keys/{id}/policy */
+		} policy;                /* GET /v1/keys/{id}/policy */
+		struct spod_w3s_out w3s; /* the /api/v1/eth1 routes */
 	} out;
 };
 
@@ -82,9 +85,10 @@ int spod_http_call_exec(struct spod_http_call *call, struct spod_client *c)
 /*
  * Renders a call that spod_http_call_exec completed as its success answer (201 for a new
  * key, generated or imported; 204 for a delete; 200 otherwise). An answer that cannot be
- * rendered (unknown algorithm, wrong signature length) becomes a 502 PROTOCOL error.
+ * rendered (unknown algorithm, wrong signature length) becomes a 502 PROTOCOL error. Takes
+ * what the call holds for the reply (the publicKeys array).
  */
-void spod_http_call_reply(struct spod_http_reply *r, const struct spod_http_call *call)
+void spod_http_call_reply(struct spod_http_reply *r, struct spod_http_call *call)
     __attribute__((nonnull));
 
 #endif

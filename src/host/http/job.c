@@ -89,6 +89,7 @@ void spod_http_job_run(struct spod_http_job *job, struct spod_http_cache *cache,
 	call->route = job->route;
 	memcpy(call->key_id, job->key_id, sizeof(call->key_id));
 	call->list = job->list;
+	call->w3s_id = job->w3s_id;
 	rc = spod_http_call_parse(call, &err, job->body, job->body_len);
 	if (rc < 0) {
 		spod_http_reply_error(&job->reply, spod_http_status(rc), err.code, err.msg);

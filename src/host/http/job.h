@@ -21,6 +21,7 @@ struct spod_http_job {
 	enum spod_http_route_id route;
 	uint8_t key_id[SPOD_KEY_ID_BYTES]; /* the path's {id}, for routes that have one */
 	struct spod_http_list_query list;  /* GET /v1/keys */
+	struct spod_w3s_ident w3s_id;      /* POST /api/v1/eth1/sign/{id} */
 	const char *body;                  /* the request body, body_len bytes (NULL: none) */
 	size_t body_len;
 	const char *token; /* the bearer token, token_len bytes, NUL-terminated */

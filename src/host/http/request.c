@@ -30,6 +30,7 @@
 #include "host/http/reply.h"
 #include "host/http/routes.h"
 #include "host/http/seal_json.h"
+#include "host/http/web3signer.h"
 #include "spod/err.h"
 
 #define HTTP_BODY_FIRST_BYTES    4096u         /* first body buffer, then doubled */
@@ -42,6 +43,7 @@ struct request {
 	uint64_t start_ns;
 	uint8_t key_id[SPOD_KEY_ID_BYTES];
 	struct spod_http_list_query list;
+	struct spod_w3s_ident w3s_id;
 	char allow[SPOD_HTTP_ALLOW_BYTES]; /* the Allow header of a 405 */
 	char *body;
 	size_t body_len;
@@ -158,6 +160,12 @@ static int begin(struct spod_http *h, struct request *rq, struct MHD_Connection 
 		                      "id: must be 32 hex digits");
 		return 1;
 	}
+	/* Web3Signer answers an identifier it does not know 404, whatever its shape. */
+	if ((m.route->flags & SPOD_HTTP_ROUTE_W3S_ID) &&
+	    spod_w3s_ident_parse(&rq->w3s_id, m.id, m.id_len) < 0) {
+		spod_http_reply_failure(r, SPOD_E_KEY_NOT_FOUND, "no key with that identifier");
+		return 1;
+	}
 	if (m.route->id == SPOD_HTTP_ROUTE_KEYS_LIST) {
 		struct query_walk qw = {&rq->list, &err, SPOD_OK};
 
@@ -176,7 +184,8 @@ static int begin(struct spod_http *h, struct request *rq, struct MHD_Connection 
 	        NULL &&
 	    (length == NULL || strcmp(length, "0") == 0))
 		return 0; /* no body: the parser sees an empty one */
-	if (!spod_http_is_json(
+	if (!(m.route->flags & SPOD_HTTP_ROUTE_W3S_ID) &&
+	    !spod_http_is_json(
 	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
 		spod_http_reply_error(r, 415, "UNSUPPORTED_MEDIA_TYPE",
 		                      "Content-Type must be application/json");
@@ -265,6 +274,7 @@ static int submit(struct spod_http *h, struct request *rq, struct MHD_Connection
 	job->route = rq->route->id;
 	memcpy(job->key_id, rq->key_id, sizeof(job->key_id));
 	job->list = rq->list;
+	job->w3s_id = rq->w3s_id;
 	job->body = rq->body;
 	job->body_len = rq->body_len;
 	job->timeout_ms = h->call_timeout_ms;
@@ -309,6 +319,9 @@ static int finish(struct spod_http *h, struct request *rq, struct MHD_Connection
 		return 1;
 	case SPOD_HTTP_ROUTE_METRICS:
 		reply_metrics(h, r);
+		return 1;
+	case SPOD_HTTP_ROUTE_W3S_UPCHECK:
+		spod_w3s_reply_upcheck(r);
 		return 1;
 	default:
 		return submit(h, rq, conn, r);

@@ -49,6 +49,11 @@ const struct spod_http_route spod_http_routes[SPOD_HTTP_ROUTE__COUNT] = {
     [SPOD_HTTP_ROUTE_HEALTHZ] = {SPOD_HTTP_ROUTE_HEALTHZ, "GET", "/healthz", 0},
     [SPOD_HTTP_ROUTE_READYZ] = {SPOD_HTTP_ROUTE_READYZ, "GET", "/readyz", 0},
     [SPOD_HTTP_ROUTE_METRICS] = {SPOD_HTTP_ROUTE_METRICS, "GET", "/metrics", 0},
+    [SPOD_HTTP_ROUTE_W3S_PUBLIC_KEYS] = {SPOD_HTTP_ROUTE_W3S_PUBLIC_KEYS, "GET",
+                                         "/api/v1/eth1/publicKeys", TOKEN},
+    [SPOD_HTTP_ROUTE_W3S_SIGN] = {SPOD_HTTP_ROUTE_W3S_SIGN, "POST", "/api/v1/eth1/sign/{id}",
+                                  TOKEN | BODY | READY | SPOD_HTTP_ROUTE_W3S_ID},
+    [SPOD_HTTP_ROUTE_W3S_UPCHECK] = {SPOD_HTTP_ROUTE_W3S_UPCHECK, "GET", "/upcheck", 0},
 };
 
 /* Matches path against one template, setting the {id} view when the template has one. */

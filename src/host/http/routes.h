@@ -29,6 +29,10 @@ enum spod_http_route_id {
 	SPOD_HTTP_ROUTE_HEALTHZ,          /* GET /healthz */
 	SPOD_HTTP_ROUTE_READYZ,           /* GET /readyz */
 	SPOD_HTTP_ROUTE_METRICS,          /* GET /metrics */
+	/* Web3Signer's eth1 REST shape (web3signer.h, docs/ethereum.md) */
+	SPOD_HTTP_ROUTE_W3S_PUBLIC_KEYS, /* GET /api/v1/eth1/publicKeys */
+	SPOD_HTTP_ROUTE_W3S_SIGN,        /* POST /api/v1/eth1/sign/{id} */
+	SPOD_HTTP_ROUTE_W3S_UPCHECK,     /* GET /upcheck */
 	SPOD_HTTP_ROUTE__COUNT
 };
 
@@ -44,6 +48,11 @@ enum spod_http_route_id {
 #define SPOD_HTTP_ROUTE_READY 0x8u
 /* With BODY: the body may be left out (no Content-Type, no Content-Length or 0). */
 #define SPOD_HTTP_ROUTE_BODY_OPTIONAL 0x10u
+/*
+ * The {id} segment is a Web3Signer identifier (a public key or an address, web3signer.h),
+ * not a key id; the body is read as JSON whatever its Content-Type, as Web3Signer does.
+ */
+#define SPOD_HTTP_ROUTE_W3S_ID 0x20u
 
 struct spod_http_route {
 	enum spod_http_route_id id;
