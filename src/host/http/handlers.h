@@ -14,6 +14,7 @@
 #include "host/http/policy_http.h"
 #include "host/http/reply.h"
 #include "host/http/routes.h"
+#include "host/http/sol_http.h"
 #include "spod/client.h"
 
 /*
@@ -24,6 +25,8 @@ struct spod_http_call {
 	enum spod_http_route_id route;
 	uint8_t key_id[SPOD_KEY_ID_BYTES]; /* the path's {id}, for routes that have one */
 	struct spod_http_list_query list;  /* GET /v1/keys */
+	/* A refusal's message of the HTTP layer's own (exec), or "": then the pod's message. */
+	char err[SPOD_HTTP_ERRMSG_BYTES];
 	union {
 		struct spod_http_generate generate; /* POST /v1/keys */
 		struct spod_http_sign sign;         /* POST /v1/keys/{id}/sign */
@@ -33,6 +36,8 @@ struct spod_http_call {
 		struct spod_http_attest attest;     /* POST /v1/attest */
 		struct spod_http_envelope envelope; /* POST /v1/keys/import, /v1/custodian/shares */
 		struct spod_http_policy_set policy; /* PUT, DELETE /v1/keys/{id}/policy */
+		struct spod_http_sol_tx sol_tx;     /* POST /v1/solana/sign-transaction */
+		struct spod_http_sol_msg sol_msg;   /* POST /v1/solana/sign-message */
 	} in;
 	union {
 		struct spod_key_info key;   /* generate, import, get */
@@ -60,7 +65,8 @@ struct spod_http_call {
 		struct {
 			struct spod_policy_info info;
 			uint8_t cbor[SPOD_POLICY_WIRE_MAX];
-		} policy; /* GET /v1/keys/{id}/policy */
+		} policy;                     /* GET /v1/keys/{id}/policy */
+		struct spod_http_sol_out sol; /* the Solana routes */
 	} out;
 };
 

@@ -49,6 +49,10 @@ const struct spod_http_route spod_http_routes[SPOD_HTTP_ROUTE__COUNT] = {
     [SPOD_HTTP_ROUTE_HEALTHZ] = {SPOD_HTTP_ROUTE_HEALTHZ, "GET", "/healthz", 0},
     [SPOD_HTTP_ROUTE_READYZ] = {SPOD_HTTP_ROUTE_READYZ, "GET", "/readyz", 0},
     [SPOD_HTTP_ROUTE_METRICS] = {SPOD_HTTP_ROUTE_METRICS, "GET", "/metrics", 0},
+    [SPOD_HTTP_ROUTE_SOL_SIGN_TX] = {SPOD_HTTP_ROUTE_SOL_SIGN_TX, "POST",
+                                     "/v1/solana/sign-transaction", TOKEN | BODY | READY},
+    [SPOD_HTTP_ROUTE_SOL_SIGN_MSG] = {SPOD_HTTP_ROUTE_SOL_SIGN_MSG, "POST",
+                                      "/v1/solana/sign-message", TOKEN | BODY | READY},
 };
 
 /* Matches path against one template, setting the {id} view when the template has one. */

@@ -29,6 +29,8 @@ enum spod_http_route_id {
 	SPOD_HTTP_ROUTE_HEALTHZ,          /* GET /healthz */
 	SPOD_HTTP_ROUTE_READYZ,           /* GET /readyz */
 	SPOD_HTTP_ROUTE_METRICS,          /* GET /metrics */
+	SPOD_HTTP_ROUTE_SOL_SIGN_TX,      /* POST /v1/solana/sign-transaction */
+	SPOD_HTTP_ROUTE_SOL_SIGN_MSG,     /* POST /v1/solana/sign-message */
 	SPOD_HTTP_ROUTE__COUNT
 };
 
