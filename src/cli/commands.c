@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "common/hex.h"
+#include "convert/base58.h"
 #include "crypto/sign.h"
 
 #define OPT(o) (1ull << (o))
@@ -234,8 +235,9 @@ static int keys_public(struct cli *cli)
 		return rc;
 	if ((rc = cli_need_key_id(cli, id, "keys public")) != 0)
 		return rc;
-	if (strcmp(fmt, "hex") != 0 && strcmp(fmt, "pem") != 0 && strcmp(fmt, "eth-address") != 0)
-		return cli_usage_error("--format must be hex, pem or eth-address");
+	if (strcmp(fmt, "hex") != 0 && strcmp(fmt, "pem") != 0 && strcmp(fmt, "eth-address") != 0 &&
+	    strcmp(fmt, "solana-address") != 0)
+		return cli_usage_error("--format must be hex, pem, eth-address or solana-address");
 	if ((rc = cli_connect(cli)) < 0)
 		return spod_err_exit_code(rc);
 	rc = spod_client_public(cli->client, &k, id);
@@ -258,6 +260,15 @@ static int keys_public(struct cli *cli)
 		if (rc < 0)
 			return cli_fail(cli, rc, "keys public");
 		spod_eth_address_text(text, addr);
+	} else if (strcmp(fmt, "solana-address") == 0) {
+		/* A Solana address is base58 of the Ed25519 public key itself. */
+		if (k.alg != SPOD_ALG_ED25519)
+			return cli_usage_error(
+			    "--format solana-address needs an Ed25519 key, this is %s",
+			    spod_alg_name(k.alg));
+		rc = spod_base58_encode(text, sizeof(text), k.pub, k.pub_len);
+		if (rc < 0)
+			return cli_fail(cli, rc, "keys public");
 	} else {
 		rc = spod_hex_encode(text, sizeof(text), k.pub, k.pub_len);
 		if (rc < 0)

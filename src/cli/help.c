@@ -62,7 +62,7 @@ static const char help_keys[] =
     "                        [--format auto|hex|pem|eth-keystore|solana-keypair]\n"
     "                        [--alg A] [--label LABEL] [--passphrase-file FILE]\n"
     "       spod keys list\n"
-    "       spod keys public ID [--format hex|pem|eth-address]\n"
+    "       spod keys public ID [--format hex|pem|eth-address|solana-address]\n"
     "       spod keys delete ID\n"
     "\n"
     "  generate   a new key inside the enclave; prints ID ALG PUBLIC [LABEL]. LABEL is 1..128\n"

@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for the HTTP API's request parsers (src/host/http/json_req.c, auth_req.c,
- * b64.c).
+ * sol_http.c, b64.c).
  *
  * Every input goes to every JSON body parser and to the key id and base64 parsers. A parser
  * that accepts must produce output inside the protocol's limits (what the handlers pass to
@@ -14,6 +14,7 @@
 
 #include "common/b64.h"
 #include "host/http/json_req.h"
+#include "host/http/sol_http.h"
 #include "spod/err.h"
 #include "spod/wire.h"
 
@@ -30,6 +31,8 @@ static struct spod_http_sign_auth sauth;
 static struct spod_http_batch batch;
 static struct spod_http_attest att;
 static struct spod_http_envelope env;
+static struct spod_http_sol_tx soltx;
+static struct spod_http_sol_msg solmsg;
 static uint8_t decoded[SPOD_MSG_MAX_BYTES];
 
 static void check_refusal(int rc, const struct spod_http_perr *err)
@@ -130,6 +133,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		check_refusal(rc, &err);
 		CHECK(env.len == 0);
+	}
+
+	/* Solana: an accepted transaction splits where the parser says; a message is no tx. */
+	rc = spod_http_json_sol_tx(&soltx, &err, text, size);
+	if (rc == SPOD_OK) {
+		CHECK(soltx.tx_len >= 1 && soltx.tx_len <= SPOD_SOL_TX_MAX_BYTES);
+		CHECK(soltx.sigs_off < soltx.msg_off &&
+		      soltx.msg_off + soltx.msg_len == soltx.tx_len);
+	} else {
+		if (rc != SPOD_E_TOO_LARGE)
+			check_refusal(rc, &err);
+		CHECK(soltx.tx_len == 0 && soltx.has_key_id == 0);
+	}
+	rc = spod_http_json_sol_msg(&solmsg, &err, text, size);
+	if (rc == SPOD_OK) {
+		CHECK(solmsg.len >= 1 && solmsg.len <= SPOD_MSG_MAX_BYTES);
+		CHECK(solmsg.has_key_id + solmsg.has_address == 1);
+		CHECK(!spod_http_sol_is_tx(solmsg.msg, solmsg.len));
+	} else {
+		if (rc != SPOD_E_TOO_LARGE)
+			check_refusal(rc, &err);
+		CHECK(solmsg.len == 0);
 	}
 
 	rc = spod_http_key_id_parse(id, text, size);

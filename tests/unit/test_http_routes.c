@@ -127,6 +127,17 @@ static void test_route_match(void **state)
 	assert_int_equal(m.route->flags & SPOD_HTTP_ROUTE_TOKEN, 0);
 	assert_int_equal(spod_http_route_match(&m, "GET", "/metrics"), SPOD_HTTP_MATCH_OK);
 	assert_int_equal(m.route->flags & SPOD_HTTP_ROUTE_TOKEN, 0);
+	/* Solana: no key in the path, the transaction or the address picks it */
+	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/solana/sign-transaction"),
+	                 SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_SOL_SIGN_TX);
+	assert_int_equal(m.route->flags,
+	                 SPOD_HTTP_ROUTE_TOKEN | SPOD_HTTP_ROUTE_BODY | SPOD_HTTP_ROUTE_READY);
+	assert_int_equal(spod_http_route_match(&m, "POST", "/v1/solana/sign-message"),
+	                 SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_SOL_SIGN_MSG);
+	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/solana/sign-message"),
+	                 SPOD_HTTP_MATCH_NO_METHOD);
 }
 
 static void test_route_no_match(void **state)
@@ -228,7 +239,9 @@ static void test_list_routes(void **state)
 	                          "GET /metrics\n"
 	                          "GET /api/v1/eth1/publicKeys\n"
 	                          "POST /api/v1/eth1/sign/{id}\n"
-	                          "GET /upcheck\n");
+	                          "GET /upcheck\n"
+	                          "POST /v1/solana/sign-transaction\n"
+	                          "POST /v1/solana/sign-message\n");
 	free(text);
 	/* The table is indexed by its ids. */
 	for (size_t i = 0; i < SPOD_HTTP_ROUTE__COUNT; i++)

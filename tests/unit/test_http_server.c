@@ -389,7 +389,9 @@ static void test_pod_errors(void **state)
 	assert_string_equal(r.body,
 	                    "{\"id\":\"00112233445566778899aabbccddeeff\",\"alg\":\"ed25519\","
 	                    "\"public_key\":\"4200000000000000000000000000000000000000000000"
-	                    "000000000000000000\",\"label\":\"fake-key\"}");
+	                    "000000000000000000\",\"label\":\"fake-key\","
+	                    /* base58 of 0x42 || 31 zero bytes, computed in Python */
+	                    "\"solana_address\":\"5SdufgtZzBg7xewJaJaU6AC65eHsbhiqYFMcDsUga6dm\"}");
 	request(&r, "GET", KEY_ABSENT, TOKEN_A, NULL);
 	expect_error(&r, 404, "KEY_NOT_FOUND");
 	assert_non_null(strstr(r.body, "fake: no such key"));

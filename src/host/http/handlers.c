@@ -18,6 +18,7 @@ int spod_http_call_parse(struct spod_http_call *call, struct spod_http_perr *err
 {
 	err->code = NULL;
 	err->msg[0] = '\0';
+	call->err[0] = '\0';
 	switch (call->route) {
 	case SPOD_HTTP_ROUTE_KEYS_CREATE:
 		return spod_http_json_generate(&call->in.generate, err, body, len);
@@ -44,6 +45,10 @@ int spod_http_call_parse(struct spod_http_call *call, struct spod_http_perr *err
 	case SPOD_HTTP_ROUTE_POLICY_DELETE:
 		return spod_http_json_policy_set(&call->in.policy, err, body, len,
 		                                 call->route == SPOD_HTTP_ROUTE_POLICY_DELETE);
+	case SPOD_HTTP_ROUTE_SOL_SIGN_TX:
+		return spod_http_json_sol_tx(&call->in.sol_tx, err, body, len);
+	case SPOD_HTTP_ROUTE_SOL_SIGN_MSG:
+		return spod_http_json_sol_msg(&call->in.sol_msg, err, body, len);
 	default:
 		return SPOD_OK;
 	}
@@ -130,27 +135,43 @@ int spod_http_call_exec(struct spod_http_call *call, struct spod_client *c)
 		return spod_w3s_exec_public_keys(&call->out.w3s, c);
 	case SPOD_HTTP_ROUTE_W3S_SIGN:
 		return spod_w3s_exec_sign(&call->out.w3s, c, &call->w3s_id, &call->in.sign);
+	case SPOD_HTTP_ROUTE_SOL_SIGN_TX:
+		return spod_http_sol_tx_exec(call, c);
+	case SPOD_HTTP_ROUTE_SOL_SIGN_MSG:
+		return spod_http_sol_msg_exec(call, c);
 	default:
 		return SPOD_E_INTERNAL;
 	}
 }
 
 /*
- * {"id", "alg", "public_key", "label"} of a key (label null when it has none), or NULL
+ * {"id", "alg", "public_key", "label"} of a key (label null when it has none; and
+ * "solana_address" for an Ed25519 key), or NULL
  * (unknown algorithm, no memory).
  */
 static json_t *key_object(const struct spod_key_info *k)
 {
 	char id[2 * SPOD_KEY_ID_BYTES + 1], pub[2 * SPOD_PUB_MAX_BYTES + 1];
+	char addr[SPOD_HTTP_SOL_ADDR_TEXT_BYTES];
 	const char *alg = spod_alg_name(k->alg);
+	json_t *o;
 
-	if (alg == NULL || k->pub_len > SPOD_PUB_MAX_BYTES)
+	if (alg == NULL || k->pub_len > SPOD_PUB_MAX_BYTES ||
+	    (k->alg == SPOD_ALG_ED25519 && k->pub_len != SPOD_SOL_PUBKEY_BYTES))
 		return NULL;
 	spod_key_id_text(id, k->id);
 	if (spod_hex_encode(pub, sizeof(pub), k->pub, k->pub_len) < 0)
 		return NULL;
-	return json_pack("{s:s,s:s,s:s,s:o}", "id", id, "alg", alg, "public_key", pub, "label",
-	                 k->label[0] != '\0' ? json_string(k->label) : json_null());
+	o = json_pack("{s:s,s:s,s:s,s:o}", "id", id, "alg", alg, "public_key", pub, "label",
+	              k->label[0] != '\0' ? json_string(k->label) : json_null());
+	/* An Ed25519 key is a Solana account: its address is base58 of the public key. */
+	if (o != NULL && k->alg == SPOD_ALG_ED25519 &&
+	    (spod_http_sol_address(addr, k->pub) < 0 ||
+	     json_object_set_new(o, "solana_address", json_string(addr)) < 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 /*
@@ -319,6 +340,12 @@ void spod_http_call_reply(struct spod_http_reply *r, struct spod_http_call *call
 		return;
 	case SPOD_HTTP_ROUTE_W3S_SIGN:
 		spod_w3s_reply_sign(r, &call->out.w3s.sig);
+		return;
+	case SPOD_HTTP_ROUTE_SOL_SIGN_TX:
+		reply_object(r, 200, spod_http_sol_tx_object(&call->out.sol));
+		return;
+	case SPOD_HTTP_ROUTE_SOL_SIGN_MSG:
+		reply_object(r, 200, spod_http_sol_msg_object(&call->out.sol));
 		return;
 	default:
 		spod_http_reply_failure(r, SPOD_E_INTERNAL, NULL);

@@ -15,6 +15,7 @@
 #include "host/http/reply.h"
 #include "host/http/routes.h"
 #include "host/http/web3signer.h"
+#include "host/http/sol_http.h"
 #include "spod/client.h"
 
 /*
@@ -26,6 +27,8 @@ struct spod_http_call {
 	uint8_t key_id[SPOD_KEY_ID_BYTES]; /* the path's {id}, for routes that have one */
 	struct spod_http_list_query list;  /* GET /v1/keys */
 	struct spod_w3s_ident w3s_id;      /* POST /api/v1/eth1/sign/{id} */
+	/* A refusal's message of the HTTP layer's own (exec), or "": then the pod's message. */
+	char err[SPOD_HTTP_ERRMSG_BYTES];
 	union {
 		struct spod_http_generate generate; /* POST /v1/keys */
 		struct spod_http_sign sign;         /* POST /v1/keys/{id}/sign, eth1/sign */
@@ -35,6 +38,8 @@ struct spod_http_call {
 		struct spod_http_attest attest;     /* POST /v1/attest */
 		struct spod_http_envelope envelope; /* POST /v1/keys/import, /v1/custodian/shares */
 		struct spod_http_policy_set policy; /* PUT, DELETE /v1/keys/{id}/policy */
+		struct spod_http_sol_tx sol_tx;     /* POST /v1/solana/sign-transaction */
+		struct spod_http_sol_msg sol_msg;   /* POST /v1/solana/sign-message */
 	} in;
 	union {
 		struct spod_key_info key;   /* generate, import, get */
@@ -64,6 +69,8 @@ struct spod_http_call {
 			uint8_t cbor[SPOD_POLICY_WIRE_MAX];
 		} policy;                /* GET /v1/keys/{id}/policy */
 		struct spod_w3s_out w3s; /* the /api/v1/eth1 routes */
+		} policy;                     /* GET /v1/keys/{id}/policy */
+		struct spod_http_sol_out sol; /* the Solana routes */
 	} out;
 };
 

@@ -51,14 +51,22 @@ void spod_http_job_late(struct spod_http_job *job)
 	spod_http_reply_failure(&job->reply, SPOD_E_UNAVAILABLE, msg);
 }
 
-/* An answer for rc, a failure of the call on c (NULL: no connection was made). */
-static void reply_failure(struct spod_http_job *job, int rc, struct spod_client *c)
+/*
+ * An answer for rc, a failure of the call on c (NULL: no connection was made); call NULL or
+ * its err "": the pod's message.
+ */
+static void reply_failure(struct spod_http_job *job, int rc, struct spod_client *c,
+                          const struct spod_http_call *call)
 {
 	if (rc == SPOD_E_TIMEOUT) {
 		spod_http_job_late(job);
 		return;
 	}
-	spod_http_reply_failure(&job->reply, rc, c != NULL ? spod_client_last_error(c) : NULL);
+	if (call != NULL && call->err[0] != '\0')
+		spod_http_reply_failure(&job->reply, rc, call->err);
+	else
+		spod_http_reply_failure(&job->reply, rc,
+		                        c != NULL ? spod_client_last_error(c) : NULL);
 }
 
 /* A connection for the job's token, opened within what is left of the deadline. */
@@ -99,7 +107,7 @@ void spod_http_job_run(struct spod_http_job *job, struct spod_http_cache *cache,
 	for (int attempt = 0;; attempt++) {
 		rc = connection(job, cache, &c, &reused);
 		if (rc < 0) {
-			reply_failure(job, rc, NULL);
+			reply_failure(job, rc, NULL, NULL);
 			return;
 		}
 		left = left_ms(job);
@@ -109,7 +117,7 @@ void spod_http_job_run(struct spod_http_job *job, struct spod_http_cache *cache,
 			spod_http_call_reply(&job->reply, call);
 			return;
 		}
-		reply_failure(job, rc, c);
+		reply_failure(job, rc, c, call);
 		if (!is_broken(rc))
 			return;
 		spod_http_cache_drop(cache, c);

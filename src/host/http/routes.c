@@ -54,6 +54,10 @@ const struct spod_http_route spod_http_routes[SPOD_HTTP_ROUTE__COUNT] = {
     [SPOD_HTTP_ROUTE_W3S_SIGN] = {SPOD_HTTP_ROUTE_W3S_SIGN, "POST", "/api/v1/eth1/sign/{id}",
                                   TOKEN | BODY | READY | SPOD_HTTP_ROUTE_W3S_ID},
     [SPOD_HTTP_ROUTE_W3S_UPCHECK] = {SPOD_HTTP_ROUTE_W3S_UPCHECK, "GET", "/upcheck", 0},
+    [SPOD_HTTP_ROUTE_SOL_SIGN_TX] = {SPOD_HTTP_ROUTE_SOL_SIGN_TX, "POST",
+                                     "/v1/solana/sign-transaction", TOKEN | BODY | READY},
+    [SPOD_HTTP_ROUTE_SOL_SIGN_MSG] = {SPOD_HTTP_ROUTE_SOL_SIGN_MSG, "POST",
+                                      "/v1/solana/sign-message", TOKEN | BODY | READY},
 };
 
 /* Matches path against one template, setting the {id} view when the template has one. */
