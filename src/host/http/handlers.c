@@ -42,6 +42,9 @@ int spod_http_call_parse(struct spod_http_call *call, struct spod_http_perr *err
 	case SPOD_HTTP_ROUTE_POLICY_DELETE:
 		return spod_http_json_policy_set(&call->in.policy, err, body, len,
 		                                 call->route == SPOD_HTTP_ROUTE_POLICY_DELETE);
+	case SPOD_HTTP_ROUTE_ETH_RPC:
+		spod_http_eth_parse(&call->in.eth, body, len);
+		return SPOD_OK;
 	default:
 		return SPOD_OK;
 	}
@@ -124,6 +127,8 @@ int spod_http_call_exec(struct spod_http_call *call, struct spod_client *c)
 	case SPOD_HTTP_ROUTE_POLICY_GET:
 		return spod_client_policy_get(c, &call->out.policy.info, call->out.policy.cbor,
 		                              sizeof(call->out.policy.cbor), call->key_id);
+	case SPOD_HTTP_ROUTE_ETH_RPC: /* the key list's page is its scratch */
+		return spod_http_eth_exec(&call->in.eth, c, call->out.list.keys);
 	default:
 		return SPOD_E_INTERNAL;
 	}
@@ -307,6 +312,9 @@ void spod_http_call_reply(struct spod_http_reply *r, const struct spod_http_call
 		reply_object(r, 200,
 		             spod_http_policy_object(call->key_id, &call->out.policy.info,
 		                                     call->out.policy.cbor));
+		return;
+	case SPOD_HTTP_ROUTE_ETH_RPC:
+		spod_http_eth_reply(r, &call->in.eth);
 		return;
 	default:
 		spod_http_reply_failure(r, SPOD_E_INTERNAL, NULL);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host/http/eth_rpc_exec.h"
 #include "host/http/json_req.h"
 #include "host/http/params.h"
 #include "host/http/policy_http.h"
@@ -33,6 +34,7 @@ struct spod_http_call {
 		struct spod_http_attest attest;     /* POST /v1/attest */
 		struct spod_http_envelope envelope; /* POST /v1/keys/import, /v1/custodian/shares */
 		struct spod_http_policy_set policy; /* PUT, DELETE /v1/keys/{id}/policy */
+		struct spod_http_eth eth;           /* POST /eth */
 	} in;
 	union {
 		struct spod_key_info key;   /* generate, import, get */

@@ -49,6 +49,7 @@ const struct spod_http_route spod_http_routes[SPOD_HTTP_ROUTE__COUNT] = {
     [SPOD_HTTP_ROUTE_HEALTHZ] = {SPOD_HTTP_ROUTE_HEALTHZ, "GET", "/healthz", 0},
     [SPOD_HTTP_ROUTE_READYZ] = {SPOD_HTTP_ROUTE_READYZ, "GET", "/readyz", 0},
     [SPOD_HTTP_ROUTE_METRICS] = {SPOD_HTTP_ROUTE_METRICS, "GET", "/metrics", 0},
+    [SPOD_HTTP_ROUTE_ETH_RPC] = {SPOD_HTTP_ROUTE_ETH_RPC, "POST", "/eth", TOKEN | BODY | READY},
 };
 
 /* Matches path against one template, setting the {id} view when the template has one. */

@@ -29,6 +29,7 @@ enum spod_http_route_id {
 	SPOD_HTTP_ROUTE_HEALTHZ,          /* GET /healthz */
 	SPOD_HTTP_ROUTE_READYZ,           /* GET /readyz */
 	SPOD_HTTP_ROUTE_METRICS,          /* GET /metrics */
+	SPOD_HTTP_ROUTE_ETH_RPC,          /* POST /eth (Ethereum JSON-RPC, docs/ethereum.md) */
 	SPOD_HTTP_ROUTE__COUNT
 };
 
