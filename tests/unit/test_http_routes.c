@@ -138,6 +138,13 @@ static void test_route_match(void **state)
 	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_SOL_SIGN_MSG);
 	assert_int_equal(spod_http_route_match(&m, "GET", "/v1/solana/sign-message"),
 	                 SPOD_HTTP_MATCH_NO_METHOD);
+	/* Ethereum JSON-RPC: a token route with a body, only POST. */
+	assert_int_equal(spod_http_route_match(&m, "POST", "/eth"), SPOD_HTTP_MATCH_OK);
+	assert_int_equal(m.route->id, SPOD_HTTP_ROUTE_ETH_RPC);
+	assert_int_equal(m.route->flags & (SPOD_HTTP_ROUTE_TOKEN | SPOD_HTTP_ROUTE_BODY),
+	                 SPOD_HTTP_ROUTE_TOKEN | SPOD_HTTP_ROUTE_BODY);
+	assert_int_equal(spod_http_route_match(&m, "GET", "/eth"), SPOD_HTTP_MATCH_NO_METHOD);
+	assert_string_equal(m.allow, "POST");
 }
 
 static void test_route_no_match(void **state)
@@ -241,7 +248,8 @@ static void test_list_routes(void **state)
 	                          "POST /api/v1/eth1/sign/{id}\n"
 	                          "GET /upcheck\n"
 	                          "POST /v1/solana/sign-transaction\n"
-	                          "POST /v1/solana/sign-message\n");
+	                          "POST /v1/solana/sign-message\n"
+	                          "POST /eth\n");
 	free(text);
 	/* The table is indexed by its ids. */
 	for (size_t i = 0; i < SPOD_HTTP_ROUTE__COUNT; i++)

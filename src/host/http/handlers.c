@@ -49,6 +49,9 @@ int spod_http_call_parse(struct spod_http_call *call, struct spod_http_perr *err
 		return spod_http_json_sol_tx(&call->in.sol_tx, err, body, len);
 	case SPOD_HTTP_ROUTE_SOL_SIGN_MSG:
 		return spod_http_json_sol_msg(&call->in.sol_msg, err, body, len);
+	case SPOD_HTTP_ROUTE_ETH_RPC:
+		spod_http_eth_parse(&call->in.eth, body, len);
+		return SPOD_OK;
 	default:
 		return SPOD_OK;
 	}
@@ -139,6 +142,8 @@ int spod_http_call_exec(struct spod_http_call *call, struct spod_client *c)
 		return spod_http_sol_tx_exec(call, c);
 	case SPOD_HTTP_ROUTE_SOL_SIGN_MSG:
 		return spod_http_sol_msg_exec(call, c);
+	case SPOD_HTTP_ROUTE_ETH_RPC: /* the key list's page is its scratch */
+		return spod_http_eth_exec(&call->in.eth, c, call->out.list.keys);
 	default:
 		return SPOD_E_INTERNAL;
 	}
@@ -346,6 +351,9 @@ void spod_http_call_reply(struct spod_http_reply *r, struct spod_http_call *call
 		return;
 	case SPOD_HTTP_ROUTE_SOL_SIGN_MSG:
 		reply_object(r, 200, spod_http_sol_msg_object(&call->out.sol));
+		return;
+	case SPOD_HTTP_ROUTE_ETH_RPC:
+		spod_http_eth_reply(r, &call->in.eth);
 		return;
 	default:
 		spod_http_reply_failure(r, SPOD_E_INTERNAL, NULL);

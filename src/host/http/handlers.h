@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host/http/eth_rpc_exec.h"
 #include "host/http/json_req.h"
 #include "host/http/params.h"
 #include "host/http/policy_http.h"
@@ -40,6 +41,7 @@ struct spod_http_call {
 		struct spod_http_policy_set policy; /* PUT, DELETE /v1/keys/{id}/policy */
 		struct spod_http_sol_tx sol_tx;     /* POST /v1/solana/sign-transaction */
 		struct spod_http_sol_msg sol_msg;   /* POST /v1/solana/sign-message */
+		struct spod_http_eth eth;           /* POST /eth */
 	} in;
 	union {
 		struct spod_key_info key;   /* generate, import, get */

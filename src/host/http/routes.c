@@ -58,6 +58,7 @@ const struct spod_http_route spod_http_routes[SPOD_HTTP_ROUTE__COUNT] = {
                                      "/v1/solana/sign-transaction", TOKEN | BODY | READY},
     [SPOD_HTTP_ROUTE_SOL_SIGN_MSG] = {SPOD_HTTP_ROUTE_SOL_SIGN_MSG, "POST",
                                       "/v1/solana/sign-message", TOKEN | BODY | READY},
+    [SPOD_HTTP_ROUTE_ETH_RPC] = {SPOD_HTTP_ROUTE_ETH_RPC, "POST", "/eth", TOKEN | BODY | READY},
 };
 
 /* Matches path against one template, setting the {id} view when the template has one. */
