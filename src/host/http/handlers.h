@@ -69,9 +69,8 @@ struct spod_http_call {
 		struct {
 			struct spod_policy_info info;
 			uint8_t cbor[SPOD_POLICY_WIRE_MAX];
-		} policy;                /* GET /v1/keys/{id}/policy */
-		struct spod_w3s_out w3s; /* the /api/v1/eth1 routes */
 		} policy;                     /* GET /v1/keys/{id}/policy */
+		struct spod_w3s_out w3s;      /* the /api/v1/eth1 routes */
 		struct spod_http_sol_out sol; /* the Solana routes */
 	} out;
 };

@@ -33,9 +33,9 @@ enum spod_http_route_id {
 	SPOD_HTTP_ROUTE_W3S_PUBLIC_KEYS, /* GET /api/v1/eth1/publicKeys */
 	SPOD_HTTP_ROUTE_W3S_SIGN,        /* POST /api/v1/eth1/sign/{id} */
 	SPOD_HTTP_ROUTE_W3S_UPCHECK,     /* GET /upcheck */
-	SPOD_HTTP_ROUTE_SOL_SIGN_TX,      /* POST /v1/solana/sign-transaction */
-	SPOD_HTTP_ROUTE_SOL_SIGN_MSG,     /* POST /v1/solana/sign-message */
-	SPOD_HTTP_ROUTE_ETH_RPC,          /* POST /eth (Ethereum JSON-RPC, docs/ethereum.md) */
+	SPOD_HTTP_ROUTE_SOL_SIGN_TX,     /* POST /v1/solana/sign-transaction */
+	SPOD_HTTP_ROUTE_SOL_SIGN_MSG,    /* POST /v1/solana/sign-message */
+	SPOD_HTTP_ROUTE_ETH_RPC,         /* POST /eth (Ethereum JSON-RPC, docs/ethereum.md) */
 	SPOD_HTTP_ROUTE__COUNT
 };
 
