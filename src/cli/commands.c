@@ -12,15 +12,19 @@
 
 /*
  * The fields of a key as the HTTP API names them (docs/openapi.yaml, Key): "id", "alg",
- * "public_key" (hex) and "label" (null without one), without the closing brace.
+ * "public_key" (hex), "label" (null without one) and, for an Ed25519 key, "solana_address"
+ * (base58 of the public key, docs/solana.md), without the closing brace.
  */
 static void print_key_json(const struct spod_key_info *k)
 {
-	char id[2 * SPOD_KEY_ID_BYTES + 1];
+	char id[2 * SPOD_KEY_ID_BYTES + 1], addr[64];
 
 	spod_key_id_text(id, k->id);
 	printf("{\"id\":\"%s\",\"alg\":\"%s\",\"public_key\":\"", id, spod_alg_name(k->alg));
 	cli_hex(stdout, k->pub, k->pub_len);
+	if (k->alg == SPOD_ALG_ED25519 &&
+	    spod_base58_encode(addr, sizeof(addr), k->pub, k->pub_len) == SPOD_OK)
+		printf("\",\"solana_address\":\"%s", addr);
 	printf("\",\"label\":");
 	if (k->label[0] != '\0')
 		cli_json_str(stdout, k->label, strlen(k->label));
