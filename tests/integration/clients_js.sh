@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The JavaScript drop-in clients of clients/js (@spod/clients, issue 16) against a real pod:
+# clients/js/test/*.test.js run under Node's built-in test runner (`node --test`, Node 18+)
+# with the `node` in PATH and the libraries pinned in clients/js/package-lock.json
+# (ethers, viem, @solana/web3.js). The tests sign through spod-host's HTTP API with
+# SpodSigner (ethers v6), spodViemAccount (viem) and SpodSolanaSigner (web3.js) and verify
+# every signature with the libraries themselves (verifyMessage, verifyTypedData,
+# Transaction.from, recoverTransactionAddress, verifySignatures) or Node's Ed25519.
+# A policy refusal (a deny rule attached over PUT /v1/keys/{id}/policy with the admin token,
+# which an ephemeral pod allows) must reject with an Error naming the rule.
+#
+# As interop_js.sh: `npm ci` installs the locked packages into $SPOD_BIN/clients-js (never
+# the source tree), with its cache there, bounded by CLIENTS_NPM_TIMEOUT seconds (default
+# 300); a later run with the same lock file, node and npm reuses them. The package's sources
+# and tests are copied beside them, so `require('..')` in a test is the package.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+JS_SRC=$SPOD_SRC/clients/js
+JS=$SPOD_BIN/clients-js
+NPM_TIMEOUT=${CLIENTS_NPM_TIMEOUT:-300}
+DENY_RULE=no-messages
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	fail "node and npm are needed (scripts/install-deps.sh installs Debian's nodejs and npm)"
+fi
+NODE_VERSION=$(node --version)
+NPM_VERSION=$(npm --version)
+log "node $NODE_VERSION ($(command -v node)), npm $NPM_VERSION"
+if ! [[ $NODE_VERSION =~ ^v([0-9]+)\. ]] || ((BASH_REMATCH[1] < 18)); then
+	fail "node $NODE_VERSION: @spod/clients needs Node 18 or later"
+fi
+
+# Installs the locked packages into $JS unless the same lock is already installed there.
+js_install() {
+	local want rc=0 registry
+	mkdir -p "$JS"
+	cp "$JS_SRC/package.json" "$JS_SRC/package-lock.json" "$JS_SRC/.npmrc" "$JS/"
+	want="$(sha256sum "$JS_SRC/package-lock.json" | cut -d' ' -f1) node $NODE_VERSION npm $NPM_VERSION"
+	if [[ -d $JS/node_modules && -f $JS/.installed && $(<"$JS/.installed") == "$want" ]]; then
+		log "reusing the packages installed in $JS"
+		return
+	fi
+	rm -f "$JS/.installed"
+	registry=$(cd "$JS" && npm config get registry 2>/dev/null) || registry="(unknown)"
+	log "npm ci into $JS from $registry (at most $NPM_TIMEOUT s)"
+	(cd "$JS" && NPM_CONFIG_UPDATE_NOTIFIER=false timeout -k 10 "$NPM_TIMEOUT" \
+		npm ci --cache "$JS/.npm-cache" --ignore-scripts --legacy-peer-deps --no-audit --no-fund \
+		--fetch-timeout 60000 --fetch-retries 1 --loglevel warn) >"$T_DIR/npm.log" 2>&1 || rc=$?
+	if ((rc != 0)); then # (npm.log is printed with the other logs)
+		((rc == 124)) && fail "npm ci did not finish in $NPM_TIMEOUT s (registry $registry)"
+		fail "npm ci failed (exit $rc): the locked packages could not be installed; is the npm registry $registry reachable?"
+	fi
+	echo "$want" >"$JS/.installed"
+}
+
+js_install
+# the package itself, fresh each run (the installed node_modules stay)
+rm -rf "$JS/src" "$JS/test"
+cp -r "$JS_SRC/index.js" "$JS_SRC/index.d.ts" "$JS_SRC/src" "$JS_SRC/test" "$JS/"
+for lib in ethers viem @solana/web3.js; do
+	log "$lib $(json_get 'd["version"]' <"$JS/node_modules/$lib/package.json")"
+done
+
+start_pod
+URL=$(http_url)
+[[ $URL == http* ]] || fail "no HTTP address in host.log"
+ADMIN=$(<"$T_DIR/admin.token")
+
+log "keys: secp256k1 (signing), secp256k1 with a deny policy, ed25519"
+run "$SPOD" --json keys generate --alg secp256k1
+ETH_KEY=$(json_get 'd["id"]' <<<"$OUT")
+run "$SPOD" keys public "$ETH_KEY" --format eth-address
+ETH_ADDRESS=$OUT
+run "$SPOD" --json keys generate --alg secp256k1
+DENY_KEY=$(json_get 'd["id"]' <<<"$OUT")
+run "$SPOD" --json keys generate --alg ed25519
+SOL_KEY=$(json_get 'd["id"]' <<<"$OUT")
+SOL_ADDRESS=$(json_get 'd["solana_address"]' <<<"$OUT")
+[[ $ETH_ADDRESS =~ ^0x[0-9a-fA-F]{40}$ && -n $SOL_ADDRESS ]] || fail "keys: $ETH_ADDRESS $SOL_ADDRESS"
+
+POLICY="{\"version\":1,\"rules\":[{\"id\":\"$DENY_RULE\",\"effect\":\"deny\",\"reason\":\"this key signs no messages\",\"kinds\":[\"message\"]},{\"id\":\"txs\",\"effect\":\"allow\",\"chain\":\"ethereum\",\"kinds\":[\"transaction\"]}]}"
+CODE=$(curl -sS --max-time 20 -o "$T_DIR/policy.out" -w '%{http_code}' -X PUT \
+	-H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
+	--data-binary "{\"policy\":$POLICY,\"approvals\":[]}" "$URL/v1/keys/$DENY_KEY/policy") ||
+	fail "curl PUT policy"
+[[ $CODE == 200 ]] || fail "PUT policy: $CODE $(<"$T_DIR/policy.out")"
+
+# a token of the application's kind: sign and list (the Solana route reads the key list)
+run "$SPOD" --json token create --scope 'ops=sign,list;keys=*'
+TOKEN=$(json_get 'd["token"]' <<<"$OUT")
+
+log "node --test clients/js/test on $URL"
+rc=0
+(cd "$JS" && SPOD_URL=$URL SPOD_TOKEN=$TOKEN SPOD_ETH_KEY=$ETH_KEY SPOD_ETH_ADDRESS=$ETH_ADDRESS \
+	SPOD_DENY_KEY=$DENY_KEY SPOD_DENY_RULE=$DENY_RULE SPOD_SOL_KEY=$SOL_KEY \
+	SPOD_SOL_ADDRESS=$SOL_ADDRESS timeout -k 10 300 node --test test/*.test.js) \
+	>"$T_DIR/node-test.out" 2>&1 || rc=$?
+cat "$T_DIR/node-test.out" >&2
+((rc == 0)) || fail "node --test failed (exit $rc)"
+# every test of every file passed (none skipped): the TAP summary counts them
+grep -Eq '^# fail 0$' "$T_DIR/node-test.out" || fail "node --test: failures"
+WANT=$(cat "$JS"/test/*.test.js | grep -c '^test(')
+grep -Eq "^# pass $WANT\$" "$T_DIR/node-test.out" || fail "node --test: not all $WANT tests passed"
+pod_alive || fail "the pod died"
+log "ok"
