@@ -26,38 +26,9 @@ JS=$SPOD_BIN/interop-js
 NPM_TIMEOUT=${INTEROP_NPM_TIMEOUT:-300}
 ETH=$SPOD_SRC/tests/data/ethereum/ethers.txt
 
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-	fail "node and npm are needed (scripts/install-deps.sh installs Debian's nodejs and npm)"
-fi
-NODE_VERSION=$(node --version)
-NPM_VERSION=$(npm --version)
-log "node $NODE_VERSION ($(command -v node)), npm $NPM_VERSION"
-if ! [[ $NODE_VERSION =~ ^v([0-9]+)\. ]] || ((BASH_REMATCH[1] < 18)); then
-	fail "node $NODE_VERSION: the pinned libraries need Node 18 or later"
-fi
-
-# Installs the locked packages into $JS unless the same lock is already installed there.
-js_install() {
-	local want rc=0 registry
-	mkdir -p "$JS"
-	cp "$JS_SRC/package.json" "$JS_SRC/package-lock.json" "$JS_SRC/.npmrc" "$JS/"
-	want="$(sha256sum "$JS_SRC/package-lock.json" | cut -d' ' -f1) node $NODE_VERSION npm $NPM_VERSION"
-	if [[ -d $JS/node_modules && -f $JS/.installed && $(<"$JS/.installed") == "$want" ]]; then
-		log "reusing the packages installed in $JS"
-		return
-	fi
-	rm -f "$JS/.installed"
-	registry=$(cd "$JS" && npm config get registry 2>/dev/null) || registry="(unknown)"
-	log "npm ci into $JS from $registry (at most $NPM_TIMEOUT s)"
-	(cd "$JS" && NPM_CONFIG_UPDATE_NOTIFIER=false timeout -k 10 "$NPM_TIMEOUT" \
-		npm ci --cache "$JS/.npm-cache" --ignore-scripts --legacy-peer-deps --no-audit --no-fund \
-		--fetch-timeout 60000 --fetch-retries 1 --loglevel warn) >"$T_DIR/npm.log" 2>&1 || rc=$?
-	if ((rc != 0)); then # (npm.log is printed with the other logs)
-		((rc == 124)) && fail "npm ci did not finish in $NPM_TIMEOUT s (registry $registry)"
-		fail "npm ci failed (exit $rc): the locked packages could not be installed; is the npm registry $registry reachable?"
-	fi
-	echo "$want" >"$JS/.installed"
-}
+# shellcheck source-path=SCRIPTDIR source=lib_js.sh
+source "$(dirname "$0")/lib_js.sh"
+js_node_check "the pinned libraries"
 
 # flip_b64 BASE64 BYTE_INDEX: the decoded bytes with the low bit of one byte flipped.
 flip_b64() {
