@@ -55,7 +55,7 @@ static void check_match(const char *method, const char *path)
 		for (size_t i = 0; i < SPOD_HTTP_ROUTE__COUNT; i++) {
 			const struct spod_http_route *rt = &spod_http_routes[i];
 
-			if (((rt->flags & SPOD_HTTP_ROUTE_KEY) != 0) != with_id ||
+			if ((strstr(rt->path, "{id}") != NULL) != with_id ||
 			    !ref_path_match(rt->path, path))
 				continue;
 			known = 1;
@@ -74,7 +74,8 @@ static void check_match(const char *method, const char *path)
 			CHECK(m.id == NULL && m.id_len == 0);
 			return;
 		}
-		CHECK((want->flags & SPOD_HTTP_ROUTE_KEY) != 0);
+		/* the segment names a key, or (Web3Signer's routes) a public key or address */
+		CHECK((want->flags & (SPOD_HTTP_ROUTE_KEY | SPOD_HTTP_ROUTE_W3S_ID)) != 0);
 		CHECK(m.id > path && m.id_len > 0 && m.id + m.id_len <= path + strlen(path));
 		CHECK(memchr(m.id, '/', m.id_len) == NULL);
 		snprintf(again, sizeof again, "%.*s%.*s%s", (int)(brace - want->path), want->path,

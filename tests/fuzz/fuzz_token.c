@@ -13,7 +13,7 @@
  * when it is the canonical base64url text of 32 bytes after "spod_" (decoding and encoding
  * again gives the same text); a hash matches a record exactly when the text is that
  * record's; the hello answer carries the record's id and ops; authorization gives only
- * the documented codes, and what every token may (echo) or may not (key.load) do.
+ * the documented codes, and what every token may (echo) or may not (the host-only opcodes) do.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -196,7 +196,8 @@ static void check_request(const struct record *r, const struct spod_frame *f)
 		return;
 	}
 	CHECK(rc == SPOD_OK || rc == SPOD_AUTH_E_FORBIDDEN);
-	if (op == SPOD_OP_KEY_LOAD || op == SPOD_OP_SEAL_SETUP)
+	/* what spod-host sends itself (key.load, seal.setup, policy.admins/sync, evidence) */
+	if (spod_wire_op(op)->need == SPOD_OPS_HOST_ONLY)
 		CHECK(rc == SPOD_AUTH_E_FORBIDDEN);
 	else if (op == SPOD_OP_ECHO || op == SPOD_OP_HELLO || op == SPOD_OP_SEAL_STATUS ||
 	         (r->parsed.ops & SPOD_AUTH_OP_ADMIN))
