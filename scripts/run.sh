@@ -146,7 +146,9 @@ r = c.getresponse()
 print(r.status, r.read().decode())
 PY
 step "$spod" audit tail --limit 4
-# the chain, and the enclave's signed evidence of every signature above (docs/evidence.md)
+# the chain, and the enclave's signed evidence of every signature above (docs/evidence.md;
+# spod-host stores evidence with the next audit commit, or alone within 100 ms)
+sleep 0.3
 step "$spod" audit verify --root dev
 
 # The PCR0 of the running enclave image, which --expect-pcr0 pins (custodian provision, keys

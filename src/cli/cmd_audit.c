@@ -262,8 +262,9 @@ static int verify_db(struct cli *cli, struct spod_store *s)
 	       ev.verified_against_root ? "keys checked against --root"
 	                                : "evidence keys not checked against a root");
 	if (ev.unmatched_audit > 0)
-		printf("; %" PRIu64 " audit sign records without evidence (after a crash or a lost "
-		       "enclave connection)",
+		printf("; %" PRIu64 " audit sign records without evidence yet (a running pod "
+		       "stores it within 100 ms; after a crash or a lost enclave connection it "
+		       "can be missing)",
 		       ev.unmatched_audit);
 	if (ev.gaps > 0)
 		printf("; %" PRIu64 " counters missing", ev.gaps);
