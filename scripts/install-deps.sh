@@ -10,6 +10,8 @@ packages=(
   # libraries the code links
   libssl-dev libsodium-dev libsecp256k1-dev libcbor-dev libseccomp-dev libsqlite3-dev
   libmicrohttpd-dev libjansson-dev libinih-dev libgfshare-dev
+  # spod-host's eth-downstream: JSON-RPC calls to an Ethereum node (src/host/http/eth_node.c)
+  libcurl4-openssl-dev
   # tests: unit framework, sanitizers and libFuzzer (clang-rt), independent verifiers
   libcmocka-dev clang libclang-rt-14-dev openssl
   python3 python3-cryptography python3-ecdsa python3-pycryptodome python3-cbor2 python3-yaml sqlite3

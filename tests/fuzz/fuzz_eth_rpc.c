@@ -80,7 +80,7 @@ static const char *fake_last_error(void *ctx)
 	return (mode & 8) ? "sign.tx: denied by rule \"r\": why" : "";
 }
 
-static const struct spod_eth_rpc_ops ops = {fake_accounts, fake_sign, fake_last_error};
+static const struct spod_eth_rpc_ops ops = {fake_accounts, fake_sign, fake_last_error, NULL, NULL};
 static struct spod_eth_rpc rpc;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

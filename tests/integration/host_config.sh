@@ -10,7 +10,8 @@ source "$(dirname "$0")/lib.sh"
 
 SETTINGS=(config data-dir listen enclave enclave-conns max-clients expect-pcr attest-root
 	log-level db audit-sync seal token-file http http-threads http-max-body http-max-connections
-	http-max-per-address http-idle-timeout http-header-timeout http-call-timeout tls-cert tls-key)
+	http-max-per-address http-idle-timeout http-header-timeout http-call-timeout tls-cert tls-key
+	eth-downstream eth-downstream-timeout)
 
 # ---- --help and --list-routes ----
 run "$SPOD_HOST" --help

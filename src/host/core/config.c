@@ -14,6 +14,7 @@
 
 #include "common/paths.h"
 #include "host/core/config_int.h"
+#include "host/http/eth_node.h"
 #include "policy/approval.h"
 #include "spod/err.h"
 
@@ -357,6 +358,12 @@ static int finish(struct loader *l)
 		           "tokens would cross the network in clear text (serve TLS, or bind "
 		           "127.0.0.1)",
 		           o->http_addr);
+	if (o->eth_downstream[0] != '\0' && strncmp(o->eth_downstream, "http://", 7) != 0 &&
+	    strncmp(o->eth_downstream, "https://", 8) != 0)
+		return BAD(l, OPT_ETH_DOWNSTREAM, "'%s' is not an http:// or https:// URL",
+		           o->eth_downstream);
+	if (o->eth_downstream[0] != '\0' && !o->http_enabled)
+		return BAD(l, OPT_ETH_DOWNSTREAM, "needs the HTTP API (http is off)");
 	SPOD_TRY(check_policy_admins(l));
 	if (o->attest_root[0] != '\0') {
 		if (o->npcrs == 0)
@@ -391,6 +398,7 @@ static void options_defaults(struct host_options *o)
 	o->http_idle_timeout_s = SPOD_HTTP_DEFAULT_IDLE_TIMEOUT_S;
 	o->http_header_timeout_ms = SPOD_HTTP_DEFAULT_HEADER_MS;
 	o->http_call_timeout_ms = SPOD_HTTP_DEFAULT_CALL_MS;
+	o->eth_downstream_timeout_ms = SPOD_ETH_NODE_DEFAULT_MS;
 }
 
 int host_options_load(struct host_options *o, int argc, char **argv, char *err, size_t errcap)

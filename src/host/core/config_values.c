@@ -400,6 +400,11 @@ static int set_http_call_timeout(struct loader *l, enum opt_id id, const char *v
 	return set_wait_ms(l, id, &l->o->http_call_timeout_ms, v);
 }
 
+static int set_eth_downstream_timeout(struct loader *l, enum opt_id id, const char *v)
+{
+	return set_wait_ms(l, id, &l->o->eth_downstream_timeout_ms, v);
+}
+
 /* Whole seconds (libmicrohttpd counts its idle timeout in seconds). */
 static int set_http_idle_timeout(struct loader *l, enum opt_id id, const char *v)
 {
@@ -574,6 +579,13 @@ const struct setting host_settings[OPT__COUNT] = {
 	[OPT_TLS_KEY] = {"tls-key", "FILE", "none (plain HTTP)",
 		"PEM private key of tls-cert",
 		0, NULL, offsetof(struct host_options, tls_key)},
+	[OPT_ETH_DOWNSTREAM] = {"eth-downstream", "URL", "none",
+		"Ethereum node (http:// or https://) behind POST /eth: methods spod does\n"
+		"not serve go to it, and eth_sendTransaction fills and sends through it",
+		0, NULL, offsetof(struct host_options, eth_downstream)},
+	[OPT_ETH_DOWNSTREAM_TIMEOUT] = {"eth-downstream-timeout", "TIME", "10s",
+		"longest wait for one call to eth-downstream: 100ms..600s",
+		0, set_eth_downstream_timeout, 0},
 	[OPT_POLICY_ADMINS] = {"policy-admins", "HEX[,HEX...]", "none",
 		"the policy admins (docs/policy.md): 1..16 distinct Ed25519 public keys\n"
 		"(64 hex digits each), comma-separated or repeated (in a config file,\n"

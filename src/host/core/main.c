@@ -12,6 +12,7 @@
 #include "common/paths.h"
 #include "host/core/config.h"
 #include "host/core/forward.h"
+#include "host/http/eth_node.h"
 #include "host/http/http.h"
 #include "spod/err.h"
 
@@ -45,6 +46,10 @@ static int start_http(struct spod_http **out, const struct host_options *o,
 	int rc;
 
 	spod_uri_format(backend, sizeof(backend), &cfg->listen[0]);
+	if (spod_eth_node_setup(o->eth_downstream, o->eth_downstream_timeout_ms) < 0) {
+		spod_error("cannot set up eth-downstream (libcurl did not start)");
+		return SPOD_E_INTERNAL;
+	}
 	rc = spod_http_start(out, &hc);
 	if (rc == SPOD_E_UNAVAILABLE) {
 		spod_error(
