@@ -44,7 +44,7 @@ eth_node_install() {
 	js_install
 	# the config, contracts and scripts, rewritten only when changed (a node another test
 	# started may be reading them)
-	for f in hardhat.config.js compile.js check_node.js engines.js Token.sol; do
+	for f in hardhat.config.js compile.js check_node.js engines.js spod_eth.js Token.sol; do
 		cmp -s "$ETH_NODE_SRC/$f" "$ETH_NODE_JS/$f" || cp "$ETH_NODE_SRC/$f" "$ETH_NODE_JS/$f"
 	done
 	flock -u "$lock"
