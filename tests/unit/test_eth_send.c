@@ -44,10 +44,12 @@ static struct spod_eth_rpc rpc;
 
 static int fake_accounts(void *ctx, struct spod_eth_account *out, size_t cap, size_t *n)
 {
+	static const char addr[] = ADDR;
+
 	(void)ctx;
 	assert_true(cap >= 1);
 	memset(out[0].key_id, 0x11, sizeof(out[0].key_id));
-	assert_int_equal(spod_hex_decode(out[0].addr, 20, n, ADDR + 2), SPOD_OK);
+	assert_int_equal(spod_hex_decode(out[0].addr, 20, n, addr + 2), SPOD_OK);
 	*n = 1;
 	return SPOD_OK;
 }
