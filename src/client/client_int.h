@@ -12,7 +12,7 @@
 #include "transport/inproc.h"
 
 struct spod_client {
-	struct spod_conn c; /* c.fd is -1 on an in-process channel */
+	struct spod_conn c;     /* c.fd is -1 on an in-process channel */
 	struct spod_inproc *ip; /* NULL: a socket */
 	int timeout_ms;
 	uint64_t next_rid;

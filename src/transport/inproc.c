@@ -30,17 +30,17 @@ struct ring {
 
 struct spod_inproc {
 	struct spod_inproc_hub *hub;
-	struct spod_inproc *next_news;            /* on hub->news while queued */
+	struct spod_inproc *next_news;           /* on hub->news while queued */
 	struct spod_inproc *all_prev, *all_next; /* hub->all */
-	pthread_cond_t cond;                      /* the worker waits on it */
-	void *owner;                              /* the loop's pointer */
-	uint8_t w_open, l_open;                   /* the ends not let go */
-	uint8_t queued;                           /* on hub->news */
-	uint8_t shut;                             /* the loop's end shut: the worker sees CLOSED */
-	uint8_t w_waiting;                        /* the worker waits on cond */
-	uint8_t l_wants_write;                    /* the loop found the answer ring full */
-	struct ring req;                          /* worker -> loop */
-	struct ring resp;                         /* loop -> worker */
+	pthread_cond_t cond;                     /* the worker waits on it */
+	void *owner;                             /* the loop's pointer */
+	uint8_t w_open, l_open;                  /* the ends not let go */
+	uint8_t queued;                          /* on hub->news */
+	uint8_t shut;                            /* the loop's end shut: the worker sees CLOSED */
+	uint8_t w_waiting;                       /* the worker waits on cond */
+	uint8_t l_wants_write;                   /* the loop found the answer ring full */
+	struct ring req;                         /* worker -> loop */
+	struct ring resp;                        /* loop -> worker */
 };
 
 struct spod_inproc_hub {
@@ -461,7 +461,8 @@ long spod_inproc_loop_write(struct spod_inproc *ch, const uint8_t *buf, size_t l
 
 		ch->l_wants_write = n < len;
 		rc = n > 0 ? (long)n : SPOD_E_AGAIN;
-		/* Signalled under the lock: the worker cannot miss it between its check and wait. */
+		/* Signalled under the lock: the worker cannot miss it between its check and wait.
+		 */
 		if (n > 0 && ch->w_waiting)
 			pthread_cond_signal(&ch->cond);
 	}

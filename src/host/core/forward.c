@@ -206,7 +206,7 @@ int spod_host_run(struct spod_host *h)
 	int rc = spod_loop_run(h->loop, -1, host_tick, h);
 
 	host_inproc_stop(h); /* the HTTP layer's calls end now, not at their deadlines */
-	h->ev_flush = 1; /* from now on every commit takes the pending evidence */
+	h->ev_flush = 1;     /* from now on every commit takes the pending evidence */
 	/* A clean stop: the last records commit and the enclave signs the head they make. */
 	if (rc == SPOD_OK && h->cfg.audit_head_interval_ms > 0)
 		host_pool_final_head(h, HOST_HEAD_FINAL_WAIT_MS);

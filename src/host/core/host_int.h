@@ -119,7 +119,7 @@ struct host_audit {
 };
 
 struct host_client {
-	struct spod_conn c; /* c.fd is -1 on an in-process channel */
+	struct spod_conn c;     /* c.fd is -1 on an in-process channel */
 	struct spod_inproc *ip; /* NULL: a socket accepted from a listener */
 	struct spod_host *h;
 	struct host_token *tok; /* NULL until a hello succeeded */
@@ -598,13 +598,10 @@ void host_pool_watch(struct spod_host *h, uint64_t now);
 
 /* ---- clients.c ---- */
 void host_on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg);
-/*
- * Serves the in-process channel ip as a connection from peer, counted and limited like an
- * accepted one (make room, max-clients). SPOD_OK with *out, or an error (ip not taken).
- */
+/* Serves channel ip as a connection from peer, limited like an accepted one. */
 int host_client_add_inproc(struct spod_host *h, struct spod_inproc *ip,
                            const struct spod_peer *peer, struct host_client **out);
-/* The SPOD_EV_* events of a connection, as its descriptor's callback would get them. */
+/* The SPOD_EV_* events of a connection, as its descriptor's callback gets them. */
 void host_client_event(struct host_client *cl, uint32_t events);
 /* Every HOST_WATCH_MS: closes connections past their hello deadline; ends an accept pause. */
 void host_clients_watch(struct spod_host *h, uint64_t now);
@@ -612,10 +609,8 @@ void host_resume_waiting(struct spod_host *h);
 /* Writes every client connection that got answers this wake-up (once each). */
 void host_clients_flush(struct spod_host *h);
 
-/* ---- inproc.c ---- */
-/* The hub for the HTTP layer's channels, its eventfd watched by the loop. */
+/* ---- inproc.c: the HTTP layer's channels; stopped, none opens and all are shut ---- */
 int host_inproc_start(struct spod_host *h);
-/* The loop stopped: no new channel, every open one shut (their workers see CLOSED). */
 void host_inproc_stop(struct spod_host *h);
 void host_inproc_free(struct spod_host *h);
 

@@ -111,7 +111,8 @@ int host_client_flush(struct host_client *cl)
 	if (cl->ip == NULL)
 		return spod_conn_flush(c);
 	while (c->tx_start < c->tx_end) {
-		long n = spod_inproc_loop_write(cl->ip, c->tx + c->tx_start, c->tx_end - c->tx_start);
+		long n =
+		    spod_inproc_loop_write(cl->ip, c->tx + c->tx_start, c->tx_end - c->tx_start);
 
 		if (n < 0)
 			return (int)n; /* AGAIN: the channel comes back when its worker made room */

@@ -21,7 +21,7 @@ struct cache_entry {
 };
 
 struct spod_http_cache {
-	char *uri;                     /* NULL: inproc */
+	char *uri;                      /* NULL: inproc */
 	struct spod_inproc_hub *inproc; /* NULL: uri */
 	uint64_t tick;
 	struct cache_entry e[SPOD_HTTP_CACHE_ENTRIES];

@@ -29,8 +29,8 @@ struct spod_http_cache;
  * Returns SPOD_OK with *out set, SPOD_E_BAD_ARG (neither) or SPOD_E_NOMEM.
  */
 int spod_http_cache_new(struct spod_http_cache **out, const char *uri,
-                        struct spod_inproc_hub *inproc) __attribute__((warn_unused_result,
-                                                                       nonnull(1)));
+                        struct spod_inproc_hub *inproc)
+    __attribute__((warn_unused_result, nonnull(1)));
 
 /* Closes every connection and frees the cache. NULL is ignored. */
 void spod_http_cache_free(struct spod_http_cache *cache);

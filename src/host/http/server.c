@@ -102,8 +102,7 @@ static unsigned or_default(unsigned v, unsigned dflt)
 static int configure(struct spod_http *h, const struct spod_http_config *cfg)
 {
 	if (cfg->addr == NULL || (cfg->backend_uri == NULL && cfg->inproc == NULL) ||
-	    cfg->max_body_bytes == 0 ||
-	    cfg->threads == 0 || cfg->threads > HTTP_MAX_THREADS) {
+	    cfg->max_body_bytes == 0 || cfg->threads == 0 || cfg->threads > HTTP_MAX_THREADS) {
 		spod_error("http: need an address, a backend (URI or in-process hub), a body limit "
 		           "and 1..%u threads",
 		           HTTP_MAX_THREADS);
