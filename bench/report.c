@@ -222,9 +222,9 @@ static void http_table(FILE *f, const struct bench_run *r)
 	}
 	fprintf(f,
 	        "h = POST /v1/keys/{id}/sign to %s, one at a time on one keep-alive\n"
-	        "    HTTP/1.1 connection: (b)'s path plus JSON, HTTP parsing and one more unix "
-	        "round trip\n    (the host's HTTP layer is a libspod client of its own binary "
-	        "listener)\n",
+	        "    HTTP/1.1 connection: (b)'s path plus JSON, HTTP parsing and two thread "
+	        "hand-offs\n    in the host (HTTP thread -> executor -> event loop through an "
+	        "in-process channel)\n",
 	        r->cfg.http_url);
 }
 

@@ -4,7 +4,8 @@
 # binary path give the same signatures and the same audit trail; every class of bad input
 # gets its 4xx with a JSON error and the server keeps serving; /metrics moves with the
 # traffic; the provisioning routes answer and refuse as documented (ephemeral mode); /readyz
-# follows the enclave and shows its seal state; a locked database is a 503 that loses nothing.
+# follows the enclave and shows its seal state; a locked database is a 503 that loses nothing;
+# the HTTP layer's calls go through in-process channels, not the host's own unix listener.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -29,6 +30,13 @@ SIGNS1=$(metric 'spod_requests_total{op="sign",status="OK"}')
 ((SIGNS1 >= SIGNS0 + 3)) || fail "sign counter did not move: $SIGNS0 -> $SIGNS1"
 H200=$(metric 'spod_http_requests_total{route="/v1/keys/{id}/sign",method="POST",code="200"}')
 ((H200 >= 3)) || fail "HTTP request counter: $H200"
+# The HTTP layer reaches the event loop through in-process channels (docs/architecture.md,
+# "HTTP"): the connections its executors keep are counted as clients, yet none of them is a
+# socket connected to the host's own listener (they used to be).
+CLIENTS=$(metric 'spod_clients')
+((CLIENTS >= 1)) || fail "no HTTP channel among the host's clients: $CLIENTS"
+LOOPBACK=$(awk -v p="${HOST_URI#unix://}" '$6 == "03" && $8 == p' /proc/net/unix | wc -l)
+((LOOPBACK == 0)) || fail "the HTTP layer holds $LOOPBACK connections to the host's own listener"
 
 # The binary path signs the same message with the same key to the same bytes (Ed25519 and
 # RFC 6979 secp256k1 are deterministic), and verifies what HTTP signed with P-256.

@@ -30,6 +30,8 @@
  *   answers.c    routing an enclave's answer to its client or to the journal
  *   pool.c       enclave connections: connect, set-up (admission, reconcile), loss, backoff
  *   clients.c    application connections: accept, flow control, forwarding requests
+ *   inproc.c     in-process channels (spod-host's HTTP layer) served as application
+ *                connections
  *   forward.c    lifecycle: set-up, the loop's once-per-wake-up flush, teardown
  *
  * config.c, config_values.c and main.c (settings and the command line) sit on top. A check
@@ -48,6 +50,7 @@
 #include "host/store/store.h"
 #include "spod/wire.h"
 #include "transport/conn.h"
+#include "transport/inproc.h"
 #include "transport/loop.h"
 #include "transport/socket.h"
 
@@ -116,7 +119,8 @@ struct host_audit {
 };
 
 struct host_client {
-	struct spod_conn c;
+	struct spod_conn c;     /* c.fd is -1 on an in-process channel */
+	struct spod_inproc *ip; /* NULL: a socket accepted from a listener */
 	struct spod_host *h;
 	struct host_token *tok; /* NULL until a hello succeeded */
 	uint32_t index;         /* in h->clients */
@@ -229,6 +233,7 @@ struct spod_host {
 	struct spod_host_config cfg;
 	struct spod_loop *loop;
 	int listen_fd[SPOD_HOST_MAX_LISTENERS];
+	struct spod_inproc_hub *inproc; /* the HTTP layer's channels (inproc.c) */
 	int signal_fd;
 	int timer_fd;
 	struct host_client **clients;
@@ -318,6 +323,8 @@ void host_client_close(struct host_client *cl);
 void host_client_unauth_add(struct host_client *cl);
 void host_client_unauth_remove(struct host_client *cl);
 void host_client_mark_dirty(struct host_client *cl);
+/* One read into the client's receive buffer, socket or channel: spod_conn_fill's contract. */
+long host_client_fill(struct host_client *cl);
 /* Writes the client's send buffer now; SPOD_OK, SPOD_E_AGAIN (partly written) or an error. */
 int host_client_flush(struct host_client *cl);
 /* Gives back the credit of one answered (or failed) request. */
@@ -591,10 +598,20 @@ void host_pool_watch(struct spod_host *h, uint64_t now);
 
 /* ---- clients.c ---- */
 void host_on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg);
+/* Serves channel ip as a connection from peer, limited like an accepted one. */
+int host_client_add_inproc(struct spod_host *h, struct spod_inproc *ip,
+                           const struct spod_peer *peer, struct host_client **out);
+/* The SPOD_EV_* events of a connection, as its descriptor's callback gets them. */
+void host_client_event(struct host_client *cl, uint32_t events);
 /* Every HOST_WATCH_MS: closes connections past their hello deadline; ends an accept pause. */
 void host_clients_watch(struct spod_host *h, uint64_t now);
 void host_resume_waiting(struct spod_host *h);
 /* Writes every client connection that got answers this wake-up (once each). */
 void host_clients_flush(struct spod_host *h);
+
+/* ---- inproc.c: the HTTP layer's channels; stopped, none opens and all are shut ---- */
+int host_inproc_start(struct spod_host *h);
+void host_inproc_stop(struct spod_host *h);
+void host_inproc_free(struct spod_host *h);
 
 #endif

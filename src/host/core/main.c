@@ -17,18 +17,17 @@
 #include "spod/err.h"
 
 /*
- * Starts the HTTP/JSON API. It reaches the host through the host's own first listener (so
- * the binary path's authentication, scopes and audit apply), answers /readyz and /metrics
- * from the host's state, and is logged as "HTTP API on http://ADDR:PORT" (tests read it).
+ * Starts the HTTP/JSON API. It reaches the host through in-process channels that the event
+ * loop serves like connections to the binary listener (so the binary path's authentication,
+ * scopes and audit apply), answers /readyz and /metrics from the host's state, and is logged
+ * as "HTTP API on http://ADDR:PORT" (tests read it).
  */
-static int start_http(struct spod_http **out, const struct host_options *o,
-                      const struct spod_host_config *cfg, struct spod_host *h)
+static int start_http(struct spod_http **out, const struct host_options *o, struct spod_host *h)
 {
-	static char backend[300];
 	struct spod_http_config hc = {
 	    .addr = o->http_addr,
 	    .port = o->http_port,
-	    .backend_uri = backend,
+	    .inproc = spod_host_inproc(h),
 	    .max_body_bytes = o->http_max_body,
 	    .threads = o->http_threads,
 	    .tls_cert = o->tls_cert[0] ? o->tls_cert : NULL,
@@ -45,7 +44,6 @@ static int start_http(struct spod_http **out, const struct host_options *o,
 	};
 	int rc;
 
-	spod_uri_format(backend, sizeof(backend), &cfg->listen[0]);
 	if (spod_eth_node_setup(o->eth_downstream, o->eth_downstream_timeout_ms) < 0) {
 		spod_error("cannot set up eth-downstream (libcurl did not start)");
 		return SPOD_E_INTERNAL;
@@ -76,12 +74,11 @@ static int start_http(struct spod_http **out, const struct host_options *o,
 /*
  * Descriptors spod-host keeps for itself whatever the clients do: stdio, the event loop and
  * its timers and signals, the listeners, SQLite's files for two connections (the main one and
- * the checkpointer's), the HTTP gate, the enclave pool; and each HTTP executor thread's
- * cached connections to the binary listener (both ends).
+ * the checkpointer's), the HTTP gate and the eventfd of its in-process channels, the enclave
+ * pool. (The HTTP executors' connections to the host are in-process channels: no descriptor.)
  */
-#define FD_RESERVE         64u
-#define HTTP_BACKEND_CACHE 8u /* cached binary connections per HTTP executor (cache.h) */
-#define MIN_CONNS          16u
+#define FD_RESERVE 64u
+#define MIN_CONNS  16u
 
 static uint64_t fit(uint64_t want, uint64_t room)
 {
@@ -107,8 +104,6 @@ static void fit_descriptors(struct spod_host_config *cfg, struct host_options *o
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (o->http_enabled)
-		reserve += 2ull * o->http_threads * HTTP_BACKEND_CACHE;
 	room = rl.rlim_cur == RLIM_INFINITY ? UINT32_MAX
 	       : rl.rlim_cur > reserve      ? rl.rlim_cur - reserve
 	                                    : 0;
@@ -127,8 +122,8 @@ static void fit_descriptors(struct spod_host_config *cfg, struct host_options *o
 	if (clients < cfg->max_clients) {
 		spod_warn(
 		    "max-clients %u lowered to %llu: spod-host may open %llu file descriptors "
-		    "(RLIMIT_NOFILE), keeps %llu for the database, the enclave and HTTP's "
-		    "backend connections, and %llu for HTTP connections",
+		    "(RLIMIT_NOFILE), keeps %llu for the database, the enclave and its own "
+		    "descriptors, and %llu for HTTP connections",
 		    cfg->max_clients, (unsigned long long)clients, (unsigned long long)rl.rlim_cur,
 		    (unsigned long long)reserve, (unsigned long long)http);
 		cfg->max_clients = (unsigned)clients;
@@ -185,7 +180,7 @@ int main(int argc, char **argv)
 		spod_error("cannot start: %s", spod_strerror(rc));
 		return 1;
 	}
-	if (opts.http_enabled && start_http(&http, &opts, &cfg, h) < 0) {
+	if (opts.http_enabled && start_http(&http, &opts, h) < 0) {
 		spod_host_free(h);
 		return 1;
 	}
@@ -201,7 +196,7 @@ int main(int argc, char **argv)
 	else
 		spod_warn("admission off: enclave connections are not attested (use --expect-pcr)");
 	rc = spod_host_run(h);
-	spod_http_stop(http); /* before the host: its threads use the host's listener */
+	spod_http_stop(http); /* before the host: its threads hold channels of the host's hub */
 	spod_host_free(h);
 	return rc < 0 ? 1 : 0;
 }

@@ -101,7 +101,8 @@ size_t host_metrics_render(const struct host_metrics *m, char *buf, size_t cap)
 		spod_strbuf_put(&o, "spod_sign_duration_seconds_count{alg=\"%s\"} %llu\n", name,
 		                (unsigned long long)get(&m->sign_lat_count[alg]));
 	}
-	gauge(&o, "spod_clients", "Application connections open on the binary listeners.",
+	gauge(&o, "spod_clients",
+	      "Application connections open: binary ones and the HTTP layer's in-process channels.",
 	      get(&m->clients));
 	gauge(&o, "spod_clients_unauthenticated",
 	      "Application connections that have not authenticated (hello) yet.",
