@@ -31,7 +31,7 @@ PANEL_TITLE = {"ed25519": "Ed25519 (32-byte message)", "secp256k1": "secp256k1 (
 NAMES = {"in_process_us": "in-process (a)", "pod_sync_us": "pod sync (b)",
          "http_sync_us": "HTTP sync (h)", "pipelined": "pipelined (c)",
          "softhsm": "SoftHSM2 C_Sign", "sshagent": "ssh-agent", "chain": "2-hop chain",
-         "eth_1559": "sign.tx eth", "eth_1559_policy10": "sign.tx eth + policy",
+         "pipelined": "pipelined (c)", "eth_1559": "sign.tx eth", "eth_1559_policy10": "sign.tx eth + policy",
          "sol_transfer": "sign.tx sol", "sol_transfer_policy10": "sign.tx sol + policy",
          "raw_unix_rtt_us": "raw RTT", "pod_echo_us": "pod ECHO",
          "evidence_per_signature_us": "evidence"}
@@ -39,11 +39,22 @@ TX_ALG = {"eth_1559": "secp256k1", "eth_1559_policy10": "secp256k1",
           "sol_transfer": "ed25519", "sol_transfer_policy10": "ed25519"}
 
 rows = []  # (panel, label, [(x_us, fraction)])
+# One colour per kind of row in every panel; the peers are dashed.
+PEERS = ("SoftHSM2 C_Sign", "ssh-agent", "2-hop chain")
+COLORS = {"in-process (a)": "#7b2fbf", "pod sync (b)": "#009e73", "HTTP sync (h)": "#56b4e9",
+          "pipelined (c)": "#e69f00", "sign.tx eth": "#cc79a7", "sign.tx sol": "#cc79a7",
+          "sign.tx eth + policy": "#882255", "sign.tx sol + policy": "#882255",
+          "SoftHSM2 C_Sign": "#d55e00", "ssh-agent": "#0072b2", "2-hop chain": "#000000"}
+SPARE = ["#7b2fbf", "#009e73", "#56b4e9", "#e69f00", "#d55e00", "#0072b2", "#000000",
+         "#cc79a7", "#999933", "#882255"]
+
+def color(label, k):
+    return COLORS.get(label, SPARE[k % len(SPARE)])
 
 def label_of(path):
     words = []
     for p in path:
-        if p in ("latency_us", "rows", "algorithms", "peers") or isinstance(p, int):
+        if p in ("latency_us", "rows", "algorithms", "peers", "sign_tx_us") or isinstance(p, int):
             continue
         words.append(NAMES.get(p, p.replace("_us", "").replace("_", " ")))
     return " ".join(words) or "row"
@@ -99,8 +110,9 @@ with open(tmp + "/cdf.gp", "w") as g:
         idx = [i for i, r in enumerate(rows) if r[0] == p]
         g.write('set title "%s"\n' % PANEL_TITLE[p])
         g.write("plot " + ", \\\n  ".join(
-            '"%s/cdf.dat" index %d with steps lw 2 lc %d dt %d title "%s"'
-            % (tmp, i, 1 + k % 8, 1 + k // 8, rows[i][1]) for k, i in enumerate(idx)) + "\n")
+            '"%s/cdf.dat" index %d with steps lw 2 lc rgb "%s" dt %d title "%s"'
+            % (tmp, i, color(rows[i][1], k), 2 if rows[i][1] in PEERS else 1, rows[i][1])
+            for k, i in enumerate(idx)) + "\n")
     g.write("unset multiplot\n")
 print("bench/plot.sh: %d rows in %d panels" % (len(rows), len(panels)))
 EOF
