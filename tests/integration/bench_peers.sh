@@ -22,7 +22,7 @@ log "$OUT"
 peer_rows() { # TITLE ALG...
 	local title=$1 alg
 	shift
-	if [[ $OUT == *"$title skipped: "* ]]; then
+	if grep -Eq "^$title +skipped: " <<<"$OUT"; then
 		log "$title skipped (its tool is missing here)"
 		return 1
 	fi
