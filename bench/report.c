@@ -303,6 +303,7 @@ void bench_print_table(FILE *f, const struct bench_run *r)
 		bench_tx_table(f, r);
 	if (r->cfg.rows & BENCH_ROW_EV)
 		bench_evidence_table(f, r);
+	bench_peer_table(f, r, &pass, &miss);
 	if (!r->have_hops)
 		fputs("\nfloor = in-process p50 + 2 x raw RTT p50 (raw rows not run)", f);
 	else if (r->cfg.pinned)
@@ -350,9 +351,17 @@ static void json_stats(FILE *f, int have, const struct bench_stats *s)
 	}
 	fprintf(f,
 	        "{\"n\": %zu, \"min\": %.3f, \"mean\": %.3f, \"p50\": %.3f, \"p90\": %.3f, "
-	        "\"p99\": %.3f, \"p99_9\": %.3f, \"max\": %.3f}",
+	        "\"p99\": %.3f, \"p99_9\": %.3f, \"max\": %.3f",
 	        s->n, s->min_us, s->mean_us, s->p50_us, s->p90_us, s->p99_us, s->p999_us,
 	        s->max_us);
+	/* The full histogram: counts[i] is [lo_us * 10^(i / per_decade), the next edge). */
+	fprintf(f,
+	        ",\n        \"hist\": {\"lo_us\": 1, \"per_decade\": %d, \"under\": %u, "
+	        "\"over\": %u, \"counts\": [",
+	        BENCH_HIST_PER_DECADE, s->hist_under, s->hist_over);
+	for (int b = 0; b < BENCH_HIST_BUCKETS; b++)
+		fprintf(f, "%s%u", b ? "," : "", s->hist[b]);
+	fputs("]}}", f);
 }
 
 static void json_num(FILE *f, int have, double v)
@@ -478,6 +487,7 @@ static void json_run(FILE *f, const struct bench_run *r)
 	fputs("  ]", f);
 	bench_tx_json(f, r, json_stats);
 	bench_evidence_json(f, r, json_stats);
+	bench_peer_json(f, r, json_stats);
 	fprintf(f, ",\n  \"errors\": %d\n}\n", r->errors);
 }
 

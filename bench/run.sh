@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # `make bench`: start a throw-away pod (spod-enclave and spod-host on unix sockets in a
-# temporary directory, spod-host's HTTP API on a loopback port the kernel picks), run
-# spod-bench against both with the bootstrap admin token, stop the pod and clean up.
+# temporary directory, spod-host's HTTP API on a loopback port the kernel picks) and a private
+# ssh-agent holding an Ed25519 and a P-256 key (for the ssh-agent peer row, when OpenSSH's
+# client tools are installed), run spod-bench against them with the bootstrap admin token,
+# draw the latency CDF of every row with bench/plot.sh (when gnuplot is installed), stop the
+# pod and the agent and clean up.
 #
 #   bench/run.sh BUILD_DIR [--pin | --pin=CLIENT,HOST,ENCLAVE] [spod-bench options...]
 #
 # Builds nothing: the Makefile builds BUILD_DIR first. Other options go to spod-bench
-# (--n N, --quick, --warmup N, --depth N, --rows LIST). Nothing is pinned by default.
-# --pin pins the benchmark client, spod-host and spod-enclave with taskset, by default
-# client and host on CPU 0 and the enclave on CPU 1 (as on Nitro, where the enclave has
-# CPUs of its own); the floor then counts each hop as a one-CPU or two-CPU round trip.
+# (--n N, --quick, --warmup N, --depth N, --rows LIST, --out DIR). Nothing is pinned by
+# default. --pin pins the benchmark client, spod-host and spod-enclave with taskset, by
+# default client and host on CPU 0 and the enclave on CPU 1 (as on Nitro, where the enclave
+# has CPUs of its own; the ssh-agent runs where the enclave does); the floor then counts
+# each hop as a one-CPU or two-CPU round trip.
 set -euo pipefail
 
-usage() { sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 build=$1; shift
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -140,12 +144,41 @@ done
 SPOD_TOKEN=$(<"$tmp/admin.token")
 export SPOD_TOKEN
 
+# The ssh-agent peer: a private agent on a socket in $tmp with two fresh keys. Without
+# OpenSSH's client tools spod-bench reports the row as skipped.
+agent_args=()
+if command -v ssh-agent >/dev/null && command -v ssh-keygen >/dev/null &&
+	command -v ssh-add >/dev/null; then
+	"${enclave_pre[@]}" ssh-agent -D -a "$tmp/agent.sock" >"$tmp/agent.log" 2>&1 </dev/null &
+	pids+=($!)
+	for _ in $(seq 1 100); do
+		[ -S "$tmp/agent.sock" ] && break
+		sleep 0.05
+	done
+	[ -S "$tmp/agent.sock" ] || fail "ssh-agent did not listen within 5 s"
+	ssh-keygen -q -t ed25519 -N '' -C spod-bench -f "$tmp/agent_ed25519" </dev/null
+	ssh-keygen -q -t ecdsa -b 256 -N '' -C spod-bench -f "$tmp/agent_p256" </dev/null
+	SSH_AUTH_SOCK=$tmp/agent.sock ssh-add -q "$tmp/agent_ed25519" "$tmp/agent_p256" \
+		</dev/null 2>>"$tmp/agent.log" || fail "ssh-add failed"
+	agent_args=(--ssh-agent "$tmp/agent.sock")
+else
+	echo "bench/run.sh: ssh-agent, ssh-keygen or ssh-add is missing (Debian: openssh-client):" \
+		"the ssh-agent row is skipped" >&2
+fi
+
 # In the background so that a signal to this script is handled at once (bash runs traps
-# only between foreground commands), not after a run of several minutes.
+# only between foreground commands), not after a run of several minutes. The table goes to
+# a file first: its "results: FILE" line names the JSON to plot.
 "${client_pre[@]}" "$build/bench/spod-bench" --uri "$host_uri" --http "$http_url" \
-	--out "$root/bench/results" --commit "$commit" "${layout[@]}" "${args[@]}" </dev/null &
+	--out "$root/bench/results" --commit "$commit" "${layout[@]}" "${agent_args[@]}" \
+	"${args[@]}" </dev/null >"$tmp/bench.out" &
 bench_pid=$!
 rc=0
 wait "$bench_pid" || rc=$?
 bench_pid=""
+cat "$tmp/bench.out"
+json=$(sed -n 's/^results: \([^ ]*\.json\).*/\1/p' "$tmp/bench.out" | tail -n 1)
+if [ -n "$json" ] && [ -f "$json" ]; then
+	"$root/bench/plot.sh" "$json" || echo "bench/run.sh: the plot failed" >&2
+fi
 exit "$rc"

@@ -20,7 +20,8 @@
 #define DEFAULT_WARMUP     2000u
 #define DEFAULT_DEPTH      64u
 #define DEFAULT_TIMEOUT_MS 10000
-#define SECURE_HEAP_BYTES  (4u * 1024u * 1024u) /* as spod-enclave */
+#define SECURE_HEAP_BYTES  (4u * 1024u * 1024u)              /* as spod-enclave */
+#define DEFAULT_SOFTHSM    "/usr/lib/softhsm/libsofthsm2.so" /* Debian's softhsm2 */
 
 static const struct bench_alg algs[BENCH_ALGS] = {
     {SPOD_ALG_ED25519, SPOD_MODE_RAW, "ed25519", "raw"},
@@ -49,8 +50,12 @@ static void usage(FILE *out)
 	    "  --warmup N           unmeasured requests before each row (default %u)\n"
 	    "  --depth N            requests in flight when pipelined (default %u)\n"
 	    "  --rows LIST          comma-separated subset of raw,inproc,echo,sync,pipe,http,tx,\n"
-	    "                       evidence\n"
-	    "                       (default: all; http needs --http)\n"
+	    "                       evidence,softhsm,sshagent,chain (the last three: peers)\n"
+	    "                       (default: all; http needs --http; a peer whose tool is\n"
+	    "                       missing is reported as skipped)\n"
+	    "  --softhsm PATH       SoftHSM2's PKCS#11 module (default %s)\n"
+	    "  --ssh-agent SOCKET   a private ssh-agent holding an Ed25519 and a P-256 key\n"
+	    "                       (bench/run.sh starts one); without it the row is skipped\n"
 	    "  --out DIR            results directory (default bench/results)\n"
 	    "  --commit TEXT        git commit to record\n"
 	    "  --layout C,H,E       the pod runs pinned: client (this process) on CPU C,\n"
@@ -61,7 +66,7 @@ static void usage(FILE *out)
 	    "\n"
 	    "Exit status: 0 when every row was measured (whatever the aims say), 1 when a row\n"
 	    "could not be measured, 2 on bad usage.\n",
-	    DEFAULT_N, QUICK_N, DEFAULT_WARMUP, DEFAULT_DEPTH, DEFAULT_TIMEOUT_MS);
+	    DEFAULT_N, QUICK_N, DEFAULT_WARMUP, DEFAULT_DEPTH, DEFAULT_SOFTHSM, DEFAULT_TIMEOUT_MS);
 }
 
 static int parse_size(size_t *out, const char *s, size_t min, size_t max)
@@ -84,9 +89,12 @@ static int parse_rows(unsigned *rows, const char *list)
 		const char *name;
 		unsigned bit;
 	} names[] = {
-	    {"raw", BENCH_ROW_RAW},   {"inproc", BENCH_ROW_INPROC}, {"echo", BENCH_ROW_ECHO},
-	    {"sync", BENCH_ROW_SYNC}, {"pipe", BENCH_ROW_PIPE},     {"http", BENCH_ROW_HTTP},
-	    {"tx", BENCH_ROW_TX},     {"evidence", BENCH_ROW_EV},
+	    {"raw", BENCH_ROW_RAW},         {"inproc", BENCH_ROW_INPROC},
+	    {"echo", BENCH_ROW_ECHO},       {"sync", BENCH_ROW_SYNC},
+	    {"pipe", BENCH_ROW_PIPE},       {"http", BENCH_ROW_HTTP},
+	    {"tx", BENCH_ROW_TX},           {"evidence", BENCH_ROW_EV},
+	    {"softhsm", BENCH_ROW_SOFTHSM}, {"sshagent", BENCH_ROW_SSHAGENT},
+	    {"chain", BENCH_ROW_CHAIN},
 	};
 
 	*rows = 0;
@@ -143,6 +151,8 @@ static int parse_args(struct bench_config *cfg, int argc, char **argv)
 	    {"layout", required_argument, NULL, 'l'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"http", required_argument, NULL, 'H'},
+	    {"softhsm", required_argument, NULL, 'S'},
+	    {"ssh-agent", required_argument, NULL, 'A'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -156,6 +166,12 @@ static int parse_args(struct bench_config *cfg, int argc, char **argv)
 			break;
 		case 'H':
 			cfg->http_url = optarg;
+			break;
+		case 'S':
+			cfg->softhsm = optarg;
+			break;
+		case 'A':
+			cfg->ssh_agent = optarg[0] != '\0' ? optarg : NULL;
 			break;
 		case 'n':
 			if (parse_size(&cfg->n, optarg, 1, 100000000) < 0)
@@ -393,6 +409,7 @@ int main(int argc, char **argv)
 	    .depth = DEFAULT_DEPTH,
 	    .rows = BENCH_ROW_ALL,
 	    .label = "none",
+	    .softhsm = DEFAULT_SOFTHSM,
 	    .timeout_ms = DEFAULT_TIMEOUT_MS,
 	};
 	if (parse_args(&r.cfg, argc, argv) < 0)
@@ -443,6 +460,8 @@ int main(int argc, char **argv)
 		else
 			progress("no --http: HTTP row skipped", NULL);
 	}
+	if (r.cfg.rows & BENCH_ROW_PEERS)
+		bench_peer_rows(&r, &s);
 
 	bench_loadavg(r.machine.loadavg_end, sizeof(r.machine.loadavg_end));
 	r.machine.busy_pct_end = bench_busy_pct(500);

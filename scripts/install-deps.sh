@@ -32,6 +32,10 @@ packages=(
   # make image: the build root of the locked packages (image/lock.sh) is made with mmdebstrap
   # from a local repository indexed with dpkg-scanpackages (dpkg-dev, part of build-essential)
   mmdebstrap
+  # make bench: the peer rows (bench/peers.c) sign with SoftHSM2 through PKCS#11 (softhsm2; the
+  # header is p11-kit's, libp11-kit-dev) and with ssh-agent (openssh-client); bench/plot.sh
+  # draws the latency CDFs with gnuplot
+  softhsm2 libp11-kit-dev openssh-client gnuplot-nox
 )
 # tests/integration/interop_js.sh: ethers and @solana/web3.js (npm ci of tests/interop/js) on
 # Debian's Node 18 and npm 9. A node and npm already on PATH do instead (NodeSource's nodejs
