@@ -54,30 +54,16 @@ json_t *spod_eth_rpc_node(struct spod_eth_rpc *rpc, struct spod_eth_rpc_err *e, 
 	return result;
 }
 
-/* A node result that is a QUANTITY of at most 64 bits. SPOD_OK or SPOD_E_BAD_ARG. */
+/* A QUANTITY (eth_tx_json.h) of at most 64 bits. SPOD_OK or SPOD_E_BAD_ARG. */
 static int u64_of(uint64_t *out, const json_t *v)
 {
-	const char *s = json_string_value(v);
-	size_t len = json_string_length(v);
-	uint64_t n = 0;
+	uint8_t be[32];
 
-	if (!json_is_string(v) || len < 3 || len > QTY_TEXT - 1 || s[0] != '0' || s[1] != 'x')
+	if (spod_eth_tx_quantity(be, v) < 0 || memcmp(be, (const uint8_t[24]){0}, 24) != 0)
 		return SPOD_E_BAD_ARG;
-	for (size_t i = 2; i < len; i++) {
-		char c = s[i];
-		unsigned d;
-
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else
-			return SPOD_E_BAD_ARG;
-		n = n << 4 | d;
-	}
-	*out = n;
+	*out = 0;
+	for (unsigned i = 24; i < 32; i++)
+		*out = *out << 8 | be[i];
 	return SPOD_OK;
 }
 

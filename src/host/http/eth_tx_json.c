@@ -40,11 +40,7 @@ static int bad(char *err, const char *field, const char *why)
 	return SPOD_E_BAD_ARG;
 }
 
-/*
- * A QUANTITY: "0x" hex (1..64 digits) or a non-negative JSON integer, as 32 big-endian
- * bytes. Returns SPOD_OK or SPOD_E_BAD_ARG.
- */
-static int quantity(uint8_t be[U256_BYTES], const json_t *v)
+int spod_eth_tx_quantity(uint8_t be[U256_BYTES], const json_t *v)
 {
 	memset(be, 0, U256_BYTES);
 	if (json_is_integer(v)) {
@@ -123,7 +119,7 @@ static int put_qty(struct spod_rlp_w *w, const json_t *obj, const char *field, i
 	if (v == NULL && required)
 		return bad(err, field,
 		           "required (spod fills nothing in without a downstream node)");
-	if (v != NULL && quantity(be, v) < 0)
+	if (v != NULL && spod_eth_tx_quantity(be, v) < 0)
 		return bad(err, field, "not a quantity (0x hex of at most 256 bits)");
 	if (v == NULL)
 		memset(be, 0, sizeof(be));
@@ -268,8 +264,8 @@ static int put_auth(struct spod_rlp_w *w, const json_t *a, char *err)
 	if (spod_eth_tx_address(addr, json_object_get(a, "address")) < 0)
 		return bad(err, "authorizationList.address", "not an address");
 	/* yParity, or v (27 and 28 meaning 0 and 1); both: they must agree. */
-	if ((y == NULL && v == NULL) || (y != NULL && quantity(be, y) < 0) ||
-	    (v != NULL && quantity(vb, v) < 0))
+	if ((y == NULL && v == NULL) || (y != NULL && spod_eth_tx_quantity(be, y) < 0) ||
+	    (v != NULL && spod_eth_tx_quantity(vb, v) < 0))
 		return bad(err, "authorizationList.yParity", "required: 0x0 or 0x1");
 	if (y == NULL)
 		memcpy(be, vb, sizeof(be));
@@ -322,8 +318,8 @@ static int tx_type(unsigned *type, const json_t *obj, char *err)
 	uint8_t be[U256_BYTES];
 
 	if (t != NULL && !json_is_null(t)) {
-		if (quantity(be, t) < 0 || memcmp(be, (uint8_t[U256_BYTES - 1]){0}, 31) != 0 ||
-		    be[31] > 4)
+		if (spod_eth_tx_quantity(be, t) < 0 ||
+		    memcmp(be, (uint8_t[U256_BYTES - 1]){0}, 31) != 0 || be[31] > 4)
 			return bad(err, "type", "not 0x0, 0x1, 0x2, 0x3 or 0x4");
 		*type = be[31];
 	} else if (json_object_get(obj, "authorizationList") != NULL) {

@@ -42,6 +42,12 @@ int spod_eth_tx_from_json(struct spod_eth_tx_out *out, uint8_t *buf, size_t cap,
                           char err[SPOD_ETH_TX_ERR_BYTES])
     __attribute__((warn_unused_result, nonnull(1, 2, 5)));
 
+/*
+ * A QUANTITY: "0x" hex (1..64 digits, leading zeros tolerated) or a non-negative JSON
+ * integer, as 32 big-endian bytes. Returns SPOD_OK or SPOD_E_BAD_ARG.
+ */
+int spod_eth_tx_quantity(uint8_t be[32], const json_t *v) __attribute__((warn_unused_result));
+
 /* Parses "0x" and 40 hex digits (EIP-55 checked when mixed case). SPOD_OK or SPOD_E_BAD_ARG. */
 int spod_eth_tx_address(uint8_t addr[20], const json_t *v)
     __attribute__((warn_unused_result, nonnull(1)));
