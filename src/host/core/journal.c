@@ -307,6 +307,8 @@ static int record_delete(struct spod_host *h, const struct host_audit *a,
 	if (result == SPOD_OK || result == SPOD_E_KEY_NOT_FOUND) {
 		int rc = spod_store_key_mark_deleted(h->store, id, host_wall_ms());
 		host_psync_forget(h, id);
+		if (rc == SPOD_OK || rc == SPOD_E_KEY_NOT_FOUND)
+			host_keyindex_remove(&h->keys, id);
 		if (rc < 0 && rc != SPOD_E_KEY_NOT_FOUND)
 			spod_warn("key.delete: cannot mark the key deleted: %s",
 			          spod_store_last_error(h->store));
@@ -483,6 +485,17 @@ static int commit_keys_and_records(struct spod_host *h)
 	return host_evidence_commit(h, h->sealed_views, h->npkeys, h->rec_views, h->nrecs);
 }
 
+/* The keys just stored join the key index; if one cannot, the store answers from now on. */
+static void index_new_keys(struct spod_host *h)
+{
+	for (uint32_t i = 0; i < h->npkeys; i++) {
+		const struct spod_store_key *k = &h->pkeys[i].key;
+		if (k->label[0] != '\0' && host_keyindex_put(&h->keys, k->id, k->label, 0) < 0)
+			spod_warn("key index: out of memory; label scopes are checked against the "
+			          "key records from now on");
+	}
+}
+
 int host_journal_commit(struct spod_host *h)
 {
 	char msg[SPOD_ERRMSG_MAX_BYTES];
@@ -515,6 +528,7 @@ int host_journal_commit(struct spod_host *h)
 			host_metrics_add(&h->metrics.audit_commit_ns_sum, host_now_ns() - t0);
 		}
 		if (rc == SPOD_OK) {
+			index_new_keys(h);
 			host_metrics_add(&h->metrics.audit_commits, h->nrecs > 0 || h->npkeys > 0);
 			host_metrics_add(&h->metrics.audit_records, h->nrecs);
 		} else {
