@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -68,6 +69,7 @@ static int forward_request(struct host_client *cl, const struct spod_frame *f, s
 	in->client_gen = cl->gen;
 	in->enclave = (uint16_t)e->index;
 	in->opcode = f->hdr.opcode;
+	in->front = cl->front;
 	memcpy(out, f->body - SPOD_HDR_BYTES, f->frame_len);
 	spod_wire_set_request_id(out, host_slot_rid(h, slot));
 	spod_conn_tx_commit(&e->c, f->frame_len);
@@ -310,6 +312,19 @@ static void pause_accepting(struct spod_host *h, uint64_t now)
 	                 h->nclients, HOST_ACCEPT_PAUSE_MS);
 }
 
+/*
+ * Whether a unix connection comes from this very process: spod-host's HTTP layer, which
+ * reaches the binary path through the first listener (its signs count as front "http").
+ */
+static int own_http_layer(int fd, const struct spod_peer *peer)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	return peer->family == AF_UNIX &&
+	       getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid == getpid();
+}
+
 static int add_client(struct spod_host *h, int cfd, const struct spod_peer *peer, uint64_t now)
 {
 	struct host_client *cl;
@@ -331,6 +346,7 @@ static int add_client(struct spod_host *h, int cfd, const struct spod_peer *peer
 	cl->index = idx;
 	cl->gen = h->client_gen[idx];
 	cl->peer = *peer;
+	cl->front = own_http_layer(cfd, peer) ? HOST_FRONT_HTTP : HOST_FRONT_BINARY;
 	cl->accepted_ns = now;
 	if (spod_loop_add(h->loop, cfd, SPOD_EV_READ, on_client, cl) < 0) {
 		spod_conn_free(&cl->c); /* closes cfd */

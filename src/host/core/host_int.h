@@ -126,6 +126,7 @@ struct host_client {
 	uint32_t inflight;      /* requests forwarded and not yet answered */
 	size_t reserved;        /* send-buffer bytes promised to those answers */
 	uint32_t events;        /* SPOD_EV_* currently watched */
+	uint8_t front;          /* enum host_front: spod-host's own HTTP layer, or binary */
 	int dirty;              /* responses committed, flush pending this iteration */
 	int paused;             /* out of credit: not reading until answers drain */
 	int eof;                /* peer shut down its writing side: answer, then close */
@@ -243,6 +244,7 @@ struct inflight {
 	uint32_t gen; /* bumps on every reuse so stale ids are detected */
 	uint16_t enclave;
 	uint8_t opcode;
+	uint8_t front; /* enum host_front, for the latency histogram */
 	uint8_t used;
 };
 
@@ -283,6 +285,7 @@ struct spod_host {
 	uint32_t nspare_audits;
 	struct host_held *held;
 	uint32_t nheld, held_cap;
+	uint32_t nreleased; /* held[0..nreleased) were released, their latency not yet counted */
 	uint8_t *held_bytes;
 	size_t held_len, held_byte_cap;
 	struct host_rec *recs;
@@ -532,8 +535,17 @@ int host_journal_record(struct spod_host *h, const char *kind, const uint8_t *ke
 void host_journal_answer(struct spod_host *h, const struct inflight *in,
                          const struct spod_frame *f);
 void host_journal_lost(struct spod_host *h, const struct host_audit *a);
-/* Commits the queued records and releases the held answers; the append's result. */
+/*
+ * Commits the queued records and releases the held answers; the append's result. The
+ * released signatures stay counted as h->nreleased until host_journal_observe.
+ */
 int host_journal_commit(struct spod_host *h);
+/*
+ * After the answers host_journal_commit released were written (the loop's flush): their sign
+ * latencies go into the histogram (metrics.h), measured to now. Also done, at the latest, by
+ * the next host_journal_answer or host_journal_commit.
+ */
+void host_journal_observe(struct spod_host *h);
 void host_journal_free(struct spod_host *h);
 
 /* ---- tokens.c ---- */
