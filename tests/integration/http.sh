@@ -24,10 +24,22 @@ run api routes "$T_DIR/routes.txt"
 log "$OUT"
 
 SIGNS0=$(metric 'spod_requests_total{op="sign",status="OK"}')
+declare -A HIST0
+for f in binary http; do for a in ed25519 secp256k1 p256; do
+	HIST0[$f.$a]=$(api sign-hist $f $a) || fail "sign histogram $f $a"
+done; done
 run api api
 API=$OUT
 SIGNS1=$(metric 'spod_requests_total{op="sign",status="OK"}')
 ((SIGNS1 >= SIGNS0 + 3)) || fail "sign counter did not move: $SIGNS0 -> $SIGNS1"
+# The sign latency histograms (docs/host.md): the HTTP API's signs count in front="http", one
+# algorithm each, and none in front="binary".
+# (A sign is counted just after its answer is written: wait for it.)
+http_counted() { (($(api sign-hist http "$1") >= ${HIST0[http.$1]} + 1)); }
+for a in ed25519 secp256k1 p256; do
+	wait_until 5 http_counted $a || fail "http $a signs not counted: ${HIST0[http.$a]} -> $(api sign-hist http $a)"
+	[[ $(api sign-hist binary $a) == "${HIST0[binary.$a]}" ]] || fail "HTTP signs counted as binary"
+done
 H200=$(metric 'spod_http_requests_total{route="/v1/keys/{id}/sign",method="POST",code="200"}')
 ((H200 >= 3)) || fail "HTTP request counter: $H200"
 # The HTTP layer reaches the event loop through in-process channels (docs/architecture.md,
@@ -42,7 +54,10 @@ LOOPBACK=$(awk -v p="${HOST_URI#unix://}" '$6 == "03" && $8 == p' /proc/net/unix
 # RFC 6979 secp256k1 are deterministic), and verifies what HTTP signed with P-256.
 get() { json_get "d[\"$1\"][\"$2\"]" <<<"$API"; }
 MSG=68656c6c6f2c207370656421
+B0=$(api sign-hist binary ed25519)
 run "$SPOD" sign "$(get ed25519 id)" --message "$MSG"
+binary_counted() { [[ $(api sign-hist binary ed25519) == $((B0 + 1)) ]]; }
+wait_until 5 binary_counted || fail "a binary sign not counted once in front=binary: $B0 -> $(api sign-hist binary ed25519)"
 [[ $(head -n1 <<<"$OUT") == "$(get ed25519 sig)" ]] || fail "ed25519: HTTP and binary signatures differ"
 run "$SPOD" sign "$(get secp256k1 id)" --message "$MSG" --hash keccak256
 [[ $(head -n1 <<<"$OUT") == "$(get secp256k1 sig)" ]] || fail "secp256k1: HTTP and binary signatures differ"

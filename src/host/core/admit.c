@@ -16,22 +16,19 @@
 #include "txn/audit.h"
 #include "wire/ops.h"
 
-/* Whether the token's key set holds the key, looking its current label up when needed. */
+/*
+ * Whether the token's key set holds the key, with its current label when the set names labels
+ * (from the key index in memory, keyindex.c: no store query on this path).
+ */
 static int key_allowed(struct spod_host *h, const struct host_token *t, const uint8_t *key_id)
 {
-	struct spod_store_key k;
+	char buf[SPOD_LABEL_MAX_BYTES + 1];
 	const char *label = NULL;
-	int rc;
 
 	if (t->scopes.all_keys || (t->scopes.ops & SPOD_AUTH_OP_ADMIN))
 		return SPOD_OK;
-	if (t->has_labels) {
-		rc = spod_store_key_get(h->store, &k, key_id);
-		if (rc < 0 && rc != SPOD_E_KEY_NOT_FOUND)
-			return rc;
-		if (rc == SPOD_OK && k.deleted_ms == 0 && k.lost_ms == 0 && k.label[0] != '\0')
-			label = k.label;
-	}
+	if (t->has_labels)
+		SPOD_TRY(host_key_label(h, key_id, buf, sizeof(buf), &label));
 	return spod_auth_key_allowed(&t->scopes, key_id, label) ? SPOD_OK : SPOD_E_FORBIDDEN;
 }
 

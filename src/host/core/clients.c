@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -75,6 +76,7 @@ static int forward_request(struct host_client *cl, const struct spod_frame *f, s
 	in->client_gen = cl->gen;
 	in->enclave = (uint16_t)e->index;
 	in->opcode = f->hdr.opcode;
+	in->front = cl->front;
 	memcpy(out, f->body - SPOD_HDR_BYTES, f->frame_len);
 	spod_wire_set_request_id(out, host_slot_rid(h, slot));
 	spod_conn_tx_commit(&e->c, f->frame_len);
@@ -345,6 +347,7 @@ static int add_client(struct spod_host *h, int cfd, struct spod_inproc *ip,
 	cl->index = idx;
 	cl->gen = h->client_gen[idx];
 	cl->peer = *peer;
+	cl->front = ip != NULL ? HOST_FRONT_HTTP : HOST_FRONT_BINARY; /* the HTTP layer's channel */
 	cl->accepted_ns = now;
 	cl->ip = ip;
 	if (ip != NULL)

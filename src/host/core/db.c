@@ -114,6 +114,7 @@ int host_db_open(struct spod_host *h)
 		spod_error("store: %s", spod_store_last_error(h->store));
 		return rc;
 	}
+	(void)host_keyindex_load(h); /* on error the store answers instead (logged) */
 	SPOD_TRY(host_checkpointer_start(&h->checkpointer, &h->cfg, &h->metrics));
 	return bootstrap_token(h);
 }
@@ -122,6 +123,7 @@ void host_db_close(struct spod_host *h)
 {
 	host_checkpointer_stop(h->checkpointer);
 	h->checkpointer = NULL;
+	host_keyindex_free(&h->keys);
 	spod_store_close(h->store);
 	h->store = NULL;
 	EVP_MD_CTX_free(h->md_ctx);

@@ -178,6 +178,7 @@ static void host_tick(struct spod_loop *loop, void *arg)
 	(void)loop;
 	(void)host_journal_commit(h);
 	flush_dirty(h);
+	host_journal_observe(h); /* the signatures just written: their latency */
 	if (h->nwaiting > 0) {
 		host_resume_waiting(h);
 		flush_dirty(h);
@@ -212,6 +213,7 @@ int spod_host_run(struct spod_host *h)
 		host_pool_final_head(h, HOST_HEAD_FINAL_WAIT_MS);
 	(void)host_journal_commit(h);
 	flush_dirty(h);
+	host_journal_observe(h);
 	return rc;
 }
 

@@ -4,6 +4,8 @@
  *
  *   clock.c      the one place time is read
  *   metrics.c    counters and histograms (metrics.h)
+ *   keyindex.c   the labels of the stored keys in memory (deleted ones dropped, lost ones
+ *                marked), for the key-scope check without a SQLite query per request
  *   inflight.c   the table that maps enclave request ids back to clients
  *   reply.c      writing answers into an application connection's send buffer; closing one;
  *                the host's own requests to an enclave connection
@@ -128,6 +130,7 @@ struct host_client {
 	uint32_t inflight;      /* requests forwarded and not yet answered */
 	size_t reserved;        /* send-buffer bytes promised to those answers */
 	uint32_t events;        /* SPOD_EV_* currently watched */
+	uint8_t front;          /* enum host_front: spod-host's own HTTP layer, or binary */
 	int dirty;              /* responses committed, flush pending this iteration */
 	int paused;             /* out of credit: not reading until answers drain */
 	int eof;                /* peer shut down its writing side: answer, then close */
@@ -164,6 +167,25 @@ struct host_seal_state {
 };
 
 struct host_reconcile; /* reconcile.c */
+
+/*
+ * The key index (keyindex.c): key id -> label of every stored key that has a label and is not
+ * deleted, with whether it is lost. Open addressing, at most half full, at most
+ * HOST_KEYINDEX_MAX_SLOTS slots; a slot is free when its label is NULL.
+ */
+#define HOST_KEYINDEX_MIN_SLOTS 64u
+#define HOST_KEYINDEX_MAX_SLOTS (1u << 24) /* 8 Mi labelled keys; beyond: the store answers */
+struct host_keyindex_slot {
+	uint8_t id[SPOD_KEY_ID_BYTES];
+	char *label; /* owned, NUL-terminated, 1..SPOD_LABEL_MAX_BYTES; NULL: free slot */
+	uint8_t lost;
+};
+struct host_keyindex {
+	struct host_keyindex_slot *slots;
+	uint32_t cap; /* 0 or a power of two */
+	uint32_t n;   /* entries */
+	int complete; /* 0 after a failed insertion: lookups go to the store (host_key_label) */
+};
 
 /*
  * The keys with a policy (policy_sync.c): an open-addressing table of key ids, at most half
@@ -226,6 +248,7 @@ struct inflight {
 	uint32_t gen; /* bumps on every reuse so stale ids are detected */
 	uint16_t enclave;
 	uint8_t opcode;
+	uint8_t front; /* enum host_front, for the latency histogram */
 	uint8_t used;
 };
 
@@ -256,6 +279,7 @@ struct spod_host {
 	struct host_metrics metrics;
 	/* db.c, tokens.c */
 	struct spod_store *store;
+	struct host_keyindex keys; /* the labels of the stored keys (keyindex.c) */
 	struct host_checkpointer *checkpointer;
 	struct host_token *tokens; /* the token cache (tokens.c) */
 	uint32_t ntokens;          /* its entries */
@@ -266,6 +290,7 @@ struct spod_host {
 	uint32_t nspare_audits;
 	struct host_held *held;
 	uint32_t nheld, held_cap;
+	uint32_t nreleased; /* held[0..nreleased) were released, their latency not yet counted */
 	uint8_t *held_bytes;
 	size_t held_len, held_byte_cap;
 	struct host_rec *recs;
@@ -308,6 +333,33 @@ struct spod_host {
 /* ---- clock.c ---- */
 uint64_t host_now_ns(void); /* CLOCK_MONOTONIC, nanoseconds */
 int64_t host_wall_ms(void); /* CLOCK_REALTIME, milliseconds since the Unix epoch */
+
+/* ---- keyindex.c ---- */
+/* An empty, complete index. */
+void host_keyindex_init(struct host_keyindex *x);
+/*
+ * Adds or updates the key id with its label ("" removes it: no label to match) and lost
+ * state. SPOD_OK; SPOD_E_BAD_ARG for a label over SPOD_LABEL_MAX_BYTES; SPOD_E_NOMEM (out
+ * of memory or the table at its bound), which marks the index incomplete.
+ */
+int host_keyindex_put(struct host_keyindex *x, const uint8_t *id, const char *label, int lost);
+/* Forgets the key id (deleted); never fails, never allocates. */
+void host_keyindex_remove(struct host_keyindex *x, const uint8_t *id);
+/* Marks the key id lost (1) or held again (0), when the index has it. */
+void host_keyindex_set_lost(struct host_keyindex *x, const uint8_t *id, int lost);
+/* The label of a live labelled key, NULL otherwise; valid until the index next changes. */
+const char *host_keyindex_label(const struct host_keyindex *x, const uint8_t *id);
+/* Frees every entry; the index is empty and complete again. */
+void host_keyindex_free(struct host_keyindex *x);
+/* Fills h->keys from the store's key records; on error it stays incomplete (logged). */
+int host_keyindex_load(struct spod_host *h);
+/*
+ * *label = the current label of the key id if it is live and labelled, else NULL: from the
+ * index, or (index incomplete) from the store, copied into buf[0..cap). SPOD_OK, or the
+ * store's error. *label lives until the index changes or buf is reused.
+ */
+int host_key_label(struct spod_host *h, const uint8_t *id, char *buf, size_t cap,
+                   const char **label);
 
 /* ---- inflight.c ---- */
 int host_slot_alloc(struct spod_host *h, uint32_t *slot);
@@ -490,8 +542,17 @@ int host_journal_record(struct spod_host *h, const char *kind, const uint8_t *ke
 void host_journal_answer(struct spod_host *h, const struct inflight *in,
                          const struct spod_frame *f);
 void host_journal_lost(struct spod_host *h, const struct host_audit *a);
-/* Commits the queued records and releases the held answers; the append's result. */
+/*
+ * Commits the queued records and releases the held answers; the append's result. The
+ * released signatures stay counted as h->nreleased until host_journal_observe.
+ */
 int host_journal_commit(struct spod_host *h);
+/*
+ * After the answers host_journal_commit released were written (the loop's flush): their sign
+ * latencies go into the histogram (metrics.h), measured to now. Also done, at the latest, by
+ * the next host_journal_answer or host_journal_commit.
+ */
+void host_journal_observe(struct spod_host *h);
 void host_journal_free(struct spod_host *h);
 
 /* ---- tokens.c ---- */
