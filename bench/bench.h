@@ -120,6 +120,20 @@ struct bench_tx_result {
 	struct bench_stats lat;
 };
 
+/* trace rows (trace_row.c): stage spans between the 11 stages of src/common/trace.h */
+#define BENCH_TRACE_SPANS          10
+#define BENCH_AIM_ALLOCS           0.0  /* heap allocations per request in host and enclave */
+#define BENCH_ALLOC_NOISE          0.01 /* what timers (token refresh, checkpoints) add: still 0 */
+#define BENCH_AIM_SYSCALLS_PER_HOP 2.0
+struct bench_trace_result {
+	int have;
+	size_t requests, complete;
+	double span_us[BENCH_TRACE_SPANS]; /* medians */
+	double total_us;
+	double allocs[2][2]; /* [host, enclave][sync, pipelined] per request; < 0 unknown */
+	uint64_t sync_t0, sync_t1, pipe_t0, pipe_t1;
+};
+
 /* evidence rows: batches of 1, 16 and 256 records (evidence_row.c) */
 #define BENCH_EV_ROWS 3
 struct bench_ev_result {
@@ -141,6 +155,9 @@ struct bench_config {
 	int pinned;    /* the pod runs pinned to layout[] (run.sh --pin) */
 	int layout[3]; /* CPUs of client, host, enclave */
 	int timeout_ms;
+	int trace;        /* --trace: the trace rows after the others */
+	int syscall_pass; /* --syscall-pass: only N pipelined signs per algorithm, untimed */
+	const char *syscall_report; /* --syscall-report HOST,ENCLAVE: strace -c files */
 };
 
 struct bench_run {
@@ -156,6 +173,8 @@ struct bench_run {
 	struct bench_alg_result alg[BENCH_ALGS];
 	struct bench_tx_result tx[BENCH_TX_ROWS];
 	struct bench_ev_result ev[BENCH_EV_ROWS];
+	int have_trace;
+	struct bench_trace_result trace[BENCH_ALGS];
 	int errors;
 };
 
@@ -214,6 +233,14 @@ void bench_evidence_rows(struct bench_run *r, struct bench_samples *s);
 void bench_evidence_table(FILE *f, const struct bench_run *r);
 void bench_evidence_json(FILE *f, const struct bench_run *r,
                          void (*stats)(FILE *, int, const struct bench_stats *));
+
+/* ---- trace_row.c: the trace build's breakdown and allocation rows (run.sh --trace) ---- */
+void bench_trace_rows(struct bench_run *r, struct bench_samples *s, const struct bench_alg *algs);
+void bench_trace_table(FILE *f, const struct bench_run *r);
+/* The syscall pass: N pipelined signs per algorithm, untimed (run.sh runs it under strace). */
+int bench_syscall_pass(const struct bench_config *cfg, const struct bench_alg *algs);
+/* Prints system calls per request from strace -c files of spod-host and spod-enclave. */
+int bench_syscall_report(FILE *f, const char *host_file, const char *enclave_file, size_t requests);
 
 /* ---- report.c ---- */
 void bench_machine_probe(struct bench_machine *m);

@@ -318,6 +318,7 @@ void bench_print_table(FILE *f, const struct bench_run *r)
 	        "only; they never change the exit "
 	        "status)%s\n",
 	        pass, miss, r->errors ? "; SOME ROWS FAILED, see above" : "");
+	bench_trace_table(f, r);
 }
 
 /* ---- JSON ---- */

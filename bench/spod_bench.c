@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "bench.h"
+#include "common/trace.h"
 #include "crypto/sign.h"
 #include "http_client.h"
 
@@ -57,6 +58,13 @@ static void usage(FILE *out)
 	    "                       spod-host on H, spod-enclave on E; the floor then uses the\n"
 	    "                       one-CPU or two-CPU raw round trip for each hop\n"
 	    "  --timeout MS         longest wait for any pod answer (default %d)\n"
+	    "  --trace              after the rows, where the time of a sync sign goes and heap\n"
+	    "                       allocations per request (a -DSPOD_TRACE=ON build with\n"
+	    "                       SPOD_TRACE_DIR: bench/run.sh --trace)\n"
+	    "  --syscall-pass       only N pipelined signs per algorithm, untimed (run.sh\n"
+	    "                       --trace runs it under strace)\n"
+	    "  --syscall-report H,E only print system calls per request from strace -c files\n"
+	    "                       of spod-host (H) and spod-enclave (E) after a pass of --n N\n"
 	    "  -h, --help           this text\n"
 	    "\n"
 	    "Exit status: 0 when every row was measured (whatever the aims say), 1 when a row\n"
@@ -143,6 +151,9 @@ static int parse_args(struct bench_config *cfg, int argc, char **argv)
 	    {"layout", required_argument, NULL, 'l'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"http", required_argument, NULL, 'H'},
+	    {"trace", no_argument, NULL, 'T'},
+	    {"syscall-pass", no_argument, NULL, 'P'},
+	    {"syscall-report", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -190,6 +201,17 @@ static int parse_args(struct bench_config *cfg, int argc, char **argv)
 			if (parse_size(&v, optarg, 1, 600000) < 0)
 				goto bad;
 			cfg->timeout_ms = (int)v;
+			break;
+		case 'T':
+			cfg->trace = 1;
+			break;
+		case 'P':
+			cfg->syscall_pass = 1;
+			break;
+		case 'S':
+			if (strchr(optarg, ',') == NULL)
+				goto bad;
+			cfg->syscall_report = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -398,6 +420,24 @@ int main(int argc, char **argv)
 	if (parse_args(&r.cfg, argc, argv) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
+	if (r.cfg.syscall_report != NULL) {
+		static char files[2][512];
+		const char *comma = strchr(r.cfg.syscall_report, ',');
+
+		snprintf(files[0], sizeof(files[0]), "%.*s", (int)(comma - r.cfg.syscall_report),
+		         r.cfg.syscall_report);
+		snprintf(files[1], sizeof(files[1]), "%s", comma + 1);
+		return bench_syscall_report(stdout, files[0], files[1], BENCH_ALGS * r.cfg.n) < 0;
+	}
+	if (r.cfg.trace) {
+#ifdef SPOD_TRACE
+		SPOD_TRACE_OPEN("client");
+#else
+		fprintf(stderr, "spod-bench: --trace needs a build with -DSPOD_TRACE=ON "
+		                "(bench/run.sh --trace makes one in build-trace)\n");
+		return 2;
+#endif
+	}
 	if (spod_crypto_init(SECURE_HEAP_BYTES) < 0) {
 		fprintf(stderr, "spod-bench: no OpenSSL secure heap (RLIMIT_MEMLOCK?); P-256 keys "
 		                "use the ordinary heap\n");
@@ -405,6 +445,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "spod-bench: crypto initialisation failed\n");
 			return 1;
 		}
+	}
+	if (r.cfg.syscall_pass) {
+		if (r.cfg.uri == NULL) {
+			fprintf(stderr, "spod-bench: --syscall-pass needs --uri\n");
+			return 2;
+		}
+		return bench_syscall_pass(&r.cfg, algs) < 0;
 	}
 	if (bench_samples_init(&s, r.cfg.n) < 0) {
 		fprintf(stderr, "spod-bench: cannot allocate %zu samples\n", r.cfg.n);
@@ -443,6 +490,9 @@ int main(int argc, char **argv)
 		else
 			progress("no --http: HTTP row skipped", NULL);
 	}
+
+	if (r.cfg.trace)
+		bench_trace_rows(&r, &s, algs);
 
 	bench_loadavg(r.machine.loadavg_end, sizeof(r.machine.loadavg_end));
 	r.machine.busy_pct_end = bench_busy_pct(500);

@@ -13,6 +13,7 @@
 #include "crypto/secmem.h"
 #include "crypto/sign.h"
 #include "common/paths.h"
+#include "common/trace.h"
 #include "enclave/sandbox.h"
 #include "enclave/server.h"
 
@@ -258,6 +259,7 @@ int main(int argc, char **argv)
 	if (code >= 0)
 		return code;
 	spod_log_init("spod-enclave", o.level);
+	SPOD_TRACE_OPEN("enclave"); /* before the sandbox: it maps a file */
 	if (parse_listen(&uri, &o) < 0)
 		return 2;
 	code = 1;

@@ -17,6 +17,7 @@
 
 #include "common/hex.h"
 #include "common/log.h"
+#include "common/trace.h"
 #include "host/core/host_int.h"
 #include "wire/ops.h"
 
@@ -556,6 +557,8 @@ int host_journal_commit(struct spod_host *h)
 		}
 		if (hd->alg != 0)
 			host_metrics_sign(&h->metrics, hd->alg, host_now_ns() - hd->t0_ns);
+		SPOD_TRACE_MARK(SPOD_TR_H_AUDIT, hd->client_rid, 0);
+		SPOD_TRACE_DEFER(SPOD_TR_H_CSEND, hd->client_rid, 0);
 	}
 	if (rc < 0)
 		host_journal_withhold(h);
