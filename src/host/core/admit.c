@@ -45,7 +45,7 @@ static int sign_item(struct spod_host *h, struct host_audit_item *it, const stru
 		memcpy(it->digest, r->data, SPOD_DIGEST_BYTES);
 		return SPOD_OK;
 	}
-	if (EVP_DigestInit_ex2(h->md_ctx, EVP_sha256(), NULL) != 1 ||
+	if (EVP_DigestInit_ex2(h->md_ctx, h->sha256, NULL) != 1 ||
 	    EVP_DigestUpdate(h->md_ctx, r->data, r->data_len) != 1 ||
 	    EVP_DigestFinal_ex(h->md_ctx, it->digest, NULL) != 1)
 		return SPOD_E_CRYPTO;

@@ -255,6 +255,7 @@ struct spod_host {
 	struct host_token *tokens; /* the token cache (tokens.c) */
 	uint32_t ntokens;          /* its entries */
 	void *md_ctx;              /* EVP_MD_CTX for message digests (admit.c) */
+	void *sha256;              /* EVP_MD SHA-256, fetched once (no fetch per request) */
 	/* journal.c: audit facts, and answers held until their audit records are committed */
 	struct host_audit *pending_labels;
 	struct host_audit *spare_audits; /* single-item ones, reused (linked by next_label) */
