@@ -62,6 +62,9 @@ enum bench_raw_kind {
 	BENCH_RAW_SCHED,    /* wherever the scheduler puts them, like an unpinned pod */
 	BENCH_RAW_SAME_CPU, /* both on CPU 0 */
 	BENCH_RAW_TWO_CPUS, /* CPU 0 and CPU 1 */
+	/* with --spin-us: each hop of the pod as its two ends wait, placed as the pod runs */
+	BENCH_RAW_SPIN_CH, /* client blocks, host polls spin_us[0] first */
+	BENCH_RAW_SPIN_HE, /* host polls spin_us[0], enclave spin_us[1] first */
 	BENCH_RAW_KINDS
 };
 
@@ -155,6 +158,8 @@ struct bench_config {
 	int pinned;    /* the pod runs pinned to layout[] (run.sh --pin) */
 	int layout[3]; /* CPUs of client, host, enclave */
 	int timeout_ms;
+	/* the pod's --spin-us of host and enclave: raw rows with the same spin, for the floor */
+	unsigned spin_us[2];
 	int trace;        /* --trace: the trace rows after the others */
 	int syscall_pass; /* --syscall-pass: only N pipelined signs per algorithm, untimed */
 	const char *syscall_report; /* --syscall-report HOST,ENCLAVE: strace -c files */
@@ -189,9 +194,11 @@ double bench_clock_overhead_ns(void);
 /* ---- workloads.c: each returns 0 or a negative SPOD_E_* code (message on stderr) ---- */
 int bench_inproc(struct bench_stats *out, struct bench_samples *s, const struct bench_alg *a,
                  size_t warmup, size_t n);
-/* parent_cpu / child_cpu < 0: unpinned. The caller's CPU affinity is restored afterwards. */
+/* parent_cpu / child_cpu < 0: unpinned. The caller's CPU affinity is restored afterwards.
+ * spin_us[0] (this side), spin_us[1] (the echoing side): poll with non-blocking reads that
+ * long before a blocking read; 0: block at once. */
 int bench_raw_rtt(struct bench_stats *out, struct bench_samples *s, size_t warmup, size_t n,
-                  int parent_cpu, int child_cpu);
+                  int parent_cpu, int child_cpu, const unsigned spin_us[2]);
 int bench_pod_echo(struct bench_stats *out, struct bench_samples *s, struct spod_client *c,
                    size_t warmup, size_t n);
 int bench_pod_sync(struct bench_stats *out, struct bench_samples *s, struct spod_client *c,

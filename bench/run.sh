@@ -3,14 +3,17 @@
 # temporary directory, spod-host's HTTP API on a loopback port the kernel picks), run
 # spod-bench against both with the bootstrap admin token, stop the pod and clean up.
 #
-#   bench/run.sh BUILD_DIR [--pin | --pin=CLIENT,HOST,ENCLAVE] [--trace [--syscall-n N]]
-#                [spod-bench options...]
+#   bench/run.sh BUILD_DIR [--pin | --pin=CLIENT,HOST,ENCLAVE] [--spin-us N|H,E]
+#                [--trace [--syscall-n N]] [spod-bench options...]
 #
 # Builds nothing: the Makefile builds BUILD_DIR first. Other options go to spod-bench
 # (--n N, --quick, --warmup N, --depth N, --rows LIST). Nothing is pinned by default.
 # --pin pins the benchmark client, spod-host and spod-enclave with taskset, by default
 # client and host on CPU 0 and the enclave on CPU 1 (as on Nitro, where the enclave has
 # CPUs of its own); the floor then counts each hop as a one-CPU or two-CPU round trip.
+# --spin-us H,E runs spod-host with --spin-us H and spod-enclave with --spin-us E (N: both;
+# their event loops poll that long before blocking) and tells spod-bench, whose floor then
+# uses a raw round trip per hop whose ends spin alike, placed as the pod.
 # --trace needs a -DSPOD_TRACE=ON build (make bench-trace builds build-trace): the three
 # processes stamp each request's stages (SPOD_TRACE_DIR), host and enclave count their heap
 # allocations (bench/alloc_count.so preloaded), spod-bench adds the breakdown and allocation
@@ -18,7 +21,7 @@
 # 2000) runs with strace -c attached to host and enclave for system calls per request.
 set -euo pipefail
 
-usage() { sed -n '2,18s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,20s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 build=$1; shift
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +29,7 @@ case $build in /*) ;; *) build=$root/$build ;; esac
 
 pin=""
 trace=0
+spin=0
 syscall_n=2000
 args=()
 while [ $# -gt 0 ]; do
@@ -33,6 +37,11 @@ while [ $# -gt 0 ]; do
 	--pin) pin=0,0,1 ;;
 	--pin=*) pin=${1#--pin=} ;;
 	--trace) trace=1 ;;
+	--spin-us)
+		[ $# -ge 2 ] && [[ $2 =~ ^[0-9]+(,[0-9]+)?$ ]] || usage
+		spin=$2
+		shift
+		;;
 	--syscall-n)
 		[ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] || usage
 		syscall_n=$2
@@ -50,6 +59,7 @@ for b in spod-enclave spod-host spod bench/spod-bench; do
 	fi
 done
 
+spin_host=${spin%,*} spin_enclave=${spin#*,}
 trace_env=()
 if [ "$trace" = 1 ]; then
 	if ! grep -q '^SPOD_TRACE:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null ||
@@ -166,7 +176,7 @@ export SPOD_DATA_DIR="$tmp"
 # Read only by a -DSPOD_TRACE=ON build: where each process maps its trace ring.
 [ "$trace" = 1 ] && export SPOD_TRACE_DIR="$tmp"
 
-"${trace_env[@]}" "${enclave_pre[@]}" "$build/spod-enclave" --listen "$enclave_uri" --log-level warn \
+"${trace_env[@]}" "${enclave_pre[@]}" "$build/spod-enclave" --listen "$enclave_uri" --log-level warn --spin-us "$spin_enclave" \
 	>"$tmp/enclave.log" 2>&1 </dev/null &
 pids+=($!)
 for _ in $(seq 1 100); do
@@ -179,7 +189,7 @@ done
 # Log level info: the HTTP API's port is only in its "HTTP API on http://..." line (requests
 # are logged at debug, so nothing is written while measuring).
 "${trace_env[@]}" "${host_pre[@]}" "$build/spod-host" --listen "$host_uri" --enclave "$enclave_uri" \
-	--http 127.0.0.1:0 --log-level info >"$tmp/host.log" 2>&1 </dev/null &
+	--http 127.0.0.1:0 --log-level info --spin-us "$spin_host" >"$tmp/host.log" 2>&1 </dev/null &
 pids+=($!)
 ready=0
 for _ in $(seq 1 100); do
@@ -209,7 +219,8 @@ export SPOD_TOKEN
 # In the background so that a signal to this script is handled at once (bash runs traps
 # only between foreground commands), not after a run of several minutes.
 "${client_pre[@]}" "$build/bench/spod-bench" --uri "$host_uri" --http "$http_url" \
-	--out "$root/bench/results" --commit "$commit" "${layout[@]}" "${args[@]}" </dev/null &
+	--out "$root/bench/results" --commit "$commit" --spin-us "$spin" "${layout[@]}" \
+	"${args[@]}" </dev/null &
 bench_pid=$!
 rc=0
 wait "$bench_pid" || rc=$?

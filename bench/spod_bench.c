@@ -58,6 +58,10 @@ static void usage(FILE *out)
 	    "                       spod-host on H, spod-enclave on E; the floor then uses the\n"
 	    "                       one-CPU or two-CPU raw round trip for each hop\n"
 	    "  --timeout MS         longest wait for any pod answer (default %d)\n"
+	    "  --spin-us N|H,E      the pod's host and enclave run with --spin-us H and E (N:\n"
+	    "                       both): adds a raw round trip per hop whose ends poll as\n"
+	    "                       theirs do before blocking, placed as the pod; the floor\n"
+	    "                       uses them\n"
 	    "  --trace              after the rows, where the time of a sync sign goes and heap\n"
 	    "                       allocations per request (a -DSPOD_TRACE=ON build with\n"
 	    "                       SPOD_TRACE_DIR: bench/run.sh --trace)\n"
@@ -113,6 +117,30 @@ static int parse_rows(unsigned *rows, const char *list)
 	return *rows != 0 ? 0 : -1;
 }
 
+/* "N" (host and enclave) or "H,E": microseconds, each 0..10000. */
+static int parse_spin(unsigned spin[2], const char *s)
+{
+	char *end;
+
+	for (int i = 0; i < 2; i++) {
+		unsigned long v;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = strtoul(s, &end, 10);
+		if (v > 10000 || (*end != '\0' && (*end != ',' || i == 1)))
+			return -1;
+		spin[i] = (unsigned)v;
+		if (*end == '\0') {
+			if (i == 0)
+				spin[1] = spin[0];
+			return 0;
+		}
+		s = end + 1;
+	}
+	return 0;
+}
+
 /* "C,H,E": three CPU numbers. */
 static int parse_layout(struct bench_config *cfg, const char *s)
 {
@@ -152,6 +180,7 @@ static int parse_args(struct bench_config *cfg, int argc, char **argv)
 	    {"timeout", required_argument, NULL, 't'},
 	    {"http", required_argument, NULL, 'H'},
 	    {"trace", no_argument, NULL, 'T'},
+	    {"spin-us", required_argument, NULL, 'B'},
 	    {"syscall-pass", no_argument, NULL, 'P'},
 	    {"syscall-report", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
@@ -204,6 +233,10 @@ static int parse_args(struct bench_config *cfg, int argc, char **argv)
 			break;
 		case 'T':
 			cfg->trace = 1;
+			break;
+		case 'B':
+			if (parse_spin(cfg->spin_us, optarg) < 0)
+				goto bad;
 			break;
 		case 'P':
 			cfg->syscall_pass = 1;
@@ -388,15 +421,26 @@ static void raw_rows(struct bench_run *r, struct bench_samples *s)
 	    "raw unix round trip (scheduler-placed)",
 	    "raw unix round trip (one CPU)",
 	    "raw unix round trip (two CPUs)",
+	    "raw unix round trip, client-host hop with the host's spin",
+	    "raw unix round trip, host-enclave hop with both spins",
 	};
-	static const int cpus[BENCH_RAW_KINDS][2] = {{-1, -1}, {0, 0}, {0, 1}};
+	const unsigned *sp = r->cfg.spin_us;
+	const int *l = r->cfg.layout, pin = r->cfg.pinned;
+	const int cpus[BENCH_RAW_KINDS][2] = {{-1, -1},
+	                                      {0, 0},
+	                                      {0, 1},
+	                                      {pin ? l[0] : -1, pin ? l[1] : -1},
+	                                      {pin ? l[1] : -1, pin ? l[2] : -1}};
+	const unsigned spins[BENCH_RAW_KINDS][2] = {
+	    {0, 0}, {0, 0}, {0, 0}, {0, sp[0]}, {sp[0], sp[1]}};
 
 	for (int k = 0; k < BENCH_RAW_KINDS; k++) {
-		if (k == BENCH_RAW_TWO_CPUS && r->machine.nproc < 2)
+		if ((k == BENCH_RAW_TWO_CPUS && r->machine.nproc < 2) ||
+		    (k >= BENCH_RAW_SPIN_CH && sp[0] == 0 && sp[1] == 0))
 			continue;
 		progress(what[k], NULL);
 		r->have_raw[k] = bench_raw_rtt(&r->raw[k], s, r->cfg.warmup, r->cfg.n, cpus[k][0],
-		                               cpus[k][1]) == SPOD_OK;
+		                               cpus[k][1], spins[k]) == SPOD_OK;
 		r->errors += !r->have_raw[k];
 	}
 }

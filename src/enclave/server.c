@@ -237,6 +237,11 @@ out:
 	return rc;
 }
 
+void spod_enclave_server_spin(struct spod_enclave_server *srv, unsigned spin_us)
+{
+	spod_loop_set_spin(srv->loop, spin_us);
+}
+
 int spod_enclave_server_run(struct spod_enclave_server *srv)
 {
 	return spod_loop_run(srv->loop, -1, NULL, NULL);
