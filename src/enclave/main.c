@@ -47,7 +47,7 @@ static void usage(FILE *out)
 	    "                     arrive)\n"
 	    "  --log-level L      debug|info|warn|error (default info)\n"
 	    "  --spin-us N        microseconds the event loop polls without sleeping before\n"
-	    "                     it blocks, 0..%u (default %u): a request within that\n"
+	    "                     it blocks, 0..%d (default %u): a request within that\n"
 	    "                     time is taken without a wake-up; inside a Nitro enclave\n"
 	    "                     the vCPUs are its own (docs/architecture.md)\n"
 	    "  --nsm MODE         attestation: nitro (the real /dev/nsm), sim (a development\n"
@@ -163,7 +163,7 @@ static int parse_args(struct enclave_opts *o, int argc, char **argv)
 			o->spin_us = strtoul(optarg, &end, 10);
 			if (*end != '\0' || optarg[0] < '0' || optarg[0] > '9' ||
 			    o->spin_us > SPOD_LOOP_SPIN_MAX_US) {
-				fprintf(stderr, "spod-enclave: --spin-us must be 0..%u\n",
+				fprintf(stderr, "spod-enclave: --spin-us must be 0..%d\n",
 				        SPOD_LOOP_SPIN_MAX_US);
 				return 2;
 			}
