@@ -76,6 +76,9 @@ enum bench_raw_kind {
 	BENCH_RAW_SCHED,    /* wherever the scheduler puts them, like an unpinned pod */
 	BENCH_RAW_SAME_CPU, /* both on CPU 0 */
 	BENCH_RAW_TWO_CPUS, /* CPU 0 and CPU 1 */
+	/* with --spin-us: each hop of the pod as its two ends wait, placed as the pod runs */
+	BENCH_RAW_SPIN_CH, /* client blocks, host polls spin_us[0] first */
+	BENCH_RAW_SPIN_HE, /* host polls spin_us[0], enclave spin_us[1] first */
 	BENCH_RAW_KINDS
 };
 
@@ -138,6 +141,20 @@ struct bench_tx_result {
 	struct bench_stats lat;
 };
 
+/* trace rows (trace_row.c): stage spans between the 11 stages of src/common/trace.h */
+#define BENCH_TRACE_SPANS          10
+#define BENCH_AIM_ALLOCS           0.0  /* heap allocations per request in host and enclave */
+#define BENCH_ALLOC_NOISE          0.01 /* what timers (token refresh, checkpoints) add: still 0 */
+#define BENCH_AIM_SYSCALLS_PER_HOP 2.0
+struct bench_trace_result {
+	int have;
+	size_t requests, complete;
+	double span_us[BENCH_TRACE_SPANS]; /* medians */
+	double total_us;
+	double allocs[2][2]; /* [host, enclave][sync, pipelined] per request; < 0 unknown */
+	uint64_t sync_t0, sync_t1, pipe_t0, pipe_t1;
+};
+
 /* evidence rows: batches of 1, 16 and 256 records (evidence_row.c) */
 #define BENCH_EV_ROWS 3
 struct bench_ev_result {
@@ -174,6 +191,11 @@ struct bench_config {
 	int pinned;    /* the pod runs pinned to layout[] (run.sh --pin) */
 	int layout[3]; /* CPUs of client, host, enclave */
 	int timeout_ms;
+	/* the pod's --spin-us of host and enclave: raw rows with the same spin, for the floor */
+	unsigned spin_us[2];
+	int trace;        /* --trace: the trace rows after the others */
+	int syscall_pass; /* --syscall-pass: only N pipelined signs per algorithm, untimed */
+	const char *syscall_report; /* --syscall-report HOST,ENCLAVE: strace -c files */
 };
 
 struct bench_run {
@@ -191,6 +213,8 @@ struct bench_run {
 	struct bench_ev_result ev[BENCH_EV_ROWS];
 	struct bench_peer_result peer[BENCH_PEERS][BENCH_ALGS];
 	char peer_skipped[BENCH_PEERS][BENCH_TEXT_MAX]; /* why a peer asked for did not run */
+	int have_trace;
+	struct bench_trace_result trace[BENCH_ALGS];
 	int errors;
 };
 
@@ -205,9 +229,11 @@ double bench_clock_overhead_ns(void);
 /* ---- workloads.c: each returns 0 or a negative SPOD_E_* code (message on stderr) ---- */
 int bench_inproc(struct bench_stats *out, struct bench_samples *s, const struct bench_alg *a,
                  size_t warmup, size_t n);
-/* parent_cpu / child_cpu < 0: unpinned. The caller's CPU affinity is restored afterwards. */
+/* parent_cpu / child_cpu < 0: unpinned. The caller's CPU affinity is restored afterwards.
+ * spin_us[0] (this side), spin_us[1] (the echoing side): poll with non-blocking reads that
+ * long before a blocking read; 0: block at once. */
 int bench_raw_rtt(struct bench_stats *out, struct bench_samples *s, size_t warmup, size_t n,
-                  int parent_cpu, int child_cpu);
+                  int parent_cpu, int child_cpu, const unsigned spin_us[2]);
 int bench_pod_echo(struct bench_stats *out, struct bench_samples *s, struct spod_client *c,
                    size_t warmup, size_t n);
 int bench_pod_sync(struct bench_stats *out, struct bench_samples *s, struct spod_client *c,
@@ -264,6 +290,13 @@ void bench_peer_json(FILE *f, const struct bench_run *r,
 void bench_softhsm_rows(struct bench_run *r, struct bench_samples *s);
 void bench_agent_rows(struct bench_run *r, struct bench_samples *s);
 void bench_chain_rows(struct bench_run *r, struct bench_samples *s);
+/* ---- trace_row.c: the trace build's breakdown and allocation rows (run.sh --trace) ---- */
+void bench_trace_rows(struct bench_run *r, struct bench_samples *s, const struct bench_alg *algs);
+void bench_trace_table(FILE *f, const struct bench_run *r);
+/* The syscall pass: N pipelined signs per algorithm, untimed (run.sh runs it under strace). */
+int bench_syscall_pass(const struct bench_config *cfg, const struct bench_alg *algs);
+/* Prints system calls per request from strace -c files of spod-host and spod-enclave. */
+int bench_syscall_report(FILE *f, const char *host_file, const char *enclave_file, size_t requests);
 
 /* ---- report.c ---- */
 void bench_machine_probe(struct bench_machine *m);

@@ -22,6 +22,8 @@ packages=(
   # gdb's gcore: tests/integration/secrets_scan.sh takes a core of the running spod-host and
   # searches it for private keys, shares and the seal key
   gdb
+  # strace: the untimed system-call pass of `make bench-trace` (bench/run.sh --trace)
+  strace
   # tooling: make format / make lint
   clang-format cppcheck
   # tests/vsock: QEMU (provides qemu-system-x86_64; TCG, no KVM needed), a static busybox and

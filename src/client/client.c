@@ -11,6 +11,7 @@
 
 #include "client/client_int.h"
 #include "common/hex.h"
+#include "common/trace.h"
 #include "transport/conn.h"
 #include "transport/inproc.h"
 #include "transport/loop.h"
@@ -427,9 +428,11 @@ int spod_client_sign(struct spod_client *c, struct spod_signature *out,
 	SPOD_TRY(
 	    spod_wire_enc_sign(buf, need, &len, rid, key_id, mode, data ? data : buf, data_len));
 	spod_conn_tx_commit(&c->c, len);
+	SPOD_TRACE_MARK(SPOD_TR_C_SEND, rid, 0);
 	SPOD_TRY(client_roundtrip(c, &f, rid));
 	SPOD_TRY(spod_wire_sig_resp(&v, &f));
 	copy_sig(out, &v);
+	SPOD_TRACE_MARK(SPOD_TR_C_RECV, rid, 0);
 	return SPOD_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/trace.h"
 #include "host/core/host_int.h"
 #include "transport/socket.h"
 
@@ -85,6 +86,9 @@ static int forward_request(struct host_client *cl, const struct spod_frame *f, s
 	cl->inflight++;
 	cl->reserved += reserve;
 	host_enclave_mark_dirty(e);
+	SPOD_TRACE_AT_WAKE(SPOD_TR_H_RECV, in->client_rid, 0);
+	SPOD_TRACE_MARK(SPOD_TR_H_ADMIT, in->client_rid, host_slot_rid(h, slot));
+	SPOD_TRACE_DEFER(SPOD_TR_H_ESEND, in->client_rid, 0);
 	return SPOD_OK;
 }
 
@@ -187,6 +191,7 @@ static int client_read(struct host_client *cl)
 
 void host_client_event(struct host_client *cl, uint32_t events)
 {
+	SPOD_TRACE_WAKE();
 	if ((events & SPOD_EV_HUP) && (cl->paused || cl->eof)) {
 		/* Not reading, so this is a full hang-up: nobody is left to answer. */
 		host_client_close(cl);
@@ -433,4 +438,5 @@ void host_clients_flush(struct spod_host *h)
 			host_client_close(cl);
 	}
 	h->ndirty = 0;
+	SPOD_TRACE_STAMP(SPOD_TR_H_CSEND);
 }

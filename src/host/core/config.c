@@ -383,6 +383,7 @@ static void options_defaults(struct host_options *o)
 	o->max_unauth_per_peer = 64;
 	o->hello_timeout_ms = 5000;
 	o->enclave_timeout_ms = 5000;
+	o->spin_us = HOST_OPT_SPIN_US_DEFAULT;
 	o->audit_head_interval_ms = 1000;
 	o->log_level = SPOD_LOG_INFO;
 	o->audit_sync = HOST_AUDIT_SYNC_NORMAL;
@@ -467,6 +468,7 @@ int host_options_to_config(const struct host_options *o, struct spod_host_config
 	    o->max_unauth_per_peer < cfg->max_unauth ? o->max_unauth_per_peer : cfg->max_unauth;
 	cfg->hello_timeout_ms = o->hello_timeout_ms;
 	cfg->enclave_timeout_ms = o->enclave_timeout_ms;
+	cfg->spin_us = o->spin_us;
 	cfg->audit_head_interval_ms = o->audit_head_interval_ms;
 	cfg->connect_timeout_ms = 500;
 	cfg->admit = o->npcrs > 0;

@@ -188,6 +188,11 @@ static int set_enclave_timeout(struct loader *l, enum opt_id id, const char *v)
 	return set_duration_ms(l, id, &l->o->enclave_timeout_ms, v);
 }
 
+static int set_spin_us(struct loader *l, enum opt_id id, const char *v)
+{
+	return set_uint(l, id, &l->o->spin_us, v, 0, SPOD_LOOP_SPIN_MAX_US);
+}
+
 /* A duration as above, a bare number of milliseconds, or 0 / off: never. */
 static int set_audit_head_interval(struct loader *l, enum opt_id id, const char *v)
 {
@@ -500,6 +505,12 @@ const struct setting host_settings[OPT__COUNT] = {
 		"wait is taken as stalled: closed, its requests answered UNAVAILABLE\n"
 		"(audited as outcome unknown), and connected again with backoff",
 		0, set_enclave_timeout, 0},
+	[OPT_SPIN_US] = {"spin-us", "N", STR(HOST_OPT_SPIN_US_DEFAULT),
+		"microseconds the event loop polls without sleeping before it blocks,\n"
+		"0.." STR(SPOD_LOOP_SPIN_MAX_US) ": an enclave answer within that time is taken\n"
+		"without a wake-up, but the CPU stays busy meanwhile; pays only on a CPU\n"
+		"of its own (docs/architecture.md, Performance)",
+		0, set_spin_us, 0},
 	[OPT_AUDIT_HEAD_INTERVAL] = {"audit-head-interval", "DURATION|off", "1000ms",
 		"this often, when the audit log grew, the enclave signs its head\n"
 		"(seq and hash) with its evidence key; once more at a clean stop. A\n"

@@ -102,7 +102,8 @@ int host_db_open(struct spod_host *h)
 	if (h->cfg.db_path == NULL)
 		return SPOD_E_BAD_ARG;
 	h->md_ctx = EVP_MD_CTX_new();
-	if (h->md_ctx == NULL)
+	h->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (h->md_ctx == NULL || h->sha256 == NULL)
 		return SPOD_E_NOMEM;
 	SPOD_TRY(spod_store_open(&h->store, h->cfg.db_path));
 	rc = spod_store_set_sync(h->store, h->cfg.audit_sync_full ? SPOD_STORE_SYNC_FULL
@@ -128,4 +129,6 @@ void host_db_close(struct spod_host *h)
 	h->store = NULL;
 	EVP_MD_CTX_free(h->md_ctx);
 	h->md_ctx = NULL;
+	EVP_MD_free(h->sha256);
+	h->sha256 = NULL;
 }

@@ -126,6 +126,7 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 
 	SPOD_GUARD(rc, host_db_open(h));
 	SPOD_GUARD(rc, spod_loop_new(&h->loop));
+	spod_loop_set_spin(h->loop, cfg->spin_us);
 	for (unsigned i = 0; i < cfg->nlisten; i++) {
 		SPOD_GUARD(rc, spod_listen(&h->listen_fd[i], &cfg->listen[i]));
 		SPOD_GUARD(

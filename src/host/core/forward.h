@@ -34,6 +34,7 @@ struct spod_host_config {
 	/* An enclave connection silent this long while answers are owed is closed as stalled. */
 	unsigned enclave_timeout_ms;
 	int connect_timeout_ms; /* per enclave connect attempt */
+	unsigned spin_us;       /* the event loop's bounded spin before blocking (loop.h) */
 	/*
 	 * Admission: when admit is set, every enclave connection must first present a fresh
 	 * attestation document (the host's own nonce, at most 5 minutes old) that verifies

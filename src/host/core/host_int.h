@@ -142,6 +142,9 @@ struct host_client {
 	struct spod_peer peer;
 };
 
+#define HOST_EV_SPARE     64u /* committed evidence batches kept for the next frames */
+#define HOST_EV_SPARE_MIN 16u /* records an evidence batch has room for at least */
+
 #define HOST_ACCEPT_BATCH    64  /* accepts per listener wake-up, so hellos interleave */
 #define HOST_WATCH_MS        100 /* deadlines are checked this often (forward.c) */
 #define HOST_ACCEPT_PAUSE_MS 100 /* listeners rest this long when out of descriptors */
@@ -284,6 +287,7 @@ struct spod_host {
 	struct host_token *tokens; /* the token cache (tokens.c) */
 	uint32_t ntokens;          /* its entries */
 	void *md_ctx;              /* EVP_MD_CTX for message digests (admit.c) */
+	void *sha256;              /* EVP_MD SHA-256, fetched once (no fetch per request) */
 	/* journal.c: audit facts, and answers held until their audit records are committed */
 	struct host_audit *pending_labels;
 	struct host_audit *spare_audits; /* single-item ones, reused (linked by next_label) */
@@ -317,6 +321,9 @@ struct spod_host {
 	int ev_flush;         /* commit them at the next host_journal_commit (a clean stop) */
 	struct spod_store_evidence *ev_views; /* what spod_store_commit_all reads */
 	uint32_t ev_views_cap;
+	/* committed batches kept for the next frames: no allocation per evidence frame */
+	struct host_ev_batch *ev_spare[HOST_EV_SPARE];
+	uint32_t nev_spare;
 	/* evidence.c: signed audit heads */
 	int head_fd;  /* every cfg.audit_head_interval_ms; -1: off */
 	int head_out; /* an audit.head SIGN is in flight on enclave head_enclave */
@@ -495,6 +502,7 @@ struct host_ev_batch {
 	uint8_t sig[64];
 	uint64_t first;
 	uint32_t count;
+	uint32_t cap; /* records it has room for (kept for reuse in h->ev_spare) */
 	int64_t time_ms;
 	uint8_t records[]; /* count * SPOD_EVIDENCE_REC_WIRE_BYTES */
 };

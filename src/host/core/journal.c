@@ -17,6 +17,7 @@
 
 #include "common/hex.h"
 #include "common/log.h"
+#include "common/trace.h"
 #include "host/core/host_int.h"
 #include "wire/ops.h"
 
@@ -575,6 +576,8 @@ int host_journal_commit(struct spod_host *h)
 			hd->alg = 0;
 			host_client_close(cl); /* cannot happen: the credit covers the answer */
 		}
+		SPOD_TRACE_MARK(SPOD_TR_H_AUDIT, hd->client_rid, 0);
+		SPOD_TRACE_DEFER(SPOD_TR_H_CSEND, hd->client_rid, 0);
 	}
 	if (rc < 0)
 		host_journal_withhold(h);

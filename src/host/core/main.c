@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "common/paths.h"
+#include "common/trace.h"
 #include "host/core/config.h"
 #include "host/core/forward.h"
 #include "host/http/eth_node.h"
@@ -158,6 +159,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	spod_log_init("spod-host", opts.log_level);
+	SPOD_TRACE_OPEN("host");
 	/*
 	 * A file-size limit (RLIMIT_FSIZE) reached while writing the database is a storage
 	 * error to answer with 503, like a full disk, not a reason to die: write() then fails
