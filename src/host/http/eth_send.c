@@ -350,10 +350,12 @@ json_t *spod_eth_rpc_transaction(struct spod_eth_rpc *rpc, struct spod_eth_rpc_e
 	if (fill(rpc, e, tx, key) == SPOD_OK) {
 		if (send_it)
 			r = send(rpc, e, tx, key, nonce_filled);
-		else if (sign(rpc, e, tx, key, &len) == SPOD_OK &&
-		         (r = spod_eth_rpc_hex(rpc->out, len)) == NULL)
-			spod_eth_rpc_pod_fail(rpc, e, SPOD_E_NOMEM);
+		else if (sign(rpc, e, tx, key, &len) == SPOD_OK)
+			r = spod_eth_rpc_hex(rpc->out, len);
 	}
 	json_decref(tx);
+	/* A failure that set nothing (a field that could not be stored) is memory's. */
+	if (r == NULL && e->code == 0 && e->node == NULL && rpc->fatal == SPOD_OK)
+		spod_eth_rpc_pod_fail(rpc, e, SPOD_E_NOMEM);
 	return r;
 }
