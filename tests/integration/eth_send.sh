@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # POST /eth in front of a real Ethereum node (issue 16): spod-host runs with
-# --eth-downstream pointing at the Hardhat node of lib_eth_node.sh, and ethers' own
-# JsonRpcProvider / JsonRpcSigner talk to spod's endpoint (eth_node/spod_eth.js): an
+# --eth-downstream pointing at the Hardhat node of lib_eth_node.sh and --eth-listen (the
+# JSON-RPC signer on a port of its own, at POST /), and ethers' own JsonRpcProvider /
+# JsonRpcSigner talk to that port's root (eth_node/spod_eth.js): an
 # EIP-1559 transfer, the ERC-20's deployment and a token transfer are filled by spod (nonce,
 # fees, gas, chain id), signed in the enclave, sent and mined, with balances read from the
 # node itself; typed data and a personal message verify with ethers; an EIP-7702 set-code
@@ -25,9 +26,12 @@ eth_node_install
 eth_node_start
 run eth_node_compile "$ETH_NODE_JS/Token.sol" Token "$T_DIR/Token.json"
 
-start_pod --eth-downstream "$ETH_NODE_URL"
+start_pod --eth-downstream "$ETH_NODE_URL" --eth-listen 127.0.0.1:0
 URL=$(http_url)
 [[ $URL == http* ]] || fail "no HTTP address in host.log"
+RPC_URL=$(grep -oE 'Ethereum JSON-RPC on https?://[^ ]+' "$T_DIR/host.log" | tail -n1 |
+	sed -e 's/^Ethereum JSON-RPC on //')
+[[ $RPC_URL == http://127.0.0.1:*/ ]] || fail "no JSON-RPC port in host.log: $RPC_URL"
 ADMIN=$(<"$T_DIR/admin.token")
 grep -q "$ETH_NODE_URL" "$T_DIR/host.log" && fail "host.log names the downstream URL"
 
@@ -50,9 +54,9 @@ CODE=$(curl -sS --max-time 20 -o "$T_DIR/policy.out" -w '%{http_code}' -X PUT \
 run "$SPOD" --json token create --scope 'ops=sign,list;keys=*'
 TOKEN=$(json_get 'd["token"]' <<<"$OUT")
 
-log "ethers JsonRpcSigner against $URL/eth (node $ETH_NODE_URL)"
+log "ethers JsonRpcSigner against $RPC_URL (node $ETH_NODE_URL)"
 rc=0
-(cd "$ETH_NODE_JS" && SPOD_ETH_URL=$URL/eth SPOD_TOKEN=$TOKEN ETH_NODE_URL=$ETH_NODE_URL \
+(cd "$ETH_NODE_JS" && SPOD_ETH_URL=$RPC_URL SPOD_TOKEN=$TOKEN ETH_NODE_URL=$ETH_NODE_URL \
 	TOKEN_ARTIFACT=$T_DIR/Token.json SPOD_ADDRESS=$ADDRESS SPOD_POLICY_ADDRESS=$PADDRESS \
 	DENY_TO=$DENY_TO DENY_RULE=$DENY_RULE DENY_REASON=$DENY_REASON \
 	timeout -k 10 300 node spod_eth.js) >"$T_DIR/spod_eth.out" 2>&1 || rc=$?
@@ -86,6 +90,18 @@ run "$SPOD" --json token create --scope "ops=sign,list;keys=id:$KEY"
 rpc "$(json_get 'd["token"]' <<<"$OUT")" '{"jsonrpc":"2.0","id":6,"method":"eth_accounts"}'
 [[ $(json_get 'd["result"][0].lower()' <<<"$BODY_OUT") == "${ADDRESS,,}" && $(json_get 'len(d["result"])' <<<"$BODY_OUT") == 1 ]] ||
 	fail "scoped eth_accounts: $BODY_OUT"
+
+log "the JSON-RPC port: POST / and /eth only"
+CODE=$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+	-H 'Content-Type: application/json' --data-binary '{"jsonrpc":"2.0","id":1,"method":"eth_accounts"}' \
+	"${RPC_URL}eth") || fail "curl POST /eth on the JSON-RPC port"
+[[ $CODE == 200 ]] || fail "POST /eth on the JSON-RPC port: $CODE"
+CODE=$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+	"${RPC_URL}") || fail "curl GET / on the JSON-RPC port"
+[[ $CODE == 405 ]] || fail "GET / on the JSON-RPC port: $CODE"
+CODE=$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+	"${RPC_URL}v1/keys") || fail "curl GET /v1/keys on the JSON-RPC port"
+[[ $CODE == 404 ]] || fail "GET /v1/keys on the JSON-RPC port: $CODE"
 
 log "the node gone: -32000 UNAVAILABLE, the host serves on"
 NODE_URL=$ETH_NODE_URL

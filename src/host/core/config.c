@@ -358,12 +358,20 @@ static int finish(struct loader *l)
 		           "tokens would cross the network in clear text (serve TLS, or bind "
 		           "127.0.0.1)",
 		           o->http_addr);
+	if (o->eth_listen_enabled && o->tls_cert[0] == '\0' &&
+	    !config_ip_is_loopback(o->eth_listen_addr))
+		return BAD(l, OPT_ETH_LISTEN,
+		           "%s is not a loopback address and tls-cert/tls-key are not set: API "
+		           "tokens would cross the network in clear text (serve TLS, or bind "
+		           "127.0.0.1)",
+		           o->eth_listen_addr);
 	if (o->eth_downstream[0] != '\0' && strncmp(o->eth_downstream, "http://", 7) != 0 &&
 	    strncmp(o->eth_downstream, "https://", 8) != 0)
 		return BAD(l, OPT_ETH_DOWNSTREAM, "'%s' is not an http:// or https:// URL",
 		           o->eth_downstream);
-	if (o->eth_downstream[0] != '\0' && !o->http_enabled)
-		return BAD(l, OPT_ETH_DOWNSTREAM, "needs the HTTP API (http is off)");
+	if (o->eth_downstream[0] != '\0' && !o->http_enabled && !o->eth_listen_enabled)
+		return BAD(l, OPT_ETH_DOWNSTREAM,
+		           "serves POST /eth: needs http or eth-listen (both are off)");
 	SPOD_TRY(check_policy_admins(l));
 	if (o->attest_root[0] != '\0') {
 		if (o->npcrs == 0)

@@ -114,8 +114,11 @@ struct host_options {
 	unsigned http_call_timeout_ms;   /* the same range */
 	char tls_cert[HOST_OPT_PATH_BYTES]; /* "" with tls_key "": plain HTTP */
 	char tls_key[HOST_OPT_PATH_BYTES];
-	char eth_downstream[HOST_OPT_PATH_BYTES]; /* "": none; else an http(s):// URL */
-	unsigned eth_downstream_timeout_ms;       /* HOST_OPT_HTTP_MIN_WAIT_MS..MAX_WAIT_MS */
+	int eth_listen_enabled;                         /* 0: eth-listen = off (the default) */
+	char eth_listen_addr[HOST_OPT_HTTP_ADDR_BYTES]; /* IP literal without brackets */
+	uint16_t eth_listen_port;                       /* 0: the kernel picks */
+	char eth_downstream[HOST_OPT_PATH_BYTES];       /* "": none; else an http(s):// URL */
+	unsigned eth_downstream_timeout_ms;             /* HOST_OPT_HTTP_MIN_WAIT_MS..MAX_WAIT_MS */
 
 	/* The policy-admin set (docs/policy.md): K of M distinct Ed25519 public keys; M = 0
 	 * and K = 0 when none is configured. */

@@ -47,6 +47,11 @@ struct spod_http_config {
 	const char *addr; /* IPv4 or IPv6 literal to bind, e.g. "127.0.0.1" */
 	uint16_t port;    /* 0: the kernel picks one (see spod_http_port) */
 	/*
+	 * 1: serve only the Ethereum JSON-RPC route, at POST / and POST /eth (a port of its own
+	 * for JSON-RPC clients, docs/ethereum.md); every other path is 404, another method 405.
+	 */
+	int eth_only;
+	/*
 	 * How calls reach spod-host: inproc, the host's hub of in-process channels
 	 * (spod_host_inproc), when not NULL; else backend_uri, a binary listener such as
 	 * unix:///run/spod/spod.sock (the unit tests' fake pod).

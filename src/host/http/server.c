@@ -113,6 +113,7 @@ static int configure(struct spod_http *h, const struct spod_http_config *cfg)
 		return SPOD_E_BAD_ARG;
 	}
 	h->max_body_bytes = cfg->max_body_bytes;
+	h->eth_only = cfg->eth_only;
 	h->call_timeout_ms = or_default(cfg->call_timeout_ms, SPOD_HTTP_DEFAULT_CALL_MS);
 	h->ready = cfg->ready;
 	h->seal = cfg->seal;

@@ -1,7 +1,8 @@
 // node spod_eth.js: ethers v6's JsonRpcProvider and JsonRpcSigner pointed at spod-host's
-// POST /eth, with a real Hardhat node as spod's eth-downstream (tests/integration/eth_send.sh
-// sets it all up and passes it in the environment):
-//   SPOD_ETH_URL   http://127.0.0.1:PORT/eth      SPOD_TOKEN  a token with sign and list
+// JSON-RPC signer (POST /eth, here on the port of its own, eth-listen), with a real Hardhat
+// node as spod's eth-downstream (tests/integration/eth_send.sh sets it all up and passes it in
+// the environment):
+//   SPOD_ETH_URL   http://127.0.0.1:PORT/         SPOD_TOKEN  a token with sign and list
 //   ETH_NODE_URL   the node itself                 TOKEN_ARTIFACT  Token.sol compiled (compile.js)
 //   SPOD_ADDRESS   a key without a policy          SPOD_POLICY_ADDRESS  a key whose policy
 //   DENY_TO, DENY_RULE, DENY_REASON                 denies sends to DENY_TO with that rule
