@@ -85,7 +85,7 @@ static int single_chain(const struct spod_policy *p, uint64_t *chain_id)
 static int ops_policy_chain(void *ctx, const uint8_t key_id[SPOD_KEY_ID_BYTES], uint64_t *chain_id)
 {
 	struct spod_http_eth *eth = ctx;
-	struct spod_policy_info info;
+	struct spod_policy_info info = {0};
 	struct spod_policy *p = malloc(sizeof(*p));
 	uint8_t *cbor = malloc(SPOD_POLICY_WIRE_MAX);
 	int rc = SPOD_E_NOMEM;
