@@ -276,6 +276,11 @@ void bench_evidence_table(FILE *f, const struct bench_run *r);
 void bench_evidence_json(FILE *f, const struct bench_run *r,
                          void (*stats)(FILE *, int, const struct bench_stats *));
 
+/* ---- workloads.c: whole reads and writes of a blocking descriptor (EINTR retried): 0 or -1 ----
+ */
+int bench_read_full(int fd, uint8_t *buf, size_t len);
+int bench_write_full(int fd, const uint8_t *buf, size_t len);
+
 /* ---- peers.c: the peer rows, their table (aims counted into *pass / *miss), their JSON ---- */
 void bench_peer_rows(struct bench_run *r, struct bench_samples *s);
 void bench_peer_table(FILE *f, const struct bench_run *r, int *pass, int *miss);

@@ -64,21 +64,6 @@ static void put_u32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-static int io_full(int fd, uint8_t *buf, size_t len, int wr)
-{
-	while (len > 0) {
-		ssize_t n = wr ? write(fd, buf, len) : read(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Sends req (its length prefix included) and reads one answer into buf; its body length or -1. */
 static ssize_t agent_call(int fd, uint8_t *req, size_t req_len, uint8_t *buf, size_t cap)
 {
@@ -86,10 +71,10 @@ static ssize_t agent_call(int fd, uint8_t *req, size_t req_len, uint8_t *buf, si
 	uint32_t len;
 	struct rd r = {hdr, 4};
 
-	if (io_full(fd, req, req_len, 1) < 0 || io_full(fd, hdr, 4, 0) < 0)
+	if (bench_write_full(fd, req, req_len) < 0 || bench_read_full(fd, hdr, 4) < 0)
 		return -1;
 	(void)get_u32(&r, &len);
-	if (len == 0 || len > cap || io_full(fd, buf, len, 0) < 0)
+	if (len == 0 || len > cap || bench_read_full(fd, buf, len) < 0)
 		return -1;
 	return (ssize_t)len;
 }

@@ -22,30 +22,15 @@
 #define PUB_BYTES ((int)(BENCH_ALGS * (1 + SPOD_PUB_MAX_BYTES)))
 #define FRAME_MAX (4 + PUB_BYTES)
 
-static int io_full(int fd, uint8_t *buf, size_t len, int wr)
-{
-	while (len > 0) {
-		ssize_t n = wr ? write(fd, buf, len) : read(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Reads one frame into buf (4-byte length, then the body); returns the body length or -1. */
 static ssize_t frame_read(int fd, uint8_t buf[FRAME_MAX])
 {
 	uint32_t len;
 
-	if (io_full(fd, buf, 4, 0) < 0)
+	if (bench_read_full(fd, buf, 4) < 0)
 		return -1;
 	memcpy(&len, buf, 4);
-	if (len > (uint32_t)(FRAME_MAX - 4) || io_full(fd, buf + 4, len, 0) < 0)
+	if (len > (uint32_t)(FRAME_MAX - 4) || bench_read_full(fd, buf + 4, len) < 0)
 		return -1;
 	return (ssize_t)len;
 }
@@ -54,7 +39,7 @@ static ssize_t frame_read(int fd, uint8_t buf[FRAME_MAX])
 static int frame_write(int fd, uint8_t buf[FRAME_MAX], uint32_t len)
 {
 	memcpy(buf, &len, 4);
-	return io_full(fd, buf, 4 + (size_t)len, 1);
+	return bench_write_full(fd, buf, 4 + (size_t)len);
 }
 
 static void pin_to(int cpu)

@@ -69,7 +69,7 @@ int bench_inproc(struct bench_stats *out, struct bench_samples *s, const struct 
 
 /* ---- raw unix-socket round trip between two processes ---- */
 
-static int read_full(int fd, uint8_t *buf, size_t len)
+int bench_read_full(int fd, uint8_t *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = read(fd, buf, len);
@@ -84,7 +84,7 @@ static int read_full(int fd, uint8_t *buf, size_t len)
 	return 0;
 }
 
-static int write_full(int fd, const uint8_t *buf, size_t len)
+int bench_write_full(int fd, const uint8_t *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
@@ -117,7 +117,7 @@ static int read_spin(int fd, uint8_t *buf, size_t len, uint64_t spin_ns)
 		if (bench_now_ns() >= until)
 			break;
 	}
-	return read_full(fd, buf, len);
+	return bench_read_full(fd, buf, len);
 }
 
 static int pin_self(int cpu)
@@ -137,7 +137,7 @@ static void raw_echo_child(int fd, int cpu, uint64_t spin_ns)
 	if (cpu >= 0 && pin_self(cpu) < 0)
 		_exit(2);
 	while (read_spin(fd, buf, sizeof(buf), spin_ns) == 0)
-		if (write_full(fd, buf, sizeof(buf)) < 0)
+		if (bench_write_full(fd, buf, sizeof(buf)) < 0)
 			break;
 	_exit(0);
 }
@@ -179,7 +179,7 @@ int bench_raw_rtt(struct bench_stats *out, struct bench_samples *s, size_t warmu
 	for (size_t i = 0; i < warmup + n; i++) {
 		uint64_t t0 = bench_now_ns(), t1;
 
-		if (write_full(sv[0], buf, sizeof(buf)) < 0 ||
+		if (bench_write_full(sv[0], buf, sizeof(buf)) < 0 ||
 		    read_spin(sv[0], buf, sizeof(buf), spin_ns) < 0) {
 			rc = SPOD_E_IO;
 			break;
