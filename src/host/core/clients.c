@@ -78,6 +78,7 @@ static int forward_request(struct host_client *cl, const struct spod_frame *f, s
 	cl->inflight++;
 	cl->reserved += reserve;
 	host_enclave_mark_dirty(e);
+	host_journal_intent(h, slot); /* committed while the enclave signs */
 	return SPOD_OK;
 }
 
