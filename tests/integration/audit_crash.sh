@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The audit guarantee (docs/storage.md, "What spod-host records, and when it answers"):
 # spod-host is killed with SIGKILL while a client keeps 64 signatures in flight; afterwards
-# every signature the client received has its audit record (same key, token and digest,
-# result OK) in the database, and the hash chain verifies. Run with --audit-sync normal (the
+# every signature the client received has its audit record (same key, token and digest: the
+# sign.request committed before the answer went out, and the sign record with result OK unless
+# the kill came between the answer and that record's commit) in the database, and the hash
+# chain verifies. Run with --audit-sync normal (the
 # default: commits survive a crash of the process) and full. Then the chain is tampered with
 # in the SQLite file and `spod audit verify` names the first broken record.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -15,21 +17,25 @@ start_pod
 run "$SPOD" --json keys generate --alg ed25519
 KEY=$(json_get 'd["id"]' <<<"$OUT")
 
-check_acked() { # FILE: every line's digest is a committed sign record for KEY
+check_acked() { # FILE: every line's digest is a committed sign.request (and sign) record for KEY
 	"$PY" - "$T_DIR/spod.db" "$1" "$KEY" <<'PY'
 import sqlite3, sys
 db, acked, key = sys.argv[1:]
 want = [bytes.fromhex(l) for l in open(acked).read().split()]
 con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-have = {}
-for d, k, res in con.execute("SELECT digest, key_id, result FROM audit WHERE kind = 'sign'"):
-    have[d] = (k.hex(), res)
-missing = [d.hex() for d in want if d not in have]
-wrong = [d.hex() for d in want if d in have and have[d] != (key, 0)]
+have = {"sign": {}, "sign.request": {}}
+for kind, d, k, res in con.execute(
+        "SELECT kind, digest, key_id, result FROM audit WHERE kind IN ('sign', 'sign.request')"):
+    have[kind][d] = (k.hex(), res)
+missing = [d.hex() for d in want if d not in have["sign.request"]]
+wrong = [d.hex() for d in want
+         if have["sign.request"].get(d, (key, 0)) != (key, 0) or have["sign"].get(d, (key, 0)) != (key, 0)]
+only = sum(1 for d in want if d not in have["sign"])
 if missing or wrong or not want:
-    sys.exit(f"{len(want)} acknowledged: {len(missing)} without an audit record "
-             f"{missing[:3]}, {len(wrong)} with a wrong one {wrong[:3]}")
-print(f"{len(want)} acknowledged signatures, every one in the audit log")
+    sys.exit(f"{len(want)} acknowledged: {len(missing)} without a sign.request record "
+             f"{missing[:3]}, {len(wrong)} with a wrong record {wrong[:3]}")
+print(f"{len(want)} acknowledged signatures, every one in the audit log "
+      f"({only} by their sign.request only: the kill came before their outcome's commit)")
 PY
 }
 
@@ -50,6 +56,8 @@ for sync in normal full; do
 	wait "$CLIENT" || fail "it_acked ($sync): $(cat "$T_DIR/acked.$sync.log")"
 	log "audit-sync $sync: $(cat "$T_DIR/acked.$sync.log")"
 	run check_acked "$T_DIR/acked.$sync"
+	log "$OUT"
+	run audit_pairs # every outcome after its own sign.request; some requests without one
 	log "$OUT"
 	run "$SPOD" audit verify
 	log "$OUT"
@@ -83,14 +91,17 @@ expect_exit 3 "$SPOD" sign "$KEY" --message 61
 [[ $ERR == *"audit log unavailable"*"locked"* ]] || fail "no clear error while locked: $ERR"
 wait "$LOCKER" || fail "the lock holder failed"
 run "$SPOD" sign "$KEY" --message 62
+wait_audit
 run "$SPOD" --json audit verify
 AFTER=$(json_get 'd["records"]' <<<"$OUT")
-# the withheld signature's record too, in the commit after the lock: the enclave signed it (its
-# evidence says so), the client got UNAVAILABLE, and the log says both
-((AFTER == BEFORE + 2)) || fail "expected $((BEFORE + 2)) records after the lock, got $AFTER"
-run "$SPOD" --json audit tail --limit 2
-[[ $(json_get 'd[0]["result"]' <<<"$OUT") == UNAVAILABLE &&
-	$(json_get 'd[0]["detail"]' <<<"$OUT") == "withheld, audit log unavailable (was OK: mode=raw len=1)" ]] ||
+# the withheld signature's records too (its sign.request and sign), in the commit after the lock:
+# the enclave signed it (its evidence says so), the client got UNAVAILABLE, and the log says both
+((AFTER == BEFORE + 4)) || fail "expected $((BEFORE + 4)) records after the lock, got $AFTER"
+run "$SPOD" --json audit tail --limit 4
+[[ $(json_get '" ".join(r["kind"] + ":" + r["result"] for r in d)' <<<"$OUT") == \
+	"sign.request:OK sign:UNAVAILABLE sign.request:OK sign:OK" &&
+	$(json_get 'd[1]["detail"]' <<<"$OUT") == "withheld, audit log unavailable (was OK: mode=raw len=1 req="* &&
+	$(json_get 'd[0]["detail"].split("req=")[1] == d[1]["detail"].split("req=")[1][:16]' <<<"$OUT") == true ]] ||
 	fail "the withheld signature is not recorded as such: $OUT"
 
 # A full disk: spod-host runs under a file-size limit just above its database's size, so its

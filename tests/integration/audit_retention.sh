@@ -99,6 +99,7 @@ run "$SPOD" audit verify
 for _ in 1 2 3; do
 	run "$SPOD" sign "$KEY" --message "$(random_hex 16)"
 done
+wait_audit
 run "$SPOD" --json audit verify
 [[ $(json_get '[d["intact"], d["first_seq"], d["anchor"]["seq"], d["prev_hash"]]' <<<"$OUT") == \
 	"[true, $((UPTO + 1)), $UPTO, \"$LAST1\"]" ]] || fail "verify after signing: $OUT"

@@ -134,6 +134,7 @@ N=$(json_get 'len(d)' <<<"$OUT")
 REVOKED=$(json_get 'sum(1 for t in d if t["revoked_ms"])' <<<"$OUT")
 ((REVOKED == 2)) || fail "expected 2 revoked tokens, got $REVOKED"
 ! grep -q "${TOK[all]}" "$T_DIR/spod.db" "$T_DIR"/*.log 2>/dev/null || fail "a token secret was stored or logged"
+wait_audit
 run "$SPOD" --json audit tail --limit 1000
 echo "$OUT" | "$PY" -c '
 import json, sys

@@ -51,6 +51,8 @@ run "$SPOD" policy set "$K1" --file "$T_DIR/policy.json"
 expect_exit 5 "$SPOD" sign "$K1" --digest "$DIGEST"
 grep -q "no-raw" <<<"$ERR" || fail "refusal without its rule: $ERR"
 expect_exit 5 "$SPOD" sign-tx "$K1" --chain ethereum --tx "$EIP1559" # no rule allows it: default
+wait_audit # the last outcome commits just after its answer
+audit_pairs >/dev/null || fail "sign.request and sign records do not pair: $(audit_pairs 2>&1)"
 ROWS=$(sign_rows)
 log "$ROWS audit sign rows; waiting for their evidence"
 wait_until 20 evidence_count "$ROWS" || fail "evidence: $OUT $(cat "$T_DIR/verify.err")"

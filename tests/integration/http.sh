@@ -65,6 +65,7 @@ run "$SPOD" verify --alg p256 --public "$(get p256 public_key)" --digest "$(prin
 	--signature "$(get p256 sig)"
 run "$SPOD" attest verify "$DOC_OUT" --root dev --nonce abcd
 # Both paths leave the same kind of audit record.
+wait_audit
 run "$SPOD" --json audit tail --limit 50
 echo "$OUT" | "$PY" -c '
 import json, sys

@@ -114,6 +114,14 @@ flip_hex() {
 # random_hex N: N random bytes as lowercase hex.
 random_hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 
+# A signature's outcome (its sign record) commits up to about a millisecond after its answer
+# (docs/storage.md): tests that read sign records right after signing wait for them first.
+audit_pairs() { "$PY" "$SPOD_SRC/tests/integration/audit_pairs.py" "${1:-$T_DIR/spod.db}" "${@:2}"; }
+audit_settled() { audit_pairs "$T_DIR/spod.db" --settled >"$T_DIR/audit_settled.out" 2>&1; }
+wait_audit() {
+	wait_until 10 audit_settled || fail "sign.request records without their outcome: $(cat "$T_DIR/audit_settled.out")"
+}
+
 pod_info_ok() { "$SPOD" --timeout 2000 info >/dev/null 2>&1; }
 
 start_enclave() {

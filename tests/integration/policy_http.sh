@@ -128,6 +128,7 @@ want 200
 pod_alive || fail "the pod died"
 
 log "audit: policy.set records and the refusals"
+wait_audit
 run "$SPOD" --json audit tail --limit 1000
 echo "$OUT" >"$T_DIR/audit1.json"
 "$PY" - "$T_DIR/audit1.json" "$ID" "$HASH" <<'PY' || fail "audit records of the policy"

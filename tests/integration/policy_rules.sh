@@ -427,6 +427,7 @@ allow http "$SK" raw-sol "$(random_hex 40)"
 allow cli "$EK" msg "after the policy"
 
 log "audit: every signing request and policy change of both keys, in order, refusals included"
+wait_audit
 run "$SPOD" --json audit tail --limit 100000
 echo "$OUT" >"$T_DIR/audit.json"
 LAST_SEQ=$(json_get 'd[-1]["seq"]' <<<"$OUT")

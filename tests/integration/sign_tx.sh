@@ -192,12 +192,15 @@ http_err 401 UNAUTHENTICATED "spod_bogus" "/v1/keys/$ETH_ID/sign-transaction" "{
 pod_alive || fail "the pod died during the HTTP refusals"
 
 log "audit: the signing hash, SHA-256 of the Solana message, refusals recorded"
+wait_audit
 run "$SPOD" --json audit tail --limit 1000
 echo "$OUT" >"$T_DIR/audit.json"
 "$PY" - "$T_DIR/audit.json" "$ETH_ID" "$(eth_field legacy_eip155_example hash)" "$SOL_ID" "$(sol_field sol_transfer_legacy tx)" <<'PY' || fail "audit records of sign.tx"
 import base64, hashlib, json, sys
 path, eth_id, eth_hash, sol_id, sol_tx = sys.argv[1:6]
 recs = [r for r in json.load(open(path)) if r["kind"] == "sign" and (r["detail"] or "").startswith("tx=")]
+for r in recs:  # " req=ID": the sign.request record committed before the answer
+    r["detail"] = r["detail"].split(" req=")[0]
 eth_ok = [r for r in recs if r["key_id"] == eth_id and r["result"] == "OK"]
 assert eth_ok and all(r["digest"] == eth_hash and r["detail"] == "tx=ethereum len=45" for r in eth_ok), eth_ok
 tx = base64.b64decode(sol_tx)

@@ -89,6 +89,7 @@ static int forward_request(struct host_client *cl, const struct spod_frame *f, s
 	SPOD_TRACE_AT_WAKE(SPOD_TR_H_RECV, in->client_rid, 0);
 	SPOD_TRACE_MARK(SPOD_TR_H_ADMIT, in->client_rid, host_slot_rid(h, slot));
 	SPOD_TRACE_DEFER(SPOD_TR_H_ESEND, in->client_rid, 0);
+	host_journal_intent(h, slot); /* committed while the enclave signs */
 	return SPOD_OK;
 }
 

@@ -64,6 +64,28 @@ static void on_head(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 	host_head_tick(arg);
 }
 
+/* HOST_OUTCOME_DELAY_NS after outcomes were left waiting: the tick after this commits them. */
+static void on_lazy(struct spod_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct spod_host *h = arg;
+	uint64_t ticks;
+
+	(void)loop;
+	(void)events;
+	if (read(fd, &ticks, sizeof(ticks)) < 0) {
+		/* spurious wake-up */
+	}
+	h->lazy_armed = 0;
+}
+
+/* Arms the outcome timer once (it is re-armed by the tick that finds outcomes waiting). */
+static int arm_lazy(struct spod_host *h)
+{
+	const struct itimerspec its = {.it_value = {0, (long)HOST_OUTCOME_DELAY_NS}};
+
+	return timerfd_settime(h->lazy_fd, 0, &its, NULL) == 0 ? SPOD_OK : SPOD_E_IO;
+}
+
 /* A periodic timer of ms milliseconds calling cb, in *fd. */
 static int periodic_timer(struct spod_host *h, int *fd, unsigned ms, spod_loop_cb cb)
 {
@@ -107,6 +129,7 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 	h->watch_fd = -1;
 	h->psync_fd = -1;
 	h->head_fd = -1;
+	h->lazy_fd = -1;
 	host_metrics_set(&h->metrics.enclave_conns, cfg->enclave_conns);
 	for (unsigned i = 0; i < SPOD_HOST_MAX_LISTENERS; i++)
 		h->listen_fd[i] = -1;
@@ -143,6 +166,12 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 	SPOD_GUARD(rc, periodic_timer(h, &h->refresh_fd, HOST_REFRESH_MS, on_refresh));
 	SPOD_GUARD(rc, periodic_timer(h, &h->watch_fd, HOST_WATCH_MS, on_watch));
 	SPOD_GUARD(rc, periodic_timer(h, &h->psync_fd, HOST_POLICY_SYNC_MS, on_policy_sync));
+	h->lazy_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (h->lazy_fd < 0) {
+		rc = SPOD_E_IO;
+		goto out;
+	}
+	SPOD_GUARD(rc, spod_loop_add(h->loop, h->lazy_fd, SPOD_EV_READ, on_lazy, h));
 	if (cfg->audit_head_interval_ms > 0)
 		SPOD_GUARD(rc,
 		           periodic_timer(h, &h->head_fd, cfg->audit_head_interval_ms, on_head));
@@ -177,13 +206,18 @@ static void host_tick(struct spod_loop *loop, void *arg)
 	struct spod_host *h = arg;
 
 	(void)loop;
-	(void)host_journal_commit(h);
-	flush_dirty(h);
-	host_journal_observe(h); /* the signatures just written: their latency */
+	flush_dirty(h); /* requests to the enclaves; signatures whose sign.request committed */
+	(void)host_journal_commit(h); /* meanwhile: sign.request records, outcomes, new keys */
+	flush_dirty(h);               /* answers held for that commit */
 	if (h->nwaiting > 0) {
 		host_resume_waiting(h);
 		flush_dirty(h);
+		(void)host_journal_commit(h);
+		flush_dirty(h);
 	}
+	host_journal_observe(h); /* the signatures just written: their latency */
+	if (!h->lazy_armed && host_journal_lazy(h) && arm_lazy(h) == SPOD_OK)
+		h->lazy_armed = 1;
 }
 
 struct spod_inproc_hub *spod_host_inproc(struct spod_host *h)
@@ -248,6 +282,8 @@ void spod_host_free(struct spod_host *h)
 		close(h->psync_fd);
 	if (h->head_fd >= 0)
 		close(h->head_fd);
+	if (h->lazy_fd >= 0)
+		close(h->lazy_fd);
 	spod_loop_free(h->loop);
 	for (uint32_t s = 0; h->slots && s < INFLIGHT_SLOTS; s++)
 		host_audit_free(h, h->slots[s].audit);

@@ -16,6 +16,8 @@
  *   evidence.c   the enclave's evidence key per connection, its evidence batches until they
  *                commit with the audit records, the audit heads it signs
  *   journal_withhold.c the records of a failed commit, kept queued as withheld
+ *   journal_records.c the audit records of answered (and lost) requests, and what those
+ *                answers change in the store besides
  *   journal.c    audit records, answers held until their records commit (group commit)
  *   tokens.c     the token cache and the hello that authenticates a connection
  *   admit.c      request admission: the token's validity, rate and scopes per request, and
@@ -48,6 +50,7 @@
 
 #include "host/auth/auth.h"
 #include "host/core/forward.h"
+#include "host/core/journal.h"
 #include "host/core/metrics.h"
 #include "host/store/store.h"
 #include "spod/wire.h"
@@ -92,33 +95,6 @@ struct host_token {
 	struct spod_auth_scopes scopes;
 };
 #define HOST_REFRESH_MS 1000
-
-/* One audited item: a signature, a generated or a deleted key. */
-struct host_audit_item {
-	uint8_t key_id[SPOD_KEY_ID_BYTES];
-	uint8_t digest[SPOD_DIGEST_BYTES]; /* signatures: the digest, or SHA-256 of the message */
-	uint8_t mode;
-	uint32_t len; /* message length */
-};
-
-/*
- * What the audit records of a forwarded request need, captured when the request was read
- * (the frame is gone when the answer comes). Owned by its in-flight slot.
- */
-struct host_audit {
-	/* key.generate with a label: h->pending_labels list; while spare: h->spare_audits */
-	struct host_audit *next_label;
-	uint8_t opcode;
-	uint8_t alg;                          /* key.generate */
-	char label[SPOD_LABEL_MAX_BYTES + 1]; /* key.generate; "" for none */
-	uint8_t token_id[SPOD_STORE_TOKEN_ID_BYTES];
-	/* key.generate, key.import: the token, whose keys_pending counts this request until
-	 * the audit is freed, and whose labels= the enclave's answer must obey. The cache
-	 * entry is kept while keys_pending is not 0, even once the token is revoked. */
-	struct host_token *creator;
-	uint32_t n;
-	struct host_audit_item items[]; /* n of them */
-};
 
 struct host_client {
 	struct spod_conn c;     /* c.fd is -1 on an in-process channel */
@@ -294,7 +270,19 @@ struct spod_host {
 	uint32_t nspare_audits;
 	struct host_held *held;
 	uint32_t nheld, held_cap;
-	uint32_t nreleased; /* held[0..nreleased) were released, their latency not yet counted */
+	/* signatures written since the last host_journal_observe: their latency to count */
+	struct host_obs *obs;
+	uint32_t nobs, obs_cap;
+	/* sign.request records queued for the next commit: the rid of their in-flight slot */
+	uint64_t *intents;
+	uint32_t nintents, intents_cap;
+	uint64_t next_req; /* the request id of the next signing request (sign.request) */
+	/* sign records of answers already written (journal.c): they wait for the next commit
+	 * that has to happen anyway, or HOST_OUTCOME_DELAY_NS, whichever comes first */
+	uint32_t nlazy;         /* such records among h->recs */
+	uint64_t lazy_since_ns; /* when the oldest of them was queued */
+	int lazy_fd;            /* one-shot timer for them; -1: none */
+	int lazy_armed;
 	uint8_t *held_bytes;
 	size_t held_len, held_byte_cap;
 	struct host_rec *recs;
@@ -423,39 +411,6 @@ static inline void host_enclave_mark_dirty(struct host_enclave *e)
 /* Writes an encoded control request into e's send buffer; SPOD_OK or SPOD_E_INTERNAL. */
 int host_enclave_send(struct host_enclave *e, const uint8_t *frame, size_t len);
 
-/*
- * A key the enclave made, with its sealed blob, waiting for the commit of its audit record.
- * The blob is at blob_off in h->pkey_bytes (blobs are up to SPOD_STORE_BLOB_MAX_BYTES, 120 KiB,
- * but a new key's is a few hundred bytes: they are not kept in fixed slots).
- */
-struct host_pending_key {
-	struct spod_store_key key;
-	size_t blob_off, blob_len;
-	uint16_t enclave;
-};
-
-/* One audit record queued for the next commit, with its own storage (spod_audit_rec only
- * points). */
-struct host_rec {
-	int64_t time_ms;
-	int32_t result;
-	uint8_t has_key, has_token, digest_len;
-	char kind[SPOD_AUDIT_KIND_MAX_BYTES + 1];
-	uint8_t key_id[SPOD_KEY_ID_BYTES];
-	uint8_t token_id[SPOD_STORE_TOKEN_ID_BYTES];
-	uint8_t digest[SPOD_DIGEST_BYTES];
-	char detail[200];
-};
-
-/* ---- journal_withhold.c ---- */
-/*
- * A commit failed: its records stay queued for the next one, marked withheld (result
- * UNAVAILABLE), since their answers were withheld but the enclave acted (and its evidence says
- * so). At most HOST_WITHHELD_MAX stay; beyond that the newest are dropped, logged.
- */
-#define HOST_WITHHELD_MAX 65536u
-void host_journal_withhold(struct spod_host *h);
-
 /* ---- policy_sync.c ---- */
 /* Reconcile: a stored blob of version 2 (a key with a policy); a key new to the set is synced
  * once. SPOD_OK or SPOD_E_NOMEM. */
@@ -541,27 +496,6 @@ void host_head_tick(struct spod_host *h);
 void host_head_answer(struct host_enclave *e, const struct spod_frame *f);
 /* e went down: its evidence key is forgotten, a SIGN in flight on it given up. */
 void host_evidence_lost(struct host_enclave *e);
-
-/* ---- journal.c ---- */
-int host_journal_record(struct spod_host *h, const char *kind, const uint8_t *key_id,
-                        const uint8_t *token_id, const uint8_t *digest, int result,
-                        const char *detail);
-/* Holds the enclave's answer f to the request in slot in until its records commit. */
-void host_journal_answer(struct spod_host *h, const struct inflight *in,
-                         const struct spod_frame *f);
-void host_journal_lost(struct spod_host *h, const struct host_audit *a);
-/*
- * Commits the queued records and releases the held answers; the append's result. The
- * released signatures stay counted as h->nreleased until host_journal_observe.
- */
-int host_journal_commit(struct spod_host *h);
-/*
- * After the answers host_journal_commit released were written (the loop's flush): their sign
- * latencies go into the histogram (metrics.h), measured to now. Also done, at the latest, by
- * the next host_journal_answer or host_journal_commit.
- */
-void host_journal_observe(struct spod_host *h);
-void host_journal_free(struct spod_host *h);
 
 /* The upper layers, tokens.c to inproc.c. */
 #include "host/core/host_upper.h"

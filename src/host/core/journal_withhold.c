@@ -20,6 +20,8 @@ void host_journal_withhold(struct spod_host *h)
 		struct host_rec *r = &h->recs[i];
 		char was[sizeof(r->detail)];
 
+		if (r->keep)
+			continue; /* a sign.request, or the outcome of an answer that went out */
 		if (r->result == SPOD_E_UNAVAILABLE && strncmp(r->detail, WITHHELD, 8) == 0)
 			continue; /* already marked by an earlier failure */
 		snprintf(was, sizeof(was), "%s", r->detail);
