@@ -27,7 +27,7 @@ for i, name in enumerate(order):
             bad.append(f"{name}.c calls {fn}() of {where}.c, a layer above it")
 unlisted = sorted(
     f[:-2] for f in os.listdir(core)
-    if f.endswith(".c") and f[:-2] not in listed and f not in ("main.c", "config.c", "config_values.c"))
+    if f.endswith(".c") and f[:-2] not in listed and f not in ("main.c", "config.c", "config_values.c", "config_http.c"))
 for name in unlisted:
     bad.append(f"{name}.c is not in host_int.h's layer list")
 for line in bad:

@@ -38,8 +38,9 @@
  *                connections
  *   forward.c    lifecycle: set-up, the loop's once-per-wake-up flush, teardown
  *
- * config.c, config_values.c and main.c (settings and the command line) sit on top. A check
- * of this order: every host_* function a file calls is defined in a file listed before it.
+ * config.c, config_values.c, config_http.c and main.c (settings and the command line) sit on
+ * top. A check of this order: every host_* function a file calls is defined in a file listed
+ * before it.
  */
 #ifndef SPOD_HOST_HOST_INT_H
 #define SPOD_HOST_HOST_INT_H
