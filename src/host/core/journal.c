@@ -78,6 +78,9 @@ static void answer_now(struct spod_host *h, const struct inflight *in, const str
 		host_client_close(cl); /* cannot happen: the credit covers the answer */
 		return;
 	}
+	/* its audit record (sign.request) is committed: the answer is released now */
+	SPOD_TRACE_MARK(SPOD_TR_H_AUDIT, in->client_rid, 0);
+	SPOD_TRACE_DEFER(SPOD_TR_H_CSEND, in->client_rid, 0);
 	observe_later(h, in->t0_ns, in->front, alg);
 }
 
