@@ -49,6 +49,13 @@ void spod_enclave_evidence_free(struct spod_enclave_evidence *ev) __attribute__(
 int spod_ev_batch_add(struct spod_ev_batch *b, const struct spod_evidence_rec *r)
     __attribute__((warn_unused_result, nonnull));
 
+/*
+ * Appends src's records to dst, src unchanged. SPOD_OK, SPOD_E_TOO_LARGE (they do not fit
+ * under SPOD_EVIDENCE_BATCH_MAX; dst unchanged) or SPOD_E_NOMEM.
+ */
+int spod_ev_batch_append(struct spod_ev_batch *dst, const struct spod_ev_batch *src)
+    __attribute__((warn_unused_result, nonnull));
+
 /* The length of the evidence frame b's records make (0 when b is empty). */
 size_t spod_ev_batch_frame_bytes(const struct spod_ev_batch *b) __attribute__((nonnull));
 
