@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +152,10 @@ static int sandbox_rules(scmp_filter_ctx ctx, int allow_unix, int wake_fd)
 	if (wake_fd >= 0) {
 		a = arg_eq(0, (uint64_t)wake_fd);
 		SPOD_TRY(sandbox_allow(ctx, SCMP_SYS(write), 1, &a));
+		/* A worker that returns blocks signals in glibc before its thread exits (at stop).
+		 */
+		a = arg_eq(0, SIG_BLOCK);
+		SPOD_TRY(sandbox_allow(ctx, SCMP_SYS(rt_sigprocmask), 1, &a));
 	}
 	a = arg_eq(4, 0);
 	SPOD_TRY(sandbox_allow(ctx, SCMP_SYS(sendto), 1, &a));
