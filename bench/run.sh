@@ -3,30 +3,42 @@
 # temporary directory, spod-host's HTTP API on a loopback port the kernel picks), run
 # spod-bench against both with the bootstrap admin token, stop the pod and clean up.
 #
-#   bench/run.sh BUILD_DIR [--pin | --pin=CLIENT,HOST,ENCLAVE] [spod-bench options...]
+#   bench/run.sh BUILD_DIR [--pin | --pin=CLIENT,HOST,ENCLAVE] [--enclave-threads N]
+#                [spod-bench options...]
 #
 # Builds nothing: the Makefile builds BUILD_DIR first. Other options go to spod-bench
 # (--n N, --quick, --warmup N, --depth N, --rows LIST). Nothing is pinned by default.
 # --pin pins the benchmark client, spod-host and spod-enclave with taskset, by default
 # client and host on CPU 0 and the enclave on CPU 1 (as on Nitro, where the enclave has
 # CPUs of its own); the floor then counts each hop as a one-CPU or two-CPU round trip.
+# --enclave-threads N starts spod-enclave with --threads N (default 1) and tells spod-bench,
+# which records it and aims the pipelined row at >= 130 % of the in-process rate.
 set -euo pipefail
 
-usage() { sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 build=$1; shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 case $build in /*) ;; *) build=$root/$build ;; esac
 
 pin=""
+threads=1
 args=()
-for a in "$@"; do
-	case $a in
+while [ $# -gt 0 ]; do
+	case $1 in
 	--pin) pin=0,0,1 ;;
-	--pin=*) pin=${a#--pin=} ;;
-	*) args+=("$a") ;;
+	--pin=*) pin=${1#--pin=} ;;
+	--enclave-threads)
+		[ $# -ge 2 ] || usage
+		threads=$2
+		shift
+		;;
+	--enclave-threads=*) threads=${1#--enclave-threads=} ;;
+	*) args+=("$1") ;;
 	esac
+	shift
 done
+[[ $threads =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: --enclave-threads needs N >= 1" >&2; exit 2; }
 
 for b in spod-enclave spod-host spod bench/spod-bench; do
 	if [ ! -x "$build/$b" ]; then
@@ -100,7 +112,7 @@ enclave_uri="unix://$tmp/enclave.sock"
 host_uri="unix://$tmp/spod.sock"
 export SPOD_DATA_DIR="$tmp"
 
-"${enclave_pre[@]}" "$build/spod-enclave" --listen "$enclave_uri" --log-level warn \
+"${enclave_pre[@]}" "$build/spod-enclave" --listen "$enclave_uri" --threads "$threads" --log-level warn \
 	>"$tmp/enclave.log" 2>&1 </dev/null &
 pids+=($!)
 for _ in $(seq 1 100); do
@@ -143,7 +155,8 @@ export SPOD_TOKEN
 # In the background so that a signal to this script is handled at once (bash runs traps
 # only between foreground commands), not after a run of several minutes.
 "${client_pre[@]}" "$build/bench/spod-bench" --uri "$host_uri" --http "$http_url" \
-	--out "$root/bench/results" --commit "$commit" "${layout[@]}" "${args[@]}" </dev/null &
+	--out "$root/bench/results" --commit "$commit" --enclave-threads "$threads" \
+	"${layout[@]}" "${args[@]}" </dev/null &
 bench_pid=$!
 rc=0
 wait "$bench_pid" || rc=$?
