@@ -6,7 +6,9 @@
  *
  * Counters are given when a batch is signed, not when a record is made: a connection held up
  * by back-pressure keeps its records while others sign theirs, and every signed batch still
- * covers a contiguous counter range. Not thread-safe: the enclave's event loop owns it all.
+ * covers a contiguous counter range. Not thread-safe: the enclave's event loop owns it all,
+ * except that a signing worker fills the batch of its own job (enclave/workers.h), which the
+ * loop then appends to the connection's.
  */
 #ifndef SPOD_ENCLAVE_EVIDENCE_H
 #define SPOD_ENCLAVE_EVIDENCE_H
