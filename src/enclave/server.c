@@ -177,6 +177,10 @@ static int conn_offload(struct enclave_conn *ec, const struct spod_frame *f)
 
 	if (srv->workers == NULL)
 		return 0;
+	/* A lone request while every worker is idle: signed here, which spares a synchronous
+	 * caller two thread hand-offs; as soon as requests queue up, the workers take them. */
+	if (spod_workers_out(srv->workers) == 0 && ec->c.rx_end - ec->c.rx_start == f->frame_len)
+		return 0;
 	/* Busy, out of memory or not for a worker: the loop answers, once the jobs are back. */
 	rc = spod_workers_prepare(srv->workers, srv->st->keys, f, &j);
 	if (rc <= 0)

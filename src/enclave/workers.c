@@ -33,6 +33,7 @@ struct spod_workers {
 	/* the loop's own: */
 	struct spod_enclave_job *free;
 	unsigned njobs, max_jobs;
+	unsigned out; /* jobs taken and not recycled yet */
 	int wake_fd;
 	int evidence;
 	unsigned n;
@@ -165,6 +166,7 @@ static struct spod_enclave_job *job_take(struct spod_workers *w, int *nomem)
 	*nomem = 0;
 	if (j != NULL) {
 		w->free = j->qnext;
+		w->out++;
 		return j;
 	}
 	if (w->njobs >= w->max_jobs)
@@ -178,6 +180,7 @@ static struct spod_enclave_job *job_take(struct spod_workers *w, int *nomem)
 		return NULL;
 	}
 	w->njobs++;
+	w->out++;
 	return j;
 }
 
@@ -189,6 +192,12 @@ static void job_put(struct spod_workers *w, struct spod_enclave_job *j)
 	j->cnext = NULL;
 	j->qnext = w->free;
 	w->free = j;
+	w->out--;
+}
+
+unsigned spod_workers_out(const struct spod_workers *w)
+{
+	return w->out;
 }
 
 /*

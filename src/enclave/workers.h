@@ -64,6 +64,9 @@ int spod_workers_prepare(struct spod_workers *w, struct spod_keystore *ks,
                          const struct spod_frame *f, struct spod_enclave_job **out)
     __attribute__((warn_unused_result, nonnull));
 
+/* Jobs prepared and not recycled yet (0: every worker is idle). Loop only. */
+unsigned spod_workers_out(const struct spod_workers *w) __attribute__((nonnull));
+
 /* Queues a prepared job for the next free worker. */
 void spod_workers_submit(struct spod_workers *w, struct spod_enclave_job *j)
     __attribute__((nonnull));
