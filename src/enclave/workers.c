@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "crypto/sign.h"
 #include "enclave/sandbox.h"
 
 /* Jobs in flight across all connections: enough to keep every worker busy between wake-ups
@@ -66,7 +67,11 @@ static void *worker_main(void *arg)
 	struct spod_workers *w = wk->w;
 	struct spod_enclave_job *j;
 	const uint64_t one = 1;
-	int primed = spod_enclave_sandbox_prime() == SPOD_OK, wake;
+	int primed, wake;
+
+	/* Other workers sign with the same keys: P-256 must not share a key's cached context. */
+	primed = spod_crypto_thread_shares_keys((unsigned)(wk - w->workers)) == SPOD_OK &&
+	         spod_enclave_sandbox_prime() == SPOD_OK;
 
 	pthread_mutex_lock(&w->lock);
 	if (primed)

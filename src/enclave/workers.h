@@ -21,7 +21,7 @@
 
 #include "enclave/handlers.h"
 
-#define SPOD_WORKERS_MAX 64u /* most --threads */
+#define SPOD_WORKERS_MAX SPOD_CRYPTO_THREADS_MAX /* most --threads (64) */
 
 /* One request on its way through a worker. server.c owns the fields marked (loop). */
 struct spod_enclave_job {
