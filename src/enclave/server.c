@@ -20,6 +20,8 @@
 /* conn_dispatch's and conn_collect's outcomes besides 0 (nothing more to do) and errors */
 #define CONN_TX_FULL  1 /* stopped for send space: flush, then go on */
 #define CONN_WAIT_JOB 2 /* stopped until a worker finishes one of this connection's jobs */
+/* Records a connection's batch signs while its jobs are still out (see conn_pump). */
+#define CONN_EV_EARLY SPOD_BATCH_MAX_ITEMS
 
 struct enclave_conn {
 	struct spod_conn c;
@@ -274,8 +276,13 @@ static void conn_pump(struct enclave_conn *ec)
 			fatal = 1;
 		spod_conn_compact(&ec->c);
 		rc = spod_conn_flush(&ec->c);
-		/* The answers are out; now sign what they decided (evidence never delays one). */
-		if (rc == SPOD_OK && !fatal && ec->batch.count > 0 && conn_evidence(ec) == 0)
+		/* The answers are out; now sign what they decided (evidence never delays one).
+		 * While workers still sign for this connection, their answers' records join the
+		 * batch first: one evidence signature per wake-up would cost as much as the
+		 * signing the workers take off the loop. */
+		if (rc == SPOD_OK && !fatal && ec->batch.count > 0 &&
+		    (ec->jobs == NULL || ec->batch.count >= CONN_EV_EARLY) &&
+		    conn_evidence(ec) == 0)
 			rc = spod_conn_flush(&ec->c);
 		if (rc == SPOD_E_AGAIN && !fatal) {
 			/* Stop reading until the host drains what we owe it. */
