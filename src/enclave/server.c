@@ -310,6 +310,7 @@ static void conn_pump(struct enclave_conn *ec)
 static void on_conn(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct enclave_conn *ec = arg;
+	struct spod_enclave_server *srv = ec->srv; /* conn_pump may free ec */
 
 	(void)loop, (void)fd;
 	if (events & (SPOD_EV_READ | SPOD_EV_HUP)) {
@@ -320,21 +321,18 @@ static void on_conn(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 		}
 	}
 	conn_pump(ec);
+	/* The requests of this read start now, not after the rest of the wake-up's events. */
+	if (srv->workers != NULL)
+		spod_workers_flush(srv->workers);
 }
 
-/* Workers finished jobs: write their answers, and go on with the connections they held up. */
-static void on_wake(struct spod_loop *loop, int fd, uint32_t events, void *arg)
+/* Writes the answers of finished jobs, and goes on with the connections they held up. */
+static void jobs_done(struct spod_enclave_job *list)
 {
-	struct spod_enclave_server *srv = arg;
 	struct enclave_conn *touched = NULL, *ec;
 	struct spod_enclave_job *j;
-	uint64_t count;
 
-	(void)loop, (void)events;
-	/* Read first: a job finished after the read wakes us again. */
-	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-		spod_warn("workers' eventfd: %s", strerror(errno));
-	for (j = spod_workers_collect(srv->workers); j != NULL; j = j->qnext) {
+	for (j = list; j != NULL; j = j->qnext) {
 		ec = j->owner;
 		j->done = 1;
 		if (!ec->is_touched) {
@@ -350,6 +348,38 @@ static void on_wake(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 			(void)zombie_reap(ec);
 		else
 			conn_pump(ec);
+	}
+}
+
+/* A worker woke the sleeping loop (spod_workers_collect). */
+static void on_wake(struct spod_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct spod_enclave_server *srv = arg;
+	uint64_t count;
+
+	(void)loop, (void)events;
+	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		spod_warn("workers' eventfd: %s", strerror(errno));
+	jobs_done(spod_workers_collect(srv->workers, 0));
+	spod_workers_flush(srv->workers);
+}
+
+/*
+ * Before the loop sleeps: hand the workers what was submitted, and take what they finished
+ * meanwhile; only when nothing is left may it sleep, and a worker then wakes it.
+ */
+static void on_tick(struct spod_loop *loop, void *arg)
+{
+	struct spod_enclave_server *srv = arg;
+	struct spod_enclave_job *list;
+
+	(void)loop;
+	for (;;) {
+		spod_workers_flush(srv->workers);
+		list = spod_workers_collect(srv->workers, 1);
+		if (list == NULL)
+			return;
+		jobs_done(list);
 	}
 }
 
@@ -422,7 +452,7 @@ out:
 
 int spod_enclave_server_run(struct spod_enclave_server *srv)
 {
-	return spod_loop_run(srv->loop, -1, NULL, NULL);
+	return spod_loop_run(srv->loop, -1, srv->workers != NULL ? on_tick : NULL, srv);
 }
 
 int spod_enclave_server_wake_fd(const struct spod_enclave_server *srv)
@@ -440,7 +470,7 @@ void spod_enclave_server_free(struct spod_enclave_server *srv)
 	if (srv->workers != NULL) {
 		/* Every job comes back once the workers are joined; none is answered now. */
 		spod_workers_stop(srv->workers);
-		for (j = spod_workers_collect(srv->workers); j != NULL; j = j->qnext)
+		for (j = spod_workers_collect(srv->workers, 0); j != NULL; j = j->qnext)
 			j->done = 1;
 	}
 	while (srv->conns)

@@ -29,9 +29,12 @@ struct spod_workers {
 	pthread_cond_t ready;
 	struct spod_enclave_job *queue, *queue_tail; /* to do, in submit order */
 	struct spod_enclave_job *finished;           /* done, not collected (any order) */
+	int loop_asleep; /* the loop waits for the wake fd: the next finished job writes it */
 	int stop;
 	unsigned nstarted, nprimed, nfailed;
 	/* the loop's own: */
+	struct spod_enclave_job *staged, *staged_tail; /* submitted, not queued yet */
+	unsigned nstaged;
 	struct spod_enclave_job *free;
 	unsigned njobs, max_jobs;
 	unsigned out; /* jobs taken and not recycled yet */
@@ -93,12 +96,18 @@ static void *worker_main(void *arg)
 		job_run(wk, j);
 
 		pthread_mutex_lock(&w->lock);
-		/* One wake-up per batch of answers: only the first finished job writes. */
-		wake = w->finished == NULL;
 		j->qnext = w->finished;
 		w->finished = j;
-		if (wake && write(w->wake_fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
-			spod_error("workers: cannot wake the event loop: %s", strerror(errno));
+		/* A loop that is busy collects this before it sleeps: wake only a sleeping one. */
+		wake = w->loop_asleep;
+		w->loop_asleep = 0;
+		if (wake) {
+			pthread_mutex_unlock(&w->lock);
+			if (write(w->wake_fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+				spod_error("workers: cannot wake the event loop: %s",
+				           strerror(errno));
+			pthread_mutex_lock(&w->lock);
+		}
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
@@ -119,6 +128,7 @@ int spod_workers_new(struct spod_workers **out, unsigned n, const struct spod_en
 	w->n = n;
 	w->max_jobs = n * WORKERS_JOBS_PER_THREAD;
 	w->evidence = st->ev.sk != NULL;
+	w->loop_asleep = 1;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->ready, NULL);
@@ -291,23 +301,42 @@ int spod_workers_prepare(struct spod_workers *w, struct spod_keystore *ks,
 void spod_workers_submit(struct spod_workers *w, struct spod_enclave_job *j)
 {
 	j->qnext = NULL;
-	pthread_mutex_lock(&w->lock);
-	if (w->queue_tail != NULL)
-		w->queue_tail->qnext = j;
+	if (w->staged_tail != NULL)
+		w->staged_tail->qnext = j;
 	else
-		w->queue = j;
-	w->queue_tail = j;
-	pthread_cond_signal(&w->work);
-	pthread_mutex_unlock(&w->lock);
+		w->staged = j;
+	w->staged_tail = j;
+	w->nstaged++;
 }
 
-struct spod_enclave_job *spod_workers_collect(struct spod_workers *w)
+void spod_workers_flush(struct spod_workers *w)
+{
+	if (w->nstaged == 0)
+		return;
+	pthread_mutex_lock(&w->lock);
+	if (w->queue_tail != NULL)
+		w->queue_tail->qnext = w->staged;
+	else
+		w->queue = w->staged;
+	w->queue_tail = w->staged_tail;
+	if (w->nstaged > 1)
+		pthread_cond_broadcast(&w->work);
+	else
+		pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->lock);
+	w->staged = w->staged_tail = NULL;
+	w->nstaged = 0;
+}
+
+struct spod_enclave_job *spod_workers_collect(struct spod_workers *w, int then_sleep)
 {
 	struct spod_enclave_job *list;
 
 	pthread_mutex_lock(&w->lock);
 	list = w->finished;
 	w->finished = NULL;
+	if (list == NULL && then_sleep)
+		w->loop_asleep = 1;
 	pthread_mutex_unlock(&w->lock);
 	return list;
 }
@@ -323,6 +352,7 @@ void spod_workers_recycle(struct spod_workers *w, struct spod_keystore *ks,
 
 void spod_workers_stop(struct spod_workers *w)
 {
+	spod_workers_flush(w);
 	pthread_mutex_lock(&w->lock);
 	w->stop = 1;
 	pthread_cond_broadcast(&w->work);

@@ -67,15 +67,22 @@ int spod_workers_prepare(struct spod_workers *w, struct spod_keystore *ks,
 /* Jobs prepared and not recycled yet (0: every worker is idle). Loop only. */
 unsigned spod_workers_out(const struct spod_workers *w) __attribute__((nonnull));
 
-/* Queues a prepared job for the next free worker. */
+/*
+ * Queues a prepared job for the next free worker: submitted jobs are handed over together by
+ * spod_workers_flush (one lock, one wake-up for a burst of requests).
+ */
 void spod_workers_submit(struct spod_workers *w, struct spod_enclave_job *j)
     __attribute__((nonnull));
+void spod_workers_flush(struct spod_workers *w) __attribute__((nonnull));
 
 /*
- * Takes the finished jobs (linked by qnext; NULL: none), after reading the wake fd. Call
- * from the loop only.
+ * Takes the finished jobs (linked by qnext; NULL: none). Workers write the wake fd only for
+ * a loop that said it sleeps: then_sleep non-zero, when nothing is finished, says the caller
+ * is about to wait for the wake fd, so the next job that finishes writes it; a busy loop
+ * collects before it sleeps and costs the workers no write. Call from the loop only.
  */
-struct spod_enclave_job *spod_workers_collect(struct spod_workers *w) __attribute__((nonnull));
+struct spod_enclave_job *spod_workers_collect(struct spod_workers *w, int then_sleep)
+    __attribute__((nonnull));
 
 /* Unpins j's keys in ks and returns j to the pool. */
 void spod_workers_recycle(struct spod_workers *w, struct spod_keystore *ks,
