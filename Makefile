@@ -17,7 +17,7 @@ JOBS         ?= $(shell nproc)
 CTEST        := ctest --output-on-failure --timeout 600 -j $(JOBS)
 SOURCES      := $(shell find src include tests bench examples -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all deps build test unit sanitize fuzz fuzz-smoke fuzz-minimize bench run stop format format-check \
+.PHONY: all deps build test unit sanitize fuzz fuzz-smoke fuzz-minimize bench bench-trace run stop format format-check \
         lint clean soak image image-lock image-pcrs image-inputs
 
 all: build
@@ -83,6 +83,14 @@ bench: deps
 	./bench/unseal.sh $(BENCH_BUILD) $(BENCH_UNSEAL_KEYS)
 	@if [ "$(BENCH_VSOCK)" != 0 ]; then ./bench/vsock.sh $(BENCH_BUILD) $(BENCH_VSOCK_ARGS); \
 	 else echo "bench: vsock guest rows skipped (BENCH_VSOCK=0)"; fi
+
+# Where the time of a signature goes (bench/README.md, "Trace build"): a Release build with
+# -DSPOD_TRACE=ON in build-trace (never the production binaries), bench/run.sh --trace.
+BENCH_TRACE_BUILD ?= build-trace
+bench-trace: deps
+	cmake -S . -B $(BENCH_TRACE_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DSPOD_TRACE=ON
+	ninja -C $(BENCH_TRACE_BUILD) spod spod-host spod-enclave spod-bench alloc_count
+	./bench/run.sh $(BENCH_TRACE_BUILD) --trace $(BENCH_ARGS)
 
 # The soak (docs/testing.md, "Soak"): SOAK_CLIENTS clients x SOAK_REQUESTS mixed requests over
 # both fronts while the enclave is killed every 20 s; RSS and descriptors must stay flat.

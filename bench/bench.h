@@ -6,7 +6,8 @@
  * flight, (h) one request at a time through spod-host's HTTP/JSON API on one keep-alive
  * connection (HTTP -> the host's own binary listener -> enclave), plus reference rows measured in
  * the same run: a raw unix-socket round trip between two processes (the transport floor) placed by
- * the scheduler, on one CPU and on two CPUs, and the ECHO opcode through the pod.
+ * the scheduler, on one CPU and on two CPUs, and the ECHO opcode through the pod; and peers
+ * signing the same payload in the same run (SoftHSM2, ssh-agent, a naive two-hop chain).
  *
  * Latencies are CLOCK_MONOTONIC per request into a preallocated array, sorted, and read by
  * nearest rank. Module-private to the benchmark; nothing here is a library contract.
@@ -40,7 +41,17 @@ struct bench_samples {
 	size_t n;
 };
 
-/* Summary of one latency row, in microseconds. */
+/*
+ * Latency histogram of a row: log-spaced buckets from 1 us to 1 s, BENCH_HIST_PER_DECADE per
+ * decade; bucket i counts samples in [10^(i/20), 10^((i+1)/20)) us. Samples below 1 us are
+ * in hist_under, samples of 1 s or more in hist_over. Written to the JSON in full and drawn as
+ * a CDF by bench/plot.sh.
+ */
+#define BENCH_HIST_PER_DECADE 20
+#define BENCH_HIST_DECADES    6
+#define BENCH_HIST_BUCKETS    (BENCH_HIST_PER_DECADE * BENCH_HIST_DECADES)
+
+/* Summary of one latency row, in microseconds, with its histogram. */
 struct bench_stats {
 	size_t n;
 	double min_us;
@@ -50,6 +61,9 @@ struct bench_stats {
 	double p99_us;
 	double p999_us;
 	double max_us;
+	uint32_t hist_under;
+	uint32_t hist_over;
+	uint32_t hist[BENCH_HIST_BUCKETS];
 };
 
 struct bench_alg {
@@ -64,6 +78,9 @@ enum bench_raw_kind {
 	BENCH_RAW_SCHED,    /* wherever the scheduler puts them, like an unpinned pod */
 	BENCH_RAW_SAME_CPU, /* both on CPU 0 */
 	BENCH_RAW_TWO_CPUS, /* CPU 0 and CPU 1 */
+	/* with --spin-us: each hop of the pod as its two ends wait, placed as the pod runs */
+	BENCH_RAW_SPIN_CH, /* client blocks, host polls spin_us[0] first */
+	BENCH_RAW_SPIN_HE, /* host polls spin_us[0], enclave spin_us[1] first */
 	BENCH_RAW_KINDS
 };
 
@@ -104,15 +121,19 @@ struct bench_machine {
 };
 
 /* Rows to run (--rows); all by default. */
-#define BENCH_ROW_RAW    0x01u
-#define BENCH_ROW_INPROC 0x02u
-#define BENCH_ROW_ECHO   0x04u
-#define BENCH_ROW_SYNC   0x08u
-#define BENCH_ROW_PIPE   0x10u
-#define BENCH_ROW_HTTP   0x20u
-#define BENCH_ROW_TX     0x40u
-#define BENCH_ROW_EV     0x80u
-#define BENCH_ROW_ALL    0xffu
+#define BENCH_ROW_RAW      0x01u
+#define BENCH_ROW_INPROC   0x02u
+#define BENCH_ROW_ECHO     0x04u
+#define BENCH_ROW_SYNC     0x08u
+#define BENCH_ROW_PIPE     0x10u
+#define BENCH_ROW_HTTP     0x20u
+#define BENCH_ROW_TX       0x40u
+#define BENCH_ROW_EV       0x80u
+#define BENCH_ROW_SOFTHSM  0x100u /* peers (peers.c) */
+#define BENCH_ROW_SSHAGENT 0x200u
+#define BENCH_ROW_CHAIN    0x400u
+#define BENCH_ROW_PEERS    (BENCH_ROW_SOFTHSM | BENCH_ROW_SSHAGENT | BENCH_ROW_CHAIN)
+#define BENCH_ROW_ALL      0x7ffu
 
 /* sign.tx rows: Ethereum without / with a policy, Solana without / with (tx_row.c) */
 #define BENCH_TX_ROWS 4
@@ -120,6 +141,20 @@ struct bench_tx_result {
 	const char *name;
 	int have;
 	struct bench_stats lat;
+};
+
+/* trace rows (trace_row.c): stage spans between the 11 stages of src/common/trace.h */
+#define BENCH_TRACE_SPANS          10
+#define BENCH_AIM_ALLOCS           0.0  /* heap allocations per request in host and enclave */
+#define BENCH_ALLOC_NOISE          0.01 /* what timers (token refresh, checkpoints) add: still 0 */
+#define BENCH_AIM_SYSCALLS_PER_HOP 2.0
+struct bench_trace_result {
+	int have;
+	size_t requests, complete;
+	double span_us[BENCH_TRACE_SPANS]; /* medians */
+	double total_us;
+	double allocs[2][2]; /* [host, enclave][sync, pipelined] per request; < 0 unknown */
+	uint64_t sync_t0, sync_t1, pipe_t0, pipe_t1;
 };
 
 /* evidence rows: batches of 1, 16 and 256 records (evidence_row.c) */
@@ -130,9 +165,24 @@ struct bench_ev_result {
 	struct bench_stats lat; /* per signature: one batch's time / its size */
 };
 
+/*
+ * Peers measured in the same run with the same 32-byte payload, one request at a time
+ * (peers.c): SoftHSM2's C_Sign through PKCS#11 in this process (peer_pkcs11.c), ssh-agent over
+ * its unix socket (peer_agent.c), and a naive blocking app -> relay -> signer chain of
+ * processes over unix sockets (peer_chain.c). Each is compared with (b) of the same algorithm.
+ */
+enum bench_peer { BENCH_PEER_SOFTHSM, BENCH_PEER_SSHAGENT, BENCH_PEER_CHAIN, BENCH_PEERS };
+
+struct bench_peer_result {
+	int have;
+	struct bench_stats lat;
+};
+
 struct bench_config {
-	const char *uri;      /* NULL: in-process and raw rows only */
-	const char *http_url; /* spod-host's HTTP API; NULL: no HTTP row */
+	const char *uri;       /* NULL: in-process and raw rows only */
+	const char *softhsm;   /* the SoftHSM2 PKCS#11 module */
+	const char *ssh_agent; /* a private ssh-agent's socket (run.sh starts it); NULL: no row */
+	const char *http_url;  /* spod-host's HTTP API; NULL: no HTTP row */
 	const char *out_dir;
 	const char *commit; /* from run.sh; NULL if unknown */
 	const char *label;  /* the pinning, as text */
@@ -143,7 +193,12 @@ struct bench_config {
 	int pinned;    /* the pod runs pinned to layout[] (run.sh --pin) */
 	int layout[3]; /* CPUs of client, host, enclave */
 	int timeout_ms;
-	unsigned enclave_threads; /* spod-enclave --threads (run.sh --enclave-threads); 1 */
+	/* the pod's --spin-us of host and enclave: raw rows with the same spin, for the floor */
+	unsigned spin_us[2];
+	int trace;        /* --trace: the trace rows after the others */
+	int syscall_pass; /* --syscall-pass: only N pipelined signs per algorithm, untimed */
+	const char *syscall_report; /* --syscall-report HOST,ENCLAVE: strace -c files */
+	unsigned enclave_threads;   /* spod-enclave --threads (run.sh --enclave-threads); 1 */
 };
 
 struct bench_run {
@@ -159,6 +214,10 @@ struct bench_run {
 	struct bench_alg_result alg[BENCH_ALGS];
 	struct bench_tx_result tx[BENCH_TX_ROWS];
 	struct bench_ev_result ev[BENCH_EV_ROWS];
+	struct bench_peer_result peer[BENCH_PEERS][BENCH_ALGS];
+	char peer_skipped[BENCH_PEERS][BENCH_TEXT_MAX]; /* why a peer asked for did not run */
+	int have_trace;
+	struct bench_trace_result trace[BENCH_ALGS];
 	int errors;
 };
 
@@ -173,9 +232,11 @@ double bench_clock_overhead_ns(void);
 /* ---- workloads.c: each returns 0 or a negative SPOD_E_* code (message on stderr) ---- */
 int bench_inproc(struct bench_stats *out, struct bench_samples *s, const struct bench_alg *a,
                  size_t warmup, size_t n);
-/* parent_cpu / child_cpu < 0: unpinned. The caller's CPU affinity is restored afterwards. */
+/* parent_cpu / child_cpu < 0: unpinned. The caller's CPU affinity is restored afterwards.
+ * spin_us[0] (this side), spin_us[1] (the echoing side): poll with non-blocking reads that
+ * long before a blocking read; 0: block at once. */
 int bench_raw_rtt(struct bench_stats *out, struct bench_samples *s, size_t warmup, size_t n,
-                  int parent_cpu, int child_cpu);
+                  int parent_cpu, int child_cpu, const unsigned spin_us[2]);
 int bench_pod_echo(struct bench_stats *out, struct bench_samples *s, struct spod_client *c,
                    size_t warmup, size_t n);
 int bench_pod_sync(struct bench_stats *out, struct bench_samples *s, struct spod_client *c,
@@ -217,6 +278,28 @@ void bench_evidence_rows(struct bench_run *r, struct bench_samples *s);
 void bench_evidence_table(FILE *f, const struct bench_run *r);
 void bench_evidence_json(FILE *f, const struct bench_run *r,
                          void (*stats)(FILE *, int, const struct bench_stats *));
+
+/* ---- peers.c: the peer rows, their table (aims counted into *pass / *miss), their JSON ---- */
+void bench_peer_rows(struct bench_run *r, struct bench_samples *s);
+void bench_peer_table(FILE *f, const struct bench_run *r, int *pass, int *miss);
+void bench_peer_json(FILE *f, const struct bench_run *r,
+                     void (*stats)(FILE *, int, const struct bench_stats *));
+
+/*
+ * Each peer fills r->peer[its index][alg] for the algorithms it has; when its tool is missing it
+ * writes why to r->peer_skipped[its index] and returns (a skip is not an error); a row that
+ * fails while measuring is counted in r->errors. The algorithms are r->alg[i].alg.
+ */
+void bench_softhsm_rows(struct bench_run *r, struct bench_samples *s);
+void bench_agent_rows(struct bench_run *r, struct bench_samples *s);
+void bench_chain_rows(struct bench_run *r, struct bench_samples *s);
+/* ---- trace_row.c: the trace build's breakdown and allocation rows (run.sh --trace) ---- */
+void bench_trace_rows(struct bench_run *r, struct bench_samples *s, const struct bench_alg *algs);
+void bench_trace_table(FILE *f, const struct bench_run *r);
+/* The syscall pass: N pipelined signs per algorithm, untimed (run.sh runs it under strace). */
+int bench_syscall_pass(const struct bench_config *cfg, const struct bench_alg *algs);
+/* Prints system calls per request from strace -c files of spod-host and spod-enclave. */
+int bench_syscall_report(FILE *f, const char *host_file, const char *enclave_file, size_t requests);
 
 /* ---- report.c ---- */
 void bench_machine_probe(struct bench_machine *m);

@@ -124,12 +124,14 @@ void bench_machine_probe(struct bench_machine *m)
  * The raw round trip standing for the hop between CPUs a and b: when the pod is pinned the
  * one-CPU or two-CPU measurement, else the scheduler-placed one. Returns 0 if not measured.
  */
-static int hop_rtt(double *out, const struct bench_run *r, int a, int b)
+static int hop_rtt(double *out, const struct bench_run *r, int a, int b, int spin_kind)
 {
-	enum bench_raw_kind k = BENCH_RAW_SCHED;
+	int k = BENCH_RAW_SCHED;
 
 	if (r->cfg.pinned)
 		k = a == b ? BENCH_RAW_SAME_CPU : BENCH_RAW_TWO_CPUS;
+	if (r->cfg.spin_us[0] > 0 || r->cfg.spin_us[1] > 0)
+		k = spin_kind; /* the hop with the pod's spin, placed as the pod */
 	*out = r->raw[k].p50_us;
 	return r->have_raw[k];
 }
@@ -138,8 +140,8 @@ void bench_derive(struct bench_run *r)
 {
 	const int *l = r->cfg.layout;
 
-	r->have_hops =
-	    hop_rtt(&r->hop_us[0], r, l[0], l[1]) && hop_rtt(&r->hop_us[1], r, l[1], l[2]);
+	r->have_hops = hop_rtt(&r->hop_us[0], r, l[0], l[1], BENCH_RAW_SPIN_CH) &&
+	               hop_rtt(&r->hop_us[1], r, l[1], l[2], BENCH_RAW_SPIN_HE);
 	for (int i = 0; i < BENCH_ALGS; i++) {
 		struct bench_alg_result *a = &r->alg[i];
 
@@ -222,9 +224,9 @@ static void http_table(FILE *f, const struct bench_run *r)
 	}
 	fprintf(f,
 	        "h = POST /v1/keys/{id}/sign to %s, one at a time on one keep-alive\n"
-	        "    HTTP/1.1 connection: (b)'s path plus JSON, HTTP parsing and one more unix "
-	        "round trip\n    (the host's HTTP layer is a libspod client of its own binary "
-	        "listener)\n",
+	        "    HTTP/1.1 connection: (b)'s path plus JSON, HTTP parsing and two thread "
+	        "hand-offs\n    in the host (HTTP thread -> executor -> event loop through an "
+	        "in-process channel)\n",
 	        r->cfg.http_url);
 }
 
@@ -295,6 +297,14 @@ void bench_print_table(FILE *f, const struct bench_run *r)
 	ref_row(f, title, r->have_raw[BENCH_RAW_SAME_CPU], &r->raw[BENCH_RAW_SAME_CPU]);
 	snprintf(title, sizeof(title), "raw unix RTT %u B, two CPUs (0+1)", BENCH_RAW_BYTES);
 	ref_row(f, title, r->have_raw[BENCH_RAW_TWO_CPUS], &r->raw[BENCH_RAW_TWO_CPUS]);
+	if (r->cfg.spin_us[0] > 0 || r->cfg.spin_us[1] > 0) {
+		snprintf(title, sizeof(title), "raw RTT client-host, spin 0/%u us",
+		         r->cfg.spin_us[0]);
+		ref_row(f, title, r->have_raw[BENCH_RAW_SPIN_CH], &r->raw[BENCH_RAW_SPIN_CH]);
+		snprintf(title, sizeof(title), "raw RTT host-enclave, spin %u/%u us",
+		         r->cfg.spin_us[0], r->cfg.spin_us[1]);
+		ref_row(f, title, r->have_raw[BENCH_RAW_SPIN_HE], &r->raw[BENCH_RAW_SPIN_HE]);
+	}
 	snprintf(title, sizeof(title), "pod ECHO %u B, libspod->host->enclave", BENCH_ECHO_BYTES);
 	ref_row(f, title, r->have_echo, &r->echo);
 
@@ -312,6 +322,7 @@ void bench_print_table(FILE *f, const struct bench_run *r)
 		bench_tx_table(f, r);
 	if (r->cfg.rows & BENCH_ROW_EV)
 		bench_evidence_table(f, r);
+	bench_peer_table(f, r, &pass, &miss);
 	if (!r->have_hops)
 		fputs("\nfloor = in-process p50 + 2 x raw RTT p50 (raw rows not run)", f);
 	else if (r->cfg.pinned)
@@ -322,11 +333,15 @@ void bench_print_table(FILE *f, const struct bench_run *r)
 	else
 		fprintf(f, "\nfloor = in-process p50 + 2 x raw RTT p50 (scheduler-placed, %.1f us)",
 		        r->hop_us[0]);
+	if (r->have_hops && (r->cfg.spin_us[0] > 0 || r->cfg.spin_us[1] > 0))
+		fprintf(f, " [per-hop raw rows with the pod's spin: host %u us, enclave %u us]",
+		        r->cfg.spin_us[0], r->cfg.spin_us[1]);
 	fprintf(f,
 	        "; in-proc/s = 1e6 / in-process mean (one core).\naims: %d PASS, %d MISS (marks "
 	        "only; they never change the exit "
 	        "status)%s\n",
 	        pass, miss, r->errors ? "; SOME ROWS FAILED, see above" : "");
+	bench_trace_table(f, r);
 }
 
 /* ---- JSON ---- */
@@ -359,9 +374,17 @@ static void json_stats(FILE *f, int have, const struct bench_stats *s)
 	}
 	fprintf(f,
 	        "{\"n\": %zu, \"min\": %.3f, \"mean\": %.3f, \"p50\": %.3f, \"p90\": %.3f, "
-	        "\"p99\": %.3f, \"p99_9\": %.3f, \"max\": %.3f}",
+	        "\"p99\": %.3f, \"p99_9\": %.3f, \"max\": %.3f",
 	        s->n, s->min_us, s->mean_us, s->p50_us, s->p90_us, s->p99_us, s->p999_us,
 	        s->max_us);
+	/* The full histogram: counts[i] is [lo_us * 10^(i / per_decade), the next edge). */
+	fprintf(f,
+	        ",\n        \"hist\": {\"lo_us\": 1, \"per_decade\": %d, \"under\": %u, "
+	        "\"over\": %u, \"counts\": [",
+	        BENCH_HIST_PER_DECADE, s->hist_under, s->hist_over);
+	for (int b = 0; b < BENCH_HIST_BUCKETS; b++)
+		fprintf(f, "%s%u", b ? "," : "", s->hist[b]);
+	fputs("]}}", f);
 }
 
 static void json_num(FILE *f, int have, double v)
@@ -475,6 +498,11 @@ static void json_run(FILE *f, const struct bench_run *r)
 	json_stats(f, r->have_raw[BENCH_RAW_SAME_CPU], &r->raw[BENCH_RAW_SAME_CPU]);
 	fputs(",\n    \"two_cpus\": ", f);
 	json_stats(f, r->have_raw[BENCH_RAW_TWO_CPUS], &r->raw[BENCH_RAW_TWO_CPUS]);
+	fprintf(f, ",\n    \"spin_us\": {\"host\": %u, \"enclave\": %u}, \"spin_client_host\": ",
+	        r->cfg.spin_us[0], r->cfg.spin_us[1]);
+	json_stats(f, r->have_raw[BENCH_RAW_SPIN_CH], &r->raw[BENCH_RAW_SPIN_CH]);
+	fputs(",\n    \"spin_host_enclave\": ", f);
+	json_stats(f, r->have_raw[BENCH_RAW_SPIN_HE], &r->raw[BENCH_RAW_SPIN_HE]);
 	fputs("},\n  \"floor_hops_us\": ", f);
 	if (r->have_hops)
 		fprintf(f, "{\"client_host\": %.3f, \"host_enclave\": %.3f, \"basis\": \"%s\"}",
@@ -490,6 +518,7 @@ static void json_run(FILE *f, const struct bench_run *r)
 	fputs("  ]", f);
 	bench_tx_json(f, r, json_stats);
 	bench_evidence_json(f, r, json_stats);
+	bench_peer_json(f, r, json_stats);
 	fprintf(f, ",\n  \"errors\": %d\n}\n", r->errors);
 }
 

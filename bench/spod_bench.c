@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "bench.h"
+#include "common/trace.h"
 #include "crypto/sign.h"
 #include "http_client.h"
 
@@ -20,7 +21,8 @@
 #define DEFAULT_WARMUP     2000u
 #define DEFAULT_DEPTH      64u
 #define DEFAULT_TIMEOUT_MS 10000
-#define SECURE_HEAP_BYTES  (4u * 1024u * 1024u) /* as spod-enclave */
+#define SECURE_HEAP_BYTES  (4u * 1024u * 1024u)              /* as spod-enclave */
+#define DEFAULT_SOFTHSM    "/usr/lib/softhsm/libsofthsm2.so" /* Debian's softhsm2 */
 
 static const struct bench_alg algs[BENCH_ALGS] = {
     {SPOD_ALG_ED25519, SPOD_MODE_RAW, "ed25519", "raw"},
@@ -49,21 +51,36 @@ static void usage(FILE *out)
 	    "  --warmup N           unmeasured requests before each row (default %u)\n"
 	    "  --depth N            requests in flight when pipelined (default %u)\n"
 	    "  --rows LIST          comma-separated subset of raw,inproc,echo,sync,pipe,http,tx,\n"
-	    "                       evidence\n"
-	    "                       (default: all; http needs --http)\n"
+	    "                       evidence,softhsm,sshagent,chain (the last three: peers)\n"
+	    "                       (default: all; http needs --http; a peer whose tool is\n"
+	    "                       missing is reported as skipped)\n"
+	    "  --softhsm PATH       SoftHSM2's PKCS#11 module (default %s)\n"
+	    "  --ssh-agent SOCKET   a private ssh-agent holding an Ed25519 and a P-256 key\n"
+	    "                       (bench/run.sh starts one); without it the row is skipped\n"
 	    "  --out DIR            results directory (default bench/results)\n"
 	    "  --commit TEXT        git commit to record\n"
 	    "  --layout C,H,E       the pod runs pinned: client (this process) on CPU C,\n"
 	    "                       spod-host on H, spod-enclave on E; the floor then uses the\n"
 	    "                       one-CPU or two-CPU raw round trip for each hop\n"
 	    "  --timeout MS         longest wait for any pod answer (default %d)\n"
+	    "  --spin-us N|H,E      the pod's host and enclave run with --spin-us H and E (N:\n"
+	    "                       both): adds a raw round trip per hop whose ends poll as\n"
+	    "                       theirs do before blocking, placed as the pod; the floor\n"
+	    "                       uses them\n"
+	    "  --trace              after the rows, where the time of a sync sign goes and heap\n"
+	    "                       allocations per request (a -DSPOD_TRACE=ON build with\n"
+	    "                       SPOD_TRACE_DIR: bench/run.sh --trace)\n"
+	    "  --syscall-pass       only N pipelined signs per algorithm, untimed (run.sh\n"
+	    "                       --trace runs it under strace)\n"
+	    "  --syscall-report H,E only print system calls per request from strace -c files\n"
+	    "                       of spod-host (H) and spod-enclave (E) after a pass of --n N\n"
 	    "  --enclave-threads N  the pod's spod-enclave signs on N threads (run.sh sets it):\n"
 	    "                       recorded, and the pipelined aim becomes >= 130 %%\n"
 	    "  -h, --help           this text\n"
 	    "\n"
 	    "Exit status: 0 when every row was measured (whatever the aims say), 1 when a row\n"
 	    "could not be measured, 2 on bad usage.\n",
-	    DEFAULT_N, QUICK_N, DEFAULT_WARMUP, DEFAULT_DEPTH, DEFAULT_TIMEOUT_MS);
+	    DEFAULT_N, QUICK_N, DEFAULT_WARMUP, DEFAULT_DEPTH, DEFAULT_SOFTHSM, DEFAULT_TIMEOUT_MS);
 }
 
 static int parse_size(size_t *out, const char *s, size_t min, size_t max)
@@ -86,9 +103,12 @@ static int parse_rows(unsigned *rows, const char *list)
 		const char *name;
 		unsigned bit;
 	} names[] = {
-	    {"raw", BENCH_ROW_RAW},   {"inproc", BENCH_ROW_INPROC}, {"echo", BENCH_ROW_ECHO},
-	    {"sync", BENCH_ROW_SYNC}, {"pipe", BENCH_ROW_PIPE},     {"http", BENCH_ROW_HTTP},
-	    {"tx", BENCH_ROW_TX},     {"evidence", BENCH_ROW_EV},
+	    {"raw", BENCH_ROW_RAW},         {"inproc", BENCH_ROW_INPROC},
+	    {"echo", BENCH_ROW_ECHO},       {"sync", BENCH_ROW_SYNC},
+	    {"pipe", BENCH_ROW_PIPE},       {"http", BENCH_ROW_HTTP},
+	    {"tx", BENCH_ROW_TX},           {"evidence", BENCH_ROW_EV},
+	    {"softhsm", BENCH_ROW_SOFTHSM}, {"sshagent", BENCH_ROW_SSHAGENT},
+	    {"chain", BENCH_ROW_CHAIN},
 	};
 
 	*rows = 0;
@@ -105,6 +125,30 @@ static int parse_rows(unsigned *rows, const char *list)
 		list += len + (list[len] == ',');
 	}
 	return *rows != 0 ? 0 : -1;
+}
+
+/* "N" (host and enclave) or "H,E": microseconds, each 0..10000. */
+static int parse_spin(unsigned spin[2], const char *s)
+{
+	char *end;
+
+	for (int i = 0; i < 2; i++) {
+		unsigned long v;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = strtoul(s, &end, 10);
+		if (v > 10000 || (*end != '\0' && (*end != ',' || i == 1)))
+			return -1;
+		spin[i] = (unsigned)v;
+		if (*end == '\0') {
+			if (i == 0)
+				spin[1] = spin[0];
+			return 0;
+		}
+		s = end + 1;
+	}
+	return 0;
 }
 
 /* "C,H,E": three CPU numbers. */
@@ -145,7 +189,13 @@ static int parse_args(struct bench_config *cfg, int argc, char **argv)
 	    {"layout", required_argument, NULL, 'l'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"http", required_argument, NULL, 'H'},
-	    {"enclave-threads", required_argument, NULL, 'T'},
+	    {"softhsm", required_argument, NULL, 'M'},
+	    {"ssh-agent", required_argument, NULL, 'A'},
+	    {"trace", no_argument, NULL, 'T'},
+	    {"spin-us", required_argument, NULL, 'B'},
+	    {"syscall-pass", no_argument, NULL, 'P'},
+	    {"syscall-report", required_argument, NULL, 'S'},
+	    {"enclave-threads", required_argument, NULL, 'E'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -159,6 +209,12 @@ static int parse_args(struct bench_config *cfg, int argc, char **argv)
 			break;
 		case 'H':
 			cfg->http_url = optarg;
+			break;
+		case 'M':
+			cfg->softhsm = optarg;
+			break;
+		case 'A':
+			cfg->ssh_agent = optarg[0] != '\0' ? optarg : NULL;
 			break;
 		case 'n':
 			if (parse_size(&cfg->n, optarg, 1, 100000000) < 0)
@@ -195,6 +251,21 @@ static int parse_args(struct bench_config *cfg, int argc, char **argv)
 			cfg->timeout_ms = (int)v;
 			break;
 		case 'T':
+			cfg->trace = 1;
+			break;
+		case 'B':
+			if (parse_spin(cfg->spin_us, optarg) < 0)
+				goto bad;
+			break;
+		case 'P':
+			cfg->syscall_pass = 1;
+			break;
+		case 'S':
+			if (strchr(optarg, ',') == NULL)
+				goto bad;
+			cfg->syscall_report = optarg;
+			break;
+		case 'E':
 			if (parse_size(&v, optarg, 1, 64) < 0)
 				goto bad;
 			cfg->enclave_threads = (unsigned)v;
@@ -374,15 +445,26 @@ static void raw_rows(struct bench_run *r, struct bench_samples *s)
 	    "raw unix round trip (scheduler-placed)",
 	    "raw unix round trip (one CPU)",
 	    "raw unix round trip (two CPUs)",
+	    "raw unix round trip, client-host hop with the host's spin",
+	    "raw unix round trip, host-enclave hop with both spins",
 	};
-	static const int cpus[BENCH_RAW_KINDS][2] = {{-1, -1}, {0, 0}, {0, 1}};
+	const unsigned *sp = r->cfg.spin_us;
+	const int *l = r->cfg.layout, pin = r->cfg.pinned;
+	const int cpus[BENCH_RAW_KINDS][2] = {{-1, -1},
+	                                      {0, 0},
+	                                      {0, 1},
+	                                      {pin ? l[0] : -1, pin ? l[1] : -1},
+	                                      {pin ? l[1] : -1, pin ? l[2] : -1}};
+	const unsigned spins[BENCH_RAW_KINDS][2] = {
+	    {0, 0}, {0, 0}, {0, 0}, {0, sp[0]}, {sp[0], sp[1]}};
 
 	for (int k = 0; k < BENCH_RAW_KINDS; k++) {
-		if (k == BENCH_RAW_TWO_CPUS && r->machine.nproc < 2)
+		if ((k == BENCH_RAW_TWO_CPUS && r->machine.nproc < 2) ||
+		    (k >= BENCH_RAW_SPIN_CH && sp[0] == 0 && sp[1] == 0))
 			continue;
 		progress(what[k], NULL);
 		r->have_raw[k] = bench_raw_rtt(&r->raw[k], s, r->cfg.warmup, r->cfg.n, cpus[k][0],
-		                               cpus[k][1]) == SPOD_OK;
+		                               cpus[k][1], spins[k]) == SPOD_OK;
 		r->errors += !r->have_raw[k];
 	}
 }
@@ -401,12 +483,31 @@ int main(int argc, char **argv)
 	    .depth = DEFAULT_DEPTH,
 	    .rows = BENCH_ROW_ALL,
 	    .label = "none",
+	    .softhsm = DEFAULT_SOFTHSM,
 	    .timeout_ms = DEFAULT_TIMEOUT_MS,
 	    .enclave_threads = 1,
 	};
 	if (parse_args(&r.cfg, argc, argv) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
+	if (r.cfg.syscall_report != NULL) {
+		static char files[2][512];
+		const char *comma = strchr(r.cfg.syscall_report, ',');
+
+		snprintf(files[0], sizeof(files[0]), "%.*s", (int)(comma - r.cfg.syscall_report),
+		         r.cfg.syscall_report);
+		snprintf(files[1], sizeof(files[1]), "%s", comma + 1);
+		return bench_syscall_report(stdout, files[0], files[1], BENCH_ALGS * r.cfg.n) < 0;
+	}
+	if (r.cfg.trace) {
+#ifdef SPOD_TRACE
+		SPOD_TRACE_OPEN("client");
+#else
+		fprintf(stderr, "spod-bench: --trace needs a build with -DSPOD_TRACE=ON "
+		                "(bench/run.sh --trace makes one in build-trace)\n");
+		return 2;
+#endif
+	}
 	if (spod_crypto_init(SECURE_HEAP_BYTES) < 0) {
 		fprintf(stderr, "spod-bench: no OpenSSL secure heap (RLIMIT_MEMLOCK?); P-256 keys "
 		                "use the ordinary heap\n");
@@ -414,6 +515,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "spod-bench: crypto initialisation failed\n");
 			return 1;
 		}
+	}
+	if (r.cfg.syscall_pass) {
+		if (r.cfg.uri == NULL) {
+			fprintf(stderr, "spod-bench: --syscall-pass needs --uri\n");
+			return 2;
+		}
+		return bench_syscall_pass(&r.cfg, algs) < 0;
 	}
 	if (bench_samples_init(&s, r.cfg.n) < 0) {
 		fprintf(stderr, "spod-bench: cannot allocate %zu samples\n", r.cfg.n);
@@ -452,6 +560,11 @@ int main(int argc, char **argv)
 		else
 			progress("no --http: HTTP row skipped", NULL);
 	}
+	if (r.cfg.rows & BENCH_ROW_PEERS)
+		bench_peer_rows(&r, &s);
+
+	if (r.cfg.trace)
+		bench_trace_rows(&r, &s, algs);
 
 	bench_loadavg(r.machine.loadavg_end, sizeof(r.machine.loadavg_end));
 	r.machine.busy_pct_end = bench_busy_pct(500);

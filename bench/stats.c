@@ -1,4 +1,5 @@
-/* Latency samples and nearest-rank percentiles. */
+/* Latency samples, nearest-rank percentiles and log-spaced histograms. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,6 +50,23 @@ static double rank_us(const uint64_t *sorted, size_t n, unsigned permille)
 	return (double)sorted[rank - 1] / 1000.0;
 }
 
+/* Fills the histogram from sorted samples: one pass, bucket edges computed once. */
+static void histogram(struct bench_stats *out, const uint64_t *sorted, size_t n)
+{
+	static double upper_ns[BENCH_HIST_BUCKETS]; /* upper edge of each bucket */
+	size_t i = 0;
+
+	if (upper_ns[0] == 0)
+		for (int b = 0; b < BENCH_HIST_BUCKETS; b++)
+			upper_ns[b] = 1000.0 * pow(10.0, (double)(b + 1) / BENCH_HIST_PER_DECADE);
+	for (; i < n && sorted[i] < 1000u; i++)
+		out->hist_under++;
+	for (int b = 0; b < BENCH_HIST_BUCKETS; b++)
+		for (; i < n && (double)sorted[i] < upper_ns[b]; i++)
+			out->hist[b]++;
+	out->hist_over = (uint32_t)(n - i);
+}
+
 void bench_stats_compute(struct bench_stats *out, struct bench_samples *s)
 {
 	long double sum = 0;
@@ -67,6 +85,7 @@ void bench_stats_compute(struct bench_stats *out, struct bench_samples *s)
 	out->p90_us = rank_us(s->ns, s->n, 900);
 	out->p99_us = rank_us(s->ns, s->n, 990);
 	out->p999_us = rank_us(s->ns, s->n, 999);
+	histogram(out, s->ns, s->n);
 }
 
 double bench_clock_overhead_ns(void)

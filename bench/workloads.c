@@ -99,6 +99,27 @@ static int write_full(int fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* read_full after polling up to spin_ns with non-blocking reads (0: block at once). */
+static int read_spin(int fd, uint8_t *buf, size_t len, uint64_t spin_ns)
+{
+	uint64_t until = spin_ns > 0 ? bench_now_ns() + spin_ns : 0;
+
+	while (len > 0 && spin_ns > 0) {
+		ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
+
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+			return -1;
+		if (bench_now_ns() >= until)
+			break;
+	}
+	return read_full(fd, buf, len);
+}
+
 static int pin_self(int cpu)
 {
 	cpu_set_t set;
@@ -109,21 +130,22 @@ static int pin_self(int cpu)
 }
 
 /* The echo peer: blocking reads and writes of fixed-size messages until end of stream. */
-static void raw_echo_child(int fd, int cpu)
+static void raw_echo_child(int fd, int cpu, uint64_t spin_ns)
 {
 	uint8_t buf[BENCH_RAW_BYTES];
 
 	if (cpu >= 0 && pin_self(cpu) < 0)
 		_exit(2);
-	while (read_full(fd, buf, sizeof(buf)) == 0)
+	while (read_spin(fd, buf, sizeof(buf), spin_ns) == 0)
 		if (write_full(fd, buf, sizeof(buf)) < 0)
 			break;
 	_exit(0);
 }
 
 int bench_raw_rtt(struct bench_stats *out, struct bench_samples *s, size_t warmup, size_t n,
-                  int parent_cpu, int child_cpu)
+                  int parent_cpu, int child_cpu, const unsigned spin_us[2])
 {
+	const uint64_t spin_ns = (uint64_t)spin_us[0] * 1000u;
 	uint8_t buf[BENCH_RAW_BYTES];
 	int sv[2], status, rc = SPOD_OK;
 	cpu_set_t saved;
@@ -149,7 +171,7 @@ int bench_raw_rtt(struct bench_stats *out, struct bench_samples *s, size_t warmu
 		close(sv[0]);
 		if (child_cpu < 0 && sched_setaffinity(0, sizeof(saved), &saved) < 0)
 			_exit(2);
-		raw_echo_child(sv[1], child_cpu);
+		raw_echo_child(sv[1], child_cpu, (uint64_t)spin_us[1] * 1000u);
 	}
 	close(sv[1]);
 	memset(buf, 0x5a, sizeof(buf));
@@ -158,7 +180,7 @@ int bench_raw_rtt(struct bench_stats *out, struct bench_samples *s, size_t warmu
 		uint64_t t0 = bench_now_ns(), t1;
 
 		if (write_full(sv[0], buf, sizeof(buf)) < 0 ||
-		    read_full(sv[0], buf, sizeof(buf)) < 0) {
+		    read_spin(sv[0], buf, sizeof(buf), spin_ns) < 0) {
 			rc = SPOD_E_IO;
 			break;
 		}

@@ -10,6 +10,8 @@ packages=(
   # libraries the code links
   libssl-dev libsodium-dev libsecp256k1-dev libcbor-dev libseccomp-dev libsqlite3-dev
   libmicrohttpd-dev libjansson-dev libinih-dev libgfshare-dev
+  # spod-host's eth-downstream: JSON-RPC calls to an Ethereum node (src/host/http/eth_node.c)
+  libcurl4-openssl-dev
   # tests: unit framework, sanitizers and libFuzzer (clang-rt), independent verifiers
   libcmocka-dev clang libclang-rt-14-dev openssl
   python3 python3-cryptography python3-ecdsa python3-pycryptodome python3-cbor2 python3-yaml sqlite3
@@ -20,6 +22,8 @@ packages=(
   # gdb's gcore: tests/integration/secrets_scan.sh takes a core of the running spod-host and
   # searches it for private keys, shares and the seal key
   gdb
+  # strace: the untimed system-call pass of `make bench-trace` (bench/run.sh --trace)
+  strace
   # tooling: make format / make lint
   clang-format cppcheck
   # tests/vsock: QEMU (provides qemu-system-x86_64; TCG, no KVM needed), a static busybox and
@@ -30,6 +34,10 @@ packages=(
   # make image: the build root of the locked packages (image/lock.sh) is made with mmdebstrap
   # from a local repository indexed with dpkg-scanpackages (dpkg-dev, part of build-essential)
   mmdebstrap
+  # make bench: the peer rows (bench/peers.c) sign with SoftHSM2 through PKCS#11 (softhsm2; the
+  # header is p11-kit's, libp11-kit-dev) and with ssh-agent (openssh-client); bench/plot.sh
+  # draws the latency CDFs with gnuplot
+  softhsm2 libp11-kit-dev openssh-client gnuplot-nox
 )
 # tests/integration/interop_js.sh: ethers and @solana/web3.js (npm ci of tests/interop/js) on
 # Debian's Node 18 and npm 9. A node and npm already on PATH do instead (NodeSource's nodejs

@@ -7,10 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "client/client_int.h"
 #include "common/hex.h"
+#include "common/trace.h"
 #include "transport/conn.h"
+#include "transport/inproc.h"
+#include "transport/loop.h"
 #include "transport/socket.h"
 
 #define CLIENT_RX_BYTES    (4u * SPOD_FRAME_MAX_BYTES)
@@ -30,24 +34,19 @@ static int remaining(int64_t deadline)
 	return left < 0 ? 0 : (int)left;
 }
 
-int spod_client_connect(struct spod_client **out, const char *uri, int timeout_ms)
+int client_new(struct spod_client **out, int fd, int timeout_ms)
 {
-	struct spod_client *c;
-	struct spod_uri u;
-	int fd, rc;
+	struct spod_client *c = calloc(1, sizeof(*c));
+	int rc;
 
 	*out = NULL;
-	SPOD_TRY(spod_uri_parse(&u, uri));
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
+	if (c == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return SPOD_E_NOMEM;
+	}
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS;
 	c->next_rid = 1;
-	rc = spod_connect(&fd, &u, c->timeout_ms);
-	if (rc < 0) {
-		free(c);
-		return rc;
-	}
 	rc = spod_conn_init(&c->c, fd, CLIENT_RX_BYTES, CLIENT_TX_BYTES);
 	if (rc < 0) {
 		free(c);
@@ -55,6 +54,17 @@ int spod_client_connect(struct spod_client **out, const char *uri, int timeout_m
 	}
 	*out = c;
 	return SPOD_OK;
+}
+
+int spod_client_connect(struct spod_client **out, const char *uri, int timeout_ms)
+{
+	struct spod_uri u;
+	int fd;
+
+	*out = NULL;
+	SPOD_TRY(spod_uri_parse(&u, uri));
+	SPOD_TRY(spod_connect(&fd, &u, timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS));
+	return client_new(out, fd, timeout_ms);
 }
 
 void spod_client_set_timeout(struct spod_client *c, int timeout_ms)
@@ -67,6 +77,7 @@ void spod_client_close(struct spod_client *c)
 	if (c == NULL)
 		return;
 	spod_conn_free(&c->c);
+	spod_inproc_close(c->ip);
 	free(c);
 }
 
@@ -82,13 +93,12 @@ const char *spod_client_last_error(const struct spod_client *c)
  */
 static int fill_wait(struct spod_client *c, int timeout_ms, int try_first)
 {
-	struct pollfd p = {.fd = c->c.fd, .events = POLLIN};
+	uint32_t ready;
 	long n;
-	int rc;
 
 	spod_conn_compact(&c->c);
 	if (try_first || timeout_ms == 0) {
-		n = spod_conn_fill(&c->c);
+		n = client_io_fill(c);
 		if (n > 0)
 			return SPOD_OK;
 		if (n != SPOD_E_AGAIN)
@@ -96,14 +106,10 @@ static int fill_wait(struct spod_client *c, int timeout_ms, int try_first)
 		if (timeout_ms == 0)
 			return SPOD_E_AGAIN;
 	}
-	do
-		rc = poll(&p, 1, timeout_ms);
-	while (rc < 0 && errno == EINTR);
-	if (rc < 0)
-		return SPOD_E_IO;
-	if (rc == 0)
+	SPOD_TRY(client_io_wait(c, SPOD_EV_READ, timeout_ms, &ready));
+	if (ready == 0)
 		return SPOD_E_TIMEOUT;
-	n = spod_conn_fill(&c->c);
+	n = client_io_fill(c);
 	return n > 0 ? SPOD_OK : (n == SPOD_E_AGAIN ? SPOD_E_AGAIN : (int)n);
 }
 
@@ -122,17 +128,16 @@ int spod_client_flush(struct spod_client *c)
 	int64_t deadline = now_ms() + c->timeout_ms;
 	int rc;
 
-	while ((rc = spod_conn_flush(&c->c)) == SPOD_E_AGAIN) {
-		struct pollfd p = {.fd = c->c.fd, .events = POLLOUT | POLLIN};
+	while ((rc = client_io_flush(c)) == SPOD_E_AGAIN) {
 		int left = remaining(deadline);
+		uint32_t ready;
 
 		if (left == 0)
 			return SPOD_E_TIMEOUT;
-		if (poll(&p, 1, left) < 0 && errno != EINTR)
-			return SPOD_E_IO;
+		SPOD_TRY(client_io_wait(c, SPOD_EV_READ | SPOD_EV_WRITE, left, &ready));
 		/* Keep reading answers while we write, so neither side can block the other. */
-		if ((p.revents & POLLIN) && c->c.rx_end < c->c.rx_cap) {
-			long n = spod_conn_fill(&c->c);
+		if ((ready & SPOD_EV_READ) && c->c.rx_end < c->c.rx_cap) {
+			long n = client_io_fill(c);
 			if (n == SPOD_E_CLOSED || n == SPOD_E_IO)
 				return (int)n;
 		}
@@ -306,7 +311,8 @@ int spod_client_hello(struct spod_client *c, const char *token, struct spod_hell
 #define OPEN_RETRIES    4 /* connections closed before the hello was answered */
 #define OPEN_BACKOFF_MS 5 /* then 10, 20, 40 */
 
-int spod_client_open(struct spod_client **out, const char *uri, const char *token, int timeout_ms)
+int client_open_with(struct spod_client **out, client_connect_fn connect, const void *to,
+                     const char *token, int timeout_ms)
 {
 	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS);
 	int rc;
@@ -314,7 +320,7 @@ int spod_client_open(struct spod_client **out, const char *uri, const char *toke
 	for (int attempt = 0;; attempt++) {
 		int left = remaining(deadline), pause = OPEN_BACKOFF_MS << attempt;
 
-		SPOD_TRY(spod_client_connect(out, uri, left > 0 ? left : 1));
+		SPOD_TRY(connect(out, to, left > 0 ? left : 1));
 		if (token == NULL)
 			return SPOD_OK;
 		rc = spod_client_hello(*out, token, NULL);
@@ -332,6 +338,16 @@ int spod_client_open(struct spod_client **out, const char *uri, const char *toke
 			return rc;
 		poll(NULL, 0, pause);
 	}
+}
+
+static int connect_uri(struct spod_client **out, const void *uri, int timeout_ms)
+{
+	return spod_client_connect(out, uri, timeout_ms);
+}
+
+int spod_client_open(struct spod_client **out, const char *uri, const char *token, int timeout_ms)
+{
+	return client_open_with(out, connect_uri, uri, token, timeout_ms);
 }
 
 int spod_client_public(struct spod_client *c, struct spod_key_info *out,
@@ -412,9 +428,11 @@ int spod_client_sign(struct spod_client *c, struct spod_signature *out,
 	SPOD_TRY(
 	    spod_wire_enc_sign(buf, need, &len, rid, key_id, mode, data ? data : buf, data_len));
 	spod_conn_tx_commit(&c->c, len);
+	SPOD_TRACE_MARK(SPOD_TR_C_SEND, rid, 0);
 	SPOD_TRY(client_roundtrip(c, &f, rid));
 	SPOD_TRY(spod_wire_sig_resp(&v, &f));
 	copy_sig(out, &v);
+	SPOD_TRACE_MARK(SPOD_TR_C_RECV, rid, 0);
 	return SPOD_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/trace.h"
 #include "enclave/workers.h"
 #include "transport/conn.h"
 #include "transport/loop.h"
@@ -252,8 +253,11 @@ static int conn_dispatch(struct enclave_conn *ec)
 		spod_conn_consume(&ec->c, f.frame_len);
 		/* The handlers add this connection's evidence records to its batch. */
 		st->ev_batch = st->ev.sk != NULL ? &ec->batch : NULL;
+		SPOD_TRACE_AT_WAKE(SPOD_TR_E_RECV, f.hdr.request_id, 0);
 		spod_conn_tx_commit(&ec->c,
 		                    spod_enclave_handle(st, &f, out, SPOD_ENCLAVE_RESP_MAX));
+		SPOD_TRACE_MARK(SPOD_TR_E_SIGNED, f.hdr.request_id, 0);
+		SPOD_TRACE_DEFER(SPOD_TR_E_SEND, f.hdr.request_id, 0);
 		st->ev_batch = NULL;
 	}
 }
@@ -276,6 +280,7 @@ static void conn_pump(struct enclave_conn *ec)
 			fatal = 1;
 		spod_conn_compact(&ec->c);
 		rc = spod_conn_flush(&ec->c);
+		SPOD_TRACE_STAMP(SPOD_TR_E_SEND);
 		/* The answers are out; now sign what they decided (evidence never delays one).
 		 * While workers still sign for this connection, their answers' records join the
 		 * batch first: one evidence signature per wake-up would cost as much as the
@@ -313,6 +318,7 @@ static void on_conn(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 	struct spod_enclave_server *srv = ec->srv; /* conn_pump may free ec */
 
 	(void)loop, (void)fd;
+	SPOD_TRACE_WAKE();
 	if (events & (SPOD_EV_READ | SPOD_EV_HUP)) {
 		long n = spod_conn_fill(&ec->c);
 		if (n == SPOD_E_CLOSED || n == SPOD_E_IO) {
@@ -448,6 +454,11 @@ int spod_enclave_server_new(struct spod_enclave_server **out, struct spod_enclav
 out:
 	spod_enclave_server_free(srv);
 	return rc;
+}
+
+void spod_enclave_server_spin(struct spod_enclave_server *srv, unsigned spin_us)
+{
+	spod_loop_set_spin(srv->loop, spin_us);
 }
 
 int spod_enclave_server_run(struct spod_enclave_server *srv)

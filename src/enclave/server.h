@@ -27,6 +27,10 @@ int spod_enclave_server_wake_fd(const struct spod_enclave_server *srv) __attribu
 /* Serves until SIGTERM or SIGINT. Returns SPOD_OK on a clean stop or SPOD_E_IO. */
 int spod_enclave_server_run(struct spod_enclave_server *srv) __attribute__((nonnull));
 
+/* The event loop's bounded spin before it blocks (--spin-us; transport/loop.h). */
+void spod_enclave_server_spin(struct spod_enclave_server *srv, unsigned spin_us)
+    __attribute__((nonnull));
+
 /* Stops the workers, closes every connection and the listener (NULL allowed); the workers'
  * errors are added to st->errors. */
 void spod_enclave_server_free(struct spod_enclave_server *srv);

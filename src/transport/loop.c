@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spod/err.h"
@@ -34,6 +35,7 @@ struct spod_loop {
 	uint32_t next_gen;
 	struct loop_reg *regs;
 	size_t nregs;
+	uint64_t spin_ns; /* spod_loop_set_spin */
 };
 
 static uint64_t ev_data(int fd, uint32_t gen)
@@ -170,6 +172,38 @@ void spod_loop_del(struct spod_loop *loop, int fd)
 	memset(r, 0, sizeof(*r));
 }
 
+void spod_loop_set_spin(struct spod_loop *loop, unsigned spin_us)
+{
+	if (spin_us > SPOD_LOOP_SPIN_MAX_US)
+		spin_us = SPOD_LOOP_SPIN_MAX_US;
+	loop->spin_ns = (uint64_t)spin_us * 1000u;
+}
+
+static uint64_t loop_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* epoll_wait, after polling for up to spin_ns when nothing is ready yet. */
+static int loop_wait(struct spod_loop *loop, struct epoll_event *evs, int wait)
+{
+	uint64_t until;
+	int n;
+
+	if (loop->spin_ns == 0 || wait == 0)
+		return epoll_wait(loop->epfd, evs, LOOP_MAX_EVENTS, wait);
+	until = loop_now_ns() + loop->spin_ns;
+	do {
+		n = epoll_wait(loop->epfd, evs, LOOP_MAX_EVENTS, 0);
+		if (n != 0)
+			return n;
+	} while (loop_now_ns() < until);
+	return epoll_wait(loop->epfd, evs, LOOP_MAX_EVENTS, wait);
+}
+
 int spod_loop_run(struct spod_loop *loop, int timeout_ms, void (*tick)(struct spod_loop *, void *),
                   void *tick_arg)
 {
@@ -178,7 +212,7 @@ int spod_loop_run(struct spod_loop *loop, int timeout_ms, void (*tick)(struct sp
 
 	loop->stop = 0;
 	while (!loop->stop) {
-		int n = epoll_wait(loop->epfd, evs, LOOP_MAX_EVENTS, wait);
+		int n = loop_wait(loop, evs, wait);
 		if (n < 0) {
 			if (errno != EINTR)
 				return SPOD_E_IO;

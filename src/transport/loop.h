@@ -51,6 +51,15 @@ int spod_loop_run(struct spod_loop *loop, int timeout_ms, void (*tick)(struct sp
 void spod_loop_stop(struct spod_loop *loop) __attribute__((nonnull));
 
 /*
+ * Bounded spin before blocking (spod-host's and spod-enclave's --spin-us): when nothing is
+ * ready, poll without waiting (epoll_wait with timeout 0) for up to spin_us microseconds
+ * before the blocking wait, so an answer that comes within that time is taken without the
+ * cost of sleeping and being woken. 0 (the default) never spins; at most SPOD_LOOP_SPIN_MAX_US.
+ */
+#define SPOD_LOOP_SPIN_MAX_US 10000
+void spod_loop_set_spin(struct spod_loop *loop, unsigned spin_us) __attribute__((nonnull));
+
+/*
  * The daemons' shutdown path: blocks SIGTERM and SIGINT, ignores SIGPIPE (writes use
  * MSG_NOSIGNAL anyway), and registers a signalfd whose first signal logs a line and stops
  * the loop. *fd gets the signalfd, which the caller closes after the loop ends.

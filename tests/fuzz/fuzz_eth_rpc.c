@@ -1,11 +1,15 @@
 /*
- * libFuzzer target for POST /eth's JSON-RPC dispatcher and transaction-object builder
- * (src/host/http/eth_rpc.c, eth_tx_json.c), over a fake pod.
+ * libFuzzer target for POST /eth's JSON-RPC dispatcher, transaction filling and sending and
+ * transaction-object builder (src/host/http/eth_rpc.c, eth_send.c, eth_tx_json.c), over a
+ * fake pod and a fake downstream node.
  *
  * The first input byte picks how the fake pod behaves (signs, refuses by policy, fails, breaks
- * the connection); the rest is the request body. Whatever the body, the dispatcher must
- * answer with JSON (or nothing, for notifications or a broken connection), never pass sign.tx
- * more than its buffer, and a transaction it signs must be one RLP item (after a type byte).
+ * the connection: bits 0-3), whether a node is there (bit 4) and how it answers (plausible
+ * values, values of the wrong shape, its own errors, unreachable: bits 5-6), and whether the
+ * key's policy names a chain id (bit 7); the rest is the request body. Whatever the body, the
+ * dispatcher must answer with JSON (or nothing, for notifications or a broken connection), never
+ * pass sign.tx more than its buffer, and a transaction it signs must be one RLP item (after a type
+ * byte).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -53,7 +57,7 @@ static int fake_sign(void *ctx, const uint8_t key_id[SPOD_KEY_ID_BYTES], uint8_t
 	if (form == 0) {
 		size_t skip = in[0] < 0xc0 ? 1 : 0;
 
-		CHECK(in[0] >= 0xc0 || in[0] <= 3);
+		CHECK(in[0] >= 0xc0 || in[0] <= 4);
 		CHECK(spod_rlp_decode(&item, in + skip, in_len - skip) == SPOD_OK && item.is_list);
 	}
 	switch (mode & 7) {
@@ -80,7 +84,52 @@ static const char *fake_last_error(void *ctx)
 	return (mode & 8) ? "sign.tx: denied by rule \"r\": why" : "";
 }
 
-static const struct spod_eth_rpc_ops ops = {fake_accounts, fake_sign, fake_last_error};
+/* The node's answer to method in the shape bits 5-6 of mode pick. */
+static int fake_node(void *ctx, const char *method, const json_t *params, json_t **result,
+                     json_t **error, char msg[SPOD_ETH_NODE_MSG_BYTES])
+{
+	(void)ctx;
+	*result = *error = NULL;
+	msg[0] = '\0';
+	CHECK(params == NULL || json_is_array(params) || json_is_object(params));
+	switch ((mode >> 5) & 3) {
+	case 0:
+		if (strcmp(method, "eth_feeHistory") == 0)
+			*result = json_pack("{s:[s]}", "baseFeePerGas", "0x7");
+		else if (strcmp(method, "eth_sendRawTransaction") == 0)
+			*error = json_pack("{s:i,s:s}", "code", -32000, "message", "nonce too low");
+		else
+			*result = json_string("0x1");
+		return SPOD_OK;
+	case 1: /* wrong shapes: a huge quantity, an object, a list of numbers */
+		if (strcmp(method, "eth_feeHistory") == 0)
+			*result = json_pack("{s:[i]}", "baseFeePerGas", 7);
+		else if (strcmp(method, "eth_chainId") == 0)
+			*result = json_object();
+		else
+			*result = json_string("0xffffffffffffffffff");
+		return SPOD_OK;
+	case 2:
+		*error = json_pack("{s:i,s:s}", "code", 3, "message", "execution reverted");
+		return SPOD_OK;
+	default:
+		snprintf(msg, SPOD_ETH_NODE_MSG_BYTES, "the node was not reached");
+		return SPOD_E_UNAVAILABLE;
+	}
+}
+
+static int fake_policy_chain(void *ctx, const uint8_t key_id[SPOD_KEY_ID_BYTES], uint64_t *id)
+{
+	(void)ctx;
+	(void)key_id;
+	*id = 1;
+	return (mode & 0x80) ? SPOD_OK : SPOD_E_KEY_NOT_FOUND;
+}
+
+static const struct spod_eth_rpc_ops ops = {fake_accounts, fake_sign, fake_last_error, NULL,
+                                            fake_policy_chain};
+static const struct spod_eth_rpc_ops ops_node = {fake_accounts, fake_sign, fake_last_error,
+                                                 fake_node, fake_policy_chain};
 static struct spod_eth_rpc rpc;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -90,7 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	mode = data[0];
-	rpc.ops = &ops;
+	rpc.ops = (mode & 0x10) ? &ops_node : &ops;
 	rpc.ctx = NULL;
 	answer = spod_eth_rpc_handle(&rpc, (const char *)data + 1, size - 1);
 	if (answer != NULL) {

@@ -75,10 +75,17 @@ expect_exit 0 as attest "$SPOD" attest --out "$T_DIR/doc.cbor"
 expect_exit 7 as list "$SPOD" attest --out "$T_DIR/doc.cbor"
 expect_exit 0 as all "$SPOD" attest --out "$T_DIR/doc.cbor"
 
-# A label: entry follows the label, not the key.
+# A label: entry follows the label, not the key, also on a connection open meanwhile (the
+# host's key index follows the deletion and the new key).
+conn label-follows "${TOK[sign_hot]}" "$K1" "$T_DIR/relabel.now" "$T_DIR/relabel.id" &
+CONN_PID=$!
+wait_until 10 test -e "$T_DIR/relabel.now" || fail "label helper did not start"
 run "$SPOD" keys delete "$K1"
 run "$SPOD" --json keys generate --alg ed25519 --label hot
 K3=$(json_get 'd["id"]' <<<"$OUT")
+echo "$K3" >"$T_DIR/relabel.id.tmp" && mv "$T_DIR/relabel.id.tmp" "$T_DIR/relabel.id"
+wait "$CONN_PID" || fail "a label-scoped token on an open connection did not follow the label"
+expect_exit 7 as sign_hot "$SPOD" sign "$K1" --message 62
 expect_exit 0 as sign_hot "$SPOD" sign "$K3" --message 62
 expect_exit 4 as all "$SPOD" sign "$K1" --message 62
 

@@ -10,6 +10,11 @@ usage: auth_conn.py SOCKET SRC CASE TOKEN [ARG]
   hello-ops TOKEN N the hello answer's ops field is N (an admin token: every op bit)
   rate TOKEN N      send 4*N echo requests at once: at most N+1 served, the rest
                     RATE_LIMITED, connection open
+  label-follows TOKEN KEY FLAG NEWFILE
+                    a token scoped to a label, on one open connection: sign with KEY
+                    (which has the label), create FLAG (the shell deletes KEY and gives the
+                    label to a new key, whose id it writes to NEWFILE), then KEY is
+                    FORBIDDEN and the new key signs, still on the same connection
 Every socket operation is bounded by bad_frames.TIMEOUT.
 """
 import os
@@ -115,6 +120,23 @@ def main():
         if ok > n + 1 or limited == 0:
             fail(f"rate={n}: {ok} served and {limited} limited of {4 * n} sent at once")
         print(f"rate={n}: {ok} served, {limited} rate limited")
+    elif case == "label-follows":
+        tok, old, flag, newfile = sys.argv[4].encode(), bytes.fromhex(sys.argv[5]), sys.argv[6], sys.argv[7]
+        s.sendall(bf.hello_frame(tok, 30))
+        expect(bf.recv_frame(s), 0, "hello")
+        s.sendall(bf.frame(bf.OP_SIGN, 31, bf.sign_body(old, bf.MODE_RAW, b"before")))
+        expect(bf.recv_frame(s), 0, "sign with the labelled key")
+        open(flag, "w").close()
+        deadline = time.monotonic() + 20
+        while not (os.path.exists(newfile) and os.path.getsize(newfile) >= 32):
+            if time.monotonic() > deadline:
+                fail("the shell did not relabel in 20 s")
+            time.sleep(0.05)
+        new = bytes.fromhex(open(newfile).read().strip())
+        s.sendall(bf.frame(bf.OP_SIGN, 32, bf.sign_body(old, bf.MODE_RAW, b"after")))
+        expect(bf.recv_frame(s), E["FORBIDDEN"], "sign with the key that lost the label")
+        s.sendall(bf.frame(bf.OP_SIGN, 33, bf.sign_body(new, bf.MODE_RAW, b"after")))
+        expect(bf.recv_frame(s), 0, "sign with the key that got the label")
     else:
         fail(f"unknown case {case}")
     s.close()

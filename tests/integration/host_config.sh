@@ -10,7 +10,8 @@ source "$(dirname "$0")/lib.sh"
 
 SETTINGS=(config data-dir listen enclave enclave-conns max-clients expect-pcr attest-root
 	log-level db audit-sync seal token-file http http-threads http-max-body http-max-connections
-	http-max-per-address http-idle-timeout http-header-timeout http-call-timeout tls-cert tls-key)
+	http-max-per-address http-idle-timeout http-header-timeout http-call-timeout tls-cert tls-key
+	eth-listen eth-downstream eth-downstream-timeout)
 
 # ---- --help and --list-routes ----
 run "$SPOD_HOST" --help
@@ -71,6 +72,12 @@ expect_bad "unknown environment variable SPOD_HOST_ENCLAVE_CONN " \
 expect_bad "SPOD_HOST_MAX_CLIENTS: 'lots'" env SPOD_HOST_MAX_CLIENTS=lots "$SPOD_HOST"
 expect_bad "--bogus" "$SPOD_HOST" --bogus
 expect_bad "--http: 0.0.0.0 is not a loopback address" "$SPOD_HOST" --http 0.0.0.0:0
+expect_bad "--eth-listen: 0.0.0.0 is not a loopback address" "$SPOD_HOST" --eth-listen 0.0.0.0:0
+expect_bad "--eth-listen: 'x' is not IPV4:PORT" "$SPOD_HOST" --eth-listen x
+expect_bad "--eth-downstream: 'ftp://n' is not an http:// or https:// URL" "$SPOD_HOST" \
+	--eth-downstream ftp://n
+expect_bad "--eth-downstream: serves POST /eth: needs http or eth-listen" "$SPOD_HOST" \
+	--http off --eth-downstream http://127.0.0.1:1
 expect_bad "--tls-cert: tls-cert and tls-key go together" "$SPOD_HOST" --tls-cert /c.pem
 expect_bad "the binary protocol has no TLS" "$SPOD_HOST" --listen tcp://0.0.0.0:7000
 # A flag does not excuse a broken file.

@@ -4,7 +4,8 @@
 # binary path give the same signatures and the same audit trail; every class of bad input
 # gets its 4xx with a JSON error and the server keeps serving; /metrics moves with the
 # traffic; the provisioning routes answer and refuse as documented (ephemeral mode); /readyz
-# follows the enclave and shows its seal state; a locked database is a 503 that loses nothing.
+# follows the enclave and shows its seal state; a locked database is a 503 that loses nothing;
+# the HTTP layer's calls go through in-process channels, not the host's own unix listener.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -23,18 +24,40 @@ run api routes "$T_DIR/routes.txt"
 log "$OUT"
 
 SIGNS0=$(metric 'spod_requests_total{op="sign",status="OK"}')
+declare -A HIST0
+for f in binary http; do for a in ed25519 secp256k1 p256; do
+	HIST0[$f.$a]=$(api sign-hist $f $a) || fail "sign histogram $f $a"
+done; done
 run api api
 API=$OUT
 SIGNS1=$(metric 'spod_requests_total{op="sign",status="OK"}')
 ((SIGNS1 >= SIGNS0 + 3)) || fail "sign counter did not move: $SIGNS0 -> $SIGNS1"
+# The sign latency histograms (docs/host.md): the HTTP API's signs count in front="http", one
+# algorithm each, and none in front="binary".
+# (A sign is counted just after its answer is written: wait for it.)
+http_counted() { (($(api sign-hist http "$1") >= ${HIST0[http.$1]} + 1)); }
+for a in ed25519 secp256k1 p256; do
+	wait_until 5 http_counted $a || fail "http $a signs not counted: ${HIST0[http.$a]} -> $(api sign-hist http $a)"
+	[[ $(api sign-hist binary $a) == "${HIST0[binary.$a]}" ]] || fail "HTTP signs counted as binary"
+done
 H200=$(metric 'spod_http_requests_total{route="/v1/keys/{id}/sign",method="POST",code="200"}')
 ((H200 >= 3)) || fail "HTTP request counter: $H200"
+# The HTTP layer reaches the event loop through in-process channels (docs/architecture.md,
+# "HTTP"): the connections its executors keep are counted as clients, yet none of them is a
+# socket connected to the host's own listener (they used to be).
+CLIENTS=$(metric 'spod_clients')
+((CLIENTS >= 1)) || fail "no HTTP channel among the host's clients: $CLIENTS"
+LOOPBACK=$(awk -v p="${HOST_URI#unix://}" '$6 == "03" && $8 == p' /proc/net/unix | wc -l)
+((LOOPBACK == 0)) || fail "the HTTP layer holds $LOOPBACK connections to the host's own listener"
 
 # The binary path signs the same message with the same key to the same bytes (Ed25519 and
 # RFC 6979 secp256k1 are deterministic), and verifies what HTTP signed with P-256.
 get() { json_get "d[\"$1\"][\"$2\"]" <<<"$API"; }
 MSG=68656c6c6f2c207370656421
+B0=$(api sign-hist binary ed25519)
 run "$SPOD" sign "$(get ed25519 id)" --message "$MSG"
+binary_counted() { [[ $(api sign-hist binary ed25519) == $((B0 + 1)) ]]; }
+wait_until 5 binary_counted || fail "a binary sign not counted once in front=binary: $B0 -> $(api sign-hist binary ed25519)"
 [[ $(head -n1 <<<"$OUT") == "$(get ed25519 sig)" ]] || fail "ed25519: HTTP and binary signatures differ"
 run "$SPOD" sign "$(get secp256k1 id)" --message "$MSG" --hash keccak256
 [[ $(head -n1 <<<"$OUT") == "$(get secp256k1 sig)" ]] || fail "secp256k1: HTTP and binary signatures differ"

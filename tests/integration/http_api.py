@@ -314,6 +314,36 @@ def case_metric(base, src, name):
     print(0)
 
 
+def case_sign_hist(base, src, front, alg):
+    """spod_sign_duration_seconds{front,alg}: a well-formed histogram (log-spaced buckets from
+    10 us to 1 s, cumulative, +Inf equal to _count, a sum when counted); prints its count."""
+    status, _, payload, _ = Client(base).req("GET", "/metrics")
+    if status != 200:
+        fail(f"/metrics: {status}")
+    sel = f'front="{front}",alg="{alg}"'
+    buckets, total, count = [], None, None
+    for line in payload.decode().splitlines():
+        if line.startswith(f"spod_sign_duration_seconds_bucket{{{sel},le="):
+            le = line.split('le="')[1].split('"')[0]
+            buckets.append((float("inf") if le == "+Inf" else float(le), int(line.split()[-1])))
+        elif line.startswith(f"spod_sign_duration_seconds_sum{{{sel}}} "):
+            total = float(line.split()[-1])
+        elif line.startswith(f"spod_sign_duration_seconds_count{{{sel}}} "):
+            count = int(line.split()[-1])
+    if len(buckets) < 10 or total is None or count is None:
+        fail(f"no sign histogram for {sel}: {len(buckets)} buckets, sum {total}, count {count}")
+    bounds = [b for b, _ in buckets]
+    if bounds != sorted(bounds) or bounds[0] != 1e-05 or bounds[-2] != 1.0 or bounds[-1] != float("inf"):
+        fail(f"{sel}: bucket bounds {bounds}")
+    ratios = [bounds[i + 1] / bounds[i] for i in range(len(bounds) - 2)]
+    if min(ratios) < 1.5 or max(ratios) > 2.0:
+        fail(f"{sel}: buckets not log-spaced: ratios {ratios}")
+    counts = [n for _, n in buckets]
+    if counts != sorted(counts) or counts[-1] != count or (count > 0) != (total > 0):
+        fail(f"{sel}: buckets {counts}, count {count}, sum {total}")
+    print(count)
+
+
 def main():
     case, base, src = sys.argv[1:4]
     if case == "routes":
@@ -326,6 +356,8 @@ def main():
         case_provision(base, src)
     elif case == "metric":
         case_metric(base, src, sys.argv[4])
+    elif case == "sign-hist":
+        case_sign_hist(base, src, sys.argv[4], sys.argv[5])
     elif case == "ready":
         print(Client(base).req("GET", "/readyz")[0])
     elif case == "readyz":

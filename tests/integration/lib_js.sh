@@ -1,6 +1,7 @@
-# Node.js helpers for the integration tests that run JavaScript (interop_js.sh, clients_js.sh);
-# sourced after lib.sh. Callers set JS_SRC (a directory with package.json, package-lock.json and
-# .npmrc), JS (where to install, under the build tree, never the source tree) and NPM_TIMEOUT.
+# Node.js helpers for the integration tests that run JavaScript (interop_js.sh, clients_js.sh,
+# lib_eth_node.sh); sourced after lib.sh. Callers set JS_SRC (a directory with package.json,
+# package-lock.json and .npmrc), JS (where to install, under the build tree, never the source
+# tree) and NPM_TIMEOUT.
 # shellcheck shell=bash
 
 # js_node_check WHAT: node and npm present, node 18 or later (WHAT names who needs it).

@@ -19,8 +19,8 @@ Checks:
     the spread holds one, so any leak larger than the noise fails;
   - descriptors back at baseline: after the traffic and a last enclave restart, spod-host
     holds at most its descriptors from before the traffic plus two per binary connection
-    still open (spod_clients, read at the same time: the HTTP executors' cached connections
-    to its own socket, at most 8 per executor thread, src/host/http/cache.h).
+    still open (spod_clients, read at the same time; it also counts the HTTP executors'
+    cached in-process channels, which hold no descriptor, src/host/http/cache.h).
 """
 import glob
 import json

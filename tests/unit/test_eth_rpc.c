@@ -81,16 +81,41 @@ static json_t *list_json(const struct spod_rlp *l, int access)
 	return arr;
 }
 
-static const char *const fields[4][11] = {
+static const char *const fields[5][11] = {
     {"nonce", "gasPrice", "gas", "to", "value", "data", "chainId", NULL},
     {"chainId", "nonce", "gasPrice", "gas", "to", "value", "data", "accessList", NULL},
     {"chainId", "nonce", "maxPriorityFeePerGas", "maxFeePerGas", "gas", "to", "value", "data",
      "accessList", NULL},
     {"chainId", "nonce", "maxPriorityFeePerGas", "maxFeePerGas", "gas", "to", "value", "data",
      "accessList", "maxFeePerBlobGas", "blobVersionedHashes"},
+    {"chainId", "nonce", "maxPriorityFeePerGas", "maxFeePerGas", "gas", "to", "value", "data",
+     "accessList", "authorizationList", NULL},
 };
 
-/* The transaction object of an unsigned serialization of type (0..3). */
+/* EIP-7702's [[chain_id, address, nonce, y_parity, r, s]] back to JSON-RPC objects. */
+static json_t *auth_json(const struct spod_rlp *l)
+{
+	static const char *const names[] = {"chainId", "address", "nonce", "yParity", "r", "s"};
+	struct spod_rlp_iter it, in;
+	struct spod_rlp e, x;
+	json_t *arr = json_array();
+
+	spod_rlp_iter_init(&it, l);
+	while (spod_rlp_end(&it) != SPOD_OK) {
+		json_t *o = json_object();
+
+		assert_int_equal(spod_rlp_next(&it, &e), SPOD_OK);
+		spod_rlp_iter_init(&in, &e);
+		for (unsigned i = 0; i < 6; i++) {
+			assert_int_equal(spod_rlp_next(&in, &x), SPOD_OK);
+			json_object_set_new(o, names[i], hex_json(x.ptr, x.len, i != 1));
+		}
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+/* The transaction object of an unsigned serialization of type (0..4). */
 static json_t *object_of(const uint8_t *tx, size_t len, unsigned type)
 {
 	struct spod_rlp l, e;
@@ -104,7 +129,9 @@ static json_t *object_of(const uint8_t *tx, size_t len, unsigned type)
 		const char *f = fields[type][i];
 
 		assert_int_equal(spod_rlp_next(&it, &e), SPOD_OK);
-		if (strcmp(f, "accessList") == 0 || strcmp(f, "blobVersionedHashes") == 0)
+		if (strcmp(f, "authorizationList") == 0)
+			json_object_set_new(o, f, auth_json(&e));
+		else if (strcmp(f, "accessList") == 0 || strcmp(f, "blobVersionedHashes") == 0)
 			json_object_set_new(o, f, list_json(&e, f[0] == 'a'));
 		else if (strcmp(f, "to") == 0 || strcmp(f, "data") == 0)
 			json_object_set_new(o, f,
@@ -135,7 +162,7 @@ static void test_builder_ethers(void **state)
 		line[ll] = '\0';
 		if (strncmp(line, "kind ", 5) == 0)
 			kind = (unsigned)atoi(line + 5);
-		if (strncmp(line, "unsigned ", 9) != 0 || kind < 1 || kind > 4)
+		if (strncmp(line, "unsigned ", 9) != 0 || kind < 1 || kind > 5)
 			continue;
 		assert_int_equal(spod_hex_decode(tx, sizeof(tx), &tx_len, line + 9), SPOD_OK);
 		o = object_of(tx, tx_len, kind - 1);
@@ -144,9 +171,12 @@ static void test_builder_ethers(void **state)
 		assert_int_equal(out.type, kind - 1);
 		assert_int_equal(out.len, tx_len);
 		assert_memory_equal(built, tx, tx_len);
-		/* Without "type" the fee fields choose it (a blob transaction always names it). */
+		/*
+		 * Without "type" the fee fields choose it, and an authorization list makes it a
+		 * set-code transaction (a blob transaction always names it).
+		 */
 		json_object_del(o, "type");
-		if (kind < 4) {
+		if (kind != 4) {
 			assert_int_equal(spod_eth_tx_from_json(&out, built, sizeof(built), o, err),
 			                 SPOD_OK);
 			assert_int_equal(out.len, tx_len);
@@ -157,7 +187,7 @@ static void test_builder_ethers(void **state)
 	}
 	fclose(f);
 	free(line);
-	assert_true(n >= 10);
+	assert_true(n >= 11);
 }
 
 static int build_err(const char *json, char *err)
@@ -279,7 +309,8 @@ static const char *fake_last_error(void *ctx)
 	return ((struct fake *)ctx)->last_error;
 }
 
-static const struct spod_eth_rpc_ops fake_ops = {fake_accounts, fake_sign, fake_last_error};
+static const struct spod_eth_rpc_ops fake_ops = {fake_accounts, fake_sign, fake_last_error, NULL,
+                                                 NULL};
 static struct spod_eth_rpc rpc;
 static struct fake fk;
 

@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -837,6 +838,47 @@ static void test_loop_two_fds(void **state)
 	ctx_close(&x);
 }
 
+static void cb_timer(struct spod_loop *loop, int fd, uint32_t events, void *arg)
+{
+	uint64_t n;
+
+	(void)events;
+	assert_int_equal(read(fd, &n, sizeof(n)), (ssize_t)sizeof(n));
+	(*(int *)arg)++;
+	spod_loop_stop(loop);
+}
+
+static void stop_at_once(struct spod_loop *loop, void *arg)
+{
+	(*(int *)arg)++;
+	spod_loop_stop(loop);
+}
+
+/* --spin-us: an event that comes while the loop polls is delivered; with nothing to come the
+ * loop still blocks (here up to its timeout) after the spin instead of polling for ever. */
+static void test_loop_spin(void **state)
+{
+	const struct itimerspec in_1ms = {.it_value = {0, 1000000}};
+	struct spod_loop *loop;
+	int tfd, fired = 0, ticks = 0;
+
+	(void)state;
+	assert_int_equal(spod_loop_new(&loop), SPOD_OK);
+	spod_loop_set_spin(loop, SPOD_LOOP_SPIN_MAX_US + 1); /* clamped to the maximum */
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	assert_true(tfd >= 0);
+	assert_int_equal(spod_loop_add(loop, tfd, SPOD_EV_READ, cb_timer, &fired), SPOD_OK);
+	assert_int_equal(timerfd_settime(tfd, 0, &in_1ms, NULL), 0);
+	assert_int_equal(spod_loop_run(loop, WAIT_MS, NULL, NULL), SPOD_OK);
+	assert_int_equal(fired, 1);
+	spod_loop_set_spin(loop, 100);
+	assert_int_equal(spod_loop_run(loop, 5, stop_at_once, &ticks), SPOD_OK);
+	assert_int_equal(ticks, 1);
+	assert_int_equal(fired, 1);
+	spod_loop_free(loop);
+	close(tfd);
+}
+
 static void cb_stale(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct loop_ctx *x = arg;
@@ -1010,6 +1052,7 @@ int main(void)
 	    cmocka_unit_test(test_conn_tx_reserve),
 	    cmocka_unit_test(test_conn_flush_partial),
 	    cmocka_unit_test(test_loop_two_fds),
+	    cmocka_unit_test(test_loop_spin),
 	    cmocka_unit_test(test_loop_del_inside_callback),
 	    cmocka_unit_test(test_loop_hup),
 	    cmocka_unit_test(test_loop_write_then_mod),

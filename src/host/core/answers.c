@@ -4,6 +4,7 @@
  * requests, to the journal, which holds it until its audit records commit.
  */
 #include "common/log.h"
+#include "common/trace.h"
 #include "host/core/host_int.h"
 
 void host_route_answer(struct host_enclave *e, const struct spod_frame *f)
@@ -24,6 +25,7 @@ void host_route_answer(struct host_enclave *e, const struct spod_frame *f)
 		return;
 	}
 	e->inflight--;
+	SPOD_TRACE_AT_WAKE(SPOD_TR_H_ARECV, in->client_rid, 0);
 	if (in->audit != NULL) {
 		/* Held until its audit records are committed; recorded even when the client
 		 * went away. */

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/trace.h"
 #include "host/core/host_int.h"
 #include "transport/socket.h"
 
@@ -32,6 +34,13 @@ static int client_update_events(struct host_client *cl)
 		want |= SPOD_EV_READ;
 	if (spod_conn_tx_pending(&cl->c) > 0)
 		want |= SPOD_EV_WRITE;
+	if (cl->ip != NULL) {
+		/* Level-triggered like a socket: input left unread brings the channel back. */
+		if ((want & SPOD_EV_READ) && (spod_inproc_loop_events(cl->ip) & SPOD_EV_READ))
+			spod_inproc_loop_rearm(cl->ip);
+		cl->events = want; /* a full answer ring brings it back too (inproc.h) */
+		return SPOD_OK;
+	}
 	if (want == cl->events)
 		return SPOD_OK;
 	SPOD_TRY(spod_loop_mod(cl->h->loop, cl->c.fd, want));
@@ -68,6 +77,7 @@ static int forward_request(struct host_client *cl, const struct spod_frame *f, s
 	in->client_gen = cl->gen;
 	in->enclave = (uint16_t)e->index;
 	in->opcode = f->hdr.opcode;
+	in->front = cl->front;
 	memcpy(out, f->body - SPOD_HDR_BYTES, f->frame_len);
 	spod_wire_set_request_id(out, host_slot_rid(h, slot));
 	spod_conn_tx_commit(&e->c, f->frame_len);
@@ -76,6 +86,9 @@ static int forward_request(struct host_client *cl, const struct spod_frame *f, s
 	cl->inflight++;
 	cl->reserved += reserve;
 	host_enclave_mark_dirty(e);
+	SPOD_TRACE_AT_WAKE(SPOD_TR_H_RECV, in->client_rid, 0);
+	SPOD_TRACE_MARK(SPOD_TR_H_ADMIT, in->client_rid, host_slot_rid(h, slot));
+	SPOD_TRACE_DEFER(SPOD_TR_H_ESEND, in->client_rid, 0);
 	return SPOD_OK;
 }
 
@@ -146,7 +159,7 @@ static int client_finish(struct host_client *cl)
 static int client_read(struct host_client *cl)
 {
 	static struct spod_log_limit unframeable;
-	long n = spod_conn_fill(&cl->c);
+	long n = host_client_fill(cl);
 	int rc;
 
 	if (n == SPOD_E_IO) {
@@ -176,12 +189,9 @@ static int client_read(struct host_client *cl)
 	return 0;
 }
 
-static void on_client(struct spod_loop *loop, int fd, uint32_t events, void *arg)
+void host_client_event(struct host_client *cl, uint32_t events)
 {
-	struct host_client *cl = arg;
-
-	(void)loop;
-	(void)fd;
+	SPOD_TRACE_WAKE();
 	if ((events & SPOD_EV_HUP) && (cl->paused || cl->eof)) {
 		/* Not reading, so this is a full hang-up: nobody is left to answer. */
 		host_client_close(cl);
@@ -192,6 +202,13 @@ static void on_client(struct spod_loop *loop, int fd, uint32_t events, void *arg
 	if ((events & (SPOD_EV_READ | SPOD_EV_HUP)) && !cl->paused && !cl->eof)
 		(void)client_read(cl);
 	/* Writes happen once per wake-up, in host_tick. */
+}
+
+static void on_client(struct spod_loop *loop, int fd, uint32_t events, void *arg)
+{
+	(void)loop;
+	(void)fd;
+	host_client_event(arg, events);
 }
 
 /* Revisits paused and half-closed clients after their answers moved. */
@@ -218,6 +235,8 @@ static int has_input(const struct host_client *cl)
 {
 	int n = 0;
 
+	if (cl->ip != NULL)
+		return cl->c.rx_end > cl->c.rx_start || spod_inproc_loop_pending(cl->ip) > 0;
 	return cl->c.rx_end > cl->c.rx_start || (ioctl(cl->c.fd, FIONREAD, &n) == 0 && n > 0);
 }
 
@@ -310,7 +329,9 @@ static void pause_accepting(struct spod_host *h, uint64_t now)
 	                 h->nclients, HOST_ACCEPT_PAUSE_MS);
 }
 
-static int add_client(struct spod_host *h, int cfd, const struct spod_peer *peer, uint64_t now)
+/* A connection on cfd (a socket), or on the channel ip with cfd -1; *out set if not NULL. */
+static int add_client(struct spod_host *h, int cfd, struct spod_inproc *ip,
+                      const struct spod_peer *peer, uint64_t now, struct host_client **out)
 {
 	struct host_client *cl;
 	uint32_t idx;
@@ -331,8 +352,12 @@ static int add_client(struct spod_host *h, int cfd, const struct spod_peer *peer
 	cl->index = idx;
 	cl->gen = h->client_gen[idx];
 	cl->peer = *peer;
+	cl->front = ip != NULL ? HOST_FRONT_HTTP : HOST_FRONT_BINARY; /* the HTTP layer's channel */
 	cl->accepted_ns = now;
-	if (spod_loop_add(h->loop, cfd, SPOD_EV_READ, on_client, cl) < 0) {
+	cl->ip = ip;
+	if (ip != NULL)
+		spod_inproc_set_owner(ip, cl);
+	else if (spod_loop_add(h->loop, cfd, SPOD_EV_READ, on_client, cl) < 0) {
 		spod_conn_free(&cl->c); /* closes cfd */
 		free(cl);
 		return SPOD_E_IO;
@@ -341,7 +366,16 @@ static int add_client(struct spod_host *h, int cfd, const struct spod_peer *peer
 	h->nclients++;
 	host_metrics_set(&h->metrics.clients, h->nclients);
 	host_client_unauth_add(cl);
+	if (out != NULL)
+		*out = cl;
 	return SPOD_OK;
+}
+
+int host_client_add_inproc(struct spod_host *h, struct spod_inproc *ip,
+                           const struct spod_peer *peer, struct host_client **out)
+{
+	SPOD_TRY(make_room(h, peer));
+	return add_client(h, -1, ip, peer, host_now_ns(), out);
 }
 
 void host_on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg)
@@ -357,7 +391,7 @@ void host_on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg)
 	     n < HOST_ACCEPT_BATCH && (rc = spod_accept(&cfd, fd, &peer)) == SPOD_OK; n++) {
 		rc = make_room(h, &peer);
 		if (rc == SPOD_OK)
-			rc = add_client(h, cfd, &peer, now);
+			rc = add_client(h, cfd, NULL, &peer, now, NULL);
 		if (rc == SPOD_E_BUSY || rc == SPOD_E_NOMEM)
 			close(cfd);
 	}
@@ -397,11 +431,12 @@ void host_clients_flush(struct spod_host *h)
 		if (cl == NULL)
 			continue;
 		cl->dirty = 0;
-		rc = spod_conn_flush(&cl->c);
+		rc = host_client_flush(cl);
 		if (rc == SPOD_OK || rc == SPOD_E_AGAIN)
 			rc = client_update_events(cl);
 		if (rc < 0)
 			host_client_close(cl);
 	}
 	h->ndirty = 0;
+	SPOD_TRACE_STAMP(SPOD_TR_H_CSEND);
 }

@@ -14,6 +14,7 @@
 
 #include "common/paths.h"
 #include "host/core/config_int.h"
+#include "host/http/eth_node.h"
 #include "policy/approval.h"
 #include "spod/err.h"
 
@@ -357,6 +358,20 @@ static int finish(struct loader *l)
 		           "tokens would cross the network in clear text (serve TLS, or bind "
 		           "127.0.0.1)",
 		           o->http_addr);
+	if (o->eth_listen_enabled && o->tls_cert[0] == '\0' &&
+	    !config_ip_is_loopback(o->eth_listen_addr))
+		return BAD(l, OPT_ETH_LISTEN,
+		           "%s is not a loopback address and tls-cert/tls-key are not set: API "
+		           "tokens would cross the network in clear text (serve TLS, or bind "
+		           "127.0.0.1)",
+		           o->eth_listen_addr);
+	if (o->eth_downstream[0] != '\0' && strncmp(o->eth_downstream, "http://", 7) != 0 &&
+	    strncmp(o->eth_downstream, "https://", 8) != 0)
+		return BAD(l, OPT_ETH_DOWNSTREAM, "'%s' is not an http:// or https:// URL",
+		           o->eth_downstream);
+	if (o->eth_downstream[0] != '\0' && !o->http_enabled && !o->eth_listen_enabled)
+		return BAD(l, OPT_ETH_DOWNSTREAM,
+		           "serves POST /eth: needs http or eth-listen (both are off)");
 	SPOD_TRY(check_policy_admins(l));
 	if (o->attest_root[0] != '\0') {
 		if (o->npcrs == 0)
@@ -376,6 +391,7 @@ static void options_defaults(struct host_options *o)
 	o->max_unauth_per_peer = 64;
 	o->hello_timeout_ms = 5000;
 	o->enclave_timeout_ms = 5000;
+	o->spin_us = HOST_OPT_SPIN_US_DEFAULT;
 	o->audit_head_interval_ms = 1000;
 	o->log_level = SPOD_LOG_INFO;
 	o->audit_sync = HOST_AUDIT_SYNC_NORMAL;
@@ -391,6 +407,7 @@ static void options_defaults(struct host_options *o)
 	o->http_idle_timeout_s = SPOD_HTTP_DEFAULT_IDLE_TIMEOUT_S;
 	o->http_header_timeout_ms = SPOD_HTTP_DEFAULT_HEADER_MS;
 	o->http_call_timeout_ms = SPOD_HTTP_DEFAULT_CALL_MS;
+	o->eth_downstream_timeout_ms = SPOD_ETH_NODE_DEFAULT_MS;
 }
 
 int host_options_load(struct host_options *o, int argc, char **argv, char *err, size_t errcap)
@@ -459,6 +476,7 @@ int host_options_to_config(const struct host_options *o, struct spod_host_config
 	    o->max_unauth_per_peer < cfg->max_unauth ? o->max_unauth_per_peer : cfg->max_unauth;
 	cfg->hello_timeout_ms = o->hello_timeout_ms;
 	cfg->enclave_timeout_ms = o->enclave_timeout_ms;
+	cfg->spin_us = o->spin_us;
 	cfg->audit_head_interval_ms = o->audit_head_interval_ms;
 	cfg->connect_timeout_ms = 500;
 	cfg->admit = o->npcrs > 0;

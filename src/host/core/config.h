@@ -26,6 +26,7 @@
 #include "host/core/forward.h"
 #include "spod/attest.h"
 #include "spod/wire.h"
+#include "transport/loop.h"
 #include "transport/uri.h"
 
 #define HOST_OPT_PATH_BYTES      512u   /* file and directory settings, with the NUL */
@@ -35,6 +36,7 @@
 #define HOST_OPT_HTTP_DEFAULT_PORT 8790
 #define HOST_OPT_HTTP_MAX_THREADS  64
 #define HOST_OPT_MAX_CLIENTS       65536
+#define HOST_OPT_SPIN_US_DEFAULT   0                 /* spin-us: measured in docs/architecture.md */
 #define HOST_OPT_MIN_TIMEOUT_MS    100u              /* durations: hello-timeout, enclave-timeout */
 #define HOST_OPT_MAX_TIMEOUT_MS    3600000u          /* one hour */
 #define HOST_OPT_HTTP_MIN_BODY     ((size_t)1 << 10) /* bytes */
@@ -78,6 +80,7 @@ struct host_options {
 	unsigned max_unauth_per_peer;    /* 1..max_unauth */
 	unsigned hello_timeout_ms;       /* HOST_OPT_MIN_TIMEOUT_MS..HOST_OPT_MAX_TIMEOUT_MS */
 	unsigned enclave_timeout_ms;     /* the same range */
+	unsigned spin_us;                /* 0..SPOD_LOOP_SPIN_MAX_US */
 	unsigned audit_head_interval_ms; /* 0 (off) or the same range */
 
 	/* Admission: on when npcrs > 0. Distinct indices, each 0..31. */
@@ -111,6 +114,11 @@ struct host_options {
 	unsigned http_call_timeout_ms;   /* the same range */
 	char tls_cert[HOST_OPT_PATH_BYTES]; /* "" with tls_key "": plain HTTP */
 	char tls_key[HOST_OPT_PATH_BYTES];
+	int eth_listen_enabled;                         /* 0: eth-listen = off (the default) */
+	char eth_listen_addr[HOST_OPT_HTTP_ADDR_BYTES]; /* IP literal without brackets */
+	uint16_t eth_listen_port;                       /* 0: the kernel picks */
+	char eth_downstream[HOST_OPT_PATH_BYTES];       /* "": none; else an http(s):// URL */
+	unsigned eth_downstream_timeout_ms;             /* HOST_OPT_HTTP_MIN_WAIT_MS..MAX_WAIT_MS */
 
 	/* The policy-admin set (docs/policy.md): K of M distinct Ed25519 public keys; M = 0
 	 * and K = 0 when none is configured. */

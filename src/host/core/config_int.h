@@ -28,6 +28,7 @@ enum opt_id {
 	OPT_MAX_UNAUTH_PER_PEER,
 	OPT_HELLO_TIMEOUT,
 	OPT_ENCLAVE_TIMEOUT,
+	OPT_SPIN_US,
 	OPT_AUDIT_HEAD_INTERVAL,
 	OPT_EXPECT_PCR,
 	OPT_ATTEST_ROOT,
@@ -47,6 +48,9 @@ enum opt_id {
 	OPT_HTTP_CALL_TIMEOUT,
 	OPT_TLS_CERT,
 	OPT_TLS_KEY,
+	OPT_ETH_LISTEN,
+	OPT_ETH_DOWNSTREAM,
+	OPT_ETH_DOWNSTREAM_TIMEOUT,
 	OPT_POLICY_ADMINS,
 	OPT_POLICY_THRESHOLD,
 	OPT__COUNT
@@ -95,6 +99,25 @@ void config_env_name(char *out, size_t cap, const char *name);
 
 /* 1 when ip is a loopback IPv4 (127/8) or IPv6 (::1) literal. */
 int config_ip_is_loopback(const char *ip);
+
+/* Strict decimal (digits only, no sign or space) of at most max; *end after the digits. */
+int config_parse_dec(uint64_t *out, const char *s, const char **end, uint64_t max);
+
+/* An integer setting in lo..hi into *out. */
+int config_set_uint(struct loader *l, enum opt_id id, unsigned *out, const char *v, unsigned lo,
+                    unsigned hi);
+
+/* config_http.c: the HTTP settings' setters (the settings table names them). */
+int config_set_http(struct loader *l, enum opt_id id, const char *v);
+int config_set_eth_listen(struct loader *l, enum opt_id id, const char *v);
+int config_set_http_threads(struct loader *l, enum opt_id id, const char *v);
+int config_set_http_max_body(struct loader *l, enum opt_id id, const char *v);
+int config_set_http_max_connections(struct loader *l, enum opt_id id, const char *v);
+int config_set_http_max_per_address(struct loader *l, enum opt_id id, const char *v);
+int config_set_http_idle_timeout(struct loader *l, enum opt_id id, const char *v);
+int config_set_http_header_timeout(struct loader *l, enum opt_id id, const char *v);
+int config_set_http_call_timeout(struct loader *l, enum opt_id id, const char *v);
+int config_set_eth_downstream_timeout(struct loader *l, enum opt_id id, const char *v);
 
 /* Stores a path setting's value v into dst (HOST_OPT_PATH_BYTES). */
 int config_set_path(struct loader *l, enum opt_id id, char *dst, const char *v);

@@ -60,8 +60,7 @@ void config_locate(struct loader *l, enum opt_id id)
 	}
 }
 
-/* Strict decimal (digits only, no sign or space) of at most max; *end after the digits. */
-static int parse_dec(uint64_t *out, const char *s, const char **end, uint64_t max)
+int config_parse_dec(uint64_t *out, const char *s, const char **end, uint64_t max)
 {
 	uint64_t v = 0;
 	const char *p = s;
@@ -100,13 +99,13 @@ int config_set_path(struct loader *l, enum opt_id id, char *dst, const char *v)
 	return SPOD_OK;
 }
 
-static int set_uint(struct loader *l, enum opt_id id, unsigned *out, const char *v, unsigned lo,
+int config_set_uint(struct loader *l, enum opt_id id, unsigned *out, const char *v, unsigned lo,
                     unsigned hi)
 {
 	const char *end;
 	uint64_t n;
 
-	if (parse_dec(&n, v, &end, hi) < 0 || *end != '\0' || n < lo)
+	if (config_parse_dec(&n, v, &end, hi) < 0 || *end != '\0' || n < lo)
 		return BAD(l, id, "'%s' is not a number in %u..%u", v, lo, hi);
 	*out = (unsigned)n;
 	return SPOD_OK;
@@ -140,22 +139,22 @@ static int set_enclave(struct loader *l, enum opt_id id, const char *v)
 
 static int set_enclave_conns(struct loader *l, enum opt_id id, const char *v)
 {
-	return set_uint(l, id, &l->o->enclave_conns, v, 1, SPOD_HOST_MAX_ENCLAVE_CONNS);
+	return config_set_uint(l, id, &l->o->enclave_conns, v, 1, SPOD_HOST_MAX_ENCLAVE_CONNS);
 }
 
 static int set_max_clients(struct loader *l, enum opt_id id, const char *v)
 {
-	return set_uint(l, id, &l->o->max_clients, v, 1, HOST_OPT_MAX_CLIENTS);
+	return config_set_uint(l, id, &l->o->max_clients, v, 1, HOST_OPT_MAX_CLIENTS);
 }
 
 static int set_max_unauth(struct loader *l, enum opt_id id, const char *v)
 {
-	return set_uint(l, id, &l->o->max_unauth, v, 1, HOST_OPT_MAX_CLIENTS);
+	return config_set_uint(l, id, &l->o->max_unauth, v, 1, HOST_OPT_MAX_CLIENTS);
 }
 
 static int set_max_unauth_per_peer(struct loader *l, enum opt_id id, const char *v)
 {
-	return set_uint(l, id, &l->o->max_unauth_per_peer, v, 1, HOST_OPT_MAX_CLIENTS);
+	return config_set_uint(l, id, &l->o->max_unauth_per_peer, v, 1, HOST_OPT_MAX_CLIENTS);
 }
 
 /* A duration: a number with the unit ms or s (500ms, 5s), in the bounds of config.h. */
@@ -164,7 +163,7 @@ static int set_duration_ms(struct loader *l, enum opt_id id, unsigned *out, cons
 	const char *end;
 	uint64_t n;
 
-	if (parse_dec(&n, v, &end, HOST_OPT_MAX_TIMEOUT_MS) < 0)
+	if (config_parse_dec(&n, v, &end, HOST_OPT_MAX_TIMEOUT_MS) < 0)
 		goto bad;
 	if (strcmp(end, "s") == 0)
 		n *= 1000;
@@ -188,6 +187,11 @@ static int set_enclave_timeout(struct loader *l, enum opt_id id, const char *v)
 	return set_duration_ms(l, id, &l->o->enclave_timeout_ms, v);
 }
 
+static int set_spin_us(struct loader *l, enum opt_id id, const char *v)
+{
+	return config_set_uint(l, id, &l->o->spin_us, v, 0, SPOD_LOOP_SPIN_MAX_US);
+}
+
 /* A duration as above, a bare number of milliseconds, or 0 / off: never. */
 static int set_audit_head_interval(struct loader *l, enum opt_id id, const char *v)
 {
@@ -198,18 +202,13 @@ static int set_audit_head_interval(struct loader *l, enum opt_id id, const char 
 		l->o->audit_head_interval_ms = 0;
 		return SPOD_OK;
 	}
-	if (parse_dec(&n, v, &end, HOST_OPT_MAX_TIMEOUT_MS) == SPOD_OK && *end == '\0') {
+	if (config_parse_dec(&n, v, &end, HOST_OPT_MAX_TIMEOUT_MS) == SPOD_OK && *end == '\0') {
 		if (n < HOST_OPT_MIN_TIMEOUT_MS || n > HOST_OPT_MAX_TIMEOUT_MS)
 			return BAD(l, id, "'%s' is not 0, off or 100..3600000 ms", v);
 		l->o->audit_head_interval_ms = (unsigned)n;
 		return SPOD_OK;
 	}
 	return set_duration_ms(l, id, &l->o->audit_head_interval_ms, v);
-}
-
-static int set_http_threads(struct loader *l, enum opt_id id, const char *v)
-{
-	return set_uint(l, id, &l->o->http_threads, v, 1, HOST_OPT_HTTP_MAX_THREADS);
 }
 
 /* N=HEX: PCR index 0..31 and its expected value. */
@@ -224,7 +223,7 @@ static int set_expect_pcr(struct loader *l, enum opt_id id, const char *v)
 	if (o->npcrs == SPOD_ATTEST_MAX_PCRS)
 		return BAD(l, id, "at most %u PCRs", SPOD_ATTEST_MAX_PCRS);
 	value = o->pcr_values[o->npcrs];
-	if (parse_dec(&idx, v, &end, SPOD_ATTEST_MAX_PCRS - 1) < 0 || *end != '=' ||
+	if (config_parse_dec(&idx, v, &end, SPOD_ATTEST_MAX_PCRS - 1) < 0 || *end != '=' ||
 	    spod_hex_decode(value, SPOD_ATTEST_PCR_MAX_BYTES, &n, end + 1) < 0 || n == 0)
 		return BAD(l, id, "'%s' is not N=HEX with N 0..%u and 1..%u bytes of hex", v,
 		           SPOD_ATTEST_MAX_PCRS - 1, SPOD_ATTEST_PCR_MAX_BYTES);
@@ -265,7 +264,7 @@ static int set_disk_warn_free(struct loader *l, enum opt_id id, const char *v)
 	l->o->disk_warn_free_pct = 0;
 	if (strcmp(v, "off") == 0)
 		return SPOD_OK;
-	if (parse_dec(&n, v, &end, UINT64_MAX) < 0)
+	if (config_parse_dec(&n, v, &end, UINT64_MAX) < 0)
 		goto bad;
 	if (end[0] == '%' && end[1] == '\0' && n >= 1 && n <= 99) {
 		l->o->disk_warn_free_pct = (unsigned)n;
@@ -299,116 +298,6 @@ static int set_seal(struct loader *l, enum opt_id id, const char *v)
 		l->o->seal_mode = SPOD_SEAL_CUSTODIANS;
 	else
 		return BAD(l, id, "'%s' is not ephemeral or custodians", v);
-	return SPOD_OK;
-}
-
-/* "off", or ADDR:PORT with an IPv4 literal or a [bracketed] IPv6 literal, port 0..65535. */
-static int set_http(struct loader *l, enum opt_id id, const char *v)
-{
-	struct host_options *o = l->o;
-	char text[8 + HOST_OPT_HTTP_ADDR_BYTES + 8];
-	struct spod_uri u;
-	int n;
-
-	if (strcmp(v, "off") == 0) {
-		o->http_enabled = 0;
-		return SPOD_OK;
-	}
-	n = snprintf(text, sizeof(text), "tcp://%s", v);
-	if (n < 0 || (size_t)n >= sizeof(text) || spod_uri_parse(&u, text) < 0)
-		return BAD(l, id, "'%s' is not IPV4:PORT, [IPV6]:PORT or off", v);
-	o->http_enabled = 1;
-	snprintf(o->http_addr, sizeof(o->http_addr), "%s", u.host);
-	o->http_port = (uint16_t)u.port;
-	return SPOD_OK;
-}
-
-/* Bytes, or a number with suffix K (KiB) or M (MiB). */
-static int set_http_max_body(struct loader *l, enum opt_id id, const char *v)
-{
-	const char *end;
-	uint64_t n;
-
-	if (parse_dec(&n, v, &end, UINT32_MAX) < 0)
-		goto bad;
-	if (*end == 'K' || *end == 'k') {
-		n <<= 10;
-		end++;
-	} else if (*end == 'M' || *end == 'm') {
-		n <<= 20;
-		end++;
-	}
-	if (*end != '\0')
-		goto bad;
-	if (n < HOST_OPT_HTTP_MIN_BODY || n > HOST_OPT_HTTP_MAX_BODY)
-		goto bad;
-	l->o->http_max_body = (size_t)n;
-	return SPOD_OK;
-bad:
-	return BAD(l, id, "'%s' is not a size in 1K..64M (bytes, or with suffix K or M)", v);
-}
-
-static int set_http_max_connections(struct loader *l, enum opt_id id, const char *v)
-{
-	return set_uint(l, id, &l->o->http_max_connections, v, 1, HOST_OPT_HTTP_MAX_CONNS);
-}
-
-static int set_http_max_per_address(struct loader *l, enum opt_id id, const char *v)
-{
-	return set_uint(l, id, &l->o->http_max_per_address, v, 1, HOST_OPT_HTTP_MAX_CONNS);
-}
-
-/* A duration: N or Ns (seconds), or Nms (milliseconds), in lo_ms..hi_ms. */
-static int parse_ms(uint64_t *out, const char *v, uint64_t lo_ms, uint64_t hi_ms)
-{
-	const char *end;
-	uint64_t n;
-
-	if (parse_dec(&n, v, &end, hi_ms) < 0)
-		return SPOD_E_BAD_ARG;
-	if (strcmp(end, "ms") != 0) {
-		if (strcmp(end, "s") != 0 && *end != '\0')
-			return SPOD_E_BAD_ARG;
-		if (n > hi_ms / 1000)
-			return SPOD_E_BAD_ARG;
-		n *= 1000;
-	}
-	if (n < lo_ms)
-		return SPOD_E_BAD_ARG;
-	*out = n;
-	return SPOD_OK;
-}
-
-static int set_wait_ms(struct loader *l, enum opt_id id, unsigned *out, const char *v)
-{
-	uint64_t ms;
-
-	if (parse_ms(&ms, v, HOST_OPT_HTTP_MIN_WAIT_MS, HOST_OPT_HTTP_MAX_WAIT_MS) < 0)
-		return BAD(l, id, "'%s' is not a time in %ums..%us (N or Ns seconds, Nms)", v,
-		           HOST_OPT_HTTP_MIN_WAIT_MS, HOST_OPT_HTTP_MAX_WAIT_MS / 1000);
-	*out = (unsigned)ms;
-	return SPOD_OK;
-}
-
-static int set_http_header_timeout(struct loader *l, enum opt_id id, const char *v)
-{
-	return set_wait_ms(l, id, &l->o->http_header_timeout_ms, v);
-}
-
-static int set_http_call_timeout(struct loader *l, enum opt_id id, const char *v)
-{
-	return set_wait_ms(l, id, &l->o->http_call_timeout_ms, v);
-}
-
-/* Whole seconds (libmicrohttpd counts its idle timeout in seconds). */
-static int set_http_idle_timeout(struct loader *l, enum opt_id id, const char *v)
-{
-	uint64_t ms;
-
-	if (parse_ms(&ms, v, 1000, (uint64_t)HOST_OPT_HTTP_MAX_IDLE_S * 1000) < 0 || ms % 1000 != 0)
-		return BAD(l, id, "'%s' is not a whole number of seconds in 1..%u (N or Ns)", v,
-		           HOST_OPT_HTTP_MAX_IDLE_S);
-	l->o->http_idle_timeout_s = (unsigned)(ms / 1000);
 	return SPOD_OK;
 }
 
@@ -448,7 +337,7 @@ static int set_policy_admins(struct loader *l, enum opt_id id, const char *v)
 
 static int set_policy_threshold(struct loader *l, enum opt_id id, const char *v)
 {
-	return set_uint(l, id, &l->o->policy_threshold, v, 1, SPOD_POLICY_ADMINS_MAX);
+	return config_set_uint(l, id, &l->o->policy_threshold, v, 1, SPOD_POLICY_ADMINS_MAX);
 }
 
 /* clang-format off */
@@ -495,6 +384,12 @@ const struct setting host_settings[OPT__COUNT] = {
 		"wait is taken as stalled: closed, its requests answered UNAVAILABLE\n"
 		"(audited as outcome unknown), and connected again with backoff",
 		0, set_enclave_timeout, 0},
+	[OPT_SPIN_US] = {"spin-us", "N", STR(HOST_OPT_SPIN_US_DEFAULT),
+		"microseconds the event loop polls without sleeping before it blocks,\n"
+		"0.." STR(SPOD_LOOP_SPIN_MAX_US) ": an enclave answer within that time is taken\n"
+		"without a wake-up, but the CPU stays busy meanwhile; pays only on a CPU\n"
+		"of its own (docs/architecture.md, Performance)",
+		0, set_spin_us, 0},
 	[OPT_AUDIT_HEAD_INTERVAL] = {"audit-head-interval", "DURATION|off", "1000ms",
 		"this often, when the audit log grew, the enclave signs its head\n"
 		"(seq and hash) with its evidence key; once more at a clean stop. A\n"
@@ -536,44 +431,56 @@ const struct setting host_settings[OPT__COUNT] = {
 		"where to serve the HTTP/JSON API: IPV4:PORT, [IPV6]:PORT (port 0: the\n"
 		"kernel picks one) or off. A non-loopback address needs tls-cert and\n"
 		"tls-key: API tokens must not cross the network in clear text",
-		0, set_http, 0},
+		0, config_set_http, 0},
 	[OPT_HTTP_THREADS] = {"http-threads", "N", "2",
 		"HTTP threads, and as many threads carrying HTTP requests to the pod,\n"
 		"1.." STR(HOST_OPT_HTTP_MAX_THREADS),
-		0, set_http_threads, 0},
+		0, config_set_http_threads, 0},
 	[OPT_HTTP_MAX_BODY] = {"http-max-body", "SIZE", "1M",
 		"largest HTTP request body, 1K..64M: bytes, or with suffix K or M",
-		0, set_http_max_body, 0},
+		0, config_set_http_max_body, 0},
 	[OPT_HTTP_MAX_CONNECTIONS] = {"http-max-connections", "N", "256",
 		"HTTP connections at once, 1.." STR(HOST_OPT_HTTP_MAX_CONNS) ", counting those still\n"
 		"sending their header; when all are taken, the one waiting longest for\n"
 		"its header is closed to make room. Keep it well below the descriptor\n"
 		"limit (ulimit -n)",
-		0, set_http_max_connections, 0},
+		0, config_set_http_max_connections, 0},
 	[OPT_HTTP_MAX_PER_ADDRESS] = {"http-max-per-address", "N", "32",
 		"HTTP connections at once from one client address, 1.." STR(HOST_OPT_HTTP_MAX_CONNS) ";\n"
 		"an application beside the pod connects from one loopback address",
-		0, set_http_max_per_address, 0},
+		0, config_set_http_max_per_address, 0},
 	[OPT_HTTP_IDLE_TIMEOUT] = {"http-idle-timeout", "TIME", "30s",
 		"an HTTP connection idle this long is closed; a kept-alive one must\n"
 		"send its next whole request header within this plus\n"
 		"http-header-timeout of the last answer. Whole seconds, 1..3600",
-		0, set_http_idle_timeout, 0},
+		0, config_set_http_idle_timeout, 0},
 	[OPT_HTTP_HEADER_TIMEOUT] = {"http-header-timeout", "TIME", "10s",
 		"a new HTTP connection must send its whole request header (over TLS,\n"
 		"its ClientHello, then the handshake and header) within this, or it is\n"
 		"closed: N or Ns seconds, or Nms, 100ms..600s",
-		0, set_http_header_timeout, 0},
+		0, config_set_http_header_timeout, 0},
 	[OPT_HTTP_CALL_TIMEOUT] = {"http-call-timeout", "TIME", "5s",
 		"an HTTP request the pod has not answered within this gets 503\n"
 		"UNAVAILABLE (its connection to the pod is closed): 100ms..600s",
-		0, set_http_call_timeout, 0},
+		0, config_set_http_call_timeout, 0},
 	[OPT_TLS_CERT] = {"tls-cert", "FILE", "none (plain HTTP)",
 		"PEM certificate chain for HTTPS; give tls-key too",
 		0, NULL, offsetof(struct host_options, tls_cert)},
 	[OPT_TLS_KEY] = {"tls-key", "FILE", "none (plain HTTP)",
 		"PEM private key of tls-cert",
 		0, NULL, offsetof(struct host_options, tls_key)},
+	[OPT_ETH_LISTEN] = {"eth-listen", "ADDR:PORT", "off",
+		"also serve the Ethereum JSON-RPC signer (POST /eth) on a port of its\n"
+		"own, at POST / (and /eth): IPV4:PORT, [IPV6]:PORT or off; like http, a\n"
+		"non-loopback address needs tls-cert and tls-key",
+		0, config_set_eth_listen, 0},
+	[OPT_ETH_DOWNSTREAM] = {"eth-downstream", "URL", "none",
+		"Ethereum node (http:// or https://) behind POST /eth: methods spod does\n"
+		"not serve go to it, and eth_sendTransaction fills and sends through it",
+		0, NULL, offsetof(struct host_options, eth_downstream)},
+	[OPT_ETH_DOWNSTREAM_TIMEOUT] = {"eth-downstream-timeout", "TIME", "10s",
+		"longest wait for one call to eth-downstream: 100ms..600s",
+		0, config_set_eth_downstream_timeout, 0},
 	[OPT_POLICY_ADMINS] = {"policy-admins", "HEX[,HEX...]", "none",
 		"the policy admins (docs/policy.md): 1..16 distinct Ed25519 public keys\n"
 		"(64 hex digits each), comma-separated or repeated (in a config file,\n"

@@ -102,7 +102,8 @@ int host_db_open(struct spod_host *h)
 	if (h->cfg.db_path == NULL)
 		return SPOD_E_BAD_ARG;
 	h->md_ctx = EVP_MD_CTX_new();
-	if (h->md_ctx == NULL)
+	h->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (h->md_ctx == NULL || h->sha256 == NULL)
 		return SPOD_E_NOMEM;
 	SPOD_TRY(spod_store_open(&h->store, h->cfg.db_path));
 	rc = spod_store_set_sync(h->store, h->cfg.audit_sync_full ? SPOD_STORE_SYNC_FULL
@@ -114,6 +115,7 @@ int host_db_open(struct spod_host *h)
 		spod_error("store: %s", spod_store_last_error(h->store));
 		return rc;
 	}
+	(void)host_keyindex_load(h); /* on error the store answers instead (logged) */
 	SPOD_TRY(host_checkpointer_start(&h->checkpointer, &h->cfg, &h->metrics));
 	return bootstrap_token(h);
 }
@@ -122,8 +124,11 @@ void host_db_close(struct spod_host *h)
 {
 	host_checkpointer_stop(h->checkpointer);
 	h->checkpointer = NULL;
+	host_keyindex_free(&h->keys);
 	spod_store_close(h->store);
 	h->store = NULL;
 	EVP_MD_CTX_free(h->md_ctx);
 	h->md_ctx = NULL;
+	EVP_MD_free(h->sha256);
+	h->sha256 = NULL;
 }

@@ -107,11 +107,39 @@ void host_evidence_key(struct host_enclave *e, const struct spod_attest_user_dat
 }
 
 /* Frees the n oldest pending batches and closes the gap. */
+/* A batch with room for count records: a spare one if one is large enough, else new. */
+static struct host_ev_batch *batch_get(struct spod_host *h, uint32_t count)
+{
+	struct host_ev_batch *b;
+	uint32_t cap = HOST_EV_SPARE_MIN;
+
+	for (uint32_t i = h->nev_spare; i-- > 0;)
+		if (h->ev_spare[i]->cap >= count) {
+			b = h->ev_spare[i];
+			h->ev_spare[i] = h->ev_spare[--h->nev_spare];
+			return b;
+		}
+	while (cap < count)
+		cap *= 2;
+	b = malloc(sizeof(*b) + (size_t)cap * SPOD_EVIDENCE_RECORD_BYTES);
+	if (b != NULL)
+		b->cap = cap;
+	return b;
+}
+
+static void batch_put(struct spod_host *h, struct host_ev_batch *b)
+{
+	if (h->nev_spare < HOST_EV_SPARE)
+		h->ev_spare[h->nev_spare++] = b;
+	else
+		free(b);
+}
+
 static void release(struct spod_host *h, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		h->ev_bytes -= (size_t)h->ev[i]->count * SPOD_EVIDENCE_RECORD_BYTES;
-		free(h->ev[i]);
+		batch_put(h, h->ev[i]);
 	}
 	if (n > 0 && h->nev > n) /* (never memmove a NULL array, even by 0 bytes) */
 		memmove(h->ev, h->ev + n, (h->nev - n) * sizeof(*h->ev));
@@ -174,7 +202,7 @@ void host_evidence_frame(struct host_enclave *e, const struct spod_frame *f)
 		h->ev = p;
 		h->ev_cap = cap;
 	}
-	b = malloc(sizeof(*b) + bytes);
+	b = batch_get(h, v.count);
 	if (b == NULL)
 		goto nomem;
 	memcpy(b->pub, v.pub, sizeof(b->pub));
@@ -233,6 +261,8 @@ int host_evidence_commit(struct spod_host *h, const struct spod_store_sealed *ke
 void host_evidence_free(struct spod_host *h)
 {
 	release(h, h->nev);
+	while (h->nev_spare > 0)
+		free(h->ev_spare[--h->nev_spare]);
 	free(h->ev);
 	free(h->ev_views);
 	h->ev = NULL;

@@ -126,11 +126,13 @@ int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
 
 	SPOD_GUARD(rc, host_db_open(h));
 	SPOD_GUARD(rc, spod_loop_new(&h->loop));
+	spod_loop_set_spin(h->loop, cfg->spin_us);
 	for (unsigned i = 0; i < cfg->nlisten; i++) {
 		SPOD_GUARD(rc, spod_listen(&h->listen_fd[i], &cfg->listen[i]));
 		SPOD_GUARD(
 		    rc, spod_loop_add(h->loop, h->listen_fd[i], SPOD_EV_READ, host_on_accept, h));
 	}
+	SPOD_GUARD(rc, host_inproc_start(h));
 	SPOD_GUARD(rc, spod_loop_stop_on_signals(h->loop, &h->signal_fd));
 	h->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (h->timer_fd < 0) {
@@ -177,10 +179,16 @@ static void host_tick(struct spod_loop *loop, void *arg)
 	(void)loop;
 	(void)host_journal_commit(h);
 	flush_dirty(h);
+	host_journal_observe(h); /* the signatures just written: their latency */
 	if (h->nwaiting > 0) {
 		host_resume_waiting(h);
 		flush_dirty(h);
 	}
+}
+
+struct spod_inproc_hub *spod_host_inproc(struct spod_host *h)
+{
+	return h->inproc;
 }
 
 int spod_host_ready(void *arg)
@@ -199,12 +207,14 @@ int spod_host_run(struct spod_host *h)
 {
 	int rc = spod_loop_run(h->loop, -1, host_tick, h);
 
-	h->ev_flush = 1; /* from now on every commit takes the pending evidence */
+	host_inproc_stop(h); /* the HTTP layer's calls end now, not at their deadlines */
+	h->ev_flush = 1;     /* from now on every commit takes the pending evidence */
 	/* A clean stop: the last records commit and the enclave signs the head they make. */
 	if (rc == SPOD_OK && h->cfg.audit_head_interval_ms > 0)
 		host_pool_final_head(h, HOST_HEAD_FINAL_WAIT_MS);
 	(void)host_journal_commit(h);
 	flush_dirty(h);
+	host_journal_observe(h);
 	return rc;
 }
 
@@ -225,6 +235,7 @@ void spod_host_free(struct spod_host *h)
 	for (unsigned i = 0; i < SPOD_HOST_MAX_LISTENERS; i++)
 		if (h->listen_fd[i] >= 0)
 			close(h->listen_fd[i]);
+	host_inproc_free(h); /* after its channels' clients closed, above */
 	if (h->signal_fd >= 0)
 		close(h->signal_fd);
 	if (h->timer_fd >= 0)

@@ -34,6 +34,7 @@ struct spod_host_config {
 	/* An enclave connection silent this long while answers are owed is closed as stalled. */
 	unsigned enclave_timeout_ms;
 	int connect_timeout_ms; /* per enclave connect attempt */
+	unsigned spin_us;       /* the event loop's bounded spin before blocking (loop.h) */
 	/*
 	 * Admission: when admit is set, every enclave connection must first present a fresh
 	 * attestation document (the host's own nonce, at most 5 minutes old) that verifies
@@ -79,6 +80,7 @@ struct spod_host_config {
 };
 
 struct spod_host;
+struct spod_inproc_hub;
 
 /* Listens on every configured URI and starts connecting to the enclave. */
 int spod_host_new(struct spod_host **out, const struct spod_host_config *cfg)
@@ -95,6 +97,14 @@ void spod_host_free(struct spod_host *h);
  * into buf[0..cap), returning its length (or the length needed when more than cap).
  */
 int spod_host_ready(void *h);
+
+/*
+ * The hub of in-process channels the HTTP layer reaches the host through (src/host/http/http.h,
+ * docs/architecture.md): each channel is served like a connection to the binary listener. It
+ * lives until spod_host_free, which must come after every channel's worker closed its end
+ * (spod_http_stop). Channels opened after spod_host_run returned are refused.
+ */
+struct spod_inproc_hub *spod_host_inproc(struct spod_host *h) __attribute__((nonnull));
 
 /* The enclave's seal state as the host last saw it (src/host/http/http.h). */
 void spod_host_seal(void *h, struct spod_http_seal *out);

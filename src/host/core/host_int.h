@@ -4,6 +4,8 @@
  *
  *   clock.c      the one place time is read
  *   metrics.c    counters and histograms (metrics.h)
+ *   keyindex.c   the labels of the stored keys in memory (deleted ones dropped, lost ones
+ *                marked), for the key-scope check without a SQLite query per request
  *   inflight.c   the table that maps enclave request ids back to clients
  *   reply.c      writing answers into an application connection's send buffer; closing one;
  *                the host's own requests to an enclave connection
@@ -30,6 +32,8 @@
  *   answers.c    routing an enclave's answer to its client or to the journal
  *   pool.c       enclave connections: connect, set-up (admission, reconcile), loss, backoff
  *   clients.c    application connections: accept, flow control, forwarding requests
+ *   inproc.c     in-process channels (spod-host's HTTP layer) served as application
+ *                connections
  *   forward.c    lifecycle: set-up, the loop's once-per-wake-up flush, teardown
  *
  * config.c, config_values.c and main.c (settings and the command line) sit on top. A check
@@ -48,6 +52,7 @@
 #include "host/store/store.h"
 #include "spod/wire.h"
 #include "transport/conn.h"
+#include "transport/inproc.h"
 #include "transport/loop.h"
 #include "transport/socket.h"
 
@@ -116,7 +121,8 @@ struct host_audit {
 };
 
 struct host_client {
-	struct spod_conn c;
+	struct spod_conn c;     /* c.fd is -1 on an in-process channel */
+	struct spod_inproc *ip; /* NULL: a socket accepted from a listener */
 	struct spod_host *h;
 	struct host_token *tok; /* NULL until a hello succeeded */
 	uint32_t index;         /* in h->clients */
@@ -124,6 +130,7 @@ struct host_client {
 	uint32_t inflight;      /* requests forwarded and not yet answered */
 	size_t reserved;        /* send-buffer bytes promised to those answers */
 	uint32_t events;        /* SPOD_EV_* currently watched */
+	uint8_t front;          /* enum host_front: spod-host's own HTTP layer, or binary */
 	int dirty;              /* responses committed, flush pending this iteration */
 	int paused;             /* out of credit: not reading until answers drain */
 	int eof;                /* peer shut down its writing side: answer, then close */
@@ -134,6 +141,9 @@ struct host_client {
 	uint64_t accepted_ns;
 	struct spod_peer peer;
 };
+
+#define HOST_EV_SPARE     64u /* committed evidence batches kept for the next frames */
+#define HOST_EV_SPARE_MIN 16u /* records an evidence batch has room for at least */
 
 #define HOST_ACCEPT_BATCH    64  /* accepts per listener wake-up, so hellos interleave */
 #define HOST_WATCH_MS        100 /* deadlines are checked this often (forward.c) */
@@ -160,6 +170,25 @@ struct host_seal_state {
 };
 
 struct host_reconcile; /* reconcile.c */
+
+/*
+ * The key index (keyindex.c): key id -> label of every stored key that has a label and is not
+ * deleted, with whether it is lost. Open addressing, at most half full, at most
+ * HOST_KEYINDEX_MAX_SLOTS slots; a slot is free when its label is NULL.
+ */
+#define HOST_KEYINDEX_MIN_SLOTS 64u
+#define HOST_KEYINDEX_MAX_SLOTS (1u << 24) /* 8 Mi labelled keys; beyond: the store answers */
+struct host_keyindex_slot {
+	uint8_t id[SPOD_KEY_ID_BYTES];
+	char *label; /* owned, NUL-terminated, 1..SPOD_LABEL_MAX_BYTES; NULL: free slot */
+	uint8_t lost;
+};
+struct host_keyindex {
+	struct host_keyindex_slot *slots;
+	uint32_t cap; /* 0 or a power of two */
+	uint32_t n;   /* entries */
+	int complete; /* 0 after a failed insertion: lookups go to the store (host_key_label) */
+};
 
 /*
  * The keys with a policy (policy_sync.c): an open-addressing table of key ids, at most half
@@ -222,6 +251,7 @@ struct inflight {
 	uint32_t gen; /* bumps on every reuse so stale ids are detected */
 	uint16_t enclave;
 	uint8_t opcode;
+	uint8_t front; /* enum host_front, for the latency histogram */
 	uint8_t used;
 };
 
@@ -229,6 +259,7 @@ struct spod_host {
 	struct spod_host_config cfg;
 	struct spod_loop *loop;
 	int listen_fd[SPOD_HOST_MAX_LISTENERS];
+	struct spod_inproc_hub *inproc; /* the HTTP layer's channels (inproc.c) */
 	int signal_fd;
 	int timer_fd;
 	struct host_client **clients;
@@ -251,16 +282,19 @@ struct spod_host {
 	struct host_metrics metrics;
 	/* db.c, tokens.c */
 	struct spod_store *store;
+	struct host_keyindex keys; /* the labels of the stored keys (keyindex.c) */
 	struct host_checkpointer *checkpointer;
 	struct host_token *tokens; /* the token cache (tokens.c) */
 	uint32_t ntokens;          /* its entries */
 	void *md_ctx;              /* EVP_MD_CTX for message digests (admit.c) */
+	void *sha256;              /* EVP_MD SHA-256, fetched once (no fetch per request) */
 	/* journal.c: audit facts, and answers held until their audit records are committed */
 	struct host_audit *pending_labels;
 	struct host_audit *spare_audits; /* single-item ones, reused (linked by next_label) */
 	uint32_t nspare_audits;
 	struct host_held *held;
 	uint32_t nheld, held_cap;
+	uint32_t nreleased; /* held[0..nreleased) were released, their latency not yet counted */
 	uint8_t *held_bytes;
 	size_t held_len, held_byte_cap;
 	struct host_rec *recs;
@@ -287,6 +321,9 @@ struct spod_host {
 	int ev_flush;         /* commit them at the next host_journal_commit (a clean stop) */
 	struct spod_store_evidence *ev_views; /* what spod_store_commit_all reads */
 	uint32_t ev_views_cap;
+	/* committed batches kept for the next frames: no allocation per evidence frame */
+	struct host_ev_batch *ev_spare[HOST_EV_SPARE];
+	uint32_t nev_spare;
 	/* evidence.c: signed audit heads */
 	int head_fd;  /* every cfg.audit_head_interval_ms; -1: off */
 	int head_out; /* an audit.head SIGN is in flight on enclave head_enclave */
@@ -304,6 +341,33 @@ struct spod_host {
 uint64_t host_now_ns(void); /* CLOCK_MONOTONIC, nanoseconds */
 int64_t host_wall_ms(void); /* CLOCK_REALTIME, milliseconds since the Unix epoch */
 
+/* ---- keyindex.c ---- */
+/* An empty, complete index. */
+void host_keyindex_init(struct host_keyindex *x);
+/*
+ * Adds or updates the key id with its label ("" removes it: no label to match) and lost
+ * state. SPOD_OK; SPOD_E_BAD_ARG for a label over SPOD_LABEL_MAX_BYTES; SPOD_E_NOMEM (out
+ * of memory or the table at its bound), which marks the index incomplete.
+ */
+int host_keyindex_put(struct host_keyindex *x, const uint8_t *id, const char *label, int lost);
+/* Forgets the key id (deleted); never fails, never allocates. */
+void host_keyindex_remove(struct host_keyindex *x, const uint8_t *id);
+/* Marks the key id lost (1) or held again (0), when the index has it. */
+void host_keyindex_set_lost(struct host_keyindex *x, const uint8_t *id, int lost);
+/* The label of a live labelled key, NULL otherwise; valid until the index next changes. */
+const char *host_keyindex_label(const struct host_keyindex *x, const uint8_t *id);
+/* Frees every entry; the index is empty and complete again. */
+void host_keyindex_free(struct host_keyindex *x);
+/* Fills h->keys from the store's key records; on error it stays incomplete (logged). */
+int host_keyindex_load(struct spod_host *h);
+/*
+ * *label = the current label of the key id if it is live and labelled, else NULL: from the
+ * index, or (index incomplete) from the store, copied into buf[0..cap). SPOD_OK, or the
+ * store's error. *label lives until the index changes or buf is reused.
+ */
+int host_key_label(struct spod_host *h, const uint8_t *id, char *buf, size_t cap,
+                   const char **label);
+
 /* ---- inflight.c ---- */
 int host_slot_alloc(struct spod_host *h, uint32_t *slot);
 void host_slot_free(struct spod_host *h, uint32_t slot);
@@ -318,6 +382,8 @@ void host_client_close(struct host_client *cl);
 void host_client_unauth_add(struct host_client *cl);
 void host_client_unauth_remove(struct host_client *cl);
 void host_client_mark_dirty(struct host_client *cl);
+/* One read into the client's receive buffer, socket or channel: spod_conn_fill's contract. */
+long host_client_fill(struct host_client *cl);
 /* Writes the client's send buffer now; SPOD_OK, SPOD_E_AGAIN (partly written) or an error. */
 int host_client_flush(struct host_client *cl);
 /* Gives back the credit of one answered (or failed) request. */
@@ -436,6 +502,7 @@ struct host_ev_batch {
 	uint8_t sig[64];
 	uint64_t first;
 	uint32_t count;
+	uint32_t cap; /* records it has room for (kept for reuse in h->ev_spare) */
 	int64_t time_ms;
 	uint8_t records[]; /* count * SPOD_EVIDENCE_REC_WIRE_BYTES */
 };
@@ -483,118 +550,20 @@ int host_journal_record(struct spod_host *h, const char *kind, const uint8_t *ke
 void host_journal_answer(struct spod_host *h, const struct inflight *in,
                          const struct spod_frame *f);
 void host_journal_lost(struct spod_host *h, const struct host_audit *a);
-/* Commits the queued records and releases the held answers; the append's result. */
+/*
+ * Commits the queued records and releases the held answers; the append's result. The
+ * released signatures stay counted as h->nreleased until host_journal_observe.
+ */
 int host_journal_commit(struct spod_host *h);
+/*
+ * After the answers host_journal_commit released were written (the loop's flush): their sign
+ * latencies go into the histogram (metrics.h), measured to now. Also done, at the latest, by
+ * the next host_journal_answer or host_journal_commit.
+ */
+void host_journal_observe(struct spod_host *h);
 void host_journal_free(struct spod_host *h);
 
-/* ---- tokens.c ---- */
-/* The cached token with this hash, re-read from the store; UNAUTHENTICATED if unknown. */
-int host_token_get(struct spod_host *h, struct host_token **out,
-                   const uint8_t hash[SPOD_STORE_HASH_BYTES]);
-int host_token_usable(const struct host_token *t);
-/* Answers a hello on a connection that has no token yet: HOST_HANDLED or an error. */
-int host_token_hello(struct host_client *cl, const struct spod_frame *f, const char **what);
-void host_tokens_refresh(struct spod_host *h);
-void host_tokens_free(struct spod_host *h);
-
-/* ---- admit.c ---- */
-#define HOST_HANDLED 1 /* answered by the host itself */
-/*
- * Decides on one request of an application connection. Returns SPOD_OK to forward it (with
- * *audit set for audited opcodes, owned by the caller from then on), HOST_HANDLED when it was
- * answered here (hello, a scoped key.list), or an error to answer with, *what saying why.
- */
-int host_admit(struct host_client *cl, const struct spod_frame *f, struct host_audit **audit,
-               const char **what);
-
-/* ---- dbstat.c ---- */
-#define HOST_DBSTAT_MS         2000  /* the storage gauges are sampled this often */
-#define HOST_DISK_WARN_MS      60000 /* the low-disk warning is logged at most this often */
-#define HOST_DBSTAT_PATH_BYTES 520u
-struct host_dbstat {
-	struct host_metrics *m;
-	char db[HOST_DBSTAT_PATH_BYTES], wal[HOST_DBSTAT_PATH_BYTES], dir[HOST_DBSTAT_PATH_BYTES];
-	uint64_t warn_bytes; /* cfg->disk_warn_free_bytes */
-	unsigned warn_pct;   /* cfg->disk_warn_free_pct */
-	int low;             /* free space was below the threshold at the last sample */
-};
-/* Sets d up for cfg's database and the metrics m; SPOD_E_BAD_ARG when the path is too long. */
-int host_dbstat_init(struct host_dbstat *d, const struct spod_host_config *cfg,
-                     struct host_metrics *m);
-/*
- * One sample into d->m: file sizes, the file system's free space (and the warning when it
- * is below the threshold), the audit head and anchor read through s. A few system calls and
- * two indexed reads: for a thread of its own (the checkpointer), never the signing path.
- */
-void host_dbstat_sample(struct host_dbstat *d, struct spod_store *s);
-
-/* ---- checkpoint.c, db.c ---- */
-#define HOST_CHECKPOINT_MS      200
-#define HOST_WAL_RESTART_FRAMES 4096 /* pages; with 4 KiB pages SPOD_STORE_WAL_LIMIT */
-struct host_checkpointer;
-/* Opens cfg's database for the thread, samples the storage gauges once, starts the thread. */
-int host_checkpointer_start(struct host_checkpointer **out, const struct spod_host_config *cfg,
-                            struct host_metrics *m);
-void host_checkpointer_stop(struct host_checkpointer *c);
-int host_db_open(struct spod_host *h);
-void host_db_close(struct spod_host *h);
-
-/* ---- seal.c ---- */
-/* Sends seal.setup with the configured mode (stage SETUP). */
-int host_seal_begin(struct host_enclave *e);
-/* The seal.setup answer: 1 when the seal key is present, 0 when custodians' shares are
- * missing, or an error (MODE_CONFLICT: the enclave is in the other mode). */
-int host_seal_answer(struct host_enclave *e, const struct spod_frame *f);
-/* Records a seal state the enclave reported (audited when it changed). */
-void host_seal_note(struct spod_host *h, const struct spod_seal_view *v);
-
-/* ---- admins.c ---- */
-/* Sends policy.admins with the configured set (stage ADMINS). */
-int host_admins_begin(struct host_enclave *e);
-/* Its answer: SPOD_OK (the enclave holds the set), or an error (the connection is refused:
- * MODE_CONFLICT, another set this boot; BAD_FIELD, a set the enclave does not take). */
-int host_admins_answer(struct host_enclave *e, const struct spod_frame *f);
-
-/* ---- admission.c ---- */
-int host_admission_begin(struct host_enclave *e);
-int host_admission_answer(struct host_enclave *e, const struct spod_frame *f);
-
-/* ---- reconcile.c ---- */
-/* Starts bringing the key records in line; SPOD_OK (answers continue it) or an error. */
-int host_reconcile_begin(struct host_enclave *e);
-/* One answer of the reconcile; 1 when it finished, 0 when more answers are due, or < 0. */
-int host_reconcile_answer(struct host_enclave *e, const struct spod_frame *f);
-void host_reconcile_free(struct host_enclave *e);
-
-/* ---- answers.c ---- */
-/* Routes one answer of a READY enclave connection to its client or to the journal. */
-void host_route_answer(struct host_enclave *e, const struct spod_frame *f);
-
-/* ---- pool.c ---- */
-/* The connection for a request with opcode: SPOD_OK with *out, SPOD_E_NOT_PROVISIONED (only
- * connections waiting for custodians, which carry only provisioning requests), or
- * SPOD_E_UNAVAILABLE (no enclave connection ready). */
-int host_enclave_pick(struct spod_host *h, uint8_t opcode, struct host_enclave **out);
-int host_ready(const struct spod_host *h);
-void host_enclave_down(struct host_enclave *e, const char *why);
-int host_enclave_connect(struct host_enclave *e);
-void host_arm_timer(struct spod_host *h);
-void host_on_timer(struct spod_loop *loop, int fd, uint32_t events, void *arg);
-/* Writes every enclave connection that got data this wake-up (once each). */
-void host_pool_flush(struct spod_host *h);
-/* Clean shutdown, the loop stopped: commits, then sends a last audit.head SIGN and waits for
- * its answer (at most wait_ms, handling what else the connection says meanwhile). */
-void host_pool_final_head(struct spod_host *h, unsigned wait_ms);
-/* Every HOST_WATCH_MS: closes enclave connections silent for enclave_timeout_ms while they
- * owe answers (their requests fail with UNAVAILABLE; reconnected with backoff). */
-void host_pool_watch(struct spod_host *h, uint64_t now);
-
-/* ---- clients.c ---- */
-void host_on_accept(struct spod_loop *loop, int fd, uint32_t events, void *arg);
-/* Every HOST_WATCH_MS: closes connections past their hello deadline; ends an accept pause. */
-void host_clients_watch(struct spod_host *h, uint64_t now);
-void host_resume_waiting(struct spod_host *h);
-/* Writes every client connection that got answers this wake-up (once each). */
-void host_clients_flush(struct spod_host *h);
+/* The upper layers, tokens.c to inproc.c. */
+#include "host/core/host_upper.h"
 
 #endif

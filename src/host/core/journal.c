@@ -17,6 +17,7 @@
 
 #include "common/hex.h"
 #include "common/log.h"
+#include "common/trace.h"
 #include "host/core/host_int.h"
 #include "wire/ops.h"
 
@@ -26,6 +27,7 @@ struct host_held {
 	uint64_t t0_ns;
 	uint32_t client_index, client_gen, reserve;
 	uint8_t opcode, alg; /* alg: signatures answered OK, for the latency histogram */
+	uint8_t front;       /* enum host_front */
 	int err;             /* < 0: answer with this error and the message held instead */
 	int status;          /* the enclave's answer: SPOD_OK or its error */
 	size_t off, len;
@@ -307,6 +309,8 @@ static int record_delete(struct spod_host *h, const struct host_audit *a,
 	if (result == SPOD_OK || result == SPOD_E_KEY_NOT_FOUND) {
 		int rc = spod_store_key_mark_deleted(h->store, id, host_wall_ms());
 		host_psync_forget(h, id);
+		if (rc == SPOD_OK || rc == SPOD_E_KEY_NOT_FOUND)
+			host_keyindex_remove(&h->keys, id);
 		if (rc < 0 && rc != SPOD_E_KEY_NOT_FOUND)
 			spod_warn("key.delete: cannot mark the key deleted: %s",
 			          spod_store_last_error(h->store));
@@ -393,6 +397,7 @@ void host_journal_answer(struct spod_host *h, const struct inflight *in, const s
 	uint8_t alg = 0;
 	int err = SPOD_OK, rc;
 
+	host_journal_observe(h); /* the held answers start over */
 	switch (a->opcode) {
 	case SPOD_OP_SIGN:
 	case SPOD_OP_SIGN_BATCH:
@@ -429,6 +434,7 @@ void host_journal_answer(struct spod_host *h, const struct inflight *in, const s
 	    .reserve = in->reserve,
 	    .opcode = in->opcode,
 	    .alg = alg,
+	    .front = in->front,
 	    .err = err,
 	    .status = f->hdr.status ? spod_err_from_status(f->hdr.status) : SPOD_OK,
 	};
@@ -483,6 +489,17 @@ static int commit_keys_and_records(struct spod_host *h)
 	return host_evidence_commit(h, h->sealed_views, h->npkeys, h->rec_views, h->nrecs);
 }
 
+/* The keys just stored join the key index; if one cannot, the store answers from now on. */
+static void index_new_keys(struct spod_host *h)
+{
+	for (uint32_t i = 0; i < h->npkeys; i++) {
+		const struct spod_store_key *k = &h->pkeys[i].key;
+		if (k->label[0] != '\0' && host_keyindex_put(&h->keys, k->id, k->label, 0) < 0)
+			spod_warn("key index: out of memory; label scopes are checked against the "
+			          "key records from now on");
+	}
+}
+
 int host_journal_commit(struct spod_host *h)
 {
 	char msg[SPOD_ERRMSG_MAX_BYTES];
@@ -491,6 +508,7 @@ int host_journal_commit(struct spod_host *h)
 	uint64_t t0;
 	int rc = SPOD_OK;
 
+	host_journal_observe(h);
 	if (h->nrecs == 0 && h->nheld == 0 && h->npkeys == 0 && !ev_due)
 		return SPOD_OK;
 	if (h->nrecs > 0 || h->npkeys > 0 || ev_due) {
@@ -515,6 +533,7 @@ int host_journal_commit(struct spod_host *h)
 			host_metrics_add(&h->metrics.audit_commit_ns_sum, host_now_ns() - t0);
 		}
 		if (rc == SPOD_OK) {
+			index_new_keys(h);
 			host_metrics_add(&h->metrics.audit_commits, h->nrecs > 0 || h->npkeys > 0);
 			host_metrics_add(&h->metrics.audit_records, h->nrecs);
 		} else {
@@ -536,14 +555,17 @@ int host_journal_commit(struct spod_host *h)
 		h->pkey_len = 0;
 	}
 	for (uint32_t i = 0; i < h->nheld; i++) {
-		const struct host_held *hd = &h->held[i];
+		struct host_held *hd = &h->held[i];
 		struct host_client *cl = host_client_get(h, hd->client_index, hd->client_gen);
 		const uint8_t *bytes = h->held_bytes + hd->off;
 
-		if (cl == NULL)
-			continue; /* the client went away: its answers are dropped */
+		if (cl == NULL) {
+			hd->alg = 0; /* the client went away: its answers are dropped */
+			continue;
+		}
 		host_client_release(cl, hd->reserve);
 		if (rc < 0 || hd->err < 0) {
+			hd->alg = 0;
 			int err = rc < 0 ? SPOD_E_UNAVAILABLE : hd->err;
 			if (host_client_error_text(cl, hd->opcode, hd->client_rid, err,
 			                           rc < 0 ? msg : (const char *)bytes) < 0)
@@ -551,20 +573,35 @@ int host_journal_commit(struct spod_host *h)
 			continue;
 		}
 		if (host_client_answer(cl, bytes, hd->len, hd->opcode, hd->status) < 0) {
+			hd->alg = 0;
 			host_client_close(cl); /* cannot happen: the credit covers the answer */
-			continue;
 		}
-		if (hd->alg != 0)
-			host_metrics_sign(&h->metrics, hd->alg, host_now_ns() - hd->t0_ns);
+		SPOD_TRACE_MARK(SPOD_TR_H_AUDIT, hd->client_rid, 0);
+		SPOD_TRACE_DEFER(SPOD_TR_H_CSEND, hd->client_rid, 0);
 	}
 	if (rc < 0)
 		host_journal_withhold(h);
 	else
 		h->nrecs = 0;
-	h->nheld = 0;
-	h->held_len = 0;
+	h->nreleased = h->nheld; /* their latencies once written (host_journal_observe) */
 	host_metrics_set(&h->metrics.audit_queue, h->nrecs);
 	return rc;
+}
+
+void host_journal_observe(struct spod_host *h)
+{
+	uint64_t now;
+
+	if (h->nreleased == 0)
+		return;
+	now = host_now_ns();
+	for (uint32_t i = 0; i < h->nreleased; i++)
+		if (h->held[i].alg != 0)
+			host_metrics_sign(&h->metrics, h->held[i].front, h->held[i].alg,
+			                  now - h->held[i].t0_ns);
+	h->nreleased = 0;
+	h->nheld = 0;
+	h->held_len = 0;
 }
 
 void host_journal_free(struct spod_host *h)

@@ -10,24 +10,31 @@
 
 #include "common/log.h"
 #include "common/paths.h"
+#include "common/trace.h"
 #include "host/core/config.h"
 #include "host/core/forward.h"
+#include "host/http/eth_node.h"
 #include "host/http/http.h"
 #include "spod/err.h"
 
 /*
- * Starts the HTTP/JSON API. It reaches the host through the host's own first listener (so
- * the binary path's authentication, scopes and audit apply), answers /readyz and /metrics
- * from the host's state, and is logged as "HTTP API on http://ADDR:PORT" (tests read it).
+ * Starts the HTTP/JSON API. It reaches the host through in-process channels that the event
+ * loop serves like connections to the binary listener (so the binary path's authentication,
+ * scopes and audit apply), answers /readyz and /metrics from the host's state, and is logged
+ * as "HTTP API on http://ADDR:PORT" (tests read it). eth_only: the Ethereum JSON-RPC port of
+ * its own instead (eth-listen), which serves only POST / and /eth, logged as "Ethereum
+ * JSON-RPC on http://ADDR:PORT".
  */
-static int start_http(struct spod_http **out, const struct host_options *o,
-                      const struct spod_host_config *cfg, struct spod_host *h)
+static int start_http(struct spod_http **out, const struct host_options *o, struct spod_host *h,
+                      int eth_only)
 {
-	static char backend[300];
+	const char *addr = eth_only ? o->eth_listen_addr : o->http_addr;
+	const char *setting = eth_only ? "eth-listen" : "http";
 	struct spod_http_config hc = {
-	    .addr = o->http_addr,
-	    .port = o->http_port,
-	    .backend_uri = backend,
+	    .addr = addr,
+	    .port = eth_only ? o->eth_listen_port : o->http_port,
+	    .eth_only = eth_only,
+	    .inproc = spod_host_inproc(h),
 	    .max_body_bytes = o->http_max_body,
 	    .threads = o->http_threads,
 	    .tls_cert = o->tls_cert[0] ? o->tls_cert : NULL,
@@ -44,9 +51,8 @@ static int start_http(struct spod_http **out, const struct host_options *o,
 	};
 	int rc;
 
-	spod_uri_format(backend, sizeof(backend), &cfg->listen[0]);
 	rc = spod_http_start(out, &hc);
-	if (rc == SPOD_E_UNAVAILABLE) {
+	if (rc == SPOD_E_UNAVAILABLE && !eth_only) {
 		spod_error(
 		    "cannot start the HTTP API: %s port %u is already in use (another "
 		    "spod-host, e.g. a second `make run`?); pick another address with --http "
@@ -56,27 +62,29 @@ static int start_http(struct spod_http **out, const struct host_options *o,
 		return rc;
 	}
 	if (rc < 0) {
-		spod_error("cannot start the HTTP API on %s port %u: %s (the address is the http "
-		           "setting: --http ADDR:PORT or SPOD_HOST_HTTP)",
-		           o->http_addr, (unsigned)o->http_port, spod_strerror(rc));
+		spod_error("cannot start %s on %s port %u: %s (the address is the %s setting: "
+		           "--%s ADDR:PORT)",
+		           eth_only ? "the Ethereum JSON-RPC port" : "the HTTP API", addr,
+		           (unsigned)hc.port,
+		           rc == SPOD_E_UNAVAILABLE ? "the port is already in use"
+		                                    : spod_strerror(rc),
+		           setting, setting);
 		return rc;
 	}
-	spod_info("HTTP API on %s://%s%s%s:%u/ (%u threads)", hc.tls_cert ? "https" : "http",
-	          strchr(o->http_addr, ':') ? "[" : "", o->http_addr,
-	          strchr(o->http_addr, ':') ? "]" : "", (unsigned)spod_http_port(*out),
-	          o->http_threads);
+	spod_info("%s on %s://%s%s%s:%u/ (%u threads)", eth_only ? "Ethereum JSON-RPC" : "HTTP API",
+	          hc.tls_cert ? "https" : "http", strchr(addr, ':') ? "[" : "", addr,
+	          strchr(addr, ':') ? "]" : "", (unsigned)spod_http_port(*out), o->http_threads);
 	return SPOD_OK;
 }
 
 /*
  * Descriptors spod-host keeps for itself whatever the clients do: stdio, the event loop and
  * its timers and signals, the listeners, SQLite's files for two connections (the main one and
- * the checkpointer's), the HTTP gate, the enclave pool; and each HTTP executor thread's
- * cached connections to the binary listener (both ends).
+ * the checkpointer's), the HTTP gate and the eventfd of its in-process channels, the enclave
+ * pool. (The HTTP executors' connections to the host are in-process channels: no descriptor.)
  */
-#define FD_RESERVE         64u
-#define HTTP_BACKEND_CACHE 8u /* cached binary connections per HTTP executor (cache.h) */
-#define MIN_CONNS          16u
+#define FD_RESERVE 64u
+#define MIN_CONNS  16u
 
 static uint64_t fit(uint64_t want, uint64_t room)
 {
@@ -94,6 +102,8 @@ static void fit_descriptors(struct spod_host_config *cfg, struct host_options *o
 {
 	struct rlimit rl;
 	uint64_t reserve = FD_RESERVE + cfg->enclave_conns, room, http = 0, clients;
+	unsigned servers =
+	    (unsigned)(o->http_enabled != 0) + (unsigned)(o->eth_listen_enabled != 0);
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return;
@@ -102,13 +112,11 @@ static void fit_descriptors(struct spod_host_config *cfg, struct host_options *o
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (o->http_enabled)
-		reserve += 2ull * o->http_threads * HTTP_BACKEND_CACHE;
 	room = rl.rlim_cur == RLIM_INFINITY ? UINT32_MAX
 	       : rl.rlim_cur > reserve      ? rl.rlim_cur - reserve
 	                                    : 0;
-	if (o->http_enabled) {
-		http = fit(o->http_max_connections, room / 4);
+	if (servers > 0) { /* each HTTP server (http, eth-listen) may hold that many */
+		http = fit(o->http_max_connections, room / 4 / servers);
 		if (http < o->http_max_connections)
 			spod_warn(
 			    "http-max-connections %u lowered to %llu to fit RLIMIT_NOFILE %llu",
@@ -117,13 +125,14 @@ static void fit_descriptors(struct spod_host_config *cfg, struct host_options *o
 		o->http_max_connections = (unsigned)http;
 		if (o->http_max_per_address > o->http_max_connections)
 			o->http_max_per_address = o->http_max_connections;
+		http *= servers;
 	}
 	clients = fit(cfg->max_clients, room > http ? room - http : 0);
 	if (clients < cfg->max_clients) {
 		spod_warn(
 		    "max-clients %u lowered to %llu: spod-host may open %llu file descriptors "
-		    "(RLIMIT_NOFILE), keeps %llu for the database, the enclave and HTTP's "
-		    "backend connections, and %llu for HTTP connections",
+		    "(RLIMIT_NOFILE), keeps %llu for the database, the enclave and its own "
+		    "descriptors, and %llu for HTTP connections",
 		    cfg->max_clients, (unsigned long long)clients, (unsigned long long)rl.rlim_cur,
 		    (unsigned long long)reserve, (unsigned long long)http);
 		cfg->max_clients = (unsigned)clients;
@@ -139,7 +148,7 @@ int main(int argc, char **argv)
 	static struct host_options opts; /* cfg points into it */
 	struct spod_host_config cfg = {0};
 	char err[512], text[200];
-	struct spod_http *http = NULL;
+	struct spod_http *http = NULL, *eth_http = NULL;
 	struct spod_host *h;
 	int rc;
 
@@ -158,6 +167,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	spod_log_init("spod-host", opts.log_level);
+	SPOD_TRACE_OPEN("host");
 	/*
 	 * A file-size limit (RLIMIT_FSIZE) reached while writing the database is a storage
 	 * error to answer with 503, like a full disk, not a reason to die: write() then fails
@@ -180,7 +190,14 @@ int main(int argc, char **argv)
 		spod_error("cannot start: %s", spod_strerror(rc));
 		return 1;
 	}
-	if (opts.http_enabled && start_http(&http, &opts, &cfg, h) < 0) {
+	if (spod_eth_node_setup(opts.eth_downstream, opts.eth_downstream_timeout_ms) < 0) {
+		spod_error("cannot set up eth-downstream (libcurl did not start)");
+		spod_host_free(h);
+		return 1;
+	}
+	if ((opts.http_enabled && start_http(&http, &opts, h, 0) < 0) ||
+	    (opts.eth_listen_enabled && start_http(&eth_http, &opts, h, 1) < 0)) {
+		spod_http_stop(http);
 		spod_host_free(h);
 		return 1;
 	}
@@ -196,7 +213,8 @@ int main(int argc, char **argv)
 	else
 		spod_warn("admission off: enclave connections are not attested (use --expect-pcr)");
 	rc = spod_host_run(h);
-	spod_http_stop(http); /* before the host: its threads use the host's listener */
+	spod_http_stop(eth_http);
+	spod_http_stop(http); /* before the host: their threads hold channels of the host's hub */
 	spod_host_free(h);
 	return rc < 0 ? 1 : 0;
 }

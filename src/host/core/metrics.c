@@ -4,11 +4,17 @@
 #include "common/strbuf.h"
 #include "spod/wire.h"
 
-/* Upper bounds of the sign latency buckets, in nanoseconds (10 µs .. 1 s). */
+/*
+ * Upper bounds of the sign latency buckets, in nanoseconds: log-spaced, four a decade
+ * (10^(k/4) rounded to two digits: 1, 1.8, 3.2, 5.6), from 10 µs to 1 s.
+ */
 static const uint64_t lat_bounds_ns[HM_LAT_BUCKETS] = {
-    10000,   25000,   50000,   75000,    100000,   250000,    500000,
-    1000000, 2500000, 5000000, 10000000, 50000000, 250000000, 1000000000,
+    10000,    18000,    32000,     56000,     100000,    180000,    320000,
+    560000,   1000000,  1800000,   3200000,   5600000,   10000000,  18000000,
+    32000000, 56000000, 100000000, 180000000, 320000000, 560000000, 1000000000,
 };
+
+static const char *const front_names[HOST_FRONT_COUNT] = {"binary", "http"};
 
 /* The counter row of an opcode: its slot in the opcode table, or HM_OP_OTHER. */
 static unsigned op_row(uint8_t opcode)
@@ -26,17 +32,46 @@ void host_metrics_request(struct host_metrics *m, uint8_t opcode, int status)
 	host_metrics_add(&m->requests[op_row(opcode)][idx], 1);
 }
 
-void host_metrics_sign(struct host_metrics *m, uint8_t alg, uint64_t ns)
+void host_metrics_sign(struct host_metrics *m, unsigned front, uint8_t alg, uint64_t ns)
 {
 	unsigned b = 0;
 
-	if (alg >= HM_ALG_COUNT)
+	if (front >= HOST_FRONT_COUNT || alg == 0 || alg >= HM_ALG_COUNT)
 		return;
 	while (b < HM_LAT_BUCKETS && ns > lat_bounds_ns[b])
 		b++;
-	host_metrics_add(&m->sign_lat[alg][b], 1);
-	host_metrics_add(&m->sign_lat_sum_ns[alg], ns);
-	host_metrics_add(&m->sign_lat_count[alg], 1);
+	host_metrics_add(&m->sign_lat[front][alg][b], 1);
+	host_metrics_add(&m->sign_lat_sum_ns[front][alg], ns);
+}
+
+/* The histogram of one front and algorithm: cumulative buckets, sum, count (= +Inf). */
+static void render_sign(struct spod_strbuf *o, const struct host_metrics *m, unsigned front,
+                        unsigned alg)
+{
+	const char *fn = front_names[front], *an = spod_alg_name((uint8_t)alg);
+	uint64_t cum = 0;
+
+	for (unsigned b = 0; b <= HM_LAT_BUCKETS; b++) {
+		cum += atomic_load_explicit(&m->sign_lat[front][alg][b], memory_order_relaxed);
+		if (b < HM_LAT_BUCKETS)
+			spod_strbuf_put(o,
+			                "spod_sign_duration_seconds_bucket{front=\"%s\",alg=\"%s\","
+			                "le=\"%g\"} %llu\n",
+			                fn, an, (double)lat_bounds_ns[b] / 1e9,
+			                (unsigned long long)cum);
+		else
+			spod_strbuf_put(o,
+			                "spod_sign_duration_seconds_bucket{front=\"%s\",alg=\"%s\","
+			                "le=\"+Inf\"} %llu\n",
+			                fn, an, (unsigned long long)cum);
+	}
+	spod_strbuf_put(
+	    o, "spod_sign_duration_seconds_sum{front=\"%s\",alg=\"%s\"} %.9f\n", fn, an,
+	    (double)atomic_load_explicit(&m->sign_lat_sum_ns[front][alg], memory_order_relaxed) /
+	        1e9);
+	/* _count is the +Inf bucket, so a scrape never sees the two disagree */
+	spod_strbuf_put(o, "spod_sign_duration_seconds_count{front=\"%s\",alg=\"%s\"} %llu\n", fn,
+	                an, (unsigned long long)cum);
 }
 
 static uint64_t get(const atomic_uint_fast64_t *v)
@@ -74,34 +109,15 @@ size_t host_metrics_render(const struct host_metrics *m, char *buf, size_t cap)
 				    spod_err_name(-st), (unsigned long long)v);
 		}
 	spod_strbuf_put(
-	    &o, "# HELP spod_sign_duration_seconds Sign and sign.batch latency in spod-host, "
-	        "from the request read to its answer queued (audit commit included).\n"
+	    &o, "# HELP spod_sign_duration_seconds Sign, sign.batch and sign.tx latency in "
+	        "spod-host, by front (binary, http) and algorithm: from the request read to its "
+	        "answer written (enclave round trip and audit commit included).\n"
 	        "# TYPE spod_sign_duration_seconds histogram\n");
-	for (unsigned alg = 1; alg < HM_ALG_COUNT; alg++) {
-		const char *name = spod_alg_name(alg);
-		uint64_t cum = 0;
-
-		for (unsigned b = 0; b <= HM_LAT_BUCKETS; b++) {
-			cum += get(&m->sign_lat[alg][b]);
-			if (b < HM_LAT_BUCKETS)
-				spod_strbuf_put(
-				    &o,
-				    "spod_sign_duration_seconds_bucket{alg=\"%s\",le=\"%g\"} "
-				    "%llu\n",
-				    name, (double)lat_bounds_ns[b] / 1e9, (unsigned long long)cum);
-			else
-				spod_strbuf_put(
-				    &o,
-				    "spod_sign_duration_seconds_bucket{alg=\"%s\",le=\"+Inf\"} "
-				    "%llu\n",
-				    name, (unsigned long long)cum);
-		}
-		spod_strbuf_put(&o, "spod_sign_duration_seconds_sum{alg=\"%s\"} %.9f\n", name,
-		                (double)get(&m->sign_lat_sum_ns[alg]) / 1e9);
-		spod_strbuf_put(&o, "spod_sign_duration_seconds_count{alg=\"%s\"} %llu\n", name,
-		                (unsigned long long)get(&m->sign_lat_count[alg]));
-	}
-	gauge(&o, "spod_clients", "Application connections open on the binary listeners.",
+	for (unsigned front = 0; front < HOST_FRONT_COUNT; front++)
+		for (unsigned alg = 1; alg < HM_ALG_COUNT; alg++)
+			render_sign(&o, m, front, alg);
+	gauge(&o, "spod_clients",
+	      "Application connections open: binary ones and the HTTP layer's in-process channels.",
 	      get(&m->clients));
 	gauge(&o, "spod_clients_unauthenticated",
 	      "Application connections that have not authenticated (hello) yet.",

@@ -21,14 +21,20 @@
 
 #define HM_STATUS_COUNT (-SPOD_E__MIN) /* index -err: 0 = OK, 1..31 the SPOD_E_* codes */
 #define HM_ALG_COUNT    4              /* index = SPOD_ALG_*; 0 unused */
-#define HM_LAT_BUCKETS  14             /* upper bounds in host_metrics.c, then +Inf */
+#define HM_LAT_BUCKETS  21 /* upper bounds in metrics.c (10 us .. 1 s, 4 a decade), then +Inf */
+
+/* Where a sign came in: the "front" label of spod_sign_duration_seconds. */
+enum host_front {
+	HOST_FRONT_BINARY = 0, /* the binary protocol, from an application */
+	HOST_FRONT_HTTP = 1,   /* the HTTP/JSON API (spod-host's own HTTP layer) */
+	HOST_FRONT_COUNT
+};
 
 struct host_metrics {
 	atomic_uint_fast64_t requests[HM_OP_ROWS][HM_STATUS_COUNT];
-	/* sign latency per algorithm, from the request read to its answer queued */
-	atomic_uint_fast64_t sign_lat[HM_ALG_COUNT][HM_LAT_BUCKETS + 1];
-	atomic_uint_fast64_t sign_lat_sum_ns[HM_ALG_COUNT];
-	atomic_uint_fast64_t sign_lat_count[HM_ALG_COUNT];
+	/* sign latency per front and algorithm, from the request read to its answer written */
+	atomic_uint_fast64_t sign_lat[HOST_FRONT_COUNT][HM_ALG_COUNT][HM_LAT_BUCKETS + 1];
+	atomic_uint_fast64_t sign_lat_sum_ns[HOST_FRONT_COUNT][HM_ALG_COUNT];
 	atomic_uint_fast64_t clients;             /* application connections open */
 	atomic_uint_fast64_t enclave_conns;       /* configured */
 	atomic_uint_fast64_t enclave_up;          /* connected */
@@ -64,8 +70,12 @@ struct host_metrics {
 void host_metrics_request(struct host_metrics *m, uint8_t opcode, int status)
     __attribute__((nonnull));
 
-/* Records one sign (or sign.batch) round trip of ns nanoseconds for alg. */
-void host_metrics_sign(struct host_metrics *m, uint8_t alg, uint64_t ns) __attribute__((nonnull));
+/*
+ * Records one sign, sign.batch or sign.tx of ns nanoseconds for alg (SPOD_ALG_*) that came in
+ * on front (enum host_front); other values are ignored. No allocation, no lock.
+ */
+void host_metrics_sign(struct host_metrics *m, unsigned front, uint8_t alg, uint64_t ns)
+    __attribute__((nonnull));
 
 /* Sets a gauge / adds to a counter (relaxed). */
 static inline void host_metrics_set(atomic_uint_fast64_t *v, uint64_t x)

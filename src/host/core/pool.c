@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/trace.h"
 #include "host/core/host_int.h"
 #include "transport/socket.h"
 
@@ -258,6 +259,7 @@ static void on_enclave(struct spod_loop *loop, int fd, uint32_t events, void *ar
 	}
 	if (!(events & (SPOD_EV_READ | SPOD_EV_HUP)))
 		return;
+	SPOD_TRACE_WAKE();
 	n = spod_conn_fill(&e->c);
 	if (n == SPOD_E_CLOSED || n == SPOD_E_IO) {
 		host_enclave_down(e, n == SPOD_E_CLOSED ? "closed by enclave" : "read failed");
@@ -388,6 +390,7 @@ void host_pool_flush(struct spod_host *h)
 		if (rc < 0)
 			host_enclave_down(e, "write failed");
 	}
+	SPOD_TRACE_STAMP(SPOD_TR_H_ESEND);
 }
 
 void host_pool_final_head(struct spod_host *h, unsigned wait_ms)

@@ -246,6 +246,7 @@ static void apply_one(struct spod_host *h, const struct sync_key *k)
 		          spod_store_last_error(h->store));
 		return;
 	}
+	host_keyindex_set_lost(&h->keys, k->id, lose);
 	if (lose)
 		snprintf(detail, sizeof(detail), "%s; the record is kept as lost, its label freed",
 		         lost_why(k));

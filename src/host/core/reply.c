@@ -58,7 +58,11 @@ void host_client_close(struct host_client *cl)
 	struct spod_host *h = cl->h;
 
 	host_client_unauth_remove(cl);
-	spod_loop_del(h->loop, cl->c.fd);
+	if (cl->ip != NULL) {
+		spod_inproc_loop_close(cl->ip); /* its worker reads what is left, then CLOSED */
+		cl->ip = NULL;
+	} else
+		spod_loop_del(h->loop, cl->c.fd);
 	if (cl->tok != NULL)
 		cl->tok->refs--;
 	cl->tok = NULL;
@@ -85,9 +89,38 @@ void host_client_mark_dirty(struct host_client *cl)
 	}
 }
 
+long host_client_fill(struct host_client *cl)
+{
+	struct spod_conn *c = &cl->c;
+	long n;
+
+	if (cl->ip == NULL)
+		return spod_conn_fill(c);
+	if (c->rx_end == c->rx_cap)
+		return SPOD_E_TOO_LARGE;
+	n = spod_inproc_loop_read(cl->ip, c->rx + c->rx_end, c->rx_cap - c->rx_end);
+	if (n > 0)
+		c->rx_end += (size_t)n;
+	return n;
+}
+
 int host_client_flush(struct host_client *cl)
 {
-	return spod_conn_flush(&cl->c);
+	struct spod_conn *c = &cl->c;
+
+	if (cl->ip == NULL)
+		return spod_conn_flush(c);
+	while (c->tx_start < c->tx_end) {
+		long n =
+		    spod_inproc_loop_write(cl->ip, c->tx + c->tx_start, c->tx_end - c->tx_start);
+
+		if (n < 0)
+			return (int)n; /* AGAIN: the channel comes back when its worker made room */
+		c->tx_start += (size_t)n;
+	}
+	c->tx_start = 0;
+	c->tx_end = 0;
+	return SPOD_OK;
 }
 
 void host_client_release(struct host_client *cl, uint32_t reserve)

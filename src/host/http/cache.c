@@ -9,6 +9,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "client/inproc.h"
+
 #define TOKEN_HASH_BYTES 32u
 
 struct cache_entry {
@@ -19,7 +21,8 @@ struct cache_entry {
 };
 
 struct spod_http_cache {
-	char *uri;
+	char *uri;                      /* NULL: inproc */
+	struct spod_inproc_hub *inproc; /* NULL: uri */
 	uint64_t tick;
 	struct cache_entry e[SPOD_HTTP_CACHE_ENTRIES];
 };
@@ -32,15 +35,19 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int spod_http_cache_new(struct spod_http_cache **out, const char *uri)
+int spod_http_cache_new(struct spod_http_cache **out, const char *uri,
+                        struct spod_inproc_hub *inproc)
 {
-	struct spod_http_cache *cache = calloc(1, sizeof(*cache));
+	struct spod_http_cache *cache;
 
 	*out = NULL;
+	if (uri == NULL && inproc == NULL)
+		return SPOD_E_BAD_ARG;
+	cache = calloc(1, sizeof(*cache));
 	if (cache == NULL)
 		return SPOD_E_NOMEM;
-	cache->uri = strdup(uri);
-	if (cache->uri == NULL) {
+	cache->inproc = inproc;
+	if (inproc == NULL && (cache->uri = strdup(uri)) == NULL) {
 		free(cache);
 		return SPOD_E_NOMEM;
 	}
@@ -108,7 +115,10 @@ int spod_http_cache_get(struct spod_http_cache *cache, struct spod_client **out,
 	}
 	if (slot != NULL)
 		entry_close(slot);
-	rc = spod_client_open(&c, cache->uri, token, timeout_ms);
+	if (cache->inproc != NULL)
+		rc = spod_client_open_inproc(&c, cache->inproc, token, timeout_ms);
+	else
+		rc = spod_client_open(&c, cache->uri, token, timeout_ms);
 	if (rc < 0)
 		return rc;
 	slot = victim(cache);

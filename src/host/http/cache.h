@@ -1,7 +1,8 @@
 /*
- * Authenticated libspod connections to spod-host's binary listener, cached per executor
- * thread (exec.h) and per token so that a keep-alive client pays the connect and the hello
- * once.
+ * Authenticated libspod connections to spod-host, cached per executor thread (exec.h) and per
+ * token so that a keep-alive client pays the connect and the hello once. In spod-host they are
+ * in-process channels to its event loop (client/inproc.h); given a URI instead (the unit
+ * tests' fake pod), sockets to that listener.
  *
  * A cache belongs to one thread and is not locked. Entries are keyed by SHA-256 of the token
  * text, compared in constant time; the token text itself is never stored. At most
@@ -16,15 +17,20 @@
 #include <stddef.h>
 
 #include "spod/client.h"
+#include "transport/inproc.h"
 
 #define SPOD_HTTP_CACHE_ENTRIES    8u
 #define SPOD_HTTP_CACHE_MAX_AGE_MS 60000
 
 struct spod_http_cache;
 
-/* A cache of connections to uri (copied). Returns SPOD_OK with *out set, or SPOD_E_NOMEM. */
-int spod_http_cache_new(struct spod_http_cache **out, const char *uri)
-    __attribute__((warn_unused_result, nonnull));
+/*
+ * A cache of channels of inproc when it is not NULL, else of connections to uri (copied).
+ * Returns SPOD_OK with *out set, SPOD_E_BAD_ARG (neither) or SPOD_E_NOMEM.
+ */
+int spod_http_cache_new(struct spod_http_cache **out, const char *uri,
+                        struct spod_inproc_hub *inproc)
+    __attribute__((warn_unused_result, nonnull(1)));
 
 /* Closes every connection and frees the cache. NULL is ignored. */
 void spod_http_cache_free(struct spod_http_cache *cache);

@@ -8,24 +8,17 @@
 #include "common/hex.h"
 #include "convert/typed_data_json.h"
 #include "crypto/sign.h"
+#include "host/http/eth_rpc_int.h"
 #include "host/http/eth_tx_json.h"
 #include "host/http/policy_http.h"
 #include "spod/err.h"
 
-#define MSG_BYTES    256u
 #define ETH_V_BASE   27u
 #define ETH_SIG_LEN  65u
 #define RULE_BYTES   64u
 #define REASON_BYTES 160u
 
-/* A method's failure: a JSON-RPC error code, its message and optional data (owned). */
-struct rpc_err {
-	int code;
-	char msg[MSG_BYTES];
-	json_t *data;
-};
-
-static json_t *fail(struct rpc_err *e, int code, const char *fmt, const char *arg)
+json_t *spod_eth_rpc_fail(struct spod_eth_rpc_err *e, int code, const char *fmt, const char *arg)
 {
 	e->code = code;
 	snprintf(e->msg, sizeof(e->msg), fmt, arg != NULL ? arg : "");
@@ -39,11 +32,7 @@ int spod_eth_rpc_is_fatal(int rc)
 	       rc == SPOD_E_UNAVAILABLE || rc == SPOD_E_BUSY || rc == SPOD_E_NOMEM;
 }
 
-/*
- * A pod failure as a -32000 error: a policy refusal names its rule and reason (message and
- * data), any other failure its error code. Fatal failures end the body instead.
- */
-static json_t *pod_fail(struct spod_eth_rpc *rpc, struct rpc_err *e, int rc)
+json_t *spod_eth_rpc_pod_fail(struct spod_eth_rpc *rpc, struct spod_eth_rpc_err *e, int rc)
 {
 	const char *msg = rpc->ops->last_error != NULL ? rpc->ops->last_error(rpc->ctx) : NULL;
 	char rule[RULE_BYTES], reason[REASON_BYTES];
@@ -67,27 +56,36 @@ static json_t *pod_fail(struct spod_eth_rpc *rpc, struct rpc_err *e, int rc)
 	return NULL;
 }
 
-/* The key of address, listing the token's keys once per body. NULL: e is set. */
-static const uint8_t *account_key(struct spod_eth_rpc *rpc, struct rpc_err *e, const json_t *a,
-                                  const char *field)
+/* The token's accounts, listed once per body. SPOD_OK, or e is set. */
+static int list_accounts(struct spod_eth_rpc *rpc, struct spod_eth_rpc_err *e)
 {
-	uint8_t addr[20];
 	int rc;
 
+	if (rpc->listed)
+		return SPOD_OK;
+	rc = rpc->ops->accounts(rpc->ctx, rpc->accounts, SPOD_ETH_RPC_MAX_ACCOUNTS,
+	                        &rpc->n_accounts);
+	if (rc < 0) {
+		spod_eth_rpc_pod_fail(rpc, e, rc);
+		return rc;
+	}
+	rpc->listed = 1;
+	return SPOD_OK;
+}
+
+const uint8_t *spod_eth_rpc_account_key(struct spod_eth_rpc *rpc, struct spod_eth_rpc_err *e,
+                                        const json_t *a, const char *field)
+{
+	uint8_t addr[20];
+
 	if (spod_eth_tx_address(addr, a) < 0) {
-		fail(e, SPOD_ETH_RPC_INVALID_PARAMS,
-		     "%s: not an address (0x and 40 hex digits, EIP-55 if mixed case)", field);
+		spod_eth_rpc_fail(e, SPOD_ETH_RPC_INVALID_PARAMS,
+		                  "%s: not an address (0x and 40 hex digits, EIP-55 if mixed case)",
+		                  field);
 		return NULL;
 	}
-	if (!rpc->listed) {
-		rc = rpc->ops->accounts(rpc->ctx, rpc->accounts, SPOD_ETH_RPC_MAX_ACCOUNTS,
-		                        &rpc->n_accounts);
-		if (rc < 0) {
-			pod_fail(rpc, e, rc);
-			return NULL;
-		}
-		rpc->listed = 1;
-	}
+	if (list_accounts(rpc, e) < 0)
+		return NULL;
 	for (size_t i = 0; i < rpc->n_accounts; i++)
 		if (memcmp(rpc->accounts[i].addr, addr, sizeof(addr)) == 0)
 			return rpc->accounts[i].key_id;
@@ -98,8 +96,7 @@ static const uint8_t *account_key(struct spod_eth_rpc *rpc, struct rpc_err *e, c
 	return NULL;
 }
 
-/* "0x" and hex of the bytes, or NULL without memory. */
-static json_t *hex_value(const uint8_t *p, size_t n)
+json_t *spod_eth_rpc_hex(const uint8_t *p, size_t n)
 {
 	char *text = malloc(2 * n + 3);
 	json_t *v = NULL;
@@ -115,7 +112,7 @@ static json_t *hex_value(const uint8_t *p, size_t n)
 }
 
 /* sign.tx of rpc->in[0..len) with form; the result r||s||v (v 27 or 28) as hex. */
-static json_t *sign_sig(struct spod_eth_rpc *rpc, struct rpc_err *e, const uint8_t *key,
+static json_t *sign_sig(struct spod_eth_rpc *rpc, struct spod_eth_rpc_err *e, const uint8_t *key,
                         uint8_t form, size_t len)
 {
 	size_t out_len = 0;
@@ -123,16 +120,16 @@ static json_t *sign_sig(struct spod_eth_rpc *rpc, struct rpc_err *e, const uint8
 	    rpc->ops->sign(rpc->ctx, key, form, rpc->in, len, rpc->out, sizeof(rpc->out), &out_len);
 
 	if (rc < 0)
-		return pod_fail(rpc, e, rc);
+		return spod_eth_rpc_pod_fail(rpc, e, rc);
 	if (out_len != ETH_SIG_LEN)
-		return pod_fail(rpc, e, SPOD_E_PROTOCOL);
+		return spod_eth_rpc_pod_fail(rpc, e, SPOD_E_PROTOCOL);
 	if (rpc->out[64] < ETH_V_BASE)
 		rpc->out[64] = (uint8_t)(rpc->out[64] + ETH_V_BASE);
-	return hex_value(rpc->out, ETH_SIG_LEN);
+	return spod_eth_rpc_hex(rpc->out, ETH_SIG_LEN);
 }
 
 /* A personal message: "0x" hex is its bytes; any other string is its UTF-8 text (MetaMask). */
-static json_t *personal(struct spod_eth_rpc *rpc, struct rpc_err *e, const json_t *addr,
+static json_t *personal(struct spod_eth_rpc *rpc, struct spod_eth_rpc_err *e, const json_t *addr,
                         const json_t *data)
 {
 	const char *s = json_string_value(data);
@@ -140,25 +137,27 @@ static json_t *personal(struct spod_eth_rpc *rpc, struct rpc_err *e, const json_
 	const uint8_t *key;
 
 	if (!json_is_string(data))
-		return fail(e, SPOD_ETH_RPC_INVALID_PARAMS, "data: not a string%s", NULL);
+		return spod_eth_rpc_fail(e, SPOD_ETH_RPC_INVALID_PARAMS, "data: not a string%s",
+		                         NULL);
 	if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && len % 2 == 0 &&
 	    (len - 2) / 2 <= sizeof(rpc->in) &&
 	    spod_hex_decode_exact(rpc->in, (len - 2) / 2, s + 2, len - 2) == SPOD_OK) {
 		n = (len - 2) / 2;
 	} else {
 		if (len > sizeof(rpc->in))
-			return fail(e, SPOD_ETH_RPC_INVALID_PARAMS, "data: too long%s", NULL);
+			return spod_eth_rpc_fail(e, SPOD_ETH_RPC_INVALID_PARAMS, "data: too long%s",
+			                         NULL);
 		memcpy(rpc->in, s, len);
 		n = len;
 	}
 	if (n == 0)
-		return fail(e, SPOD_ETH_RPC_INVALID_PARAMS, "data: empty%s", NULL);
-	if ((key = account_key(rpc, e, addr, "address")) == NULL)
+		return spod_eth_rpc_fail(e, SPOD_ETH_RPC_INVALID_PARAMS, "data: empty%s", NULL);
+	if ((key = spod_eth_rpc_account_key(rpc, e, addr, "address")) == NULL)
 		return NULL;
 	return sign_sig(rpc, e, key, SPOD_TX_FORM_EIP191, n);
 }
 
-static json_t *typed(struct spod_eth_rpc *rpc, struct rpc_err *e, const json_t *addr,
+static json_t *typed(struct spod_eth_rpc *rpc, struct spod_eth_rpc_err *e, const json_t *addr,
                      const json_t *td)
 {
 	char err[SPOD_TYPED_DATA_JSON_ERR_BYTES];
@@ -171,79 +170,67 @@ static json_t *typed(struct spod_eth_rpc *rpc, struct rpc_err *e, const json_t *
 	if (json_is_object(td)) {
 		text = json_dumps(td, JSON_COMPACT);
 		if (text == NULL)
-			return pod_fail(rpc, e, SPOD_E_NOMEM);
+			return spod_eth_rpc_pod_fail(rpc, e, SPOD_E_NOMEM);
 		src = text;
 		src_len = strlen(text);
 	} else if (json_is_string(td)) {
 		src = json_string_value(td);
 		src_len = json_string_length(td);
 	} else {
-		return fail(e, SPOD_ETH_RPC_INVALID_PARAMS,
-		            "typedData: not an object or a string%s", NULL);
+		return spod_eth_rpc_fail(e, SPOD_ETH_RPC_INVALID_PARAMS,
+		                         "typedData: not an object or a string%s", NULL);
 	}
 	err[0] = '\0';
 	rc =
 	    spod_typed_data_from_json(rpc->in, sizeof(rpc->in), &n, src, src_len, err, sizeof(err));
 	free(text);
 	if (rc == SPOD_E_NOMEM)
-		return pod_fail(rpc, e, rc);
+		return spod_eth_rpc_pod_fail(rpc, e, rc);
 	if (rc < 0)
-		return fail(e, SPOD_ETH_RPC_INVALID_PARAMS, "typedData: %s",
-		            err[0] != '\0' ? err : spod_strerror(rc));
-	if ((key = account_key(rpc, e, addr, "address")) == NULL)
+		return spod_eth_rpc_fail(e, SPOD_ETH_RPC_INVALID_PARAMS, "typedData: %s",
+		                         err[0] != '\0' ? err : spod_strerror(rc));
+	if ((key = spod_eth_rpc_account_key(rpc, e, addr, "address")) == NULL)
 		return NULL;
 	return sign_sig(rpc, e, key, SPOD_TX_FORM_EIP712, n);
 }
 
-static json_t *sign_tx(struct spod_eth_rpc *rpc, struct rpc_err *e, const json_t *obj)
-{
-	char err[SPOD_ETH_TX_ERR_BYTES];
-	struct spod_eth_tx_out tx;
-	const uint8_t *key;
-	size_t out_len = 0;
-	int rc;
-
-	rc = spod_eth_tx_from_json(&tx, rpc->in, sizeof(rpc->in), obj, err);
-	if (rc < 0)
-		return fail(e, SPOD_ETH_RPC_INVALID_PARAMS, "%s", err);
-	if (!tx.has_from)
-		return fail(e, SPOD_ETH_RPC_INVALID_PARAMS, "from: required%s", NULL);
-	if ((key = account_key(rpc, e, json_object_get(obj, "from"), "from")) == NULL)
-		return NULL;
-	rc =
-	    rpc->ops->sign(rpc->ctx, key, 0, rpc->in, tx.len, rpc->out, sizeof(rpc->out), &out_len);
-	if (rc < 0)
-		return pod_fail(rpc, e, rc);
-	return hex_value(rpc->out, out_len);
-}
-
-static json_t *accounts(struct spod_eth_rpc *rpc, struct rpc_err *e)
+static json_t *accounts(struct spod_eth_rpc *rpc, struct spod_eth_rpc_err *e)
 {
 	json_t *list;
 	char text[43];
-	int rc;
 
-	if (!rpc->listed) {
-		rc = rpc->ops->accounts(rpc->ctx, rpc->accounts, SPOD_ETH_RPC_MAX_ACCOUNTS,
-		                        &rpc->n_accounts);
-		if (rc < 0)
-			return pod_fail(rpc, e, rc);
-		rpc->listed = 1;
-	}
+	if (list_accounts(rpc, e) < 0)
+		return NULL;
 	if ((list = json_array()) == NULL)
-		return pod_fail(rpc, e, SPOD_E_NOMEM);
+		return spod_eth_rpc_pod_fail(rpc, e, SPOD_E_NOMEM);
 	for (size_t i = 0; i < rpc->n_accounts; i++) {
 		spod_eth_address_text(text, rpc->accounts[i].addr);
 		if (json_array_append_new(list, json_string(text)) < 0) {
 			json_decref(list);
-			return pod_fail(rpc, e, SPOD_E_NOMEM);
+			return spod_eth_rpc_pod_fail(rpc, e, SPOD_E_NOMEM);
 		}
 	}
 	return list;
 }
 
-/* Runs method with params (an array); NULL with e set on failure. */
-static json_t *dispatch(struct spod_eth_rpc *rpc, struct rpc_err *e, const char *m, const json_t *p)
+/* The methods served here; any other goes to the downstream node. */
+static const char *const own_methods[] = {
+    "health_status",       "eth_accounts",         "eth_sign",
+    "personal_sign",       "eth_signTypedData_v4", "eth_signTypedData",
+    "eth_signTransaction", "eth_sendTransaction",
+};
+
+static int is_own(const char *m)
+{
+	for (size_t i = 0; i < sizeof(own_methods) / sizeof(own_methods[0]); i++)
+		if (strcmp(m, own_methods[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Runs one of own_methods with params (an array); NULL with e set on failure. */
+static json_t *dispatch(struct spod_eth_rpc *rpc, struct spod_eth_rpc_err *e, const char *m,
+                        const json_t *p)
 {
 	size_t n = json_array_size(p);
 
@@ -255,31 +242,53 @@ static json_t *dispatch(struct spod_eth_rpc *rpc, struct rpc_err *e, const char 
 		int personal_order = m[0] == 'p'; /* personal_sign(data, address) */
 
 		if (n != 2 && !(personal_order && n == 3)) /* geth's optional password: ignored */
-			return fail(e, SPOD_ETH_RPC_INVALID_PARAMS, "%s takes 2 params", m);
+			return spod_eth_rpc_fail(e, SPOD_ETH_RPC_INVALID_PARAMS,
+			                         "%s takes 2 params", m);
 		return personal(rpc, e, json_array_get(p, personal_order ? 1 : 0),
 		                json_array_get(p, personal_order ? 0 : 1));
 	}
 	if (strcmp(m, "eth_signTypedData_v4") == 0 || strcmp(m, "eth_signTypedData") == 0) {
 		if (n != 2)
-			return fail(e, SPOD_ETH_RPC_INVALID_PARAMS, "%s takes 2 params", m);
+			return spod_eth_rpc_fail(e, SPOD_ETH_RPC_INVALID_PARAMS,
+			                         "%s takes 2 params", m);
 		return typed(rpc, e, json_array_get(p, 0), json_array_get(p, 1));
 	}
-	if (strcmp(m, "eth_signTransaction") == 0) {
-		if (n != 1)
-			return fail(e, SPOD_ETH_RPC_INVALID_PARAMS, "%s takes 1 param", m);
-		return sign_tx(rpc, e, json_array_get(p, 0));
-	}
-	return fail(e, SPOD_ETH_RPC_METHOD_NOT_FOUND,
-	            "the method %s does not exist/is not available", m);
+	/* eth_signTransaction, eth_sendTransaction */
+	if (m[5] == 'e' && rpc->ops->node == NULL)
+		return spod_eth_rpc_fail(e, SPOD_ETH_RPC_METHOD_NOT_FOUND,
+		                         "the method %s needs a downstream node (eth-downstream)",
+		                         m);
+	if (n != 1)
+		return spod_eth_rpc_fail(e, SPOD_ETH_RPC_INVALID_PARAMS, "%s takes 1 param", m);
+	return spod_eth_rpc_transaction(rpc, e, json_array_get(p, 0), m[5] == 'e');
 }
 
-static json_t *error_answer(const json_t *id, struct rpc_err *e)
+/*
+ * Any other method goes to the downstream node as it came, once the token is known to be good
+ * (its key list is read first: a token the pod refuses proxies nothing).
+ */
+static json_t *proxy(struct spod_eth_rpc *rpc, struct spod_eth_rpc_err *e, const char *m,
+                     const json_t *params)
 {
-	json_t *err = json_pack("{s:i,s:s}", "code", e->code, "message", e->msg);
+	if (rpc->ops->node == NULL)
+		return spod_eth_rpc_fail(e, SPOD_ETH_RPC_METHOD_NOT_FOUND,
+		                         "the method %s does not exist/is not available", m);
+	if (list_accounts(rpc, e) < 0)
+		return NULL;
+	return spod_eth_rpc_node(rpc, e, m, params);
+}
 
-	if (err != NULL && e->data != NULL && json_object_set(err, "data", e->data) < 0) {
-		json_decref(err);
-		err = NULL;
+static json_t *error_answer(const json_t *id, struct spod_eth_rpc_err *e)
+{
+	json_t *err = e->node;
+
+	e->node = NULL;
+	if (err == NULL) {
+		err = json_pack("{s:i,s:s}", "code", e->code, "message", e->msg);
+		if (err != NULL && e->data != NULL && json_object_set(err, "data", e->data) < 0) {
+			json_decref(err);
+			err = NULL;
+		}
 	}
 	json_decref(e->data);
 	e->data = NULL;
@@ -292,7 +301,7 @@ static json_t *error_answer(const json_t *id, struct rpc_err *e)
 /* One request object: its answer, or NULL for a notification (or fatal / no memory). */
 static json_t *one(struct spod_eth_rpc *rpc, const json_t *req)
 {
-	struct rpc_err e = {0, "", NULL};
+	struct spod_eth_rpc_err e = {0, "", NULL, NULL};
 	const json_t *id = json_object_get(req, "id"), *params = json_object_get(req, "params");
 	const json_t *method = json_object_get(req, "method"),
 	             *ver = json_object_get(req, "jsonrpc");
@@ -302,11 +311,14 @@ static json_t *one(struct spod_eth_rpc *rpc, const json_t *req)
 	if (!json_is_object(req) || !json_is_string(ver) ||
 	    strcmp(json_string_value(ver), "2.0") != 0 || !json_is_string(method) || !valid_id ||
 	    (params != NULL && !json_is_array(params) && !json_is_object(params))) {
-		fail(&e, SPOD_ETH_RPC_INVALID_REQUEST, "invalid request%s", NULL);
+		spod_eth_rpc_fail(&e, SPOD_ETH_RPC_INVALID_REQUEST, "invalid request%s", NULL);
 		return error_answer(valid_id && json_is_object(req) ? id : NULL, &e);
 	}
-	if (params != NULL && json_is_object(params)) {
-		fail(&e, SPOD_ETH_RPC_INVALID_PARAMS, "params: by position (an array)%s", NULL);
+	if (!is_own(json_string_value(method))) {
+		result = proxy(rpc, &e, json_string_value(method), params);
+	} else if (params != NULL && json_is_object(params)) {
+		spod_eth_rpc_fail(&e, SPOD_ETH_RPC_INVALID_PARAMS,
+		                  "params: by position (an array)%s", NULL);
 		result = NULL;
 	} else {
 		if (params == NULL)
@@ -317,6 +329,7 @@ static json_t *one(struct spod_eth_rpc *rpc, const json_t *req)
 	if (rpc->fatal < 0 || id == NULL) { /* a notification is answered with nothing */
 		json_decref(result);
 		json_decref(e.data);
+		json_decref(e.node);
 		return NULL;
 	}
 	if (result == NULL)
@@ -326,7 +339,7 @@ static json_t *one(struct spod_eth_rpc *rpc, const json_t *req)
 
 json_t *spod_eth_rpc_handle(struct spod_eth_rpc *rpc, const char *body, size_t len)
 {
-	struct rpc_err e = {0, "", NULL};
+	struct spod_eth_rpc_err e = {0, "", NULL, NULL};
 	json_error_t jerr;
 	json_t *req, *answers, *a;
 	size_t i;
@@ -337,7 +350,7 @@ json_t *spod_eth_rpc_handle(struct spod_eth_rpc *rpc, const char *body, size_t l
 	req = body != NULL ? json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr)
 	                   : NULL;
 	if (req == NULL) {
-		fail(&e, SPOD_ETH_RPC_PARSE_ERROR, "parse error%s", NULL);
+		spod_eth_rpc_fail(&e, SPOD_ETH_RPC_PARSE_ERROR, "parse error%s", NULL);
 		return error_answer(NULL, &e);
 	}
 	if (!json_is_array(req)) {
@@ -347,8 +360,8 @@ json_t *spod_eth_rpc_handle(struct spod_eth_rpc *rpc, const char *body, size_t l
 	}
 	if (json_array_size(req) == 0 || json_array_size(req) > SPOD_ETH_RPC_MAX_BATCH) {
 		json_decref(req);
-		fail(&e, SPOD_ETH_RPC_INVALID_REQUEST, "invalid request: a batch of 1..100%s",
-		     " requests");
+		spod_eth_rpc_fail(&e, SPOD_ETH_RPC_INVALID_REQUEST,
+		                  "invalid request: a batch of 1..100%s", " requests");
 		return error_answer(NULL, &e);
 	}
 	answers = json_array();

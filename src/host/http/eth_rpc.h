@@ -5,10 +5,12 @@
  * unit-tested and fuzzed without one (eth_rpc_exec.c binds ops to libspod).
  *
  * Methods: eth_accounts, eth_sign, personal_sign, eth_signTypedData_v4, eth_signTransaction,
- * health_status. Batches are answered in order; notifications get no answer. Errors:
- * -32700 parse error, -32600 invalid request, -32601 method not found, -32602 invalid
- * params, -32000 the pod refused or failed (a policy refusal's data carries its rule and
- * reason).
+ * eth_sendTransaction, health_status; with a downstream node (ops->node) every other method
+ * is passed to it, and transactions get what they lack from it (eth_send.c). Batches are
+ * answered in order; notifications get no answer. Errors: -32700 parse error, -32600
+ * invalid request, -32601 method not found, -32602 invalid params, -32000 the pod refused or
+ * failed (a policy refusal's data carries its rule and reason) or the node was not reached;
+ * the node's own errors are passed on as it gave them.
  */
 #ifndef SPOD_HTTP_ETH_RPC_H
 #define SPOD_HTTP_ETH_RPC_H
@@ -18,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "host/http/eth_node.h"
 #include "spod/wire.h"
 
 #define SPOD_ETH_RPC_MAX_BATCH    100u /* requests in one batch */
@@ -42,6 +45,16 @@ struct spod_eth_rpc_ops {
 	            const uint8_t *in, size_t in_len, uint8_t *out, size_t cap, size_t *out_len);
 	/* The pod's message for the last failure ("" or NULL: none). */
 	const char *(*last_error)(void *ctx);
+	/* The downstream node, as spod_eth_node_call (NULL: none is set). */
+	int (*node)(void *ctx, const char *method, const json_t *params, json_t **result,
+	            json_t **error, char msg[SPOD_ETH_NODE_MSG_BYTES]);
+	/*
+	 * The one Ethereum chain id the key's policy names (NULL: never asked): SPOD_OK with
+	 * *chain_id when every allow rule that lists chain ids lists this one only, and at least
+	 * one does; SPOD_E_KEY_NOT_FOUND when there is no such single id; another error when the
+	 * policy could not be read.
+	 */
+	int (*policy_chain)(void *ctx, const uint8_t key_id[SPOD_KEY_ID_BYTES], uint64_t *chain_id);
 };
 
 /* One request body's state; large (about 170 KiB): callers keep it off the stack. */

@@ -1,6 +1,7 @@
 /*
  * POST /eth over libspod: binds the JSON-RPC dispatcher (eth_rpc.h) to a connection (the
- * token's key list, sign.tx) for the server's parse / exec / reply steps (handlers.h).
+ * token's key list, sign.tx, policy.get for a missing chain id) and to the downstream node
+ * when one is set (eth_node.h), for the server's parse / exec / reply steps (handlers.h).
  */
 #ifndef SPOD_HTTP_ETH_RPC_EXEC_H
 #define SPOD_HTTP_ETH_RPC_EXEC_H
@@ -17,6 +18,7 @@ struct spod_http_eth {
 	json_t *answer;             /* set by exec; handed to the reply (NULL: 204) */
 	struct spod_client *c;      /* during exec */
 	struct spod_key_info *keys; /* during exec: SPOD_LIST_MAX_ITEMS entries of scratch */
+	struct spod_eth_node node;  /* during exec: the downstream node's session */
 	struct spod_eth_rpc rpc;
 };
 

@@ -11,6 +11,7 @@
 
 #define LIST_RESERVE 9u /* the longest list header: 0xf7 + 8 length bytes */
 #define U256_BYTES   32u
+#define ETH_V_BASE   27u /* v of a signature without EIP-155 */
 
 /* Fields a transaction object may carry; anything else is refused (a typo is not ignored). */
 static const char *const known_fields[] = {
@@ -30,6 +31,7 @@ static const char *const known_fields[] = {
     "accessList",
     "maxFeePerBlobGas",
     "blobVersionedHashes",
+    "authorizationList",
 };
 
 static int bad(char *err, const char *field, const char *why)
@@ -38,11 +40,7 @@ static int bad(char *err, const char *field, const char *why)
 	return SPOD_E_BAD_ARG;
 }
 
-/*
- * A QUANTITY: "0x" hex (1..64 digits) or a non-negative JSON integer, as 32 big-endian
- * bytes. Returns SPOD_OK or SPOD_E_BAD_ARG.
- */
-static int quantity(uint8_t be[U256_BYTES], const json_t *v)
+int spod_eth_tx_quantity(uint8_t be[U256_BYTES], const json_t *v)
 {
 	memset(be, 0, U256_BYTES);
 	if (json_is_integer(v)) {
@@ -121,7 +119,7 @@ static int put_qty(struct spod_rlp_w *w, const json_t *obj, const char *field, i
 	if (v == NULL && required)
 		return bad(err, field,
 		           "required (spod fills nothing in without a downstream node)");
-	if (v != NULL && quantity(be, v) < 0)
+	if (v != NULL && spod_eth_tx_quantity(be, v) < 0)
 		return bad(err, field, "not a quantity (0x hex of at most 256 bits)");
 	if (v == NULL)
 		memset(be, 0, sizeof(be));
@@ -159,8 +157,8 @@ static int put_to(struct spod_rlp_w *w, const json_t *obj, unsigned type, char *
 	uint8_t addr[20];
 
 	if (v == NULL || json_is_null(v)) {
-		if (type == 3)
-			return bad(err, "to", "required for a blob transaction");
+		if (type >= 3)
+			return bad(err, "to", "required for a blob or set-code transaction");
 		return spod_rlp_put_string(w, NULL, 0) < 0 ? SPOD_E_TOO_LARGE : SPOD_OK;
 	}
 	if (spod_eth_tx_address(addr, v) < 0)
@@ -237,6 +235,82 @@ static int put_access_list(struct spod_rlp_w *w, const json_t *obj, char *err)
 	return list_end(w, mark);
 }
 
+/*
+ * One EIP-7702 authorization {chainId, address, nonce, yParity (or v: 0, 1, 27 or 28), r, s}
+ * as [chain_id, address, nonce, y_parity, r, s].
+ */
+static int put_auth(struct spod_rlp_w *w, const json_t *a, char *err)
+{
+	static const char *const fields[] = {"chainId", "address", "nonce", "yParity",
+	                                     "v",       "r",       "s"};
+	const json_t *y = json_object_get(a, "yParity"), *v = json_object_get(a, "v");
+	uint8_t addr[20], be[U256_BYTES], vb[U256_BYTES];
+	const char *key;
+	json_t *x;
+	size_t mark;
+	int rc;
+
+	if (!json_is_object(a))
+		return bad(err, "authorizationList", "an entry is not an object");
+	json_object_foreach((json_t *)a, key, x)
+	{
+		size_t i = 0;
+
+		while (i < sizeof(fields) / sizeof(fields[0]) && strcmp(key, fields[i]) != 0)
+			i++;
+		if (i == sizeof(fields) / sizeof(fields[0]))
+			return bad(err, "authorizationList", "an entry has an unknown field");
+	}
+	if (spod_eth_tx_address(addr, json_object_get(a, "address")) < 0)
+		return bad(err, "authorizationList.address", "not an address");
+	/* yParity, or v (27 and 28 meaning 0 and 1); both: they must agree. */
+	if ((y == NULL && v == NULL) || (y != NULL && spod_eth_tx_quantity(be, y) < 0) ||
+	    (v != NULL && spod_eth_tx_quantity(vb, v) < 0))
+		return bad(err, "authorizationList.yParity", "required: 0x0 or 0x1");
+	if (y == NULL)
+		memcpy(be, vb, sizeof(be));
+	if (memcmp(be, (uint8_t[U256_BYTES - 1]){0}, U256_BYTES - 1) != 0 ||
+	    (be[31] > 1 && be[31] != ETH_V_BASE && be[31] != ETH_V_BASE + 1))
+		return bad(err, "authorizationList.yParity", "not 0x0 or 0x1");
+	be[31] = be[31] > 1 ? (uint8_t)(be[31] - ETH_V_BASE) : be[31];
+	if (y != NULL && v != NULL &&
+	    (memcmp(vb, (uint8_t[U256_BYTES - 1]){0}, U256_BYTES - 1) != 0 ||
+	     (unsigned)(vb[31] > 1 ? vb[31] - ETH_V_BASE : vb[31]) != (unsigned)be[31]))
+		return bad(err, "authorizationList.v", "differs from yParity");
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i][0] != 'v' && fields[i][0] != 'y' &&
+		    json_object_get(a, fields[i]) == NULL)
+			return bad(err, "authorizationList",
+			           "an entry lacks chainId, nonce, r or s");
+	if ((rc = list_begin(w, &mark)) < 0 || (rc = put_qty(w, a, "chainId", 1, err)) < 0 ||
+	    (rc = spod_rlp_put_string(w, addr, sizeof(addr))) < 0 ||
+	    (rc = put_qty(w, a, "nonce", 1, err)) < 0 ||
+	    (rc = spod_rlp_put_uint_be(w, be, sizeof(be))) < 0 ||
+	    (rc = put_qty(w, a, "r", 1, err)) < 0 || (rc = put_qty(w, a, "s", 1, err)) < 0)
+		return rc == SPOD_E_BAD_ARG ? rc : SPOD_E_TOO_LARGE;
+	return list_end(w, mark);
+}
+
+/* authorizationList: a non-empty array of authorizations (EIP-7702). */
+static int put_auth_list(struct spod_rlp_w *w, const json_t *list, char *err)
+{
+	const json_t *a;
+	size_t mark, i;
+	int rc;
+
+	if (!json_is_array(list) || json_array_size(list) == 0)
+		return bad(err, "authorizationList",
+		           "required for a set-code transaction: a non-empty array");
+	if ((rc = list_begin(w, &mark)) < 0)
+		return rc;
+	json_array_foreach(list, i, a)
+	{
+		if ((rc = put_auth(w, a, err)) < 0)
+			return rc;
+	}
+	return list_end(w, mark);
+}
+
 /* The type: given, or what the fee fields imply. */
 static int tx_type(unsigned *type, const json_t *obj, char *err)
 {
@@ -244,10 +318,12 @@ static int tx_type(unsigned *type, const json_t *obj, char *err)
 	uint8_t be[U256_BYTES];
 
 	if (t != NULL && !json_is_null(t)) {
-		if (quantity(be, t) < 0 || memcmp(be, (uint8_t[U256_BYTES - 1]){0}, 31) != 0 ||
-		    be[31] > 3)
-			return bad(err, "type", "not 0x0, 0x1, 0x2 or 0x3");
+		if (spod_eth_tx_quantity(be, t) < 0 ||
+		    memcmp(be, (uint8_t[U256_BYTES - 1]){0}, 31) != 0 || be[31] > 4)
+			return bad(err, "type", "not 0x0, 0x1, 0x2, 0x3 or 0x4");
 		*type = be[31];
+	} else if (json_object_get(obj, "authorizationList") != NULL) {
+		*type = 4;
 	} else if (json_object_get(obj, "maxFeePerGas") != NULL ||
 	           json_object_get(obj, "maxPriorityFeePerGas") != NULL) {
 		*type = 2;
@@ -266,6 +342,8 @@ static int tx_type(unsigned *type, const json_t *obj, char *err)
 		return bad(err, "blobVersionedHashes", "only for type 3");
 	if (*type == 0 && json_object_get(obj, "accessList") != NULL)
 		return bad(err, "accessList", "not in a legacy transaction");
+	if (*type != 4 && json_object_get(obj, "authorizationList") != NULL)
+		return bad(err, "authorizationList", "only for type 4");
 	return SPOD_OK;
 }
 
@@ -296,8 +374,10 @@ static int put_fields(struct spod_rlp_w *w, const json_t *obj, unsigned type, ch
 		return spod_rlp_put_u64(w, 0) < 0 || spod_rlp_put_u64(w, 0) < 0 ? SPOD_E_TOO_LARGE
 		                                                                : SPOD_OK;
 	}
-	if ((rc = put_access_list(w, obj, err)) < 0 || type != 3)
+	if ((rc = put_access_list(w, obj, err)) < 0 || type < 3)
 		return rc;
+	if (type == 4)
+		return put_auth_list(w, json_object_get(obj, "authorizationList"), err);
 	if ((rc = put_qty(w, obj, "maxFeePerBlobGas", 1, err)) < 0)
 		return rc;
 	if (json_object_get(obj, "blobVersionedHashes") == NULL)

@@ -5,13 +5,16 @@
  *
  * Fields: from, to, gas (or gasLimit), gasPrice | maxFeePerGas + maxPriorityFeePerGas,
  * value, data (or input), nonce, chainId, type, accessList; maxFeePerBlobGas and
- * blobVersionedHashes for type 3. Quantities are "0x" hex strings (JSON-RPC's QUANTITY,
- * leading zeros tolerated) or non-negative JSON integers, at most 256 bits; byte strings are
- * "0x" hex of even length. Without a downstream node nothing is filled in: nonce, gas and
- * the fees are required, and chainId for every typed transaction.
+ * blobVersionedHashes for type 3; authorizationList for type 4 (EIP-7702: entries
+ * {chainId, address, nonce, yParity (or v), r, s}). Quantities are "0x" hex strings
+ * (JSON-RPC's QUANTITY, leading zeros tolerated) or non-negative JSON integers, at most 256
+ * bits; byte strings are "0x" hex of even length. Nothing is filled in here (eth_send.c
+ * fills from the key's policy and the downstream node first): nonce, gas and the fees are
+ * required, and chainId for every typed transaction.
  *
- * The type is "type" if given, else 2 with maxFeePerGas, 1 with accessList, 0 otherwise.
- * Type 0 with chainId is EIP-155's [.., chainId, 0, 0]; without it, pre-EIP-155.
+ * The type is "type" if given, else 4 with authorizationList, 2 with maxFeePerGas, 1 with
+ * accessList, 0 otherwise. Type 0 with chainId is EIP-155's [.., chainId, 0, 0]; without it,
+ * pre-EIP-155.
  */
 #ifndef SPOD_HTTP_ETH_TX_JSON_H
 #define SPOD_HTTP_ETH_TX_JSON_H
@@ -26,7 +29,7 @@
 struct spod_eth_tx_out {
 	int has_from;
 	uint8_t from[20];
-	unsigned type; /* 0, 1, 2 or 3 */
+	unsigned type; /* 0..4 */
 	size_t len;    /* bytes of the unsigned transaction in the caller's buffer */
 };
 
@@ -38,6 +41,12 @@ struct spod_eth_tx_out {
 int spod_eth_tx_from_json(struct spod_eth_tx_out *out, uint8_t *buf, size_t cap, const json_t *obj,
                           char err[SPOD_ETH_TX_ERR_BYTES])
     __attribute__((warn_unused_result, nonnull(1, 2, 5)));
+
+/*
+ * A QUANTITY: "0x" hex (1..64 digits, leading zeros tolerated) or a non-negative JSON
+ * integer, as 32 big-endian bytes. Returns SPOD_OK or SPOD_E_BAD_ARG.
+ */
+int spod_eth_tx_quantity(uint8_t be[32], const json_t *v) __attribute__((warn_unused_result));
 
 /* Parses "0x" and 40 hex digits (EIP-55 checked when mixed case). SPOD_OK or SPOD_E_BAD_ARG. */
 int spod_eth_tx_address(uint8_t addr[20], const json_t *v)

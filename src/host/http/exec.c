@@ -62,13 +62,13 @@ static void *exec_main(void *arg)
 	return NULL;
 }
 
-int spod_http_exec_new(struct spod_http_exec **out, const char *backend_uri, unsigned threads,
-                       unsigned queue_max)
+int spod_http_exec_new(struct spod_http_exec **out, const char *backend_uri,
+                       struct spod_inproc_hub *inproc, unsigned threads, unsigned queue_max)
 {
 	struct spod_http_exec *ex;
 
 	*out = NULL;
-	if (threads == 0 || threads > EXEC_MAX_THREADS)
+	if (threads == 0 || threads > EXEC_MAX_THREADS || (backend_uri == NULL && inproc == NULL))
 		return SPOD_E_BAD_ARG;
 	ex = calloc(1, sizeof(*ex));
 	if (ex == NULL)
@@ -88,7 +88,7 @@ int spod_http_exec_new(struct spod_http_exec **out, const char *backend_uri, uns
 
 		t->ex = ex;
 		t->call = malloc(sizeof(*t->call));
-		if (t->call == NULL || spod_http_cache_new(&t->cache, backend_uri) < 0 ||
+		if (t->call == NULL || spod_http_cache_new(&t->cache, backend_uri, inproc) < 0 ||
 		    pthread_create(&t->thread, NULL, exec_main, t) != 0) {
 			ex->nthreads = i + 1;
 			spod_http_exec_free(ex);

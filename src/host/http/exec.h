@@ -5,8 +5,9 @@
  * caller answers 503 BUSY. Each thread keeps its own connection cache (cache.h) and scratch
  * call.
  *
- * The interface is deliberately two calls, submit and a done callback, so the executor can
- * later become a hand-off to spod-host's own event loop without touching the server.
+ * The interface is two calls, submit and a done callback. In spod-host the threads' libspod
+ * connections are in-process channels to the host's own event loop (transport/inproc.h), so
+ * a call is one hand-off to the loop and back, without a socket.
  */
 #ifndef SPOD_HTTP_EXEC_H
 #define SPOD_HTTP_EXEC_H
@@ -16,11 +17,13 @@
 struct spod_http_exec;
 
 /*
- * Starts threads (1..64) whose connections go to backend_uri (copied), with room for
- * queue_max jobs waiting. Returns SPOD_OK with *out set, or SPOD_E_NOMEM.
+ * Starts threads (1..64) whose connections are channels of inproc when it is not NULL, else go
+ * to backend_uri (copied) (cache.h), with room for queue_max jobs waiting. Returns SPOD_OK with
+ * *out set, or SPOD_E_NOMEM.
  */
-int spod_http_exec_new(struct spod_http_exec **out, const char *backend_uri, unsigned threads,
-                       unsigned queue_max) __attribute__((warn_unused_result, nonnull));
+int spod_http_exec_new(struct spod_http_exec **out, const char *backend_uri,
+                       struct spod_inproc_hub *inproc, unsigned threads, unsigned queue_max)
+    __attribute__((warn_unused_result, nonnull(1)));
 
 /*
  * Queues job. Returns SPOD_OK: job->done will be called once, from an executor thread; or

@@ -3,11 +3,12 @@
  * reads and writes the JSON bodies.
  *
  * The HTTP layer enforces nothing itself: each request's bearer token authenticates a libspod
- * connection to spod-host's own binary listener (backend_uri), and the request is carried
- * out over it. Authentication, scopes, rate limits, the audit log and the per-op metrics are
- * therefore the binary path's, applied in one place (src/host/core/tokens.c, admit.c); HTTP adds
- * parsing, status codes and its own request counters. The calls run on a few executor threads
- * (exec.h) while libmicrohttpd's threads go on serving; their connections are cached per
+ * connection to spod-host, an in-process channel that the host's event loop serves exactly
+ * like a connection to its binary listener (client/inproc.h, transport/inproc.h), and the
+ * request is carried out over it. Authentication, scopes, rate limits, the audit log and the per-op
+ * metrics are therefore the binary path's, applied in one place (src/host/core/tokens.c, admit.c);
+ * HTTP adds parsing, status codes and its own request counters. The calls run on a few executor
+ * threads (exec.h) while libmicrohttpd's threads go on serving; their connections are cached per
  * executor thread and per token, so a keep-alive client pays the hello once.
  *
  * Every function that can fail returns SPOD_OK or a negative SPOD_E_* code.
@@ -18,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+struct spod_inproc_hub; /* transport/inproc.h */
 
 /*
  * The enclave's seal state as spod-host last saw it (known 0 before any enclave answered),
@@ -41,13 +44,24 @@ struct spod_http_seal {
 #define SPOD_HTTP_DEFAULT_CALL_MS         5000u
 
 struct spod_http_config {
-	const char *addr;        /* IPv4 or IPv6 literal to bind, e.g. "127.0.0.1" */
-	uint16_t port;           /* 0: the kernel picks one (see spod_http_port) */
-	const char *backend_uri; /* spod-host's binary listener, e.g. unix:///run/spod/spod.sock */
-	size_t max_body_bytes;   /* larger request bodies get 413 */
-	unsigned threads;        /* libmicrohttpd's threads, and as many executor threads, 1..64 */
-	const char *tls_cert;    /* PEM file; NULL with tls_key NULL: plain HTTP */
-	const char *tls_key;     /* PEM file */
+	const char *addr; /* IPv4 or IPv6 literal to bind, e.g. "127.0.0.1" */
+	uint16_t port;    /* 0: the kernel picks one (see spod_http_port) */
+	/*
+	 * 1: serve only the Ethereum JSON-RPC route, at POST / and POST /eth (a port of its own
+	 * for JSON-RPC clients, docs/ethereum.md); every other path is 404, another method 405.
+	 */
+	int eth_only;
+	/*
+	 * How calls reach spod-host: inproc, the host's hub of in-process channels
+	 * (spod_host_inproc), when not NULL; else backend_uri, a binary listener such as
+	 * unix:///run/spod/spod.sock (the unit tests' fake pod).
+	 */
+	struct spod_inproc_hub *inproc;
+	const char *backend_uri;
+	size_t max_body_bytes; /* larger request bodies get 413 */
+	unsigned threads;      /* libmicrohttpd's threads, and as many executor threads, 1..64 */
+	const char *tls_cert;  /* PEM file; NULL with tls_key NULL: plain HTTP */
+	const char *tls_key;   /* PEM file */
 	/*
 	 * Limits against hostile clients and a stalled pod; 0 takes the default above. A
 	 * connection counts from its accept, before its header is whole; a request header must

@@ -121,6 +121,20 @@ static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind, const ch
 	return qw->rc == SPOD_OK ? MHD_YES : MHD_NO;
 }
 
+/* An eth-listen server's one route: POST / or POST /eth. */
+static enum spod_http_match_result eth_only_match(struct spod_http_match *m, const char *method,
+                                                  const char *url)
+{
+	memset(m, 0, sizeof(*m));
+	if (strcmp(url, "/") != 0 && strcmp(url, "/eth") != 0)
+		return SPOD_HTTP_MATCH_NO_PATH;
+	snprintf(m->allow, sizeof(m->allow), "POST");
+	if (strcmp(method, "POST") != 0)
+		return SPOD_HTTP_MATCH_NO_METHOD;
+	m->route = &spod_http_routes[SPOD_HTTP_ROUTE_ETH_RPC];
+	return SPOD_HTTP_MATCH_OK;
+}
+
 /*
  * The first call of a request, with its headers. Returns 1 with r filled when the request
  * is answered now, 0 to go on reading the body.
@@ -133,7 +147,8 @@ static int begin(struct spod_http *h, struct request *rq, struct MHD_Connection 
 	const char *token, *length;
 	size_t token_len;
 
-	switch (spod_http_route_match(&m, method, url)) {
+	switch (h->eth_only ? eth_only_match(&m, method, url)
+	                    : spod_http_route_match(&m, method, url)) {
 	case SPOD_HTTP_MATCH_NO_PATH:
 		spod_http_reply_error(r, 404, "NOT_FOUND", "no such route");
 		return 1;

@@ -101,9 +101,10 @@ static unsigned or_default(unsigned v, unsigned dflt)
 /* Checks cfg and copies what outlives the call into h. */
 static int configure(struct spod_http *h, const struct spod_http_config *cfg)
 {
-	if (cfg->addr == NULL || cfg->backend_uri == NULL || cfg->max_body_bytes == 0 ||
-	    cfg->threads == 0 || cfg->threads > HTTP_MAX_THREADS) {
-		spod_error("http: need an address, a backend URI, a body limit and 1..%u threads",
+	if (cfg->addr == NULL || (cfg->backend_uri == NULL && cfg->inproc == NULL) ||
+	    cfg->max_body_bytes == 0 || cfg->threads == 0 || cfg->threads > HTTP_MAX_THREADS) {
+		spod_error("http: need an address, a backend (URI or in-process hub), a body limit "
+		           "and 1..%u threads",
 		           HTTP_MAX_THREADS);
 		return SPOD_E_BAD_ARG;
 	}
@@ -112,6 +113,7 @@ static int configure(struct spod_http *h, const struct spod_http_config *cfg)
 		return SPOD_E_BAD_ARG;
 	}
 	h->max_body_bytes = cfg->max_body_bytes;
+	h->eth_only = cfg->eth_only;
 	h->call_timeout_ms = or_default(cfg->call_timeout_ms, SPOD_HTTP_DEFAULT_CALL_MS);
 	h->ready = cfg->ready;
 	h->seal = cfg->seal;
@@ -278,7 +280,7 @@ int spod_http_start(struct spod_http **out, const struct spod_http_config *cfg)
 		rc = spod_http_gate_new(&h->gate, &gc);
 	}
 	if (rc == SPOD_OK)
-		rc = spod_http_exec_new(&h->exec, cfg->backend_uri, cfg->threads,
+		rc = spod_http_exec_new(&h->exec, cfg->backend_uri, cfg->inproc, cfg->threads,
 		                        cfg->threads * HTTP_QUEUE_PER_THREAD);
 	if (rc == SPOD_OK)
 		rc = start_mhd(h, cfg, addr.ss_family == AF_INET6);

@@ -24,6 +24,7 @@ struct spod_http {
 	struct spod_http_gate *gate;
 	struct spod_http_exec *exec;
 	uint16_t port;
+	int eth_only; /* spod_http_config's */
 	size_t max_body_bytes;
 	unsigned call_timeout_ms;
 	int (*ready)(void *ctx);

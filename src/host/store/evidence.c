@@ -81,7 +81,6 @@ int spod_store_commit_all(struct spod_store *s, const struct spod_store_sealed *
                           const struct spod_audit_rec *recs, size_t n,
                           const struct spod_store_evidence *ev, size_t nev)
 {
-	uint8_t *tree = NULL;
 	int err;
 
 	s->err[0] = '\0';
@@ -90,9 +89,10 @@ int spod_store_commit_all(struct spod_store *s, const struct spod_store_sealed *
 	SPOD_TRY(store_audit_check(s, recs, n));
 	for (size_t i = 0; i < nev; i++)
 		SPOD_TRY(ev_check(s, &ev[i], i));
-	if (nev > 0) {
-		tree = malloc(spod_evidence_tree_hashes(SPOD_EVIDENCE_BATCH_MAX) * 32);
-		if (tree == NULL)
+	/* Made once and kept with the store: no allocation per commit. */
+	if (nev > 0 && s->ev_tree == NULL) {
+		s->ev_tree = malloc(spod_evidence_tree_hashes(SPOD_EVIDENCE_BATCH_MAX) * 32);
+		if (s->ev_tree == NULL)
 			return store_error(s, SPOD_E_NOMEM, "evidence tree: out of memory");
 	}
 	SPOD_GUARD(err, store_begin(s));
@@ -101,12 +101,11 @@ int spod_store_commit_all(struct spod_store *s, const struct spod_store_sealed *
 		    err, store_key_insert_sealed(s, &keys[i].key, keys[i].blob, keys[i].blob_len));
 	SPOD_GUARD(err, store_audit_insert(s, recs, n));
 	for (size_t i = 0; i < nev; i++)
-		SPOD_GUARD(err, ev_insert(s, &ev[i], tree));
+		SPOD_GUARD(err, ev_insert(s, &ev[i], s->ev_tree));
 	err = store_commit(s);
 out:
 	if (err < 0)
 		store_rollback(s);
-	free(tree);
 	return err;
 }
 

@@ -555,5 +555,6 @@ void spod_store_close(struct spod_store *s)
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
 	sqlite3_close(s->db);
+	free(s->ev_tree);
 	free(s);
 }

@@ -48,6 +48,7 @@ struct spod_store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST__COUNT];
 	char err[256];
+	uint8_t *ev_tree; /* evidence.c: room for a batch's Merkle tree, made at first use */
 };
 
 /*
