@@ -230,8 +230,15 @@ static void http_table(FILE *f, const struct bench_run *r)
 	        r->cfg.http_url);
 }
 
+/* The pipelined aim: more than one enclave thread must beat one core (issue 14). */
+static double pipe_aim(const struct bench_config *c)
+{
+	return c->enclave_threads > 1 ? BENCH_AIM_PIPE_PCT_THREADS : BENCH_AIM_PIPE_PCT;
+}
+
 /* One algorithm's row of the main table; counts its aims in *pass / *miss. */
-static void alg_row(FILE *f, const struct bench_alg_result *a, int *pass, int *miss)
+static void alg_row(FILE *f, const struct bench_alg_result *a, double pipe_pct_aim, int *pass,
+                    int *miss)
 {
 	char title[96];
 	int have_floor = a->have_pod && a->floor_us > 0;
@@ -258,7 +265,7 @@ static void alg_row(FILE *f, const struct bench_alg_result *a, int *pass, int *m
 	fputc(' ', f);
 	cell(f, a->have_pipe && a->have_inproc, a->pipe_pct, 6, 1);
 	fprintf(f, "%s %s\n", a->have_pipe && a->have_inproc ? "%" : " ",
-	        a->have_pipe && a->have_inproc ? mark(a->pipe_pct >= BENCH_AIM_PIPE_PCT, pass, miss)
+	        a->have_pipe && a->have_inproc ? mark(a->pipe_pct >= pipe_pct_aim, pass, miss)
 	                                       : "");
 }
 
@@ -272,10 +279,12 @@ void bench_print_table(FILE *f, const struct bench_run *r)
 	        r->timestamp, r->cfg.n, r->cfg.warmup, m->nproc, m->cpu_model, m->kernel,
 	        r->cfg.commit ? r->cfg.commit : "unknown");
 	fprintf(f,
-	        "\n  pinning: %s; clocksource %s, clock_gettime %.0f ns; load %s -> %s; "
+	        "\n  enclave threads: %u; pinning: %s; clocksource %s, clock_gettime %.0f ns; load "
+	        "%s -> %s; "
 	        "CPUs busy before/after: %.0f %% / %.0f %%\n",
-	        r->cfg.label ? r->cfg.label : "none", m->clocksource, m->clock_overhead_ns,
-	        m->loadavg_start, m->loadavg_end, m->busy_pct_start, m->busy_pct_end);
+	        r->cfg.enclave_threads, r->cfg.label ? r->cfg.label : "none", m->clocksource,
+	        m->clock_overhead_ns, m->loadavg_start, m->loadavg_end, m->busy_pct_start,
+	        m->busy_pct_end);
 	if (m->busy_pct_start > BENCH_BUSY_WARN_PCT || m->busy_pct_end > BENCH_BUSY_WARN_PCT)
 		fprintf(f, "  WARNING: other work was using the CPUs around this run; its numbers "
 		           "are not comparable with a quiet machine's\n");
@@ -304,9 +313,9 @@ void bench_print_table(FILE *f, const struct bench_run *r)
 	        r->cfg.depth);
 	fprintf(f, "%-17s%8s%8s%8s%8s%8s%8s%8s  %-12s  %-12s  %9s %9s %7s\n", "algorithm", "p50",
 	        "p99", "p99.9", "p50", "p99", "p99.9", "us", "aim <= 1.2", "aim <= 2.0", "sig/s",
-	        "in-proc/s", "% (>=80)");
+	        "in-proc/s", r->cfg.enclave_threads > 1 ? "% (>=130)" : "% (>=80)");
 	for (int i = 0; i < BENCH_ALGS; i++)
-		alg_row(f, &r->alg[i], &pass, &miss);
+		alg_row(f, &r->alg[i], pipe_aim(&r->cfg), &pass, &miss);
 	if ((r->cfg.rows & BENCH_ROW_HTTP) && r->cfg.http_url != NULL)
 		http_table(f, r);
 	if ((r->cfg.rows & BENCH_ROW_TX) && r->cfg.uri != NULL)
@@ -439,8 +448,10 @@ static void json_alg(FILE *f, const struct bench_run *r, const struct bench_alg_
 	         a->floor_ratio, a->floor_ratio <= BENCH_AIM_FLOOR_RATIO, 0);
 	json_aim(f, "tail", "pod p99 <= 2 x pod p50", BENCH_AIM_TAIL_RATIO, a->have_pod,
 	         a->tail_ratio, a->tail_ratio <= BENCH_AIM_TAIL_RATIO, 0);
-	json_aim(f, "throughput", "pipelined >= 80 % of in-process rate", BENCH_AIM_PIPE_PCT,
-	         have_pct, a->pipe_pct, a->pipe_pct >= BENCH_AIM_PIPE_PCT, 1);
+	json_aim(f, "throughput",
+	         r->cfg.enclave_threads > 1 ? "pipelined >= 130 % of in-process rate"
+	                                    : "pipelined >= 80 % of in-process rate",
+	         pipe_aim(&r->cfg), have_pct, a->pipe_pct, a->pipe_pct >= pipe_aim(&r->cfg), 1);
 	fprintf(f, "      }\n    }%s\n", last ? "" : ",");
 }
 
@@ -455,6 +466,7 @@ static void json_run(FILE *f, const struct bench_run *r)
 	json_str(f, r->cfg.uri);
 	fputs(", \"http_url\": ", f);
 	json_str(f, r->cfg.http_url);
+	fprintf(f, ", \"enclave_threads\": %u", r->cfg.enclave_threads);
 	fputs(", \"pinning\": ", f);
 	if (r->cfg.pinned)
 		fprintf(f, "{\"client\": %d, \"host\": %d, \"enclave\": %d}", r->cfg.layout[0],

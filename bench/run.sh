@@ -7,7 +7,7 @@
 # pod and the agent and clean up.
 #
 #   bench/run.sh BUILD_DIR [--pin | --pin=CLIENT,HOST,ENCLAVE] [--spin-us N|H,E]
-#                [--trace [--syscall-n N]] [spod-bench options...]
+#                [--enclave-threads N] [--trace [--syscall-n N]] [spod-bench options...]
 #
 # Builds nothing: the Makefile builds BUILD_DIR first. Other options go to spod-bench
 # (--n N, --quick, --warmup N, --depth N, --rows LIST, --out DIR). Nothing is pinned by
@@ -23,15 +23,18 @@
 # allocations (bench/alloc_count.so preloaded), spod-bench adds the breakdown and allocation
 # tables, and then an untimed pass of N pipelined signs per algorithm (--syscall-n, default
 # 2000) runs with strace -c attached to host and enclave for system calls per request.
+# --enclave-threads N starts spod-enclave with --threads N (default 1) and tells spod-bench,
+# which records it and aims the pipelined row at >= 130 % of the in-process rate.
 set -euo pipefail
 
-usage() { sed -n '2,21s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,23s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 build=$1; shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 case $build in /*) ;; *) build=$root/$build ;; esac
 
 pin=""
+threads=1
 trace=0
 spin=0
 syscall_n=2000
@@ -51,10 +54,17 @@ while [ $# -gt 0 ]; do
 		syscall_n=$2
 		shift
 		;;
+	--enclave-threads)
+		[ $# -ge 2 ] || usage
+		threads=$2
+		shift
+		;;
+	--enclave-threads=*) threads=${1#--enclave-threads=} ;;
 	*) args+=("$1") ;;
 	esac
 	shift
 done
+[[ $threads =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: --enclave-threads needs N >= 1" >&2; exit 2; }
 
 for b in spod-enclave spod-host spod bench/spod-bench; do
 	if [ ! -x "$build/$b" ]; then
@@ -181,6 +191,7 @@ export SPOD_DATA_DIR="$tmp"
 [ "$trace" = 1 ] && export SPOD_TRACE_DIR="$tmp"
 
 "${trace_env[@]}" "${enclave_pre[@]}" "$build/spod-enclave" --listen "$enclave_uri" --log-level warn --spin-us "$spin_enclave" \
+	--threads "$threads" \
 	>"$tmp/enclave.log" 2>&1 </dev/null &
 pids+=($!)
 for _ in $(seq 1 100); do
@@ -247,6 +258,7 @@ fi
 # a file first: its "results: FILE" line names the JSON to plot.
 "${client_pre[@]}" "$build/bench/spod-bench" --uri "$host_uri" --http "$http_url" \
 	--out "$root/bench/results" --commit "$commit" --spin-us "$spin" "${layout[@]}" \
+	--enclave-threads "$threads" \
 	"${agent_args[@]}" "${args[@]}" </dev/null >"$tmp/bench.out" &
 bench_pid=$!
 rc=0

@@ -14,6 +14,7 @@
  * signature costs one EVP_PKEY_sign. That context is not safe for concurrent use: one key
  * is signed with by one thread at a time.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -147,10 +148,61 @@ out:
 
 void spod_p256_release(struct spod_secret_key *sk)
 {
+	EVP_PKEY_CTX **ctxs = sk->ossl_ctxs;
+
+	for (unsigned i = 0; ctxs != NULL && i < SPOD_CRYPTO_THREADS_MAX; i++)
+		EVP_PKEY_CTX_free(ctxs[i]);
+	free(ctxs);
+	sk->ossl_ctxs = NULL;
 	EVP_PKEY_CTX_free(sk->ossl_ctx);
 	EVP_PKEY_free(sk->ossl);
 	sk->ossl_ctx = NULL;
 	sk->ossl = NULL;
+}
+
+/* 1 + this thread's index when it shares keys with other signing threads (sign.h), else 0. */
+static _Thread_local unsigned p256_thread;
+
+int spod_crypto_thread_shares_keys(unsigned index)
+{
+	if (index >= SPOD_CRYPTO_THREADS_MAX)
+		return SPOD_E_BAD_ARG;
+	p256_thread = index + 1;
+	return SPOD_OK;
+}
+
+/*
+ * The calling thread's own signing context for sk (p256_thread > 0), made on first use. The
+ * key is logically const: the array of per-thread contexts is a cache, published once with a
+ * compare-and-swap; each thread then touches only its own slot.
+ */
+static EVP_PKEY_CTX *p256_thread_ctx(const struct spod_secret_key *sk)
+{
+	void **cache = (void **)&((struct spod_secret_key *)sk)->ossl_ctxs;
+	EVP_PKEY_CTX **ctxs = __atomic_load_n(cache, __ATOMIC_ACQUIRE), **mine;
+	EVP_PKEY_CTX *ctx;
+
+	if (ctxs == NULL) {
+		mine = calloc(SPOD_CRYPTO_THREADS_MAX, sizeof(*mine));
+		if (mine == NULL)
+			return NULL;
+		ctxs = NULL;
+		if (__atomic_compare_exchange_n(cache, (void **)&ctxs, mine, 0, __ATOMIC_ACQ_REL,
+		                                __ATOMIC_ACQUIRE))
+			ctxs = mine;
+		else
+			free(mine); /* another thread published its array first: ctxs is that one */
+	}
+	ctx = ctxs[p256_thread - 1];
+	if (ctx != NULL)
+		return ctx;
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, sk->ossl, NULL);
+	if (ctx == NULL || EVP_PKEY_sign_init(ctx) <= 0) {
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	ctxs[p256_thread - 1] = ctx;
+	return ctx;
 }
 
 int spod_p256_sign(uint8_t sig[64], const struct spod_secret_key *sk,
@@ -159,11 +211,12 @@ int spod_p256_sign(uint8_t sig[64], const struct spod_secret_key *sk,
 	uint8_t der[P256_DER_SIG_MAX_BYTES];
 	size_t der_len = sizeof der;
 	const uint8_t *p = der;
+	EVP_PKEY_CTX *ctx = p256_thread > 0 ? p256_thread_ctx(sk) : sk->ossl_ctx;
 	ECDSA_SIG *es = NULL;
 	const BIGNUM *r, *s;
 	int rc = SPOD_E_CRYPTO;
 
-	if (EVP_PKEY_sign(sk->ossl_ctx, der, &der_len, digest, SPOD_DIGEST_BYTES) <= 0)
+	if (ctx == NULL || EVP_PKEY_sign(ctx, der, &der_len, digest, SPOD_DIGEST_BYTES) <= 0)
 		goto out;
 	es = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
 	if (es == NULL)

@@ -127,6 +127,7 @@ int spod_key_load(struct spod_secret_key *sk, uint8_t pub[SPOD_PUB_MAX_BYTES], s
 	*pub_len = 0;
 	sk->ossl = NULL;
 	sk->ossl_ctx = NULL;
+	sk->ossl_ctxs = NULL;
 	if (!spod_alg_valid(alg)) {
 		spod_secmem_wipe(sk, sizeof *sk);
 		return SPOD_E_UNKNOWN_ALG;
@@ -160,7 +161,7 @@ int spod_key_import(struct spod_secret_key *sk, uint8_t pub[SPOD_PUB_MAX_BYTES],
 
 void spod_key_wipe(struct spod_secret_key *sk)
 {
-	if (sk->ossl != NULL || sk->ossl_ctx != NULL)
+	if (sk->ossl != NULL || sk->ossl_ctx != NULL || sk->ossl_ctxs != NULL)
 		spod_p256_release(sk);
 	spod_secmem_wipe(sk, sizeof *sk);
 }

@@ -21,6 +21,9 @@ struct spod_secret_key {
 	uint8_t secret[64]; /* Ed25519: libsodium's 64-byte seed||pk; ECDSA: 32-byte scalar */
 	void *ossl;         /* P-256: cached EVP_PKEY (private part in OpenSSL's secure heap) */
 	void *ossl_ctx;     /* P-256: cached EVP_PKEY_CTX initialised for signing */
+	/* P-256: each signing thread's own EVP_PKEY_CTX (spod_crypto_thread_shares_keys), an
+	 * array of SPOD_CRYPTO_THREADS_MAX made by the first such thread that signs */
+	void *ossl_ctxs;
 };
 
 /*
@@ -76,6 +79,19 @@ void spod_key_wipe(struct spod_secret_key *sk) __attribute__((nonnull));
 int spod_sign(uint8_t sig[SPOD_SIG_MAX_BYTES], size_t *sig_len, uint8_t *recid,
               const struct spod_secret_key *sk, uint8_t mode, const uint8_t *data, size_t len)
     __attribute__((warn_unused_result, nonnull(1, 2, 3, 4)));
+
+/*
+ * Keys may be used by several threads at once: Ed25519 and secp256k1 signing only read the
+ * key, but an EVP_PKEY_CTX must not be shared between threads (openssl-threads(7)). A thread
+ * that signs with keys other threads sign with too (spod-enclave's workers) calls this once
+ * with an index of its own (0..SPOD_CRYPTO_THREADS_MAX-1): from then on its P-256 signatures
+ * use a context of its own per key, made on its first signature with that key and freed by
+ * spod_key_wipe (which must not run while any thread signs with the key). The key's shared
+ * cached context stays with the threads that do not call this (spod-enclave's event loop).
+ * Returns SPOD_OK or SPOD_E_BAD_ARG (index out of range).
+ */
+#define SPOD_CRYPTO_THREADS_MAX 64u
+int spod_crypto_thread_shares_keys(unsigned index) __attribute__((warn_unused_result));
 
 /*
  * Verifies sig over data for the public key pub of alg, with the same modes as spod_sign.

@@ -68,6 +68,23 @@ int spod_ev_batch_add(struct spod_ev_batch *b, const struct spod_evidence_rec *r
 	return SPOD_OK;
 }
 
+int spod_ev_batch_append(struct spod_ev_batch *dst, const struct spod_ev_batch *src)
+{
+	if (src->count == 0)
+		return SPOD_OK;
+	if (src->count > SPOD_EVIDENCE_BATCH_MAX - dst->count)
+		return SPOD_E_TOO_LARGE;
+	if (dst->recs == NULL) {
+		dst->recs = malloc((size_t)SPOD_EVIDENCE_BATCH_MAX * SPOD_EVIDENCE_RECORD_BYTES);
+		if (dst->recs == NULL)
+			return SPOD_E_NOMEM;
+	}
+	memcpy(dst->recs + (size_t)dst->count * SPOD_EVIDENCE_RECORD_BYTES, src->recs,
+	       (size_t)src->count * SPOD_EVIDENCE_RECORD_BYTES);
+	dst->count += src->count;
+	return SPOD_OK;
+}
+
 size_t spod_ev_batch_frame_bytes(const struct spod_ev_batch *b)
 {
 	if (b->count == 0)

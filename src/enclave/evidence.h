@@ -6,7 +6,9 @@
  *
  * Counters are given when a batch is signed, not when a record is made: a connection held up
  * by back-pressure keeps its records while others sign theirs, and every signed batch still
- * covers a contiguous counter range. Not thread-safe: the enclave's event loop owns it all.
+ * covers a contiguous counter range. Not thread-safe: the enclave's event loop owns it all,
+ * except that a signing worker fills the batch of its own job (enclave/workers.h), which the
+ * loop then appends to the connection's.
  */
 #ifndef SPOD_ENCLAVE_EVIDENCE_H
 #define SPOD_ENCLAVE_EVIDENCE_H
@@ -47,6 +49,13 @@ void spod_enclave_evidence_free(struct spod_enclave_evidence *ev) __attribute__(
  * holds SPOD_EVIDENCE_BATCH_MAX records already) or SPOD_E_NOMEM.
  */
 int spod_ev_batch_add(struct spod_ev_batch *b, const struct spod_evidence_rec *r)
+    __attribute__((warn_unused_result, nonnull));
+
+/*
+ * Appends src's records to dst, src unchanged. SPOD_OK, SPOD_E_TOO_LARGE (they do not fit
+ * under SPOD_EVIDENCE_BATCH_MAX; dst unchanged) or SPOD_E_NOMEM.
+ */
+int spod_ev_batch_append(struct spod_ev_batch *dst, const struct spod_ev_batch *src)
     __attribute__((warn_unused_result, nonnull));
 
 /* The length of the evidence frame b's records make (0 when b is empty). */

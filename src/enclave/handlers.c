@@ -1,6 +1,7 @@
 #include "enclave/handlers.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto/sign.h"
@@ -135,11 +136,11 @@ static int sign_gated(struct spod_enclave_state *st, const struct spod_key_entry
 		return SPOD_E_KEY_NOT_FOUND;
 	*alg = k->sk.alg;
 	SPOD_TRY(spod_mode_check(k->sk.alg, req->mode));
-	if (k->policy == NULL)
+	if (spod_enclave_policy_of(st, k) == NULL)
 		return spod_sign(sig, sig_len, recid, &k->sk, req->mode, req->data, req->data_len);
 	SPOD_TRY(raw_gate(st, k, req, &raw, g));
 	SPOD_TRY(spod_sign(sig, sig_len, recid, &k->sk, req->mode, req->data, req->data_len));
-	spod_enclave_policy_done(k, &raw, g);
+	spod_enclave_policy_done(&raw, g);
 	return SPOD_OK;
 }
 
@@ -150,7 +151,7 @@ static int sign_gated(struct spod_enclave_state *st, const struct spod_key_entry
 static int sign_one(struct spod_enclave_state *st, uint8_t opcode, const struct spod_sign_req *req,
                     uint8_t *sig, size_t *sig_len, uint8_t *alg, uint8_t *recid)
 {
-	const struct spod_key_entry *k = spod_keystore_find(st->keys, req->key_id);
+	const struct spod_key_entry *k = spod_enclave_find_key(st, req->key_id);
 	struct spod_gate g;
 	uint8_t digest[32];
 	int rc;
@@ -166,6 +167,22 @@ static int sign_one(struct spod_enclave_state *st, uint8_t opcode, const struct 
 		                           &g);
 	}
 	return rc;
+}
+
+const struct spod_key_entry *spod_enclave_find_key(struct spod_enclave_state *st,
+                                                   const uint8_t id[SPOD_KEY_ID_BYTES])
+{
+	const struct spod_key_entry *k;
+
+	if (st->pinned == NULL)
+		return spod_keystore_find(st->keys, id);
+	/* The loop pinned exactly these keys, in this order (workers.c): anything else is a bug. */
+	if (st->next_pin >= st->npinned)
+		abort();
+	k = st->pinned[st->next_pin++];
+	if (k != NULL && memcmp(k->id, id, SPOD_KEY_ID_BYTES) != 0)
+		abort();
+	return k;
 }
 
 static int do_sign(struct spod_enclave_state *st, const struct spod_frame *f, uint8_t *out,

@@ -48,6 +48,11 @@ struct spod_enclave_state {
 	 * whose frame spod_enclave_handle answers. NULL: no records are made (unit tests of other
 	 * things). */
 	struct spod_ev_batch *ev_batch;
+	/* On a worker thread (enclave/workers.h): the keys the event loop pinned for this request,
+	 * in the order its handler looks them up (NULL: not found then); their policies are not
+	 * read, since keys with a policy are signed on the loop. NULL: look keys up in keys. */
+	const struct spod_key_entry *const *pinned;
+	uint32_t npinned, next_pin;
 	/* counters for logs and tests */
 	uint64_t requests;
 	uint64_t errors;

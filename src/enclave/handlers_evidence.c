@@ -15,6 +15,7 @@ void spod_enclave_evidence_note(struct spod_enclave_state *st, uint8_t opcode, u
                                 const uint8_t digest[32], const struct spod_key_entry *k,
                                 const struct spod_gate *g)
 {
+	const struct spod_key_policy *kp = spod_enclave_policy_of(st, k);
 	struct spod_evidence_rec r;
 	size_t n;
 
@@ -27,8 +28,8 @@ void spod_enclave_evidence_note(struct spod_enclave_state *st, uint8_t opcode, u
 	r.status = status;
 	memcpy(r.key_id, key_id, sizeof(r.key_id));
 	memcpy(r.digest, digest, sizeof(r.digest));
-	if (k != NULL && k->policy != NULL) {
-		memcpy(r.policy_hash, k->policy->p.hash, sizeof(r.policy_hash));
+	if (kp != NULL) {
+		memcpy(r.policy_hash, kp->p.hash, sizeof(r.policy_hash));
 		/* The deciding rule; empty when the request failed before the policy decided. */
 		if (g != NULL && g->d.rule_id.ptr != NULL) {
 			n = g->d.rule_id.len < SPOD_EVIDENCE_RULE_ID_BYTES

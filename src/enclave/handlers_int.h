@@ -29,11 +29,25 @@ int spod_enclave_do_policy(struct spod_enclave_state *st, const struct spod_fram
 struct spod_gate {
 	struct spod_policy_decision d;
 	uint64_t now_s;
+	struct spod_key_policy *kp; /* the policy that decided; NULL: none */
 };
 int spod_enclave_policy_gate(struct spod_enclave_state *st, const struct spod_key_entry *k,
                              const struct spod_tx_summary *tx, struct spod_gate *g);
-void spod_enclave_policy_done(const struct spod_key_entry *k, const struct spod_tx_summary *tx,
-                              const struct spod_gate *g);
+void spod_enclave_policy_done(const struct spod_tx_summary *tx, const struct spod_gate *g);
+
+/*
+ * The key a signing handler uses for id: the keystore's entry, or on a worker thread the next
+ * one the event loop pinned for the request (st->pinned). NULL: no such key.
+ */
+const struct spod_key_entry *spod_enclave_find_key(struct spod_enclave_state *st,
+                                                   const uint8_t id[SPOD_KEY_ID_BYTES]);
+
+/* k's policy as this request sees it: none on a worker thread (see st->pinned). */
+static inline struct spod_key_policy *spod_enclave_policy_of(const struct spod_enclave_state *st,
+                                                             const struct spod_key_entry *k)
+{
+	return st->pinned == NULL && k != NULL ? k->policy : NULL;
+}
 /*
  * Evidence (handlers_evidence.c, docs/evidence.md): adds the record of one answered sign item
  * to the current connection's batch (nothing when st->ev_batch is NULL). k is the key found

@@ -205,20 +205,21 @@ int spod_enclave_do_policy(struct spod_enclave_state *st, const struct spod_fram
 int spod_enclave_policy_gate(struct spod_enclave_state *st, const struct spod_key_entry *k,
                              const struct spod_tx_summary *tx, struct spod_gate *g)
 {
+	struct spod_key_policy *kp = spod_enclave_policy_of(st, k);
 	int rc;
 
-	if (k->policy == NULL)
+	g->kp = NULL;
+	if (kp == NULL)
 		return SPOD_OK;
-	rc = spod_key_policy_decide(k->policy, tx, &g->d, &g->now_s, st->why_buf,
-	                            sizeof(st->why_buf));
+	g->kp = kp;
+	rc = spod_key_policy_decide(kp, tx, &g->d, &g->now_s, st->why_buf, sizeof(st->why_buf));
 	if (rc == SPOD_E_POLICY_DENIED)
 		st->why = st->why_buf;
 	return rc;
 }
 
-void spod_enclave_policy_done(const struct spod_key_entry *k, const struct spod_tx_summary *tx,
-                              const struct spod_gate *g)
+void spod_enclave_policy_done(const struct spod_tx_summary *tx, const struct spod_gate *g)
 {
-	if (k->policy != NULL)
-		spod_key_policy_commit(k->policy, tx, &g->d, g->now_s);
+	if (g->kp != NULL)
+		spod_key_policy_commit(g->kp, tx, &g->d, g->now_s);
 }

@@ -145,7 +145,7 @@ static int sign_tx(struct spod_enclave_state *st, const struct spod_frame *f, st
 		return SPOD_E_INTERNAL; /* cap >= SPOD_ENCLAVE_RESP_MAX holds the largest answer */
 	SPOD_TRY(put_transfers(out, &t->sum));
 	SPOD_TRY(sign_into(t, dst, room, &signed_len));
-	spod_enclave_policy_done(t->key, &t->sum, g);
+	spod_enclave_policy_done(&t->sum, g);
 	v = (struct spod_sign_tx_view){
 	    .chain = t->req->chain,
 	    .kind = t->sum.kind,
@@ -171,7 +171,7 @@ int spod_enclave_do_sign_tx(struct spod_enclave_state *st, const struct spod_fra
 	memset(&t, 0, sizeof(t));
 	memset(&g, 0, sizeof(g));
 	t.req = &req;
-	t.key = spod_keystore_find(st->keys, req.key_id);
+	t.key = spod_enclave_find_key(st, req.key_id);
 	rc = sign_tx(st, f, &t, &g, out, cap, len);
 	/* Evidence, whatever the outcome, under the digest spod-host's audit computes too. */
 	if (st->ev_batch != NULL) {

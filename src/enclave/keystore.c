@@ -27,6 +27,7 @@ enum entry_state {
 	ENTRY_FREE = 0,
 	ENTRY_LIVE = 1,
 	ENTRY_CLAIMED = 2,
+	ENTRY_DYING = 3, /* deleted while pinned: wiped when the last pin goes */
 };
 
 struct spod_keystore {
@@ -39,6 +40,7 @@ struct spod_keystore {
 	uint32_t nindex; /* power of two, >= 2 * (count + 1) */
 	uint32_t capacity;
 	uint32_t count;
+	uint32_t dying; /* deleted entries still pinned */
 };
 
 static struct spod_key_entry *entry(const struct spod_keystore *ks, uint32_t n)
@@ -179,6 +181,15 @@ static uint32_t entry_number(const struct spod_keystore *ks, const struct spod_k
 	abort(); /* not one of ours: a bug in the caller */
 }
 
+/* Wipes entry n (its key, its policy, the entry itself) and puts it on the free stack. */
+static void entry_release(struct spod_keystore *ks, struct spod_key_entry *e, uint32_t n)
+{
+	spod_key_wipe(&e->sk);
+	spod_key_policy_free(e->policy);
+	spod_secmem_wipe(e, sizeof *e);
+	ks->free[ks->nfree++] = n;
+}
+
 void spod_keystore_commit(struct spod_keystore *ks, struct spod_key_entry *e)
 {
 	uint32_t slot;
@@ -194,10 +205,7 @@ void spod_keystore_abandon(struct spod_keystore *ks, struct spod_key_entry *e)
 {
 	if (e->used != ENTRY_CLAIMED)
 		abort();
-	spod_key_wipe(&e->sk);
-	spod_key_policy_free(e->policy);
-	spod_secmem_wipe(e, sizeof *e);
-	ks->free[ks->nfree++] = entry_number(ks, e);
+	entry_release(ks, e, entry_number(ks, e));
 }
 
 int spod_keystore_generate(struct spod_keystore *ks, const struct spod_key_entry **out, uint8_t alg,
@@ -306,12 +314,46 @@ int spod_keystore_delete(struct spod_keystore *ks, const uint8_t id[SPOD_KEY_ID_
 	n = ks->index[i] - 1;
 	e = entry(ks, n);
 	index_remove(ks, i);
-	spod_key_wipe(&e->sk);
-	spod_key_policy_free(e->policy);
-	spod_secmem_wipe(e, sizeof *e);
-	ks->free[ks->nfree++] = n;
 	ks->count--;
+	if (e->pins > 0) {
+		/* A worker signs with it: out of the index now, wiped when the last pin goes. */
+		e->used = ENTRY_DYING;
+		ks->dying++;
+		return SPOD_OK;
+	}
+	entry_release(ks, e, n);
 	return SPOD_OK;
+}
+
+const struct spod_key_entry *spod_keystore_pin(struct spod_keystore *ks,
+                                               const uint8_t id[SPOD_KEY_ID_BYTES])
+{
+	uint32_t i = probe(ks, id, NULL);
+	struct spod_key_entry *e;
+
+	if (i == ks->nindex)
+		return NULL;
+	e = entry(ks, ks->index[i] - 1);
+	e->pins++;
+	return e;
+}
+
+void spod_keystore_unpin(struct spod_keystore *ks, const struct spod_key_entry *e)
+{
+	uint32_t n = entry_number(ks, e);
+	struct spod_key_entry *m = entry(ks, n);
+
+	if (m->pins == 0 || (m->used != ENTRY_LIVE && m->used != ENTRY_DYING))
+		abort(); /* unbalanced: a bug in the caller */
+	if (--m->pins > 0 || m->used != ENTRY_DYING)
+		return;
+	ks->dying--;
+	entry_release(ks, m, n);
+}
+
+uint32_t spod_keystore_dying(const struct spod_keystore *ks)
+{
+	return ks->dying;
 }
 
 uint32_t spod_keystore_count(const struct spod_keystore *ks)

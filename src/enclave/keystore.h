@@ -2,7 +2,9 @@
  * The enclave's keystore: keys in secure memory (locked, non-dumpable, wiped on delete and on
  * destroy) that grows as keys arrive, up to a capacity set at creation (a custody deployment
  * may hold 100 000 keys), with an index from key id (128 random bits) to key.
- * Not thread-safe: the enclave event loop owns it.
+ * Not thread-safe: the enclave event loop owns it and makes every call. Worker threads
+ * (enclave/workers.h) only read the entries the loop pinned for them: a pinned entry keeps
+ * its key, id and public key unchanged, even when deleted, until the loop unpins it.
  */
 #ifndef SPOD_ENCLAVE_KEYSTORE_H
 #define SPOD_ENCLAVE_KEYSTORE_H
@@ -19,13 +21,14 @@ struct spod_keystore;
 /* A stored key. Pointers returned by the keystore are valid until that key is deleted. */
 struct spod_key_entry {
 	uint8_t id[SPOD_KEY_ID_BYTES];
-	uint8_t used; /* 1 live, 0 free, 2 claimed (being filled) */
+	uint8_t used; /* 1 live, 0 free, 2 claimed (being filled), 3 deleted while pinned */
 	uint8_t pub_len;
 	uint8_t pub[SPOD_PUB_MAX_BYTES];
 	uint8_t label_len;                /* 0: no label */
 	char label[SPOD_LABEL_MAX_BYTES]; /* not NUL-terminated; A-Z a-z 0-9 . _ - */
 	struct spod_secret_key sk;
 	struct spod_key_policy *policy; /* NULL: none; owned, freed with the key */
+	uint32_t pins; /* spod_keystore_pin holds on it (requests on worker threads) */
 };
 
 /*
@@ -87,9 +90,26 @@ const struct spod_key_entry *spod_keystore_find(const struct spod_keystore *ks,
                                                 const uint8_t id[SPOD_KEY_ID_BYTES])
     __attribute__((nonnull));
 
-/* Wipes and removes a key. Returns SPOD_OK or SPOD_E_KEY_NOT_FOUND. */
+/*
+ * Removes a key: it cannot be found from now on, and is wiped at once, or, when it is pinned,
+ * when the last pin goes. Returns SPOD_OK or SPOD_E_KEY_NOT_FOUND.
+ */
 int spod_keystore_delete(struct spod_keystore *ks, const uint8_t id[SPOD_KEY_ID_BYTES])
     __attribute__((warn_unused_result, nonnull));
+
+/*
+ * Finds a key and pins it: until the matching spod_keystore_unpin its entry is neither wiped
+ * nor reused, even if the key is deleted meanwhile, so another thread may sign with it.
+ * Returns the entry or NULL (no such key).
+ */
+const struct spod_key_entry *spod_keystore_pin(struct spod_keystore *ks,
+                                               const uint8_t id[SPOD_KEY_ID_BYTES])
+    __attribute__((warn_unused_result, nonnull));
+/* Drops one pin of e; a deleted key's last pin wipes it. Aborts on an unpinned entry. */
+void spod_keystore_unpin(struct spod_keystore *ks, const struct spod_key_entry *e)
+    __attribute__((nonnull));
+/* Deleted keys still waiting for their last pin (tests). */
+uint32_t spod_keystore_dying(const struct spod_keystore *ks) __attribute__((nonnull));
 
 uint32_t spod_keystore_count(const struct spod_keystore *ks) __attribute__((nonnull));
 uint32_t spod_keystore_capacity(const struct spod_keystore *ks) __attribute__((nonnull));

@@ -16,6 +16,7 @@
 #include "common/trace.h"
 #include "enclave/sandbox.h"
 #include "enclave/server.h"
+#include "enclave/workers.h"
 #include "transport/loop.h"
 
 #define DEFAULT_CAPACITY  SPOD_KEYSTORE_MAX_KEYS
@@ -45,6 +46,9 @@ static void usage(FILE *out)
 	    "                     unix:///path/enclave.sock in development (required)\n"
 	    "  --capacity N       most keys held at once (default %u; memory is taken as keys\n"
 	    "                     arrive)\n"
+	    "  --threads N        sign on N worker threads (1..%u, default 1: the event loop\n"
+	    "                     signs); keys stay in one keystore, other requests stay on\n"
+	    "                     the event loop (docs/architecture.md)\n"
 	    "  --log-level L      debug|info|warn|error (default info)\n"
 	    "  --spin-us N        microseconds the event loop polls without sleeping before\n"
 	    "                     it blocks, 0..%d (default %u): a request within that\n"
@@ -67,7 +71,7 @@ static void usage(FILE *out)
 	    "spod-host chooses the seal mode when it connects: ephemeral (a random seal key, so\n"
 	    "keys die with this process) or custodians (the seal key is rebuilt from K of N\n"
 	    "custodians' shares).\n",
-	    DEFAULT_CAPACITY, SPOD_LOOP_SPIN_MAX_US, DEFAULT_SPIN_US);
+	    DEFAULT_CAPACITY, SPOD_WORKERS_MAX, SPOD_LOOP_SPIN_MAX_US, DEFAULT_SPIN_US);
 }
 
 /*
@@ -122,6 +126,7 @@ static void lock_all_memory(void)
 struct enclave_opts {
 	const char *listen_text;
 	unsigned long capacity, spin_us;
+	unsigned long threads;
 	enum spod_log_level level;
 	int sandbox, allow_sim;
 	const char *nsm_mode, *nsm_device, *image, *state_dir;
@@ -133,6 +138,7 @@ static int parse_args(struct enclave_opts *o, int argc, char **argv)
 	static const struct option opts[] = {
 	    {"listen", required_argument, NULL, 'l'},
 	    {"capacity", required_argument, NULL, 'c'},
+	    {"threads", required_argument, NULL, 't'},
 	    {"spin-us", required_argument, NULL, 'p'},
 	    {"log-level", required_argument, NULL, 'v'},
 	    {"no-sandbox", no_argument, NULL, 'S'},
@@ -156,6 +162,14 @@ static int parse_args(struct enclave_opts *o, int argc, char **argv)
 			o->capacity = strtoul(optarg, &end, 10);
 			if (*end != '\0' || o->capacity == 0 || o->capacity > (1u << 20)) {
 				fprintf(stderr, "spod-enclave: --capacity must be 1..1048576\n");
+				return 2;
+			}
+			break;
+		case 't':
+			o->threads = strtoul(optarg, &end, 10);
+			if (*end != '\0' || o->threads == 0 || o->threads > SPOD_WORKERS_MAX) {
+				fprintf(stderr, "spod-enclave: --threads must be 1..%u\n",
+				        SPOD_WORKERS_MAX);
 				return 2;
 			}
 			break;
@@ -261,6 +275,7 @@ int main(int argc, char **argv)
 {
 	struct enclave_opts o = {
 	    .capacity = DEFAULT_CAPACITY,
+	    .threads = 1,
 	    .spin_us = DEFAULT_SPIN_US,
 	    .level = SPOD_LOG_INFO,
 	    .sandbox = 1,
@@ -309,18 +324,20 @@ int main(int argc, char **argv)
 		spod_error("cannot create the evidence key: %s", spod_strerror(rc));
 		goto out;
 	}
-	rc = spod_enclave_server_new(&srv, &st, &uri);
+	rc = spod_enclave_server_new(&srv, &st, &uri, (unsigned)o.threads);
 	if (rc < 0) {
 		spod_error("cannot listen on %s: %s", o.listen_text, spod_strerror(rc));
 		goto out;
 	}
 	spod_enclave_server_spin(srv, (unsigned)o.spin_us);
-	spod_info("listening on %s (capacity %lu keys)", o.listen_text, o.capacity);
+	spod_info("listening on %s (capacity %lu keys, %lu signing thread%s)", o.listen_text,
+	          o.capacity, o.threads, o.threads == 1 ? "" : "s");
 	/* Last step of start-up: from here on every file and socket the enclave uses is open. */
 	if (!o.sandbox) {
 		spod_warn("NO SANDBOX: --no-sandbox given, no seccomp filter; for development and "
 		          "debugging only, never in production");
-	} else if (spod_enclave_sandbox(uri.kind == SPOD_URI_UNIX) < 0) {
+	} else if (spod_enclave_sandbox(uri.kind == SPOD_URI_UNIX,
+	                                spod_enclave_server_wake_fd(srv)) < 0) {
 		spod_error("cannot start the sandbox; refusing to serve without it");
 		goto out;
 	}

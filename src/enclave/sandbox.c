@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,7 +133,7 @@ static int sandbox_allow_socket(scmp_filter_ctx ctx, int family)
 	return sandbox_allow(ctx, SCMP_SYS(socket), 3, args);
 }
 
-static int sandbox_rules(scmp_filter_ctx ctx, int allow_unix)
+static int sandbox_rules(scmp_filter_ctx ctx, int allow_unix, int wake_fd)
 {
 	static const int futex_ops[] = {FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_BITSET,
 	                                FUTEX_WAKE_BITSET};
@@ -147,6 +148,19 @@ static int sandbox_rules(scmp_filter_ctx ctx, int allow_unix)
 	/* Log lines go to stderr; responses go out with send (sendto without an address). */
 	a = arg_eq(0, STDERR_FILENO);
 	SPOD_TRY(sandbox_allow(ctx, SCMP_SYS(write), 1, &a));
+	/* --threads > 1: a worker wakes the event loop through its eventfd (enclave/workers.c). */
+	if (wake_fd >= 0) {
+		a = arg_eq(0, (uint64_t)wake_fd);
+		SPOD_TRY(sandbox_allow(ctx, SCMP_SYS(write), 1, &a));
+		/* A worker that returns blocks signals in glibc before its thread exits (at stop).
+		 */
+		a = arg_eq(0, SIG_BLOCK);
+		SPOD_TRY(sandbox_allow(ctx, SCMP_SYS(rt_sigprocmask), 1, &a));
+#if SANDBOX_LSAN
+		/* Sanitizer builds only: AddressSanitizer takes down a thread's signal stack. */
+		SPOD_TRY(sandbox_allow(ctx, SCMP_SYS(sigaltstack), 0, NULL));
+#endif
+	}
 	a = arg_eq(4, 0);
 	SPOD_TRY(sandbox_allow(ctx, SCMP_SYS(sendto), 1, &a));
 
@@ -181,7 +195,7 @@ static int sandbox_rules(scmp_filter_ctx ctx, int allow_unix)
  * its DRBG is instantiated on the first signature, glibc reads /etc/localtime on the first
  * gmtime_r (the first log line at the chosen level may come late).
  */
-static int sandbox_prime(void)
+int spod_enclave_sandbox_prime(void)
 {
 	static const uint8_t algs[] = {SPOD_ALG_ED25519, SPOD_ALG_SECP256K1, SPOD_ALG_P256};
 	static const uint8_t digest[SPOD_DIGEST_BYTES];
@@ -221,12 +235,12 @@ static int sandbox_attr(scmp_filter_ctx ctx, enum scmp_filter_attr attr, uint32_
 	return SPOD_OK;
 }
 
-int spod_enclave_sandbox(int allow_unix)
+int spod_enclave_sandbox(int allow_unix, int wake_fd)
 {
 	scmp_filter_ctx ctx;
 	int rc, r;
 
-	rc = sandbox_prime();
+	rc = spod_enclave_sandbox_prime();
 	if (rc < 0) {
 		spod_error("sandbox: crypto start-up before the filter failed: %s",
 		           spod_strerror(rc));
@@ -242,7 +256,7 @@ int spod_enclave_sandbox(int allow_unix)
 	                            "kill foreign-architecture system calls"));
 	SPOD_GUARD(rc, sandbox_attr(ctx, SCMP_FLTATR_CTL_NNP, 1, "set no_new_privs"));
 	SPOD_GUARD(rc, sandbox_attr(ctx, SCMP_FLTATR_CTL_TSYNC, 1, "cover every thread"));
-	SPOD_GUARD(rc, sandbox_rules(ctx, allow_unix));
+	SPOD_GUARD(rc, sandbox_rules(ctx, allow_unix, wake_fd));
 	r = seccomp_load(ctx);
 	if (r < 0) {
 		spod_error("sandbox: the kernel refused the seccomp filter: %s", strerror(-r));

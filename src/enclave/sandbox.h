@@ -17,12 +17,14 @@
  * lazy start-up while files may still be opened: one key generation and signature per
  * algorithm on a throw-away key (OpenSSL reads openssl.cnf on first use) and one gmtime_r
  * (glibc reads /etc/localtime on first use, which the first log line may come after).
- * Then it sets no_new_privs and loads the filter. Call it once, before any thread exists,
- * after every file and listening socket the enclave needs is open.
+ * Then it sets no_new_privs and loads the filter, on every thread of the process (TSYNC).
+ * Call it once, after every file, listening socket and worker thread (enclave/workers.h)
+ * the enclave needs exists: no thread can be made afterwards (clone is not allowed).
  *
  * socket() stays allowed for AF_VSOCK stream sockets, and for AF_UNIX ones when
- * allow_unix is non-zero (development listeners); open/openat, exec, fork, ptrace and
- * every call not on the list end the process.
+ * allow_unix is non-zero (development listeners); write() to stderr, and to wake_fd when it
+ * is >= 0 (the workers' eventfd); open/openat, exec, fork, clone, ptrace and every call not
+ * on the list end the process.
  *
  * Sanitizer builds: LeakSanitizer's exit-time check needs ptrace, a cloned tracer and
  * /proc, which the filter forbids, so it is switched off once the filter is in place
@@ -30,7 +32,14 @@
  *
  * Returns SPOD_OK, or SPOD_E_IO with the reason logged; on failure no filter is loaded.
  */
-int spod_enclave_sandbox(int allow_unix) __attribute__((warn_unused_result));
+int spod_enclave_sandbox(int allow_unix, int wake_fd) __attribute__((warn_unused_result));
+
+/*
+ * The libraries' lazy start-up described above, on the calling thread: OpenSSL sets up a
+ * thread's random generators on its first signature. Worker threads run it before the
+ * filter. Returns SPOD_OK or the crypto error.
+ */
+int spod_enclave_sandbox_prime(void) __attribute__((warn_unused_result));
 
 #ifdef SPOD_TEST_OPS
 /* Test-only opcode, answered only by builds with SPOD_TEST_OPS (never in production). */

@@ -36,6 +36,7 @@ T_MAIN_PID=$BASHPID
 ENCLAVE_PID=""
 HOST_PID=""
 ENCLAVE_RUNS=0
+ENCLAVE_ARGS=()       # more spod-enclave options for every start_enclave (e.g. --threads 2)
 T_BG_PIDS=()          # other background processes a test started (killed at exit)
 T_STOP_GRACE=15       # seconds a daemon may take to exit after SIGTERM (ASan is slow)
 READY_TIMEOUT=20      # seconds to wait for the pod to answer `spod info`
@@ -126,7 +127,7 @@ pod_info_ok() { "$SPOD" --timeout 2000 info >/dev/null 2>&1; }
 
 start_enclave() {
 	ENCLAVE_RUNS=$((ENCLAVE_RUNS + 1))
-	"$SPOD_ENCLAVE" --listen "$ENCLAVE_URI" --log-level info "$@" \
+	"$SPOD_ENCLAVE" --listen "$ENCLAVE_URI" --log-level info "${ENCLAVE_ARGS[@]}" "$@" \
 		>"$T_DIR/enclave.$ENCLAVE_RUNS.log" 2>&1 &
 	ENCLAVE_PID=$!
 }

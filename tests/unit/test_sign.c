@@ -3,6 +3,7 @@
  * Ed25519, RFC 6979 A.2.5 for P-256, RFC 6979 secp256k1 vectors for libsecp256k1; then
  * fresh keys of every algorithm, the error paths, and PEM output.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -704,6 +705,55 @@ static void test_pem(void **state)
 	assert_int_equal(spod_pub_to_pem(pem, sizeof pem, 0, pub, 32), SPOD_E_UNKNOWN_ALG);
 }
 
+/* Threads that share keys (spod-enclave's workers) sign P-256 with contexts of their own. */
+static struct spod_secret_key g_shared;
+static uint8_t g_shared_pub[SPOD_PUB_MAX_BYTES];
+static size_t g_shared_pub_len;
+
+struct sharer {
+	unsigned index;
+	int bad;
+};
+
+static void *sign_shared(void *arg)
+{
+	struct sharer *t = arg;
+	uint8_t digest[32], sig[SPOD_SIG_MAX_BYTES], recid;
+	size_t sig_len;
+
+	if (spod_crypto_thread_shares_keys(t->index) != SPOD_OK)
+		t->bad++;
+	for (int i = 0; i < 200; i++) {
+		spod_random(digest, sizeof(digest));
+		if (spod_sign(sig, &sig_len, &recid, &g_shared, SPOD_MODE_DIGEST, digest, 32) !=
+		        SPOD_OK ||
+		    spod_verify(SPOD_ALG_P256, g_shared_pub, g_shared_pub_len, SPOD_MODE_DIGEST,
+		                digest, 32, sig, sig_len) != SPOD_OK)
+			t->bad++;
+	}
+	return NULL;
+}
+
+static void test_threads_share_keys(void **state)
+{
+	struct sharer t[2] = {{0, 0}, {1, 0}};
+	pthread_t th[2];
+
+	(void)state;
+	assert_int_equal(spod_crypto_thread_shares_keys(SPOD_CRYPTO_THREADS_MAX), SPOD_E_BAD_ARG);
+	memset(&g_shared, 0, sizeof(g_shared));
+	assert_int_equal(
+	    spod_key_generate(&g_shared, g_shared_pub, &g_shared_pub_len, SPOD_ALG_P256), SPOD_OK);
+	for (unsigned i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, sign_shared, &t[i]), 0);
+	for (unsigned i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	assert_int_equal(t[0].bad + t[1].bad, 0);
+	assert_non_null(g_shared.ossl_ctxs); /* the threads' own contexts, freed by the wipe */
+	spod_key_wipe(&g_shared);
+	assert_null(g_shared.ossl_ctxs);
+}
+
 static void test_init_twice(void **state)
 {
 	(void)state;
@@ -725,6 +775,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_signature),
 	    cmocka_unit_test(test_bad_key),
 	    cmocka_unit_test(test_pem),
+	    cmocka_unit_test(test_threads_share_keys),
 	    cmocka_unit_test(test_init_twice),
 	};
 
