@@ -233,7 +233,7 @@ static void test_ethers_vectors(void **state)
 		char *value;
 		size_t len = strlen(line);
 		assert_true(len > 0 && line[len - 1] == '\n');
-		line[len - 1] = '\0';
+		line[strcspn(line, "\n")] = '\0'; /* (not line[len - 1]: -O3 cannot see len > 0) */
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
 		if (strcmp(line, "end") == 0) {
