@@ -36,7 +36,6 @@ done
 start_pod
 URL=$(http_url)
 [[ $URL == http* ]] || fail "no HTTP address in host.log"
-ADMIN=$(<"$T_DIR/admin.token")
 
 log "keys: secp256k1 (signing), secp256k1 with a deny policy, ed25519"
 run "$SPOD" --json keys generate --alg secp256k1
@@ -51,11 +50,7 @@ SOL_ADDRESS=$(json_get 'd["solana_address"]' <<<"$OUT")
 [[ $ETH_ADDRESS =~ ^0x[0-9a-fA-F]{40}$ && -n $SOL_ADDRESS ]] || fail "keys: $ETH_ADDRESS $SOL_ADDRESS"
 
 POLICY="{\"version\":1,\"rules\":[{\"id\":\"$DENY_RULE\",\"effect\":\"deny\",\"reason\":\"this key signs no messages\",\"kinds\":[\"message\"]},{\"id\":\"txs\",\"effect\":\"allow\",\"chain\":\"ethereum\",\"kinds\":[\"transaction\"]}]}"
-CODE=$(curl -sS --max-time 20 -o "$T_DIR/policy.out" -w '%{http_code}' -X PUT \
-	-H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
-	--data-binary "{\"policy\":$POLICY,\"approvals\":[]}" "$URL/v1/keys/$DENY_KEY/policy") ||
-	fail "curl PUT policy"
-[[ $CODE == 200 ]] || fail "PUT policy: $CODE $(<"$T_DIR/policy.out")"
+put_policy "$DENY_KEY" "$POLICY"
 
 # a token of the application's kind: sign and list (the Solana route reads the key list)
 run "$SPOD" --json token create --scope 'ops=sign,list;keys=*'

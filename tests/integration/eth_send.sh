@@ -32,7 +32,6 @@ URL=$(http_url)
 RPC_URL=$(grep -oE 'Ethereum JSON-RPC on https?://[^ ]+' "$T_DIR/host.log" | tail -n1 |
 	sed -e 's/^Ethereum JSON-RPC on //')
 [[ $RPC_URL == http://127.0.0.1:*/ ]] || fail "no JSON-RPC port in host.log: $RPC_URL"
-ADMIN=$(<"$T_DIR/admin.token")
 grep -q "$ETH_NODE_URL" "$T_DIR/host.log" && fail "host.log names the downstream URL"
 
 run "$SPOD" --json keys generate --alg secp256k1
@@ -46,11 +45,7 @@ PADDRESS=$OUT
 # the guarded key: a deny rule for one address, and an allow rule naming one chain (31337),
 # which is where its transactions' chain id comes from when the request has none
 POLICY="{\"version\":1,\"rules\":[{\"id\":\"$DENY_RULE\",\"effect\":\"deny\",\"reason\":\"$DENY_REASON\",\"to_deny\":[\"$DENY_TO\"]},{\"id\":\"desk\",\"effect\":\"allow\",\"chain\":\"ethereum\",\"chain_ids\":[31337],\"kinds\":[\"transaction\"],\"allow_unknown\":true}]}"
-CODE=$(curl -sS --max-time 20 -o "$T_DIR/policy.out" -w '%{http_code}' -X PUT \
-	-H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
-	--data-binary "{\"policy\":$POLICY,\"approvals\":[]}" "$URL/v1/keys/$PKEY/policy") ||
-	fail "curl PUT policy"
-[[ $CODE == 200 ]] || fail "PUT policy: $CODE $(<"$T_DIR/policy.out")"
+put_policy "$PKEY" "$POLICY"
 run "$SPOD" --json token create --scope 'ops=sign,list;keys=*'
 TOKEN=$(json_get 'd["token"]' <<<"$OUT")
 

@@ -186,6 +186,17 @@ start_pod() {
 	log "pod ready in $T_DIR"
 }
 
+# put_policy KEY_ID POLICY_JSON: attaches the policy over the running pod's HTTP API with
+# the bootstrap admin token and no approvals (an ephemeral pod without policy admins allows it).
+put_policy() {
+	local code
+	code=$(curl -sS --max-time 20 -o "$T_DIR/policy.out" -w '%{http_code}' -X PUT \
+		-H "Authorization: Bearer $(<"$T_DIR/admin.token")" -H 'Content-Type: application/json' \
+		--data-binary "{\"policy\":$2,\"approvals\":[]}" "$(http_url)/v1/keys/$1/policy") ||
+		fail "curl PUT policy"
+	[[ $code == 200 ]] || fail "PUT policy: $code $(<"$T_DIR/policy.out")"
+}
+
 # Both daemons still running?
 pod_alive() { alive "$ENCLAVE_PID" && alive "$HOST_PID"; }
 
