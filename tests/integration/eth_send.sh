@@ -60,29 +60,21 @@ cat "$T_DIR/spod_eth.out" >&2
 WANT=$(grep -c "check('" "$ETH_NODE_JS/spod_eth.js")
 grep -qx "ok $WANT" "$T_DIR/spod_eth.out" || fail "spod_eth.js: not all $WANT checks ran"
 
-# rpc TOKEN BODY: POST /eth, the HTTP status in CODE and the answer in BODY_OUT
-rpc() {
-	CODE=$(curl -sS --max-time 30 -o "$T_DIR/rpc.out" -w '%{http_code}' -X POST \
-		-H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
-		--data-binary "$2" "$URL/eth") || fail "curl POST /eth"
-	BODY_OUT=$(<"$T_DIR/rpc.out")
-}
-
 log "proxied methods, in a batch with spod's own"
-rpc "$TOKEN" '[{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"},{"jsonrpc":"2.0","id":2,"method":"eth_accounts"},{"jsonrpc":"2.0","id":3,"method":"web3_clientVersion","params":[]}]'
+http "$TOKEN" POST /eth '[{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"},{"jsonrpc":"2.0","id":2,"method":"eth_accounts"},{"jsonrpc":"2.0","id":3,"method":"web3_clientVersion","params":[]}]'
 [[ $CODE == 200 ]] || fail "batch: $CODE $BODY_OUT"
 [[ $(json_get 'd[0]["result"]' <<<"$BODY_OUT") == 0x* ]] || fail "eth_blockNumber: $BODY_OUT"
 [[ $(json_get 'len(d[1]["result"])' <<<"$BODY_OUT") == 2 ]] || fail "eth_accounts: $BODY_OUT"
 [[ $(json_get 'd[2]["result"]' <<<"$BODY_OUT") == HardhatNetwork* ]] || fail "web3_clientVersion: $BODY_OUT"
 # the node's own error for a method it does not know, as it gave it
-rpc "$TOKEN" '{"jsonrpc":"2.0","id":4,"method":"no_such_method","params":[]}'
+http "$TOKEN" POST /eth '{"jsonrpc":"2.0","id":4,"method":"no_such_method","params":[]}'
 [[ $(json_get 'd["error"]["code"]' <<<"$BODY_OUT") == -32004 ]] || fail "unknown method: $BODY_OUT"
 # a token the pod refuses proxies nothing
-rpc "not-a-token" '{"jsonrpc":"2.0","id":5,"method":"eth_blockNumber"}'
+http "not-a-token" POST /eth '{"jsonrpc":"2.0","id":5,"method":"eth_blockNumber"}'
 [[ $CODE == 401 ]] || fail "bad token: $CODE $BODY_OUT"
 # a scoped token sees only its key
 run "$SPOD" --json token create --scope "ops=sign,list;keys=id:$KEY"
-rpc "$(json_get 'd["token"]' <<<"$OUT")" '{"jsonrpc":"2.0","id":6,"method":"eth_accounts"}'
+http "$(json_get 'd["token"]' <<<"$OUT")" POST /eth '{"jsonrpc":"2.0","id":6,"method":"eth_accounts"}'
 [[ $(json_get 'd["result"][0].lower()' <<<"$BODY_OUT") == "${ADDRESS,,}" && $(json_get 'len(d["result"])' <<<"$BODY_OUT") == 1 ]] ||
 	fail "scoped eth_accounts: $BODY_OUT"
 
@@ -101,11 +93,11 @@ CODE=$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -H "Authorization: 
 log "the node gone: -32000 UNAVAILABLE, the host serves on"
 NODE_URL=$ETH_NODE_URL
 eth_node_stop
-rpc "$TOKEN" "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"eth_sendTransaction\",\"params\":[{\"from\":\"$ADDRESS\",\"to\":\"$DENY_TO\"}]}"
+http "$TOKEN" POST /eth "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"eth_sendTransaction\",\"params\":[{\"from\":\"$ADDRESS\",\"to\":\"$DENY_TO\"}]}"
 [[ $CODE == 200 && $(json_get 'd["error"]["code"]' <<<"$BODY_OUT") == -32000 &&
 	$(json_get 'd["error"]["data"]["code"]' <<<"$BODY_OUT") == UNAVAILABLE ]] || fail "node gone: $CODE $BODY_OUT"
 [[ -n $NODE_URL && $BODY_OUT != *"$NODE_URL"* ]] || fail "the error names the node's URL: $BODY_OUT"
-rpc "$TOKEN" '{"jsonrpc":"2.0","id":8,"method":"health_status"}'
+http "$TOKEN" POST /eth '{"jsonrpc":"2.0","id":8,"method":"health_status"}'
 [[ $(json_get 'd["result"]' <<<"$BODY_OUT") == ok ]] || fail "health_status: $BODY_OUT"
 pod_alive || fail "the pod died"
 log "ok"

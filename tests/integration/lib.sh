@@ -186,15 +186,30 @@ start_pod() {
 	log "pod ready in $T_DIR"
 }
 
+# http TOKEN METHOD PATH [BODY]: one call to the running pod's HTTP API (a JSON body when
+# given); sets CODE (the HTTP status) and BODY_OUT (the answer).
+http() {
+	local args=(-sS --max-time 20 -o "$T_DIR/http.out" -w '%{http_code}' -X "$2"
+		-H "Authorization: Bearer $1")
+	[[ $# -ge 4 ]] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
+	CODE=$(curl "${args[@]}" "$(http_url)$3") || fail "curl $2 $3"
+	BODY_OUT=$(<"$T_DIR/http.out")
+}
+
+# want CODE [ERROR_CODE]: the last answer's HTTP status (and its error code).
+want() {
+	[[ $CODE == "$1" ]] || fail "want $1, got $CODE $BODY_OUT"
+	if [[ $# -ge 2 ]]; then
+		[[ $(json_get 'd["error"]["code"]' <<<"$BODY_OUT") == "$2" ]] ||
+			fail "want error $2, got $BODY_OUT"
+	fi
+}
+
 # put_policy KEY_ID POLICY_JSON: attaches the policy over the running pod's HTTP API with
 # the bootstrap admin token and no approvals (an ephemeral pod without policy admins allows it).
 put_policy() {
-	local code
-	code=$(curl -sS --max-time 20 -o "$T_DIR/policy.out" -w '%{http_code}' -X PUT \
-		-H "Authorization: Bearer $(<"$T_DIR/admin.token")" -H 'Content-Type: application/json' \
-		--data-binary "{\"policy\":$2,\"approvals\":[]}" "$(http_url)/v1/keys/$1/policy") ||
-		fail "curl PUT policy"
-	[[ $code == 200 ]] || fail "PUT policy: $code $(<"$T_DIR/policy.out")"
+	http "$(<"$T_DIR/admin.token")" PUT "/v1/keys/$1/policy" "{\"policy\":$2,\"approvals\":[]}"
+	want 200
 }
 
 # Both daemons still running?

@@ -20,13 +20,6 @@ POLICY='{"version":1,"rules":[{"id":"cap","effect":"allow","chain":"ethereum","k
 RATE_POLICY='{"version":1,"rules":[{"id":"twice","effect":"allow","chain":"ethereum","kinds":["raw"],"rate":{"count":2,"seconds":3600}}]}'
 BIG_TX=02f00107847735940085174876e800825208943c44cdddb6a900fa2b585dd299e03d12fa4293bc881bc16d674ec8000080c0
 
-http() { # TOKEN METHOD PATH [BODY]: sets CODE and BODY_OUT
-	local args=(-sS --max-time 20 -o "$T_DIR/http.out" -w '%{http_code}' -X "$2"
-		-H "Authorization: Bearer $1")
-	[[ $# -ge 4 ]] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
-	CODE=$(curl "${args[@]}" "$(http_url)$3") || fail "curl $2 $3"
-	BODY_OUT=$(<"$T_DIR/http.out")
-}
 stop_pod() {
 	stop_daemon "$HOST_PID" spod-host || fail "spod-host exit"
 	HOST_PID=

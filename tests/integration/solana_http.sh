@@ -14,21 +14,6 @@
 source "$(dirname "$0")/lib.sh"
 
 URL=
-# http TOKEN METHOD PATH [BODY]: sets CODE and BODY_OUT.
-http() {
-	local args=(-sS --max-time 20 -o "$T_DIR/http.out" -w '%{http_code}' -X "$2"
-		-H "Authorization: Bearer $1")
-	[[ $# -ge 4 ]] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
-	CODE=$(curl "${args[@]}" "$URL$3") || fail "curl $2 $3"
-	BODY_OUT=$(<"$T_DIR/http.out")
-}
-want() { # CODE [ERROR_CODE]: the last answer's status (and error code)
-	[[ $CODE == "$1" ]] || fail "want $1, got $CODE $BODY_OUT"
-	if [[ $# -ge 2 ]]; then
-		[[ $(json_get 'd["error"]["code"]' <<<"$BODY_OUT") == "$2" ]] ||
-			fail "want error $2, got $BODY_OUT"
-	fi
-}
 
 # soltx LAMPORTS PAYER_HEX [SIGNER2_HEX]: base64 of an unsigned legacy System transfer
 # (bench/tx_row.c's layout) with empty signature slots, paid by PAYER.

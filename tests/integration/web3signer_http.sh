@@ -31,13 +31,6 @@ w3s() {
 	TYPE=${out#* }
 	BODY_OUT=$(<"$T_DIR/http.out")
 }
-want() { # CODE [ERROR_CODE]
-	[[ $CODE == "$1" ]] || fail "want $1, got $CODE $BODY_OUT"
-	if [[ $# -ge 2 ]]; then
-		[[ $(json_get 'd["error"]["code"]' <<<"$BODY_OUT") == "$2" ]] ||
-			fail "want error $2, got $BODY_OUT"
-	fi
-}
 # keygen ALG: a new key; sets ID and PUB (hex, the SEC1 point for ECDSA).
 keygen() {
 	run "$SPOD" --json keys generate --alg "$1"
