@@ -135,10 +135,10 @@ int spod_eth_node_call(struct spod_eth_node *n, const char *method, const json_t
 	}
 	if ((h = session(n)) == NULL)
 		return SPOD_E_NOMEM;
-	req = json_pack("{s:s,s:I,s:s,s:O}", "jsonrpc", "2.0", "id", (json_int_t)++n->next_id,
-	                "method", method, "params", params != NULL ? params : json_array());
-	if (req != NULL && params == NULL) /* "O" took a reference to the new array */
-		json_decref(json_object_get(req, "params"));
+	/* "o" takes the reference (released by jansson too when the pack fails) */
+	req = json_pack("{s:s,s:I,s:s,s:o}", "jsonrpc", "2.0", "id", (json_int_t)++n->next_id,
+	                "method", method, "params",
+	                params != NULL ? json_incref((json_t *)params) : json_array());
 	body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
 	if (body == NULL)

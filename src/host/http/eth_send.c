@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "host/http/eth_rpc_int.h"
 #include "host/http/eth_tx_json.h"
@@ -145,13 +144,8 @@ static int implied_type(const json_t *tx)
 	const json_t *t = json_object_get(tx, "type");
 	uint64_t n;
 
-	if (t != NULL && !json_is_null(t)) {
-		if (json_is_integer(t))
-			return json_integer_value(t) >= 0 && json_integer_value(t) <= 4
-			           ? (int)json_integer_value(t)
-			           : 0; /* the builder refuses it */
+	if (t != NULL && !json_is_null(t)) /* a type out of range: the builder refuses it */
 		return u64_of(&n, t) == SPOD_OK && n <= 4 ? (int)n : 0;
-	}
 	if (json_object_get(tx, "authorizationList") != NULL)
 		return 4;
 	if (json_object_get(tx, "maxFeePerGas") != NULL ||
@@ -288,12 +282,8 @@ static int sign(struct spod_eth_rpc *rpc, struct spod_eth_rpc_err *e, const json
 static int nonce_too_low(const json_t *node_err)
 {
 	const char *m = json_string_value(json_object_get(node_err, "message"));
-	size_t n = m != NULL ? strlen(m) : 0;
 
-	for (size_t i = 0; i + 13 <= n; i++)
-		if (strncasecmp(m + i, "nonce too low", 13) == 0)
-			return 1;
-	return 0;
+	return m != NULL && strcasestr(m, "nonce too low") != NULL;
 }
 
 /* Signs tx (filled) and sends it; retries a filled nonce the node found too low. */
